@@ -1,0 +1,61 @@
+#include "command_line.h"
+
+namespace atelier::app {
+
+CommandLine parseCommandLine(const QStringList& args)
+{
+    CommandLine cl;
+    for (int i = 0; i < args.size(); ++i) {
+        const QString& a = args[i];
+        if (!cl.command.isEmpty()) {
+            cl.arguments << a;
+        } else if (a == "--device") {
+            bool ok = false;
+            cl.deviceIndex = i + 1 < args.size() ? args[i + 1].toInt(&ok) : -1;
+            if (!ok || cl.deviceIndex < 0) {
+                cl.error = "--device needs a device number (see `atelier devices`)";
+                return cl;
+            }
+            ++i;
+        } else if (a == "--validation") {
+            cl.validation = true;
+        } else if (a == "--verbose" || a == "-v") {
+            cl.verbose = true;
+        } else if (a == "--version") {
+            cl.command = "version";
+        } else if (a == "--help" || a == "-h" || a == "help") {
+            cl.command = "help";
+        } else if (a.startsWith('-')) {
+            // Qt's own options (-platform, -style ...) are for the window.
+            if (a == "-platform" || a == "-style" || a == "-display")
+                ++i;
+        } else if (a == "devices" || a == "bench") {
+            cl.command = a;
+        } else {
+            cl.error = "unknown command '" + a + "'";
+            return cl;
+        }
+    }
+    return cl;
+}
+
+QString usageText()
+{
+    return QStringLiteral(
+        "Usage: atelier [--device N] [--validation] [--verbose] [COMMAND]\n"
+        "\n"
+        "Without a command, opens the Atelier window.\n"
+        "\n"
+        "Commands:\n"
+        "  devices          list every Vulkan device and the capabilities Atelier uses\n"
+        "  bench ops        time each GPU kernel at several sizes (median of runs)\n"
+        "  --version        print the version\n"
+        "\n"
+        "Environment:\n"
+        "  ATELIER_DEVICE=N          use Vulkan device N\n"
+        "  ATELIER_VK_VALIDATION=1   enable the Khronos validation layer\n"
+        "  ATELIER_PROFILE=1         print GPU time per kernel after each job\n"
+        "  ATELIER_DATA_DIR=PATH     keep models, pictures and the database in PATH\n");
+}
+
+} // namespace atelier::app

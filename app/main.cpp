@@ -1,0 +1,113 @@
+// atelier: opens the window, or runs a command-line tool (devices, bench).
+
+#include "command_line.h"
+
+#include "bench/ops_bench.h"
+#include "core/app_paths.h"
+#include "core/logging.h"
+#include "engine/compute_engine.h"
+#include "main_window.h"
+#include "vk/device.h"
+#include "vk/instance.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <iostream>
+
+using namespace atelier;
+
+namespace {
+
+int listDevices(const app::CommandLine& cl)
+{
+    auto instance = vk::Instance::create(cl.validation);
+    if (!instance) {
+        std::fprintf(stderr, "atelier: %s\n", instance.error().message.c_str());
+        return 1;
+    }
+    const auto devices = instance.value()->devices();
+    if (devices.empty()) {
+        std::fprintf(stderr, "atelier: no Vulkan device found (install a GPU driver, or mesa-vulkan-drivers)\n");
+        return 1;
+    }
+    const auto chosen = vk::chooseDevice(devices, cl.deviceIndex);
+    std::printf("%zu Vulkan device(s):\n\n", devices.size());
+    for (size_t i = 0; i < devices.size(); ++i)
+        std::printf("%s%s\n", devices[i].describe().c_str(), chosen && *chosen == i ? "    -> Atelier uses this device\n" : "");
+    return 0;
+}
+
+int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
+{
+    if (cl.arguments.value(0) != "ops") {
+        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n");
+        return 2;
+    }
+    vk::Device::Options o;
+    o.deviceIndex = options.deviceIndex;
+    o.validation = options.validation;
+    o.pipelineCachePath = options.pipelineCachePath.toStdString();
+    auto device = vk::Device::create(o);
+    if (!device) {
+        std::fprintf(stderr, "atelier: %s\n", device.error().message.c_str());
+        return 1;
+    }
+    std::vector<std::string> args;
+    for (const QString& a : cl.arguments.mid(1))
+        args.push_back(a.toStdString());
+    if (auto s = bench::runOpsBench(*device.value(), args, std::cout); !s) {
+        std::fprintf(stderr, "atelier: %s\n", s.error().message.c_str());
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    const app::CommandLine cl = app::parseCommandLine(args);
+    if (!cl.error.isEmpty()) {
+        std::fprintf(stderr, "atelier: %s\n\n%s", qPrintable(cl.error), qPrintable(app::usageText()));
+        return 2;
+    }
+    if (cl.command == "help") {
+        std::printf("%s", qPrintable(app::usageText()));
+        return 0;
+    }
+    if (cl.command == "version") {
+        std::printf("atelier %s\n", ATELIER_VERSION);
+        return 0;
+    }
+
+    QCoreApplication::setApplicationName("Atelier");
+    QCoreApplication::setOrganizationName("Atelier");
+    QCoreApplication::setApplicationVersion(ATELIER_VERSION);
+
+    const bool gui = cl.command.isEmpty();
+    setupLogging(gui ? paths::logsDir().toStdString() : std::string(), cl.verbose);
+
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    if (cl.deviceIndex >= 0)
+        options.deviceIndex = cl.deviceIndex;
+    options.validation = options.validation || cl.validation;
+    options.pipelineCachePath = paths::pipelineCachePath();
+
+    if (cl.command == "devices")
+        return listDevices(cl);
+    if (cl.command == "bench")
+        return runBench(cl, options);
+
+    QApplication app(argc, argv);
+    app.setWindowIcon(QIcon(":/icons/atelier.svg"));
+    engine::ComputeEngine engine;
+    ui::MainWindow window(engine);
+    window.show();
+    engine.start(options);
+    return app.exec();
+}

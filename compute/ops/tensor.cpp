@@ -1,0 +1,70 @@
+#include "ops/tensor.h"
+
+#include "vk/device.h"
+
+namespace atelier::ops {
+
+int64_t Tensor::numel() const
+{
+    int64_t n = 1;
+    for (int64_t d : shape)
+        n *= d;
+    return n;
+}
+
+std::string Tensor::shapeText() const
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "] " + dtypeName(dtype);
+}
+
+Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64_t> shape)
+{
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    for (int64_t d : t.shape) {
+        if (d <= 0 || d > (int64_t(1) << 40))
+            return makeError(ErrorCode::InvalidArgument, "invalid tensor shape " + t.shapeText());
+    }
+    if (dtype == DType::F16 && !device.info().storage16Bit)
+        return makeError(ErrorCode::Unsupported, "this device cannot store 16-bit floats in buffers");
+    ATELIER_ASSIGN(t.buffer, device.allocate(t.bytes()));
+    return t;
+}
+
+Result<Tensor> Tensor::fromFloats(vk::Device& device, DType dtype, std::vector<int64_t> shape,
+                                  std::span<const float> values)
+{
+    ATELIER_ASSIGN(Tensor t, create(device, dtype, std::move(shape)));
+    if (int64_t(values.size()) != t.numel())
+        return makeError(ErrorCode::InvalidArgument, "expected " + std::to_string(t.numel()) + " values for " +
+                                                         t.shapeText() + ", got " + std::to_string(values.size()));
+    if (dtype == DType::F32) {
+        ATELIER_TRY(device.upload(t.buffer, values.data(), t.bytes()));
+    } else {
+        std::vector<uint16_t> half(values.size());
+        for (size_t i = 0; i < values.size(); ++i)
+            half[i] = floatToHalf(values[i]);
+        ATELIER_TRY(device.upload(t.buffer, half.data(), t.bytes()));
+    }
+    return t;
+}
+
+Result<std::vector<float>> Tensor::toFloats(vk::Device& device) const
+{
+    std::vector<float> out(static_cast<size_t>(numel()));
+    if (dtype == DType::F32) {
+        ATELIER_TRY(device.download(buffer, out.data(), bytes()));
+    } else {
+        std::vector<uint16_t> half(out.size());
+        ATELIER_TRY(device.download(buffer, half.data(), bytes()));
+        for (size_t i = 0; i < out.size(); ++i)
+            out[i] = halfToFloat(half[i]);
+    }
+    return out;
+}
+
+} // namespace atelier::ops

@@ -1,0 +1,36 @@
+#pragma once
+// A tensor in device memory: a buffer, an element type and a shape (row-major, last dim fastest).
+
+#include "core/dtype.h"
+#include "core/result.h"
+#include "vk/memory.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace atelier::vk {
+class Device;
+}
+
+namespace atelier::ops {
+
+struct Tensor {
+    vk::Buffer buffer;
+    DType dtype = DType::F32;
+    std::vector<int64_t> shape;
+
+    int64_t numel() const;
+    uint64_t bytes() const { return uint64_t(numel()) * dtypeSize(dtype); }
+    int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
+    std::string shapeText() const; // "[2, 3] f16"
+
+    static Result<Tensor> create(vk::Device& device, DType dtype, std::vector<int64_t> shape);
+    // Uploads host floats, converting to the tensor's dtype.
+    static Result<Tensor> fromFloats(vk::Device& device, DType dtype, std::vector<int64_t> shape,
+                                     std::span<const float> values);
+    Result<std::vector<float>> toFloats(vk::Device& device) const;
+};
+
+} // namespace atelier::ops

@@ -1,0 +1,71 @@
+#pragma once
+// Records dispatches into one command buffer, adding a barrier only where a dispatch touches a
+// range an earlier one in the batch wrote (or writes a range one read), and timestamps when
+// profiling.
+
+#include "core/result.h"
+#include "vk/memory.h"
+#include "vk/pipelines.h"
+
+#include <vulkan/vulkan.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace atelier::vk {
+
+class Device;
+
+enum class Access : uint8_t { Read, Write, ReadWrite };
+
+struct Binding {
+    BufferRange range;
+    Access access = Access::Read;
+};
+inline Binding readOf(const BufferRange& r) { return {r, Access::Read}; }
+inline Binding writeOf(const BufferRange& r) { return {r, Access::Write}; }
+inline Binding readWriteOf(const BufferRange& r) { return {r, Access::ReadWrite}; }
+
+class CommandBatch {
+public:
+    Device& device() { return mDevice; }
+
+    // bindings go to set 0, bindings 0..n-1; each range must be within maxStorageBufferRange.
+    Status dispatch(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const void* push,
+                    uint32_t groupsX, uint32_t groupsY = 1, uint32_t groupsZ = 1);
+    template <typename Push>
+    Status dispatch(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const Push& push,
+                    uint32_t groupsX, uint32_t groupsY = 1, uint32_t groupsZ = 1)
+    {
+        return dispatch(pipeline, bindings, static_cast<const void*>(&push), groupsX, groupsY, groupsZ);
+    }
+    void copy(const BufferRange& src, const BufferRange& dst);
+    void fill(const BufferRange& dst, uint32_t value);
+    uint32_t dispatchCount() const { return mDispatches; }
+    uint32_t barrierCount() const { return mBarriers; }
+
+private:
+    friend class Device;
+    struct Span {
+        VkBuffer buffer;
+        uint64_t begin, end;
+    };
+    explicit CommandBatch(Device& device) : mDevice(device) {}
+    void reset(VkCommandBuffer cmd);
+    void track(const BufferRange& r, Access access);
+    void barrierIfHazard(const BufferRange* ranges, const Access* access, size_t n);
+    void fullBarrier();
+    void finish(); // makes results visible to the host
+    Status bindDescriptors(const Pipeline& pipeline, std::initializer_list<Binding> bindings);
+
+    Device& mDevice;
+    VkCommandBuffer mCmd = VK_NULL_HANDLE;
+    std::vector<Span> mPendingWrites;
+    std::vector<Span> mPendingReads;
+    uint32_t mDispatches = 0;
+    uint32_t mBarriers = 0;
+    std::vector<std::string> mTimedLabels; // one per pair of timestamps
+};
+
+} // namespace atelier::vk

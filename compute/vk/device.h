@@ -1,0 +1,81 @@
+#pragma once
+// The logical device Atelier computes on: one compute queue, the memory allocator, the pipeline
+// library and the command batch. Owned by the compute thread; not for concurrent use.
+
+#include "core/result.h"
+#include "vk/command_batch.h"
+#include "vk/device_info.h"
+#include "vk/instance.h"
+#include "vk/memory.h"
+#include "vk/pipelines.h"
+#include "vk/profiler.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace atelier::vk {
+
+class Device {
+public:
+    struct Options {
+        int deviceIndex = -1;          // -1: best ranked
+        bool validation = false;
+        bool profile = false;          // collect per-kernel timestamps into profiler()
+        std::string pipelineCachePath; // empty: no on-disk cache
+    };
+    static Result<std::unique_ptr<Device>> create(const Options& options);
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    const DeviceInfo& info() const { return mInfo; }
+    Instance& instance() { return *mInstance; }
+    VkDevice handle() const { return mDevice; }
+    DeviceAllocator& allocator() { return *mAllocator; }
+    PipelineLibrary& pipelines() { return *mPipelines; }
+    Profiler& profiler() { return mProfiler; }
+    bool profiling() const { return mQueryPool != VK_NULL_HANDLE; }
+
+    Result<Buffer> allocate(uint64_t bytes, MemoryKind kind = MemoryKind::DeviceLocal) { return mAllocator->allocate(bytes, kind); }
+    Status upload(const Buffer& dst, const void* src, uint64_t bytes, uint64_t dstOffset = 0);
+    Status download(const Buffer& src, void* dst, uint64_t bytes, uint64_t srcOffset = 0);
+
+    // Records a batch with `record`, submits it and waits for the GPU. Errors from recording
+    // abandon the batch; a lost device comes back as ErrorCode::DeviceLost.
+    Status execute(const std::function<Status(CommandBatch&)>& record);
+
+    struct MemoryUsage {
+        uint64_t usedBytes;  // device memory Atelier holds
+        uint64_t totalBytes; // the driver's budget, or the device-local heap size
+    };
+    MemoryUsage memoryUsage() const;
+
+    PFN_vkCmdPushDescriptorSetKHR pushDescriptorFn() const { return mPushDescriptor; }
+    VkDescriptorSet allocateDescriptorSet(VkDescriptorSetLayout layout); // fallback without push descriptors
+    VkQueryPool queryPool() const { return mQueryPool; }
+    uint32_t queryCapacity() const { return mQueryCapacity; }
+
+private:
+    Device() = default;
+    Status init(const Options& options);
+
+    std::unique_ptr<Instance> mInstance;
+    DeviceInfo mInfo;
+    VkDevice mDevice = VK_NULL_HANDLE;
+    VkQueue mQueue = VK_NULL_HANDLE;
+    VkCommandPool mCommandPool = VK_NULL_HANDLE;
+    VkCommandBuffer mCmd = VK_NULL_HANDLE;
+    VkFence mFence = VK_NULL_HANDLE;
+    std::vector<VkDescriptorPool> mDescriptorPools; // fallback path, reset after each batch
+    size_t mActivePool = 0;
+    VkQueryPool mQueryPool = VK_NULL_HANDLE;
+    uint32_t mQueryCapacity = 0;
+    PFN_vkCmdPushDescriptorSetKHR mPushDescriptor = nullptr;
+    std::unique_ptr<DeviceAllocator> mAllocator;
+    std::unique_ptr<PipelineLibrary> mPipelines;
+    std::unique_ptr<CommandBatch> mBatch;
+    Profiler mProfiler;
+};
+
+} // namespace atelier::vk

@@ -1,0 +1,59 @@
+#pragma once
+// Compute pipelines made from embedded SPIR-V, keyed by shader name and specialization constants,
+// backed by an on-disk VkPipelineCache.
+
+#include "core/result.h"
+#include "vk/device_info.h"
+
+#include <vulkan/vulkan.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace atelier::vk {
+
+struct PipelineDesc {
+    std::string shader;                  // embedded shader name
+    uint32_t bindings = 0;               // storage buffers at set 0, bindings 0..n-1
+    uint32_t pushConstantBytes = 0;
+    std::vector<uint32_t> specConstants; // constant_id 0..n-1 (id 0 is the workgroup size by convention)
+
+    bool operator<(const PipelineDesc& o) const;
+};
+
+struct Pipeline {
+    std::string label;                   // shader name, for profiles and errors
+    VkPipeline pipeline = VK_NULL_HANDLE;
+    VkPipelineLayout layout = VK_NULL_HANDLE;
+    VkDescriptorSetLayout setLayout = VK_NULL_HANDLE;
+    uint32_t bindings = 0;
+    uint32_t pushConstantBytes = 0;
+};
+
+class PipelineLibrary {
+public:
+    PipelineLibrary(VkDevice device, const DeviceInfo& info, std::string cachePath);
+    ~PipelineLibrary(); // saves the cache
+    PipelineLibrary(const PipelineLibrary&) = delete;
+    PipelineLibrary& operator=(const PipelineLibrary&) = delete;
+
+    Result<const Pipeline*> get(const PipelineDesc& desc);
+    Status saveCache() const;
+    size_t size() const { return mPipelines.size(); }
+
+private:
+    Result<std::unique_ptr<Pipeline>> build(const PipelineDesc& desc);
+
+    VkDevice mDevice;
+    const DeviceInfo& mInfo;
+    std::string mCachePath;
+    VkPipelineCache mCache = VK_NULL_HANDLE;
+    std::mutex mMutex;
+    std::map<PipelineDesc, std::unique_ptr<Pipeline>> mPipelines;
+    std::map<std::string, VkShaderModule> mModules;
+};
+
+} // namespace atelier::vk

@@ -1,0 +1,86 @@
+#include "test_device.h"
+
+#include "core/dtype.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+namespace atelier::test {
+
+namespace {
+std::unique_ptr<vk::Device>& holder()
+{
+    static std::unique_ptr<vk::Device> device;
+    return device;
+}
+uint64_t gSeen = 0;
+} // namespace
+
+vk::Device* testDevice()
+{
+    auto& device = holder();
+    if (!device) {
+        vk::Device::Options o;
+        o.validation = qEnvironmentVariableIntValue("ATELIER_VK_VALIDATION") != 0;
+        bool ok = false;
+        const int index = qEnvironmentVariableIntValue("ATELIER_DEVICE", &ok);
+        if (ok)
+            o.deviceIndex = index;
+        auto created = vk::Device::create(o);
+        if (!created) {
+            qWarning("cannot open a Vulkan device: %s", created.error().message.c_str());
+            return nullptr;
+        }
+        device = std::move(created).value();
+        if (o.validation && !device->instance().validationEnabled())
+            qWarning("validation was requested but is not active");
+    }
+    return device.get();
+}
+
+bool noValidationMessages()
+{
+    vk::Device* d = testDevice();
+    if (!d)
+        return false;
+    const uint64_t total = d->instance().validationErrors() + d->instance().validationWarnings();
+    const bool clean = total == gSeen;
+    if (!clean)
+        qWarning("validation: %s", d->instance().lastValidationMessage().c_str());
+    gSeen = total;
+    return clean;
+}
+
+std::vector<float> randomFloats(size_t n, uint32_t seed, float lo, float hi)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v)
+        x = dist(rng);
+    return v;
+}
+
+double normalisedError(const std::vector<float>& actual, const std::vector<float>& expected)
+{
+    if (actual.size() != expected.size())
+        return INFINITY;
+    double maxRef = 1e-30, maxDiff = 0;
+    for (size_t i = 0; i < actual.size(); ++i) {
+        if (!std::isfinite(actual[i]))
+            return INFINITY;
+        maxRef = std::max(maxRef, double(std::fabs(expected[i])));
+        maxDiff = std::max(maxDiff, double(std::fabs(actual[i] - expected[i])));
+    }
+    return maxDiff / maxRef;
+}
+
+std::vector<float> roundToHalf(std::vector<float> v)
+{
+    for (auto& x : v)
+        x = halfToFloat(floatToHalf(x));
+    return v;
+}
+
+} // namespace atelier::test

@@ -1,0 +1,27 @@
+#pragma once
+// The Vulkan device tests run on: validation on (ATELIER_VK_VALIDATION=1 from CTest), the device
+// from ATELIER_DEVICE or the best one. checkValidation() fails the test on any validation message.
+
+#include "vk/device.h"
+
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace atelier::test {
+
+// Opens the device once per test executable; QFAIL-style null when none can be opened.
+vk::Device* testDevice();
+
+// Validation errors/warnings since the last call; a test calls QVERIFY(noValidationMessages()).
+bool noValidationMessages();
+
+std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
+
+// max |a - b| / max(max |b|, tiny): the normalised error the op tests bound.
+double normalisedError(const std::vector<float>& actual, const std::vector<float>& expected);
+
+// Rounds each value through f16 (for CPU references of f16 kernels).
+std::vector<float> roundToHalf(std::vector<float> v);
+
+} // namespace atelier::test
