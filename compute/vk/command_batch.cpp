@@ -131,6 +131,18 @@ Status CommandBatch::dispatch(const Pipeline& pipeline, std::initializer_list<Bi
     return {};
 }
 
+Status CommandBatch::recordExternal(std::initializer_list<Binding> bindings,
+                                    const std::function<Status(VkCommandBuffer)>& record)
+{
+    for (const Binding& b : bindings)
+        barrierIfHazard(&b.range, &b.access, 1);
+    ATELIER_TRY(record(mCmd));
+    for (const Binding& b : bindings)
+        track(b.range, b.access);
+    ++mDispatches;
+    return {};
+}
+
 void CommandBatch::copy(const BufferRange& src, const BufferRange& dst)
 {
     const BufferRange ranges[2] = {src, dst};

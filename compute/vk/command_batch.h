@@ -9,6 +9,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ public:
     {
         return dispatch(pipeline, bindings, static_cast<const void*>(&push), groupsX, groupsY, groupsZ);
     }
+    // Lets a library that records its own dispatches (VkFFT) into this batch, with the same hazard
+    // tracking: `bindings` are the ranges it will touch.
+    Status recordExternal(std::initializer_list<Binding> bindings, const std::function<Status(VkCommandBuffer)>& record);
     void copy(const BufferRange& src, const BufferRange& dst);
     void fill(const BufferRange& dst, uint32_t value);
     uint32_t dispatchCount() const { return mDispatches; }

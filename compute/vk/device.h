@@ -32,6 +32,8 @@ public:
     const DeviceInfo& info() const { return mInfo; }
     Instance& instance() { return *mInstance; }
     VkDevice handle() const { return mDevice; }
+    VkQueue queue() const { return mQueue; }
+    VkCommandPool commandPool() const { return mCommandPool; }
     DeviceAllocator& allocator() { return *mAllocator; }
     PipelineLibrary& pipelines() { return *mPipelines; }
     Profiler& profiler() { return mProfiler; }
