@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <exception>
 #include <new>
 
@@ -71,7 +72,10 @@ void ComputeWorker::runJob(JobId id, std::shared_ptr<Job> job, std::shared_ptr<s
     }
 
     if (mDevice->profiling() && !mDevice->profiler().empty()) {
-        spdlog::info("GPU time per kernel for job '{}':\n{}", job->name().toStdString(), mDevice->profiler().table());
+        // ATELIER_PROFILE=1 is asked for on the command line: the table goes to stderr as well as the log.
+        const std::string table = mDevice->profiler().table();
+        std::fprintf(stderr, "GPU time per kernel, job '%s':\n%s", qPrintable(job->name()), table.c_str());
+        spdlog::info("GPU time per kernel, job '{}':\n{}", job->name().toStdString(), table);
         mDevice->profiler().reset();
     }
     if (result.ok()) {

@@ -1,0 +1,162 @@
+#include "main_window.h"
+
+#include "chat/chat_workspace.h"
+#include "core/app_paths.h"
+#include "create/create_workspace.h"
+#include "engine_status.h"
+#include "inpaint/inpaint_workspace.h"
+#include "library/library_workspace.h"
+#include "widgets/navigation_rail.h"
+#include "widgets/open_folder.h"
+#include "widgets/tinted_icon.h"
+
+#include <QActionGroup>
+#include <QCloseEvent>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolButton>
+
+namespace atelier::ui {
+
+namespace {
+const QString geometryKey = QStringLiteral("mainWindow/geometry");
+const QString workspaceKey = QStringLiteral("mainWindow/workspace");
+const QString appIconPath = QStringLiteral(":/icons/atelier.svg");
+} // namespace
+
+MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
+    : QMainWindow(parent)
+    , mStack(new QStackedWidget(this))
+    , mRail(new NavigationRail(this))
+    , mWorkspaceGroup(new QActionGroup(this))
+    , mEngineStatus(new EngineStatus(engine, this))
+{
+    setWindowTitle(tr("Atelier"));
+    setWindowIcon(QIcon(appIconPath));
+    mStack->setObjectName("workspaces");
+    mWorkspaceGroup->setExclusive(true);
+
+    addWorkspace(new ChatWorkspace(mStack), QStringLiteral("chat"), tr("&Chat"));
+    addWorkspace(new CreateWorkspace(mStack), QStringLiteral("create"), tr("C&reate"));
+    addWorkspace(new InpaintWorkspace(mStack), QStringLiteral("inpaint"), tr("&Inpaint"));
+    addWorkspace(new LibraryWorkspace(mStack), QStringLiteral("library"), tr("&Library"));
+    updateIcons();
+
+    auto* separator = new QFrame(this);
+    separator->setFrameShape(QFrame::VLine);
+    separator->setFrameShadow(QFrame::Plain);
+    separator->setForegroundRole(QPalette::Mid);
+
+    auto* central = new QWidget(this);
+    auto* layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(mRail);
+    layout->addWidget(separator);
+    layout->addWidget(mStack, 1);
+    setCentralWidget(central);
+
+    statusBar()->addPermanentWidget(mEngineStatus);
+    createMenus();
+    restoreSettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::addWorkspace(QWidget* page, const QString& key, const QString& title)
+{
+    const int index = mStack->addWidget(page);
+    auto* action = new QAction(title, this);
+    action->setObjectName(key + QStringLiteral("Action"));
+    action->setCheckable(true);
+    action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)));
+    action->setToolTip(QStringLiteral("%1 (%2)").arg(action->iconText(),
+                                                     action->shortcut().toString(QKeySequence::NativeText)));
+    action->setChecked(index == 0);
+    mWorkspaceGroup->addAction(action);
+    connect(action, &QAction::triggered, this, [this, index] { showWorkspace(index); });
+    mRail->addButton(action)->setObjectName(key + QStringLiteral("RailButton"));
+    mWorkspaces.append({key, QStringLiteral(":/icons/%1.svg").arg(key), action});
+}
+
+void MainWindow::showWorkspace(int index)
+{
+    mStack->setCurrentIndex(index);
+    mWorkspaces[index].action->setChecked(true);
+    QSettings().setValue(workspaceKey, mWorkspaces[index].key);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* openModels = file->addAction(tr("&Open Models Folder"), this, [this] {
+        if (!openFolder(paths::modelsDir()))
+            statusBar()->showMessage(tr("Could not open %1").arg(paths::modelsDir()), 10000);
+    });
+    openModels->setObjectName("openModelsFolderAction");
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setObjectName("quitAction");
+    quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    quit->setMenuRole(QAction::QuitRole);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addActions(mWorkspaceGroup->actions());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* about = help->addAction(tr("&About Atelier"), this, &MainWindow::showAbout);
+    about->setObjectName("aboutAction");
+    about->setMenuRole(QAction::AboutRole);
+}
+
+void MainWindow::updateIcons()
+{
+    for (const Workspace& workspace : std::as_const(mWorkspaces))
+        workspace.action->setIcon(tintedIcon(workspace.iconPath, palette()));
+}
+
+void MainWindow::showAbout()
+{
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("About Atelier"), {}, QMessageBox::Ok, this);
+    box->setObjectName("aboutBox");
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setIconPixmap(QIcon(appIconPath).pixmap(64, 64));
+    box->setTextFormat(Qt::PlainText);
+    box->setText(tr("Atelier %1").arg(QStringLiteral(ATELIER_VERSION)));
+    box->setInformativeText(tr("A local studio for generative AI: chat, create and inpaint on your "
+                               "own GPU through Vulkan compute.\n\nGPU: %1\nData folder: %2")
+                                .arg(mEngineStatus->deviceDescription(), paths::dataDir()));
+    box->open(); // window-modal without a nested event loop
+}
+
+void MainWindow::restoreSettings()
+{
+    const QSettings settings;
+    if (!restoreGeometry(settings.value(geometryKey).toByteArray()))
+        resize(1280, 800);
+    const QString key = settings.value(workspaceKey).toString();
+    for (int i = 0; i < mWorkspaces.size(); ++i) {
+        if (mWorkspaces[i].key == key)
+            showWorkspace(i);
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings().setValue(geometryKey, saveGeometry());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        updateIcons();
+    QMainWindow::changeEvent(event);
+}
+
+} // namespace atelier::ui

@@ -1,0 +1,53 @@
+#pragma once
+// Atelier's one window: a navigation rail, the four workspaces and the engine's status.
+
+#include <QList>
+#include <QMainWindow>
+
+class QAction;
+class QActionGroup;
+class QStackedWidget;
+
+namespace atelier::engine {
+class ComputeEngine;
+}
+
+namespace atelier::ui {
+
+class EngineStatus;
+class NavigationRail;
+
+// Remembers its geometry and current workspace in QSettings, under the application's
+// organisation and name (app/main.cpp sets them).
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(engine::ComputeEngine& engine, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    struct Workspace {
+        QString key;      // settings value and objectName prefix: "chat"
+        QString iconPath; // monochrome SVG, tinted to the palette
+        QAction* action;  // checkable, in the exclusive workspace group
+    };
+
+    void addWorkspace(QWidget* page, const QString& key, const QString& title);
+    void showWorkspace(int index);
+    void createMenus();
+    void updateIcons();
+    void showAbout();
+    void restoreSettings();
+
+    QStackedWidget* mStack = nullptr;
+    NavigationRail* mRail = nullptr;
+    QActionGroup* mWorkspaceGroup = nullptr;
+    EngineStatus* mEngineStatus = nullptr;
+    QList<Workspace> mWorkspaces;
+};
+
+} // namespace atelier::ui
