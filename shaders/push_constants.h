@@ -47,6 +47,15 @@ struct RmsNormPush {
     float eps;
 };
 
+// fft_multiply.comp: the pad / multiply / crop steps around VkFFT in ops/fft_blur.cpp.
+struct FftConvolvePush {
+    uint height;       // image rows
+    uint width;        // image columns
+    uint paddedHeight; // transform rows
+    uint paddedWidth;  // transform columns (real); the spectrum has paddedWidth / 2 + 1
+    uint count;        // invocations that do work
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif
