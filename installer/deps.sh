@@ -8,6 +8,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libqt6svg6 libqt6opengl6-dev libgl-dev
   libvulkan-dev glslc vulkan-validationlayers mesa-vulkan-drivers vulkan-tools
   libspdlog-dev libfmt-dev glslang-dev spirv-tools
+  python3 python3-pip
   xvfb xauth
 )
 BACKPORTS_PACKAGES=(libvkfft-dev)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
-#   installer/setup.sh run    install what is missing, build, then open the Atelier window
+#   installer/setup.sh run    install what is missing (packages, default models), build, open the window
 #   installer/setup.sh test   install what is missing, build, then run the whole test suite (ctest)
 #   installer/setup.sh build  install what is missing and build
 set -euo pipefail
@@ -11,6 +11,7 @@ build="${ATELIER_BUILD_DIR:-$root/build}"
 jobs="$(nproc)"
 
 bash "$root/installer/deps.sh"
+bash "$root/installer/models.sh"
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo

