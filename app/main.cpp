@@ -49,6 +49,7 @@ int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
     o.deviceIndex = options.deviceIndex;
     o.validation = options.validation;
     o.pipelineCachePath = options.pipelineCachePath.toStdString();
+    o.profile = true; // GPU timestamps give the kernel time without submit overhead
     auto device = vk::Device::create(o);
     if (!device) {
         std::fprintf(stderr, "atelier: %s\n", device.error().message.c_str());

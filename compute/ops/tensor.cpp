@@ -20,6 +20,13 @@ std::string Tensor::shapeText() const
     return s + "] " + dtypeName(dtype);
 }
 
+ElementWindow Tensor::window(uint64_t first, uint64_t count, uint64_t align) const
+{
+    const uint64_t es = dtypeSize(dtype);
+    const uint64_t start = first * es / align * align;
+    return {buffer.range(start, (first + count) * es - start), uint32_t((first * es - start) / es)};
+}
+
 Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64_t> shape)
 {
     Tensor t;

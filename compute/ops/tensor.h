@@ -16,6 +16,13 @@ class Device;
 
 namespace atelier::ops {
 
+// Elements [first, first + count) of a tensor bound from the aligned byte offset at or below the
+// first; shaders add `offset` (the first element's index within the range) to their indices.
+struct ElementWindow {
+    vk::BufferRange range;
+    uint32_t offset;
+};
+
 struct Tensor {
     vk::Buffer buffer;
     DType dtype = DType::F32;
@@ -25,6 +32,7 @@ struct Tensor {
     uint64_t bytes() const { return uint64_t(numel()) * dtypeSize(dtype); }
     int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
     std::string shapeText() const; // "[2, 3] f16"
+    ElementWindow window(uint64_t first, uint64_t count, uint64_t align) const;
 
     static Result<Tensor> create(vk::Device& device, DType dtype, std::vector<int64_t> shape);
     // Uploads host floats, converting to the tensor's dtype.

@@ -1,0 +1,38 @@
+#pragma once
+// Matrix multiplication against weights in the GGUF / PyTorch Linear layout:
+//   out[M, N] = a[M, K] · b[N, K]^T, i.e. out[m, n] = dot(a[m, :], b[n, :])
+// a and out are f32; b (the weights, row-major [N, K]) is f32 or f16. a may have leading batch
+// dimensions ([..., K], M = their product); out then has the same ones ([..., N]).
+// A few rows of a (decoding) take a matrix-vector kernel bound by reading b once; more rows take a
+// shared-memory tiled kernel. Weights larger than maxStorageBufferRange are bound in row blocks.
+
+#include "core/result.h"
+#include "ops/tensor.h"
+#include "vk/command_batch.h"
+
+#include <cstdint>
+
+namespace atelier::ops {
+
+struct MatmulOptions {
+    enum class Path { Auto, MatrixVector, Tiled };
+    Path path = Path::Auto;
+    // Rows of out per workgroup of the tiled kernel: 32, 64 or 128; 0 chooses by shape and device.
+    uint32_t tileRows = 0;
+    // Use the shared-memory reduction even where subgroup arithmetic is available.
+    bool sharedReduction = false;
+    // Bytes one binding may span; 0 means maxStorageBufferRange. Tests lower it to exercise the
+    // splitting of a, b and out into blocks with small tensors.
+    uint64_t maxBindingBytes = 0;
+};
+
+// Rows of a the matrix-vector kernel takes per pass (each pass reads b once), and up to which
+// Path::Auto picks it: on an H100 the tiled kernel needed 0.33 ms for M = 5..32 rows against a
+// 4096 x 4096 f16 weight, where a matrix-vector pass took 0.01-0.02 ms.
+constexpr int64_t kMatrixVectorPassRows = 8;
+constexpr int64_t kMatrixVectorMaxRows = 16;
+
+Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
+              const MatmulOptions& options = {});
+
+} // namespace atelier::ops

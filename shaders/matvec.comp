@@ -1,0 +1,121 @@
+#version 450
+// out[m, n] = dot(a[m, :], b[n, :]) for the few rows of a (MROWS, up to 8) of decoding: the weights b
+// are read once, so this is bound by memory bandwidth. A workgroup owns ROWS rows of b; its
+// invocations stride over K together (coalesced) and then reduce the partial dot products, with
+// subgroupAdd (SUBGROUP_REDUCE) or a shared-memory tree. b is f32 or f16 (TYPE_F16).
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_GOOGLE_include_directive : require
+#ifdef SUBGROUP_REDUCE
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+
+#include "common.glsl"
+#include "push_constants.h"
+
+layout(constant_id = 1) const uint ROWS = 4;  // rows of b per workgroup
+layout(constant_id = 2) const uint MROWS = 1; // rows of a, = p.M
+layout(constant_id = 3) const bool VEC4 = false; // K, aOffset and bOffset are multiples of 4
+layout(constant_id = 4) const uint UNROLL = 4;    // steps over K per iteration of the vec4 loop
+
+#ifdef TYPE_F16
+#define T float16_t
+#define T4 f16vec4
+#else
+#define T float
+#define T4 vec4
+#endif
+
+layout(push_constant) uniform Push { MatmulPush p; };
+
+// Scalar and vec4 views of the same bindings: 16-byte loads where K allows them.
+layout(std430, binding = 0) readonly buffer A { float a[]; };
+layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
+layout(std430, binding = 1) readonly buffer B { T b[]; };
+layout(std430, binding = 1) readonly buffer B4 { T4 b4[]; };
+layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+
+const uint SUMS = ROWS * MROWS; // partial dot products per invocation, index r * MROWS + m
+shared float sPartial[SUMS * WORKGROUP_SIZE];
+
+void main()
+{
+    const uint t = gl_LocalInvocationID.x;
+    const uint n0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * ROWS;
+    if (n0 >= p.N)
+        return; // whole workgroup
+
+    // Rows past N repeat the last one (reads stay in bounds, no branch in the loop); their sums
+    // are dropped at the end.
+    uint bRow[ROWS];
+    for (uint r = 0; r < ROWS; ++r)
+        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * p.K;
+    float acc[SUMS];
+    for (uint i = 0; i < SUMS; ++i)
+        acc[i] = 0.0;
+
+    if (VEC4) {
+        // UNROLL steps per iteration put UNROLL * ROWS loads of b in flight before any is used.
+        // Indices are clamped to stay in bounds; the steps past K contribute zero.
+        const uint K4 = p.K / 4;
+        for (uint k4 = t; k4 < K4; k4 += UNROLL * WORKGROUP_SIZE) {
+            vec4 bv[UNROLL * ROWS];
+            for (uint u = 0; u < UNROLL; ++u) {
+                const uint k = min(k4 + u * WORKGROUP_SIZE, K4 - 1);
+                const bool live = k4 + u * WORKGROUP_SIZE < K4;
+                for (uint r = 0; r < ROWS; ++r)
+                    bv[u * ROWS + r] = live ? vec4(b4[bRow[r] / 4 + k]) : vec4(0.0);
+            }
+            for (uint u = 0; u < UNROLL; ++u) {
+                const uint k = min(k4 + u * WORKGROUP_SIZE, K4 - 1);
+                for (uint m = 0; m < MROWS; ++m) {
+                    const vec4 av = a4[(p.aOffset + m * p.K) / 4 + k];
+                    for (uint r = 0; r < ROWS; ++r)
+                        acc[r * MROWS + m] += dot(av, bv[u * ROWS + r]);
+                }
+            }
+        }
+    } else {
+        for (uint k = t; k < p.K; k += WORKGROUP_SIZE) {
+            float av[MROWS];
+            for (uint m = 0; m < MROWS; ++m)
+                av[m] = a[p.aOffset + m * p.K + k];
+            for (uint r = 0; r < ROWS; ++r) {
+                const float bv = float(b[bRow[r] + k]);
+                for (uint m = 0; m < MROWS; ++m)
+                    acc[r * MROWS + m] += av[m] * bv;
+            }
+        }
+    }
+
+#ifdef SUBGROUP_REDUCE
+    for (uint i = 0; i < SUMS; ++i)
+        acc[i] = subgroupAdd(acc[i]);
+    if (subgroupElect()) {
+        for (uint i = 0; i < SUMS; ++i)
+            sPartial[i * WORKGROUP_SIZE + gl_SubgroupID] = acc[i];
+    }
+    barrier();
+    const uint parts = gl_NumSubgroups;
+#else
+    for (uint i = 0; i < SUMS; ++i)
+        sPartial[i * WORKGROUP_SIZE + t] = acc[i];
+    barrier();
+    for (uint s = WORKGROUP_SIZE / 2; s > 0; s >>= 1) {
+        if (t < s) {
+            for (uint i = 0; i < SUMS; ++i)
+                sPartial[i * WORKGROUP_SIZE + t] += sPartial[i * WORKGROUP_SIZE + t + s];
+        }
+        barrier();
+    }
+    const uint parts = 1;
+#endif
+    if (t < SUMS) {
+        float sum = 0.0;
+        for (uint s = 0; s < parts; ++s)
+            sum += sPartial[t * WORKGROUP_SIZE + s];
+        const uint n = n0 + t / MROWS;
+        const uint m = t % MROWS;
+        if (n < p.N)
+            outv[p.outOffset + m * p.outStride + n] = sum;
+    }
+}
