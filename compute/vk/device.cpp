@@ -37,6 +37,9 @@ Status Device::init(const Options& options)
         return makeError(ErrorCode::NoDevice, "No Vulkan device supports Vulkan 1.2 compute.");
     }
     mInfo = devices[*chosen];
+    if (options.noPushDescriptors)
+        mInfo.pushDescriptor = false;
+    mStagedTransfers = options.stagedTransfers;
     spdlog::info("Vulkan device:\n{}", mInfo.describe());
 
     // Queue and features: enable every optional capability the device offers that kernels use.
@@ -215,7 +218,7 @@ Status Device::upload(const Buffer& dst, const void* src, uint64_t bytes, uint64
 {
     if (dstOffset + bytes > dst.size())
         return makeError(ErrorCode::InvalidArgument, "upload past the end of a buffer");
-    if (dst.mapped()) {
+    if (dst.mapped() && !mStagedTransfers) {
         std::memcpy(static_cast<char*>(dst.mapped()) + dstOffset, src, bytes);
         return {};
     }
@@ -236,7 +239,7 @@ Status Device::download(const Buffer& src, void* dst, uint64_t bytes, uint64_t s
 {
     if (srcOffset + bytes > src.size())
         return makeError(ErrorCode::InvalidArgument, "download past the end of a buffer");
-    if (src.mapped()) {
+    if (src.mapped() && !mStagedTransfers) {
         std::memcpy(dst, static_cast<const char*>(src.mapped()) + srcOffset, bytes);
         return {};
     }

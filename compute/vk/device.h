@@ -23,6 +23,9 @@ public:
         bool validation = false;
         bool profile = false;          // collect per-kernel timestamps into profiler()
         std::string pipelineCachePath; // empty: no on-disk cache
+        // Paths every driver does not take, forced so tests reach them on any device:
+        bool noPushDescriptors = false; // descriptor sets from pools instead of VK_KHR_push_descriptor
+        bool stagedTransfers = false;   // uploads and downloads through staging buffers even on UMA
     };
     static Result<std::unique_ptr<Device>> create(const Options& options);
     ~Device();
@@ -74,6 +77,7 @@ private:
     VkQueryPool mQueryPool = VK_NULL_HANDLE;
     uint32_t mQueryCapacity = 0;
     PFN_vkCmdPushDescriptorSetKHR mPushDescriptor = nullptr;
+    bool mStagedTransfers = false;
     std::unique_ptr<DeviceAllocator> mAllocator;
     std::unique_ptr<PipelineLibrary> mPipelines;
     std::unique_ptr<CommandBatch> mBatch;

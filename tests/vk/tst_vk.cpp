@@ -26,6 +26,8 @@ private slots:
     void barriersOnlyOnHazards();
     void pipelineCacheRoundTrip();
     void profilerTimesKernels();
+    void descriptorPoolsWithoutPushDescriptors();
+    void stagedTransfersRoundTrip();
     void cleanupTestCase();
 };
 
@@ -233,6 +235,54 @@ void TestVk::profilerTimesKernels()
     QCOMPARE(entries.at("add_f32").calls, 1ull);
     QVERIFY(entries.at("add_f32").totalNs > 0);
     QVERIFY(d.profiler().table().find("add_f32") != std::string::npos);
+}
+
+void TestVk::descriptorPoolsWithoutPushDescriptors()
+{
+    vk::Device::Options o;
+    o.validation = true;
+    o.noPushDescriptors = true;
+    auto device = vk::Device::create(o);
+    QVERIFY(device.ok());
+    vk::Device& d = *device.value();
+    QVERIFY(!d.info().pushDescriptor);
+    std::vector<float> ones(64, 1.0f);
+    auto a = ops::Tensor::fromFloats(d, DType::F32, {64}, ones);
+    auto c = ops::Tensor::fromFloats(d, DType::F32, {64}, std::vector<float>(64, 0.0f));
+    QVERIFY(a.ok() && c.ok());
+    // More dispatches than one pool holds sets (1024), twice, so pools are added and reset.
+    for (int round = 0; round < 2; ++round) {
+        QVERIFY(d.execute([&](vk::CommandBatch& b) -> Status {
+                     for (int i = 0; i < 1500; ++i)
+                         ATELIER_TRY(ops::add(b, *c, *a, *c)); // c += 1
+                     return Status{};
+                 }).ok());
+    }
+    auto out = c->toFloats(d);
+    QVERIFY(out.ok());
+    QCOMPARE(out.value()[63], 3000.0f);
+    QCOMPARE(d.instance().validationErrors() + d.instance().validationWarnings(), 0ull);
+}
+
+void TestVk::stagedTransfersRoundTrip()
+{
+    vk::Device::Options o;
+    o.validation = true;
+    o.stagedTransfers = true;
+    auto device = vk::Device::create(o);
+    QVERIFY(device.ok());
+    vk::Device& d = *device.value();
+    // 70 MiB: more than one 64 MiB staging chunk each way.
+    const size_t n = (70u << 20) / 4;
+    std::vector<uint32_t> src(n), dst(n, 0);
+    for (size_t i = 0; i < n; ++i)
+        src[i] = uint32_t(i * 2654435761u);
+    auto buffer = d.allocate(n * 4);
+    QVERIFY(buffer.ok());
+    QVERIFY(d.upload(*buffer, src.data(), n * 4).ok());
+    QVERIFY(d.download(*buffer, dst.data(), n * 4).ok());
+    QVERIFY(src == dst);
+    QCOMPARE(d.instance().validationErrors() + d.instance().validationWarnings(), 0ull);
 }
 
 void TestVk::cleanupTestCase()
