@@ -63,3 +63,25 @@ float halfToFloat(uint16_t h)
 }
 
 } // namespace atelier
+
+namespace atelier {
+
+uint16_t floatToBf16(float f)
+{
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) // nan: keep it a quiet nan
+        return uint16_t((x >> 16) | 0x40u);
+    x += 0x7fffu + ((x >> 16) & 1u);
+    return uint16_t(x >> 16);
+}
+
+float bf16ToFloat(uint16_t h)
+{
+    const uint32_t x = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &x, 4);
+    return f;
+}
+
+} // namespace atelier

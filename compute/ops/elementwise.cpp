@@ -18,6 +18,8 @@ const char* opName(Op op) { return op == Op::Add ? "add" : op == Op::Mul ? "mul"
 
 Status run(vk::CommandBatch& batch, Op op, const Tensor& a, const Tensor* b, float factor, Tensor& out)
 {
+    if (a.dtype != DType::F32 && a.dtype != DType::F16)
+        return makeError(ErrorCode::InvalidArgument, std::string(opName(op)) + ": needs f32 or f16 tensors");
     if (a.dtype != out.dtype || (b && b->dtype != a.dtype))
         return makeError(ErrorCode::InvalidArgument, std::string(opName(op)) + ": mixed dtypes");
     if (a.numel() != out.numel())

@@ -51,6 +51,8 @@ Status checkShapes(const Tensor& a, const Tensor& b, const Tensor& out)
     const std::string what = "matmul of a " + a.shapeText() + " and b " + b.shapeText() + " into " + out.shapeText();
     if (a.dtype != DType::F32 || out.dtype != DType::F32)
         return makeError(ErrorCode::InvalidArgument, what + ": a and out must be f32");
+    if (b.dtype != DType::F32 && b.dtype != DType::F16)
+        return makeError(ErrorCode::Unsupported, what + ": no kernel for " + dtypeName(b.dtype) + " weights");
     if (a.shape.empty() || b.shape.size() != 2)
         return makeError(ErrorCode::InvalidArgument, what + ": expected a [..., K] and b [N, K]");
     if (b.dim(1) != a.dim(-1))

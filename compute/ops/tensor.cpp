@@ -32,12 +32,17 @@ Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64
     Tensor t;
     t.dtype = dtype;
     t.shape = std::move(shape);
+    if (t.shape.empty())
+        return makeError(ErrorCode::InvalidArgument, "a tensor needs at least one dimension");
     for (int64_t d : t.shape) {
         if (d <= 0 || d > (int64_t(1) << 40))
             return makeError(ErrorCode::InvalidArgument, "invalid tensor shape " + t.shapeText());
     }
-    if (dtype == DType::F16 && !device.info().storage16Bit)
-        return makeError(ErrorCode::Unsupported, "this device cannot store 16-bit floats in buffers");
+    if (isQuantized(dtype) && t.dim(-1) % dtypeInfo(dtype).blockElements != 0)
+        return makeError(ErrorCode::InvalidArgument, "rows of " + t.shapeText() + " are not whole blocks of " +
+                                                         std::to_string(dtypeInfo(dtype).blockElements));
+    if (dtype != DType::F32 && !device.info().storage16Bit)
+        return makeError(ErrorCode::Unsupported, "this device cannot read 16-bit values from buffers");
     ATELIER_ASSIGN(t.buffer, device.allocate(t.bytes()));
     return t;
 }
@@ -45,6 +50,8 @@ Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64
 Result<Tensor> Tensor::fromFloats(vk::Device& device, DType dtype, std::vector<int64_t> shape,
                                   std::span<const float> values)
 {
+    if (dtype != DType::F32 && dtype != DType::F16)
+        return makeError(ErrorCode::InvalidArgument, std::string("cannot convert floats to ") + dtypeName(dtype));
     ATELIER_ASSIGN(Tensor t, create(device, dtype, std::move(shape)));
     if (int64_t(values.size()) != t.numel())
         return makeError(ErrorCode::InvalidArgument, "expected " + std::to_string(t.numel()) + " values for " +
@@ -62,6 +69,8 @@ Result<Tensor> Tensor::fromFloats(vk::Device& device, DType dtype, std::vector<i
 
 Result<std::vector<float>> Tensor::toFloats(vk::Device& device) const
 {
+    if (dtype != DType::F32 && dtype != DType::F16)
+        return makeError(ErrorCode::InvalidArgument, std::string("cannot read ") + dtypeName(dtype) + " as floats");
     std::vector<float> out(static_cast<size_t>(numel()));
     if (dtype == DType::F32) {
         ATELIER_TRY(device.download(buffer, out.data(), bytes()));

@@ -29,7 +29,7 @@ struct Tensor {
     std::vector<int64_t> shape;
 
     int64_t numel() const;
-    uint64_t bytes() const { return uint64_t(numel()) * dtypeSize(dtype); }
+    uint64_t bytes() const { return storageBytes(dtype, uint64_t(numel())); }
     int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
     std::string shapeText() const; // "[2, 3] f16"
     ElementWindow window(uint64_t first, uint64_t count, uint64_t align) const;

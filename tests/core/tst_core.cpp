@@ -17,6 +17,8 @@ private slots:
     void halfRoundTripsEveryValue();
     void floatToHalfRounds_data();
     void floatToHalfRounds();
+    void bf16RoundsToNearestEven();
+    void blockSizesMatchGgml();
     void resultCarriesValueOrError();
     void dataPathsFollowOverride();
 };
@@ -54,6 +56,36 @@ void TestCore::floatToHalfRounds()
     QFETCH(float, value);
     QFETCH(uint, half);
     QCOMPARE(uint(floatToHalf(value)), half);
+}
+
+void TestCore::bf16RoundsToNearestEven()
+{
+    QCOMPARE(floatToBf16(1.0f), uint16_t(0x3f80));
+    QCOMPARE(bf16ToFloat(0x3f80), 1.0f);
+    QCOMPARE(floatToBf16(1.00390625f), uint16_t(0x3f80)); // 1 + 2^-8: a tie, rounds to even
+    QCOMPARE(floatToBf16(1.01171875f), uint16_t(0x3f82)); // 1 + 3 * 2^-8: a tie, rounds up to even
+    QVERIFY(std::isnan(bf16ToFloat(floatToBf16(NAN))));
+    for (uint32_t h = 0; h < 65536; ++h) {
+        const float f = bf16ToFloat(uint16_t(h));
+        if (!std::isnan(f))
+            QCOMPARE(floatToBf16(f), uint16_t(h));
+    }
+}
+
+void TestCore::blockSizesMatchGgml()
+{
+    // Bytes per block from the block structs in ggml-common.h.
+    QCOMPARE(storageBytes(DType::Q4_0, 64), uint64_t(36));
+    QCOMPARE(storageBytes(DType::Q4_1, 32), uint64_t(20));
+    QCOMPARE(storageBytes(DType::Q5_0, 32), uint64_t(22));
+    QCOMPARE(storageBytes(DType::Q5_1, 32), uint64_t(24));
+    QCOMPARE(storageBytes(DType::Q8_0, 32), uint64_t(34));
+    QCOMPARE(storageBytes(DType::Q4_K, 512), uint64_t(288));
+    QCOMPARE(storageBytes(DType::Q5_K, 256), uint64_t(176));
+    QCOMPARE(storageBytes(DType::Q6_K, 256), uint64_t(210));
+    QCOMPARE(storageBytes(DType::BF16, 3), uint64_t(6));
+    QVERIFY(isQuantized(DType::Q6_K) && !isQuantized(DType::F16));
+    QCOMPARE(std::string(dtypeName(DType::Q5_K)), std::string("q5_k"));
 }
 
 void TestCore::resultCarriesValueOrError()
