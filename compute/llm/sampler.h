@@ -1,0 +1,47 @@
+#pragma once
+// Picks the next token from a model's logits: repetition penalty, top-k, top-p, min-p, temperature,
+// then a draw from a seeded generator (the order llama.cpp's default chain uses), or greedy at
+// temperature 0. The same seed and inputs give the same tokens on every run.
+
+#include "core/result.h"
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace atelier::llm {
+
+struct SamplingParams {
+    float temperature = 0.8f;   // <= 0: greedy
+    int topK = 40;              // <= 0: all tokens
+    float topP = 0.95f;         // 1: off
+    float minP = 0.05f;         // 0: off; keeps tokens with p >= minP * p(most likely)
+    float repeatPenalty = 1.1f; // 1: off; divides positive and multiplies negative logits
+    int repeatLastN = 64;       // how many recent tokens the penalty looks at
+    uint64_t seed = 0;
+};
+
+class Sampler {
+public:
+    explicit Sampler(const SamplingParams& params);
+
+    // history: the tokens so far (prompt and answer); only the last repeatLastN count.
+    Result<int32_t> sample(std::span<const float> logits, std::span<const int32_t> history);
+    const SamplingParams& params() const { return mParams; }
+
+private:
+    struct Candidate {
+        int32_t id;
+        float logit;
+    };
+    void applyRepeatPenalty(std::span<const int32_t> history);
+    double uniform(); // [0, 1), the same on every platform for a seed
+
+    SamplingParams mParams;
+    std::mt19937_64 mRng;
+    std::vector<Candidate> mCandidates;
+    std::vector<double> mProbabilities;
+};
+
+} // namespace atelier::llm

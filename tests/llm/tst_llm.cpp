@@ -1,0 +1,3 @@
+#include "tst_llm.h"
+
+QTEST_GUILESS_MAIN(TestLlm)

@@ -1,0 +1,19 @@
+#pragma once
+// The language-model engine's host-side parts: sampling (and, as they land, tokenizer and model).
+
+#include <QObject>
+#include <QtTest>
+
+class TestLlm : public QObject {
+    Q_OBJECT
+private slots:
+    // sampler_test.cpp
+    void greedyPicksTheLargestLogit();
+    void seedReproducesTokens();
+    void samplesFollowTheDistribution();
+    void topPKeepsTheSmallestNucleus();
+    void minPDropsUnlikelyTokens();
+    void topKOneIsGreedy();
+    void repeatPenaltyDiscouragesRepeats();
+    void badLogitsAreErrors();
+};
