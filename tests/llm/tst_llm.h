@@ -16,4 +16,14 @@ private slots:
     void topKOneIsGreedy();
     void repeatPenaltyDiscouragesRepeats();
     void badLogitsAreErrors();
+    // tokenizer_test.cpp
+    void sentencePieceMergesByScore();
+    void specialTokensSplitFirst();
+    void utf8StreamHoldsSplitCharacters();
+    void gemmaTokensMatchLlamaCpp_data();
+    void gemmaTokensMatchLlamaCpp();
+    // model_config_test.cpp
+    void gemmaConfigFromGguf();
+    // weights_test.cpp
+    void gemmaWeightsLoadOntoTheDevice();
 };

@@ -2,6 +2,8 @@
 
 #include "core/dtype.h"
 
+#include <QFileInfo>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
@@ -75,6 +77,17 @@ double normalisedError(const std::vector<float>& actual, const std::vector<float
     }
     return maxDiff / maxRef;
 }
+
+std::string installedModel(const char* fileName)
+{
+    QString dir = qEnvironmentVariable("ATELIER_MODELS_DIR");
+    if (dir.isEmpty())
+        dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + "/Atelier/models";
+    const QString path = dir + "/" + QString::fromUtf8(fileName);
+    return QFileInfo::exists(path) ? path.toStdString() : std::string();
+}
+
+bool modelsRequired() { return qEnvironmentVariable("CI") == "true"; }
 
 std::vector<float> roundToHalf(std::vector<float> v)
 {

@@ -21,6 +21,12 @@ std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1.0f, float
 // max |a - b| / max(max |b|, tiny): the normalised error the op tests bound.
 double normalisedError(const std::vector<float>& actual, const std::vector<float>& expected);
 
+// A model the setup script installs (installer/models.sh) into the user's models folder, which
+// tests find even though ATELIER_DATA_DIR points elsewhere; ATELIER_MODELS_DIR overrides it.
+// Empty when absent: tests QSKIP then, except under CI (CI=true), where they must fail.
+std::string installedModel(const char* fileName);
+bool modelsRequired();
+
 // Rounds each value through f16 (for CPU references of f16 kernels).
 std::vector<float> roundToHalf(std::vector<float> v);
 

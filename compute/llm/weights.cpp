@@ -1,0 +1,145 @@
+#include "llm/weights.h"
+
+#include "io/gguf.h"
+#include "vk/device.h"
+
+namespace atelier::llm {
+
+namespace {
+
+std::optional<DType> kernelType(io::GgmlType t)
+{
+    switch (t) {
+    case io::GgmlType::F32: return DType::F32;
+    case io::GgmlType::F16: return DType::F16;
+    case io::GgmlType::BF16: return DType::BF16;
+    case io::GgmlType::Q4_0: return DType::Q4_0;
+    case io::GgmlType::Q4_1: return DType::Q4_1;
+    case io::GgmlType::Q5_0: return DType::Q5_0;
+    case io::GgmlType::Q5_1: return DType::Q5_1;
+    case io::GgmlType::Q8_0: return DType::Q8_0;
+    case io::GgmlType::Q4_K: return DType::Q4_K;
+    case io::GgmlType::Q5_K: return DType::Q5_K;
+    case io::GgmlType::Q6_K: return DType::Q6_K;
+    default: return std::nullopt;
+    }
+}
+
+std::string shapeText(const std::vector<int64_t>& shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+class Binder {
+public:
+    Binder(vk::Device& device, const io::GgufFile& file) : mDevice(device), mFile(file) {}
+
+    // shape is row-major ([rows, columns]); GGUF lists dimensions fastest first.
+    Result<ops::Tensor> bind(const std::string& name, std::vector<int64_t> shape, bool floatOnly = false)
+    {
+        const io::GgufTensor* t = mFile.tensor(name);
+        if (!t)
+            return makeError(ErrorCode::Format, "the model has no tensor '" + name + "'");
+        std::vector<int64_t> actual;
+        for (int i = t->nDims - 1; i >= 0; --i)
+            actual.push_back(t->ne[size_t(i)]);
+        if (actual != shape)
+            return makeError(ErrorCode::Format, "tensor '" + name + "' has shape " + shapeText(actual) +
+                                                    ", expected " + shapeText(shape));
+        const auto type = kernelType(t->type);
+        if (!type || (floatOnly && *type != DType::F32))
+            return makeError(ErrorCode::Unsupported, "tensor '" + name + "' is stored as " +
+                                                         io::ggmlTypeName(t->type) +
+                                                         (floatOnly ? ", expected f32" : ", which has no GPU kernel"));
+        ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, *type, std::move(shape)));
+        const auto bytes = mFile.data(*t);
+        if (bytes.size() != tensor.bytes())
+            return makeError(ErrorCode::Format, "tensor '" + name + "' holds the wrong number of bytes");
+        ATELIER_TRY(mDevice.upload(tensor.buffer, bytes.data(), bytes.size()));
+        return tensor;
+    }
+
+    Result<std::optional<ops::Tensor>> optional(const std::string& name, std::vector<int64_t> shape, bool floatOnly)
+    {
+        if (!mFile.tensor(name))
+            return std::optional<ops::Tensor>();
+        ATELIER_ASSIGN(ops::Tensor t, bind(name, std::move(shape), floatOnly));
+        return std::optional<ops::Tensor>(std::move(t));
+    }
+
+private:
+    vk::Device& mDevice;
+    const io::GgufFile& mFile;
+};
+
+Result<LayerWeights> loadLayer(Binder& b, const ModelConfig& c, int layer)
+{
+    const std::string p = "blk." + std::to_string(layer) + ".";
+    const int64_t dim = c.dim, q = int64_t(c.heads) * c.headDim, kv = int64_t(c.kvHeads) * c.headDim, ff = c.feedForward;
+    LayerWeights w;
+    ATELIER_ASSIGN(w.attnNorm, b.bind(p + "attn_norm.weight", {dim}, true));
+    ATELIER_ASSIGN(w.wq, b.bind(p + "attn_q.weight", {q, dim}));
+    ATELIER_ASSIGN(w.wk, b.bind(p + "attn_k.weight", {kv, dim}));
+    ATELIER_ASSIGN(w.wv, b.bind(p + "attn_v.weight", {kv, dim}));
+    ATELIER_ASSIGN(w.wo, b.bind(p + "attn_output.weight", {dim, q}));
+    if (c.qkvBias) {
+        ATELIER_ASSIGN(w.bq, b.optional(p + "attn_q.bias", {q}, true));
+        ATELIER_ASSIGN(w.bk, b.optional(p + "attn_k.bias", {kv}, true));
+        ATELIER_ASSIGN(w.bv, b.optional(p + "attn_v.bias", {kv}, true));
+    }
+    if (c.qkNorm) {
+        ATELIER_ASSIGN(w.qNorm, b.bind(p + "attn_q_norm.weight", {c.headDim}, true));
+        ATELIER_ASSIGN(w.kNorm, b.bind(p + "attn_k_norm.weight", {c.headDim}, true));
+    }
+    if (c.sandwichNorms) {
+        ATELIER_ASSIGN(w.attnPostNorm, b.bind(p + "post_attention_norm.weight", {dim}, true));
+        ATELIER_ASSIGN(w.ffnPostNorm, b.bind(p + "post_ffw_norm.weight", {dim}, true));
+    }
+    ATELIER_ASSIGN(w.ffnNorm, b.bind(p + "ffn_norm.weight", {dim}, true));
+    ATELIER_ASSIGN(w.gate, b.bind(p + "ffn_gate.weight", {ff, dim}));
+    ATELIER_ASSIGN(w.up, b.bind(p + "ffn_up.weight", {ff, dim}));
+    ATELIER_ASSIGN(w.down, b.bind(p + "ffn_down.weight", {dim, ff}));
+    return w;
+}
+
+} // namespace
+
+uint64_t ModelWeights::bytes() const
+{
+    uint64_t n = tokenEmbedding.bytes() + outputNorm.bytes() + (output ? output->bytes() : 0);
+    for (const LayerWeights& l : layers) {
+        for (const ops::Tensor* t : {&l.attnNorm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffnNorm, &l.gate, &l.up, &l.down})
+            n += t->bytes();
+        for (const auto* t : {&l.bq, &l.bk, &l.bv, &l.qNorm, &l.kNorm, &l.attnPostNorm, &l.ffnPostNorm})
+            n += *t ? (*t)->bytes() : 0;
+    }
+    return n;
+}
+
+Result<ModelWeights> loadWeights(vk::Device& device, const io::GgufFile& file, const ModelConfig& c,
+                                 const std::function<bool(double)>& progress)
+{
+    Binder b(device, file);
+    ModelWeights w;
+    const io::GgufTensor* embedding = file.tensor("token_embd.weight");
+    if (!embedding)
+        return makeError(ErrorCode::Format, "the model has no tensor 'token_embd.weight'");
+    const int64_t vocab = embedding->ne[1];
+    ATELIER_ASSIGN(w.tokenEmbedding, b.bind("token_embd.weight", {vocab, c.dim}));
+    ATELIER_ASSIGN(w.outputNorm, b.bind("output_norm.weight", {c.dim}, true));
+    ATELIER_ASSIGN(w.output, b.optional("output.weight", {vocab, c.dim}, false));
+    for (int l = 0; l < c.layers; ++l) {
+        if (progress && !progress(double(l) / c.layers))
+            return makeError(ErrorCode::Cancelled, "loading the model was cancelled");
+        ATELIER_ASSIGN(LayerWeights layer, loadLayer(b, c, l));
+        w.layers.push_back(std::move(layer));
+    }
+    if (progress)
+        progress(1.0);
+    return w;
+}
+
+} // namespace atelier::llm

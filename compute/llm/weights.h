@@ -1,0 +1,51 @@
+#pragma once
+// A language model's weights on the device, bound by GGUF tensor name with the expected shape.
+// Weights stay in their file's type (quantized ones included); a type without a kernel, a
+// missing tensor or a wrong shape is an error naming the tensor, expected and actual.
+
+#include "core/result.h"
+#include "llm/model_config.h"
+#include "ops/tensor.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace atelier::io {
+class GgufFile;
+}
+namespace atelier::vk {
+class Device;
+}
+
+namespace atelier::llm {
+
+struct LayerWeights {
+    ops::Tensor attnNorm;                   // [dim] f32
+    ops::Tensor wq;                         // [heads * headDim, dim]
+    ops::Tensor wk, wv;                     // [kvHeads * headDim, dim]
+    ops::Tensor wo;                         // [dim, heads * headDim]
+    std::optional<ops::Tensor> bq, bk, bv;  // [heads|kvHeads * headDim] f32 (Qwen2)
+    std::optional<ops::Tensor> qNorm, kNorm; // [headDim] f32 (Gemma 3)
+    std::optional<ops::Tensor> attnPostNorm; // [dim] f32 (Gemma 3)
+    ops::Tensor ffnNorm;                    // [dim] f32
+    ops::Tensor gate, up;                   // [feedForward, dim]
+    ops::Tensor down;                       // [dim, feedForward]
+    std::optional<ops::Tensor> ffnPostNorm; // [dim] f32 (Gemma 3)
+};
+
+struct ModelWeights {
+    ops::Tensor tokenEmbedding;            // [vocab, dim]
+    ops::Tensor outputNorm;                // [dim] f32
+    std::optional<ops::Tensor> output;     // [vocab, dim]; absent: tied to tokenEmbedding
+    std::vector<LayerWeights> layers;
+
+    const ops::Tensor& lmHead() const { return output ? *output : tokenEmbedding; }
+    uint64_t bytes() const;
+};
+
+// progress(fraction) returns false to cancel the load (an ErrorCode::Cancelled error).
+Result<ModelWeights> loadWeights(vk::Device& device, const io::GgufFile& file, const ModelConfig& config,
+                                 const std::function<bool(double)>& progress = {});
+
+} // namespace atelier::llm

@@ -1,0 +1,53 @@
+#include "tst_llm.h"
+
+#include "io/gguf.h"
+#include "llm/weights.h"
+#include "test_device.h"
+
+#include <cstring>
+
+using namespace atelier;
+using namespace atelier::llm;
+
+void TestLlm::gemmaWeightsLoadOntoTheDevice()
+{
+    const std::string path = test::installedModel("gemma-3-270m-q4_k_m.gguf");
+    if (path.empty()) {
+        if (test::modelsRequired())
+            QFAIL("the default model is not installed (installer/models.sh)");
+        QSKIP("the default model is not installed (installer/models.sh)");
+    }
+    vk::Device* device = test::testDevice();
+    QVERIFY(device);
+    auto file = io::GgufFile::open(path);
+    QVERIFY(file.ok());
+    auto config = ModelConfig::fromGguf(*file.value());
+    QVERIFY(config.ok());
+    int calls = 0;
+    auto weights = loadWeights(*device, *file.value(), config.value(), [&](double) { return ++calls > 0; });
+    QVERIFY2(weights.ok(), weights.ok() ? "" : weights.error().message.c_str());
+    const ModelWeights& w = weights.value();
+    QCOMPARE(w.layers.size(), size_t(18));
+    QVERIFY(!w.output); // Gemma ties the output projection to the embedding table
+    QCOMPARE(w.lmHead().shape, (std::vector<int64_t>{262144, 640}));
+    QCOMPARE(int(w.tokenEmbedding.dtype), int(DType::Q8_0));
+    QCOMPARE(int(w.layers[0].down.dtype), int(DType::Q6_K));
+    QCOMPARE(w.layers[0].wq.shape, (std::vector<int64_t>{1024, 640}));
+    QVERIFY(w.layers[17].qNorm && w.layers[17].ffnPostNorm);
+    QVERIFY(calls >= 18);
+    // All 236 tensors, byte for byte: the weights are the file's data section less its padding.
+    uint64_t fileBytes = 0;
+    for (const auto& t : file.value()->tensors())
+        fileBytes += t.bytes;
+    QCOMPARE(w.bytes(), fileBytes);
+    std::vector<uint8_t> back(w.layers[3].kNorm->bytes());
+    QVERIFY(device->download(w.layers[3].kNorm->buffer, back.data(), back.size()).ok());
+    const auto expected = file.value()->data(*file.value()->tensor("blk.3.attn_k_norm.weight"));
+    QVERIFY(std::memcmp(back.data(), expected.data(), back.size()) == 0);
+
+    // Cancelling stops the load with a Cancelled error.
+    auto cancelled = loadWeights(*device, *file.value(), config.value(), [](double f) { return f < 0.5; });
+    QVERIFY(!cancelled.ok());
+    QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
+    QVERIFY(test::noValidationMessages());
+}
