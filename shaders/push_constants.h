@@ -56,6 +56,73 @@ struct FftConvolvePush {
     uint count;        // invocations that do work
 };
 
+// rope.comp: rotary position embedding of x[tokens, heads, headDim] (ops/rope.h), one invocation per
+// pair. Token t is at position startPosition + t; pair i < nRot / 2 turns by
+// (position * 2^(i * log2ThetaScale) / freqFactor[i]) * freqScale radians.
+struct RopePush {
+    uint pairs;           // invocations that do work: rows * headDim / 2
+    uint headDim;
+    uint nRot;            // rotated dimensions (even, <= headDim); the rest is copied
+    uint heads;           // rows per token
+    uint startPosition;
+    uint xOffset;         // elements from the bound start of x / out to their first row
+    uint outOffset;
+    uint hasFreqFactors;  // 1: divide each pair's angle by freqFactor[i]
+    float log2ThetaScale; // log2(freqBase^(-2 / nRot))
+    float freqScale;
+};
+
+// attention.comp: flash attention of q[tokens, heads, headDim] over the f16 caches
+// k, v[kvHeads, capacity, headDim], one workgroup per (block of query rows, kv head, kv split).
+// Query rows of one kv head are ordered token-major (row = token * group + head in group).
+struct AttentionPush {
+    uint tokens;         // query tokens in this dispatch
+    uint heads;          // query heads (all of them: the row stride of q and out)
+    uint group;          // query heads per kv head
+    uint firstKvHead;    // kv head of gl_WorkGroupID.y == 0
+    uint headStride;     // elements between kv heads in k and v (capacity * headDim)
+    uint kvLength;       // rows of each kv head that exist
+    uint startPosition;  // position of query token 0
+    uint window;         // sliding window (0: none); query at p sees (p - window, p]
+    uint causal;
+    uint splits;         // kv splits (gl_WorkGroupID.z); > 1 writes partials to the workspace
+    uint qOffset;        // elements from the bound starts to the first element
+    uint kOffset;
+    uint vOffset;
+    uint outOffset;
+    float scale;
+    float softCap;       // 0: off, else cap * tanh(score / cap)
+};
+
+// attention.comp with COMBINE: out[row] = merge over splits of the workspace partials.
+struct AttentionCombinePush {
+    uint rows;           // query rows (tokens * heads)
+    uint splits;
+    uint outOffset;
+};
+
+// kv_store.comp: cache[h, position of token t, :] = f16(x[t, h, :]).
+struct KvStorePush {
+    uint count;          // elements in this dispatch: tokens * heads * headDim
+    uint heads;          // kv heads in this dispatch
+    uint headDim;
+    uint headStride;     // elements between kv heads in the cache (capacity * headDim)
+    uint xOffset;        // elements from the bound start of x to token 0 of the first head
+    uint cacheOffset;    // elements from the bound start of the cache to [first head, position of token 0, 0]
+    uint xHeadOffset;    // index of the first head of this dispatch among x's heads
+    uint xHeads;         // heads per token in x
+};
+
+// glu.comp: out[r, c] = act(gate[r, c]) * up[r, c] for c < n, gate and up rows `stride` apart.
+struct GluPush {
+    uint count;          // elements in this dispatch (rows * n)
+    uint n;              // row length of out
+    uint stride;         // elements between rows of gate and up (n, or 2n for the fused form)
+    uint gateOffset;
+    uint upOffset;
+    uint outOffset;
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif

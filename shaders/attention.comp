@@ -1,0 +1,204 @@
+#version 450
+// Flash attention over an f16 kv cache: softmax(scale * q k^T, causal / sliding-window mask) v,
+// with an online softmax so the scores never leave shared memory. A workgroup owns BR query rows
+// of one kv head (the query heads of a group share every k and v row it loads) and streams that
+// head's visible kv rows in tiles of BC: k through shared memory, where each invocation computes
+// an SR x SC block of scores (each load serves several dot products), and v straight from the
+// buffer, four columns per invocation, each v element read once per workgroup. With SPLIT the kv
+// range is cut into p.splits parts (gl_WorkGroupID.z) whose unnormalised outputs, maxima and sums
+// go to a workspace that the COMBINE variant merges (flash-decoding). Accumulation is fp32.
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_GOOGLE_include_directive : require
+
+#include "common.glsl"
+#include "push_constants.h"
+
+#ifdef COMBINE
+#include "attention_combine.glsl"
+#else
+
+layout(constant_id = 1) const uint HEAD_DIM = 128; // a multiple of 4, at most 4 * WORKGROUP_SIZE
+layout(constant_id = 2) const uint BR = 16;        // query rows per workgroup
+layout(constant_id = 3) const uint BC = 32;        // kv rows per tile
+layout(constant_id = 4) const uint SR = 1;         // scores per invocation: SR rows x SC columns
+layout(constant_id = 5) const uint SC = 1;
+
+const uint D4 = HEAD_DIM / 4;
+const uint CG = BC / SC;              // column groups of the score tile
+const uint RS = WORKGROUP_SIZE / D4;  // row groups of the output: an invocation owns 4 columns
+const uint QC = (BR + RS - 1) / RS;   // output rows per invocation
+
+layout(push_constant) uniform Push { AttentionPush p; };
+
+layout(std430, binding = 0) readonly buffer Q { vec4 q4[]; };
+layout(std430, binding = 1) readonly buffer K { uvec2 k4[]; }; // 4 halves per element
+layout(std430, binding = 2) readonly buffer V { f16vec4 v4[]; };
+layout(std430, binding = 3) writeonly buffer Out { vec4 out4[]; };
+layout(std430, binding = 3) writeonly buffer OutScalar { float outv[]; };
+
+shared vec4 sQ[BR * (D4 + 1)];  // scaled queries; rows padded against bank conflicts
+shared uvec2 sK[BC * (D4 + 1)];
+const uint SROW = BC / 4 + 1;   // vec4s per row of sS
+shared vec4 sS[BR * SROW];      // scores, then probabilities (0 past the tile's columns)
+shared float sM[BR];            // running maximum per row
+shared float sL[BR];            // running sum of exp(score - max) per row
+shared float sAlpha[BR];        // rescale of the accumulators for this tile
+
+#define NEG_INF uintBitsToFloat(0xff800000u)
+const float LOWEST = -3.402823466e38;
+
+float softCap(float s)
+{
+    if (p.softCap == 0.0)
+        return s;
+    const float x = s / p.softCap;
+    const float e = exp(-2.0 * abs(x)); // tanh without overflow
+    return p.softCap * sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+void main()
+{
+    const uint t = gl_LocalInvocationID.x;
+    const uint kvHead = gl_WorkGroupID.y;
+    const uint row0 = gl_WorkGroupID.x * BR;
+    const uint nRows = min(BR, p.tokens * p.group - row0);
+    const uint posFirst = p.startPosition + row0 / p.group;
+    const uint posLast = p.startPosition + (row0 + nRows - 1) / p.group;
+
+    // The kv rows some query of this block sees, then this workgroup's split of them.
+    uint lo = 0, hi = p.kvLength;
+    if (p.causal != 0) {
+        hi = min(hi, posLast + 1);
+        if (p.window != 0 && posFirst + 1 > p.window)
+            lo = posFirst + 1 - p.window;
+    }
+    if (p.splits > 1) {
+        const uint chunk = ((hi - lo + p.splits - 1) / p.splits + BC - 1) / BC * BC;
+        lo = min(hi, lo + gl_WorkGroupID.z * chunk);
+        hi = min(hi, lo + chunk);
+    }
+
+    for (uint i = t; i < BR * D4; i += WORKGROUP_SIZE) {
+        const uint r = i / D4, c4 = i % D4;
+        vec4 value = vec4(0.0);
+        if (r < nRows) {
+            const uint row = row0 + r;
+            const uint head = (p.firstKvHead + kvHead) * p.group + row % p.group;
+            value = q4[(p.qOffset + ((row / p.group) * p.heads + head) * HEAD_DIM) / 4 + c4] * p.scale;
+        }
+        sQ[r * (D4 + 1) + c4] = value;
+    }
+    if (t < BR) {
+        sM[t] = LOWEST;
+        sL[t] = 0.0;
+    }
+    // Scores: rows sr0 + i, columns sc0 + j * CG. Output: columns 4 * d4.., rows rg + qi * RS.
+    const uint sc0 = t % CG, sr0 = (t / CG) * SR;
+    const uint d4 = t % D4, rg = t / D4;
+    vec4 acc[QC];
+    for (uint i = 0; i < QC; ++i)
+        acc[i] = vec4(0.0);
+    const uint kBase = (p.kOffset + kvHead * p.headStride) / 4;
+    const uint vBase = (p.vOffset + kvHead * p.headStride) / 4 + d4;
+    barrier();
+
+    for (uint j0 = lo; j0 < hi; j0 += BC) {
+        const uint cols = min(BC, hi - j0);
+        for (uint i = t; i < BC * D4; i += WORKGROUP_SIZE) {
+            const uint c = i / D4, c4 = i % D4;
+            sK[c * (D4 + 1) + c4] = c < cols ? k4[kBase + (j0 + c) * D4 + c4] : uvec2(0);
+        }
+        barrier();
+
+        if (sr0 < BR) {
+            float sum[SR * SC];
+            for (uint i = 0; i < SR * SC; ++i)
+                sum[i] = 0.0;
+            for (uint c4 = 0; c4 < D4; ++c4) {
+                vec4 qv[SR];
+                for (uint i = 0; i < SR; ++i)
+                    qv[i] = sQ[(sr0 + i) * (D4 + 1) + c4];
+                for (uint j = 0; j < SC; ++j) {
+                    const uvec2 kk = sK[(sc0 + j * CG) * (D4 + 1) + c4];
+                    const vec4 kv = vec4(unpackHalf2x16(kk.x), unpackHalf2x16(kk.y));
+                    for (uint i = 0; i < SR; ++i)
+                        sum[i * SC + j] += dot(qv[i], kv);
+                }
+            }
+            for (uint i = 0; i < SR; ++i) {
+                const uint r = sr0 + i;
+                const uint pos = p.startPosition + (row0 + r) / p.group;
+                for (uint j = 0; j < SC; ++j) {
+                    const uint c = sc0 + j * CG;
+                    const uint kvPos = j0 + c;
+                    bool visible = r < nRows && c < cols;
+                    if (p.causal != 0)
+                        visible = visible && kvPos <= pos && (p.window == 0 || pos - kvPos < p.window);
+                    sS[r * SROW + c / 4][c % 4] = visible ? softCap(sum[i * SC + j]) : NEG_INF;
+                }
+            }
+        }
+        barrier();
+
+        if (t < BR) {
+            const float mOld = sM[t];
+            float m = mOld;
+            for (uint c = 0; c < cols; ++c)
+                m = max(m, sS[t * SROW + c / 4][c % 4]);
+            float sum = 0.0;
+            for (uint c = 0; c < BC; ++c) {
+                const float e = c < cols ? exp(sS[t * SROW + c / 4][c % 4] - m) : 0.0; // 0 when masked
+                sS[t * SROW + c / 4][c % 4] = e;
+                sum += e;
+            }
+            const float alpha = exp(mOld - m);
+            sAlpha[t] = alpha;
+            sL[t] = sL[t] * alpha + sum;
+            sM[t] = m;
+        }
+        barrier();
+
+        if (rg < RS) {
+            for (uint qi = 0; qi < QC; ++qi)
+                acc[qi] *= rg + qi * RS < BR ? sAlpha[rg + qi * RS] : 1.0;
+            // Four kv rows per step; rows past the tile repeat its last one with probability 0.
+            for (uint c = 0; c < cols; c += 4) {
+                const uint last = j0 + cols - 1;
+                const vec4 v0 = vec4(v4[vBase + min(j0 + c, last) * D4]);
+                const vec4 v1 = vec4(v4[vBase + min(j0 + c + 1, last) * D4]);
+                const vec4 v2 = vec4(v4[vBase + min(j0 + c + 2, last) * D4]);
+                const vec4 v3 = vec4(v4[vBase + min(j0 + c + 3, last) * D4]);
+                for (uint qi = 0; qi < QC; ++qi) {
+                    const uint r = rg + qi * RS;
+                    const vec4 pr = r < BR ? sS[r * SROW + c / 4] : vec4(0.0);
+                    acc[qi] += pr.x * v0 + pr.y * v1 + pr.z * v2 + pr.w * v3;
+                }
+            }
+        }
+        barrier();
+    }
+
+    if (rg >= RS)
+        return;
+    for (uint qi = 0; qi < QC; ++qi) {
+        const uint r = rg + qi * RS;
+        if (r >= nRows)
+            break;
+        const uint row = row0 + r;
+        const uint head = (p.firstKvHead + kvHead) * p.group + row % p.group;
+        const uint qRow = (row / p.group) * p.heads + head;
+#ifdef SPLIT
+        // Partial of split z at [z, token, head, :]: HEAD_DIM sums, the maximum, the sum, 2 unused.
+        const uint base = p.outOffset + (gl_WorkGroupID.z * p.tokens * p.heads + qRow) * (HEAD_DIM + 4);
+        out4[base / 4 + d4] = acc[qi];
+        if (d4 == 0) {
+            outv[base + HEAD_DIM] = sM[r];
+            outv[base + HEAD_DIM + 1] = sL[r];
+        }
+#else
+        out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4] = acc[qi] / sL[r];
+#endif
+    }
+}
+
+#endif

@@ -1,0 +1,87 @@
+#version 450
+// Rotary position embedding of x[tokens, heads, headDim] (f32), in place or into out. One
+// invocation per pair of elements: NEOX pairs (i, i + nRot / 2), otherwise (2i, 2i + 1). Elements
+// past nRot are copied. The angle is the fp32 value llama.cpp and transformers compute; it is
+// reduced to [-pi, pi] exactly before cos and sin, whose error would otherwise grow with it.
+#extension GL_GOOGLE_include_directive : require
+
+#include "common.glsl"
+#include "push_constants.h"
+
+layout(push_constant) uniform Push { RopePush p; };
+
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) writeonly buffer Out { float outv[]; };
+layout(std430, binding = 2) readonly buffer FreqFactors { float freqFactors[]; };
+
+// 2^64 / (2 pi) in two words, and 2 pi / 2^32.
+const uint INV_TWO_PI_HI = 0x28be60dbu;
+const uint INV_TWO_PI_LO = 0x9391054au;
+const float TWO_PI_OVER_2_32 = 1.4629180792671596811e-9;
+
+// theta mod 2 pi in [-pi, pi], from theta / (2 pi) in fixed point: theta's 24-bit significand
+// times 64 bits of 1 / (2 pi) (Payne-Hanek). fma-based reductions lose ~1e-3 rad at 1e5 rad where a
+// driver does not fuse (lavapipe).
+float reduceAngle(float theta)
+{
+    const float a = abs(theta);
+    if (a <= 3.14159)
+        return theta;
+    int e;
+    const uint m = uint(frexp(a, e) * 16777216.0); // a = m * 2^(e - 24)
+    uint hi1, lo1, hi0, lo0, carry;
+    umulExtended(m, INV_TWO_PI_HI, hi1, lo1);
+    umulExtended(m, INV_TWO_PI_LO, hi0, lo0);
+    const uint x0 = lo0, x1 = uaddCarry(hi0, lo1, carry), x2 = hi1 + carry; // m * 2^64 / (2 pi)
+    // a / (2 pi) = x * 2^(e - 88): the fraction's leading 32 bits start at bit 56 - e of x.
+    const int s = 56 - e;
+    uint w;
+    if (s >= 32)
+        w = s == 32 ? x1 : (x1 >> (s - 32)) | (x2 << (64 - s));
+    else if (s > 0)
+        w = (x0 >> s) | (x1 << (32 - s));
+    else
+        w = x0 << min(-s, 31); // |theta| >= 2^56: nothing meaningful is left
+    const float r = float(int(w)) * TWO_PI_OVER_2_32;
+    return theta < 0.0 ? -r : r;
+}
+
+void main()
+{
+    const uint i = flatInvocation();
+    if (i >= p.pairs)
+        return;
+    const uint half_ = p.headDim / 2;
+    const uint row = i / half_;
+    const uint j = i % half_;
+    const uint base = row * p.headDim;
+    const uint rotPairs = p.nRot / 2;
+    uint a, b;
+    if (j >= rotPairs) {
+        a = p.nRot + 2 * (j - rotPairs);
+        b = a + 1;
+    } else {
+#ifdef NEOX
+        a = j;
+        b = j + rotPairs;
+#else
+        a = 2 * j;
+        b = a + 1;
+#endif
+    }
+    const float x0 = x[p.xOffset + base + a];
+    const float x1 = x[p.xOffset + base + b];
+    if (j >= rotPairs) {
+        outv[p.outOffset + base + a] = x0;
+        outv[p.outOffset + base + b] = x1;
+        return;
+    }
+    const float position = float(p.startPosition + row / p.heads);
+    float theta = position * exp2(float(j) * p.log2ThetaScale);
+    if (p.hasFreqFactors != 0)
+        theta /= freqFactors[j];
+    const float angle = reduceAngle(p.freqScale * theta);
+    const vec2 cs = vec2(cos(angle), sin(angle));
+    outv[p.outOffset + base + a] = x0 * cs.x - x1 * cs.y;
+    outv[p.outOffset + base + b] = x0 * cs.y + x1 * cs.x;
+}
