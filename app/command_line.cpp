@@ -29,7 +29,7 @@ CommandLine parseCommandLine(const QStringList& args)
             // Qt's own options (-platform, -style ...) are for the window.
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
-        } else if (a == "devices" || a == "bench") {
+        } else if (a == "devices" || a == "bench" || a == "chat") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -49,6 +49,7 @@ QString usageText()
         "Commands:\n"
         "  devices          list every Vulkan device and the capabilities Atelier uses\n"
         "  bench ops        time each GPU kernel at several sizes (median of runs)\n"
+        "  chat             talk to a language model (atelier chat --help)\n"
         "  --version        print the version\n"
         "\n"
         "Environment:\n"

@@ -1,5 +1,6 @@
 // atelier: opens the window, or runs a command-line tool (devices, bench).
 
+#include "chat_command.h"
 #include "command_line.h"
 
 #include "bench/ops_bench.h"
@@ -103,6 +104,8 @@ int main(int argc, char** argv)
         return listDevices(cl);
     if (cl.command == "bench")
         return runBench(cl, options);
+    if (cl.command == "chat")
+        return app::runChat(cl.arguments, options.deviceIndex, options.validation);
 
     QApplication app(argc, argv);
     app.setWindowIcon(QIcon(":/icons/atelier.svg"));

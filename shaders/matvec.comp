@@ -2,36 +2,29 @@
 // out[m, n] = dot(a[m, :], b[n, :]) for the few rows of a (MROWS, up to 8) of decoding: the weights b
 // are read once, so this is bound by memory bandwidth. A workgroup owns ROWS rows of b; its
 // invocations stride over K together (coalesced) and then reduce the partial dot products, with
-// subgroupAdd (SUBGROUP_REDUCE) or a shared-memory tree. b is f32 or f16 (TYPE_F16).
-#extension GL_EXT_shader_16bit_storage : require
+// subgroupAdd (SUBGROUP_REDUCE) or a shared-memory tree. b is any type of dequant.glsl: plain
+// types are read as scalars or vec4s; block types a 16-value group of whole quant bytes at a
+// time, dequantized in registers (p.bOffset is then in bytes).
 #extension GL_GOOGLE_include_directive : require
 #ifdef SUBGROUP_REDUCE
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 
+#define WEIGHTS_BINDING 1
 #include "common.glsl"
+#include "dequant.glsl"
 #include "push_constants.h"
 
 layout(constant_id = 1) const uint ROWS = 4;  // rows of b per workgroup
 layout(constant_id = 2) const uint MROWS = 1; // rows of a, = p.M
 layout(constant_id = 3) const bool VEC4 = false; // K, aOffset and bOffset are multiples of 4
-layout(constant_id = 4) const uint UNROLL = 4;    // steps over K per iteration of the vec4 loop
-
-#ifdef TYPE_F16
-#define T float16_t
-#define T4 f16vec4
-#else
-#define T float
-#define T4 vec4
-#endif
+layout(constant_id = 4) const uint UNROLL = 4;    // steps over K per iteration of the vectorised loop
 
 layout(push_constant) uniform Push { MatmulPush p; };
 
-// Scalar and vec4 views of the same bindings: 16-byte loads where K allows them.
+// Scalar and vec4 views of a: 16-byte loads where K allows them.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 0) readonly buffer A4 { vec4 a4[]; };
-layout(std430, binding = 1) readonly buffer B { T b[]; };
-layout(std430, binding = 1) readonly buffer B4 { T4 b4[]; };
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 
 const uint SUMS = ROWS * MROWS; // partial dot products per invocation, index r * MROWS + m
@@ -44,18 +37,48 @@ void main()
     if (n0 >= p.N)
         return; // whole workgroup
 
-    // Rows past N repeat the last one (reads stay in bounds, no branch in the loop); their sums
-    // are dropped at the end.
-    uint bRow[ROWS];
-    for (uint r = 0; r < ROWS; ++r)
-        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * p.K;
     float acc[SUMS];
     for (uint i = 0; i < SUMS; ++i)
         acc[i] = 0.0;
 
+    // Rows past N repeat the last one (reads stay in bounds, no branch in the loop); their sums
+    // are dropped at the end. UNROLL steps per iteration put UNROLL * ROWS loads of b in flight
+    // before any is used; steps past the end are clamped and contribute zero.
+#ifdef WEIGHTS_BLOCKS
+    const uint G = BLOCK_K / 16;
+    const uint units = p.K / 16; // groups per row
+    uint bRow[ROWS];
+    for (uint r = 0; r < ROWS; ++r)
+        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * (p.K / BLOCK_K) * BLOCK_BYTES;
+    for (uint u0 = t; u0 < units; u0 += UNROLL * WORKGROUP_SIZE) {
+        vec4 bv[UNROLL * ROWS * 4];
+        for (uint s = 0; s < UNROLL; ++s) {
+            const uint u = min(u0 + s * WORKGROUP_SIZE, units - 1);
+            const bool live = u0 + s * WORKGROUP_SIZE < units;
+            for (uint r = 0; r < ROWS; ++r) {
+                vec4 v[4];
+                dequantGroup(bRow[r] + (u / G) * BLOCK_BYTES, u % G, v);
+                for (uint i = 0; i < 4; ++i)
+                    bv[(s * ROWS + r) * 4 + i] = live ? v[i] : vec4(0.0);
+            }
+        }
+        for (uint s = 0; s < UNROLL; ++s) {
+            const uint u = min(u0 + s * WORKGROUP_SIZE, units - 1);
+            for (uint i = 0; i < 4; ++i) {
+                const uint k4 = ((u / G) * BLOCK_K + groupRun(u % G, i)) / 4;
+                for (uint m = 0; m < MROWS; ++m) {
+                    const vec4 av = a4[(p.aOffset + m * p.K) / 4 + k4];
+                    for (uint r = 0; r < ROWS; ++r)
+                        acc[r * MROWS + m] += dot(av, bv[(s * ROWS + r) * 4 + i]);
+                }
+            }
+        }
+    }
+#else
+    uint bRow[ROWS];
+    for (uint r = 0; r < ROWS; ++r)
+        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * p.K;
     if (VEC4) {
-        // UNROLL steps per iteration put UNROLL * ROWS loads of b in flight before any is used.
-        // Indices are clamped to stay in bounds; the steps past K contribute zero.
         const uint K4 = p.K / 4;
         for (uint k4 = t; k4 < K4; k4 += UNROLL * WORKGROUP_SIZE) {
             vec4 bv[UNROLL * ROWS];
@@ -63,7 +86,7 @@ void main()
                 const uint k = min(k4 + u * WORKGROUP_SIZE, K4 - 1);
                 const bool live = k4 + u * WORKGROUP_SIZE < K4;
                 for (uint r = 0; r < ROWS; ++r)
-                    bv[u * ROWS + r] = live ? vec4(b4[bRow[r] / 4 + k]) : vec4(0.0);
+                    bv[u * ROWS + r] = live ? weight4(bRow[r] / 4 + k) : vec4(0.0);
             }
             for (uint u = 0; u < UNROLL; ++u) {
                 const uint k = min(k4 + u * WORKGROUP_SIZE, K4 - 1);
@@ -80,12 +103,13 @@ void main()
             for (uint m = 0; m < MROWS; ++m)
                 av[m] = a[p.aOffset + m * p.K + k];
             for (uint r = 0; r < ROWS; ++r) {
-                const float bv = float(b[bRow[r] + k]);
+                const float bv = weight(bRow[r] + k);
                 for (uint m = 0; m < MROWS; ++m)
                     acc[r * MROWS + m] += av[m] * bv;
             }
         }
     }
+#endif
 
 #ifdef SUBGROUP_REDUCE
     for (uint i = 0; i < SUMS; ++i)

@@ -123,6 +123,18 @@ struct GluPush {
     uint outOffset;
 };
 
+// get_rows.comp: out[i, :] = table[ids[idOffset + i], :] * scale for the ids in this dispatch
+// whose row lies in the bound window of the table (rows rowFirst .. rowFirst + rows - 1).
+struct GetRowsPush {
+    uint dim;         // row length
+    uint idOffset;    // elements from the bound start of ids to this dispatch's first id
+    uint rowFirst;    // table row at the start of the window
+    uint rows;        // table rows in the window
+    uint tableOffset; // from the bound start of the table to row rowFirst: elements, or bytes for block types
+    uint outOffset;   // elements from the bound start of out to its first row
+    float scale;
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif

@@ -20,7 +20,8 @@ struct Case {
     std::string kernel;
     std::string size;
     double flops = 0; // per call: 2MNK for matmul, a few per element for the others
-    double bytes = 0; // per call: each operand read or written once
+    double bytes = 0; // per call: each operand read or written once; for matmul the weights' bytes,
+                      // which bound decoding
     std::vector<ops::Tensor> tensors;
     std::function<Status(vk::CommandBatch&, std::vector<ops::Tensor>&)> call; // on `tensors`
 };
@@ -32,12 +33,25 @@ struct Settings {
     int callsPerRep = 3; // back-to-back calls in one submission, to amortise the submit and wait
 };
 
-// Cheap deterministic values in [-1, 1): the kernels' speed does not depend on them.
+// Cheap deterministic values in [-1, 1): the kernels' speed does not depend on them. Block types
+// get random bytes with bits 7 and 3 of each cleared, which keeps every f16 scale finite and
+// below 1/2.
 Result<ops::Tensor> filled(vk::Device& device, DType type, std::vector<int64_t> shape)
 {
     int64_t n = 1;
     for (int64_t d : shape)
         n *= d;
+    if (isQuantized(type)) {
+        ATELIER_ASSIGN(ops::Tensor t, ops::Tensor::create(device, type, std::move(shape)));
+        std::vector<uint8_t> bytes(t.bytes());
+        uint32_t s = 12345;
+        for (uint8_t& b : bytes) {
+            s = s * 1664525u + 1013904223u;
+            b = uint8_t(s >> 24) & 0x37;
+        }
+        ATELIER_TRY(device.upload(t.buffer, bytes.data(), bytes.size()));
+        return t;
+    }
     std::vector<float> v(static_cast<size_t>(n));
     uint32_t s = 12345;
     for (float& x : v) {
@@ -62,7 +76,7 @@ Result<Case> matmulCase(vk::Device& device, DType weights, int64_t m, int64_t k,
 {
     Case c{std::string("matmul ") + dtypeName(weights),
            "M=" + std::to_string(m) + " K=" + std::to_string(k) + " N=" + std::to_string(n), 2.0 * m * n * k,
-           4.0 * m * k + double(dtypeSize(weights)) * n * k + 4.0 * m * n};
+           double(storageBytes(weights, uint64_t(n * k)))};
     ATELIER_ASSIGN(auto a, filled(device, DType::F32, {m, k}));
     ATELIER_ASSIGN(auto b, filled(device, weights, {n, k}));
     ATELIER_ASSIGN(auto out, ops::Tensor::create(device, DType::F32, {m, n}));
@@ -104,7 +118,7 @@ std::vector<std::function<Result<Case>(vk::Device&)>> caseList(bool quick)
             F([](vk::Device& d) { return rowCase(d, true, 64, 1024); }),
             F([](vk::Device& d) { return rowCase(d, false, 64, 1024); }),
         };
-    return {
+    std::vector<F> cases = {
         F([](vk::Device& d) { return addCase(d, 1 << 20); }),
         F([](vk::Device& d) { return addCase(d, 16 << 20); }),
         F([](vk::Device& d) { return matmulCase(d, DType::F32, 1, 4096, 4096); }),
@@ -114,6 +128,13 @@ std::vector<std::function<Result<Case>(vk::Device&)>> caseList(bool quick)
         F([](vk::Device& d) { return rowCase(d, true, 512, 4096); }),
         F([](vk::Device& d) { return rowCase(d, false, 512, 4096); }),
     };
+    // Decode-like (one row of a) and prompt-like rows against the common GGUF weight types.
+    for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q4_0}) {
+        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 1, 2048, 2048); }));
+        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 1, 4096, 4096); }));
+        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 512, 2048, 2048); }));
+    }
+    return cases;
 }
 
 std::string row(const char* a, const char* b, const char* c, const char* d, const char* e, const char* f)
@@ -160,7 +181,7 @@ Status timeCase(vk::Device& device, Case& c, const Settings& s, std::ostream& ou
         gpu = number(ns * 1e-6 / (s.reps * s.callsPerRep), "%.3f");
     }
     out << row(c.kernel.c_str(), c.size.c_str(), number(median, "%.3f").c_str(), gpu.c_str(),
-               number(c.flops / median * 1e-6, "%.1f").c_str(), number(c.bytes / median * 1e-6, "%.1f").c_str());
+               number(c.flops / median * 1e-6, "%.1f").c_str(), number(c.bytes / median * 1e-6, "%.2f").c_str());
     out.flush();
     return {};
 }

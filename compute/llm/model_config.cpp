@@ -77,15 +77,15 @@ Result<ModelConfig> ModelConfig::fromGguf(const io::GgufFile& f)
 
     switch (c.architecture) {
     case Architecture::Llama:
-        c.rope = RopeLayout::Normal; // the GGUF converter permutes q and k for interleaved pairs
+        c.rope = ops::RopeLayout::Normal; // the GGUF converter permutes q and k for interleaved pairs
         break;
     case Architecture::Qwen2:
-        c.rope = RopeLayout::NeoX;
+        c.rope = ops::RopeLayout::Neox;
         c.qkvBias = true;
         break;
     case Architecture::Gemma3:
-        c.rope = RopeLayout::NeoX;
-        c.activation = Activation::GeluTanh;
+        c.rope = ops::RopeLayout::Neox;
+        c.activation = ops::GluActivation::GeluTanh;
         c.qkNorm = true;
         c.sandwichNorms = true;
         c.embeddingScale = std::sqrt(float(c.dim));

@@ -3,6 +3,8 @@
 // architectures Atelier runs. Unknown architectures and missing keys are errors that name them.
 
 #include "core/result.h"
+#include "ops/glu.h"
+#include "ops/rope.h"
 
 #include <string>
 #include <vector>
@@ -14,8 +16,6 @@ class GgufFile;
 namespace atelier::llm {
 
 enum class Architecture { Llama, Qwen2, Gemma3 };
-enum class RopeLayout { Normal, NeoX }; // pairs (2i, 2i+1) / halves (i, i + d/2)
-enum class Activation { SiLU, GeluTanh };
 
 struct ModelConfig {
     Architecture architecture = Architecture::Llama;
@@ -32,7 +32,7 @@ struct ModelConfig {
     int contextLength = 0;    // the longest context the model was trained for
     float rmsEps = 1e-5f;     // attention.layer_norm_rms_epsilon
 
-    RopeLayout rope = RopeLayout::Normal;
+    ops::RopeLayout rope = ops::RopeLayout::Normal; // pairs (2i, 2i+1) or halves (i, i + d/2)
     float ropeBase = 10000.0f;      // rope.freq_base
     float ropeBaseLocal = 10000.0f; // Gemma 3 sliding-window layers
     float ropeScale = 1.0f;         // linear position scaling: 1 / rope.scaling.factor
@@ -42,7 +42,7 @@ struct ModelConfig {
     float attentionScale = 0;       // multiplies q·k; 1/sqrt(headDim) unless the model says
     float embeddingScale = 1.0f;    // Gemma multiplies token embeddings by sqrt(dim)
     float finalLogitSoftcap = 0;    // 0: off
-    Activation activation = Activation::SiLU;
+    ops::GluActivation activation = ops::GluActivation::SiLU;
     bool qkNorm = false;            // RMSNorm on each head of q and k (Gemma 3)
     bool sandwichNorms = false;     // norms after attention and after the FFN too (Gemma 3)
     bool qkvBias = false;           // biases on q, k, v (Qwen2)

@@ -17,7 +17,7 @@ struct SamplingParams {
     int topK = 40;              // <= 0: all tokens
     float topP = 0.95f;         // 1: off
     float minP = 0.05f;         // 0: off; keeps tokens with p >= minP * p(most likely)
-    float repeatPenalty = 1.1f; // 1: off; divides positive and multiplies negative logits
+    float repeatPenalty = 1.0f; // 1: off (llama.cpp's default); divides positive and multiplies negative logits
     int repeatLastN = 64;       // how many recent tokens the penalty looks at
     uint64_t seed = 0;
 };

@@ -19,14 +19,16 @@ struct Kernel {
 
 // Shapes measured on an H100 (and checked on lavapipe). Matrix-vector: 128 invocations over 2 rows
 // of b, 2 vec4 steps per iteration, streams f16 and f32 weights at 2.6-2.8 TB/s; other choices were
-// within 10%. Tiled: 64 x 64 blocks of 4 x 4 micro-tiles keep the GPU busy at moderate sizes;
-// 128 x 128 blocks of 8 x 8 win once there are many blocks, and on CPU devices, where fewer and
-// fatter workgroups pay off.
-Result<Kernel> chooseKernel(const vk::DeviceInfo& info, uint64_t M, uint64_t N, const MatmulOptions& options)
+// within 10%. Block types take one 16-value group (4 vec4s) per step: on lavapipe a second step
+// made q4_k and q6_k 5x slower (AVX2's 16 registers spill); not yet measured on a GPU.
+// Tiled: 64 x 64 blocks of 4 x 4 micro-tiles keep the GPU busy at moderate sizes; 128 x 128 blocks
+// of 8 x 8 win once there are many blocks, and on CPU devices, where fewer and fatter workgroups
+// pay off.
+Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t N, const MatmulOptions& options)
 {
     if (options.path == MatmulOptions::Path::MatrixVector ||
         (options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows)))
-        return Kernel{true, uint32_t(kMatrixVectorPassRows), 2, {128, 2, 2}};
+        return Kernel{true, uint32_t(kMatrixVectorPassRows), 2, {128, 2, isQuantized(b) ? 1u : 2u}};
     const bool largeFits = info.maxSharedMemory >= 2 * 16 * 129 * 4 && info.maxWorkgroupInvocations >= 256;
     const uint64_t largeBlocks = ((M + 127) / 128) * ((N + 127) / 128);
     uint32_t rows = options.tileRows;
@@ -51,8 +53,6 @@ Status checkShapes(const Tensor& a, const Tensor& b, const Tensor& out)
     const std::string what = "matmul of a " + a.shapeText() + " and b " + b.shapeText() + " into " + out.shapeText();
     if (a.dtype != DType::F32 || out.dtype != DType::F32)
         return makeError(ErrorCode::InvalidArgument, what + ": a and out must be f32");
-    if (b.dtype != DType::F32 && b.dtype != DType::F16)
-        return makeError(ErrorCode::Unsupported, what + ": no kernel for " + dtypeName(b.dtype) + " weights");
     if (a.shape.empty() || b.shape.size() != 2)
         return makeError(ErrorCode::InvalidArgument, what + ": expected a [..., K] and b [N, K]");
     if (b.dim(1) != a.dim(-1))
@@ -66,6 +66,15 @@ Status checkShapes(const Tensor& a, const Tensor& b, const Tensor& out)
 
 } // namespace
 
+ElementWindow rowWindow(const Tensor& t, uint64_t first, uint64_t count, uint64_t align)
+{
+    if (!isQuantized(t.dtype))
+        return t.window(first * uint64_t(t.dim(-1)), count * uint64_t(t.dim(-1)), align);
+    const uint64_t rowBytes = storageBytes(t.dtype, uint64_t(t.dim(-1)));
+    const uint64_t begin = first * rowBytes, start = begin / align * align;
+    return {t.buffer.range(start, begin + count * rowBytes - start), uint32_t(begin - start)};
+}
+
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options)
 {
     ATELIER_TRY(checkShapes(a, b, out));
@@ -74,14 +83,14 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
     const uint64_t K = uint64_t(a.dim(-1));
     const uint64_t N = uint64_t(b.dim(0));
     const uint64_t M = uint64_t(a.numel()) / K;
-    ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, M, N, options));
+    ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, options));
 
     // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
     const uint64_t align = device.allocator().alignment();
     const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
                                                    : info.maxStorageBufferRange;
     const uint64_t room = limit > align ? limit - align : 0;
-    uint64_t nStep = room / (K * dtypeSize(b.dtype));
+    uint64_t nStep = room / storageBytes(b.dtype, K);
     uint64_t mStep = room / (std::max(K, N) * 4);
     if (nStep == 0 || mStep == 0)
         return makeError(ErrorCode::Unsupported, "matmul: rows of K = " + std::to_string(K) + " or N = " +
@@ -97,7 +106,8 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
         vk::PipelineDesc desc{"matmul_" + type, 3, sizeof(shader::MatmulPush), kernel.spec};
         if (kernel.vec) {
             // The matrix-vector kernel keeps one accumulator per row of a, so their count is a
-            // constant; 16-byte loads need K (and so every row offset) to be a multiple of 4.
+            // constant; 16-byte loads need K (and so every row offset) to be a multiple of 4, which
+            // rows of whole blocks are.
             desc.shader = "matvec_" + type + (subgroups ? "" : "_shared");
             desc.specConstants.insert(desc.specConstants.begin() + 2, {uint32_t(mc), K % 4 == 0});
         }
@@ -106,7 +116,7 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
         for (uint64_t n0 = 0; n0 < N; n0 += nStep) {
             const uint64_t nc = std::min(nStep, N - n0);
             const ElementWindow aw = a.window(m0 * K, mc * K, align);
-            const ElementWindow bw = b.window(n0 * K, nc * K, align);
+            const ElementWindow bw = rowWindow(b, n0, nc, align);
             const ElementWindow ow = out.window(m0 * N + n0, (mc - 1) * N + nc, align);
             const shader::MatmulPush push{uint32_t(mc), uint32_t(nc), uint32_t(K), aw.offset,
                                           bw.offset,    ow.offset,    uint32_t(N)};

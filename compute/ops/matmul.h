@@ -1,8 +1,9 @@
 #pragma once
 // Matrix multiplication against weights in the GGUF / PyTorch Linear layout:
 //   out[M, N] = a[M, K] · b[N, K]^T, i.e. out[m, n] = dot(a[m, :], b[n, :])
-// a and out are f32; b (the weights, row-major [N, K]) is f32 or f16. a may have leading batch
-// dimensions ([..., K], M = their product); out then has the same ones ([..., N]).
+// a and out are f32; b (the weights, row-major [N, K]) is f32, f16, bf16 or block-quantized (q4_0,
+// q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k), dequantized inside the kernels. a may have leading
+// batch dimensions ([..., K], M = their product); out then has the same ones ([..., N]).
 // A few rows of a (decoding) take a matrix-vector kernel bound by reading b once; more rows take a
 // shared-memory tiled kernel. Weights larger than maxStorageBufferRange are bound in row blocks.
 
@@ -31,6 +32,10 @@ struct MatmulOptions {
 // 4096 x 4096 f16 weight, where a matrix-vector pass took 0.01-0.02 ms.
 constexpr int64_t kMatrixVectorPassRows = 8;
 constexpr int64_t kMatrixVectorMaxRows = 16;
+
+// Rows [first, first + count) of a 2-D tensor of any dtype, bound from the aligned byte offset at or
+// below the first. `offset` is in elements for plain types and in bytes for block types.
+ElementWindow rowWindow(const Tensor& t, uint64_t first, uint64_t count, uint64_t align);
 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});

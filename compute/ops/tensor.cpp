@@ -27,6 +27,22 @@ ElementWindow Tensor::window(uint64_t first, uint64_t count, uint64_t align) con
     return {buffer.range(start, (first + count) * es - start), uint32_t((first * es - start) / es)};
 }
 
+Result<Tensor> Tensor::view(std::vector<int64_t> newShape) const
+{
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = std::move(newShape);
+    for (int64_t d : t.shape) {
+        if (d <= 0)
+            return makeError(ErrorCode::InvalidArgument, "invalid view shape " + t.shapeText());
+    }
+    if (t.shape.empty() || t.numel() > numel() ||
+        (isQuantized(dtype) && t.dim(-1) % dtypeInfo(dtype).blockElements != 0))
+        return makeError(ErrorCode::InvalidArgument, "cannot view " + shapeText() + " as " + t.shapeText());
+    t.buffer = buffer.alias(t.bytes());
+    return t;
+}
+
 Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64_t> shape)
 {
     Tensor t;

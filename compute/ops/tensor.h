@@ -33,6 +33,9 @@ struct Tensor {
     int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
     std::string shapeText() const; // "[2, 3] f16"
     ElementWindow window(uint64_t first, uint64_t count, uint64_t align) const;
+    // The same memory with another shape of no more elements: a reshape, or the first rows of a
+    // batch. The view does not own the memory and must not outlive this tensor.
+    Result<Tensor> view(std::vector<int64_t> shape) const;
 
     static Result<Tensor> create(vk::Device& device, DType dtype, std::vector<int64_t> shape);
     // Uploads host floats, converting to the tensor's dtype.

@@ -31,6 +31,16 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept
     return *this;
 }
 
+Buffer Buffer::alias(uint64_t bytes) const
+{
+    Buffer b;
+    b.mBuffer = mBuffer;
+    b.mOffset = mOffset;
+    b.mSize = std::min(bytes, mSize);
+    b.mMapped = mMapped;
+    return b; // mOwner stays null: release() frees nothing
+}
+
 BufferRange Buffer::range(uint64_t offset, uint64_t size) const
 {
     offset = std::min(offset, mSize);
@@ -40,13 +50,12 @@ BufferRange Buffer::range(uint64_t offset, uint64_t size) const
 
 void Buffer::release()
 {
-    if (mOwner) {
+    if (mOwner)
         mOwner->free(mBlock, mOffset, mReserved);
-        mOwner = nullptr;
-        mBuffer = VK_NULL_HANDLE;
-        mMapped = nullptr;
-        mSize = 0;
-    }
+    mOwner = nullptr;
+    mBuffer = VK_NULL_HANDLE;
+    mMapped = nullptr;
+    mSize = 0;
 }
 
 // ---- DeviceAllocator ----

@@ -38,7 +38,10 @@ public:
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
 
-    bool valid() const { return mOwner != nullptr; }
+    bool valid() const { return mBuffer != VK_NULL_HANDLE; }
+    // A non-owning handle on the first `bytes` of this buffer (a reshaped or shortened tensor);
+    // it must not outlive this buffer.
+    Buffer alias(uint64_t bytes) const;
     uint64_t size() const { return mSize; }
     VkBuffer vkBuffer() const { return mBuffer; }
     uint64_t blockOffset() const { return mOffset; }

@@ -33,8 +33,8 @@ void TestLlm::gemmaConfigFromGguf()
     QCOMPARE(c.slidingWindow, 512);
     QCOMPARE(c.ropeBase, 1e6f);
     QCOMPARE(c.ropeBaseLocal, 1e4f);
-    QCOMPARE(int(c.rope), int(RopeLayout::NeoX));
-    QCOMPARE(int(c.activation), int(Activation::GeluTanh));
+    QCOMPARE(int(c.rope), int(ops::RopeLayout::Neox));
+    QCOMPARE(int(c.activation), int(ops::GluActivation::GeluTanh));
     QVERIFY(c.qkNorm && c.sandwichNorms && !c.qkvBias);
     QCOMPARE(c.embeddingScale, std::sqrt(640.0f));
     QCOMPARE(c.attentionScale, 1.0f / 16.0f);

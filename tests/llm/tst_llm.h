@@ -26,4 +26,7 @@ private slots:
     void gemmaConfigFromGguf();
     // weights_test.cpp
     void gemmaWeightsLoadOntoTheDevice();
+    // forward_test.cpp
+    void gemmaLogitsMatchReferences_data();
+    void gemmaLogitsMatchReferences();
 };

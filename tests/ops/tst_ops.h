@@ -2,6 +2,7 @@
 // Kernel tests: every op against a plain CPU reference (double accumulation) on random inputs with
 // odd shapes, under a normalised-error tolerance, with the validation layer on.
 
+#include "core/dtype.h"
 #include "core/result.h"
 #include "ops/tensor.h"
 #include "test_device.h"
@@ -20,6 +21,8 @@ std::string errorText(const Result<T>& r)
 }
 
 } // namespace atelier::test
+
+Q_DECLARE_METATYPE(atelier::DType)
 
 // Fails the test function with the error's message unless `expr` succeeded.
 #define OPS_VERIFY_OK(expr)                                                   \
@@ -54,6 +57,18 @@ private slots:
     void matmulSplitBindings();
     void matmulWeightsOverBindingLimit();
     void matmulRejectsBadArguments();
+
+    void quantReferenceMatchesGguf();
+    void quantMatmul_data();
+    void quantMatmul();
+    void quantMatmulSplitBindings_data();
+    void quantMatmulSplitBindings();
+    void quantMatmulWeightsOverBindingLimit();
+
+    void embedding_data();
+    void embedding();
+    void embeddingTableOverBindingLimit();
+    void embeddingRejectsBadArguments();
 
     void softmax_data();
     void softmax();

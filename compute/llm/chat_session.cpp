@@ -1,0 +1,141 @@
+#include "llm/chat_session.h"
+
+#include "llm/language_model.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace atelier::llm {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+} // namespace
+
+ChatSession::ChatSession(LanguageModel& model) : mModel(model)
+{
+    if (!model.chatTemplate().empty()) {
+        if (auto parsed = ChatTemplate::parse(model.chatTemplate()); parsed.ok())
+            mTemplate = parsed.value();
+    }
+}
+
+Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage) const
+{
+    const Tokenizer& tokenizer = mModel.tokenizer();
+    std::string text;
+    if (mTemplate) {
+        ChatTemplateInput input;
+        if (!mSystemPrompt.empty())
+            input.messages.push_back({"system", mSystemPrompt, {}});
+        input.messages.insert(input.messages.end(), mMessages.begin() + long(firstMessage), mMessages.end());
+        const Vocab& v = tokenizer.vocab();
+        input.bosToken = v.bos >= 0 ? v.tokens[size_t(v.bos)] : std::string();
+        input.eosToken = v.eos >= 0 ? v.tokens[size_t(v.eos)] : std::string();
+        ATELIER_ASSIGN(text, mTemplate->render(input));
+        // Templates usually write the BOS token themselves; never add a second one.
+        const bool hasBos = !input.bosToken.empty() && text.rfind(input.bosToken, 0) == 0;
+        return tokenizer.encode(text, !hasBos, true);
+    }
+    // A base model: the turns as plain lines of text, each answer following its question.
+    if (!mSystemPrompt.empty())
+        text += mSystemPrompt + "\n";
+    for (size_t i = firstMessage; i < mMessages.size(); ++i)
+        text += mMessages[i].content + "\n";
+    return tokenizer.encode(text, true, false);
+}
+
+Status ChatSession::prefill(const std::vector<int32_t>& prompt, GenerationStats& stats)
+{
+    // Keep what the cache already holds of this prompt; run only the rest (at least one token,
+    // whose logits start the answer).
+    size_t same = 0;
+    while (same < prompt.size() && same < mContext.size() && prompt[same] == mContext[same])
+        ++same;
+    same = std::min(same, prompt.size() - 1);
+    mModel.truncate(int(same));
+    mContext.assign(prompt.begin(), prompt.begin() + long(same));
+    stats.reusedTokens = int(same);
+    const auto start = Clock::now();
+    const std::vector<int32_t> rest(prompt.begin() + long(same), prompt.end());
+    ATELIER_TRY(mModel.forward(rest));
+    mContext.insert(mContext.end(), rest.begin(), rest.end());
+    stats.promptSeconds = secondsSince(start);
+    return {};
+}
+
+Result<std::string> ChatSession::reply(const std::string& userText, const GenerationSettings& settings,
+                                       const std::function<bool(std::string_view)>& onText, GenerationStats* statsOut)
+{
+    const auto requested = Clock::now();
+    GenerationStats stats;
+    mMessages.push_back({"user", userText, {}});
+
+    // Drop the oldest turns (the system prompt stays) until the prompt and the answer fit.
+    const int budget = mModel.contextLength() - std::max(1, std::min(settings.maxTokens, mModel.contextLength() / 2));
+    size_t first = 0;
+    std::vector<int32_t> prompt;
+    for (;;) {
+        auto tokens = promptTokens(first);
+        if (!tokens) {
+            mMessages.pop_back();
+            return tokens.error();
+        }
+        prompt = std::move(tokens).value();
+        if (int(prompt.size()) <= budget || first + 1 >= mMessages.size())
+            break;
+        first += 2; // a question and its answer
+    }
+    stats.droppedMessages = int(first);
+    stats.promptTokens = int(prompt.size());
+    if (int(prompt.size()) > budget) {
+        mMessages.pop_back();
+        return makeError(ErrorCode::InvalidArgument, "the message is too long for the context of " +
+                                                         std::to_string(mModel.contextLength()) + " tokens");
+    }
+    if (auto s = prefill(prompt, stats); !s) {
+        mMessages.pop_back();
+        mContext.clear();
+        return s.error();
+    }
+
+    Sampler sampler(settings.sampling);
+    Utf8Stream utf8;
+    std::string answer;
+    const auto generating = Clock::now();
+    for (int i = 0; i < settings.maxTokens && mModel.position() < mModel.contextLength(); ++i) {
+        ATELIER_ASSIGN(const std::vector<float> logits, mModel.logits());
+        ATELIER_ASSIGN(const int32_t token, sampler.sample(logits, mContext));
+        if (mModel.tokenizer().isEndOfGeneration(token))
+            break;
+        const std::string piece = utf8.push(mModel.tokenizer().piece(token));
+        // A base model keeps writing new questions: its answer ends at the first line break.
+        const bool endOfLine = !mTemplate && !answer.empty() && piece.find('\n') != std::string::npos;
+        const std::string text = endOfLine ? piece.substr(0, piece.find('\n')) : piece;
+        if (!text.empty()) {
+            if (answer.empty())
+                stats.firstTokenSeconds = secondsSince(requested);
+            answer += text;
+            if (onText && !onText(text)) {
+                stats.stoppedByUser = true;
+                ++stats.generatedTokens;
+                break;
+            }
+        }
+        ++stats.generatedTokens;
+        if (endOfLine)
+            break;
+        ATELIER_TRY(mModel.forward(std::vector<int32_t>{token}));
+        mContext.push_back(token);
+    }
+    answer += utf8.flush();
+    stats.generationSeconds = secondsSince(generating);
+    if (!mTemplate && !answer.empty() && answer.front() == ' ')
+        answer.erase(0, 1);
+    mMessages.push_back({"assistant", answer, {}});
+    if (statsOut)
+        *statsOut = stats;
+    return answer;
+}
+
+} // namespace atelier::llm

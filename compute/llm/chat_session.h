@@ -1,0 +1,60 @@
+#pragma once
+// One conversation with a model: renders the turns with the model's chat template (or, for a base
+// model without one, as plain text to complete), reuses the KV cache for the prefix the previous
+// turn left, drops the oldest turns when the context overflows, and streams the answer.
+
+#include "core/result.h"
+#include "llm/sampler.h"
+#include "llm/template/chat_template.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atelier::llm {
+
+class LanguageModel;
+
+struct GenerationStats {
+    int promptTokens = 0;        // tokens of the rendered conversation
+    int reusedTokens = 0;        // of those, found in the KV cache from the previous turn
+    int generatedTokens = 0;
+    int droppedMessages = 0;     // oldest turns left out so the conversation fits the context
+    double promptSeconds = 0;    // processing the new prompt tokens
+    double generationSeconds = 0;
+    double firstTokenSeconds = 0; // from the request to the first answer text
+    bool stoppedByUser = false;
+};
+
+struct GenerationSettings {
+    SamplingParams sampling;
+    int maxTokens = 512;
+};
+
+class ChatSession {
+public:
+    explicit ChatSession(LanguageModel& model);
+
+    void setSystemPrompt(std::string text) { mSystemPrompt = std::move(text); }
+    const std::vector<ChatMessage>& messages() const { return mMessages; }
+    bool completesText() const { return !mTemplate.has_value(); }
+
+    // Adds the user's message and generates the answer, which is also added. onText receives the
+    // answer as it grows, in valid UTF-8 pieces, and returns false to stop (the text so far stays).
+    Result<std::string> reply(const std::string& userText, const GenerationSettings& settings,
+                              const std::function<bool(std::string_view)>& onText, GenerationStats* stats = nullptr);
+
+private:
+    Result<std::vector<int32_t>> promptTokens(size_t firstMessage) const;
+    Status prefill(const std::vector<int32_t>& prompt, GenerationStats& stats);
+
+    LanguageModel& mModel;
+    std::optional<ChatTemplate> mTemplate;
+    std::string mSystemPrompt;
+    std::vector<ChatMessage> mMessages; // user and assistant turns
+    std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
+};
+
+} // namespace atelier::llm

@@ -1,0 +1,116 @@
+// One forward pass of a batch of tokens through every layer, recorded into one command batch.
+//   x = embed(tokens) * embeddingScale
+//   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(Wk·norm(x)), Wv·norm(x)))
+//              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
+//   logits = lmHead · norm(x[last])
+
+#include "llm/language_model.h"
+
+#include "ops/attention.h"
+#include "ops/elementwise.h"
+#include "ops/embedding.h"
+#include "ops/glu.h"
+#include "ops/matmul.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "vk/device.h"
+
+namespace atelier::llm {
+
+namespace {
+
+// The first `rows` rows of a batch tensor, optionally as [rows, heads, headDim].
+Result<ops::Tensor> rowsOf(const ops::Tensor& t, int64_t rows, int64_t heads = 0)
+{
+    if (heads > 0)
+        return t.view({rows, heads, t.dim(-1) / heads});
+    return t.view({rows, t.dim(-1)});
+}
+
+} // namespace
+
+Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
+{
+    const ModelConfig& c = mConfig;
+    const int64_t n = int64_t(tokens.size());
+    const uint32_t start = uint32_t(mCache.length);
+    const ops::RmsNormOptions norm{c.rmsEps};
+    ATELIER_ASSIGN(const ops::TokenIds ids, ops::TokenIds::upload(mDevice, tokens));
+
+    ATELIER_ASSIGN(ops::Tensor x, rowsOf(mState.x, n));
+    ATELIER_ASSIGN(ops::Tensor xn, rowsOf(mState.xn, n));
+    ATELIER_ASSIGN(ops::Tensor q, rowsOf(mState.q, n));
+    ATELIER_ASSIGN(ops::Tensor k, rowsOf(mState.k, n));
+    ATELIER_ASSIGN(ops::Tensor v, rowsOf(mState.v, n));
+    ATELIER_ASSIGN(ops::Tensor qHeads, rowsOf(mState.q, n, c.heads));
+    ATELIER_ASSIGN(ops::Tensor kHeads, rowsOf(mState.k, n, c.kvHeads));
+    ATELIER_ASSIGN(ops::Tensor vHeads, rowsOf(mState.v, n, c.kvHeads));
+    ATELIER_ASSIGN(ops::Tensor qRows, mState.q.view({n * c.heads, c.headDim}));
+    ATELIER_ASSIGN(ops::Tensor kRows, mState.k.view({n * c.kvHeads, c.headDim}));
+    ATELIER_ASSIGN(ops::Tensor attention, rowsOf(mState.attention, n));
+    ATELIER_ASSIGN(ops::Tensor attentionHeads, rowsOf(mState.attention, n, c.heads));
+    ATELIER_ASSIGN(ops::Tensor projected, rowsOf(mState.projected, n));
+    ATELIER_ASSIGN(ops::Tensor gate, rowsOf(mState.gate, n));
+    ATELIER_ASSIGN(ops::Tensor up, rowsOf(mState.up, n));
+
+    const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
+        ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
+        for (int l = 0; l < c.layers; ++l) {
+            const LayerWeights& w = mWeights.layers[size_t(l)];
+            const bool sliding = c.slidingLayer[size_t(l)];
+
+            ATELIER_TRY(ops::rmsnorm(b, x, w.attnNorm, xn, norm));
+            ATELIER_TRY(ops::matmul(b, xn, w.wq, q));
+            ATELIER_TRY(ops::matmul(b, xn, w.wk, k));
+            ATELIER_TRY(ops::matmul(b, xn, w.wv, v));
+            if (w.bq)
+                ATELIER_TRY(ops::add(b, q, *w.bq, q));
+            if (w.bk)
+                ATELIER_TRY(ops::add(b, k, *w.bk, k));
+            if (w.bv)
+                ATELIER_TRY(ops::add(b, v, *w.bv, v));
+            if (w.qNorm) {
+                ATELIER_TRY(ops::rmsnorm(b, qRows, *w.qNorm, qRows, norm));
+                ATELIER_TRY(ops::rmsnorm(b, kRows, *w.kNorm, kRows, norm));
+            }
+            ops::RopeOptions rope;
+            rope.layout = c.rope;
+            rope.startPosition = start;
+            rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
+            rope.freqScale = c.ropeScale;
+            ATELIER_TRY(ops::rope(b, qHeads, qHeads, rope));
+            ATELIER_TRY(ops::rope(b, kHeads, kHeads, rope));
+            ATELIER_TRY(ops::storeKv(b, kHeads, mCache.keys[size_t(l)], start));
+            ATELIER_TRY(ops::storeKv(b, vHeads, mCache.values[size_t(l)], start));
+
+            ops::AttentionOptions attend;
+            attend.startPosition = start;
+            attend.window = sliding ? uint32_t(c.slidingWindow) : 0;
+            attend.scale = c.attentionScale;
+            attend.workspace = &mState.workspace;
+            ATELIER_TRY(ops::attention(b, qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
+            ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
+            if (w.attnPostNorm)
+                ATELIER_TRY(ops::rmsnorm(b, projected, *w.attnPostNorm, projected, norm));
+            ATELIER_TRY(ops::add(b, x, projected, x));
+
+            ATELIER_TRY(ops::rmsnorm(b, x, w.ffnNorm, xn, norm));
+            ATELIER_TRY(ops::matmul(b, xn, w.gate, gate));
+            ATELIER_TRY(ops::matmul(b, xn, w.up, up));
+            ATELIER_TRY(ops::glu(b, gate, up, gate, c.activation));
+            ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
+            if (w.ffnPostNorm)
+                ATELIER_TRY(ops::rmsnorm(b, projected, *w.ffnPostNorm, projected, norm));
+            ATELIER_TRY(ops::add(b, x, projected, x));
+        }
+        const uint64_t rowBytes = uint64_t(c.dim) * 4;
+        b.copy(x.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
+        ATELIER_TRY(ops::rmsnorm(b, mState.last, mWeights.outputNorm, mState.last, norm));
+        return ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits);
+    });
+    ATELIER_TRY(recorded);
+    mCache.length += int(n);
+    return {};
+}
+
+} // namespace atelier::llm

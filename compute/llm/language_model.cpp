@@ -1,0 +1,81 @@
+#include "llm/language_model.h"
+
+#include "io/gguf.h"
+#include "ops/attention.h"
+#include "ops/elementwise.h"
+#include "ops/embedding.h"
+#include "ops/matmul.h"
+#include "ops/rmsnorm.h"
+#include "vk/device.h"
+
+#include <algorithm>
+
+namespace atelier::llm {
+
+Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int vocab, int maxBatch)
+{
+    RunState s;
+    s.maxBatch = maxBatch;
+    const int64_t n = maxBatch, qDim = int64_t(c.heads) * c.headDim, kvDim = int64_t(c.kvHeads) * c.headDim;
+    auto make = [&](ops::Tensor& t, std::vector<int64_t> shape) -> Status {
+        ATELIER_ASSIGN(t, ops::Tensor::create(device, DType::F32, std::move(shape)));
+        return {};
+    };
+    ATELIER_TRY(make(s.x, {n, c.dim}));
+    ATELIER_TRY(make(s.xn, {n, c.dim}));
+    ATELIER_TRY(make(s.q, {n, qDim}));
+    ATELIER_TRY(make(s.k, {n, kvDim}));
+    ATELIER_TRY(make(s.v, {n, kvDim}));
+    ATELIER_TRY(make(s.attention, {n, qDim}));
+    ATELIER_TRY(make(s.projected, {n, c.dim}));
+    ATELIER_TRY(make(s.gate, {n, c.feedForward}));
+    ATELIER_TRY(make(s.up, {n, c.feedForward}));
+    ATELIER_TRY(make(s.last, {1, c.dim}));
+    ATELIER_TRY(make(s.logits, {1, vocab}));
+    ATELIER_TRY(make(s.workspace, {ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim)}));
+    return s;
+}
+
+Result<std::unique_ptr<LanguageModel>> LanguageModel::load(vk::Device& device, const std::string& path,
+                                                           const LoadOptions& options,
+                                                           const std::function<bool(double)>& progress)
+{
+    ATELIER_ASSIGN(auto file, io::GgufFile::open(path));
+    std::unique_ptr<LanguageModel> m(new LanguageModel(device));
+    ATELIER_ASSIGN(m->mConfig, ModelConfig::fromGguf(*file));
+    if (m->mConfig.finalLogitSoftcap != 0.0f)
+        return makeError(ErrorCode::Unsupported, "final logit soft-capping is not supported yet");
+    ATELIER_ASSIGN(Vocab vocab, Vocab::fromGguf(*file));
+    ATELIER_ASSIGN(m->mTokenizer, Tokenizer::create(std::move(vocab)));
+    // No template: a base model (like the default Gemma 3 270M), which completes text instead.
+    if (auto chatTemplate = file->string("tokenizer.chat_template"); chatTemplate.ok())
+        m->mChatTemplate = chatTemplate.value();
+
+    ATELIER_ASSIGN(m->mWeights, loadWeights(device, *file, m->mConfig, progress));
+    const int vocabSize = int(m->mWeights.lmHead().dim(0));
+    if (size_t(vocabSize) < m->mTokenizer->vocab().size())
+        return makeError(ErrorCode::Format, "the output layer has fewer rows than the vocabulary has tokens");
+    const int context = std::clamp(options.contextLength, 1, m->mConfig.contextLength);
+    ATELIER_ASSIGN(m->mCache, KvCache::create(device, m->mConfig, context));
+    ATELIER_ASSIGN(m->mState, RunState::create(device, m->mConfig, vocabSize, std::max(1, options.maxBatch)));
+    return m;
+}
+
+void LanguageModel::truncate(int length) { mCache.length = std::clamp(length, 0, mCache.length); }
+
+Status LanguageModel::forward(std::span<const int32_t> tokens)
+{
+    if (tokens.empty())
+        return makeError(ErrorCode::InvalidArgument, "nothing to run: no tokens");
+    if (mCache.length + int(tokens.size()) > mCache.capacity)
+        return makeError(ErrorCode::InvalidArgument, "the context is full (" + std::to_string(mCache.capacity) + " tokens)");
+    for (size_t at = 0; at < tokens.size(); at += size_t(mState.maxBatch)) {
+        const size_t n = std::min(tokens.size() - at, size_t(mState.maxBatch));
+        ATELIER_TRY(forwardBatch(tokens.subspan(at, n)));
+    }
+    return {};
+}
+
+Result<std::vector<float>> LanguageModel::logits() const { return mState.logits.toFloats(mDevice); }
+
+} // namespace atelier::llm

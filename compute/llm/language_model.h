@@ -1,0 +1,83 @@
+#pragma once
+// A language model ready to run: Config + Weights + RunState, its KV cache and tokenizer.
+// forward() appends tokens to the context (batched prompt processing or one decoded token) and
+// leaves the logits of the last one.
+
+#include "core/result.h"
+#include "llm/kv_cache.h"
+#include "llm/model_config.h"
+#include "llm/tokenizer.h"
+#include "llm/weights.h"
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace atelier::io {
+class GgufFile;
+}
+namespace atelier::vk {
+class Device;
+}
+
+namespace atelier::llm {
+
+// Activations for up to `maxBatch` tokens at once; a smaller batch uses views of the first rows.
+struct RunState {
+    int maxBatch = 0;
+    ops::Tensor x;         // [maxBatch, dim] the residual stream
+    ops::Tensor xn;        // [maxBatch, dim] normalised input of a block
+    ops::Tensor q;         // [maxBatch, heads * headDim]
+    ops::Tensor k, v;      // [maxBatch, kvHeads * headDim]
+    ops::Tensor attention; // [maxBatch, heads * headDim]
+    ops::Tensor projected; // [maxBatch, dim] a block's output before the residual add
+    ops::Tensor gate, up;  // [maxBatch, feedForward]
+    ops::Tensor last;      // [1, dim] the last token's residual, for the logits
+    ops::Tensor logits;    // [1, vocab]
+    ops::Tensor workspace; // f32 for split-kv decode attention
+
+    static Result<RunState> create(vk::Device& device, const ModelConfig& config, int vocab, int maxBatch);
+};
+
+struct LoadOptions {
+    int contextLength = 4096; // capped by the model's own
+    int maxBatch = 256;       // prompt tokens per forward pass
+};
+
+class LanguageModel {
+public:
+    static Result<std::unique_ptr<LanguageModel>> load(vk::Device& device, const std::string& path,
+                                                       const LoadOptions& options = {},
+                                                       const std::function<bool(double)>& progress = {});
+
+    const ModelConfig& config() const { return mConfig; }
+    const Tokenizer& tokenizer() const { return *mTokenizer; }
+    // The GGUF's Jinja chat template; empty for base models, which complete plain text.
+    const std::string& chatTemplate() const { return mChatTemplate; }
+    int contextLength() const { return mCache.capacity; }
+    int position() const { return mCache.length; }
+    int vocabSize() const { return int(mWeights.lmHead().dim(0)); }
+    uint64_t weightBytes() const { return mWeights.bytes(); }
+
+    // Runs `tokens` at positions position()..; the logits of the last token are then in logits().
+    Status forward(std::span<const int32_t> tokens);
+    Result<std::vector<float>> logits() const;
+    // Forgets positions from `length` on, keeping the prefix (a follow-up reuses it).
+    void truncate(int length);
+
+private:
+    LanguageModel(vk::Device& device) : mDevice(device) {}
+    Status forwardBatch(std::span<const int32_t> tokens);
+
+    vk::Device& mDevice;
+    ModelConfig mConfig;
+    ModelWeights mWeights;
+    KvCache mCache;
+    RunState mState;
+    std::unique_ptr<Tokenizer> mTokenizer;
+    std::string mChatTemplate;
+};
+
+} // namespace atelier::llm

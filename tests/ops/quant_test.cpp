@@ -1,0 +1,214 @@
+#include "tst_ops.h"
+
+#include "ops/matmul.h"
+#include "quant_reference.h"
+#include "references.h"
+
+#include <QFile>
+
+#include <cstring>
+#include <optional>
+
+using namespace atelier;
+using Path = ops::MatmulOptions::Path;
+
+Q_DECLARE_METATYPE(Path)
+
+namespace {
+
+// The kernels dequantize exactly what the reference does, so only fp32 accumulation separates
+// them: the same bound as for f32 weights.
+constexpr double kTolerance = 1e-5;
+
+constexpr DType kWeightTypes[] = {DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                                  DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+// K of one block and of several (odd counts); bf16 has no blocks: a vec4 multiple and an odd K.
+std::pair<int, int> kValues(DType t)
+{
+    const int block = int(dtypeInfo(t).blockElements);
+    return block == 1 ? std::pair{64, 97} : std::pair{block, block * (block == 32 ? 7 : 3)};
+}
+
+// out[m, n] = a[m, :] · dequantize(b[n, :]), one row of b dequantized at a time (b may be large).
+std::vector<float> quantMatmulReference(const std::vector<float>& a, DType type, const std::vector<uint8_t>& b,
+                                        int64_t m, int64_t n, int64_t k)
+{
+    std::vector<float> out(size_t(m * n));
+    const uint64_t rowBytes = storageBytes(type, uint64_t(k));
+    for (int64_t j = 0; j < n; ++j) {
+        const std::vector<float> row = test::dequantizeRow(type, b.data() + j * rowBytes, k);
+        for (int64_t i = 0; i < m; ++i) {
+            double sum = 0;
+            for (int64_t l = 0; l < k; ++l)
+                sum += double(a[size_t(i * k + l)]) * double(row[size_t(l)]);
+            out[size_t(i * n + j)] = float(sum);
+        }
+    }
+    return out;
+}
+
+struct QuantRun {
+    double error = 0;
+    uint32_t dispatches = 0;
+};
+
+void runQuantMatmul(DType type, int64_t m, int64_t n, int64_t k, const ops::MatmulOptions& options, QuantRun& run)
+{
+    vk::Device& dev = *test::testDevice();
+    const auto av = test::randomFloats(size_t(m * k), 21);
+    const auto bytes = test::randomBlocks(type, n * k, 22);
+    const auto expected = quantMatmulReference(av, type, bytes, m, n, k);
+    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
+    OPS_ASSIGN(auto b, ops::Tensor::create(dev, type, {n, k}));
+    OPS_VERIFY_OK(dev.upload(b.buffer, bytes.data(), bytes.size()));
+    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {m, n}));
+    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+        auto s = ops::matmul(batch, a, b, out, options);
+        run.dispatches = batch.dispatchCount();
+        return s;
+    }));
+    OPS_ASSIGN(auto got, out.toFloats(dev));
+    run.error = test::normalisedError(got, expected);
+}
+
+std::optional<DType> dtypeNamed(const char* name)
+{
+    for (size_t i = 0; i < std::size(kDTypeInfo); ++i) {
+        if (std::strcmp(kDTypeInfo[i].name, name) == 0)
+            return DType(i);
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+// quant_fixtures.bin holds random blocks of every type and gguf-py's dequantization of them
+// (make_quant_fixtures.py): the C++ reference must reproduce every value bit for bit.
+void TestOps::quantReferenceMatchesGguf()
+{
+    QFile file(QStringLiteral(ATELIER_QUANT_FIXTURES));
+    QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+    const QByteArray data = file.readAll();
+    size_t at = 0;
+    auto take = [&](void* dst, size_t n) {
+        if (at + n > size_t(data.size()))
+            return false;
+        std::memcpy(dst, data.constData() + at, n);
+        at += n;
+        return true;
+    };
+    char magic[4];
+    uint32_t entries = 0;
+    QVERIFY(take(magic, 4) && std::memcmp(magic, "AQF1", 4) == 0 && take(&entries, 4));
+    QCOMPARE(entries, uint32_t(std::size(kWeightTypes)));
+    for (uint32_t e = 0; e < entries; ++e) {
+        char name[9] = {};
+        uint32_t values = 0, bytes = 0;
+        QVERIFY(take(name, 8) && take(&values, 4) && take(&bytes, 4));
+        const auto type = dtypeNamed(name);
+        QVERIFY2(type, name);
+        QCOMPARE(uint64_t(bytes), storageBytes(*type, values));
+        std::vector<uint8_t> blocks(bytes);
+        std::vector<float> expected(values);
+        QVERIFY(take(blocks.data(), bytes) && take(expected.data(), values * sizeof(float)));
+        const std::vector<float> got = test::dequantizeRow(*type, blocks.data(), values);
+        for (uint32_t i = 0; i < values; ++i) {
+            uint32_t g, x;
+            std::memcpy(&g, &got[i], 4);
+            std::memcpy(&x, &expected[i], 4);
+            QVERIFY2(g == x, qPrintable(QString("%1 value %2: %3, gguf-py %4").arg(name).arg(i).arg(got[i]).arg(expected[i])));
+        }
+    }
+    QCOMPARE(at, size_t(data.size()));
+    QVERIFY(test::noValidationMessages());
+}
+
+void TestOps::quantMatmul_data()
+{
+    QTest::addColumn<DType>("type");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<Path>("path");
+    QTest::addColumn<int>("tile");
+    QTest::addColumn<bool>("shared");
+    for (DType t : kWeightTypes) {
+        const auto [kOne, kSeveral] = kValues(t);
+        // M up to 16 takes the matrix-vector kernel, more the tiled one (Path::Auto).
+        for (int m : {1, 2, 7, 16, 17, 64, 130})
+            for (int n : {1, 3, 64, 100})
+                for (int k : {kOne, kSeveral})
+                    QTest::addRow("%s M=%d N=%d K=%d", dtypeName(t), m, n, k)
+                        << t << m << n << k << Path::Auto << 0 << false;
+        // The reduction and tile shapes do not depend on the type: a few types cover them (each
+        // variant is another pipeline to compile, half a second on lavapipe).
+        if (t != DType::Q4_0 && t != DType::Q4_K && t != DType::Q6_K)
+            continue;
+        QTest::addRow("%s M=7 N=100 K=%d shared-reduction", dtypeName(t), kSeveral)
+            << t << 7 << 100 << kSeveral << Path::Auto << 0 << true;
+        for (int tile : {32, 64})
+            QTest::addRow("%s M=33 N=100 K=%d tiled %d", dtypeName(t), kSeveral, tile)
+                << t << 33 << 100 << kSeveral << Path::Tiled << tile << false;
+    }
+}
+
+void TestOps::quantMatmul()
+{
+    QFETCH(DType, type);
+    QFETCH(int, m);
+    QFETCH(int, n);
+    QFETCH(int, k);
+    QFETCH(Path, path);
+    QFETCH(int, tile);
+    QFETCH(bool, shared);
+    QuantRun run;
+    runQuantMatmul(type, m, n, k, {path, uint32_t(tile), shared, 0}, run);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY2(run.error <= kTolerance, qPrintable(QString("error %1").arg(run.error)));
+    QVERIFY(test::noValidationMessages());
+}
+
+// Binding limits of a few KiB split the weights into row windows that start mid-alignment.
+void TestOps::quantMatmulSplitBindings_data()
+{
+    QTest::addColumn<DType>("type");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<Path>("path");
+    for (DType t : kWeightTypes) {
+        QTest::addRow("%s vec M=3", dtypeName(t)) << t << 3 << Path::Auto;
+        QTest::addRow("%s tiled M=20", dtypeName(t)) << t << 20 << Path::Tiled;
+    }
+}
+
+void TestOps::quantMatmulSplitBindings()
+{
+    QFETCH(DType, type);
+    QFETCH(int, m);
+    QFETCH(Path, path);
+    const int n = 100, k = kValues(type).second;
+    const uint64_t limit = test::testDevice()->allocator().alignment() + 3 * uint64_t(std::max(n, k)) * 4;
+    QuantRun run;
+    runQuantMatmul(type, m, n, k, {path, 0, false, limit}, run);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY2(run.error <= kTolerance, qPrintable(QString("error %1").arg(run.error)));
+    QVERIFY(run.dispatches > 2);
+    QVERIFY(test::noValidationMessages());
+}
+
+// N = 32768, K = 4096 q8_0 weights are 136 MiB, over lavapipe's 128 MiB maxStorageBufferRange: a
+// decode step must bind them in windows of whole rows.
+void TestOps::quantMatmulWeightsOverBindingLimit()
+{
+    const int64_t n = 32768, k = 4096;
+    QuantRun run;
+    runQuantMatmul(DType::Q8_0, 1, n, k, {}, run);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY2(run.error <= kTolerance, qPrintable(QString("error %1").arg(run.error)));
+    if (storageBytes(DType::Q8_0, uint64_t(n * k)) > test::testDevice()->info().maxStorageBufferRange)
+        QVERIFY(run.dispatches > 1);
+    QVERIFY(test::noValidationMessages());
+}
