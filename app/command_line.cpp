@@ -49,6 +49,8 @@ QString usageText()
         "Commands:\n"
         "  devices          list every Vulkan device and the capabilities Atelier uses\n"
         "  bench ops        time each GPU kernel at several sizes (median of runs)\n"
+        "  bench llm --model PATH [--pp N] [--tg N] [--reps N]\n"
+        "                   prompt and generation tokens/s of a GGUF model\n"
         "  chat             talk to a language model (atelier chat --help)\n"
         "  --version        print the version\n"
         "\n"

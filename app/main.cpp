@@ -3,6 +3,7 @@
 #include "chat_command.h"
 #include "command_line.h"
 
+#include "bench/llm_bench.h"
 #include "bench/ops_bench.h"
 #include "core/app_paths.h"
 #include "core/logging.h"
@@ -42,8 +43,9 @@ int listDevices(const app::CommandLine& cl)
 
 int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
 {
-    if (cl.arguments.value(0) != "ops") {
-        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n");
+    const QString what = cl.arguments.value(0);
+    if (what != "ops" && what != "llm") {
+        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n       atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]\n");
         return 2;
     }
     vk::Device::Options o;
@@ -59,7 +61,9 @@ int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
     std::vector<std::string> args;
     for (const QString& a : cl.arguments.mid(1))
         args.push_back(a.toStdString());
-    if (auto s = bench::runOpsBench(*device.value(), args, std::cout); !s) {
+    const Status s = what == "ops" ? bench::runOpsBench(*device.value(), args, std::cout)
+                                   : bench::runLlmBench(*device.value(), args, std::cout);
+    if (!s) {
         std::fprintf(stderr, "atelier: %s\n", s.error().message.c_str());
         return 1;
     }

@@ -1,0 +1,96 @@
+#include "bench/llm_bench.h"
+
+#include "llm/language_model.h"
+#include "vk/device.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+namespace atelier::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Peak resident memory of this process (VmHWM), in bytes; 0 where /proc is missing.
+uint64_t peakHostBytes()
+{
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+} // namespace
+
+Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std::ostream& out)
+{
+    std::string path;
+    int pp = 512, tg = 128, reps = 3;
+    for (size_t i = 0; i + 1 < args.size(); i += 2) {
+        const std::string& key = args[i];
+        const std::string& value = args[i + 1];
+        try {
+            if (key == "--model") path = value;
+            else if (key == "--pp") pp = std::stoi(value);
+            else if (key == "--tg") tg = std::stoi(value);
+            else if (key == "--reps") reps = std::stoi(value);
+            else return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
+        } catch (const std::exception&) {
+            return makeError(ErrorCode::InvalidArgument, key + " needs a number");
+        }
+    }
+    if (path.empty() || pp < 1 || tg < 1 || reps < 1)
+        return makeError(ErrorCode::InvalidArgument, "usage: atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]");
+
+    llm::LoadOptions options;
+    options.contextLength = pp + tg;
+    options.maxBatch = std::min(pp, 512);
+    ATELIER_ASSIGN(auto model, llm::LanguageModel::load(device, path, options));
+    const int vocab = model->vocabSize();
+    std::vector<int32_t> prompt(static_cast<size_t>(pp));
+    for (int i = 0; i < pp; ++i)
+        prompt[size_t(i)] = int32_t((uint64_t(i) * 7919u + 1000u) % uint64_t(vocab)); // fixed, arbitrary tokens
+
+    std::vector<double> ppRates, tgRates;
+    for (int r = 0; r <= reps; ++r) { // run 0 warms pipelines and caches
+        model->truncate(0);
+        auto t0 = Clock::now();
+        ATELIER_TRY(model->forward(prompt));
+        const double ppSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        t0 = Clock::now();
+        for (int i = 0; i < tg; ++i)
+            ATELIER_TRY(model->forward(std::vector<int32_t>{prompt[size_t(i) % prompt.size()]}));
+        const double tgSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (r > 0) {
+            ppRates.push_back(pp / ppSeconds);
+            tgRates.push_back(tg / tgSeconds);
+        }
+    }
+    const double tgRate = median(tgRates);
+    const double weightGB = double(model->weightBytes()) / 1e9;
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "model: %s (%s, %.0f MB of weights)\ndevice: %s\n"
+                  "%-12s %12s\n%-12s %12.2f\n%-12s %12.2f\n"
+                  "generation reads %.2f GB/s of weights (every weight once per token)\n"
+                  "peak device memory: %.0f MB, peak host memory: %.0f MB (median of %d runs)\n",
+                  path.c_str(), model->config().architectureName.c_str(), weightGB * 1e3, device.info().name.c_str(),
+                  "test", "tokens/s", ("pp" + std::to_string(pp)).c_str(), median(ppRates),
+                  ("tg" + std::to_string(tg)).c_str(), tgRate, tgRate * weightGB,
+                  double(device.allocator().bytesReserved()) / 1e6, double(peakHostBytes()) / 1e6, reps);
+    out << line;
+    return {};
+}
+
+} // namespace atelier::bench
