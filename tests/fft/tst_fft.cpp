@@ -3,6 +3,7 @@
 
 #include "ops/fft.h"
 #include "test_device.h"
+#include "test_result.h"
 #include "vk/device.h"
 
 #include <QtTest>
@@ -15,12 +16,6 @@
 using namespace atelier;
 
 namespace {
-
-template <typename T>
-const char* errorText(const Result<T>& r)
-{
-    return r.ok() ? "" : r.error().message.c_str();
-}
 
 // f32 FFTs of these sizes stay well below this (max |error| / max |reference|).
 constexpr double kTolerance = 1e-4;
@@ -97,18 +92,7 @@ std::vector<float> referenceBlur(const std::vector<float>& x, int batch, int h, 
 
 } // namespace
 
-// Fails the test function with the error's message unless `expr` succeeded.
-#define FFT_VERIFY_OK(expr)                                 \
-    do {                                                    \
-        const auto& fftResult_ = (expr);                    \
-        QVERIFY2(fftResult_.ok(), errorText(fftResult_));   \
-    } while (0)
 
-#define FFT_ASSIGN(decl, expr) FFT_ASSIGN_IMPL_(ATELIER_CONCAT_(fftTmp_, __LINE__), decl, expr)
-#define FFT_ASSIGN_IMPL_(tmp, decl, expr)           \
-    auto tmp = (expr);                              \
-    QVERIFY2(tmp.ok(), errorText(tmp));             \
-    decl = std::move(tmp).value()
 
 class TestFft : public QObject {
     Q_OBJECT
@@ -182,10 +166,10 @@ void TestFft::forwardMatchesDft()
     ops::FftPlan* p = plan(height, width, batch);
     QVERIFY(p);
     const auto x = test::randomFloats(size_t(batch) * height * width, uint32_t(height * 131 + width));
-    FFT_ASSIGN(auto real, ops::Tensor::fromFloats(dev, DType::F32, p->realShape(), x));
-    FFT_ASSIGN(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
-    FFT_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return p->forward(b, real, spectrum); }));
-    FFT_ASSIGN(auto got, spectrum.toFloats(dev));
+    ASSIGN_OR_FAIL(auto real, ops::Tensor::fromFloats(dev, DType::F32, p->realShape(), x));
+    ASSIGN_OR_FAIL(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return p->forward(b, real, spectrum); }));
+    ASSIGN_OR_FAIL(auto got, spectrum.toFloats(dev));
     const double err = test::normalisedError(got, referenceDft(x, batch, height, width));
     QVERIFY2(err <= kTolerance, qPrintable(QString("normalised error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -202,18 +186,18 @@ void TestFft::inverseRoundTrips()
     ops::FftPlan* p = plan(height, width, batch);
     QVERIFY(p);
     const auto x = test::randomFloats(size_t(batch) * height * width, uint32_t(height * 7 + width), -3.0f, 5.0f);
-    FFT_ASSIGN(auto real, ops::Tensor::fromFloats(dev, DType::F32, p->realShape(), x));
-    FFT_ASSIGN(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
-    FFT_ASSIGN(auto back, ops::Tensor::create(dev, DType::F32, p->realShape()));
-    FFT_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
+    ASSIGN_OR_FAIL(auto real, ops::Tensor::fromFloats(dev, DType::F32, p->realShape(), x));
+    ASSIGN_OR_FAIL(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
+    ASSIGN_OR_FAIL(auto back, ops::Tensor::create(dev, DType::F32, p->realShape()));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
         ATELIER_TRY(p->forward(b, real, spectrum));
         return p->inverse(b, spectrum, back);
     }));
-    FFT_ASSIGN(auto got, back.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, back.toFloats(dev));
     const double err = test::normalisedError(got, x);
     QVERIFY2(err <= kTolerance, qPrintable(QString("normalised error %1").arg(err)));
     // inverse() leaves its input alone (VkFFT's C2R overwrites the plan's copy only).
-    FFT_ASSIGN(auto spectrumAfter, spectrum.toFloats(dev));
+    ASSIGN_OR_FAIL(auto spectrumAfter, spectrum.toFloats(dev));
     QVERIFY(test::normalisedError(spectrumAfter, referenceDft(x, batch, height, width)) <= kTolerance);
     QVERIFY(test::noValidationMessages());
 }
@@ -226,21 +210,21 @@ void TestFft::transformsShareOneBatch()
     ops::FftPlan* p = plan(16, 12, 1);
     QVERIFY(p);
     const auto x1 = test::randomFloats(16 * 12, 11), x2 = test::randomFloats(16 * 12, 12);
-    FFT_ASSIGN(auto a, ops::Tensor::fromFloats(dev, DType::F32, {16, 12}, x1));
-    FFT_ASSIGN(auto b, ops::Tensor::fromFloats(dev, DType::F32, {16, 12}, x2));
-    FFT_ASSIGN(auto sa, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
-    FFT_ASSIGN(auto sb, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
-    FFT_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) -> Status {
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {16, 12}, x1));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, DType::F32, {16, 12}, x2));
+    ASSIGN_OR_FAIL(auto sa, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
+    ASSIGN_OR_FAIL(auto sb, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) -> Status {
         ATELIER_TRY(p->forward(batch, a, sa));
         ATELIER_TRY(p->forward(batch, b, sb));
         ATELIER_TRY(p->inverse(batch, sa, b)); // b's spectrum is already out: b may take a back
         return p->inverse(batch, sb, a);
     }));
-    FFT_ASSIGN(auto ga, a.toFloats(dev));
-    FFT_ASSIGN(auto gb, b.toFloats(dev));
+    ASSIGN_OR_FAIL(auto ga, a.toFloats(dev));
+    ASSIGN_OR_FAIL(auto gb, b.toFloats(dev));
     QVERIFY(test::normalisedError(ga, x2) <= kTolerance);
     QVERIFY(test::normalisedError(gb, x1) <= kTolerance);
-    FFT_ASSIGN(auto gsb, sb.toFloats(dev));
+    ASSIGN_OR_FAIL(auto gsb, sb.toFloats(dev));
     QVERIFY(test::normalisedError(gsb, referenceDft(x2, 1, 16, 12)) <= kTolerance);
     QVERIFY(test::noValidationMessages());
 }
@@ -264,7 +248,7 @@ void TestFft::gaussianBlurMatchesDirect()
     QFETCH(int, batch);
     QFETCH(float, sigma);
     vk::Device& dev = *test::testDevice();
-    FFT_ASSIGN(auto blur, ops::GaussianBlur::create(dev, height, width, sigma, batch));
+    ASSIGN_OR_FAIL(auto blur, ops::GaussianBlur::create(dev, height, width, sigma, batch));
     qInfo("padded to %d x %d, planned in %.2f s", blur->plan().height(), blur->plan().width(),
           blur->plan().planSeconds());
     // A mask-like image: a hard-edged rectangle, plus noise so every pixel matters.
@@ -275,10 +259,10 @@ void TestFft::gaussianBlurMatchesDirect()
                 x[(size_t(b) * height + y) * width + xx] += 1.0f;
     const std::vector<int64_t> shape = batch == 1 ? std::vector<int64_t>{height, width}
                                                   : std::vector<int64_t>{batch, height, width};
-    FFT_ASSIGN(auto image, ops::Tensor::fromFloats(dev, DType::F32, shape, x));
-    FFT_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, shape));
-    FFT_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return blur->run(b, image, out); }));
-    FFT_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto image, ops::Tensor::fromFloats(dev, DType::F32, shape, x));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, shape));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return blur->run(b, image, out); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, referenceBlur(x, batch, height, width, sigma));
     QVERIFY2(err <= kTolerance, qPrintable(QString("normalised error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -289,11 +273,11 @@ void TestFft::gaussianBlurMatchesDirect()
 void TestFft::gaussianBlurInPlaceKeepsFlatImage()
 {
     vk::Device& dev = *test::testDevice();
-    FFT_ASSIGN(auto blur, ops::GaussianBlur::create(dev, 24, 40, 4.0f));
+    ASSIGN_OR_FAIL(auto blur, ops::GaussianBlur::create(dev, 24, 40, 4.0f));
     const std::vector<float> ones(24 * 40, 1.0f);
-    FFT_ASSIGN(auto image, ops::Tensor::fromFloats(dev, DType::F32, {24, 40}, ones));
-    FFT_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return blur->run(b, image, image); }));
-    FFT_ASSIGN(auto got, image.toFloats(dev));
+    ASSIGN_OR_FAIL(auto image, ops::Tensor::fromFloats(dev, DType::F32, {24, 40}, ones));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return blur->run(b, image, image); }));
+    ASSIGN_OR_FAIL(auto got, image.toFloats(dev));
     QVERIFY2(test::normalisedError(got, ones) <= kTolerance, qPrintable(QString::number(got[0])));
     QVERIFY(test::noValidationMessages());
 }
@@ -334,10 +318,10 @@ void TestFft::wrongTensorsAreErrors()
     vk::Device& dev = *test::testDevice();
     ops::FftPlan* p = plan(8, 8, 1);
     QVERIFY(p);
-    FFT_ASSIGN(auto real, ops::Tensor::create(dev, DType::F32, {8, 8}));
-    FFT_ASSIGN(auto wrongReal, ops::Tensor::create(dev, DType::F32, {8, 9}));
-    FFT_ASSIGN(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
-    FFT_ASSIGN(auto flatSpectrum, ops::Tensor::create(dev, DType::F32, {8 * 5 * 2}));
+    ASSIGN_OR_FAIL(auto real, ops::Tensor::create(dev, DType::F32, {8, 8}));
+    ASSIGN_OR_FAIL(auto wrongReal, ops::Tensor::create(dev, DType::F32, {8, 9}));
+    ASSIGN_OR_FAIL(auto spectrum, ops::Tensor::create(dev, DType::F32, p->spectrumShape()));
+    ASSIGN_OR_FAIL(auto flatSpectrum, ops::Tensor::create(dev, DType::F32, {8 * 5 * 2}));
     const auto fails = [&](const std::function<Status(vk::CommandBatch&)>& record) {
         const Status s = dev.execute(record);
         return !s.ok() && s.error().code == ErrorCode::InvalidArgument;
@@ -351,7 +335,7 @@ void TestFft::wrongTensorsAreErrors()
         QVERIFY(!blur.ok());
         QCOMPARE(blur.error().code, ErrorCode::InvalidArgument);
     }
-    FFT_ASSIGN(auto blur, ops::GaussianBlur::create(dev, 8, 8, 1.0f));
+    ASSIGN_OR_FAIL(auto blur, ops::GaussianBlur::create(dev, 8, 8, 1.0f));
     QVERIFY(fails([&](vk::CommandBatch& b) { return blur->run(b, wrongReal, real); }));
     QVERIFY(test::noValidationMessages());
 }

@@ -143,7 +143,7 @@ void TestGguf::rejectsEveryTruncation()
 {
     QFETCH(QString, name);
     const QByteArray whole = test::fixture(name.toUtf8().constData());
-    GGUF_ASSIGN(auto full, test::parseBytes(whole));
+    ASSIGN_OR_FAIL(auto full, test::parseBytes(whole));
     uint64_t needed = full->dataOffset() - full->alignment() + 1;  // the table ends in the last block
     for (const GgufTensor& t : full->tensors())
         needed = std::max(needed, full->dataOffset() + t.offset + t.bytes);

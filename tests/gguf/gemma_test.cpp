@@ -18,7 +18,7 @@ void TestGguf::readsGemma3()
     if (!QFileInfo::exists(path))
         QSKIP("Gemma 3 270M is not installed");
     const auto start = std::chrono::steady_clock::now();
-    GGUF_ASSIGN(auto file, GgufFile::open(path.toStdString()));
+    ASSIGN_OR_FAIL(auto file, GgufFile::open(path.toStdString()));
     QCOMPARE(file->bytes().size(), size_t(253113024));
     QCOMPARE(file->version(), 3u);
     QCOMPARE(file->architecture(), std::string("gemma3"));
@@ -68,17 +68,17 @@ void TestGguf::readsGemma3()
     QCOMPARE(file->stringArray("general.tags").value(),
              (std::vector<std::string>{"gemma3", "gemma", "google", "text-generation"}));
 
-    GGUF_ASSIGN(const auto tokens, file->stringArray("tokenizer.ggml.tokens"));
+    ASSIGN_OR_FAIL(const auto tokens, file->stringArray("tokenizer.ggml.tokens"));
     QCOMPARE(tokens.size(), size_t(262144));
     QCOMPARE(tokens[2], std::string("<bos>"));
     QCOMPARE(tokens[105], std::string("<start_of_turn>"));
     QCOMPARE(tokens[106], std::string("<end_of_turn>"));
     QCOMPARE(tokens[262143], std::string("<unused6241>"));
-    GGUF_ASSIGN(const auto scores, file->f32Array("tokenizer.ggml.scores"));
+    ASSIGN_OR_FAIL(const auto scores, file->f32Array("tokenizer.ggml.scores"));
     QCOMPARE(scores.size(), size_t(262144));
     QCOMPARE(scores[2], -1000.0f);
     QCOMPARE(scores[300], 0.0f);
-    GGUF_ASSIGN(const auto types, file->i32Array("tokenizer.ggml.token_type"));
+    ASSIGN_OR_FAIL(const auto types, file->i32Array("tokenizer.ggml.token_type"));
     QCOMPARE(types[0], 3);
     QCOMPARE(types[300], 6);
     // This conversion carries no chat template; the chat code must bring Gemma's own.

@@ -66,7 +66,7 @@ void TestGguf::opensEveryFixture()
     QFETCH(int, keys);
     QFETCH(int, tensors);
     QFETCH(qulonglong, dataOffset);
-    GGUF_ASSIGN(auto file, GgufFile::open((QStringLiteral(ATELIER_GGUF_FIXTURES "/") + name).toStdString()));
+    ASSIGN_OR_FAIL(auto file, GgufFile::open((QStringLiteral(ATELIER_GGUF_FIXTURES "/") + name).toStdString()));
     QCOMPARE(file->version(), version);
     QCOMPARE(file->alignment(), alignment);
     QCOMPARE(int(file->metadata().size()), keys);
@@ -105,14 +105,14 @@ void TestGguf::readsScalars()
     QFETCH(uint, type);
     QFETCH(QVariant, expected);
     const QByteArray bytes = test::fixture("all_types.gguf");
-    GGUF_ASSIGN(auto file, test::parseBytes(bytes));
+    ASSIGN_OR_FAIL(auto file, test::parseBytes(bytes));
     const GgufValue* value = file->find(key.toStdString());
     QVERIFY(value);
     QCOMPARE(uint(value->type), type);
     QVERIFY(!value->isArray());
     if (expected.typeId() == QMetaType::QString) {
         QCOMPARE(QString::fromUtf8(value->text.data(), qsizetype(value->text.size())), expected.toString());
-        GGUF_ASSIGN(const std::string text, file->string(key.toStdString()));
+        ASSIGN_OR_FAIL(const std::string text, file->string(key.toStdString()));
         QCOMPARE(QString::fromStdString(text), expected.toString());
     } else {
         QVERIFY2(valueEquals(*value, 0, expected), qPrintable(expected.toString()));
@@ -147,14 +147,14 @@ void TestGguf::readsArrays()
     QFETCH(uint, elementType);
     QFETCH(QVariantList, expected);
     const QByteArray bytes = test::fixture("all_types.gguf");
-    GGUF_ASSIGN(auto file, test::parseBytes(bytes));
+    ASSIGN_OR_FAIL(auto file, test::parseBytes(bytes));
     const GgufValue* value = file->find(key.toStdString());
     QVERIFY(value);
     QVERIFY(value->isArray());
     QCOMPARE(uint(value->elementType), elementType);
     QCOMPARE(value->count, uint64_t(expected.size()));
     if (value->elementType == GgufValueType::String) {
-        GGUF_ASSIGN(const auto strings, file->stringArray(key.toStdString()));
+        ASSIGN_OR_FAIL(const auto strings, file->stringArray(key.toStdString()));
         QCOMPARE(strings.size(), size_t(expected.size()));
         for (int i = 0; i < expected.size(); ++i)
             QCOMPARE(QString::fromStdString(strings[i]), expected[i].toString());
@@ -167,7 +167,7 @@ void TestGguf::readsArrays()
 void TestGguf::typedGettersConvertOrNameTheMismatch()
 {
     const QByteArray bytes = test::fixture("all_types.gguf");
-    GGUF_ASSIGN(auto file, test::parseBytes(bytes));
+    ASSIGN_OR_FAIL(auto file, test::parseBytes(bytes));
     QCOMPARE(file->u32("test.u8").value(), 200u);
     QCOMPARE(file->u32("test.small_u32").value(), 7u);
     QCOMPARE(file->u32("test.u32").value(), 4000000000u);
@@ -227,7 +227,7 @@ void TestGguf::readsTensors()
     QFETCH(qulonglong, bytes);
     QFETCH(qulonglong, offset);
     const QByteArray file = test::fixture("all_types.gguf");
-    GGUF_ASSIGN(auto gguf, test::parseBytes(file));
+    ASSIGN_OR_FAIL(auto gguf, test::parseBytes(file));
     const GgufTensor* t = gguf->tensor(name.toStdString());
     QVERIFY(t);
     QCOMPARE(uint(t->type), type);
@@ -244,7 +244,7 @@ void TestGguf::readsTensors()
 void TestGguf::readsTensorData()
 {
     const QByteArray bytes = test::fixture("all_types.gguf");
-    GGUF_ASSIGN(auto file, test::parseBytes(bytes));
+    ASSIGN_OR_FAIL(auto file, test::parseBytes(bytes));
     float f32[6];
     std::memcpy(f32, file->data(*file->tensor("t.f32")).data(), sizeof f32);
     for (int i = 0; i < 6; ++i)

@@ -4,6 +4,7 @@
 
 #include "core/result.h"
 #include "io/gguf.h"
+#include "test_result.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -27,19 +28,7 @@ inline Result<std::unique_ptr<io::GgufFile>> parseBytes(const QByteArray& bytes)
     return io::GgufFile::parse(asBytes(bytes));
 }
 
-template <typename T>
-std::string errorText(const Result<T>& r)
-{
-    return r.ok() ? std::string("(no error)") : r.error().message;
-}
-
 } // namespace atelier::test
-
-#define GGUF_ASSIGN(decl, expr) GGUF_ASSIGN_IMPL_(ATELIER_CONCAT_(ggufTmp_, __LINE__), decl, expr)
-#define GGUF_ASSIGN_IMPL_(tmp, decl, expr)                               \
-    auto tmp = (expr);                                                   \
-    QVERIFY2(tmp.ok(), atelier::test::errorText(tmp).c_str());           \
-    decl = std::move(tmp).value()
 
 class TestGguf : public QObject {
     Q_OBJECT

@@ -41,23 +41,23 @@ void runAttention(const test::AttentionCase& c, const ops::AttentionOptions& opt
     }
     run.expected = test::attentionReference(qv, kv, vv, c);
 
-    LLM_ASSIGN(auto q, ops::Tensor::fromFloats(dev, DType::F32, {c.tokens, c.heads, c.headDim}, qv));
-    LLM_ASSIGN(auto k, ops::Tensor::fromFloats(dev, DType::F16, {c.kvHeads, c.capacity, c.headDim}, kv));
-    LLM_ASSIGN(auto v, ops::Tensor::fromFloats(dev, DType::F16, {c.kvHeads, c.capacity, c.headDim}, vv));
-    LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {c.tokens, c.heads, c.headDim}));
+    ASSIGN_OR_FAIL(auto q, ops::Tensor::fromFloats(dev, DType::F32, {c.tokens, c.heads, c.headDim}, qv));
+    ASSIGN_OR_FAIL(auto k, ops::Tensor::fromFloats(dev, DType::F16, {c.kvHeads, c.capacity, c.headDim}, kv));
+    ASSIGN_OR_FAIL(auto v, ops::Tensor::fromFloats(dev, DType::F16, {c.kvHeads, c.capacity, c.headDim}, vv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {c.tokens, c.heads, c.headDim}));
     ops::Tensor ws;
     if (workspace) {
-        LLM_ASSIGN(ws, ops::Tensor::create(dev, DType::F32,
+        ASSIGN_OR_FAIL(ws, ops::Tensor::create(dev, DType::F32,
                                            {ops::attentionWorkspaceElements(c.tokens, c.heads, c.headDim)}));
     }
     ops::AttentionOptions o = options;
     o.workspace = workspace ? &ws : nullptr;
-    LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         const Status s = ops::attention(batch, q, k, v, out, o);
         run.dispatches = batch.dispatchCount();
         return s;
     }));
-    LLM_ASSIGN(run.got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(run.got, out.toFloats(dev));
 }
 
 } // namespace

@@ -43,21 +43,21 @@ void TestLlmOps::glu()
     const auto uv = test::randomFloats(size_t(rows * n), 81, -2.0f, 2.0f);
     const auto expected = test::gluReference(gv, uv, gelu);
     const auto act = gelu ? ops::GluActivation::GeluTanh : ops::GluActivation::SiLU;
-    LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
     if (fused) {
         std::vector<float> both;
         for (int r = 0; r < rows; ++r) {
             both.insert(both.end(), gv.begin() + r * n, gv.begin() + (r + 1) * n);
             both.insert(both.end(), uv.begin() + r * n, uv.begin() + (r + 1) * n);
         }
-        LLM_ASSIGN(auto gateUp, ops::Tensor::fromFloats(dev, DType::F32, {rows, 2 * n}, both));
-        LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::glu(b, gateUp, out, act); }));
+        ASSIGN_OR_FAIL(auto gateUp, ops::Tensor::fromFloats(dev, DType::F32, {rows, 2 * n}, both));
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::glu(b, gateUp, out, act); }));
     } else {
-        LLM_ASSIGN(auto gate, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, gv));
-        LLM_ASSIGN(auto up, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, uv));
-        LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::glu(b, gate, up, out, act); }));
+        ASSIGN_OR_FAIL(auto gate, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, gv));
+        ASSIGN_OR_FAIL(auto up, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, uv));
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::glu(b, gate, up, out, act); }));
     }
-    LLM_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -66,11 +66,11 @@ void TestLlmOps::glu()
 void TestLlmOps::gluRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    LLM_ASSIGN(auto a, ops::Tensor::create(dev, DType::F32, {2, 6}));
-    LLM_ASSIGN(auto b, ops::Tensor::create(dev, DType::F32, {2, 5}));
-    LLM_ASSIGN(auto half, ops::Tensor::create(dev, DType::F32, {2, 3}));
-    LLM_ASSIGN(auto odd, ops::Tensor::create(dev, DType::F32, {2, 5}));
-    LLM_ASSIGN(auto a16, ops::Tensor::create(dev, DType::F16, {2, 6}));
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::create(dev, DType::F32, {2, 6}));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, DType::F32, {2, 5}));
+    ASSIGN_OR_FAIL(auto half, ops::Tensor::create(dev, DType::F32, {2, 3}));
+    ASSIGN_OR_FAIL(auto odd, ops::Tensor::create(dev, DType::F32, {2, 5}));
+    ASSIGN_OR_FAIL(auto a16, ops::Tensor::create(dev, DType::F16, {2, 6}));
     const auto silu = ops::GluActivation::SiLU;
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"gate and up differ", [&](vk::CommandBatch& c) { return ops::glu(c, a, b, a, silu); }},

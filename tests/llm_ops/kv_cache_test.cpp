@@ -36,12 +36,12 @@ void TestLlmOps::storeKv()
     const int tokens = 5, heads = 3, headDim = 64, capacity = 40;
     const uint32_t start = 7;
     const auto xv = test::randomFloats(size_t(tokens * heads * headDim), 50, -3.0f, 3.0f);
-    LLM_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
     for (uint64_t limit : {uint64_t(0), uint64_t(8) << 10}) {
         std::vector<float> sentinel(size_t(heads * capacity * headDim), 7.0f);
-        LLM_ASSIGN(auto cache, ops::Tensor::fromFloats(dev, DType::F16, {heads, capacity, headDim}, sentinel));
-        LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::storeKv(b, x, cache, start, limit); }));
-        LLM_ASSIGN(auto got, cache.toFloats(dev));
+        ASSIGN_OR_FAIL(auto cache, ops::Tensor::fromFloats(dev, DType::F16, {heads, capacity, headDim}, sentinel));
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::storeKv(b, x, cache, start, limit); }));
+        ASSIGN_OR_FAIL(auto got, cache.toFloats(dev));
         std::vector<float> stored, expected;
         for (int h = 0; h < heads; ++h) {
             for (int p = 0; p < capacity; ++p) {
@@ -70,33 +70,33 @@ void TestLlmOps::attentionPrefillThenDecode()
     const int prompt = 40, heads = 4, kvHeads = 1, headDim = 256, capacity = 64;
     const uint32_t window = 16;
     const auto shapeOf = [&](int tokens, int h) { return std::vector<int64_t>{tokens, h, headDim}; };
-    LLM_ASSIGN(auto kCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
-    LLM_ASSIGN(auto vCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
-    LLM_ASSIGN(auto ws, ops::Tensor::create(dev, DType::F32, {ops::attentionWorkspaceElements(1, heads, headDim)}));
+    ASSIGN_OR_FAIL(auto kCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
+    ASSIGN_OR_FAIL(auto vCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
+    ASSIGN_OR_FAIL(auto ws, ops::Tensor::create(dev, DType::F32, {ops::attentionWorkspaceElements(1, heads, headDim)}));
     for (const int step : {0, 1}) {
         const int tokens = step == 0 ? prompt : 1;
         const uint32_t start = step == 0 ? 0 : prompt;
         const auto qv = test::randomFloats(size_t(tokens * heads * headDim), 60 + step, -2.0f, 2.0f);
         const auto kNew = test::randomFloats(size_t(tokens * kvHeads * headDim), 62 + step);
         const auto vNew = test::randomFloats(size_t(tokens * kvHeads * headDim), 64 + step);
-        LLM_ASSIGN(auto q, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, heads), qv));
-        LLM_ASSIGN(auto k, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, kvHeads), kNew));
-        LLM_ASSIGN(auto v, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, kvHeads), vNew));
-        LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, shapeOf(tokens, heads)));
+        ASSIGN_OR_FAIL(auto q, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, heads), qv));
+        ASSIGN_OR_FAIL(auto k, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, kvHeads), kNew));
+        ASSIGN_OR_FAIL(auto v, ops::Tensor::fromFloats(dev, DType::F32, shapeOf(tokens, kvHeads), vNew));
+        ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, shapeOf(tokens, heads)));
         ops::AttentionOptions o;
         o.startPosition = start;
         o.window = window;
         o.workspace = &ws;
-        LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
             ATELIER_TRY(ops::storeKv(b, k, kCache, start));
             ATELIER_TRY(ops::storeKv(b, v, vCache, start));
             return ops::attention(b, q, kCache, vCache, out, o);
         }));
-        LLM_ASSIGN(auto kv, kCache.toFloats(dev));
-        LLM_ASSIGN(auto vv, vCache.toFloats(dev));
+        ASSIGN_OR_FAIL(auto kv, kCache.toFloats(dev));
+        ASSIGN_OR_FAIL(auto vv, vCache.toFloats(dev));
         const test::AttentionCase c{tokens, heads, kvHeads, headDim, capacity, start, start + uint32_t(tokens),
                                     window, true,  1.0 / 16,   0.0};
-        LLM_ASSIGN(auto got, out.toFloats(dev));
+        ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
         const double err = test::normalisedError(got, test::attentionReference(qv, kv, vv, c));
         QVERIFY2(err <= kTolerance, qPrintable(QString("step %1: error %2").arg(step).arg(err)));
     }
@@ -106,14 +106,14 @@ void TestLlmOps::attentionPrefillThenDecode()
 void TestLlmOps::attentionRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    LLM_ASSIGN(auto q, ops::Tensor::create(dev, DType::F32, {2, 4, 64}));
-    LLM_ASSIGN(auto q16, ops::Tensor::create(dev, DType::F16, {2, 4, 64}));
-    LLM_ASSIGN(auto q3heads, ops::Tensor::create(dev, DType::F32, {2, 3, 64}));
-    LLM_ASSIGN(auto k, ops::Tensor::create(dev, DType::F16, {2, 10, 64}));
-    LLM_ASSIGN(auto k32, ops::Tensor::create(dev, DType::F32, {2, 10, 64}));
-    LLM_ASSIGN(auto kShort, ops::Tensor::create(dev, DType::F16, {2, 9, 64}));
-    LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {2, 4, 64}));
-    LLM_ASSIGN(auto x, ops::Tensor::create(dev, DType::F32, {3, 2, 64}));
+    ASSIGN_OR_FAIL(auto q, ops::Tensor::create(dev, DType::F32, {2, 4, 64}));
+    ASSIGN_OR_FAIL(auto q16, ops::Tensor::create(dev, DType::F16, {2, 4, 64}));
+    ASSIGN_OR_FAIL(auto q3heads, ops::Tensor::create(dev, DType::F32, {2, 3, 64}));
+    ASSIGN_OR_FAIL(auto k, ops::Tensor::create(dev, DType::F16, {2, 10, 64}));
+    ASSIGN_OR_FAIL(auto k32, ops::Tensor::create(dev, DType::F32, {2, 10, 64}));
+    ASSIGN_OR_FAIL(auto kShort, ops::Tensor::create(dev, DType::F16, {2, 9, 64}));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {2, 4, 64}));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::create(dev, DType::F32, {3, 2, 64}));
     ops::AttentionOptions late;
     late.startPosition = 9; // needs rows 9 and 10 of 10
     ops::AttentionOptions windowed;
@@ -134,8 +134,8 @@ void TestLlmOps::attentionRejectsBadArguments()
         QVERIFY2(!s.ok(), name);
         QCOMPARE(int(s.error().code), int(ErrorCode::InvalidArgument));
     }
-    LLM_ASSIGN(auto qWide, ops::Tensor::create(dev, DType::F32, {1, 1, 260}));
-    LLM_ASSIGN(auto kWide, ops::Tensor::create(dev, DType::F16, {1, 4, 260}));
+    ASSIGN_OR_FAIL(auto qWide, ops::Tensor::create(dev, DType::F32, {1, 1, 260}));
+    ASSIGN_OR_FAIL(auto kWide, ops::Tensor::create(dev, DType::F16, {1, 4, 260}));
     const Status wide = dev.execute([&](vk::CommandBatch& c) { return ops::attention(c, qWide, kWide, kWide, qWide); });
     QVERIFY(!wide.ok());
     QCOMPARE(int(wide.error().code), int(ErrorCode::Unsupported));
@@ -149,9 +149,9 @@ void TestLlmOps::attentionTimings()
     vk::Device& dev = *test::testDevice();
     const int heads = 4, headDim = 256, capacity = 4096;
     const auto cache = test::randomFloats(size_t(capacity * headDim), 70);
-    LLM_ASSIGN(auto k, ops::Tensor::fromFloats(dev, DType::F16, {1, capacity, headDim}, cache));
-    LLM_ASSIGN(auto v, ops::Tensor::fromFloats(dev, DType::F16, {1, capacity, headDim}, cache));
-    LLM_ASSIGN(auto ws, ops::Tensor::create(dev, DType::F32, {ops::attentionWorkspaceElements(1, heads, headDim)}));
+    ASSIGN_OR_FAIL(auto k, ops::Tensor::fromFloats(dev, DType::F16, {1, capacity, headDim}, cache));
+    ASSIGN_OR_FAIL(auto v, ops::Tensor::fromFloats(dev, DType::F16, {1, capacity, headDim}, cache));
+    ASSIGN_OR_FAIL(auto ws, ops::Tensor::create(dev, DType::F32, {ops::attentionWorkspaceElements(1, heads, headDim)}));
     struct Shape {
         const char* name;
         int tokens;
@@ -161,8 +161,8 @@ void TestLlmOps::attentionTimings()
     for (const Shape& s : {Shape{"decode at 4096, kv splits", 1, 4095, true}, Shape{"decode at 4096, one split", 1, 4095, false},
                            Shape{"prompt of 512", 512, 0, false}}) {
         const auto qv = test::randomFloats(size_t(s.tokens * heads * headDim), 71);
-        LLM_ASSIGN(auto q, ops::Tensor::fromFloats(dev, DType::F32, {s.tokens, heads, headDim}, qv));
-        LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {s.tokens, heads, headDim}));
+        ASSIGN_OR_FAIL(auto q, ops::Tensor::fromFloats(dev, DType::F32, {s.tokens, heads, headDim}, qv));
+        ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {s.tokens, heads, headDim}));
         ops::AttentionOptions o;
         o.startPosition = s.start;
         o.workspace = s.split ? &ws : nullptr;
@@ -170,13 +170,13 @@ void TestLlmOps::attentionTimings()
         for (int rep = 0; rep < 4; ++rep) {
             QElapsedTimer timer;
             timer.start();
-            LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::attention(b, q, k, v, out, o); }));
+            VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::attention(b, q, k, v, out, o); }));
             if (rep > 0) // the first run builds the pipeline
                 ms.push_back(double(timer.nsecsElapsed()) / 1e6);
         }
         std::sort(ms.begin(), ms.end());
         qInfo("attention %s: %.2f ms (median of 3, wall time)", s.name, ms[1]);
-        LLM_ASSIGN(auto got, out.toFloats(dev));
+        ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
         QVERIFY(std::all_of(got.begin(), got.end(), [](float f) { return std::isfinite(f); }));
     }
     QVERIFY(test::noValidationMessages());

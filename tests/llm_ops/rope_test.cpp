@@ -67,16 +67,16 @@ void TestLlmOps::rope()
     const auto xv = test::randomFloats(size_t(tokens * heads * headDim), 30);
     const auto expected = test::ropeReference(xv, c);
 
-    LLM_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
-    LLM_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {tokens, heads, headDim}));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {tokens, heads, headDim}));
     ops::Tensor ff;
     if (factors) {
-        LLM_ASSIGN(ff, ops::Tensor::fromFloats(dev, DType::F32, {nRot / 2}, c.freqFactors));
+        ASSIGN_OR_FAIL(ff, ops::Tensor::fromFloats(dev, DType::F32, {nRot / 2}, c.freqFactors));
     }
     ops::RopeOptions o{neox ? ops::RopeLayout::Neox : ops::RopeLayout::Normal, start, uint32_t(nRot), float(base),
                        float(scale), factors ? &ff : nullptr};
-    LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rope(batch, x, out, o); }));
-    LLM_ASSIGN(auto got, out.toFloats(dev));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rope(batch, x, out, o); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     qInfo("error %.3g (tolerance %.3g)", err, ropeTolerance(c));
     QVERIFY2(err <= ropeTolerance(c), qPrintable(QString("error %1").arg(err)));
@@ -102,10 +102,10 @@ void TestLlmOps::ropeInPlace()
             expected[i + 1] = float(xv[i] * std::sin(theta) + xv[i + 1] * std::cos(theta));
         }
     }
-    LLM_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
     ops::RopeOptions o{ops::RopeLayout::Neox, start, 0, 1e6f, scale, nullptr};
-    LLM_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rope(batch, x, x, o); }));
-    LLM_ASSIGN(auto got, x.toFloats(dev));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rope(batch, x, x, o); }));
+    ASSIGN_OR_FAIL(auto got, x.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     qInfo("error %.3g against the fp32 angle at positions near %u", err, start);
     QVERIFY2(err <= 2e-6, qPrintable(QString("error %1").arg(err)));
@@ -115,11 +115,11 @@ void TestLlmOps::ropeInPlace()
 void TestLlmOps::ropeRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    LLM_ASSIGN(auto x, ops::Tensor::create(dev, DType::F32, {2, 3, 8}));
-    LLM_ASSIGN(auto x2d, ops::Tensor::create(dev, DType::F32, {6, 8}));
-    LLM_ASSIGN(auto odd, ops::Tensor::create(dev, DType::F32, {2, 3, 7}));
-    LLM_ASSIGN(auto x16, ops::Tensor::create(dev, DType::F16, {2, 3, 8}));
-    LLM_ASSIGN(auto factors, ops::Tensor::create(dev, DType::F32, {3}));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::create(dev, DType::F32, {2, 3, 8}));
+    ASSIGN_OR_FAIL(auto x2d, ops::Tensor::create(dev, DType::F32, {6, 8}));
+    ASSIGN_OR_FAIL(auto odd, ops::Tensor::create(dev, DType::F32, {2, 3, 7}));
+    ASSIGN_OR_FAIL(auto x16, ops::Tensor::create(dev, DType::F16, {2, 3, 8}));
+    ASSIGN_OR_FAIL(auto factors, ops::Tensor::create(dev, DType::F32, {3}));
     const ops::RopeOptions plain;
     ops::RopeOptions wideRot;
     wideRot.nRot = 10;

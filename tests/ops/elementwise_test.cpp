@@ -43,14 +43,14 @@ void TestOps::elementwise()
         expected[i] = op == "add" ? av[i] + bv[i] : op == "mul" ? av[i] * bv[i] : av[i] * factor;
     expected = maybeHalf(half, expected);
 
-    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, type, {n}, av));
-    OPS_ASSIGN(auto b, ops::Tensor::fromFloats(dev, type, {n}, bv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, type, {n}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, type, {n}, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, type, {n}, bv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, type, {n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         return op == "add" ? ops::add(batch, a, b, out) : op == "mul" ? ops::mul(batch, a, b, out)
                                                                       : ops::scale(batch, a, factor, out);
     }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= tolerance(half), qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -85,13 +85,13 @@ void TestOps::elementwiseBroadcast()
         expected[i] = op == "add" ? av[i] + bv[i % size_t(n)] : av[i] * bv[i % size_t(n)];
     expected = maybeHalf(half, expected);
 
-    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, type, {rows, n}, av));
-    OPS_ASSIGN(auto b, ops::Tensor::fromFloats(dev, type, {n}, bv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, type, {rows, n}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, type, {rows, n}, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, type, {n}, bv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, type, {rows, n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         return op == "add" ? ops::add(batch, a, b, out) : ops::mul(batch, a, b, out);
     }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= tolerance(half), qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -108,18 +108,18 @@ void TestOps::elementwiseOverBindingLimit()
         av[i] = float(i % 4093);
         bv[i] = float(i % 1021) * 0.5f;
     }
-    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, DType::F32, {n}, av));
-    OPS_ASSIGN(auto b, ops::Tensor::fromFloats(dev, DType::F32, {n}, bv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {n}));
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {n}, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, DType::F32, {n}, bv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {n}));
     uint32_t dispatches = 0;
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         auto s = ops::add(batch, a, b, out);
         dispatches = batch.dispatchCount();
         return s;
     }));
     if (uint64_t(n) * 4 > dev.info().maxStorageBufferRange)
         QVERIFY(dispatches > 1);
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     size_t wrong = 0;
     for (size_t i = 0; i < got.size(); ++i)
         wrong += got[i] != av[i] + bv[i];
@@ -130,10 +130,10 @@ void TestOps::elementwiseOverBindingLimit()
 void TestOps::elementwiseRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    OPS_ASSIGN(auto a, ops::Tensor::create(dev, DType::F32, {4, 6}));
-    OPS_ASSIGN(auto b5, ops::Tensor::create(dev, DType::F32, {5}));
-    OPS_ASSIGN(auto h, ops::Tensor::create(dev, DType::F16, {4, 6}));
-    OPS_ASSIGN(auto small, ops::Tensor::create(dev, DType::F32, {3, 6}));
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::create(dev, DType::F32, {4, 6}));
+    ASSIGN_OR_FAIL(auto b5, ops::Tensor::create(dev, DType::F32, {5}));
+    ASSIGN_OR_FAIL(auto h, ops::Tensor::create(dev, DType::F16, {4, 6}));
+    ASSIGN_OR_FAIL(auto small, ops::Tensor::create(dev, DType::F32, {3, 6}));
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"b does not divide a", [&](vk::CommandBatch& c) { return ops::add(c, a, b5, a); }},
         {"mixed dtypes", [&](vk::CommandBatch& c) { return ops::mul(c, a, h, a); }},

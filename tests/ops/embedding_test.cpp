@@ -30,16 +30,16 @@ void runEmbedding(DType type, int64_t vocab, int64_t dim, const std::vector<int3
         for (float v : test::dequantizeRow(type, bytes.data() + uint64_t(id) * rowBytes, dim))
             expected.push_back(v * scale);
     }
-    OPS_ASSIGN(auto table, ops::Tensor::create(dev, type, {vocab, dim}));
-    OPS_VERIFY_OK(dev.upload(table.buffer, bytes.data(), bytes.size()));
-    OPS_ASSIGN(auto tokens, ops::TokenIds::upload(dev, ids));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {int64_t(ids.size()), dim}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    ASSIGN_OR_FAIL(auto table, ops::Tensor::create(dev, type, {vocab, dim}));
+    VERIFY_OK(dev.upload(table.buffer, bytes.data(), bytes.size()));
+    ASSIGN_OR_FAIL(auto tokens, ops::TokenIds::upload(dev, ids));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {int64_t(ids.size()), dim}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         auto s = ops::embedding(batch, table, tokens, out, scale, limit);
         run.dispatches = batch.dispatchCount();
         return s;
     }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     run.error = test::normalisedError(got, expected);
 }
 
@@ -95,15 +95,15 @@ void TestOps::embeddingTableOverBindingLimit()
 void TestOps::embeddingRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    OPS_ASSIGN(auto table, ops::Tensor::create(dev, DType::Q4_0, {10, 64}));
-    OPS_ASSIGN(auto flat, ops::Tensor::create(dev, DType::F32, {640}));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {2, 64}));
-    OPS_ASSIGN(auto outWrong, ops::Tensor::create(dev, DType::F32, {2, 32}));
-    OPS_ASSIGN(auto out16, ops::Tensor::create(dev, DType::F16, {2, 64}));
-    OPS_ASSIGN(auto good, ops::TokenIds::upload(dev, std::vector<int32_t>{1, 9}));
-    OPS_ASSIGN(auto negative, ops::TokenIds::upload(dev, std::vector<int32_t>{3, -1}));
-    OPS_ASSIGN(auto past, ops::TokenIds::upload(dev, std::vector<int32_t>{10, 0}));
-    OPS_ASSIGN(auto three, ops::TokenIds::upload(dev, std::vector<int32_t>{1, 2, 3}));
+    ASSIGN_OR_FAIL(auto table, ops::Tensor::create(dev, DType::Q4_0, {10, 64}));
+    ASSIGN_OR_FAIL(auto flat, ops::Tensor::create(dev, DType::F32, {640}));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {2, 64}));
+    ASSIGN_OR_FAIL(auto outWrong, ops::Tensor::create(dev, DType::F32, {2, 32}));
+    ASSIGN_OR_FAIL(auto out16, ops::Tensor::create(dev, DType::F16, {2, 64}));
+    ASSIGN_OR_FAIL(auto good, ops::TokenIds::upload(dev, std::vector<int32_t>{1, 9}));
+    ASSIGN_OR_FAIL(auto negative, ops::TokenIds::upload(dev, std::vector<int32_t>{3, -1}));
+    ASSIGN_OR_FAIL(auto past, ops::TokenIds::upload(dev, std::vector<int32_t>{10, 0}));
+    ASSIGN_OR_FAIL(auto three, ops::TokenIds::upload(dev, std::vector<int32_t>{1, 2, 3}));
     QVERIFY(!ops::TokenIds::upload(dev, {}).ok());
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"id -1", [&](vk::CommandBatch& c) { return ops::embedding(c, table, negative, out); }},

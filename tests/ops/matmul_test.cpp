@@ -41,15 +41,15 @@ void runMatmul(std::vector<int64_t> aShape, int64_t n, bool half, const ops::Mat
 
     std::vector<int64_t> outShape = aShape;
     outShape.back() = n;
-    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, DType::F32, aShape, av));
-    OPS_ASSIGN(auto b, ops::Tensor::fromFloats(dev, half ? DType::F16 : DType::F32, {n, k}, bv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, outShape));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, aShape, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, half ? DType::F16 : DType::F32, {n, k}, bv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, outShape));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         auto s = ops::matmul(batch, a, b, out, options);
         run.dispatches = batch.dispatchCount();
         return s;
     }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     run.error = test::normalisedError(got, expected);
 }
 
@@ -161,14 +161,14 @@ void TestOps::matmulWeightsOverBindingLimit()
 void TestOps::matmulRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    OPS_ASSIGN(auto a, ops::Tensor::create(dev, DType::F32, {2, 5}));
-    OPS_ASSIGN(auto a16, ops::Tensor::create(dev, DType::F16, {2, 5}));
-    OPS_ASSIGN(auto b, ops::Tensor::create(dev, DType::F32, {3, 5}));
-    OPS_ASSIGN(auto bWrongK, ops::Tensor::create(dev, DType::F32, {3, 4}));
-    OPS_ASSIGN(auto b3d, ops::Tensor::create(dev, DType::F32, {1, 3, 5}));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {2, 3}));
-    OPS_ASSIGN(auto outWrong, ops::Tensor::create(dev, DType::F32, {3, 2}));
-    OPS_ASSIGN(auto out16, ops::Tensor::create(dev, DType::F16, {2, 3}));
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::create(dev, DType::F32, {2, 5}));
+    ASSIGN_OR_FAIL(auto a16, ops::Tensor::create(dev, DType::F16, {2, 5}));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, DType::F32, {3, 5}));
+    ASSIGN_OR_FAIL(auto bWrongK, ops::Tensor::create(dev, DType::F32, {3, 4}));
+    ASSIGN_OR_FAIL(auto b3d, ops::Tensor::create(dev, DType::F32, {1, 3, 5}));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {2, 3}));
+    ASSIGN_OR_FAIL(auto outWrong, ops::Tensor::create(dev, DType::F32, {3, 2}));
+    ASSIGN_OR_FAIL(auto out16, ops::Tensor::create(dev, DType::F16, {2, 3}));
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"K differs", [&](vk::CommandBatch& c) { return ops::matmul(c, a, bWrongK, out); }},
         {"b not 2-D", [&](vk::CommandBatch& c) { return ops::matmul(c, a, b3d, out); }},

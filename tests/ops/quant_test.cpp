@@ -59,16 +59,16 @@ void runQuantMatmul(DType type, int64_t m, int64_t n, int64_t k, const ops::Matm
     const auto av = test::randomFloats(size_t(m * k), 21);
     const auto bytes = test::randomBlocks(type, n * k, 22);
     const auto expected = quantMatmulReference(av, type, bytes, m, n, k);
-    OPS_ASSIGN(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
-    OPS_ASSIGN(auto b, ops::Tensor::create(dev, type, {n, k}));
-    OPS_VERIFY_OK(dev.upload(b.buffer, bytes.data(), bytes.size()));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {m, n}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, type, {n, k}));
+    VERIFY_OK(dev.upload(b.buffer, bytes.data(), bytes.size()));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {m, n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         auto s = ops::matmul(batch, a, b, out, options);
         run.dispatches = batch.dispatchCount();
         return s;
     }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     run.error = test::normalisedError(got, expected);
 }
 

@@ -45,11 +45,11 @@ void TestOps::rmsnorm()
     if (half)
         wv = test::roundToHalf(std::move(wv));
     const auto expected = test::rmsnormReference(xv, wv, eps);
-    OPS_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
-    OPS_ASSIGN(auto w, ops::Tensor::fromFloats(dev, half ? DType::F16 : DType::F32, {n}, wv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rmsnorm(batch, x, w, out, {eps, shared}); }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
+    ASSIGN_OR_FAIL(auto w, ops::Tensor::fromFloats(dev, half ? DType::F16 : DType::F32, {n}, wv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::rmsnorm(batch, x, w, out, {eps, shared}); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -58,12 +58,12 @@ void TestOps::rmsnorm()
 void TestOps::rmsnormRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    OPS_ASSIGN(auto x, ops::Tensor::create(dev, DType::F32, {4, 6}));
-    OPS_ASSIGN(auto x16, ops::Tensor::create(dev, DType::F16, {4, 6}));
-    OPS_ASSIGN(auto w, ops::Tensor::create(dev, DType::F32, {6}));
-    OPS_ASSIGN(auto w5, ops::Tensor::create(dev, DType::F32, {5}));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {4, 6}));
-    OPS_ASSIGN(auto outWrong, ops::Tensor::create(dev, DType::F32, {6, 4}));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::create(dev, DType::F32, {4, 6}));
+    ASSIGN_OR_FAIL(auto x16, ops::Tensor::create(dev, DType::F16, {4, 6}));
+    ASSIGN_OR_FAIL(auto w, ops::Tensor::create(dev, DType::F32, {6}));
+    ASSIGN_OR_FAIL(auto w5, ops::Tensor::create(dev, DType::F32, {5}));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {4, 6}));
+    ASSIGN_OR_FAIL(auto outWrong, ops::Tensor::create(dev, DType::F32, {6, 4}));
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"weight length", [&](vk::CommandBatch& c) { return ops::rmsnorm(c, x, w5, out); }},
         {"output shape", [&](vk::CommandBatch& c) { return ops::rmsnorm(c, x, w, outWrong); }},

@@ -47,10 +47,10 @@ void TestOps::softmax()
     vk::Device& dev = *test::testDevice();
     const auto xv = test::randomFloats(size_t(rows * n), 21, center - spread, center + spread);
     const auto expected = test::softmaxReference(xv, n, scale);
-    OPS_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
-    OPS_ASSIGN(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::softmax(batch, x, out, {scale, shared}); }));
-    OPS_ASSIGN(auto got, out.toFloats(dev));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::softmax(batch, x, out, {scale, shared}); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -62,9 +62,9 @@ void TestOps::softmaxInPlace()
     const int rows = 6, n = 1000;
     const auto xv = test::randomFloats(size_t(rows * n), 22, -8.0f, 8.0f);
     const auto expected = test::softmaxReference(xv, n, 0.5);
-    OPS_ASSIGN(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
-    OPS_VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::softmax(batch, x, x, {0.5f}); }));
-    OPS_ASSIGN(auto got, x.toFloats(dev));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::softmax(batch, x, x, {0.5f}); }));
+    ASSIGN_OR_FAIL(auto got, x.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
@@ -73,9 +73,9 @@ void TestOps::softmaxInPlace()
 void TestOps::softmaxRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
-    OPS_ASSIGN(auto x, ops::Tensor::create(dev, DType::F32, {4, 6}));
-    OPS_ASSIGN(auto flat, ops::Tensor::create(dev, DType::F32, {24}));
-    OPS_ASSIGN(auto x16, ops::Tensor::create(dev, DType::F16, {4, 6}));
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::create(dev, DType::F32, {4, 6}));
+    ASSIGN_OR_FAIL(auto flat, ops::Tensor::create(dev, DType::F32, {24}));
+    ASSIGN_OR_FAIL(auto x16, ops::Tensor::create(dev, DType::F16, {4, 6}));
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"output shape", [&](vk::CommandBatch& c) { return ops::softmax(c, x, flat); }},
         {"f16 input", [&](vk::CommandBatch& c) { return ops::softmax(c, x16, x16); }},
