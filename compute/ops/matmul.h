@@ -33,10 +33,6 @@ struct MatmulOptions {
 constexpr int64_t kMatrixVectorPassRows = 8;
 constexpr int64_t kMatrixVectorMaxRows = 16;
 
-// Rows [first, first + count) of a 2-D tensor of any dtype, bound from the aligned byte offset at or
-// below the first. `offset` is in elements for plain types and in bytes for block types.
-ElementWindow rowWindow(const Tensor& t, uint64_t first, uint64_t count, uint64_t align);
-
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});
 

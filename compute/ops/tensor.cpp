@@ -99,4 +99,13 @@ Result<std::vector<float>> Tensor::toFloats(vk::Device& device) const
     return out;
 }
 
+ElementWindow rowWindow(const Tensor& t, uint64_t first, uint64_t count, uint64_t align)
+{
+    if (!isQuantized(t.dtype))
+        return t.window(first * uint64_t(t.dim(-1)), count * uint64_t(t.dim(-1)), align);
+    const uint64_t rowBytes = storageBytes(t.dtype, uint64_t(t.dim(-1)));
+    const uint64_t begin = first * rowBytes, start = begin / align * align;
+    return {t.buffer.range(start, begin + count * rowBytes - start), uint32_t(begin - start)};
+}
+
 } // namespace atelier::ops

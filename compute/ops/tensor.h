@@ -32,6 +32,7 @@ struct Tensor {
     uint64_t bytes() const { return storageBytes(dtype, uint64_t(numel())); }
     int64_t dim(int i) const { return shape[size_t(i < 0 ? int(shape.size()) + i : i)]; }
     std::string shapeText() const; // "[2, 3] f16"
+    // For plain (unquantized) types only; rowWindow() below takes any type.
     ElementWindow window(uint64_t first, uint64_t count, uint64_t align) const;
     // The same memory with another shape of no more elements: a reshape, or the first rows of a
     // batch. The view does not own the memory and must not outlive this tensor.
@@ -43,5 +44,9 @@ struct Tensor {
                                      std::span<const float> values);
     Result<std::vector<float>> toFloats(vk::Device& device) const;
 };
+
+// Rows [first, first + count) of a 2-D tensor of any dtype, bound from the aligned byte offset at or
+// below the first. `offset` is in elements for plain types and in bytes for block types.
+ElementWindow rowWindow(const Tensor& t, uint64_t first, uint64_t count, uint64_t align);
 
 } // namespace atelier::ops
