@@ -27,8 +27,12 @@ struct Kernel {
 Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t N, const MatmulOptions& options)
 {
     if (options.path == MatmulOptions::Path::MatrixVector ||
-        (options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows)))
-        return Kernel{true, uint32_t(kMatrixVectorPassRows), 2, {128, 2, isQuantized(b) ? 1u : 2u}};
+        (options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows))) {
+        // CPU devices (lavapipe) run a workgroup's invocations as SIMD lanes of one thread: small
+        // workgroups keep more threads busy (Gemma 3 270M decodes in 0.4 s/token instead of 1.05).
+        const uint32_t invocations = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 128;
+        return Kernel{true, uint32_t(kMatrixVectorPassRows), 2, {invocations, 2, isQuantized(b) ? 1u : 2u}};
+    }
     const bool largeFits = info.maxSharedMemory >= 2 * 16 * 129 * 4 && info.maxWorkgroupInvocations >= 256;
     const uint64_t largeBlocks = ((M + 127) / 128) * ((N + 127) / 128);
     uint32_t rows = options.tileRows;
