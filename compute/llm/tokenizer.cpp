@@ -21,8 +21,6 @@ Tokenizer::Tokenizer(Vocab vocab) : mVocab(std::move(vocab)) {}
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab)
 {
-    if (vocab.kind != TokenizerKind::SentencePiece)
-        return makeError(ErrorCode::Unsupported, "byte-level BPE vocabularies (Llama 3, Qwen2) are not supported yet");
     std::unique_ptr<Tokenizer> t(new Tokenizer(std::move(vocab)));
     const Vocab& v = t->mVocab;
     for (size_t i = 0; i < v.size(); ++i) {
@@ -31,6 +29,10 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab)
     }
     std::stable_sort(t->mSpecialByLength.begin(), t->mSpecialByLength.end(),
                      [&v](int32_t a, int32_t b) { return v.tokens[size_t(a)].size() > v.tokens[size_t(b)].size(); });
+    if (v.kind == TokenizerKind::BytePairEncoding) {
+        ATELIER_TRY(t->prepareBpe());
+        return t;
+    }
     for (int b = 0; b < 256; ++b) {
         char name[8];
         std::snprintf(name, sizeof name, "<0x%02X>", b);
@@ -95,6 +97,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial, b
             afterSpecial = true;
             continue;
         }
+        if (mVocab.kind == TokenizerKind::BytePairEncoding) {
+            encodeBpe(f.text, out);
+            continue;
+        }
         std::string escaped;
         escaped.reserve(f.text.size() + 8);
         if (mVocab.addSpacePrefix && afterSpecial)
@@ -124,6 +130,12 @@ std::string Tokenizer::piece(int32_t id, bool special) const
         return special ? text : std::string();
     case TokenType::UserDefined:
         return text;
+    default:
+        break;
+    }
+    if (mVocab.kind == TokenizerKind::BytePairEncoding)
+        return bpePiece(text);
+    switch (mVocab.types[size_t(id)]) {
     case TokenType::Byte: {
         unsigned value = 0;
         if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X>", &value) == 1)

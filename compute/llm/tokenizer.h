@@ -1,8 +1,10 @@
 #pragma once
 // Text <-> token ids from the GGUF vocabulary alone, matching llama.cpp: special and user-defined
-// tokens are split out first (longest first), the rest goes through SentencePiece merges.
+// tokens are split out first (longest first), the rest goes through SentencePiece merges or,
+// for "gpt2" vocabularies, a pre-tokenizer and byte-level BPE merges.
 
 #include "core/result.h"
+#include "llm/pretokenizer.h"
 #include "llm/vocab.h"
 
 #include <array>
@@ -36,10 +38,18 @@ private:
     explicit Tokenizer(Vocab vocab);
     std::vector<Fragment> partition(std::string_view text, bool parseSpecial) const;
     void encodeSentencePiece(std::string_view text, std::vector<int32_t>& out) const;
+    Result<void> prepareBpe();                                   // bpe.cpp
+    void encodeBpe(std::string_view text, std::vector<int32_t>& out) const;
+    void encodeBpeWord(std::string_view word, std::vector<int32_t>& out) const;
+    std::string bpePiece(const std::string& text) const;
 
     Vocab mVocab;
     std::vector<int32_t> mSpecialByLength; // control, user-defined and unknown ids, longest text first
-    std::array<int32_t, 256> mByteTokens{};  // "<0xAB>" ids for byte fallback
+    std::array<int32_t, 256> mByteTokens{};  // byte fallback: "<0xAB>" ids, or BPE's one-byte tokens
+    // Byte-level BPE only.
+    TokenIds mMergeRanks;                    // "left right" -> rank, lower merges first
+    PreTokenizer mPreTokenizer = PreTokenizer::Gpt2;
+    bool mIgnoreMerges = false;              // a whole pre-token in the vocabulary is one token
 };
 
 // Turns a stream of token pieces into valid UTF-8: a character split across tokens is held back

@@ -22,6 +22,12 @@ private slots:
     void utf8StreamHoldsSplitCharacters();
     void gemmaTokensMatchLlamaCpp_data();
     void gemmaTokensMatchLlamaCpp();
+    // bpe_test.cpp
+    void bpeTokensMatchHuggingFace_data();
+    void bpeTokensMatchHuggingFace();
+    void bpeBosFollowsTheVocab();
+    void bpeRoundTripsArbitraryBytes();
+    void bpeWithoutMergesIsAnError();
     // model_config_test.cpp
     void gemmaConfigFromGguf();
     // weights_test.cpp
