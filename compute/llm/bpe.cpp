@@ -2,10 +2,10 @@
 // byte alphabet, then the adjacent pair with the lowest merge rank is merged (ties: leftmost first)
 // until no merge applies; a symbol the vocabulary lacks falls back to one token per byte.
 
+#include "llm/pair_merge.h"
 #include "llm/tokenizer.h"
 
 #include <algorithm>
-#include <queue>
 
 namespace atelier::llm {
 
@@ -50,23 +50,6 @@ const ByteAlphabet& byteAlphabet()
     static const ByteAlphabet alphabet;
     return alphabet;
 }
-
-size_t utf8Length(unsigned char lead)
-{
-    return lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
-}
-
-struct Symbol {
-    size_t start, length; // bytes of the encoded word; length 0 once merged into its left neighbour
-    int prev, next;
-};
-
-struct Bigram {
-    int left, right;
-    int32_t rank;
-    size_t length; // of the merged text, to detect stale entries
-    bool operator<(const Bigram& o) const { return rank > o.rank || (rank == o.rank && left > o.left); }
-};
 
 } // namespace
 
@@ -115,49 +98,17 @@ void Tokenizer::encodeBpeWord(std::string_view word, std::vector<int32_t>& out) 
             return;
         }
     }
-    std::vector<Symbol> symbols;
-    for (size_t at = 0; at < word.size();) {
-        const size_t n = std::min(utf8Length((unsigned char)word[at]), word.size() - at);
-        const int index = int(symbols.size());
-        symbols.push_back({at, n, index - 1, at + n == word.size() ? -1 : index + 1});
-        at += n;
-    }
-
-    std::priority_queue<Bigram> queue;
     std::string key;
-    auto consider = [&](int left, int right) {
-        if (left < 0 || right < 0)
-            return;
-        const Symbol& l = symbols[size_t(left)];
-        const Symbol& r = symbols[size_t(right)];
-        key.assign(word.substr(l.start, l.length));
+    const auto rank = [&](std::string_view left, std::string_view right) -> std::optional<double> {
+        key.assign(left);
         key += ' ';
-        key.append(word.substr(r.start, r.length));
+        key.append(right);
         auto it = mMergeRanks.find(std::string_view(key));
-        if (it != mMergeRanks.end())
-            queue.push({left, right, it->second, l.length + r.length});
+        if (it == mMergeRanks.end())
+            return std::nullopt;
+        return -double(it->second); // lower ranks merge first
     };
-    for (int i = 1; i < int(symbols.size()); ++i)
-        consider(i - 1, i);
-
-    while (!queue.empty()) {
-        const Bigram b = queue.top();
-        queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
-        if (left.length == 0 || right.length == 0 || left.next != b.right || left.length + right.length != b.length)
-            continue; // one side was merged elsewhere since this pair was queued
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0)
-            symbols[size_t(right.next)].prev = b.left;
-        consider(left.prev, b.left);
-        consider(b.left, left.next);
-    }
-
-    for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[size_t(i)].next) {
-        const std::string_view piece = word.substr(symbols[size_t(i)].start, symbols[size_t(i)].length);
+    for (std::string_view piece : mergePairs(word, rank)) {
         const int32_t id = mVocab.find(piece);
         if (id >= 0) {
             out.push_back(id);
