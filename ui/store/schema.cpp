@@ -1,0 +1,101 @@
+#include "store/schema.h"
+
+#include "store/database.h"
+#include "store/sql.h"
+
+#include <QStringList>
+
+#include <iterator>
+
+namespace atelier::store {
+
+namespace {
+
+Status runAll(Database& db, const QStringList& statements)
+{
+    for (const QString& sql : statements)
+        ATELIER_TRY(execute(db, QStringLiteral("upgrade its schema"), sql));
+    return {};
+}
+
+// Times are milliseconds since the epoch (UTC). The *_folded columns hold QString::toCaseFolded()
+// of the text beside them, so search is case-insensitive beyond ASCII (SQLite's LIKE and lower()
+// only fold A-Z). AUTOINCREMENT: an id the UI still holds never comes back as another row.
+Status createChatTables(Database& db)
+{
+    return runAll(db, {
+        QStringLiteral(R"(CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            title_folded TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            updated INTEGER NOT NULL,      -- last activity; strictly increasing over all rows
+            settings TEXT NOT NULL,        -- ChatSettings as JSON
+            current_leaf_id INTEGER,       -- messages.id; NULL: no messages yet
+            removed INTEGER                -- when it was hidden; NULL: shown
+        ))"),
+        QStringLiteral(R"(CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE, -- NULL: a first message
+            role TEXT NOT NULL,
+            text TEXT NOT NULL,
+            text_folded TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            stats TEXT NOT NULL            -- MessageStats as JSON
+        ))"),
+        QStringLiteral("CREATE INDEX messages_by_conversation ON messages(conversation_id, id)"),
+        QStringLiteral("CREATE INDEX messages_by_parent ON messages(parent_id)"),
+        QStringLiteral("CREATE INDEX conversations_by_activity ON conversations(updated)"),
+    });
+}
+
+using Migration = Status (*)(Database&);
+
+// kMigrations[v] takes a schema-v file to schema v + 1. Schema 2 is one more function here.
+constexpr Migration kMigrations[] = {
+    createChatTables,
+};
+static_assert(std::size(kMigrations) == Database::kSchemaVersion);
+
+Result<int> userVersion(Database& db)
+{
+    ATELIER_ASSIGN(const QVariant version,
+                   scalar(db, QStringLiteral("read its schema version"), QStringLiteral("PRAGMA user_version")));
+    return version.toInt();
+}
+
+} // namespace
+
+Status checkSchemaVersion(const Database& db, int version)
+{
+    if (version <= Database::kSchemaVersion)
+        return {};
+    return makeError(ErrorCode::Unsupported,
+                     QStringLiteral("%1 was written by a newer Atelier (schema %2; this build knows schemas up "
+                                    "to %3). Update Atelier to open it.")
+                         .arg(db.path(), QString::number(version), QString::number(Database::kSchemaVersion))
+                         .toStdString());
+}
+
+Status migrate(Database& db)
+{
+    ATELIER_ASSIGN(int version, userVersion(db));
+    while (version < Database::kSchemaVersion) {
+        ATELIER_ASSIGN(WriteTransaction transaction,
+                       WriteTransaction::begin(db, QStringLiteral("upgrade its schema")));
+        // Another Atelier may have upgraded the file while this one waited for the lock.
+        ATELIER_ASSIGN(version, userVersion(db));
+        if (version >= Database::kSchemaVersion)
+            break;
+        ATELIER_TRY(kMigrations[version](db));
+        // PRAGMA takes no bound values; both are integers from this file.
+        ATELIER_TRY(runAll(db, {QStringLiteral("PRAGMA user_version = %1").arg(version + 1),
+                                QStringLiteral("PRAGMA application_id = %1").arg(kApplicationId)}));
+        ATELIER_TRY(transaction.commit());
+        ++version;
+    }
+    return checkSchemaVersion(db, version);
+}
+
+} // namespace atelier::store
