@@ -75,6 +75,8 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
             }
             ops::RopeOptions rope;
             rope.layout = c.rope;
+            rope.nRot = uint32_t(c.ropeDims);
+            rope.freqFactors = mWeights.ropeFreqs ? &*mWeights.ropeFreqs : nullptr;
             rope.startPosition = start;
             rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
             rope.freqScale = c.ropeScale;

@@ -63,6 +63,13 @@ Result<ModelConfig> ModelConfig::fromGguf(const io::GgufFile& f)
         if (valueDim != c.headDim)
             return makeError(ErrorCode::Unsupported, "models whose value heads differ from key heads are not supported");
     }
+    c.ropeDims = c.headDim;
+    if (f.find(arch + ".rope.dimension_count")) {
+        ATELIER_ASSIGN(c.ropeDims, positive(f, arch, "rope.dimension_count"));
+        if (c.ropeDims % 2 != 0 || c.ropeDims > c.headDim)
+            return makeError(ErrorCode::Format, "model metadata: rope.dimension_count = " + std::to_string(c.ropeDims) +
+                                                    " must be even and at most the head size " + std::to_string(c.headDim));
+    }
     ATELIER_ASSIGN(c.contextLength, positive(f, arch, "context_length"));
     c.rmsEps = optionalFloat(f, arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
     c.ropeBase = optionalFloat(f, arch + ".rope.freq_base", 10000.0f);

@@ -33,6 +33,7 @@ struct ModelConfig {
     float rmsEps = 1e-5f;     // attention.layer_norm_rms_epsilon
 
     ops::RopeLayout rope = ops::RopeLayout::Normal; // pairs (2i, 2i+1) or halves (i, i + d/2)
+    int ropeDims = 0;               // rope.dimension_count: leading dimensions of a head rotated, else headDim
     float ropeBase = 10000.0f;      // rope.freq_base
     float ropeBaseLocal = 10000.0f; // Gemma 3 sliding-window layers
     float ropeScale = 1.0f;         // linear position scaling: 1 / rope.scaling.factor

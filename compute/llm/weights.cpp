@@ -109,7 +109,8 @@ Result<LayerWeights> loadLayer(Binder& b, const ModelConfig& c, int layer)
 
 uint64_t ModelWeights::bytes() const
 {
-    uint64_t n = tokenEmbedding.bytes() + outputNorm.bytes() + (output ? output->bytes() : 0);
+    uint64_t n = tokenEmbedding.bytes() + outputNorm.bytes() + (output ? output->bytes() : 0) +
+                 (ropeFreqs ? ropeFreqs->bytes() : 0);
     for (const LayerWeights& l : layers) {
         for (const ops::Tensor* t : {&l.attnNorm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffnNorm, &l.gate, &l.up, &l.down})
             n += t->bytes();
@@ -131,6 +132,7 @@ Result<ModelWeights> loadWeights(vk::Device& device, const io::GgufFile& file, c
     ATELIER_ASSIGN(w.tokenEmbedding, b.bind("token_embd.weight", {vocab, c.dim}));
     ATELIER_ASSIGN(w.outputNorm, b.bind("output_norm.weight", {c.dim}, true));
     ATELIER_ASSIGN(w.output, b.optional("output.weight", {vocab, c.dim}, false));
+    ATELIER_ASSIGN(w.ropeFreqs, b.optional("rope_freqs.weight", {c.ropeDims / 2}, true));
     for (int l = 0; l < c.layers; ++l) {
         if (progress && !progress(double(l) / c.layers))
             return makeError(ErrorCode::Cancelled, "loading the model was cancelled");

@@ -38,6 +38,7 @@ struct ModelWeights {
     ops::Tensor tokenEmbedding;            // [vocab, dim]
     ops::Tensor outputNorm;                // [dim] f32
     std::optional<ops::Tensor> output;     // [vocab, dim]; absent: tied to tokenEmbedding
+    std::optional<ops::Tensor> ropeFreqs;  // [ropeDims / 2] f32 divisors of the RoPE frequencies (Llama 3.1 scaling)
     std::vector<LayerWeights> layers;
 
     const ops::Tensor& lmHead() const { return output ? *output : tokenEmbedding; }
