@@ -87,6 +87,9 @@ def golden(spec, f32_copy):
         ids = tokenizer.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
         model.reset()
         logits = model.forward(ids)
+        if spec["arch"] == "llama":  # normal RoPE on permuted q/k is Hugging Face's rotate-half on the originals
+            hf = Transformer(str(path), hf_layout=True)
+            assert np.abs(hf.forward(ids) - logits).max() < 1e-9
         greedy, margin, after = model.greedy(logits, GREEDY_TOKENS)
         assert margin >= MIN_MARGIN, f"{spec['arch']} {name}: greedy margin {margin:.4f} is too close to call"
 
