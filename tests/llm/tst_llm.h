@@ -35,4 +35,10 @@ private slots:
     // forward_test.cpp
     void gemmaLogitsMatchReferences_data();
     void gemmaLogitsMatchReferences();
+    // architecture_test.cpp
+    void tinyModelConfigs();
+    void tinyModelsMatchReferences_data();
+    void tinyModelsMatchReferences();
+    void tinyModelsChat_data();
+    void tinyModelsChat();
 };
