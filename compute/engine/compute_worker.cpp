@@ -10,15 +10,19 @@
 
 namespace atelier::engine {
 
-JobContext::JobContext(vk::Device& device, const std::atomic<bool>& cancelFlag,
+JobContext::JobContext(vk::Device& device, Residents& residents, const std::atomic<bool>& cancelFlag,
                        std::function<void(double, const QString&)> progress,
                        std::function<void(const QVariant&)> partial)
-    : mDevice(device), mCancel(cancelFlag), mProgress(std::move(progress)), mPartial(std::move(partial))
+    : mDevice(device), mResidents(residents), mCancel(cancelFlag), mProgress(std::move(progress)), mPartial(std::move(partial))
 {
 }
 
 ComputeWorker::ComputeWorker() = default;
-ComputeWorker::~ComputeWorker() = default;
+ComputeWorker::~ComputeWorker()
+{
+    mResidents.clear(); // models hold device memory: free it while the device still exists
+    mDevice.reset();
+}
 
 void ComputeWorker::openDevice(const DeviceOptions& options)
 {
@@ -59,7 +63,7 @@ void ComputeWorker::runJob(JobId id, std::shared_ptr<Job> job, std::shared_ptr<s
     }
     emit jobStarted(id);
     JobContext ctx(
-        *mDevice, *cancel, [this, id](double f, const QString& text) { emit jobProgress(id, f, text); },
+        *mDevice, mResidents, *cancel, [this, id](double f, const QString& text) { emit jobProgress(id, f, text); },
         [this, id](const QVariant& data) { emit jobPartial(id, data); });
 
     Result<QVariant> result = makeError(ErrorCode::InvalidArgument, "job did not run");

@@ -41,6 +41,7 @@ private:
     void reportMemory();
 
     std::unique_ptr<vk::Device> mDevice;
+    Residents mResidents; // destroyed before mDevice (see the destructor)
     QString mDeviceError = QStringLiteral("The GPU has not been opened yet.");
 };
 

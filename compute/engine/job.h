@@ -2,6 +2,7 @@
 // A unit of work run on the compute thread: loading a model, generating tokens, denoising.
 
 #include "core/result.h"
+#include "engine/residents.h"
 
 #include <QString>
 #include <QVariant>
@@ -20,11 +21,13 @@ using JobId = quint64;
 // What a running job may touch: the device, its cancel flag and the channels back to the UI.
 class JobContext {
 public:
-    JobContext(vk::Device& device, const std::atomic<bool>& cancelFlag,
+    JobContext(vk::Device& device, Residents& residents, const std::atomic<bool>& cancelFlag,
                std::function<void(double, const QString&)> progress,
                std::function<void(const QVariant&)> partial);
 
     vk::Device& device() { return mDevice; }
+    // What earlier jobs left loaded (a model); see Residents.
+    Residents& residents() { return mResidents; }
     // Polled between tokens and between denoising steps.
     bool cancelled() const { return mCancel.load(std::memory_order_relaxed); }
     // fraction in [0, 1], or < 0 when unknown.
@@ -34,6 +37,7 @@ public:
 
 private:
     vk::Device& mDevice;
+    Residents& mResidents;
     const std::atomic<bool>& mCancel;
     std::function<void(double, const QString&)> mProgress;
     std::function<void(const QVariant&)> mPartial;
