@@ -67,20 +67,31 @@ Status ChatSession::prefill(const std::vector<int32_t>& prompt, GenerationStats&
 Result<std::string> ChatSession::reply(const std::string& userText, const GenerationSettings& settings,
                                        const std::function<bool(std::string_view)>& onText, GenerationStats* statsOut)
 {
+    mMessages.push_back({"user", userText, {}});
+    auto answered = answer(settings, onText, statsOut);
+    if (!answered)
+        mMessages.pop_back();
+    return answered;
+}
+
+Result<std::string> ChatSession::answer(const GenerationSettings& settings,
+                                        const std::function<bool(std::string_view)>& onText, GenerationStats* statsOut)
+{
+    if (mMessages.empty() || mMessages.back().role != "user")
+        return makeError(ErrorCode::InvalidArgument, "there is no question to answer");
     const auto requested = Clock::now();
     GenerationStats stats;
-    mMessages.push_back({"user", userText, {}});
+    const int context = settings.contextLength > 0 ? std::min(settings.contextLength, mModel.contextLength())
+                                                   : mModel.contextLength();
 
     // Drop the oldest turns (the system prompt stays) until the prompt and the answer fit.
-    const int budget = mModel.contextLength() - std::max(1, std::min(settings.maxTokens, mModel.contextLength() / 2));
+    const int budget = context - std::max(1, std::min(settings.maxTokens, context / 2));
     size_t first = 0;
     std::vector<int32_t> prompt;
     for (;;) {
         auto tokens = promptTokens(first);
-        if (!tokens) {
-            mMessages.pop_back();
+        if (!tokens)
             return tokens.error();
-        }
         prompt = std::move(tokens).value();
         if (int(prompt.size()) <= budget || first + 1 >= mMessages.size())
             break;
@@ -88,34 +99,31 @@ Result<std::string> ChatSession::reply(const std::string& userText, const Genera
     }
     stats.droppedMessages = int(first);
     stats.promptTokens = int(prompt.size());
-    if (int(prompt.size()) > budget) {
-        mMessages.pop_back();
-        return makeError(ErrorCode::InvalidArgument, "the message is too long for the context of " +
-                                                         std::to_string(mModel.contextLength()) + " tokens");
-    }
+    if (int(prompt.size()) > budget)
+        return makeError(ErrorCode::InvalidArgument,
+                         "the message is too long for the context of " + std::to_string(context) + " tokens");
     if (auto s = prefill(prompt, stats); !s) {
-        mMessages.pop_back();
         mContext.clear();
         return s.error();
     }
 
     Sampler sampler(settings.sampling);
     Utf8Stream utf8;
-    std::string answer;
+    std::string written;
     const auto generating = Clock::now();
-    for (int i = 0; i < settings.maxTokens && mModel.position() < mModel.contextLength(); ++i) {
+    for (int i = 0; i < settings.maxTokens && mModel.position() < context; ++i) {
         ATELIER_ASSIGN(const std::vector<float> logits, mModel.logits());
         ATELIER_ASSIGN(const int32_t token, sampler.sample(logits, mContext));
         if (mModel.tokenizer().isEndOfGeneration(token))
             break;
         const std::string piece = utf8.push(mModel.tokenizer().piece(token));
         // A base model keeps writing new questions: its answer ends at the first line break.
-        const bool endOfLine = !mTemplate && !answer.empty() && piece.find('\n') != std::string::npos;
+        const bool endOfLine = !mTemplate && !written.empty() && piece.find('\n') != std::string::npos;
         const std::string text = endOfLine ? piece.substr(0, piece.find('\n')) : piece;
         if (!text.empty()) {
-            if (answer.empty())
+            if (written.empty())
                 stats.firstTokenSeconds = secondsSince(requested);
-            answer += text;
+            written += text;
             if (onText && !onText(text)) {
                 stats.stoppedByUser = true;
                 ++stats.generatedTokens;
@@ -128,14 +136,14 @@ Result<std::string> ChatSession::reply(const std::string& userText, const Genera
         ATELIER_TRY(mModel.forward(std::vector<int32_t>{token}));
         mContext.push_back(token);
     }
-    answer += utf8.flush();
+    written += utf8.flush();
     stats.generationSeconds = secondsSince(generating);
-    if (!mTemplate && !answer.empty() && answer.front() == ' ')
-        answer.erase(0, 1);
-    mMessages.push_back({"assistant", answer, {}});
+    if (!mTemplate && !written.empty() && written.front() == ' ')
+        written.erase(0, 1);
+    mMessages.push_back({"assistant", written, {}});
     if (statsOut)
         *statsOut = stats;
-    return answer;
+    return written;
 }
 
 } // namespace atelier::llm

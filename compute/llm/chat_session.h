@@ -31,6 +31,7 @@ struct GenerationStats {
 struct GenerationSettings {
     SamplingParams sampling;
     int maxTokens = 512;
+    int contextLength = 0; // tokens the conversation may use; 0 or more than the model's: the model's
 };
 
 class ChatSession {
@@ -39,12 +40,19 @@ public:
 
     void setSystemPrompt(std::string text) { mSystemPrompt = std::move(text); }
     const std::vector<ChatMessage>& messages() const { return mMessages; }
+    // Replaces the conversation (another branch, an edited question). The KV cache keeps whatever
+    // prefix the new conversation shares with what it holds.
+    void setMessages(std::vector<ChatMessage> messages) { mMessages = std::move(messages); }
     bool completesText() const { return !mTemplate.has_value(); }
 
     // Adds the user's message and generates the answer, which is also added. onText receives the
     // answer as it grows, in valid UTF-8 pieces, and returns false to stop (the text so far stays).
     Result<std::string> reply(const std::string& userText, const GenerationSettings& settings,
                               const std::function<bool(std::string_view)>& onText, GenerationStats* stats = nullptr);
+    // Answers the conversation as it stands, whose last message must be the user's; the answer is
+    // added. On an error the messages are left as they were.
+    Result<std::string> answer(const GenerationSettings& settings, const std::function<bool(std::string_view)>& onText,
+                               GenerationStats* stats = nullptr);
 
 private:
     Result<std::vector<int32_t>> promptTokens(size_t firstMessage) const;
