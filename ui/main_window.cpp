@@ -6,6 +6,8 @@
 #include "engine_status.h"
 #include "inpaint/inpaint_workspace.h"
 #include "library/library_workspace.h"
+#include "preferences_dialog.h"
+#include "store/database.h"
 #include "widgets/navigation_rail.h"
 #include "widgets/open_folder.h"
 #include "widgets/tinted_icon.h"
@@ -31,6 +33,7 @@ const QString appIconPath = QStringLiteral(":/icons/atelier.svg");
 
 MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     : QMainWindow(parent)
+    , mDatabase(nullptr)
     , mStack(new QStackedWidget(this))
     , mRail(new NavigationRail(this))
     , mWorkspaceGroup(new QActionGroup(this))
@@ -41,8 +44,20 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     mStack->setObjectName("workspaces");
     mWorkspaceGroup->setExclusive(true);
 
-    addWorkspace(new ChatWorkspace(mStack), QStringLiteral("chat"), tr("&Chat"));
-    addWorkspace(new CreateWorkspace(mStack), QStringLiteral("create"), tr("C&reate"));
+    if (paths::ensureDir(paths::dataDir())) {
+        auto database = store::Database::open(paths::databasePath());
+        if (database.ok())
+            mDatabase = std::move(database).value();
+        else
+            mDatabaseError = QString::fromStdString(database.error().message);
+    } else {
+        mDatabaseError = tr("the data folder %1 cannot be created").arg(paths::dataDir());
+    }
+    mChat = new ChatWorkspace(engine, mDatabase.get(), mDatabaseError, mStack);
+    mCreate = new CreateWorkspace(mStack);
+    connect(mChat, &ChatWorkspace::imagePromptRequested, this, &MainWindow::sendToCreate);
+    addWorkspace(mChat, QStringLiteral("chat"), tr("&Chat"));
+    addWorkspace(mCreate, QStringLiteral("create"), tr("C&reate"));
     addWorkspace(new InpaintWorkspace(mStack), QStringLiteral("inpaint"), tr("&Inpaint"));
     addWorkspace(new LibraryWorkspace(mStack), QStringLiteral("library"), tr("&Library"));
     updateIcons();
@@ -66,7 +81,11 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     restoreSettings();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    delete mStack; // the workspaces use the database: they go first
+    mStack = nullptr;
+}
 
 void MainWindow::addWorkspace(QWidget* page, const QString& key, const QString& title)
 {
@@ -105,6 +124,12 @@ void MainWindow::createMenus()
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     quit->setMenuRole(QAction::QuitRole);
 
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* preferences = edit->addAction(tr("&Preferences…"), this, &MainWindow::showPreferences);
+    preferences->setObjectName("preferencesAction");
+    preferences->setShortcut(QKeySequence::Preferences);
+    preferences->setMenuRole(QAction::PreferencesRole);
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addActions(mWorkspaceGroup->actions());
 
@@ -132,6 +157,19 @@ void MainWindow::showAbout()
                                "own GPU through Vulkan compute.\n\nGPU: %1\nData folder: %2")
                                 .arg(mEngineStatus->deviceDescription(), paths::dataDir()));
     box->open(); // window-modal without a nested event loop
+}
+
+void MainWindow::showPreferences()
+{
+    auto* dialog = new PreferencesDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::sendToCreate(const QString& prompt)
+{
+    mCreate->setPrompt(prompt);
+    showWorkspace(mStack->indexOf(mCreate));
 }
 
 void MainWindow::restoreSettings()

@@ -4,6 +4,8 @@
 #include <QList>
 #include <QMainWindow>
 
+#include <memory>
+
 class QAction;
 class QActionGroup;
 class QStackedWidget;
@@ -11,14 +13,20 @@ class QStackedWidget;
 namespace atelier::engine {
 class ComputeEngine;
 }
+namespace atelier::store {
+class Database;
+}
 
 namespace atelier::ui {
 
+class ChatWorkspace;
+class CreateWorkspace;
 class EngineStatus;
 class NavigationRail;
 
 // Remembers its geometry and current workspace in QSettings, under the application's
-// organisation and name (app/main.cpp sets them).
+// organisation and name (app/main.cpp sets them). Opens the database (paths::databasePath()) that
+// the workspaces share; when it cannot, the workspaces say why instead of starting empty.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -42,12 +50,18 @@ private:
     void updateIcons();
     void showAbout();
     void restoreSettings();
+    void showPreferences();
+    void sendToCreate(const QString& prompt);
 
+    std::unique_ptr<store::Database> mDatabase; // before the workspaces that use it
+    QString mDatabaseError;
     QStackedWidget* mStack = nullptr;
     NavigationRail* mRail = nullptr;
     QActionGroup* mWorkspaceGroup = nullptr;
     EngineStatus* mEngineStatus = nullptr;
     QList<Workspace> mWorkspaces;
+    ChatWorkspace* mChat = nullptr;
+    CreateWorkspace* mCreate = nullptr;
 };
 
 } // namespace atelier::ui

@@ -1,14 +1,106 @@
 #pragma once
-// The Chat workspace. Until conversations land it shows which language models are in the models folder.
+// The Chat workspace: conversations at the side, the one on show with its model bar and settings,
+// and the input. Every finished message goes to the database the moment it exists; answers are
+// written on the compute thread and stream in without the UI ever waiting for them.
+
+#include "store/chat_store.h"
+#include "store/message_tree.h"
 
 #include <QWidget>
 
+#include <memory>
+
+class QStackedWidget;
+class QTimer;
+
+namespace atelier::engine {
+class ComputeEngine;
+}
+namespace atelier::store {
+class Database;
+}
+
 namespace atelier::ui {
+
+class ChatEngine;
+class ChatInput;
+class ChatSettingsForm;
+class ConversationList;
+class EmptyState;
+class MessageView;
+class ModelCatalog;
+class ModelPicker;
+struct ChatAnswer;
+struct ChatRequest;
 
 class ChatWorkspace : public QWidget {
     Q_OBJECT
 public:
-    explicit ChatWorkspace(QWidget* parent = nullptr);
+    // `database` may be null when it could not be opened; `databaseError` then says why and the
+    // workspace shows it instead of an empty history.
+    ChatWorkspace(engine::ComputeEngine& engine, store::Database* database, const QString& databaseError,
+                  QWidget* parent = nullptr);
+    ~ChatWorkspace() override;
+
+    qint64 currentConversation() const { return mConversation.id; }
+    ChatEngine& chatEngine() { return *mEngine; }
+    ModelCatalog& catalog() { return *mCatalog; }
+
+public slots:
+    void newConversation();
+    void openConversation(qint64 id);
+    void send(const QString& text);
+    void stop();
+
+signals:
+    void imagePromptRequested(const QString& text);
+
+protected:
+    void showEvent(QShowEvent* event) override; // models added meanwhile show up
+
+private:
+    void buildChatPage();
+    void updatePage();
+    void reloadList();
+    void showCurrent();
+    void startAnswer(qint64 questionId);
+    void answerFinished(const ChatRequest& request, const ChatAnswer& answer);
+    void answerFailed(const ChatRequest& request, const QString& message);
+    void setAnswering(bool answering);
+    void regenerate(qint64 assistantId);
+    void editQuestion(qint64 userId, const QString& text);
+    void flipBranch(qint64 messageId, int step);
+    void removeConversation(qint64 id);
+    void undoRemove();
+    void renameConversation(qint64 id, const QString& title);
+    void exportConversation(qint64 id);
+    void settingsEdited();
+    void chooseModel(const QString& path);
+    void loadCurrentModel();
+    QString modelFor(const store::ChatSettings& settings) const;
+    void showStoreError(const Error& error);
+
+    std::unique_ptr<store::ChatStore> mStore; // null without a database
+    QString mDatabaseError;
+    ChatEngine* mEngine = nullptr;
+    ModelCatalog* mCatalog = nullptr;
+
+    store::Conversation mConversation; // id 0: a new conversation not saved until its first message
+    store::MessageTree mTree{{}};
+    qint64 mRemovedId = 0; // the conversation the Undo bar would bring back
+    QString mStreamed;     // the answer being written, for when its conversation is shown again
+
+    QStackedWidget* mPages = nullptr;
+    EmptyState* mNoModels = nullptr;
+    QWidget* mChatPage = nullptr;
+    ConversationList* mList = nullptr;
+    ModelPicker* mPicker = nullptr;
+    MessageView* mView = nullptr;
+    ChatInput* mInput = nullptr;
+    ChatSettingsForm* mSettings = nullptr;
+    QWidget* mSettingsPanel = nullptr;
+    QTimer* mSaveSettings = nullptr;
+    QTimer* mSearchDelay = nullptr;
 };
 
 } // namespace atelier::ui

@@ -1,0 +1,191 @@
+// What must not break: a model file that cannot load, a damaged database, and the app killed
+// while an answer is streaming.
+
+#include "tst_chat.h"
+
+#include "chat/chat_defaults.h"
+#include "chat/chat_engine.h"
+#include "chat/message_widget.h"
+#include "chat/model_catalog.h"
+#include "core/app_paths.h"
+#include "main_window.h"
+#include "store/chat_store.h"
+
+#include <QtTest>
+#include <QtWidgets>
+
+#include <cstdio>
+
+using namespace atelier;
+
+namespace {
+
+// The tiny model with its architecture renamed everywhere (keys included): a well-formed GGUF of
+// an architecture this build does not know.
+QString writeUnknownArchitecture()
+{
+    QFile in(QStringLiteral(ATELIER_TINY_MODEL));
+    if (!in.open(QIODevice::ReadOnly))
+        return {};
+    QByteArray bytes = in.readAll();
+    bytes.replace("qwen2", "qwen9");
+    const QString path = paths::modelsDir() + QStringLiteral("/unknown-arch.gguf");
+    QFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
+        return {};
+    return path;
+}
+
+bool choose(ChatFixture& f, const QString& path)
+{
+    auto* combo = f.find<QComboBox>("modelCombo");
+    const int index = combo->findData(path);
+    if (index < 0)
+        return false;
+    combo->setCurrentIndex(index);
+    emit combo->activated(index); // as when the user picks it
+    return true;
+}
+
+QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+} // namespace
+
+void TestChat::brokenModelIsReported()
+{
+    ChatFixture& f = mFixture;
+    const QString unknown = writeUnknownArchitecture();
+    QVERIFY(!unknown.isEmpty());
+    const QString garbage = paths::modelsDir() + QStringLiteral("/garbage.gguf");
+    {
+        QFile g(garbage);
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write(QByteArray(4096, '\x5a'));
+    }
+    f.chat->catalog().refresh();
+    QTRY_VERIFY(f.chat->catalog().find(unknown) && f.chat->catalog().find(garbage));
+    QVERIFY(!f.chat->catalog().find(unknown)->usable());
+    QVERIFY(f.chat->catalog().find(unknown)->summary().contains("qwen9"));
+    QVERIFY(!f.chat->catalog().find(garbage)->error.isEmpty());
+
+    // Picking the unknown architecture says why it cannot load, in the window.
+    QVERIFY(f.waitForAnswer());
+    QVERIFY(choose(f, unknown));
+    auto* status = f.find<QLabel>("modelStatus");
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Could not load"), 30000);
+    QVERIFY2(status->text().contains("qwen9"), qPrintable(status->text()));
+
+    // A question asked now fails with that reason; the question itself is kept.
+    f.type("Are you there?");
+    QVERIFY(f.waitForAnswer());
+    auto* error = f.find<QLabel>("answerError");
+    QTRY_VERIFY(error->isVisible());
+    QVERIFY2(error->text().contains("qwen9"), qPrintable(error->text()));
+    QCOMPARE(f.messages().size(), 1);
+
+    // The garbage file too, and the app still answers once a good model is picked again.
+    QVERIFY(choose(f, garbage));
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Could not load"), 30000);
+    QVERIFY(choose(f, paths::modelsDir() + QStringLiteral("/tiny-qwen2.gguf")));
+    QTest::mouseClick(f.find<QPushButton>("retryButton"), Qt::LeftButton);
+    QVERIFY(f.waitForAnswer());
+    QCOMPARE(f.messages().size(), 2);
+    QVERIFY(!error->isVisible());
+
+    QFile::remove(unknown);
+    QFile::remove(garbage);
+}
+
+void TestChat::damagedDatabaseIsReported()
+{
+    mFixture.close();
+    const QString path = paths::databasePath();
+    QFile::remove(path + "-wal");
+    QFile::remove(path + "-shm");
+    QByteArray junk(8192, '\0');
+    for (int i = 0; i < junk.size(); ++i)
+        junk[i] = char((i * 131 + 7) & 0xff);
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(junk);
+    }
+
+    // The whole window, as the app starts it: the chat says what is wrong and saves nothing.
+    {
+        ui::MainWindow window(*mEngine);
+        window.show();
+        auto* error = window.findChild<QLabel*>("databaseError");
+        QVERIFY(error);
+        QVERIFY(error->isVisibleTo(&window));
+        QVERIFY2(error->text().contains(QFileInfo(path).fileName()), qPrintable(error->text()));
+        QVERIFY(!window.findChild<QWidget*>("chatInput")->isEnabled());
+    }
+    QCOMPARE(readAll(path), junk); // left exactly as it was
+    QFile::remove(path);
+    QVERIFY(mFixture.open(*mEngine));
+}
+
+void TestChat::killedMidAnswerKeepsTheQuestion()
+{
+    mFixture.close();
+    QProcess victim;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("ATELIER_CHAT_TEST_VICTIM", "1");
+    victim.setProcessEnvironment(env);
+    victim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    victim.start(QCoreApplication::applicationFilePath(), {});
+    QVERIFY(victim.waitForStarted());
+    QByteArray out;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            victim.waitForReadyRead(100);
+            out += victim.readAllStandardOutput();
+            return out.contains("streaming") || victim.state() == QProcess::NotRunning;
+        },
+        120000));
+    QVERIFY2(out.contains("streaming"), out.constData());
+    victim.kill(); // SIGKILL: no destructor, no commit, nothing flushed
+    QVERIFY(victim.waitForFinished());
+
+    QVERIFY(mFixture.open(*mEngine));
+    ChatFixture& f = mFixture;
+    QCOMPARE(f.conversationList()->count(), 1);
+    f.conversationList()->setCurrentRow(0);
+    auto shown = f.messages();
+    QCOMPARE(shown.size(), 1); // the question; the unfinished answer is gone
+    QCOMPARE(shown[0]->text(), QStringLiteral("This question must survive."));
+
+    // And the conversation goes on from there.
+    QTest::mouseClick(f.find<QPushButton>("retryButton"), Qt::LeftButton);
+    QVERIFY(!f.find<QPushButton>("retryButton")->isVisible() || f.chat->chatEngine().answering());
+    QVERIFY(f.waitForAnswer());
+    QCOMPARE(f.messages().size(), 2);
+}
+
+int runVictim()
+{
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    store::ChatSettings endless;
+    endless.temperature = 1.0;
+    endless.maxTokens = 100000;
+    endless.contextLength = 4096;
+    ui::saveChatDefaults(endless);
+
+    engine::ComputeEngine engine;
+    engine.start(engine::DeviceOptions::fromEnvironment());
+    ChatFixture f;
+    if (!f.open(engine))
+        return 2;
+    QObject::connect(&f.chat->chatEngine(), &ui::ChatEngine::answerText, [] {
+        std::fputs("streaming\n", stdout);
+        std::fflush(stdout);
+    });
+    f.type("This question must survive.");
+    return QApplication::exec(); // until killed
+}

@@ -1,0 +1,233 @@
+#include "chat/chat_engine.h"
+
+#include "llm/language_model.h"
+
+#include <QFileInfo>
+#include <QVariantMap>
+
+namespace atelier::ui {
+
+namespace {
+
+const std::string kResidentKey = "chat.model";
+
+// What stays loaded on the compute thread between jobs. The session goes before the model it uses.
+struct LoadedChat {
+    std::unique_ptr<llm::LanguageModel> model;
+    std::unique_ptr<llm::ChatSession> session;
+};
+
+class LoadJob final : public engine::Job {
+public:
+    LoadJob(QString path, int contextLength) : mPath(std::move(path)), mContext(contextLength) {}
+    QString name() const override { return QStringLiteral("Load %1").arg(QFileInfo(mPath).fileName()); }
+
+    Result<QVariant> run(engine::JobContext& ctx) override
+    {
+        ctx.residents().erase(kResidentKey); // free the old model's memory before loading the next
+        llm::LoadOptions options;
+        options.contextLength = mContext;
+        auto progress = [&ctx](double f) {
+            ctx.progress(f);
+            return !ctx.cancelled();
+        };
+        ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), mPath.toStdString(), options, progress));
+        auto chat = std::make_unique<LoadedChat>();
+        chat->session = std::make_unique<llm::ChatSession>(*model);
+        chat->model = std::move(model);
+        LoadedModelInfo info;
+        info.path = mPath;
+        info.name = QString::fromStdString(chat->model->config().name);
+        if (info.name.isEmpty())
+            info.name = QFileInfo(mPath).completeBaseName();
+        info.contextLength = chat->model->contextLength();
+        info.completesText = chat->session->completesText();
+        ctx.residents().put(kResidentKey, std::move(chat));
+        return QVariant::fromValue(info);
+    }
+
+private:
+    QString mPath;
+    int mContext;
+};
+
+class UnloadJob final : public engine::Job {
+public:
+    QString name() const override { return QStringLiteral("Unload the language model"); }
+    Result<QVariant> run(engine::JobContext& ctx) override
+    {
+        ctx.residents().erase(kResidentKey);
+        return QVariant();
+    }
+};
+
+class AnswerJob final : public engine::Job {
+public:
+    explicit AnswerJob(ChatRequest request) : mRequest(std::move(request)) {}
+    QString name() const override { return QStringLiteral("Answer"); }
+
+    Result<QVariant> run(engine::JobContext& ctx) override
+    {
+        auto* chat = ctx.residents().find<LoadedChat>(kResidentKey);
+        if (!chat)
+            return makeError(ErrorCode::InvalidArgument, "no language model is loaded");
+        std::vector<llm::ChatMessage> messages;
+        for (const ChatTurn& turn : mRequest.turns)
+            messages.push_back({turn.role.toStdString(), turn.text.toStdString(), {}});
+        chat->session->setSystemPrompt(mRequest.systemPrompt.toStdString());
+        chat->session->setMessages(std::move(messages));
+
+        llm::GenerationStats stats;
+        auto onText = [&ctx](std::string_view piece) {
+            ctx.partial(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+            return !ctx.cancelled();
+        };
+        ATELIER_ASSIGN(const std::string text, chat->session->answer(mRequest.generation, onText, &stats));
+        ChatAnswer answer;
+        answer.text = QString::fromStdString(text);
+        answer.stats.promptTokens = stats.promptTokens;
+        answer.stats.generatedTokens = stats.generatedTokens;
+        answer.stats.tokensPerSecond = stats.generationSeconds > 0 ? stats.generatedTokens / stats.generationSeconds : 0;
+        answer.stats.firstTokenSeconds = stats.firstTokenSeconds;
+        answer.stats.droppedMessages = stats.droppedMessages;
+        answer.stats.stopped = stats.stoppedByUser || ctx.cancelled();
+        answer.stats.model = QFileInfo(mRequest.modelPath).fileName();
+        return QVariant::fromValue(answer);
+    }
+
+private:
+    ChatRequest mRequest;
+};
+
+} // namespace
+
+ChatEngine::ChatEngine(engine::ComputeEngine& engine, QObject* parent) : QObject(parent), mEngine(engine)
+{
+    qRegisterMetaType<ChatRequest>();
+    qRegisterMetaType<ChatAnswer>();
+    qRegisterMetaType<LoadedModelInfo>();
+    connect(&engine, &engine::ComputeEngine::jobStarted, this, &ChatEngine::jobStarted);
+    connect(&engine, &engine::ComputeEngine::jobProgress, this,
+            [this](engine::JobId id, double fraction, const QString&) { jobProgress(id, fraction); });
+    connect(&engine, &engine::ComputeEngine::jobPartial, this, &ChatEngine::jobPartial);
+    connect(&engine, &engine::ComputeEngine::jobFinished, this, &ChatEngine::jobFinished);
+    connect(&engine, &engine::ComputeEngine::jobFailed, this, &ChatEngine::jobFailed);
+    connect(&engine, &engine::ComputeEngine::jobCancelled, this, &ChatEngine::jobCancelled);
+}
+
+void ChatEngine::load(const QString& path, int contextLength)
+{
+    if (path == mRequestedPath && contextLength <= mRequestedContext)
+        return;
+    if (mLoadJob)
+        mEngine.cancel(mLoadJob);
+    mRequestedPath = path;
+    mRequestedContext = contextLength;
+    mLoadError.clear();
+    mLoaded = {};
+    mLoadJob = mEngine.submit(std::make_unique<LoadJob>(path, contextLength));
+    emit loadStarted(path);
+}
+
+void ChatEngine::unload()
+{
+    if (mLoadJob)
+        mEngine.cancel(mLoadJob);
+    mLoadJob = 0;
+    mRequestedPath.clear();
+    mRequestedContext = 0;
+    mLoaded = {};
+    mUnloadJob = mEngine.submit(std::make_unique<UnloadJob>());
+}
+
+void ChatEngine::answer(const ChatRequest& request)
+{
+    if (mAnswer) {
+        emit answerFailed(request, tr("Another answer is still being written."));
+        return;
+    }
+    load(request.modelPath, request.contextLength);
+    mAnswer = RunningAnswer{mEngine.submit(std::make_unique<AnswerJob>(request)), request};
+}
+
+void ChatEngine::stop()
+{
+    if (mAnswer)
+        mEngine.cancel(mAnswer->job);
+}
+
+std::optional<ChatRequest> ChatEngine::currentRequest() const
+{
+    if (!mAnswer)
+        return std::nullopt;
+    return mAnswer->request;
+}
+
+void ChatEngine::jobStarted(engine::JobId id)
+{
+    if (mAnswer && id == mAnswer->job)
+        emit answerStarted(mAnswer->request);
+}
+
+void ChatEngine::jobProgress(engine::JobId id, double fraction)
+{
+    if (id == mLoadJob)
+        emit loadProgress(fraction);
+}
+
+void ChatEngine::jobPartial(engine::JobId id, const QVariant& data)
+{
+    if (mAnswer && id == mAnswer->job)
+        emit answerText(mAnswer->request.conversationId, data.toString());
+}
+
+void ChatEngine::jobFinished(engine::JobId id, const QVariant& result)
+{
+    if (id == mLoadJob) {
+        mLoadJob = 0;
+        mLoaded = result.value<LoadedModelInfo>();
+        emit loaded(mLoaded);
+    } else if (id == mUnloadJob) {
+        mUnloadJob = 0;
+        emit unloaded();
+    } else if (mAnswer && id == mAnswer->job) {
+        const ChatRequest request = std::move(mAnswer->request);
+        mAnswer.reset();
+        emit answerFinished(request, result.value<ChatAnswer>());
+    }
+}
+
+void ChatEngine::jobFailed(engine::JobId id, const QString& message)
+{
+    if (id == mLoadJob) {
+        mLoadJob = 0;
+        const QString path = mRequestedPath;
+        mRequestedPath.clear(); // a later request tries again
+        mRequestedContext = 0;
+        mLoadError = message;
+        emit loadFailed(path, message);
+    } else if (id == mUnloadJob) {
+        mUnloadJob = 0;
+    } else if (mAnswer && id == mAnswer->job) {
+        const ChatRequest request = std::move(mAnswer->request);
+        mAnswer.reset();
+        // An answer queued behind a failed load fails for the load's reason.
+        emit answerFailed(request, mLoadError.isEmpty() ? message : mLoadError);
+    }
+}
+
+void ChatEngine::jobCancelled(engine::JobId id)
+{
+    if (id == mLoadJob) {
+        mLoadJob = 0;
+    } else if (mAnswer && id == mAnswer->job) {
+        // Stopped before it started: nothing was written.
+        const ChatRequest request = std::move(mAnswer->request);
+        mAnswer.reset();
+        ChatAnswer answer;
+        answer.stats.stopped = true;
+        emit answerFinished(request, answer);
+    }
+}
+
+} // namespace atelier::ui

@@ -1,0 +1,49 @@
+#pragma once
+// Where the user writes: Enter sends, Shift+Enter starts a new line. While an answer is being
+// written the Send button becomes Stop.
+
+#include <QPlainTextEdit>
+#include <QWidget>
+
+class QPushButton;
+
+namespace atelier::ui {
+
+class PromptEdit : public QPlainTextEdit {
+    Q_OBJECT
+public:
+    explicit PromptEdit(QWidget* parent = nullptr);
+    QSize sizeHint() const override;
+
+signals:
+    void submitted();
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+};
+
+class ChatInput : public QWidget {
+    Q_OBJECT
+public:
+    explicit ChatInput(QWidget* parent = nullptr);
+
+    void setAnswering(bool answering);
+    void setText(const QString& text);
+    QString text() const;
+    void focusInput();
+    PromptEdit* editor() const { return mEdit; }
+
+signals:
+    void sendRequested(const QString& text);
+    void stopRequested();
+
+private:
+    void submit();
+    void fitHeight();
+
+    PromptEdit* mEdit = nullptr;
+    QPushButton* mButton = nullptr;
+    bool mAnswering = false;
+};
+
+} // namespace atelier::ui

@@ -1,0 +1,117 @@
+#include "chat/chat_settings_form.h"
+
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+
+#include <algorithm>
+#include <limits>
+
+namespace atelier::ui {
+
+ChatSettingsForm::ChatSettingsForm(QWidget* parent) : QWidget(parent), mSystemPrompt(new QPlainTextEdit(this))
+{
+    setObjectName("chatSettingsForm");
+    mSystemPrompt->setObjectName("systemPromptEdit");
+    mSystemPrompt->setPlaceholderText(tr("You are a helpful assistant."));
+    mSystemPrompt->setTabChangesFocus(true);
+    mSystemPrompt->setMaximumHeight(fontMetrics().lineSpacing() * 6 + 12);
+    connect(mSystemPrompt, &QPlainTextEdit::textChanged, this, [this] {
+        if (!mFilling)
+            emit edited();
+    });
+
+    mTemperature = addDouble("temperatureSpin", 0, 2, 0.05, 2);
+    mTemperature->setSpecialValueText(tr("0 (greedy)"));
+    mTopK = addInt("topKSpin", 0, 1000, 1);
+    mTopK->setSpecialValueText(tr("off"));
+    mTopP = addDouble("topPSpin", 0.01, 1, 0.01, 2);
+    mMinP = addDouble("minPSpin", 0, 1, 0.01, 2);
+    mMinP->setSpecialValueText(tr("off"));
+    mRepeatPenalty = addDouble("repeatPenaltySpin", 1, 2, 0.05, 2);
+    mRepeatPenalty->setSpecialValueText(tr("off"));
+    mRepeatLastN = addInt("repeatLastNSpin", 0, 4096, 16);
+    mMaxTokens = addInt("maxTokensSpin", 1, 32768, 64);
+    mSeed = addInt("seedSpin", -1, std::numeric_limits<int>::max(), 1);
+    mSeed->setSpecialValueText(tr("random"));
+    mContext = addInt("contextSpin", 256, 131072, 1024);
+    mContext->setSuffix(tr(" tokens"));
+
+    auto* form = new QFormLayout(this);
+    form->setContentsMargins(8, 8, 8, 8);
+    form->addRow(tr("System prompt"), mSystemPrompt);
+    form->addRow(tr("Temperature"), mTemperature);
+    form->addRow(tr("Top-k"), mTopK);
+    form->addRow(tr("Top-p"), mTopP);
+    form->addRow(tr("Min-p"), mMinP);
+    form->addRow(tr("Repetition penalty"), mRepeatPenalty);
+    form->addRow(tr("Penalty looks back"), mRepeatLastN);
+    form->addRow(tr("Maximum tokens"), mMaxTokens);
+    form->addRow(tr("Seed"), mSeed);
+    form->addRow(tr("Context length"), mContext);
+    setSettings({});
+}
+
+QDoubleSpinBox* ChatSettingsForm::addDouble(const char* name, double min, double max, double step, int decimals)
+{
+    auto* spin = new QDoubleSpinBox(this);
+    spin->setObjectName(name);
+    spin->setRange(min, max);
+    spin->setSingleStep(step);
+    spin->setDecimals(decimals);
+    connect(spin, &QDoubleSpinBox::valueChanged, this, [this] {
+        if (!mFilling)
+            emit edited();
+    });
+    return spin;
+}
+
+QSpinBox* ChatSettingsForm::addInt(const char* name, int min, int max, int step)
+{
+    auto* spin = new QSpinBox(this);
+    spin->setObjectName(name);
+    spin->setRange(min, max);
+    spin->setSingleStep(step);
+    connect(spin, &QSpinBox::valueChanged, this, [this] {
+        if (!mFilling)
+            emit edited();
+    });
+    return spin;
+}
+
+void ChatSettingsForm::setSettings(const store::ChatSettings& s)
+{
+    mFilling = true;
+    mSettings = s;
+    if (mSystemPrompt->toPlainText() != s.systemPrompt)
+        mSystemPrompt->setPlainText(s.systemPrompt);
+    mTemperature->setValue(s.temperature);
+    mTopK->setValue(s.topK);
+    mTopP->setValue(s.topP);
+    mMinP->setValue(s.minP);
+    mRepeatPenalty->setValue(s.repeatPenalty);
+    mRepeatLastN->setValue(s.repeatLastN);
+    mMaxTokens->setValue(s.maxTokens);
+    mSeed->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
+    mContext->setValue(s.contextLength);
+    mFilling = false;
+}
+
+store::ChatSettings ChatSettingsForm::settings() const
+{
+    store::ChatSettings s = mSettings;
+    s.systemPrompt = mSystemPrompt->toPlainText();
+    s.temperature = mTemperature->value();
+    s.topK = mTopK->value();
+    s.topP = mTopP->value();
+    s.minP = mMinP->value();
+    s.repeatPenalty = mRepeatPenalty->value();
+    s.repeatLastN = mRepeatLastN->value();
+    s.maxTokens = mMaxTokens->value();
+    s.seed = mSeed->value();
+    s.contextLength = mContext->value();
+    return s;
+}
+
+} // namespace atelier::ui

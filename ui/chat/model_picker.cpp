@@ -1,0 +1,169 @@
+#include "chat/model_picker.h"
+
+#include "chat/chat_engine.h"
+#include "chat/model_catalog.h"
+#include "core/app_paths.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace atelier::ui {
+
+ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
+    : QWidget(parent)
+    , mCatalog(catalog)
+    , mCombo(new QComboBox(this))
+    , mOpen(new QToolButton(this))
+    , mUnload(new QToolButton(this))
+    , mSettings(new QToolButton(this))
+    , mProgress(new QProgressBar(this))
+    , mStatus(new QLabel(this))
+{
+    setObjectName("modelPicker");
+    mCombo->setObjectName("modelCombo");
+    mCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    mCombo->setMinimumContentsLength(18);
+    mOpen->setObjectName("openModelButton");
+    mOpen->setText(tr("Open…"));
+    mOpen->setToolTip(tr("Open a model file from anywhere"));
+    mUnload->setObjectName("unloadModelButton");
+    mUnload->setText(tr("Unload"));
+    mUnload->setToolTip(tr("Free the memory the model holds"));
+    mSettings->setObjectName("chatSettingsButton");
+    mSettings->setText(tr("Settings"));
+    mSettings->setToolTip(tr("System prompt and sampling for this conversation"));
+    mSettings->setCheckable(true);
+    mProgress->setObjectName("modelLoadProgress");
+    mProgress->setRange(0, 1000);
+    mProgress->setMaximumWidth(120);
+    mProgress->setTextVisible(false);
+    mProgress->hide();
+    mStatus->setObjectName("modelStatus");
+    mStatus->setForegroundRole(QPalette::PlaceholderText);
+    mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mStatus->setWordWrap(true);
+
+    connect(mCombo, &QComboBox::activated, this, [this](int index) {
+        const QString path = mCombo->itemData(index).toString();
+        if (path.isEmpty() || path == mPath)
+            return;
+        mPath = path;
+        describeCurrent();
+        emit modelChosen(path);
+    });
+    connect(mOpen, &QToolButton::clicked, this, &ModelPicker::openFile);
+    connect(mUnload, &QToolButton::clicked, this, &ModelPicker::unloadRequested);
+    connect(mSettings, &QToolButton::toggled, this, &ModelPicker::settingsToggled);
+    connect(&mCatalog, &ModelCatalog::changed, this, &ModelPicker::fill);
+
+    auto* row = new QHBoxLayout;
+    row->addWidget(mCombo);
+    row->addWidget(mOpen);
+    row->addWidget(mProgress);
+    row->addStretch(1);
+    row->addWidget(mUnload);
+    row->addWidget(mSettings);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(12, 8, 12, 4);
+    layout->setSpacing(2);
+    layout->addLayout(row);
+    layout->addWidget(mStatus);
+    fill();
+    showUnloaded();
+}
+
+void ModelPicker::fill()
+{
+    mFilling = true;
+    mCombo->clear();
+    for (const ModelEntry& e : mCatalog.models()) {
+        mCombo->addItem(e.displayName(), e.path);
+        mCombo->setItemData(mCombo->count() - 1, e.path + QLatin1Char('\n') + e.summary(), Qt::ToolTipRole);
+    }
+    if (!mPath.isEmpty() && mCombo->findData(mPath) < 0)
+        mCombo->addItem(QFileInfo(mPath).completeBaseName(), mPath); // listed once the scan catches up
+    if (mCombo->count() == 0)
+        mCombo->addItem(tr("No models in %1").arg(paths::modelsDir()), QString());
+    mCombo->setCurrentIndex(std::max(0, int(mCombo->findData(mPath))));
+    mFilling = false;
+    if (!mLoaded && mProgress->isHidden())
+        describeCurrent();
+}
+
+void ModelPicker::setCurrentPath(const QString& path)
+{
+    if (path == mPath)
+        return;
+    mPath = path;
+    fill();
+}
+
+QString ModelPicker::currentPath() const { return mPath; }
+
+void ModelPicker::openFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a language model"), paths::modelsDir(),
+                                                      tr("GGUF models (*.gguf);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    mCatalog.addFile(path);
+    mPath = QFileInfo(path).absoluteFilePath();
+    fill();
+    emit modelChosen(mPath);
+}
+
+void ModelPicker::describeCurrent()
+{
+    // With nothing chosen (no usable model), say what is wrong with the one listed first.
+    const ModelEntry* e = mCatalog.find(mPath.isEmpty() ? mCombo->currentData().toString() : mPath);
+    mStatus->setText(e ? e->summary() : QString());
+}
+
+void ModelPicker::showLoading(const QString& path)
+{
+    mLoaded = false;
+    mProgress->setValue(0);
+    mProgress->show();
+    mUnload->setEnabled(false);
+    mStatus->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+}
+
+void ModelPicker::showProgress(double fraction) { mProgress->setValue(int(std::clamp(fraction, 0.0, 1.0) * 1000)); }
+
+void ModelPicker::showLoaded(const LoadedModelInfo& info)
+{
+    mLoaded = true;
+    mProgress->hide();
+    mUnload->setEnabled(true);
+    const ModelEntry* e = mCatalog.find(info.path);
+    QString text = tr("Loaded with %1 tokens of context").arg(info.contextLength);
+    if (e)
+        text = e->summary() + QStringLiteral(" · ") + text;
+    if (info.completesText)
+        text += tr(" · a base model without a chat template: it completes text, one line per answer");
+    mStatus->setText(text);
+}
+
+void ModelPicker::showFailed(const QString& message)
+{
+    mLoaded = false;
+    mProgress->hide();
+    mUnload->setEnabled(false);
+    mStatus->setText(tr("Could not load the model: %1").arg(message));
+}
+
+void ModelPicker::showUnloaded()
+{
+    mLoaded = false;
+    mProgress->hide();
+    mUnload->setEnabled(false);
+    describeCurrent();
+}
+
+} // namespace atelier::ui
