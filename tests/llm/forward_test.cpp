@@ -22,9 +22,11 @@ constexpr double kF64Tolerance = 0.03;
 // Against llama.cpp's CPU backend, which quantizes activations to 8 bits for quantized dot products
 // and so is itself up to 1.75 away from the float64 reference on these prompts.
 constexpr double kLlamaCppTolerance = 2.0;
-// Greedy tokens decoded and compared per prompt (decoding is slow on lavapipe; the question's
-// answer, "The capital of France is Paris.", is in the first ten).
-constexpr size_t kGreedyTokens = 10;
+// Greedy tokens decoded and compared with the float64 reference's, on the prompts where none of
+// its choices is a near-tie (the "capital" and "story" continuations have two candidates within
+// 0.005 and 0.017 of each other, less than the f32 engine's own error, so either pick is right).
+constexpr size_t kGreedyTokens = 32;
+constexpr double kClearGreedyMargin = 0.1;
 
 std::vector<int32_t> intsOf(const QJsonValue& v)
 {
@@ -99,10 +101,11 @@ void TestLlm::gemmaLogitsMatchReferences()
 
     // Greedy decoding continues as the float64 reference does (llama.cpp agrees on these tokens
     // except where two candidates are within its own error).
-    if (golden.value("name").toString() != "question")
+    QVERIFY(test::noValidationMessages());
+    if (golden.value("f64_greedy_min_margin").toDouble() < kClearGreedyMargin)
         return;
     std::vector<int32_t> expected = intsOf(golden.value("f64_greedy"));
-    expected.resize(kGreedyTokens);
+    QCOMPARE(expected.size(), kGreedyTokens);
     std::vector<int32_t> greedy;
     for (size_t i = 0; i < expected.size(); ++i) {
         const auto& l = logits.value();
@@ -112,6 +115,7 @@ void TestLlm::gemmaLogitsMatchReferences()
         QVERIFY(logits.ok());
     }
     QCOMPARE(greedy, expected);
-    QVERIFY(model->tokenizer().decode(greedy).find("Paris") != std::string::npos);
+    if (golden.value("name").toString() == "question")
+        QVERIFY(model->tokenizer().decode(greedy).find("Paris") != std::string::npos);
     QVERIFY(test::noValidationMessages());
 }

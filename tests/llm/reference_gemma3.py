@@ -27,8 +27,9 @@ def main():
         logits = model.forward(case["ids"])
         case["f64_top_logits"] = [round(float(logits[i]), 5) for i in case["top_ids"]]
         case["f64_fixed_logits"] = [round(float(logits[i]), 5) for i in golden["fixed_ids"]]
-        greedy, _, _ = model.greedy(logits, 32)
+        greedy, margin, _ = model.greedy(logits, 32)
         case["f64_greedy"] = greedy
+        case["f64_greedy_min_margin"] = round(margin, 4)  # below the engine's error, a near-tie
         print(case["name"], "greedy matches llama.cpp for", next((i for i, (a, b) in enumerate(zip(greedy, case["greedy"])) if a != b), 32), "tokens")
     golden["f64_reference"] = "tests/llm/reference_gemma3.py (numpy float64)"
     path.write_text(json.dumps(golden, ensure_ascii=False) + "\n")
