@@ -6,6 +6,7 @@
 #include "chat/chat_engine.h"
 #include "chat/message_widget.h"
 #include "create/create_workspace.h"
+#include "preferences_dialog.h"
 #include "store/chat_store.h"
 #include "store/message_tree.h"
 
@@ -273,4 +274,45 @@ void TestChat::imagePromptLeavesTheChat()
     ui::CreateWorkspace create;
     create.setPrompt(sent.first().at(0).toString());
     QCOMPARE(create.prompt(), QStringLiteral("a red fox in the snow"));
+}
+
+void TestChat::contextOverflowIsShown()
+{
+    ChatFixture& f = mFixture;
+    store::ChatSettings small = ui::loadChatDefaults();
+    small.contextLength = 256;
+    ui::saveChatDefaults(small);
+    f.chat->newConversation();
+
+    const QString longQuestion =
+        "Please think about the following list of things and tell me which one is the most important, "
+        "and why: rivers, mountains, forests, deserts, oceans, cities, villages, roads, bridges and towers?";
+    int dropped = 0;
+    for (int turn = 0; turn < 8 && dropped == 0; ++turn) {
+        f.type(longQuestion);
+        QVERIFY(f.waitForAnswer());
+        const auto messages = stored(f);
+        QVERIFY2(messages.size() == 2 * (turn + 1), "every turn is answered even after the context overflows");
+        dropped = messages.last().stats.droppedMessages;
+    }
+    QVERIFY2(dropped > 0, "the conversation never outgrew 256 tokens");
+    auto* notice = f.messages().last()->findChild<QLabel*>("messageNotice");
+    QTRY_VERIFY(notice->isVisible());
+    QVERIFY2(notice->text().contains("left out"), qPrintable(notice->text()));
+}
+
+void TestChat::preferencesSetTheDefaults()
+{
+    ChatFixture& f = mFixture;
+    ui::PreferencesDialog dialog;
+    auto* temperature = dialog.findChild<QDoubleSpinBox*>("temperatureSpin");
+    QCOMPARE(temperature->value(), 0.0);
+    temperature->setValue(1.25);
+    dialog.findChild<QPlainTextEdit*>("systemPromptEdit")->setPlainText("Be brief.");
+    dialog.accept();
+    QCOMPARE(ui::loadChatDefaults().temperature, 1.25);
+
+    f.chat->newConversation();
+    QCOMPARE(f.find<QDoubleSpinBox>("temperatureSpin")->value(), 1.25);
+    QCOMPARE(f.find<QPlainTextEdit>("systemPromptEdit")->toPlainText(), QStringLiteral("Be brief."));
 }

@@ -49,6 +49,8 @@ private slots:
     void searchRenameDeleteUndo();
     void reopenShowsEverything();
     void settingsArePerConversation();
+    void contextOverflowIsShown();
+    void preferencesSetTheDefaults();
     void imagePromptLeavesTheChat();
 
     // markdown_test.cpp

@@ -252,7 +252,7 @@ void ChatWorkspace::newConversation()
     mTree = store::MessageTree({});
     mView->endAnswer();
     mView->showError({});
-    mView->showMessages({}, mTree, {});
+    mView->showMessages({}, mTree, [](const QString&) { return QString(); });
     mView->setPlaceholder(tr("Ask anything. The answer is written on this computer; nothing leaves it."));
     mSettings->setSettings(mConversation.settings);
     mPicker->setCurrentPath(mConversation.settings.modelPath);
@@ -295,10 +295,9 @@ void ChatWorkspace::showCurrent()
     const qint64 leaf = answeringHere ? request->questionId : mConversation.currentLeafId;
     mView->endAnswer();
     mView->showError({});
-    mView->showMessages(mTree.path(leaf), mTree, mPicker->currentPath().isEmpty() ? tr("Assistant")
-                                                                                   : QFileInfo(mPicker->currentPath()).fileName());
+    mView->showMessages(mTree.path(leaf), mTree, [this](const QString& file) { return authorName(file); });
     if (answeringHere) {
-        mView->beginAnswer(QFileInfo(request->modelPath).fileName());
+        mView->beginAnswer(authorName(QFileInfo(request->modelPath).fileName()));
         mView->appendAnswer(mStreamed);
     } else if (const store::StoredMessage* last = mTree.find(leaf); last && last->role == QLatin1String("user")) {
         // Left unanswered: the app was closed mid-answer, or the answer failed.
@@ -537,6 +536,16 @@ QString ChatWorkspace::modelFor(const store::ChatSettings& settings) const
     if (!settings.modelPath.isEmpty() && (QFileInfo::exists(settings.modelPath) || mCatalog->scanning()))
         return settings.modelPath;
     return mCatalog->pick(settings.modelPath);
+}
+
+QString ChatWorkspace::authorName(const QString& modelFile) const
+{
+    // The model's own name when the catalog knows the file, else the file name.
+    for (const ModelEntry& e : mCatalog->models()) {
+        if (QFileInfo(e.path).fileName() == modelFile)
+            return e.displayName();
+    }
+    return modelFile.isEmpty() ? tr("Assistant") : modelFile;
 }
 
 void ChatWorkspace::showStoreError(const Error& error)

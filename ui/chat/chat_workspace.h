@@ -78,6 +78,7 @@ private:
     void chooseModel(const QString& path);
     void loadCurrentModel();
     QString modelFor(const store::ChatSettings& settings) const;
+    QString authorName(const QString& modelFile) const;
     void showStoreError(const Error& error);
 
     std::unique_ptr<store::ChatStore> mStore; // null without a database

@@ -71,6 +71,12 @@ void CodeBlock::setCode(const QString& code, const QString& language)
     fitHeight();
 }
 
+void CodeBlock::resizeEvent(QResizeEvent* event)
+{
+    QFrame::resizeEvent(event);
+    fitHeight();
+}
+
 void CodeBlock::fitHeight()
 {
     // Tall enough for every line; a horizontal scroll bar when a line is wider than the view.

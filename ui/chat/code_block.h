@@ -18,6 +18,9 @@ public:
     void setCode(const QString& code, const QString& language);
     QString code() const { return mCode; }
 
+protected:
+    void resizeEvent(QResizeEvent* event) override; // a wider view may no longer need the scroll bar
+
 private:
     void copy();
     void fitHeight();

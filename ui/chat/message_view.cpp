@@ -68,14 +68,13 @@ void MessageView::clearMessages()
 }
 
 void MessageView::showMessages(const QList<store::StoredMessage>& path, const store::MessageTree& tree,
-                               const QString& assistantName)
+                               const AuthorName& authorName)
 {
     clearMessages();
     int at = mLayout->indexOf(mErrorBar);
     for (const store::StoredMessage& m : path) {
         const bool user = m.role == QLatin1String("user");
-        auto* w = new MessageWidget(m.role, user ? tr("You") : (m.stats.model.isEmpty() ? assistantName : m.stats.model),
-                                    mContent);
+        auto* w = new MessageWidget(m.role, user ? tr("You") : authorName(m.stats.model), mContent);
         const QList<qint64> siblings = tree.siblings(m.id);
         w->setCanRegenerate(!user);
         w->setMessage(m, {int(siblings.indexOf(m.id)) + 1, int(siblings.size())});

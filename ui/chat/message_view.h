@@ -8,6 +8,8 @@
 #include <QElapsedTimer>
 #include <QScrollArea>
 
+#include <functional>
+
 class QLabel;
 class QPushButton;
 class QVBoxLayout;
@@ -21,9 +23,11 @@ class MessageView : public QScrollArea {
 public:
     explicit MessageView(QWidget* parent = nullptr);
 
+    // How an answer's author is shown, from the model file that wrote it.
+    using AuthorName = std::function<QString(const QString& modelFile)>;
     // `path`: the branch on show, first message first; `tree` tells how many versions each has.
     void showMessages(const QList<store::StoredMessage>& path, const store::MessageTree& tree,
-                      const QString& assistantName);
+                      const AuthorName& authorName);
     void setPlaceholder(const QString& text); // shown while there are no messages
     void setActionsEnabled(bool enabled);
 

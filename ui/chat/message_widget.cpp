@@ -155,14 +155,12 @@ QString MessageWidget::statsText() const
     if (mRole == QLatin1String("user") || s.generatedTokens == 0) {
         if (!mMessage.created.isValid())
             return {};
-        return QLocale().toString(mMessage.created.toLocalTime().time(), QLocale::ShortFormat);
+        return QLocale().toString(mMessage.created.toLocalTime().time(), QStringLiteral("HH:mm"));
     }
     QStringList parts;
-    parts << tr("%n token(s)", nullptr, s.generatedTokens);
+    parts << (s.generatedTokens == 1 ? tr("1 token") : tr("%1 tokens").arg(s.generatedTokens));
     parts << tr("%1 tokens/s").arg(s.tokensPerSecond, 0, 'f', 1);
     parts << tr("%1 s to first token").arg(s.firstTokenSeconds, 0, 'f', 2);
-    if (!s.model.isEmpty())
-        parts << s.model;
     if (s.stopped)
         parts << tr("stopped");
     return parts.join(QStringLiteral(" · "));
