@@ -7,6 +7,9 @@
 // buffer, four columns per invocation, each v element read once per workgroup. With SPLIT the kv
 // range is cut into p.splits parts (gl_WorkGroupID.z) whose unnormalised outputs, maxima and sums
 // go to a workspace that the COMBINE variant merges (flash-decoding). Accumulation is fp32.
+// The diffusion models' whole-sequence attention (ops/sequence_attention.h) uses the same kernel on
+// token-major k and v ([tokens, heads, headDim]: KV_ROW_STRIDE = heads * headDim, headStride =
+// headDim) with all-f32 (KV_F32) or all-f16 (QO_F16) tensors.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -22,22 +25,40 @@ layout(constant_id = 2) const uint BR = 16;        // query rows per workgroup
 layout(constant_id = 3) const uint BC = 32;        // kv rows per tile
 layout(constant_id = 4) const uint SR = 1;         // scores per invocation: SR rows x SC columns
 layout(constant_id = 5) const uint SC = 1;
+layout(constant_id = 6) const uint KV_ROW_STRIDE = 0; // elements between kv rows; 0: HEAD_DIM (head-major cache)
 
 const uint D4 = HEAD_DIM / 4;
 const uint CG = BC / SC;              // column groups of the score tile
 const uint RS = WORKGROUP_SIZE / D4;  // row groups of the output: an invocation owns 4 columns
 const uint QC = (BR + RS - 1) / RS;   // output rows per invocation
+const uint KV_ROW4 = (KV_ROW_STRIDE == 0 ? HEAD_DIM : KV_ROW_STRIDE) / 4;
 
 layout(push_constant) uniform Push { AttentionPush p; };
 
+#ifdef QO_F16
+layout(std430, binding = 0) readonly buffer Q { f16vec4 q4[]; };
+layout(std430, binding = 3) writeonly buffer Out { f16vec4 out4[]; };
+#else
 layout(std430, binding = 0) readonly buffer Q { vec4 q4[]; };
-layout(std430, binding = 1) readonly buffer K { uvec2 k4[]; }; // 4 halves per element
-layout(std430, binding = 2) readonly buffer V { f16vec4 v4[]; };
 layout(std430, binding = 3) writeonly buffer Out { vec4 out4[]; };
 layout(std430, binding = 3) writeonly buffer OutScalar { float outv[]; };
+#endif
+#ifdef KV_F32
+layout(std430, binding = 1) readonly buffer K { vec4 k4[]; };
+layout(std430, binding = 2) readonly buffer V { vec4 v4[]; };
+#define K_T vec4
+#define K_ZERO vec4(0.0)
+#define K_VEC4(k) (k)
+#else
+layout(std430, binding = 1) readonly buffer K { uvec2 k4[]; }; // 4 halves per element
+layout(std430, binding = 2) readonly buffer V { f16vec4 v4[]; };
+#define K_T uvec2
+#define K_ZERO uvec2(0)
+#define K_VEC4(k) vec4(unpackHalf2x16((k).x), unpackHalf2x16((k).y))
+#endif
 
 shared vec4 sQ[BR * (D4 + 1)];  // scaled queries; rows padded against bank conflicts
-shared uvec2 sK[BC * (D4 + 1)];
+shared K_T sK[BC * (D4 + 1)];
 const uint SROW = BC / 4 + 1;   // vec4s per row of sS
 shared vec4 sS[BR * SROW];      // scores, then probabilities (0 past the tile's columns)
 shared float sM[BR];            // running maximum per row
@@ -84,7 +105,7 @@ void main()
         if (r < nRows) {
             const uint row = row0 + r;
             const uint head = (p.firstKvHead + kvHead) * p.group + row % p.group;
-            value = q4[(p.qOffset + ((row / p.group) * p.heads + head) * HEAD_DIM) / 4 + c4] * p.scale;
+            value = vec4(q4[(p.qOffset + ((row / p.group) * p.heads + head) * HEAD_DIM) / 4 + c4]) * p.scale;
         }
         sQ[r * (D4 + 1) + c4] = value;
     }
@@ -106,7 +127,7 @@ void main()
         const uint cols = min(BC, hi - j0);
         for (uint i = t; i < BC * D4; i += WORKGROUP_SIZE) {
             const uint c = i / D4, c4 = i % D4;
-            sK[c * (D4 + 1) + c4] = c < cols ? k4[kBase + (j0 + c) * D4 + c4] : uvec2(0);
+            sK[c * (D4 + 1) + c4] = c < cols ? k4[kBase + (j0 + c) * KV_ROW4 + c4] : K_ZERO;
         }
         barrier();
 
@@ -119,8 +140,7 @@ void main()
                 for (uint i = 0; i < SR; ++i)
                     qv[i] = sQ[(sr0 + i) * (D4 + 1) + c4];
                 for (uint j = 0; j < SC; ++j) {
-                    const uvec2 kk = sK[(sc0 + j * CG) * (D4 + 1) + c4];
-                    const vec4 kv = vec4(unpackHalf2x16(kk.x), unpackHalf2x16(kk.y));
+                    const vec4 kv = K_VEC4(sK[(sc0 + j * CG) * (D4 + 1) + c4]);
                     for (uint i = 0; i < SR; ++i)
                         sum[i * SC + j] += dot(qv[i], kv);
                 }
@@ -164,10 +184,10 @@ void main()
             // Four kv rows per step; rows past the tile repeat its last one with probability 0.
             for (uint c = 0; c < cols; c += 4) {
                 const uint last = j0 + cols - 1;
-                const vec4 v0 = vec4(v4[vBase + min(j0 + c, last) * D4]);
-                const vec4 v1 = vec4(v4[vBase + min(j0 + c + 1, last) * D4]);
-                const vec4 v2 = vec4(v4[vBase + min(j0 + c + 2, last) * D4]);
-                const vec4 v3 = vec4(v4[vBase + min(j0 + c + 3, last) * D4]);
+                const vec4 v0 = vec4(v4[vBase + min(j0 + c, last) * KV_ROW4]);
+                const vec4 v1 = vec4(v4[vBase + min(j0 + c + 1, last) * KV_ROW4]);
+                const vec4 v2 = vec4(v4[vBase + min(j0 + c + 2, last) * KV_ROW4]);
+                const vec4 v3 = vec4(v4[vBase + min(j0 + c + 3, last) * KV_ROW4]);
                 for (uint qi = 0; qi < QC; ++qi) {
                     const uint r = rg + qi * RS;
                     const vec4 pr = r < BR ? sS[r * SROW + c / 4] : vec4(0.0);
@@ -196,7 +216,11 @@ void main()
             outv[base + HEAD_DIM + 1] = sL[r];
         }
 #else
+#ifdef QO_F16
+        out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4] = f16vec4(acc[qi] / sL[r]);
+#else
         out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4] = acc[qi] / sL[r];
+#endif
 #endif
     }
 }

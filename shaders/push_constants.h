@@ -135,6 +135,86 @@ struct GetRowsPush {
     float scale;
 };
 
+// ---- Stable Diffusion kernels. Activations are NHWC: [batch, height, width, channels], i.e. the
+// [batch, tokens, channels] rows the transformer blocks and matmul() use (ops/conv2d.h).
+
+// conv2d.comp: out[n, oy, ox, co] = bias[co] + residual[n, oy, ox, co] +
+//   sum over (ky, kx, ci) of in[n, oy * stride - pad + ky, ox * stride - pad + kx, ci] * w[co, ky, kx, ci]
+// as an implicit GEMM (M = output pixels, N = outC, K = kh * kw * inC). With upsample the input is
+// read through a nearest 2x upsample: pixel (y, x) of the 2inH x 2inW image is in[y / 2, x / 2].
+struct Conv2dPush {
+    uint images;         // images in this dispatch
+    uint inH;            // rows of one input image (before upsampling)
+    uint inW;
+    uint inC;
+    uint outRows;        // output rows of each image in this dispatch
+    uint outW;
+    uint outC;
+    uint outRowFirst;    // output row of the dispatch's first row within its image
+    uint inRowFirst;     // input row at the start of the bound input window (0 with several images)
+    uint stride;
+    uint pad;
+    uint upsample;       // 1: read the input through a nearest 2x upsample
+    uint hasBias;
+    uint hasResidual;
+    uint inOffset;       // elements from the bound starts to the first element
+    uint weightOffset;
+    uint biasOffset;
+    uint residualOffset;
+    uint outOffset;
+};
+
+// group_norm.comp: per (image, group), x[n, :, group's channels] normalised to mean 0 and variance 1
+// (biased, plus eps), then * gamma[c] + beta[c], then SiLU if silu != 0. One workgroup per pair.
+// layer_norm.comp uses the same block with groups = 1 and pixels = 1 per row (rows = images).
+struct NormPush {
+    uint images;         // images (group norm) or rows (layer norm) in this dispatch
+    uint pixels;         // pixels per image (1 for layer norm)
+    uint channels;
+    uint groups;
+    uint xOffset;
+    uint outOffset;
+    uint silu;
+    float eps;
+};
+
+// gelu.comp: out[i] = gelu(x[i]), or with GATED out[r, c] = x[r, c] * gelu(x[r, n + c]) for rows of
+// 2n (diffusers' GEGLU: hidden, gate = proj(x).chunk(2)).
+struct GeluPush {
+    uint count;          // output elements in this dispatch
+    uint n;              // output row length (GATED)
+    uint xOffset;
+    uint outOffset;
+};
+
+// channels.comp: per-pixel channel work on NHWC rows, one invocation per output element.
+//   UPSAMPLE: out[n, y, x, c] = in[n, y / 2, x / 2, c]       (width: input columns)
+//   CONCAT:   out[p, :] = [a[p, 0 .. width), b[p, 0 .. channels - width)]
+//   ADD_BIAS: out[n, p, c] = (a[n, p, c] + b[n or 0, c]) * scale   (width: pixels * channels)
+struct ChannelsPush {
+    uint count;          // output elements in this dispatch
+    uint channels;       // channels of out
+    uint width;          // see above
+    uint first;          // ADD_BIAS: index of the dispatch's first element within its image
+    uint biasPerImage;   // ADD_BIAS: 1: b has a row per image (from the dispatch's first image); 0: one row
+    uint aOffset;        // elements from the bound starts to the first element
+    uint bOffset;
+    uint outOffset;
+    float scale;
+};
+
+// timestep_embedding.comp: out[b, i] for i < halfDim = cos or sin(t_b * f_i), the other half the other
+// one, f_i = exp(-log(maxPeriod) * i / (halfDim - shift)) (diffusers' get_timestep_embedding).
+struct TimestepPush {
+    uint count;          // batch * dim
+    uint dim;
+    uint halfDim;        // dim / 2
+    uint flipSinToCos;   // 1: [cos, sin]
+    float logMaxPeriod;
+    float shift;         // downscale_freq_shift
+    float scale;
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif

@@ -1,0 +1,196 @@
+#include "ops/conv2d.h"
+
+#include "push_constants.h"
+#include "vk/device.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace atelier::ops {
+
+namespace {
+
+constexpr uint32_t kWorkgroup = 256;
+constexpr uint32_t kTileK = 16;
+
+// A BM x BN block of out per workgroup, TM x TN per invocation: (BM / TM) * (BN / TN) = 256.
+struct Tiles {
+    uint32_t bm, bn, tm, tn;
+};
+
+// 128 x 128 blocks of 8 x 8 on CPU devices (fewer, fatter workgroups, as matmul) and on GPUs with
+// many blocks; 64 x 64 blocks otherwise; 128 x 16 for the few output channels of conv_out layers,
+// where a wide block would be mostly padding.
+Result<Tiles> chooseTiles(const vk::DeviceInfo& info, uint64_t M, uint64_t outC, uint32_t tileRows)
+{
+    const bool largeFits = info.maxSharedMemory >= 2 * kTileK * 129 * 4;
+    if (tileRows == 0) {
+        const uint64_t largeBlocks = ((M + 127) / 128) * ((outC + 127) / 128);
+        tileRows = outC <= 16 ? 16
+                   : largeFits && (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU || largeBlocks >= 512) ? 128
+                                                                                                   : 64;
+    }
+    switch (tileRows) {
+    case 16:
+        return Tiles{128, 16, 4, 2};
+    case 64:
+        return Tiles{64, 64, 4, 4};
+    case 128:
+        if (largeFits)
+            return Tiles{128, 128, 8, 8};
+        return makeError(ErrorCode::Unsupported, "conv2d: 128-row tiles need more shared memory than this device has");
+    default:
+        return makeError(ErrorCode::InvalidArgument, "conv2d: tile rows must be 16, 64 or 128");
+    }
+}
+
+bool isFloat(DType t) { return t == DType::F32 || t == DType::F16; }
+
+Status checkShapes(const Tensor& in, const Tensor& weight, const Tensor& out, const Conv2dOptions& o)
+{
+    const std::string what = "conv2d of " + in.shapeText() + " with " + weight.shapeText() + " into " + out.shapeText();
+    if (!isFloat(in.dtype) || out.dtype != in.dtype || !isFloat(weight.dtype))
+        return makeError(ErrorCode::InvalidArgument, what + ": expected f32 or f16 in and out of one dtype, f32 or f16 weights");
+    if (in.shape.size() != 4 || weight.shape.size() != 4 || out.shape.size() != 4)
+        return makeError(ErrorCode::InvalidArgument,
+                         what + ": expected in [batch, height, width, inC], weight [outC, kh, kw, inC], out NHWC");
+    if (o.stride == 0 || o.stride > 16 || o.pad > 16)
+        return makeError(ErrorCode::InvalidArgument, what + ": stride must be 1..16 and padding at most 16");
+    const int64_t up = o.upsample ? 2 : 1;
+    if (weight.dim(3) != in.dim(3) || in.dim(1) * up + 2 * o.pad < weight.dim(1) ||
+        in.dim(2) * up + 2 * o.pad < weight.dim(2))
+        return makeError(ErrorCode::InvalidArgument, what + ": channels differ or the kernel is larger than the padded input");
+    const std::vector<int64_t> expected = {in.dim(0),
+                                           conv2dOutputSize(in.dim(1), weight.dim(1), o.stride, o.pad, o.upsample),
+                                           conv2dOutputSize(in.dim(2), weight.dim(2), o.stride, o.pad, o.upsample),
+                                           weight.dim(0)};
+    if (out.shape != expected)
+        return makeError(ErrorCode::InvalidArgument, what + ": out must be [" + std::to_string(expected[0]) + ", " +
+                                                         std::to_string(expected[1]) + ", " +
+                                                         std::to_string(expected[2]) + ", " +
+                                                         std::to_string(expected[3]) + "]");
+    if (o.bias && (o.bias->dtype != weight.dtype || o.bias->numel() != weight.dim(0)))
+        return makeError(ErrorCode::InvalidArgument, what + ": bias " + o.bias->shapeText() +
+                                                         " must have outC elements of the weight's dtype");
+    if (o.residual && (o.residual->dtype != out.dtype || o.residual->shape != out.shape))
+        return makeError(ErrorCode::InvalidArgument, what + ": residual " + o.residual->shapeText() + " must match out");
+    return {};
+}
+
+} // namespace
+
+int64_t conv2dOutputSize(int64_t in, int64_t kernel, uint32_t stride, uint32_t pad, bool upsample)
+{
+    return ((upsample ? 2 * in : in) + 2 * int64_t(pad) - kernel) / int64_t(stride) + 1;
+}
+
+Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, Tensor& out, const Conv2dOptions& options)
+{
+    ATELIER_TRY(checkShapes(in, weight, out, options));
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t images = uint64_t(in.dim(0)), inH = uint64_t(in.dim(1)), inW = uint64_t(in.dim(2));
+    const uint64_t inC = uint64_t(in.dim(3)), outH = uint64_t(out.dim(1)), outW = uint64_t(out.dim(2));
+    const uint64_t outC = uint64_t(out.dim(3)), kh = uint64_t(weight.dim(1)), kw = uint64_t(weight.dim(2));
+    const uint64_t up = options.upsample ? 1 : 0;
+    ATELIER_ASSIGN(const Tiles tiles, chooseTiles(info, images * outH * outW, outC, options.tileRows));
+
+    // Bindings: whole images of in and out when they fit, else bands of output rows of one image
+    // with the input rows under them. The weights are bound whole.
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
+                                                   : info.maxStorageBufferRange;
+    const uint64_t room = limit > align ? limit - align : 0;
+    const uint64_t es = dtypeSize(in.dtype);
+    const uint64_t inRow = inW * inC * es, outRow = outW * outC * es;
+    if (weight.bytes() > room)
+        return makeError(ErrorCode::Unsupported, "conv2d: weights " + weight.shapeText() + " exceed one binding");
+    const uint64_t maxPixels = uint64_t(std::min<uint32_t>(info.maxWorkgroupCount[1], 65535)) * tiles.bm;
+    uint64_t imageStep = std::min({room / (inH * inRow), room / (outH * outRow), maxPixels / (outH * outW)});
+    uint64_t bandRows = outH;
+    if (imageStep == 0) {
+        imageStep = 1;
+        // Output rows r need (r - 1) * stride + kh rows of the upsampled input: at most half that
+        // plus one of the source.
+        const uint64_t source = room / inRow;
+        const uint64_t logical = up ? (source >= 1 ? 2 * (source - 1) : 0) : source;
+        bandRows = std::min({outH, room / outRow, maxPixels / outW,
+                             logical >= kh ? (logical - kh) / options.stride + 1 : 0});
+        if (bandRows == 0)
+            return makeError(ErrorCode::Unsupported, "conv2d: rows of " + in.shapeText() + " or " + out.shapeText() +
+                                                         " are too long to bind");
+    }
+
+    const std::string name = std::string("conv2d_") + dtypeName(in.dtype) + "_" + dtypeName(weight.dtype);
+    ATELIER_ASSIGN(const vk::Pipeline* pipeline,
+                   device.pipelines().get({name, 5, sizeof(shader::Conv2dPush),
+                                           {kWorkgroup, tiles.bm, tiles.bn, kTileK, tiles.tm, tiles.tn, uint32_t(kh),
+                                            uint32_t(kw)}}));
+    const auto wRange = weight.buffer.range();
+    const auto bRange = options.bias ? options.bias->buffer.range() : wRange;
+    const int64_t height = int64_t(inH << up);
+
+    for (uint64_t n0 = 0; n0 < images; n0 += imageStep) {
+        const uint64_t nc = std::min(imageStep, images - n0);
+        for (uint64_t oy0 = 0; oy0 < outH; oy0 += bandRows) {
+            const uint64_t rows = std::min(bandRows, outH - oy0);
+            // Input rows [first, last] under this band (all of them for whole images).
+            uint64_t first = 0, last = inH - 1;
+            if (rows < outH) {
+                const int64_t top = int64_t(oy0 * options.stride) - int64_t(options.pad);
+                const int64_t bottom = int64_t((oy0 + rows - 1) * options.stride + kh) - int64_t(options.pad) - 1;
+                first = uint64_t(std::clamp<int64_t>(top, 0, height - 1)) >> up;
+                last = uint64_t(std::clamp<int64_t>(bottom, 0, height - 1)) >> up;
+            }
+            const uint64_t inFirst = (n0 * inH + first) * inW * inC;
+            const uint64_t inCount = nc == 1 ? (last - first + 1) * inW * inC : nc * inH * inW * inC;
+            const uint64_t outFirst = (n0 * outH + oy0) * outW * outC;
+            const uint64_t outCount = nc * rows * outW * outC;
+            const ElementWindow iw = in.window(inFirst, inCount, align);
+            const ElementWindow ow = out.window(outFirst, outCount, align);
+            const ElementWindow rw = options.residual ? options.residual->window(outFirst, outCount, align)
+                                                      : ElementWindow{wRange, 0};
+            const shader::Conv2dPush push{uint32_t(nc),
+                                          uint32_t(inH),
+                                          uint32_t(inW),
+                                          uint32_t(inC),
+                                          uint32_t(rows),
+                                          uint32_t(outW),
+                                          uint32_t(outC),
+                                          uint32_t(oy0),
+                                          uint32_t(first),
+                                          options.stride,
+                                          options.pad,
+                                          uint32_t(up),
+                                          options.bias ? 1u : 0u,
+                                          options.residual ? 1u : 0u,
+                                          iw.offset,
+                                          0,
+                                          0,
+                                          rw.offset,
+                                          ow.offset};
+            const uint64_t pixels = nc * rows * outW;
+            ATELIER_TRY(batch.dispatch(*pipeline,
+                                       {vk::readOf(iw.range), vk::readOf(wRange), vk::readOf(bRange),
+                                        vk::readOf(rw.range), vk::writeOf(ow.range)},
+                                       push, uint32_t((outC + tiles.bn - 1) / tiles.bn),
+                                       uint32_t((pixels + tiles.bm - 1) / tiles.bm)));
+        }
+    }
+    return {};
+}
+
+void repackConvWeight(const void* oihw, void* ohwi, size_t elementBytes, int64_t outC, int64_t inC, int64_t kh,
+                      int64_t kw)
+{
+    const auto* src = static_cast<const uint8_t*>(oihw);
+    auto* dst = static_cast<uint8_t*>(ohwi);
+    for (int64_t o = 0; o < outC; ++o)
+        for (int64_t i = 0; i < inC; ++i)
+            for (int64_t y = 0; y < kh; ++y)
+                for (int64_t x = 0; x < kw; ++x)
+                    std::memcpy(dst + ((((o * kh + y) * kw + x) * inC) + i) * elementBytes,
+                                src + ((((o * inC + i) * kh + y) * kw) + x) * elementBytes, elementBytes);
+}
+
+} // namespace atelier::ops

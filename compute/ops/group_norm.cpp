@@ -1,0 +1,87 @@
+#include "ops/group_norm.h"
+
+#include "push_constants.h"
+#include "vk/device.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atelier::ops {
+
+namespace {
+
+bool isFloat(DType t) { return t == DType::F32 || t == DType::F16; }
+
+// Runs of `images` of pixels x channels each, one workgroup per (image, group).
+Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+           Tensor& out, uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups, float eps, bool silu,
+           bool sharedReduction)
+{
+    const std::string what = std::string(op) + " of " + x.shapeText() + " with " + gamma.shapeText() + " and " +
+                             beta.shapeText() + " into " + out.shapeText();
+    if (!isFloat(x.dtype) || out.dtype != x.dtype || out.shape != x.shape)
+        return makeError(ErrorCode::InvalidArgument, what + ": expected f32 or f16 x and out of one dtype and shape");
+    if (!isFloat(gamma.dtype) || beta.dtype != gamma.dtype || gamma.numel() != int64_t(channels) ||
+        beta.numel() != int64_t(channels))
+        return makeError(ErrorCode::InvalidArgument, what + ": gamma and beta must be " + std::to_string(channels) +
+                                                         " values of one float dtype");
+    if (groups == 0 || channels % groups != 0)
+        return makeError(ErrorCode::InvalidArgument, what + ": channels are not a multiple of the groups");
+    if (!(eps >= 0.0f) || !std::isfinite(eps))
+        return makeError(ErrorCode::InvalidArgument, what + ": eps must be finite and >= 0");
+
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t room = info.maxStorageBufferRange - align;
+    const uint64_t imageBytes = pixels * channels * dtypeSize(x.dtype);
+    const uint64_t step = std::min<uint64_t>(room / imageBytes, info.maxWorkgroupCount[1]);
+    if (step == 0)
+        return makeError(ErrorCode::Unsupported, what + ": one image exceeds a binding");
+    if (groups > info.maxWorkgroupCount[0])
+        return makeError(ErrorCode::Unsupported, what + ": too many groups");
+
+    // Small rows (layer norm) would leave most of a large workgroup idle.
+    const uint32_t workgroup = pixels * channels / groups >= 1024 ? 256 : 64;
+    const bool subgroups = info.subgroupArithmetic() && !sharedReduction;
+    const std::string name = std::string("group_norm_") + dtypeName(x.dtype) + "_" + dtypeName(gamma.dtype) +
+                             (subgroups ? "" : "_shared");
+    ATELIER_ASSIGN(const vk::Pipeline* pipeline,
+                   device.pipelines().get({name, 4, sizeof(shader::NormPush), {workgroup}}));
+    const auto gRange = gamma.buffer.range(), bRange = beta.buffer.range();
+    for (uint64_t i0 = 0; i0 < images; i0 += step) {
+        const uint64_t ic = std::min(step, images - i0);
+        const ElementWindow xw = x.window(i0 * pixels * channels, ic * pixels * channels, align);
+        const ElementWindow ow = out.window(i0 * pixels * channels, ic * pixels * channels, align);
+        const shader::NormPush push{uint32_t(ic), uint32_t(pixels), uint32_t(channels), groups,
+                                    xw.offset,    ow.offset,        silu ? 1u : 0u,     eps};
+        ATELIER_TRY(batch.dispatch(*pipeline,
+                                   {vk::readOf(xw.range), vk::readOf(gRange), vk::readOf(bRange), vk::writeOf(ow.range)},
+                                   push, groups, uint32_t(ic)));
+    }
+    return {};
+}
+
+} // namespace
+
+Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
+                 const GroupNormOptions& options)
+{
+    if (x.shape.size() < 2)
+        return makeError(ErrorCode::InvalidArgument, "group norm: expected x [batch, ..., channels], got " + x.shapeText());
+    const uint64_t images = uint64_t(x.dim(0)), channels = uint64_t(x.dim(-1));
+    return run(batch, "group norm", x, gamma, beta, out, images, uint64_t(x.numel()) / (images * channels), channels,
+               options.groups, options.eps, options.silu, options.sharedReduction);
+}
+
+Status layerNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
+                 const LayerNormOptions& options)
+{
+    if (x.shape.empty())
+        return makeError(ErrorCode::InvalidArgument, "layer norm: x has no dimensions");
+    const uint64_t n = uint64_t(x.dim(-1));
+    return run(batch, "layer norm", x, gamma, beta, out, uint64_t(x.numel()) / n, 1, n, 1, options.eps, false,
+               options.sharedReduction);
+}
+
+} // namespace atelier::ops

@@ -1,0 +1,134 @@
+#include "ops/sequence_attention.h"
+
+#include "push_constants.h"
+#include "vk/device.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace atelier::ops {
+
+namespace {
+
+constexpr uint32_t kWorkgroup = 64;
+
+// BR query rows per workgroup, BC kv rows per tile; each invocation computes SR x SC scores.
+struct Tiling {
+    uint32_t br = 0, bc = 0, sr = 1, sc = 1;
+};
+
+// attention.comp's shared memory: queries, keys (f16 or f32), scores, and three floats per row.
+uint64_t sharedBytes(uint64_t br, uint64_t bc, uint64_t headDim, uint64_t keyBytes)
+{
+    const uint64_t row4 = headDim / 4 + 1;
+    return br * row4 * 16 + bc * row4 * 4 * keyBytes + br * (bc / 4 + 1) * 16 + 3 * br * 4;
+}
+
+Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64_t keyBytes)
+{
+    Tiling t;
+    const uint32_t candidates[][2] = {{32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
+    for (const auto& c : candidates) {
+        if (sharedBytes(c[0], c[1], headDim, keyBytes) <= info.maxSharedMemory) {
+            t.br = c[0];
+            t.bc = c[1];
+            break;
+        }
+    }
+    if (t.bc == 0)
+        return makeError(ErrorCode::Unsupported, "attention: not enough shared memory for head dim " +
+                                                     std::to_string(headDim));
+    while (t.sr * t.sc * kWorkgroup < t.br * t.bc) {
+        if (t.sc <= t.sr && t.sc < t.bc)
+            t.sc *= 2;
+        else
+            t.sr *= 2;
+    }
+    return t;
+}
+
+Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, bool causal)
+{
+    const std::string what = "attention of q " + q.shapeText() + " over k " + k.shapeText() + " and v " +
+                             v.shapeText() + " into " + out.shapeText();
+    if ((q.dtype != DType::F32 && q.dtype != DType::F16) || k.dtype != q.dtype || v.dtype != q.dtype ||
+        out.dtype != q.dtype)
+        return makeError(ErrorCode::InvalidArgument, what + ": expected q, k, v and out all f32 or all f16");
+    if (q.shape.size() != 4 || k.shape.size() != 4 || k.shape != v.shape || out.shape != q.shape ||
+        k.dim(0) != q.dim(0) || k.dim(2) != q.dim(2) || k.dim(3) != q.dim(3))
+        return makeError(ErrorCode::InvalidArgument,
+                         what + ": expected q, out [batch, nq, heads, headDim] and k, v [batch, nk, heads, headDim]");
+    if (q.dim(3) % 4 != 0 || q.dim(3) > 256)
+        return makeError(ErrorCode::Unsupported, what + ": head dim must be a multiple of 4 up to 256");
+    if (causal && q.dim(1) != k.dim(1))
+        return makeError(ErrorCode::InvalidArgument, what + ": a causal mask needs as many queries as keys");
+    return {};
+}
+
+} // namespace
+
+Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                         const SequenceAttentionOptions& options)
+{
+    ATELIER_TRY(checkShapes(q, k, v, out, options.causal));
+    const uint64_t images = uint64_t(q.dim(0)), nq = uint64_t(q.dim(1)), nk = uint64_t(k.dim(1));
+    const uint64_t heads = uint64_t(q.dim(2)), headDim = uint64_t(q.dim(3));
+    const float scale = options.scale != 0.0f ? options.scale : float(1.0 / std::sqrt(double(headDim)));
+    if (!std::isfinite(scale))
+        return makeError(ErrorCode::InvalidArgument, "attention: invalid scale");
+
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t es = dtypeSize(q.dtype);
+    ATELIER_ASSIGN(const Tiling tiling, chooseTiling(info, uint32_t(headDim), es));
+
+    // Bindings: one image's k and v whole, its queries in runs of tokens.
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
+                                                   : info.maxStorageBufferRange;
+    const uint64_t room = limit > align ? limit - align : 0;
+    const uint64_t rowElements = heads * headDim;
+    if (nk * rowElements * es > room || rowElements * es > room)
+        return makeError(ErrorCode::Unsupported, "attention: the keys of one image exceed a binding");
+    const uint64_t tokenStep = std::min(room / (rowElements * es), uint64_t(info.maxWorkgroupCount[0]) * tiling.br);
+
+    const std::string name = q.dtype == DType::F16 ? "attention_tokens_f16" : "attention_tokens_f32";
+    ATELIER_ASSIGN(const vk::Pipeline* pipeline,
+                   device.pipelines().get({name, 4, sizeof(shader::AttentionPush),
+                                           {kWorkgroup, uint32_t(headDim), tiling.br, tiling.bc, tiling.sr, tiling.sc,
+                                            uint32_t(rowElements)}}));
+    for (uint64_t b = 0; b < images; ++b) {
+        const ElementWindow kw = k.window(b * nk * rowElements, nk * rowElements, align);
+        const ElementWindow vw = v.window(b * nk * rowElements, nk * rowElements, align);
+        for (uint64_t t0 = 0; t0 < nq; t0 += tokenStep) {
+            const uint64_t tc = std::min(tokenStep, nq - t0);
+            const ElementWindow qw = q.window((b * nq + t0) * rowElements, tc * rowElements, align);
+            const ElementWindow ow = out.window((b * nq + t0) * rowElements, tc * rowElements, align);
+            if ((qw.offset | ow.offset | kw.offset | vw.offset) % 4 != 0)
+                return makeError(ErrorCode::Unsupported, "attention: tensors are not aligned to 4 elements");
+            const shader::AttentionPush push{uint32_t(tc),
+                                             uint32_t(heads),
+                                             1, // query heads per kv head
+                                             0,
+                                             uint32_t(headDim), // between heads of a token-major row
+                                             uint32_t(nk),
+                                             uint32_t(t0),
+                                             0,
+                                             options.causal ? 1u : 0u,
+                                             1,
+                                             qw.offset,
+                                             kw.offset,
+                                             vw.offset,
+                                             ow.offset,
+                                             scale,
+                                             0.0f};
+            ATELIER_TRY(batch.dispatch(*pipeline,
+                                       {vk::readOf(qw.range), vk::readOf(kw.range), vk::readOf(vw.range),
+                                        vk::writeOf(ow.range)},
+                                       push, uint32_t((tc + tiling.br - 1) / tiling.br), uint32_t(heads)));
+        }
+    }
+    return {};
+}
+
+} // namespace atelier::ops
