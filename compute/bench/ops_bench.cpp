@@ -1,5 +1,7 @@
 #include "bench/ops_bench.h"
 
+#include "bench/diffusion_ops_bench.h"
+
 #include "ops/elementwise.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
@@ -202,7 +204,7 @@ Status runOpsBench(vk::Device& device, const std::vector<std::string>& args, std
         ATELIER_ASSIGN(Case c, make(device));
         ATELIER_TRY(timeCase(device, c, s, out));
     }
-    return {};
+    return runDiffusionOpsBench(device, args, out);
 }
 
 } // namespace atelier::bench
