@@ -1,0 +1,173 @@
+#include "io/png_text.h"
+
+#include <QStringDecoder>
+
+#include <array>
+#include <cstring>
+
+namespace atelier::io {
+
+namespace {
+
+constexpr char kSignature[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
+constexpr qsizetype kMaxCompressed = 64 * 1024; // bounds what a zip bomb could inflate to
+constexpr qsizetype kMaxText = 16 * 1024 * 1024;
+
+quint32 crc32(const char* data, qsizetype size, quint32 crc = 0xffffffffu)
+{
+    static const std::array<quint32, 256> table = [] {
+        std::array<quint32, 256> t{};
+        for (quint32 n = 0; n < 256; ++n) {
+            quint32 c = n;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            t[n] = c;
+        }
+        return t;
+    }();
+    for (qsizetype i = 0; i < size; ++i)
+        crc = table[(crc ^ quint8(data[i])) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+quint32 bigEndian(const char* p)
+{
+    return (quint32(quint8(p[0])) << 24) | (quint32(quint8(p[1])) << 16) | (quint32(quint8(p[2])) << 8) | quint8(p[3]);
+}
+
+void appendBigEndian(QByteArray& out, quint32 v)
+{
+    out.append(char(v >> 24)).append(char(v >> 16)).append(char(v >> 8)).append(char(v));
+}
+
+Error damaged(const std::string& why) { return makeError(ErrorCode::Format, "the PNG file is damaged: " + why); }
+
+QString decodeUtf8OrLatin1(const QByteArray& bytes)
+{
+    QStringDecoder utf8(QStringDecoder::Utf8);
+    const QString text = utf8(bytes);
+    return utf8.hasError() ? QString::fromLatin1(bytes) : text;
+}
+
+// zlib stream → bytes, or an error; qUncompress wants the expected size in front.
+Result<QByteArray> inflate(const QByteArray& zlib)
+{
+    if (zlib.size() > kMaxCompressed)
+        return makeError(ErrorCode::Format, "a compressed PNG text chunk is too large to read");
+    QByteArray framed;
+    appendBigEndian(framed, quint32(zlib.size() * 4));
+    framed += zlib;
+    QByteArray out = qUncompress(framed);
+    if (out.isEmpty() && !zlib.isEmpty())
+        return damaged("a compressed text chunk does not inflate");
+    if (out.size() > kMaxText)
+        return makeError(ErrorCode::Format, "a PNG text chunk is too large to read");
+    return out;
+}
+
+Result<PngTextChunk> textChunk(const QByteArray& type, const QByteArray& data)
+{
+    const qsizetype nul = data.indexOf('\0');
+    if (nul < 1 || nul > 79)
+        return damaged("a text chunk has no valid keyword");
+    PngTextChunk chunk;
+    chunk.keyword = QString::fromLatin1(data.left(nul));
+    if (type == "tEXt") {
+        chunk.text = decodeUtf8OrLatin1(data.mid(nul + 1));
+    } else if (type == "zTXt") {
+        if (nul + 2 > data.size() || data[nul + 1] != '\0')
+            return damaged("a zTXt chunk uses an unknown compression method");
+        ATELIER_ASSIGN(const QByteArray text, inflate(data.mid(nul + 2)));
+        chunk.text = decodeUtf8OrLatin1(text);
+    } else { // iTXt: keyword, flag, method, language tag, translated keyword, text
+        if (nul + 3 > data.size())
+            return damaged("an iTXt chunk is truncated");
+        const bool compressed = data[nul + 1] != '\0';
+        const qsizetype language = data.indexOf('\0', nul + 3);
+        const qsizetype translated = language < 0 ? -1 : data.indexOf('\0', language + 1);
+        if (translated < 0)
+            return damaged("an iTXt chunk is truncated");
+        QByteArray text = data.mid(translated + 1);
+        if (compressed) {
+            ATELIER_ASSIGN(text, inflate(text));
+        }
+        chunk.text = QString::fromUtf8(text);
+    }
+    return chunk;
+}
+
+} // namespace
+
+Result<QList<PngTextChunk>> readPngText(const QByteArray& png)
+{
+    if (png.size() < 8 || std::memcmp(png.constData(), kSignature, 8) != 0)
+        return makeError(ErrorCode::Format, "not a PNG file");
+    QList<PngTextChunk> chunks;
+    qsizetype at = 8;
+    while (at < png.size()) {
+        if (png.size() - at < 12)
+            return damaged("it ends inside a chunk");
+        const quint32 length = bigEndian(png.constData() + at);
+        const QByteArray type = png.mid(at + 4, 4);
+        if (length > quint32(png.size() - at - 12))
+            return damaged("a chunk runs past the end of the file");
+        const QByteArray data = png.mid(at + 8, qsizetype(length));
+        if (type == "tEXt" || type == "zTXt" || type == "iTXt") {
+            ATELIER_ASSIGN(PngTextChunk chunk, textChunk(type, data));
+            chunks.append(std::move(chunk));
+        }
+        at += 12 + qsizetype(length);
+        if (type == "IEND")
+            return chunks;
+    }
+    return damaged("it has no IEND chunk");
+}
+
+Result<QByteArray> addPngText(const QByteArray& png, const QList<PngTextChunk>& chunks)
+{
+    // Find IEND by walking the chunks (its bytes could appear inside image data).
+    if (png.size() < 8 || std::memcmp(png.constData(), kSignature, 8) != 0)
+        return makeError(ErrorCode::Format, "not a PNG file");
+    qsizetype at = 8;
+    qsizetype iend = -1;
+    while (at + 12 <= png.size()) {
+        const quint32 length = bigEndian(png.constData() + at);
+        if (length > quint32(png.size() - at - 12))
+            return damaged("a chunk runs past the end of the file");
+        if (png.mid(at + 4, 4) == "IEND") {
+            iend = at;
+            break;
+        }
+        at += 12 + qsizetype(length);
+    }
+    if (iend < 0)
+        return damaged("it has no IEND chunk");
+
+    QByteArray out = png.left(iend);
+    for (const PngTextChunk& chunk : chunks) {
+        const QByteArray keyword = chunk.keyword.toLatin1();
+        if (keyword.isEmpty() || keyword.size() > 79 || keyword.contains('\0'))
+            return makeError(ErrorCode::InvalidArgument, "a PNG text keyword must be 1 to 79 Latin-1 characters");
+        bool latin1 = true;
+        for (QChar c : chunk.text)
+            latin1 = latin1 && c.unicode() < 256;
+        QByteArray body = keyword + '\0';
+        QByteArray type;
+        if (latin1) {
+            type = "tEXt";
+            body += chunk.text.toLatin1();
+        } else {
+            type = "iTXt";
+            body += QByteArray("\0\0\0\0", 4); // uncompressed, method 0, no language, no translation
+            body += chunk.text.toUtf8();
+        }
+        appendBigEndian(out, quint32(body.size()));
+        const QByteArray typed = type + body;
+        out += typed;
+        appendBigEndian(out, crc32(typed.constData(), typed.size()) ^ 0xffffffffu);
+    }
+    out += png.mid(iend);
+    return out;
+}
+
+} // namespace atelier::io

@@ -1,0 +1,28 @@
+#pragma once
+// The text chunks of a PNG file (tEXt, zTXt, iTXt): where AUTOMATIC1111 keeps "parameters",
+// ComfyUI "prompt" and "workflow", and Atelier its own JSON. Pictures are untrusted input: every
+// length is checked and a damaged file gives an error, never a crash.
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+namespace atelier::io {
+
+struct PngTextChunk {
+    QString keyword; // "parameters"
+    QString text;
+    bool operator==(const PngTextChunk&) const = default;
+};
+
+// Every text chunk in file order. tEXt is Latin-1 by the PNG spec, but sd.cpp writes UTF-8 there,
+// so valid UTF-8 is read as UTF-8. zTXt and compressed iTXt are inflated (up to 16 MiB of text).
+Result<QList<PngTextChunk>> readPngText(const QByteArray& png);
+
+// The same PNG with `chunks` added just before IEND: tEXt when the text is Latin-1, else iTXt
+// with UTF-8, both uncompressed so every reader finds them.
+Result<QByteArray> addPngText(const QByteArray& png, const QList<PngTextChunk>& chunks);
+
+} // namespace atelier::io
