@@ -4,7 +4,10 @@
 // is never stored: each BK-channel slice of one tap (ky, kx) is gathered from the input straight
 // into shared memory (zeros outside the image), as matmul.comp stages its tiles. A workgroup
 // computes a BM x BN block of out; each invocation a TM x TN micro-tile in fp32 registers, rows
-// ty * TM + i and columns tx + j * (BN / TN) so that stores are coalesced across tx. Bias and
+// ty * TM + i and columns tx + j * (BN / TN) so that stores are coalesced across tx. The slices
+// are read as vec4s (B's columns stored permuted so that an invocation's TN are contiguous): on
+// lavapipe every load whose address differs between invocations is a loop over the SIMD lanes, and
+// a vec4 costs one such loop instead of four. Bias and
 // residual are added in the epilogue. ACT_F16: f16 activations (in, residual, out); WEIGHT_F16:
 // f16 weights and bias; accumulation is fp32 either way.
 #extension GL_EXT_shader_16bit_storage : require
@@ -27,7 +30,7 @@
 layout(constant_id = 1) const uint BM = 128;
 layout(constant_id = 2) const uint BN = 128;
 layout(constant_id = 3) const uint BK = 16; // divides WORKGROUP_SIZE, which divides BM * BK and BN * BK
-layout(constant_id = 4) const uint TM = 8;
+layout(constant_id = 4) const uint TM = 8;  // multiples of 4
 layout(constant_id = 5) const uint TN = 8;
 layout(constant_id = 6) const uint KH = 3;
 layout(constant_id = 7) const uint KW = 3;
@@ -40,11 +43,12 @@ layout(std430, binding = 2) readonly buffer Bias { W_T bias[]; };
 layout(std430, binding = 3) readonly buffer Residual { A_T res[]; };
 layout(std430, binding = 4) writeonly buffer Out { A_T outv[]; };
 
-// k-major slices; the +1 pad keeps the transposing stores free of bank conflicts.
-const uint LDA = BM + 1;
-const uint LDB = BN + 1;
-shared float sA[BK * LDA];
-shared float sB[BK * LDB];
+// k-major slices of vec4s, padded by one against bank conflicts. sA[k][r] holds row r;
+// sB[k][tx * TN + j] holds column tx + j * (BN / TN).
+const uint LDA4 = BM / 4 + 1;
+const uint LDB4 = BN / 4 + 1;
+shared vec4 sA[BK * LDA4];
+shared vec4 sB[BK * LDB4];
 
 // Each invocation loads channel t % BK of the rows t / BK + i * ROW_STEP of both tiles.
 const uint ROW_STEP = WORKGROUP_SIZE / BK;
@@ -92,23 +96,25 @@ void main()
                     const uint sy = (uint(y) >> up) - p.inRowFirst, sx = uint(x) >> up;
                     v = float(inv[rowBase[i] + (sy * p.inW + sx) * p.inC + c0]);
                 }
-                sA[lane * LDA + row0 + i * ROW_STEP] = v;
+                const uint r = row0 + i * ROW_STEP;
+                sA[lane * LDA4 + r / 4][r % 4] = v;
             }
             for (uint i = 0; i < BROWS; ++i) {
-                const uint n = n0 + row0 + i * ROW_STEP;
-                sB[lane * LDB + row0 + i * ROW_STEP] =
+                const uint c = row0 + i * ROW_STEP, n = n0 + c;
+                const uint slot = (c % (BN / TN)) * TN + c / (BN / TN);
+                sB[lane * LDB4 + slot / 4][slot % 4] =
                     channel && n < p.outC ? float(w[p.weightOffset + n * K + tap * p.inC + c0 + lane]) : 0.0;
             }
             barrier();
             for (uint k = 0; k < BK; ++k) {
-                float av[TM], bv[TN];
-                for (uint i = 0; i < TM; ++i)
-                    av[i] = sA[k * LDA + ty * TM + i];
-                for (uint j = 0; j < TN; ++j)
-                    bv[j] = sB[k * LDB + tx + j * (BN / TN)];
+                vec4 av[TM / 4], bv[TN / 4];
+                for (uint i = 0; i < TM / 4; ++i)
+                    av[i] = sA[k * LDA4 + ty * (TM / 4) + i];
+                for (uint j = 0; j < TN / 4; ++j)
+                    bv[j] = sB[k * LDB4 + tx * (TN / 4) + j];
                 for (uint i = 0; i < TM; ++i)
                     for (uint j = 0; j < TN; ++j)
-                        acc[i][j] += av[i] * bv[j];
+                        acc[i][j] += av[i / 4][i % 4] * bv[j / 4][j % 4];
             }
             barrier();
         }

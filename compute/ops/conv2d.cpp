@@ -10,12 +10,13 @@ namespace atelier::ops {
 
 namespace {
 
-constexpr uint32_t kWorkgroup = 256;
 constexpr uint32_t kTileK = 16;
 
-// A BM x BN block of out per workgroup, TM x TN per invocation: (BM / TM) * (BN / TN) = 256.
+// A BM x BN block of out per workgroup, TM x TN per invocation: (BM / TM) * (BN / TN) invocations
+// (256, or 128 for the narrow tiles).
 struct Tiles {
     uint32_t bm, bn, tm, tn;
+    uint32_t invocations() const { return (bm / tm) * (bn / tn); }
 };
 
 // 128 x 128 blocks of 8 x 8 on CPU devices (fewer, fatter workgroups, as matmul) and on GPUs with
@@ -23,7 +24,7 @@ struct Tiles {
 // where a wide block would be mostly padding.
 Result<Tiles> chooseTiles(const vk::DeviceInfo& info, uint64_t M, uint64_t outC, uint32_t tileRows)
 {
-    const bool largeFits = info.maxSharedMemory >= 2 * kTileK * 129 * 4;
+    const bool largeFits = info.maxSharedMemory >= 2 * kTileK * 132 * 4;
     if (tileRows == 0) {
         const uint64_t largeBlocks = ((M + 127) / 128) * ((outC + 127) / 128);
         tileRows = outC <= 16 ? 16
@@ -32,7 +33,7 @@ Result<Tiles> chooseTiles(const vk::DeviceInfo& info, uint64_t M, uint64_t outC,
     }
     switch (tileRows) {
     case 16:
-        return Tiles{128, 16, 4, 2};
+        return Tiles{128, 16, 4, 4};
     case 64:
         return Tiles{64, 64, 4, 4};
     case 128:
@@ -124,7 +125,7 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
     const std::string name = std::string("conv2d_") + dtypeName(in.dtype) + "_" + dtypeName(weight.dtype);
     ATELIER_ASSIGN(const vk::Pipeline* pipeline,
                    device.pipelines().get({name, 5, sizeof(shader::Conv2dPush),
-                                           {kWorkgroup, tiles.bm, tiles.bn, kTileK, tiles.tm, tiles.tn, uint32_t(kh),
+                                           {tiles.invocations(), tiles.bm, tiles.bn, kTileK, tiles.tm, tiles.tn, uint32_t(kh),
                                             uint32_t(kw)}}));
     const auto wRange = weight.buffer.range();
     const auto bRange = options.bias ? options.bias->buffer.range() : wRange;
