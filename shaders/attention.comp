@@ -29,6 +29,10 @@ layout(constant_id = 6) const uint KV_ROW_STRIDE = 0; // elements between kv row
 
 const uint D4 = HEAD_DIM / 4;
 const uint CG = BC / SC;              // column groups of the score tile
+// With SC a multiple of 4 an invocation's score columns are contiguous and go to sS as vec4s: on
+// lavapipe every shared-memory access whose address differs between invocations is a loop over the
+// SIMD lanes, whatever its width. Otherwise columns are CG apart.
+const bool VEC_SCORES = SC % 4 == 0;
 const uint RS = WORKGROUP_SIZE / D4;  // row groups of the output: an invocation owns 4 columns
 const uint QC = (BR + RS - 1) / RS;   // output rows per invocation
 const uint KV_ROW4 = (KV_ROW_STRIDE == 0 ? HEAD_DIM : KV_ROW_STRIDE) / 4;
@@ -113,8 +117,9 @@ void main()
         sM[t] = LOWEST;
         sL[t] = 0.0;
     }
-    // Scores: rows sr0 + i, columns sc0 + j * CG. Output: columns 4 * d4.., rows rg + qi * RS.
+    // Scores: rows sr0 + i, columns column(j). Output: columns 4 * d4.., rows rg + qi * RS.
     const uint sc0 = t % CG, sr0 = (t / CG) * SR;
+#define column(j) (VEC_SCORES ? sc0 * SC + (j) : sc0 + (j) * CG)
     const uint d4 = t % D4, rg = t / D4;
     vec4 acc[QC];
     for (uint i = 0; i < QC; ++i)
@@ -140,7 +145,7 @@ void main()
                 for (uint i = 0; i < SR; ++i)
                     qv[i] = sQ[(sr0 + i) * (D4 + 1) + c4];
                 for (uint j = 0; j < SC; ++j) {
-                    const vec4 kv = K_VEC4(sK[(sc0 + j * CG) * (D4 + 1) + c4]);
+                    const vec4 kv = K_VEC4(sK[column(j) * (D4 + 1) + c4]);
                     for (uint i = 0; i < SR; ++i)
                         sum[i * SC + j] += dot(qv[i], kv);
                 }
@@ -148,28 +153,39 @@ void main()
             for (uint i = 0; i < SR; ++i) {
                 const uint r = sr0 + i;
                 const uint pos = p.startPosition + (row0 + r) / p.group;
+                vec4 quad;
                 for (uint j = 0; j < SC; ++j) {
-                    const uint c = sc0 + j * CG;
+                    const uint c = column(j);
                     const uint kvPos = j0 + c;
                     bool visible = r < nRows && c < cols;
                     if (p.causal != 0)
                         visible = visible && kvPos <= pos && (p.window == 0 || pos - kvPos < p.window);
-                    sS[r * SROW + c / 4][c % 4] = visible ? softCap(sum[i * SC + j]) : NEG_INF;
+                    const float score = visible ? softCap(sum[i * SC + j]) : NEG_INF;
+                    if (VEC_SCORES) {
+                        quad[j % 4] = score;
+                        if (j % 4 == 3)
+                            sS[r * SROW + c / 4] = quad;
+                    } else {
+                        sS[r * SROW + c / 4][c % 4] = score;
+                    }
                 }
             }
         }
         barrier();
 
+        // Masked scores (columns past the tile included) are -inf and their exponentials 0.
         if (t < BR) {
             const float mOld = sM[t];
             float m = mOld;
-            for (uint c = 0; c < cols; ++c)
-                m = max(m, sS[t * SROW + c / 4][c % 4]);
+            for (uint c4 = 0; c4 < BC / 4; ++c4) {
+                const vec4 s = sS[t * SROW + c4];
+                m = max(m, max(max(s.x, s.y), max(s.z, s.w)));
+            }
             float sum = 0.0;
-            for (uint c = 0; c < BC; ++c) {
-                const float e = c < cols ? exp(sS[t * SROW + c / 4][c % 4] - m) : 0.0; // 0 when masked
-                sS[t * SROW + c / 4][c % 4] = e;
-                sum += e;
+            for (uint c4 = 0; c4 < BC / 4; ++c4) {
+                const vec4 e = exp(sS[t * SROW + c4] - m);
+                sS[t * SROW + c4] = e;
+                sum += (e.x + e.y) + (e.z + e.w);
             }
             const float alpha = exp(mOld - m);
             sAlpha[t] = alpha;

@@ -27,7 +27,7 @@ uint64_t sharedBytes(uint64_t br, uint64_t bc, uint64_t headDim, uint64_t keyByt
 Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64_t keyBytes)
 {
     Tiling t;
-    const uint32_t candidates[][2] = {{32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
+    const uint32_t candidates[][2] = {{64, 32}, {32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
     for (const auto& c : candidates) {
         if (sharedBytes(c[0], c[1], headDim, keyBytes) <= info.maxSharedMemory) {
             t.br = c[0];
