@@ -23,6 +23,27 @@
 #if defined(TYPE_F32) || defined(TYPE_F16) || defined(TYPE_BF16)
 #define WEIGHTS_PLAIN
 
+#ifdef WEIGHTS_REGISTERS
+// unpackTexel(x, v): the TEXEL_VEC4S vec4s of values in one 16-byte texel of weights.
+#if defined(TYPE_F32)
+#define TEXEL_VEC4S 1
+void unpackTexel(uvec4 x, out vec4 v[TEXEL_VEC4S]) { v[0] = uintBitsToFloat(x); }
+#elif defined(TYPE_F16)
+#define TEXEL_VEC4S 2
+void unpackTexel(uvec4 x, out vec4 v[TEXEL_VEC4S])
+{
+    v[0] = vec4(unpackHalf2x16(x.x), unpackHalf2x16(x.y));
+    v[1] = vec4(unpackHalf2x16(x.z), unpackHalf2x16(x.w));
+}
+#else
+#define TEXEL_VEC4S 2
+void unpackTexel(uvec4 x, out vec4 v[TEXEL_VEC4S])
+{
+    v[0] = uintBitsToFloat(uvec4(x.x << 16, x.x & 0xFFFF0000u, x.y << 16, x.y & 0xFFFF0000u));
+    v[1] = uintBitsToFloat(uvec4(x.z << 16, x.z & 0xFFFF0000u, x.w << 16, x.w & 0xFFFF0000u));
+}
+#endif
+#else
 #if defined(TYPE_F32)
 layout(std430, binding = WEIGHTS_BINDING) readonly buffer WeightsP { float wp[]; };
 layout(std430, binding = WEIGHTS_BINDING) readonly buffer WeightsP4 { vec4 wp4[]; };
@@ -40,9 +61,26 @@ float weight(uint i) { return uintBitsToFloat(uint(wp[i]) << 16); }
 vec4 weight4(uint i) { return uintBitsToFloat(uvec4(wp4[i]) << 16); }
 #endif
 
+#endif // WEIGHTS_REGISTERS
+
 #else
 #define WEIGHTS_BLOCKS
 
+#ifdef WEIGHTS_REGISTERS
+// The caller has copied one block into blockWords (word 0 = the block's first 4 bytes); every
+// offset the decoders pass is a constant once their loops unroll, so these fold to register moves.
+const uint kMaxBlockWords = 54; // q6_k: 210 bytes
+uint blockWords[kMaxBlockWords];
+uint ld32(uint byte)
+{
+    const uint w = byte >> 2;
+    return (byte & 2) == 0 ? blockWords[w] : (blockWords[w] >> 16) | (blockWords[min(w + 1, kMaxBlockWords - 1)] << 16);
+}
+uint ld16(uint byte) { return (blockWords[byte >> 2] >> ((byte & 2) * 8)) & 0xFFFFu; }
+float ldHalf(uint byte) { return unpackHalf2x16(ld16(byte)).x; }
+uvec2 ld64(uint byte) { return uvec2(ld32(byte), ld32(byte + 4)); }
+uvec4 ld128(uint byte) { return uvec4(ld64(byte), ld64(byte + 8)); }
+#else
 #if defined(TYPE_Q4_1) || defined(TYPE_Q5_1) || defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 layout(std430, binding = WEIGHTS_BINDING) readonly buffer WeightsQ32 { uint wq32[]; };
 uint ld32(uint byte) { return wq32[byte >> 2]; }
@@ -61,6 +99,7 @@ uvec2 ld64(uint byte) { return wq64[byte >> 3]; }
 layout(std430, binding = WEIGHTS_BINDING) readonly buffer WeightsQ128 { uvec4 wq128[]; };
 uvec4 ld128(uint byte) { return wq128[byte >> 4]; }
 #endif
+#endif // WEIGHTS_REGISTERS
 
 const uvec4 kByteShifts = uvec4(0, 8, 16, 24);
 

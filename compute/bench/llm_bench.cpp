@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 namespace atelier::bench {
@@ -62,16 +63,23 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
     for (int i = 0; i < pp; ++i)
         prompt[size_t(i)] = int32_t((uint64_t(i) * 7919u + 1000u) % uint64_t(vocab)); // fixed, arbitrary tokens
 
+    // ATELIER_PROFILE=1: the GPU time per kernel of the last run's prompt and generation.
+    const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
+    std::string ppTable, tgTable;
     std::vector<double> ppRates, tgRates;
     for (int r = 0; r <= reps; ++r) { // run 0 warms pipelines and caches
         model->truncate(0);
+        device.profiler().reset();
         auto t0 = Clock::now();
         ATELIER_TRY(model->forward(prompt));
         const double ppSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        ppTable = device.profiler().table();
+        device.profiler().reset();
         t0 = Clock::now();
         for (int i = 0; i < tg; ++i)
             ATELIER_TRY(model->forward(std::vector<int32_t>{prompt[size_t(i) % prompt.size()]}));
         const double tgSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        tgTable = device.profiler().table();
         if (r > 0) {
             ppRates.push_back(pp / ppSeconds);
             tgRates.push_back(tg / tgSeconds);
@@ -90,6 +98,8 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
                   ("tg" + std::to_string(tg)).c_str(), tgRate, tgRate * weightGB,
                   double(device.allocator().bytesReserved()) / 1e6, double(peakHostBytes()) / 1e6, reps);
     out << line;
+    if (profile)
+        out << "\nGPU time per kernel, pp" << pp << ":\n" << ppTable << "\nGPU time per kernel, tg" << tg << ":\n" << tgTable;
     return {};
 }
 

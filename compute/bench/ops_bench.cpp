@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <functional>
 
+#include <sys/resource.h>
+
 namespace atelier::bench {
 
 namespace {
@@ -36,14 +38,14 @@ struct Settings {
 };
 
 // Cheap deterministic values in [-1, 1): the kernels' speed does not depend on them. Block types
-// get random bytes with bits 7 and 3 of each cleared, which keeps every f16 scale finite and
-// below 1/2.
+// (and bf16, which has no float upload) get random bytes with bits 7 and 3 of each cleared, which
+// keeps every f16 scale and bf16 value finite and below 1/2.
 Result<ops::Tensor> filled(vk::Device& device, DType type, std::vector<int64_t> shape)
 {
     int64_t n = 1;
     for (int64_t d : shape)
         n *= d;
-    if (isQuantized(type)) {
+    if (isQuantized(type) || type == DType::BF16) {
         ATELIER_ASSIGN(ops::Tensor t, ops::Tensor::create(device, type, std::move(shape)));
         std::vector<uint8_t> bytes(t.bytes());
         uint32_t s = 12345;
@@ -107,42 +109,72 @@ Result<Case> rowCase(vk::Device& device, bool softmax, int64_t rows, int64_t n)
     return c;
 }
 
-// The cases are built one at a time so only one case's tensors are alive.
-std::vector<std::function<Result<Case>(vk::Device&)>> caseList(bool quick)
+// A case to build on demand (only one case's tensors are alive at a time), with its name for
+// --filter: the kernel and size it will report.
+struct CaseMaker {
+    std::string name;
+    std::function<Result<Case>(vk::Device&)> make;
+};
+
+std::string matmulName(DType t, int64_t m, int64_t k, int64_t n)
 {
-    using F = std::function<Result<Case>(vk::Device&)>;
+    return std::string("matmul ") + dtypeName(t) + " M=" + std::to_string(m) + " K=" + std::to_string(k) +
+           " N=" + std::to_string(n);
+}
+
+CaseMaker matmulMaker(DType t, int64_t m, int64_t k, int64_t n)
+{
+    return {matmulName(t, m, k, n), [=](vk::Device& d) { return matmulCase(d, t, m, k, n); }};
+}
+
+CaseMaker addMaker(int64_t n) { return {"add f32", [=](vk::Device& d) { return addCase(d, n); }}; }
+
+CaseMaker rowMaker(bool softmax, int64_t rows, int64_t n)
+{
+    return {softmax ? "softmax" : "rmsnorm f32", [=](vk::Device& d) { return rowCase(d, softmax, rows, n); }};
+}
+
+std::vector<CaseMaker> caseList(bool quick)
+{
     if (quick)
-        return {
-            F([](vk::Device& d) { return addCase(d, 1 << 20); }),
-            F([](vk::Device& d) { return matmulCase(d, DType::F32, 1, 1024, 1024); }),
-            F([](vk::Device& d) { return matmulCase(d, DType::F16, 1, 1024, 1024); }),
-            F([](vk::Device& d) { return matmulCase(d, DType::F16, 64, 256, 256); }),
-            F([](vk::Device& d) { return rowCase(d, true, 64, 1024); }),
-            F([](vk::Device& d) { return rowCase(d, false, 64, 1024); }),
-        };
-    std::vector<F> cases = {
-        F([](vk::Device& d) { return addCase(d, 1 << 20); }),
-        F([](vk::Device& d) { return addCase(d, 16 << 20); }),
-        F([](vk::Device& d) { return matmulCase(d, DType::F32, 1, 4096, 4096); }),
-        F([](vk::Device& d) { return matmulCase(d, DType::F16, 1, 4096, 4096); }),
-        F([](vk::Device& d) { return matmulCase(d, DType::F16, 512, 1024, 1024); }),
-        F([](vk::Device& d) { return matmulCase(d, DType::F16, 512, 2048, 2048); }),
-        F([](vk::Device& d) { return rowCase(d, true, 512, 4096); }),
-        F([](vk::Device& d) { return rowCase(d, false, 512, 4096); }),
+        return {addMaker(1 << 20),           matmulMaker(DType::F32, 1, 1024, 1024),
+                matmulMaker(DType::F16, 1, 1024, 1024), matmulMaker(DType::F16, 64, 256, 256),
+                rowMaker(true, 64, 1024),    rowMaker(false, 64, 1024)};
+    std::vector<CaseMaker> cases = {
+        addMaker(1 << 20),
+        addMaker(16 << 20),
+        matmulMaker(DType::F32, 1, 4096, 4096),
+        matmulMaker(DType::F16, 1, 4096, 4096),
+        matmulMaker(DType::F16, 512, 1024, 1024),
+        matmulMaker(DType::F16, 512, 2048, 2048),
+        rowMaker(true, 512, 4096),
+        rowMaker(false, 512, 4096),
     };
     // Decode-like (one row of a) and prompt-like rows against the common GGUF weight types.
     for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q4_0}) {
-        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 1, 2048, 2048); }));
-        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 1, 4096, 4096); }));
-        cases.push_back(F([t](vk::Device& d) { return matmulCase(d, t, 512, 2048, 2048); }));
+        cases.push_back(matmulMaker(t, 1, 2048, 2048));
+        cases.push_back(matmulMaker(t, 1, 4096, 4096));
+        cases.push_back(matmulMaker(t, 512, 2048, 2048));
     }
+    // Every weight type at decode (M = 1) and at a short and a longer prompt, in Gemma 3 270M's
+    // shapes: K = 640 (its width; not a multiple of 256, so K-quant files fall back to q5_0 / q8_0
+    // there) for the 32-value block types, K = 2048 (its FFN) for the rest.
+    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                    DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+        const int64_t k = dtypeInfo(t).blockElements == 32 ? 640 : 2048;
+        for (int64_t m : {1, 8, 64})
+            cases.push_back(matmulMaker(t, m, k, 2048));
+    }
+    // Gemma 3's LM head: the tied q8_0 embedding, 262144 x 640 (170 MiB, bound in two windows).
+    cases.push_back(matmulMaker(DType::Q8_0, 1, 640, 262144));
     return cases;
 }
 
-std::string row(const char* a, const char* b, const char* c, const char* d, const char* e, const char* f)
+std::string row(const char* a, const char* b, const char* c, const char* d, const char* e, const char* f,
+                const char* g)
 {
     char line[160];
-    std::snprintf(line, sizeof line, "%-12s %-22s %10s %10s %9s %10s\n", a, b, c, d, e, f);
+    std::snprintf(line, sizeof line, "%-12s %-22s %10s %10s %10s %9s %10s\n", a, b, c, d, e, f, g);
     return line;
 }
 
@@ -153,7 +185,18 @@ std::string number(double v, const char* format)
     return s;
 }
 
-// Median milliseconds per call over the timed repetitions, and the GPU's own mean when profiling.
+// CPU time (user + system) of this process so far, in milliseconds: on a CPU device (lavapipe) the
+// work of a kernel, which other processes on a busy machine stretch in wall time but not here.
+double processCpuMs()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    auto ms = [](const timeval& t) { return double(t.tv_sec) * 1e3 + double(t.tv_usec) * 1e-3; };
+    return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+// Median milliseconds per call over the timed repetitions, the GPU's own mean when profiling, and
+// the process's mean CPU time per call.
 Status timeCase(vk::Device& device, Case& c, const Settings& s, std::ostream& out)
 {
     auto rep = [&] {
@@ -167,12 +210,14 @@ Status timeCase(vk::Device& device, Case& c, const Settings& s, std::ostream& ou
         ATELIER_TRY(rep());
     device.profiler().reset();
     std::vector<double> ms;
+    const double cpu0 = processCpuMs();
     for (int i = 0; i < s.reps; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         ATELIER_TRY(rep());
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
                      s.callsPerRep);
     }
+    const double cpuMs = (processCpuMs() - cpu0) / (s.reps * s.callsPerRep);
     std::sort(ms.begin(), ms.end());
     const double median = ms[ms.size() / 2];
     std::string gpu = "-";
@@ -183,7 +228,7 @@ Status timeCase(vk::Device& device, Case& c, const Settings& s, std::ostream& ou
         gpu = number(ns * 1e-6 / (s.reps * s.callsPerRep), "%.3f");
     }
     out << row(c.kernel.c_str(), c.size.c_str(), number(median, "%.3f").c_str(), gpu.c_str(),
-               number(c.flops / median * 1e-6, "%.1f").c_str(), number(c.bytes / median * 1e-6, "%.2f").c_str());
+               number(cpuMs, "%.3f").c_str(), number(c.flops / median * 1e-6, "%.1f").c_str(), number(c.bytes / median * 1e-6, "%.2f").c_str());
     out.flush();
     return {};
 }
@@ -193,15 +238,21 @@ Status timeCase(vk::Device& device, Case& c, const Settings& s, std::ostream& ou
 Status runOpsBench(vk::Device& device, const std::vector<std::string>& args, std::ostream& out)
 {
     Settings s;
-    for (const std::string& a : args) {
-        if (a != "--quick")
-            return makeError(ErrorCode::InvalidArgument, "bench ops: unknown option " + a);
-        s = {true, 1, 3, 2};
+    std::string filter; // --filter TEXT: only cases whose "kernel size" contains TEXT
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--quick")
+            s = {true, 1, 3, 2};
+        else if (args[i] == "--filter" && i + 1 < args.size())
+            filter = args[++i];
+        else
+            return makeError(ErrorCode::InvalidArgument, "bench ops: unknown option " + args[i]);
     }
     out << "device: " << device.info().name << (s.quick ? " (quick)" : "") << "\n";
-    out << row("kernel", "size", "median ms", "gpu ms", "GFLOP/s", "GB/s");
-    for (const auto& make : caseList(s.quick)) {
-        ATELIER_ASSIGN(Case c, make(device));
+    out << row("kernel", "size", "median ms", "gpu ms", "cpu ms", "GFLOP/s", "GB/s");
+    for (const CaseMaker& maker : caseList(s.quick && filter.empty())) {
+        if (!filter.empty() && maker.name.find(filter) == std::string::npos)
+            continue;
+        ATELIER_ASSIGN(Case c, maker.make(device));
         ATELIER_TRY(timeCase(device, c, s, out));
     }
     return runDiffusionOpsBench(device, args, out);

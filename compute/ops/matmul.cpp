@@ -12,10 +12,19 @@ namespace {
 
 // A kernel and its blocking: each workgroup covers blockM rows of a and blockN rows of b.
 struct Kernel {
-    bool vec = false;
+    bool vec = false;  // a matrix-vector kernel: blockM is the rows of a per pass, one dispatch each
+    bool rows = false; // matvec_rows (vec too): a and b are texel buffers
     uint32_t blockM = 0, blockN = 0;
-    std::vector<uint32_t> spec; // matvec: {workgroup, ROWS, UNROLL}; tiled: {workgroup, BM, BN, BK, TM, TN}
+    // matvec: {workgroup, ROWS, UNROLL}; matvec_rows: {workgroup, R}; tiled: {workgroup, BM, BN, BK, TM, TN}
+    std::vector<uint32_t> spec;
 };
+
+// matvec_rows reads a as 16-byte texels and b from 16-byte texels: rows of a must start on 4
+// floats, rows of plain b on 16 bytes (block types realign each block themselves).
+bool rowsKernelFits(DType b, uint64_t K)
+{
+    return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
+}
 
 // Shapes measured on an H100 (and checked on lavapipe). Matrix-vector: 128 invocations over 2 rows
 // of b, 2 vec4 steps per iteration, streams f16 and f32 weights at 2.6-2.8 TB/s; other choices were
@@ -24,14 +33,28 @@ struct Kernel {
 // Tiled: 64 x 64 blocks of 4 x 4 micro-tiles keep the GPU busy at moderate sizes; 128 x 128 blocks
 // of 8 x 8 win once there are many blocks, and on CPU devices, where fewer and fatter workgroups
 // pay off.
-Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t N, const MatmulOptions& options)
+Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t N, uint64_t K,
+                            const MatmulOptions& options)
 {
+    // CPU devices (lavapipe): 16 invocations of 2 rows each. Texel fetches compile to straight
+    // vector code there while storage-buffer loads go lane by lane: 4-8x faster than matvec.comp
+    // on Gemma 3 270M's weights. Fewer rows per invocation left more of a's fetches unshared, more
+    // spilled registers.
+    const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    if (options.path == MatmulOptions::Path::MatrixVectorRows ||
+        (options.path == MatmulOptions::Path::Auto && cpu && M <= uint64_t(kMatrixVectorMaxRows) && rowsKernelFits(b, K) &&
+         b != DType::Q6_K)) { // q6_k: 210-byte blocks realigned each time made it 0.9x of matvec.comp
+        if (!rowsKernelFits(b, K))
+            return makeError(ErrorCode::Unsupported, "matmul: the row-per-invocation kernel needs K % 4 == 0 and 16-byte rows");
+        const uint32_t rows = dtypeInfo(b).blockElements == 256 ? 1 : 2;
+        return Kernel{true, true, uint32_t(kMatrixVectorPassRows), rows * 16, {16, rows}};
+    }
     if (options.path == MatmulOptions::Path::MatrixVector ||
         (options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows))) {
         // CPU devices (lavapipe) run a workgroup's invocations as SIMD lanes of one thread: small
         // workgroups keep more threads busy (Gemma 3 270M decodes in 0.4 s/token instead of 1.05).
-        const uint32_t invocations = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 128;
-        return Kernel{true, uint32_t(kMatrixVectorPassRows), 2, {invocations, 2, isQuantized(b) ? 1u : 2u}};
+        const uint32_t invocations = cpu ? 32 : 128;
+        return Kernel{true, false, uint32_t(kMatrixVectorPassRows), 2, {invocations, 2, isQuantized(b) ? 1u : 2u}};
     }
     const bool largeFits = info.maxSharedMemory >= 2 * 16 * 129 * 4 && info.maxWorkgroupInvocations >= 256;
     const uint64_t largeBlocks = ((M + 127) / 128) * ((N + 127) / 128);
@@ -40,12 +63,12 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
         rows = largeFits && (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU || largeBlocks >= 512) ? 128 : M <= 32 ? 32 : 64;
     switch (rows) {
     case 32:
-        return Kernel{false, 32, 64, {128, 32, 64, 16, 4, 4}};
+        return Kernel{false, false, 32, 64, {128, 32, 64, 16, 4, 4}};
     case 64:
-        return Kernel{false, 64, 64, {256, 64, 64, 16, 4, 4}};
+        return Kernel{false, false, 64, 64, {256, 64, 64, 16, 4, 4}};
     case 128:
         if (largeFits)
-            return Kernel{false, 128, 128, {256, 128, 128, 16, 8, 8}};
+            return Kernel{false, false, 128, 128, {256, 128, 128, 16, 8, 8}};
         return makeError(ErrorCode::Unsupported, "matmul: 128-row tiles need more shared memory than this device has");
     default:
         return makeError(ErrorCode::InvalidArgument, "matmul: tile rows must be 32, 64 or 128");
@@ -78,12 +101,14 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
     const uint64_t K = uint64_t(a.dim(-1));
     const uint64_t N = uint64_t(b.dim(0));
     const uint64_t M = uint64_t(a.numel()) / K;
-    ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, options));
+    ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, options));
 
     // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
     const uint64_t align = device.allocator().alignment();
-    const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
-                                                   : info.maxStorageBufferRange;
+    uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
+                                             : info.maxStorageBufferRange;
+    if (kernel.rows)
+        limit = std::min(limit, info.maxTexelBufferElements * 16);
     const uint64_t room = limit > align ? limit - align : 0;
     uint64_t nStep = room / storageBytes(b.dtype, K);
     uint64_t mStep = room / (std::max(K, N) * 4);
@@ -99,7 +124,11 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
     for (uint64_t m0 = 0; m0 < M; m0 += mStep) {
         const uint64_t mc = std::min(mStep, M - m0);
         vk::PipelineDesc desc{"matmul_" + type, 3, sizeof(shader::MatmulPush), kernel.spec};
-        if (kernel.vec) {
+        if (kernel.rows) {
+            desc.shader = "matvec_rows_" + type;
+            desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(mc));
+            desc.texelBindings = 0b011; // a and b
+        } else if (kernel.vec) {
             // The matrix-vector kernel keeps one accumulator per row of a, so their count is a
             // constant; 16-byte loads need K (and so every row offset) to be a multiple of 4, which
             // rows of whole blocks are.

@@ -16,7 +16,9 @@
 namespace atelier::ops {
 
 struct MatmulOptions {
-    enum class Path { Auto, MatrixVector, Tiled };
+    // MatrixVectorRows: the matrix-vector kernel for CPU devices (one row of b per invocation, read
+    // through texel buffers), which Auto picks there; MatrixVector: the one for GPUs.
+    enum class Path { Auto, MatrixVector, Tiled, MatrixVectorRows };
     Path path = Path::Auto;
     // Rows of out per workgroup of the tiled kernel: 32, 64 or 128; 0 chooses by shape and device.
     uint32_t tileRows = 0;

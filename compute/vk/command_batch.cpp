@@ -1,5 +1,6 @@
 #include "vk/command_batch.h"
 
+#include "vk/check.h"
 #include "vk/device.h"
 
 #include <algorithm>
@@ -15,6 +16,14 @@ void CommandBatch::reset(VkCommandBuffer cmd)
     mDispatches = 0;
     mBarriers = 0;
     mTimedLabels.clear();
+    releaseViews();
+}
+
+void CommandBatch::releaseViews()
+{
+    for (VkBufferView v : mViews)
+        vkDestroyBufferView(mDevice.handle(), v, nullptr);
+    mViews.clear();
 }
 
 void CommandBatch::fullBarrier()
@@ -59,6 +68,7 @@ void CommandBatch::track(const BufferRange& r, Access access)
 Status CommandBatch::bindDescriptors(const Pipeline& pipeline, std::initializer_list<Binding> bindings)
 {
     VkDescriptorBufferInfo infos[16];
+    VkBufferView views[16];
     VkWriteDescriptorSet writes[16];
     if (bindings.size() != pipeline.bindings || bindings.size() > 16)
         return makeError(ErrorCode::InvalidArgument, pipeline.label + ": wrong number of buffer bindings");
@@ -73,8 +83,26 @@ Status CommandBatch::bindDescriptors(const Pipeline& pipeline, std::initializer_
         writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
         writes[i].dstBinding = i;
         writes[i].descriptorCount = 1;
-        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        writes[i].pBufferInfo = &infos[i];
+        if (pipeline.texelBindings >> i & 1) {
+            // Whole texels: allocations are whole multiples of the (>= 16-byte) alignment, so
+            // rounding the end up stays inside the buffer.
+            const uint64_t texel = (pipeline.wordTexels >> i & 1) ? 4 : 16;
+            if (b.range.offset % 16 != 0 || (b.range.size + texel - 1) / texel > mDevice.info().maxTexelBufferElements)
+                return makeError(ErrorCode::InvalidArgument, pipeline.label + ": binding " + std::to_string(i) +
+                                                                 " cannot be a texel buffer (offset or size)");
+            VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+            vi.buffer = b.range.buffer;
+            vi.format = texel == 4 ? VK_FORMAT_R32_UINT : VK_FORMAT_R32G32B32A32_UINT;
+            vi.offset = b.range.offset;
+            vi.range = (b.range.size + texel - 1) / texel * texel;
+            VK_CHECK(vkCreateBufferView(mDevice.handle(), &vi, nullptr, &views[i]));
+            mViews.push_back(views[i]);
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].pTexelBufferView = &views[i];
+        } else {
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+            writes[i].pBufferInfo = &infos[i];
+        }
         ++i;
     }
     if (auto push = mDevice.pushDescriptorFn()) {

@@ -30,6 +30,7 @@ inline Binding readWriteOf(const BufferRange& r) { return {r, Access::ReadWrite}
 
 class CommandBatch {
 public:
+    ~CommandBatch() { releaseViews(); }
     Device& device() { return mDevice; }
 
     // bindings go to set 0, bindings 0..n-1; each range must be within maxStorageBufferRange.
@@ -57,6 +58,7 @@ private:
     };
     explicit CommandBatch(Device& device) : mDevice(device) {}
     void reset(VkCommandBuffer cmd);
+    void releaseViews(); // once the batch's work is done (or was never submitted)
     void track(const BufferRange& r, Access access);
     void barrierIfHazard(const BufferRange* ranges, const Access* access, size_t n);
     void fullBarrier();
@@ -70,6 +72,7 @@ private:
     uint32_t mDispatches = 0;
     uint32_t mBarriers = 0;
     std::vector<std::string> mTimedLabels; // one per pair of timestamps
+    std::vector<VkBufferView> mViews;      // texel views of this batch's texel bindings
 };
 
 } // namespace atelier::vk

@@ -147,11 +147,12 @@ VkDescriptorSet Device::allocateDescriptorSet(VkDescriptorSetLayout layout)
 {
     for (;;) {
         if (mActivePool == mDescriptorPools.size()) {
-            const VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096};
+            const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
+                                                  {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1024}};
             VkDescriptorPoolCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
             ci.maxSets = 1024;
-            ci.poolSizeCount = 1;
-            ci.pPoolSizes = &size;
+            ci.poolSizeCount = 2;
+            ci.pPoolSizes = sizes;
             VkDescriptorPool pool = VK_NULL_HANDLE;
             if (vkCreateDescriptorPool(mDevice, &ci, nullptr, &pool) != VK_SUCCESS)
                 return VK_NULL_HANDLE;
@@ -191,6 +192,7 @@ Status Device::execute(const std::function<Status(CommandBatch&)>& record)
     };
     if (!recorded) {
         resetPools();
+        mBatch->releaseViews();
         return recorded;
     }
 
@@ -201,6 +203,7 @@ Status Device::execute(const std::function<Status(CommandBatch&)>& record)
     const VkResult waited = vkWaitForFences(mDevice, 1, &mFence, VK_TRUE, UINT64_MAX);
     vkResetFences(mDevice, 1, &mFence);
     resetPools();
+    mBatch->releaseViews();
     VK_CHECK(waited);
 
     const auto& labels = mBatch->mTimedLabels;

@@ -96,6 +96,7 @@ DeviceInfo queryDevice(VkPhysicalDevice pd, uint32_t index)
         d.maxWorkgroupCount[i] = lim.maxComputeWorkGroupCount[i];
     }
     d.maxStorageBufferRange = lim.maxStorageBufferRange;
+    d.maxTexelBufferElements = lim.maxTexelBufferElements;
     d.minStorageBufferOffsetAlignment = lim.minStorageBufferOffsetAlignment;
     d.maxPushConstantsSize = lim.maxPushConstantsSize;
 

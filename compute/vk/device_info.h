@@ -42,6 +42,7 @@ struct DeviceInfo {
     uint32_t maxWorkgroupSize[3] = {};
     uint32_t maxWorkgroupCount[3] = {};
     uint64_t maxStorageBufferRange = 0; // bytes one descriptor may bind
+    uint64_t maxTexelBufferElements = 0; // texels one texel-buffer view may span
     uint64_t maxMemoryAllocationSize = 0;
     uint64_t maxBufferSize = 0;         // 0 when the driver does not say (before Vulkan 1.3)
     uint64_t minStorageBufferOffsetAlignment = 0;

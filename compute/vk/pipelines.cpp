@@ -23,8 +23,8 @@ const EmbeddedShader* findEmbeddedShader(std::string_view name)
 
 bool PipelineDesc::operator<(const PipelineDesc& o) const
 {
-    return std::tie(shader, bindings, pushConstantBytes, specConstants) <
-           std::tie(o.shader, o.bindings, o.pushConstantBytes, o.specConstants);
+    return std::tie(shader, bindings, texelBindings, wordTexels, pushConstantBytes, specConstants) <
+           std::tie(o.shader, o.bindings, o.texelBindings, o.wordTexels, o.pushConstantBytes, o.specConstants);
 }
 
 namespace {
@@ -141,11 +141,16 @@ Result<std::unique_ptr<Pipeline>> PipelineLibrary::build(const PipelineDesc& des
     auto p = std::make_unique<Pipeline>();
     p->label = desc.shader;
     p->bindings = desc.bindings;
+    p->texelBindings = desc.texelBindings;
+    p->wordTexels = desc.wordTexels;
     p->pushConstantBytes = desc.pushConstantBytes;
 
     std::vector<VkDescriptorSetLayoutBinding> bindings(desc.bindings);
     for (uint32_t i = 0; i < desc.bindings; ++i)
-        bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+        bindings[i] = {i,
+                       (desc.texelBindings >> i & 1) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                     : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                       1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
     if (mInfo.pushDescriptor)
         dl.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;

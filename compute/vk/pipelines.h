@@ -20,6 +20,11 @@ struct PipelineDesc {
     uint32_t bindings = 0;               // storage buffers at set 0, bindings 0..n-1
     uint32_t pushConstantBytes = 0;
     std::vector<uint32_t> specConstants; // constant_id 0..n-1 (id 0 is the workgroup size by convention)
+    // Bit i: binding i is a uniform texel buffer instead, of uvec4 (R32G32B32A32_UINT) texels, or of
+    // uint (R32_UINT) ones where bit i of wordTexels is set too. CPU drivers (lavapipe) fetch texels
+    // with vector gathers but load from storage buffers lane by lane.
+    uint32_t texelBindings = 0;
+    uint32_t wordTexels = 0;
 
     bool operator<(const PipelineDesc& o) const;
 };
@@ -30,6 +35,8 @@ struct Pipeline {
     VkPipelineLayout layout = VK_NULL_HANDLE;
     VkDescriptorSetLayout setLayout = VK_NULL_HANDLE;
     uint32_t bindings = 0;
+    uint32_t texelBindings = 0;
+    uint32_t wordTexels = 0;
     uint32_t pushConstantBytes = 0;
 };
 

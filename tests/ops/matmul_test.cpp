@@ -17,7 +17,10 @@ namespace {
 // reference on the same rounded weights, so the bound does not loosen for them.
 constexpr double kTolerance = 1e-5;
 
-const char* pathName(Path p) { return p == Path::Auto ? "auto" : p == Path::MatrixVector ? "vec" : "tiled"; }
+const char* pathName(Path p)
+{
+    return p == Path::Auto ? "auto" : p == Path::MatrixVector ? "vec" : p == Path::MatrixVectorRows ? "vec-rows" : "tiled";
+}
 
 struct MatmulRun {
     double error = 0;
@@ -73,6 +76,13 @@ void TestOps::matmul_data()
         {64, 64, 64, Path::Auto, false},    {129, 300, 1000, Path::Auto, false}, {129, 65, 5, Path::Auto, false},
         {1, 65, 63, Path::Tiled, false},    {3, 5, 1, Path::Tiled, false},     {9, 300, 65, Path::MatrixVector, false},
         {9, 300, 65, Path::MatrixVector, true},
+        // Both matrix-vector kernels on every device (Auto takes the rows kernel on CPU devices
+        // where K allows it, the other one on GPUs): odd N, and K a multiple of 8 (its f16 rows
+        // must be 16-byte aligned).
+        {1, 64, 64, Path::MatrixVector, false}, {7, 33, 40, Path::MatrixVector, false},
+        {1, 1, 8, Path::MatrixVectorRows, false}, {1, 33, 40, Path::MatrixVectorRows, false},
+        {5, 65, 64, Path::MatrixVectorRows, false}, {8, 100, 1000, Path::MatrixVectorRows, false},
+        {16, 31, 24, Path::MatrixVectorRows, false},
     };
     // The tiled kernel's three tile shapes, each on shapes that leave partial tiles.
     const Shape tiled[] = {{5, 63, 65, Path::Tiled, false}, {129, 300, 1000, Path::Tiled, false}};
@@ -120,6 +130,8 @@ void TestOps::matmulSplitBindings_data()
     QTest::newRow("tiled f16 M=70 N=130 K=33, 2 KiB") << 1 << 70 << 130 << 33 << Path::Tiled << true << 2048;
     QTest::newRow("vec f32 M=3 N=300 K=100, 2 KiB") << 1 << 3 << 300 << 100 << Path::Auto << false << 2048;
     QTest::newRow("vec f16 M=9 N=77 K=129, 3 KiB") << 1 << 9 << 77 << 129 << Path::MatrixVector << true << 3072;
+    QTest::newRow("vec-rows f32 M=3 N=300 K=100, 2 KiB") << 1 << 3 << 300 << 100 << Path::MatrixVectorRows << false << 2048;
+    QTest::newRow("vec-rows f16 M=9 N=77 K=136, 3 KiB") << 1 << 9 << 77 << 136 << Path::MatrixVectorRows << true << 3072;
     QTest::newRow("batched [2, 3, 65] f32, no limit") << 2 << 3 << 31 << 65 << Path::Auto << false << 0;
     QTest::newRow("batched [2, 40, 65] f16, no limit") << 2 << 40 << 31 << 65 << Path::Auto << true << 0;
 }
@@ -177,6 +189,10 @@ void TestOps::matmulRejectsBadArguments()
         {"out f16", [&](vk::CommandBatch& c) { return ops::matmul(c, a, b, out16); }},
         {"tile rows", [&](vk::CommandBatch& c) { return ops::matmul(c, a, b, out, {Path::Tiled, 48}); }},
     };
+    // K = 5: the rows kernel reads a in 4-float texels.
+    const Status rows = dev.execute([&](vk::CommandBatch& c) { return ops::matmul(c, a, b, out, {Path::MatrixVectorRows}); });
+    QVERIFY(!rows.ok());
+    QCOMPARE(int(rows.error().code), int(ErrorCode::Unsupported));
     for (const auto& [name, record] : cases) {
         const Status s = dev.execute(record);
         QVERIFY2(!s.ok(), name);

@@ -135,18 +135,29 @@ void TestOps::quantMatmul_data()
     QTest::addColumn<bool>("shared");
     for (DType t : kWeightTypes) {
         const auto [kOne, kSeveral] = kValues(t);
-        // M up to 16 takes the matrix-vector kernel, more the tiled one (Path::Auto).
+        // M up to 16 takes a matrix-vector kernel, more the tiled one (Path::Auto).
         for (int m : {1, 2, 7, 16, 17, 64, 130})
             for (int n : {1, 3, 64, 100})
                 for (int k : {kOne, kSeveral})
                     QTest::addRow("%s M=%d N=%d K=%d", dtypeName(t), m, n, k)
                         << t << m << n << k << Path::Auto << 0 << false;
+        // Both matrix-vector kernels on every device, whichever Auto picks; for the rows kernel
+        // also K of two and of an odd count of blocks, whose rows start at every block alignment.
+        for (int m : {1, 5})
+            QTest::addRow("%s M=%d N=33 K=%d vec", dtypeName(t), m, kSeveral)
+                << t << m << 33 << kSeveral << Path::MatrixVector << 0 << false;
+        // (bf16 rows must be 16-byte aligned there: K a multiple of 8.)
+        const bool plain = dtypeInfo(t).blockElements == 1;
+        for (int k : plain ? std::vector<int>{8, 16, 40, 64} : std::vector<int>{kOne, 2 * kOne, 5 * kOne, kSeveral})
+            for (int m : {1, 3, 8})
+                QTest::addRow("%s M=%d N=37 K=%d vec-rows", dtypeName(t), m, k)
+                    << t << m << 37 << k << Path::MatrixVectorRows << 0 << false;
         // The reduction and tile shapes do not depend on the type: a few types cover them (each
         // variant is another pipeline to compile, half a second on lavapipe).
         if (t != DType::Q4_0 && t != DType::Q4_K && t != DType::Q6_K)
             continue;
-        QTest::addRow("%s M=7 N=100 K=%d shared-reduction", dtypeName(t), kSeveral)
-            << t << 7 << 100 << kSeveral << Path::Auto << 0 << true;
+        QTest::addRow("%s M=7 N=100 K=%d vec shared-reduction", dtypeName(t), kSeveral)
+            << t << 7 << 100 << kSeveral << Path::MatrixVector << 0 << true;
         for (int tile : {32, 64})
             QTest::addRow("%s M=33 N=100 K=%d tiled %d", dtypeName(t), kSeveral, tile)
                 << t << 33 << 100 << kSeveral << Path::Tiled << tile << false;
@@ -177,7 +188,9 @@ void TestOps::quantMatmulSplitBindings_data()
     QTest::addColumn<int>("m");
     QTest::addColumn<Path>("path");
     for (DType t : kWeightTypes) {
-        QTest::addRow("%s vec M=3", dtypeName(t)) << t << 3 << Path::Auto;
+        // (The rows kernel needs bf16 rows of whole 16-byte texels: K = 96 below, not 97.)
+        QTest::addRow("%s vec M=3", dtypeName(t)) << t << 3 << Path::MatrixVector;
+        QTest::addRow("%s vec-rows M=3", dtypeName(t)) << t << 3 << Path::MatrixVectorRows;
         QTest::addRow("%s tiled M=20", dtypeName(t)) << t << 20 << Path::Tiled;
     }
 }
@@ -187,7 +200,8 @@ void TestOps::quantMatmulSplitBindings()
     QFETCH(DType, type);
     QFETCH(int, m);
     QFETCH(Path, path);
-    const int n = 100, k = kValues(type).second;
+    const bool plainRows = path == Path::MatrixVectorRows && dtypeInfo(type).blockElements == 1;
+    const int n = 100, k = plainRows ? 96 : kValues(type).second;
     const uint64_t limit = test::testDevice()->allocator().alignment() + 3 * uint64_t(std::max(n, k)) * 4;
     QuantRun run;
     runQuantMatmul(type, m, n, k, {path, 0, false, limit}, run);

@@ -1,0 +1,138 @@
+#version 450
+// out[m, n] = dot(a[m, :], b[n, :]) for the few rows of a (MROWS) of decoding, shaped for CPU
+// devices (lavapipe): each invocation owns R whole rows of b and walks K alone, so there is no
+// reduction, no shared memory and no barrier. a and b are uniform texel buffers of uvec4: lavapipe
+// fetches texels with straight vector code but loads storage buffers lane by lane in a loop, which
+// made the storage-buffer kernel (matvec.comp) 4-8x slower there. GPUs keep matvec.comp, whose
+// coalesced loads this layout (lanes reading different rows) would lose.
+// Block types: each block of each row is copied from the texels that cover it into blockWords,
+// shifted to start at word 0 (blocks of q4_0, q5_0, q8_0 and q6_k start at any even byte), and
+// decoded by dequant.glsl's dequantGroup with constant offsets. Plain types: rows start on 16 bytes.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
+
+#define WEIGHTS_REGISTERS
+#include "common.glsl"
+#include "dequant.glsl"
+#include "push_constants.h"
+
+layout(constant_id = 1) const uint MROWS = 1; // rows of a, = p.M
+layout(constant_id = 2) const uint R = 2;     // rows of b per invocation
+
+layout(push_constant) uniform Push { MatmulPush p; };
+
+layout(binding = 0) uniform utextureBuffer aTexels; // f32 bits, 4 per texel; p.aOffset % 4 == 0
+layout(binding = 1) uniform utextureBuffer bTexels;
+layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+
+vec4 a4(uint texel) { return uintBitsToFloat(texelFetch(aTexels, int(texel))); }
+
+// The last texel of b is clamped: a block's covering texels may reach past the bound range.
+uvec4 bTexel(uint texel) { return texelFetch(bTexels, min(int(texel), textureSize(bTexels) - 1)); }
+
+#ifdef WEIGHTS_BLOCKS
+const uint ALIGN = min(16u, BLOCK_BYTES & (~BLOCK_BYTES + 1u)); // bytes every block start is a multiple of
+const uint TEXELS = (BLOCK_BYTES + (16u - ALIGN) + 15u) / 16u;  // texels covering a block at any such start
+const uint WORDS = (BLOCK_BYTES + 3u) / 4u;
+
+// blockWords = the BLOCK_BYTES bytes from byte `b` of the binding (b % ALIGN == 0).
+void loadBlock(uint b)
+{
+    uint w[TEXELS * 4 + 3];
+    for (uint t = 0; t < TEXELS; ++t) {
+        const uvec4 x = bTexel(b / 16 + t);
+        for (uint i = 0; i < 4; ++i)
+            w[4 * t + i] = x[i];
+    }
+    for (uint i = TEXELS * 4; i < TEXELS * 4 + 3; ++i)
+        w[i] = 0;
+    // Shift the window left by b % 16 bytes: whole words, then half words.
+    const uint s = b & 15u;
+    if (ALIGN < 16) {
+        const bool by8 = (s & 8u) != 0;
+        for (uint i = 0; i < TEXELS * 4 + 1; ++i)
+            w[i] = by8 ? w[i + 2] : w[i];
+    }
+    if (ALIGN < 8) {
+        const bool by4 = (s & 4u) != 0;
+        for (uint i = 0; i < TEXELS * 4 + 1; ++i)
+            w[i] = by4 ? w[i + 1] : w[i];
+    }
+    if (ALIGN < 4) {
+        const bool by2 = (s & 2u) != 0;
+        for (uint i = 0; i < WORDS; ++i)
+            w[i] = by2 ? (w[i] >> 16) | (w[i + 1] << 16) : w[i];
+    }
+    for (uint i = 0; i < WORDS; ++i)
+        blockWords[i] = w[i];
+}
+#endif
+
+void main()
+{
+    const uint n0 = flatInvocation() * R;
+    if (n0 >= p.N)
+        return;
+    float acc[R * MROWS];
+    for (uint i = 0; i < R * MROWS; ++i)
+        acc[i] = 0.0;
+
+#ifdef WEIGHTS_BLOCKS
+    const uint rowBytes = p.K / BLOCK_K * BLOCK_BYTES;
+    uint row[R]; // rows past N repeat the last one; their sums are dropped
+    for (uint r = 0; r < R; ++r)
+        row[r] = p.bOffset + min(n0 + r, p.N - 1) * rowBytes;
+    for (uint j = 0; j < p.K / BLOCK_K; ++j) {
+#if BLOCK_K == 32
+        // a's 32 values serve all R rows.
+        vec4 av[MROWS * 8];
+        for (uint m = 0; m < MROWS; ++m)
+            for (uint i = 0; i < 8; ++i)
+                av[m * 8 + i] = a4((p.aOffset + m * p.K + j * 32) / 4 + i);
+#endif
+        for (uint r = 0; r < R; ++r) {
+            loadBlock(row[r] + j * BLOCK_BYTES);
+            for (uint g = 0; g < BLOCK_K / 16; ++g) {
+                vec4 v[4];
+                dequantGroup(0, g, v);
+                for (uint i = 0; i < 4; ++i) {
+                    const uint e = groupRun(g, i);
+                    for (uint m = 0; m < MROWS; ++m) {
+#if BLOCK_K == 32
+                        const vec4 x = av[m * 8 + e / 4];
+#else
+                        // 256-value blocks: a fetched as used (R is 1 for them), not held in 64 vec4s.
+                        const vec4 x = a4((p.aOffset + m * p.K + j * BLOCK_K + e) / 4);
+#endif
+                        acc[r * MROWS + m] += dot(v[i], x);
+                    }
+                }
+            }
+        }
+    }
+#else
+    // 16 bytes of b per step: 4 f32 or 8 f16 / bf16 values.
+    const uint PER_TEXEL = TEXEL_VEC4S * 4;
+    uint row[R];
+    for (uint r = 0; r < R; ++r)
+        row[r] = (p.bOffset + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
+    for (uint t = 0; t < p.K / PER_TEXEL; ++t) {
+        vec4 av[MROWS * TEXEL_VEC4S];
+        for (uint m = 0; m < MROWS; ++m)
+            for (uint i = 0; i < TEXEL_VEC4S; ++i)
+                av[m * TEXEL_VEC4S + i] = a4((p.aOffset + m * p.K) / 4 + t * TEXEL_VEC4S + i);
+        for (uint r = 0; r < R; ++r) {
+            vec4 v[TEXEL_VEC4S];
+            unpackTexel(bTexel(row[r] + t), v);
+            for (uint i = 0; i < TEXEL_VEC4S; ++i)
+                for (uint m = 0; m < MROWS; ++m)
+                    acc[r * MROWS + m] += dot(v[i], av[m * TEXEL_VEC4S + i]);
+        }
+    }
+#endif
+
+    for (uint r = 0; r < R; ++r)
+        for (uint m = 0; m < MROWS; ++m)
+            if (n0 + r < p.N)
+                outv[p.outOffset + m * p.outStride + n0 + r] = acc[r * MROWS + m];
+}
