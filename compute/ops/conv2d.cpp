@@ -122,11 +122,14 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
                                                          " are too long to bind");
     }
 
+    // 4 channels per load when every window of the input starts 4-aligned: inC % 4 == 0 makes each
+    // window's first element a multiple of 4, and the binding alignment keeps it one in the window.
+    const bool vec4Loads = inC % 4 == 0 && align % (4 * es) == 0;
     const std::string name = std::string("conv2d_") + dtypeName(in.dtype) + "_" + dtypeName(weight.dtype);
     ATELIER_ASSIGN(const vk::Pipeline* pipeline,
                    device.pipelines().get({name, 5, sizeof(shader::Conv2dPush),
                                            {tiles.invocations(), tiles.bm, tiles.bn, kTileK, tiles.tm, tiles.tn, uint32_t(kh),
-                                            uint32_t(kw)}}));
+                                            uint32_t(kw), vec4Loads ? 1u : 0u}}));
     const auto wRange = weight.buffer.range();
     const auto bRange = options.bias ? options.bias->buffer.range() : wRange;
     const int64_t height = int64_t(inH << up);
