@@ -1,0 +1,3 @@
+#include "tst_samplers.h"
+
+QTEST_GUILESS_MAIN(TestSamplers)
