@@ -1,6 +1,6 @@
 // Plain driver for the fuzz entry point, so every build (gcc included) runs it: each seed file as is,
 // then deterministic mutations of it (bit flips, random bytes, boundary integers written over fields,
-// truncation, spliced copies). Usage: gguf_fuzz_replay [--mutations N] file-or-folder...
+// truncation, spliced copies). Usage: <name>_fuzz_replay [--mutations N] file-or-folder...
 
 #include <algorithm>
 #include <cstdint>
@@ -80,13 +80,15 @@ int main(int argc, char** argv)
     int mutations = 2000;
     std::vector<std::filesystem::path> seeds;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--mutations") == 0 && i + 1 < argc)
+        if (std::strcmp(argv[i], "--mutations") == 0 && i + 1 < argc) {
             mutations = std::atoi(argv[++i]);
-        else if (std::filesystem::is_directory(argv[i]))
+        } else if (std::filesystem::is_directory(argv[i])) {
             for (const auto& entry : std::filesystem::directory_iterator(argv[i]))
-                seeds.push_back(entry.path());
-        else
+                if (entry.is_regular_file())
+                    seeds.push_back(entry.path());
+        } else {
             seeds.emplace_back(argv[i]);
+        }
     }
     std::sort(seeds.begin(), seeds.end());
     if (seeds.empty()) {
