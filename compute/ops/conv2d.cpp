@@ -13,7 +13,7 @@ namespace {
 constexpr uint32_t kTileK = 16;
 
 // A BM x BN block of out per workgroup, TM x TN per invocation: (BM / TM) * (BN / TN) invocations
-// (256, or 128 for the narrow tiles).
+// (256; 128 for narrow tiles, 64 for 16 x 16 micro-tiles).
 struct Tiles {
     uint32_t bm, bn, tm, tn;
     uint32_t invocations() const { return (bm / tm) * (bn / tn); }
@@ -21,35 +21,39 @@ struct Tiles {
 
 uint64_t sharedBytes(const Tiles& t) { return uint64_t(t.bm + t.bn) * (kTileK / 4 + 1) * 16; }
 
-// 128 x 128 blocks of 8 x 8 on GPUs with many blocks (as matmul), 64 x 64 blocks otherwise;
-// 256 x 128 blocks of 16 x 8 on CPU devices, where each shared-memory load is a loop over the lanes
-// and the larger micro-tile needs fewer per multiply-add (lavapipe: 3x3 320->320 at 32x32 in 0.44 s
-// of CPU against 0.51 s with 128 x 128); 128 x 16 for the few output channels of conv_out layers,
-// where a wide block would be mostly padding.
-Result<Tiles> chooseTiles(const vk::DeviceInfo& info, uint64_t M, uint64_t outC, uint32_t tileRows)
+// 128 x 128 blocks on CPU devices and on GPUs with many blocks (as matmul), 64 x 64 blocks otherwise;
+// 128 x 16 for the few output channels of conv_out layers, where a wide block would be mostly
+// padding. CPU devices take 16 x 16 outputs per invocation: there each shared-memory load is a loop
+// over the SIMD lanes and a larger micro-tile needs fewer per multiply-add (lavapipe: a 3x3
+// 320->320 convolution at 32x32 in 0.29-0.32 s of CPU, against 0.36-0.38 s with 256 x 128 blocks of
+// 16 x 8 and 0.51 s with 8 x 8; 32 x 16 was faster still, 0.26 s, but LLVM took 44 s to compile it,
+// against 8 s).
+Result<Tiles> chooseTiles(const vk::DeviceInfo& info, uint64_t M, uint64_t outC, uint32_t tileRows,
+                          uint32_t microTile)
 {
-    const auto fits = [&](const Tiles& t) { return sharedBytes(t) <= info.maxSharedMemory; };
-    const Tiles huge{256, 128, 16, 8}, large{128, 128, 8, 8};
+    const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     if (tileRows == 0) {
         const uint64_t largeBlocks = ((M + 127) / 128) * ((outC + 127) / 128);
-        tileRows = outC <= 16                                                     ? 16
-                   : info.type == VK_PHYSICAL_DEVICE_TYPE_CPU && fits(huge)       ? 256
-                   : fits(large) && (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU || largeBlocks >= 512) ? 128
-                                                                                   : 64;
+        const bool largeFits = sharedBytes({128, 128, 8, 8}) <= info.maxSharedMemory;
+        tileRows = outC <= 16 ? 16 : largeFits && (cpu || largeBlocks >= 512) ? 128 : 64;
     }
     switch (tileRows) {
     case 16:
         return Tiles{128, 16, 4, 4};
     case 64:
         return Tiles{64, 64, 4, 4};
-    case 128:
-    case 256:
-        if (fits(tileRows == 128 ? large : huge))
-            return tileRows == 128 ? large : huge;
-        return makeError(ErrorCode::Unsupported, "conv2d: " + std::to_string(tileRows) +
-                                                     "-row tiles need more shared memory than this device has");
+    case 128: {
+        if (microTile == 0)
+            microTile = cpu ? 16 : 8;
+        if (microTile != 8 && microTile != 16)
+            return makeError(ErrorCode::InvalidArgument, "conv2d: micro-tiles of 128-row blocks are 8 or 16");
+        const Tiles t{128, 128, microTile, microTile};
+        if (sharedBytes(t) > info.maxSharedMemory)
+            return makeError(ErrorCode::Unsupported, "conv2d: 128-row tiles need more shared memory than this device has");
+        return t;
+    }
     default:
-        return makeError(ErrorCode::InvalidArgument, "conv2d: tile rows must be 16, 64, 128 or 256");
+        return makeError(ErrorCode::InvalidArgument, "conv2d: tile rows must be 16, 64 or 128");
     }
 }
 
@@ -102,7 +106,7 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
     const uint64_t inC = uint64_t(in.dim(3)), outH = uint64_t(out.dim(1)), outW = uint64_t(out.dim(2));
     const uint64_t outC = uint64_t(out.dim(3)), kh = uint64_t(weight.dim(1)), kw = uint64_t(weight.dim(2));
     const uint64_t up = options.upsample ? 1 : 0;
-    ATELIER_ASSIGN(const Tiles tiles, chooseTiles(info, images * outH * outW, outC, options.tileRows));
+    ATELIER_ASSIGN(const Tiles tiles, chooseTiles(info, images * outH * outW, outC, options.tileRows, options.microTile));
 
     // Bindings: whole images of in and out when they fit, else bands of output rows of one image
     // with the input rows under them. The weights are bound whole.

@@ -27,8 +27,10 @@ struct Conv2dOptions {
     bool upsample = false;            // convolve the nearest 2x upsample of `in`
     const Tensor* bias = nullptr;     // [outC], the weight's dtype
     const Tensor* residual = nullptr; // like out, added after the bias (ResnetBlock2D's shortcut)
-    // Rows of out per workgroup: 0 chooses by shape and device; else 16 (narrow outC), 64, 128 or 256.
+    // Rows of out per workgroup: 0 chooses by shape and device; else 16 (narrow outC), 64 or 128.
     uint32_t tileRows = 0;
+    // Outputs per invocation along each side of 128-row blocks: 8 or 16; 0: 16 on CPU devices.
+    uint32_t microTile = 0;
     uint64_t maxBindingBytes = 0;     // lowers the binding limit (tests reach the row bands)
 };
 

@@ -16,7 +16,7 @@ constexpr double kToleranceF16 = 1e-3;
 struct ConvRun {
     test::ConvCase c;
     bool actF16 = false, weightF16 = false, bias = false, residual = false;
-    uint32_t tileRows = 0;
+    uint32_t tileRows = 0, microTile = 0;
     uint64_t maxBindingBytes = 0;
 };
 
@@ -54,6 +54,7 @@ double runConv(const ConvRun& r, std::string& error)
     o.pad = uint32_t(c.pad);
     o.upsample = c.upsample;
     o.tileRows = r.tileRows;
+    o.microTile = r.microTile;
     o.maxBindingBytes = r.maxBindingBytes;
     if (r.bias) {
         auto t = ops::Tensor::fromFloats(dev, wt, {c.outC}, bias);
@@ -96,12 +97,13 @@ void TestDiffusionOps::conv2d_data()
     QTest::addColumn<bool>("residual");
     QTest::addColumn<int>("tileRows");
     // columns: batch, height, width, inC, outC, kernel, stride, upsample, actF16, weightF16, bias, residual, tileRows
-    // (0: chosen for the device; most cases take small tiles, whose pipelines lavapipe compiles fastest)
-    QTest::addRow("3x3 f32, 256 tiles") << 1 << 8 << 8 << 16 << 32 << 3 << 1 << false << false << false << false << false << 256;
+    // (0: chosen for the device, 128: of 8 x 8 per invocation, 1616: 128 of 16 x 16; most cases take
+    // small tiles, whose pipelines lavapipe compiles fastest)
+    QTest::addRow("3x3 f32, 128 tiles of 16 x 16") << 1 << 8 << 8 << 16 << 32 << 3 << 1 << false << false << false << false << false << 1616;
     QTest::addRow("3x3 odd, f16 weights, bias") << 2 << 7 << 5 << 19 << 21 << 3 << 1 << false << false << true << true << false << 64;
     QTest::addRow("3x3 f16, bias, residual, 64 tiles") << 2 << 9 << 6 << 32 << 40 << 3 << 1 << false << true << true << true << true << 64;
     QTest::addRow("3x3 stride 2 f16") << 2 << 9 << 11 << 24 << 40 << 3 << 2 << false << true << true << true << false << 64;
-    QTest::addRow("3x3 stride 2 even, 128 tiles") << 1 << 16 << 16 << 32 << 136 << 3 << 2 << false << false << true << true << false << 128;
+    QTest::addRow("3x3 stride 2 even, 128 tiles of 8 x 8") << 1 << 16 << 16 << 32 << 136 << 3 << 2 << false << false << true << true << false << 128;
     QTest::addRow("1x1 residual") << 2 << 6 << 6 << 40 << 24 << 1 << 1 << false << false << true << false << true << 64;
     QTest::addRow("1x1 f16, 64 tiles") << 1 << 5 << 13 << 48 << 72 << 1 << 1 << false << true << true << true << false << 64;
     QTest::addRow("3x3 upsample") << 1 << 5 << 4 << 16 << 16 << 3 << 1 << true << false << true << true << false << 0;
@@ -111,7 +113,7 @@ void TestDiffusionOps::conv2d_data()
     QTest::addRow("vae conv_out 3 channels f16") << 1 << 10 << 14 << 24 << 3 << 3 << 1 << false << true << true << true << false << 0;
     QTest::addRow("1 x 1 images") << 3 << 1 << 1 << 8 << 8 << 3 << 1 << false << false << false << true << true << 0;
     QTest::addRow("f16 activations, f32 weights") << 1 << 6 << 7 << 12 << 20 << 3 << 1 << false << true << false << true << false << 64;
-    QTest::addRow("64 channels 16x16 f16") << 1 << 16 << 16 << 64 << 64 << 3 << 1 << false << true << true << true << true << 0;
+    QTest::addRow("64 channels 16x16 f16") << 1 << 16 << 16 << 64 << 64 << 3 << 1 << false << true << true << true << true << 64;
 }
 
 void TestDiffusionOps::conv2d()
@@ -135,7 +137,8 @@ void TestDiffusionOps::conv2d()
     r.weightF16 = weightF16;
     r.bias = bias;
     r.residual = residual;
-    r.tileRows = uint32_t(tileRows);
+    r.tileRows = tileRows == 1616 ? 128 : uint32_t(tileRows);
+    r.microTile = tileRows == 1616 ? 16 : tileRows == 128 ? 8 : 0;
     std::string error;
     const double err = runConv(r, error);
     QVERIFY2(err >= 0, error.c_str());
