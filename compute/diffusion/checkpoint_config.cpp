@@ -13,6 +13,8 @@ namespace {
 constexpr int kMaxBlocks = 256;
 // Widths beyond any real model; the derived sizes then fit int comfortably.
 constexpr int64_t kMaxWidth = 1 << 20;
+// Resolution levels of a UNet or VAE (SD has 4; each halves the image).
+constexpr int kMaxLevels = 8;
 
 Error formatError(std::string message) { return makeError(ErrorCode::Format, std::move(message)); }
 
@@ -121,6 +123,8 @@ Result<UNetConfig> deriveUNetConfig(const TensorTable& tensors)
     }
     if (c.channelMult.size() != perLevel.size())
         return s.error("input blocks end with a downsample, or a level has no res block");
+    if (c.levels() > kMaxLevels)
+        return s.error(std::to_string(c.levels()) + " levels (at most " + std::to_string(kMaxLevels) + " supported)");
     c.resBlocks = perLevel[0];
     for (size_t level = 1; level < perLevel.size(); ++level)
         if (perLevel[level] != c.resBlocks)
@@ -180,6 +184,8 @@ Result<VaeConfig> deriveVaeConfig(const TensorTable& tensors)
     if (levels == 0 || c.resBlocks == 0)
         return s.error("the encoder has no down blocks ('" + std::string(kVaePrefix) +
                        "encoder.down.0.block.0.*' is missing)");
+    if (levels > kMaxLevels)
+        return s.error(std::to_string(levels) + " levels (at most " + std::to_string(kMaxLevels) + " supported)");
     for (int level = 0; level < levels; ++level) {
         const std::string down = "encoder.down." + std::to_string(level) + ".";
         ATELIER_ASSIGN(const int channels, s.dim(down + "block.0.conv1.weight", 0));
