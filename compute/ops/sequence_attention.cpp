@@ -38,7 +38,11 @@ Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64
     if (t.bc == 0)
         return makeError(ErrorCode::Unsupported, "attention: not enough shared memory for head dim " +
                                                      std::to_string(headDim));
-    while (t.sr * t.sc * kWorkgroup < t.br * t.bc) {
+    // CPU devices: 8 x 8 scores per invocation even if that leaves invocations idle in that phase
+    // (lavapipe skips SIMD vectors without active lanes): each shared-memory load there is a loop
+    // over the lanes, and a larger tile needs fewer per dot product.
+    const uint32_t perInvocation = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 1;
+    while (t.sr * t.sc * kWorkgroup < t.br * t.bc || (t.sr * t.sc < perInvocation && t.sr < t.br && t.sc < t.bc)) {
         if (t.sc <= t.sr && t.sc < t.bc)
             t.sc *= 2;
         else
