@@ -1,8 +1,8 @@
 #version 450
 // GroupNorm over NHWC activations, and LayerNorm as its special case of one group over one pixel
-// per row (ops/group_norm.h). One workgroup per (image, group): the mean, then the variance about
-// it (two passes: no cancellation), then out = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c],
-// optionally followed by SiLU. ACT_F16: f16 x and out; PARAM_F16: f16 gamma and beta. Sums are fp32.
+// per row (ops/group_norm.h). One workgroup per (image, group): one pass for the mean and the
+// variance (Welford), one for out = (x - mean) / sqrt(var + eps) *
+// gamma[c] + beta[c], optionally followed by SiLU. ACT_F16: f16 x and out; PARAM_F16: f16 gamma and beta. Sums are fp32.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -28,6 +28,29 @@ layout(std430, binding = 1) readonly buffer Gamma { P_T gamma[]; };
 layout(std430, binding = 2) readonly buffer Beta { P_T beta[]; };
 layout(std430, binding = 3) writeonly buffer Out { A_T outv[]; };
 
+// Element e of a group is channel e % width of pixel e / width. An invocation visits e = t,
+// t + WORKGROUP_SIZE, ..., and advances its channel and index without dividing (integer division
+// is a per-lane loop on CPU devices).
+struct Cursor {
+    uint c;     // channel within the group
+    uint index; // into x and out, before their offsets
+};
+
+Cursor first(uint t, uint base, uint width)
+{
+    return Cursor(t % width, base + (t / width) * p.channels + t % width);
+}
+
+void advance(inout Cursor at, uint width)
+{
+    at.c += WORKGROUP_SIZE % width;
+    at.index += (WORKGROUP_SIZE / width) * p.channels + WORKGROUP_SIZE % width;
+    if (at.c >= width) {
+        at.c -= width;
+        at.index += p.channels - width;
+    }
+}
+
 void main()
 {
     const uint group = gl_WorkGroupID.x;
@@ -39,22 +62,26 @@ void main()
     const uint count = p.pixels * width;
     const uint base = image * p.pixels * p.channels + group * width;
 
-    float sum = 0.0;
-    for (uint e = t; e < count; e += WORKGROUP_SIZE)
-        sum += float(x[p.xOffset + base + (e / width) * p.channels + e % width]);
-    const float mean = workgroupSum(sum) / float(count);
-    float ss = 0.0;
-    for (uint e = t; e < count; e += WORKGROUP_SIZE) {
-        const float d = float(x[p.xOffset + base + (e / width) * p.channels + e % width]) - mean;
-        ss += d * d;
+    // Welford's running mean and sum of squared deviations per invocation, merged exactly (Chan et
+    // al.): one pass, without the cancellation of E[x^2] - E[x]^2.
+    float n = 0.0, m = 0.0, m2 = 0.0;
+    Cursor at = first(t, base, width);
+    for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width)) {
+        const float v = float(x[p.xOffset + at.index]);
+        n += 1.0;
+        const float d = v - m;
+        m += d / n;
+        m2 += d * (v - m);
     }
-    const float inv = inversesqrt(workgroupSum(ss) / float(count) + p.eps);
-    for (uint e = t; e < count; e += WORKGROUP_SIZE) {
-        const uint i = base + (e / width) * p.channels + e % width;
-        const uint c = group * width + e % width;
-        float y = (float(x[p.xOffset + i]) - mean) * inv * float(gamma[c]) + float(beta[c]);
+    const float mean = workgroupSum(n * m) / float(count);
+    const float variance = workgroupSum(m2 + n * (m - mean) * (m - mean)) / float(count);
+    const float inv = inversesqrt(variance + p.eps);
+    at = first(t, base, width);
+    for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width)) {
+        const uint c = group * width + at.c;
+        float y = (float(x[p.xOffset + at.index]) - mean) * inv * float(gamma[c]) + float(beta[c]);
         if (p.silu != 0)
             y = y / (1.0 + exp(-y));
-        outv[p.outOffset + i] = A_T(y);
+        outv[p.outOffset + at.index] = A_T(y);
     }
 }
