@@ -160,11 +160,14 @@ void TestChat::killedMidAnswerKeepsTheQuestion()
     QCOMPARE(shown.size(), 1); // the question; the unfinished answer is gone
     QCOMPARE(shown[0]->text(), QStringLiteral("This question must survive."));
 
-    // And the conversation goes on from there.
+    // And the conversation goes on from there (with a short answer this time: the victim's
+    // conversation asked for endless ones).
+    f.find<QSpinBox>("maxTokensSpin")->setValue(8);
     QTest::mouseClick(f.find<QPushButton>("retryButton"), Qt::LeftButton);
     QVERIFY(!f.find<QPushButton>("retryButton")->isVisible() || f.chat->chatEngine().answering());
     QVERIFY(f.waitForAnswer());
     QCOMPARE(f.messages().size(), 2);
+    QVERIFY(f.messages().last()->messageId() > 0);
 }
 
 int runVictim()
