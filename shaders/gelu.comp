@@ -1,8 +1,8 @@
 #version 450
-// GELU, elementwise (out = gelu(x)) or gated (GATED: diffusers' GEGLU on rows of 2n, the hidden
-// half first: out[r, c] = x[r, c] * gelu(x[r, n + c])), in its exact form (GELU_ERF, torch's
-// default, SD's GEGLU) or the tanh approximation (GELU_TANH, approximate="tanh"). ACT_F16: f16
-// x and out; the arithmetic is fp32.
+// Activations: GELU, elementwise (out = gelu(x)) or gated (GATED: diffusers' GEGLU on rows of 2n,
+// the hidden half first: out[r, c] = x[r, c] * gelu(x[r, n + c])), in its exact form (GELU_ERF,
+// torch's default, SD's GEGLU) or the tanh approximation (GELU_TANH, approximate="tanh"); and
+// SiLU (SILU: out = x / (1 + e^-x)). ACT_F16: f16 x and out; the arithmetic is fp32.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -33,7 +33,7 @@ float erfcPositive(float z)
                                             t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
 }
 
-float gelu(float v)
+float activation(float v)
 {
 #if defined(GELU_ERF)
     // 0.5 v (1 + erf(v / sqrt 2)) through erfc, so that negative v (1 + erf = erfc) keep their precision.
@@ -43,6 +43,8 @@ float gelu(float v)
     // 0.5 v (1 + tanh(u)) = v / (1 + e^(-2u)); e^(-2u) overflows to inf for very negative v, giving -0.
     const float u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
     return v / (1.0 + exp(-2.0 * u));
+#elif defined(SILU)
+    return v / (1.0 + exp(-v));
 #endif
 }
 
@@ -53,8 +55,8 @@ void main()
         return;
 #ifdef GATED
     const uint src = (i / p.n) * 2 * p.n + i % p.n;
-    outv[p.outOffset + i] = A_T(float(x[p.xOffset + src]) * gelu(float(x[p.xOffset + src + p.n])));
+    outv[p.outOffset + i] = A_T(float(x[p.xOffset + src]) * activation(float(x[p.xOffset + src + p.n])));
 #else
-    outv[p.outOffset + i] = A_T(gelu(float(x[p.xOffset + i])));
+    outv[p.outOffset + i] = A_T(activation(float(x[p.xOffset + i])));
 #endif
 }

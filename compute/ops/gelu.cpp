@@ -13,12 +13,11 @@ namespace {
 constexpr uint32_t kWorkgroup = 256;
 
 // Output rows of n, each read from a row of `inRow` (n, or 2n gated), in runs that fit a binding.
-Status run(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form, bool gated)
+Status run(vk::CommandBatch& batch, const std::string& shader, const Tensor& x, Tensor& out, bool gated)
 {
     vk::Device& device = batch.device();
     const auto& info = device.info();
-    const std::string name = std::string(gated ? "geglu_" : "gelu_") + (form == GeluForm::Erf ? "erf_" : "tanh_") +
-                             dtypeName(x.dtype);
+    const std::string name = shader + "_" + dtypeName(x.dtype);
     ATELIER_ASSIGN(const vk::Pipeline* pipeline,
                    device.pipelines().get({name, 2, sizeof(shader::GeluPush), {kWorkgroup}}));
     const uint64_t n = uint64_t(out.dim(-1));
@@ -42,14 +41,33 @@ Status run(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form,
 
 bool isFloat(DType t) { return t == DType::F32 || t == DType::F16; }
 
+const char* geluShader(GeluForm form, bool gated)
+{
+    if (gated)
+        return form == GeluForm::Erf ? "geglu_erf" : "geglu_tanh";
+    return form == GeluForm::Erf ? "gelu_erf" : "gelu_tanh";
+}
+
+Status checkElementwise(const char* op, const Tensor& x, const Tensor& out)
+{
+    if (!isFloat(x.dtype) || out.dtype != x.dtype || x.shape.empty() || out.shape != x.shape)
+        return makeError(ErrorCode::InvalidArgument, std::string(op) + ": expected f32 or f16 x and out of one "
+                                                     "dtype and shape, got " + x.shapeText() + " and " + out.shapeText());
+    return {};
+}
+
 } // namespace
 
 Status gelu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form)
 {
-    if (!isFloat(x.dtype) || out.dtype != x.dtype || x.shape.empty() || out.shape != x.shape)
-        return makeError(ErrorCode::InvalidArgument, "gelu: expected f32 or f16 x and out of one dtype and shape, got " +
-                                                         x.shapeText() + " and " + out.shapeText());
-    return run(batch, x, out, form, false);
+    ATELIER_TRY(checkElementwise("gelu", x, out));
+    return run(batch, geluShader(form, false), x, out, false);
+}
+
+Status silu(vk::CommandBatch& batch, const Tensor& x, Tensor& out)
+{
+    ATELIER_TRY(checkElementwise("silu", x, out));
+    return run(batch, "silu", x, out, false);
 }
 
 Status geglu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form)
@@ -60,7 +78,7 @@ Status geglu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm for
     if (!isFloat(x.dtype) || out.dtype != x.dtype || expected.empty() || x.dim(-1) % 2 != 0 || out.shape != expected)
         return makeError(ErrorCode::InvalidArgument, "geglu: expected x [..., 2n] and out [..., n] of one float dtype, got " +
                                                          x.shapeText() + " and " + out.shapeText());
-    return run(batch, x, out, form, true);
+    return run(batch, geluShader(form, true), x, out, true);
 }
 
 } // namespace atelier::ops

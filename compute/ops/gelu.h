@@ -1,7 +1,9 @@
 #pragma once
-// GELU and GEGLU for the diffusion models, on f32 or f16 tensors (fp32 arithmetic):
+// GELU, GEGLU and SiLU for the diffusion models, on f32 or f16 tensors (fp32 arithmetic):
 //   Erf:  gelu(x) = 0.5 x (1 + erf(x / sqrt 2))  (torch's default; SD's GEGLU feed-forward)
 //   Tanh: gelu(x) = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))  (approximate="tanh")
+//   silu(x) = x / (1 + e^-x)  (the timestep-embedding MLP and ResnetBlock2D's time projection;
+//   GroupNorm fuses it where it follows a norm, ops/group_norm.h)
 // geglu() takes diffusers' GEGLU projection, each row [hidden | gate] (hidden, gate =
 // proj(x).chunk(2, dim=-1)), and gives hidden * gelu(gate). The LLM's GeGLU, with the gate first
 // and f32 only, is ops/glu.h.
@@ -19,5 +21,8 @@ Status gelu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form
 
 // x: [..., 2n], out: [..., n], f32 or f16 of one dtype.
 Status geglu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm form = GeluForm::Erf);
+
+// x, out: f32 or f16 of one dtype and shape.
+Status silu(vk::CommandBatch& batch, const Tensor& x, Tensor& out);
 
 } // namespace atelier::ops

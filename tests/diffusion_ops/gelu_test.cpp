@@ -3,6 +3,8 @@
 #include "ops/gelu.h"
 #include "references.h"
 
+#include <cmath>
+
 using namespace atelier;
 
 namespace {
@@ -58,5 +60,24 @@ void TestDiffusionOps::gelu()
     const double err = test::normalisedError(got, expected);
     qInfo("error %.3g", err);
     QVERIFY2(err <= (actF16 ? kToleranceF16 : kToleranceF32), qPrintable(QString("error %1").arg(err)));
+    QVERIFY(test::noValidationMessages());
+}
+
+void TestDiffusionOps::silu()
+{
+    vk::Device& dev = *test::testDevice();
+    for (DType act : {DType::F32, DType::F16}) {
+        const auto xv = test::stored(act, test::randomFloats(2 * 1281, 32, -8.0f, 8.0f));
+        std::vector<float> expected(xv.size());
+        for (size_t i = 0; i < xv.size(); ++i)
+            expected[i] = float(xv[i] / (1.0 + std::exp(-double(xv[i]))));
+        ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, act, {2, 1281}, xv));
+        ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, act, {2, 1281}));
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::silu(b, x, out); }));
+        ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
+        const double err = test::normalisedError(got, expected);
+        qInfo("%s error %.3g", dtypeName(act), err);
+        QVERIFY2(err <= (act == DType::F16 ? kToleranceF16 : kToleranceF32), qPrintable(QString("error %1").arg(err)));
+    }
     QVERIFY(test::noValidationMessages());
 }

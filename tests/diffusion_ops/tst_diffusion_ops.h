@@ -32,6 +32,7 @@ private slots:
 
     void gelu_data();
     void gelu();
+    void silu();
 
     void upsample_data();
     void upsample();
