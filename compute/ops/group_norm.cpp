@@ -15,7 +15,7 @@ bool isFloat(DType t) { return t == DType::F32 || t == DType::F16; }
 // Runs of `images` of pixels x channels each, one workgroup per (image, group).
 Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta,
            Tensor& out, uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups, float eps, bool silu,
-           bool sharedReduction)
+           bool sharedReduction, uint64_t maxBindingBytes)
 {
     const std::string what = std::string(op) + " of " + x.shapeText() + " with " + gamma.shapeText() + " and " +
                              beta.shapeText() + " into " + out.shapeText();
@@ -33,11 +33,13 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
     vk::Device& device = batch.device();
     const auto& info = device.info();
     const uint64_t align = device.allocator().alignment();
-    const uint64_t room = info.maxStorageBufferRange - align;
+    const uint64_t limit = maxBindingBytes ? std::min(maxBindingBytes, info.maxStorageBufferRange)
+                                           : info.maxStorageBufferRange;
+    const uint64_t room = limit > align ? limit - align : 0;
     const uint64_t imageBytes = pixels * channels * dtypeSize(x.dtype);
-    const uint64_t step = std::min<uint64_t>(room / imageBytes, info.maxWorkgroupCount[1]);
-    if (step == 0)
-        return makeError(ErrorCode::Unsupported, what + ": one image exceeds a binding");
+    // An image of up to the whole limit still fits one binding when it starts aligned: the VAE
+    // decoder's last blocks, 512 x 512 x 128 f32, are exactly 128 MiB (lavapipe's limit).
+    const uint64_t step = std::clamp<uint64_t>(room / imageBytes, 1, info.maxWorkgroupCount[1]);
     if (groups > info.maxWorkgroupCount[0])
         return makeError(ErrorCode::Unsupported, what + ": too many groups");
 
@@ -53,6 +55,8 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
         const uint64_t ic = std::min(step, images - i0);
         const ElementWindow xw = x.window(i0 * pixels * channels, ic * pixels * channels, align);
         const ElementWindow ow = out.window(i0 * pixels * channels, ic * pixels * channels, align);
+        if (xw.range.size > limit || ow.range.size > limit)
+            return makeError(ErrorCode::Unsupported, what + ": one image exceeds a binding");
         const shader::NormPush push{uint32_t(ic), uint32_t(pixels), uint32_t(channels), groups,
                                     xw.offset,    ow.offset,        silu ? 1u : 0u,     eps};
         ATELIER_TRY(batch.dispatch(*pipeline,
@@ -71,7 +75,7 @@ Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, 
         return makeError(ErrorCode::InvalidArgument, "group norm: expected x [batch, ..., channels], got " + x.shapeText());
     const uint64_t images = uint64_t(x.dim(0)), channels = uint64_t(x.dim(-1));
     return run(batch, "group norm", x, gamma, beta, out, images, uint64_t(x.numel()) / (images * channels), channels,
-               options.groups, options.eps, options.silu, options.sharedReduction);
+               options.groups, options.eps, options.silu, options.sharedReduction, options.maxBindingBytes);
 }
 
 Status layerNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
@@ -81,7 +85,7 @@ Status layerNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, 
         return makeError(ErrorCode::InvalidArgument, "layer norm: x has no dimensions");
     const uint64_t n = uint64_t(x.dim(-1));
     return run(batch, "layer norm", x, gamma, beta, out, uint64_t(x.numel()) / n, 1, n, 1, options.eps, false,
-               options.sharedReduction);
+               options.sharedReduction, 0);
 }
 
 } // namespace atelier::ops

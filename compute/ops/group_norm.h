@@ -20,11 +20,13 @@ struct GroupNormOptions {
     float eps = 1e-5f;
     bool silu = false;            // out = silu(normalised)
     bool sharedReduction = false; // force the shared-memory reduction (tests)
+    uint64_t maxBindingBytes = 0; // lowers the binding limit (tests)
 };
 
 // x, out: f32 or f16 (one dtype) [batch, ..., channels], every dim between the first and the last
 // being pixels; gamma, beta: f32 or f16 (one dtype) [channels], channels a multiple of groups.
-// One image must fit one binding (maxStorageBufferRange).
+// One image must fit one binding (maxStorageBufferRange, 128 MiB on lavapipe: 512 x 512 x 128 f32
+// just fits; larger images need f16 activations or a tiled VAE decode).
 Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
                  const GroupNormOptions& options = {});
 

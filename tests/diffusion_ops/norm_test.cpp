@@ -140,3 +140,32 @@ void TestDiffusionOps::normRejectsBadArguments()
     }
     QVERIFY(test::noValidationMessages());
 }
+
+// An image as large as the binding limit fits when it starts aligned (the VAE decoder's
+// 512 x 512 x 128 f32 on lavapipe); a larger one is refused.
+void TestDiffusionOps::groupNormImageAtBindingLimit()
+{
+    vk::Device& dev = *test::testDevice();
+    const int images = 2, pixels = 16, channels = 64; // 4096 bytes per image
+    const auto xv = test::randomFloats(size_t(images * pixels * channels), 24);
+    const auto gamma = test::randomFloats(size_t(channels), 25, 0.5f, 1.5f);
+    const auto beta = test::randomFloats(size_t(channels), 26);
+    const auto expected = test::groupNormReference(xv, images, pixels, channels, 32, gamma, beta, 1e-6, true);
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {images, pixels, channels}, xv));
+    ASSIGN_OR_FAIL(auto g, ops::Tensor::fromFloats(dev, DType::F32, {channels}, gamma));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, DType::F32, {channels}, beta));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {images, pixels, channels}));
+    ops::GroupNormOptions o;
+    o.eps = 1e-6f;
+    o.silu = true;
+    o.maxBindingBytes = 4096;
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::groupNorm(batch, x, g, b, out, o); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
+    const double err = test::normalisedError(got, expected);
+    QVERIFY2(err <= kToleranceF32, qPrintable(QString("error %1").arg(err)));
+    o.maxBindingBytes = 4000;
+    const Status s = dev.execute([&](vk::CommandBatch& batch) { return ops::groupNorm(batch, x, g, b, out, o); });
+    QVERIFY(!s.ok());
+    QCOMPARE(int(s.error().code), int(ErrorCode::Unsupported));
+    QVERIFY(test::noValidationMessages());
+}

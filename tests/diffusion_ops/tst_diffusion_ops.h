@@ -26,6 +26,7 @@ private slots:
 
     void groupNorm_data();
     void groupNorm();
+    void groupNormImageAtBindingLimit();
     void layerNorm_data();
     void layerNorm();
     void normRejectsBadArguments();
