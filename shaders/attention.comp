@@ -26,6 +26,11 @@ layout(constant_id = 3) const uint BC = 32;        // kv rows per tile
 layout(constant_id = 4) const uint SR = 1;         // scores per invocation: SR rows x SC columns
 layout(constant_id = 5) const uint SC = 1;
 layout(constant_id = 6) const uint KV_ROW_STRIDE = 0; // elements between kv rows; 0: HEAD_DIM (head-major cache)
+// The output: an invocation owns PV_COLS vec4 columns of QC rows, the workgroup PV_GROUPS row groups
+// (0: as many as the invocations allow). CPU devices take few invocations with many columns and
+// rows each, which needs fewer loads per multiply-add; the others stay idle in that phase.
+layout(constant_id = 7) const uint PV_COLS = 1;    // divides HEAD_DIM / 4
+layout(constant_id = 8) const uint PV_GROUPS = 0;
 
 const uint D4 = HEAD_DIM / 4;
 const uint CG = BC / SC;              // column groups of the score tile
@@ -33,7 +38,8 @@ const uint CG = BC / SC;              // column groups of the score tile
 // lavapipe every shared-memory access whose address differs between invocations is a loop over the
 // SIMD lanes, whatever its width. Otherwise columns are CG apart.
 const bool VEC_SCORES = SC % 4 == 0;
-const uint RS = WORKGROUP_SIZE / D4;  // row groups of the output: an invocation owns 4 columns
+const uint CGV = D4 / PV_COLS;        // column groups of the output
+const uint RS = PV_GROUPS != 0 ? PV_GROUPS : WORKGROUP_SIZE / CGV; // row groups of the output
 const uint QC = (BR + RS - 1) / RS;   // output rows per invocation
 const uint KV_ROW4 = (KV_ROW_STRIDE == 0 ? HEAD_DIM : KV_ROW_STRIDE) / 4;
 
@@ -117,12 +123,12 @@ void main()
         sM[t] = LOWEST;
         sL[t] = 0.0;
     }
-    // Scores: rows sr0 + i, columns column(j). Output: columns 4 * d4.., rows rg + qi * RS.
+    // Scores: rows sr0 + i, columns column(j). Output: vec4 columns d4 + cc, rows rg + qi * RS.
     const uint sc0 = t % CG, sr0 = (t / CG) * SR;
 #define column(j) (VEC_SCORES ? sc0 * SC + (j) : sc0 + (j) * CG)
-    const uint d4 = t % D4, rg = t / D4;
-    vec4 acc[QC];
-    for (uint i = 0; i < QC; ++i)
+    const uint d4 = (t % CGV) * PV_COLS, rg = t / CGV;
+    vec4 acc[QC * PV_COLS];
+    for (uint i = 0; i < QC * PV_COLS; ++i)
         acc[i] = vec4(0.0);
     const uint kBase = (p.kOffset + kvHead * p.headStride) / 4;
     const uint vBase = (p.vOffset + kvHead * p.headStride) / 4 + d4;
@@ -195,19 +201,23 @@ void main()
         barrier();
 
         if (rg < RS) {
-            for (uint qi = 0; qi < QC; ++qi)
-                acc[qi] *= rg + qi * RS < BR ? sAlpha[rg + qi * RS] : 1.0;
+            for (uint qi = 0; qi < QC; ++qi) {
+                const float alpha = rg + qi * RS < BR ? sAlpha[rg + qi * RS] : 1.0;
+                for (uint cc = 0; cc < PV_COLS; ++cc)
+                    acc[qi * PV_COLS + cc] *= alpha;
+            }
             // Four kv rows per step; rows past the tile repeat its last one with probability 0.
             for (uint c = 0; c < cols; c += 4) {
                 const uint last = j0 + cols - 1;
-                const vec4 v0 = vec4(v4[vBase + min(j0 + c, last) * KV_ROW4]);
-                const vec4 v1 = vec4(v4[vBase + min(j0 + c + 1, last) * KV_ROW4]);
-                const vec4 v2 = vec4(v4[vBase + min(j0 + c + 2, last) * KV_ROW4]);
-                const vec4 v3 = vec4(v4[vBase + min(j0 + c + 3, last) * KV_ROW4]);
+                vec4 v[4][PV_COLS];
+                for (uint i = 0; i < 4; ++i)
+                    for (uint cc = 0; cc < PV_COLS; ++cc)
+                        v[i][cc] = vec4(v4[vBase + cc + min(j0 + c + i, last) * KV_ROW4]);
                 for (uint qi = 0; qi < QC; ++qi) {
                     const uint r = rg + qi * RS;
                     const vec4 pr = r < BR ? sS[r * SROW + c / 4] : vec4(0.0);
-                    acc[qi] += pr.x * v0 + pr.y * v1 + pr.z * v2 + pr.w * v3;
+                    for (uint cc = 0; cc < PV_COLS; ++cc)
+                        acc[qi * PV_COLS + cc] += pr.x * v[0][cc] + pr.y * v[1][cc] + pr.z * v[2][cc] + pr.w * v[3][cc];
                 }
             }
         }
@@ -226,16 +236,19 @@ void main()
 #ifdef SPLIT
         // Partial of split z at [z, token, head, :]: HEAD_DIM sums, the maximum, the sum, 2 unused.
         const uint base = p.outOffset + (gl_WorkGroupID.z * p.tokens * p.heads + qRow) * (HEAD_DIM + 4);
-        out4[base / 4 + d4] = acc[qi];
+        for (uint cc = 0; cc < PV_COLS; ++cc)
+            out4[base / 4 + d4 + cc] = acc[qi * PV_COLS + cc];
         if (d4 == 0) {
             outv[base + HEAD_DIM] = sM[r];
             outv[base + HEAD_DIM + 1] = sL[r];
         }
 #else
 #ifdef QO_F16
-        out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4] = f16vec4(acc[qi] / sL[r]);
+        for (uint cc = 0; cc < PV_COLS; ++cc)
+            out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4 + cc] = f16vec4(acc[qi * PV_COLS + cc] / sL[r]);
 #else
-        out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4] = acc[qi] / sL[r];
+        for (uint cc = 0; cc < PV_COLS; ++cc)
+            out4[(p.outOffset + qRow * HEAD_DIM) / 4 + d4 + cc] = acc[qi * PV_COLS + cc] / sL[r];
 #endif
 #endif
     }

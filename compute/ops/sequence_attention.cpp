@@ -10,11 +10,12 @@ namespace atelier::ops {
 
 namespace {
 
-constexpr uint32_t kWorkgroup = 64;
-
-// BR query rows per workgroup, BC kv rows per tile; each invocation computes SR x SC scores.
+// `workgroup` invocations; BR query rows per workgroup, BC kv rows per tile; each invocation computes SR x SC scores and
+// pvCols vec4 columns of the output in pvGroups row groups (0: as many as the invocations allow).
 struct Tiling {
+    uint32_t workgroup = 64;
     uint32_t br = 0, bc = 0, sr = 1, sc = 1;
+    uint32_t pvCols = 1, pvGroups = 0;
 };
 
 // attention.comp's shared memory: queries, keys (f16 or f32), scores, and three floats per row.
@@ -27,9 +28,16 @@ uint64_t sharedBytes(uint64_t br, uint64_t bc, uint64_t headDim, uint64_t keyByt
 Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64_t keyBytes)
 {
     Tiling t;
-    const uint32_t candidates[][2] = {{64, 32}, {32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
-    for (const auto& c : candidates) {
-        if (sharedBytes(c[0], c[1], headDim, keyBytes) <= info.maxSharedMemory) {
+    const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    // CPU devices (lavapipe) run a workgroup's SIMD vectors as coroutines that store every live
+    // register at each barrier: fewer invocations and longer kv tiles (fewer barriers per key) pay.
+    // The kernel needs BR <= workgroup and headDim <= 4 * workgroup.
+    if (cpu && headDim <= 128)
+        t.workgroup = 32;
+    const uint32_t gpuCandidates[][2] = {{64, 32}, {32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
+    const uint32_t cpuCandidates[][2] = {{32, 64}, {32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}};
+    for (const auto& c : cpu ? cpuCandidates : gpuCandidates) {
+        if (c[0] <= t.workgroup && sharedBytes(c[0], c[1], headDim, keyBytes) <= info.maxSharedMemory) {
             t.br = c[0];
             t.bc = c[1];
             break;
@@ -41,12 +49,23 @@ Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64
     // CPU devices: 8 x 8 scores per invocation even if that leaves invocations idle in that phase
     // (lavapipe skips SIMD vectors without active lanes): each shared-memory load there is a loop
     // over the lanes, and a larger tile needs fewer per dot product.
-    const uint32_t perInvocation = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 1;
-    while (t.sr * t.sc * kWorkgroup < t.br * t.bc || (t.sr * t.sc < perInvocation && t.sr < t.br && t.sc < t.bc)) {
+    const uint32_t perInvocation = cpu ? 64 : 1;
+    while (t.sr * t.sc * t.workgroup < t.br * t.bc || (t.sr * t.sc < perInvocation && t.sr < t.br && t.sc < t.bc)) {
         if (t.sc <= t.sr && t.sc < t.bc)
             t.sc *= 2;
         else
             t.sr *= 2;
+    }
+    // The same on the output: 4 row groups of up to 5 vec4 columns each (lavapipe: 4096-token
+    // self-attention with heads of 40 in x less CPU time than with one column per invocation).
+    if (cpu) {
+        const uint32_t d4 = headDim / 4;
+        t.pvCols = 1;
+        for (uint32_t c = 2; c <= 5; ++c) {
+            if (d4 % c == 0)
+                t.pvCols = c;
+        }
+        t.pvGroups = std::min<uint32_t>(4, std::max<uint32_t>(1, t.workgroup / (d4 / t.pvCols)));
     }
     return t;
 }
@@ -99,8 +118,8 @@ Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor&
     const std::string name = q.dtype == DType::F16 ? "attention_tokens_f16" : "attention_tokens_f32";
     ATELIER_ASSIGN(const vk::Pipeline* pipeline,
                    device.pipelines().get({name, 4, sizeof(shader::AttentionPush),
-                                           {kWorkgroup, uint32_t(headDim), tiling.br, tiling.bc, tiling.sr, tiling.sc,
-                                            uint32_t(rowElements)}}));
+                                           {tiling.workgroup, uint32_t(headDim), tiling.br, tiling.bc, tiling.sr, tiling.sc,
+                                            uint32_t(rowElements), tiling.pvCols, tiling.pvGroups}}));
     for (uint64_t b = 0; b < images; ++b) {
         const ElementWindow kw = k.window(b * nk * rowElements, nk * rowElements, align);
         const ElementWindow vw = v.window(b * nk * rowElements, nk * rowElements, align);
