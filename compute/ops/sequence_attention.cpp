@@ -56,8 +56,8 @@ Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64
         else
             t.sr *= 2;
     }
-    // The same on the output: 4 row groups of up to 5 vec4 columns each (lavapipe: 4096-token
-    // self-attention with heads of 40 in x less CPU time than with one column per invocation).
+    // The same on the output: 4 row groups of up to 5 vec4 columns each (lavapipe, heads of 40: the
+    // probabilities-times-values phase 1.4x faster than with one column per invocation).
     if (cpu) {
         const uint32_t d4 = headDim / 4;
         t.pvCols = 1;
