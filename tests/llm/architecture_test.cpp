@@ -33,14 +33,6 @@ constexpr double kF64Tolerance = 0.02;
 constexpr double kLlamaCppTolerance = 0.5;
 constexpr int kGreedyTokens = 32;
 
-std::vector<int32_t> intsOf(const QJsonValue& v)
-{
-    std::vector<int32_t> out;
-    for (const QJsonValue& x : v.toArray())
-        out.push_back(x.toInt());
-    return out;
-}
-
 double largestDifference(const std::vector<float>& logits, const QJsonValue& expected)
 {
     const QJsonArray values = expected.toArray();

@@ -28,14 +28,6 @@ constexpr double kLlamaCppTolerance = 2.0;
 constexpr size_t kGreedyTokens = 32;
 constexpr double kClearGreedyMargin = 0.1;
 
-std::vector<int32_t> intsOf(const QJsonValue& v)
-{
-    std::vector<int32_t> out;
-    for (const QJsonValue& x : v.toArray())
-        out.push_back(x.toInt());
-    return out;
-}
-
 LanguageModel* gemma()
 {
     static std::unique_ptr<LanguageModel> model = [] {

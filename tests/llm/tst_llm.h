@@ -1,8 +1,22 @@
 #pragma once
 // The language-model engine's host-side parts: sampling (and, as they land, tokenizer and model).
 
+#include <QJsonArray>
+#include <QJsonValue>
 #include <QObject>
 #include <QtTest>
+
+#include <cstdint>
+#include <vector>
+
+// A golden file's array of token ids.
+inline std::vector<int32_t> intsOf(const QJsonValue& v)
+{
+    std::vector<int32_t> out;
+    for (const QJsonValue& x : v.toArray())
+        out.push_back(x.toInt());
+    return out;
+}
 
 class TestLlm : public QObject {
     Q_OBJECT

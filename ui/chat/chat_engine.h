@@ -63,7 +63,6 @@ public:
     std::optional<ChatRequest> currentRequest() const;
     bool loading() const { return mLoadJob != 0; }
     const QString& loadedPath() const { return mLoaded.path; } // "" while none is loaded
-    const LoadedModelInfo& loadedModel() const { return mLoaded; }
 
 signals:
     void loadStarted(const QString& path);

@@ -31,7 +31,6 @@ public:
     void setText(const QString& text);
     QString text() const;
     void focusInput();
-    PromptEdit* editor() const { return mEdit; }
 
 signals:
     void sendRequested(const QString& text);

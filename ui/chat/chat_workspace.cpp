@@ -279,9 +279,9 @@ void ChatWorkspace::openConversation(qint64 id)
         loadCurrentModel();
 }
 
-void ChatWorkspace::showCurrent()
+void ChatWorkspace::showCurrent(bool reload)
 {
-    if (mStore && mConversation.id != 0) {
+    if (reload && mStore && mConversation.id != 0) {
         auto messages = mStore->messages(mConversation.id);
         if (!messages) {
             showStoreError(messages.error());
@@ -354,7 +354,7 @@ void ChatWorkspace::startAnswer(qint64 questionId)
     request.generation = generationFrom(mConversation.settings);
     mStreamed.clear();
     mEngine->answer(request);
-    showCurrent();
+    showCurrent(false); // the tree was just read
 }
 
 void ChatWorkspace::answerFinished(const ChatRequest& request, const ChatAnswer& answer)

@@ -62,7 +62,7 @@ private:
     void buildChatPage();
     void updatePage();
     void reloadList();
-    void showCurrent();
+    void showCurrent(bool reload = true); // reload: read the messages from the store first
     void startAnswer(qint64 questionId);
     void answerFinished(const ChatRequest& request, const ChatAnswer& answer);
     void answerFailed(const ChatRequest& request, const QString& message);

@@ -34,7 +34,6 @@ public:
     void beginAnswer(const QString& author);
     void appendAnswer(const QString& piece);
     void endAnswer();
-    QString streamingText() const { return mStreamingText; }
 
     // A failed answer: the reason and a Retry button (empty text hides it).
     void showError(const QString& message);

@@ -38,7 +38,6 @@ public:
 
     qint64 messageId() const { return mMessage.id; }
     QString text() const;
-    bool isEditing() const { return mEditor != nullptr; }
     void startEditing();
 
 signals:

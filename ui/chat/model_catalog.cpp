@@ -45,6 +45,8 @@ QString ModelEntry::summary() const
     parts << QString::fromStdString(info.architecture);
     if (!info.quantization.empty())
         parts << QString::fromStdString(info.quantization);
+    if (info.parameters > 0)
+        parts << QObject::tr("%1M parameters").arg(double(info.parameters) / 1e6, 0, 'f', 0);
     parts << formatBytes(info.fileBytes);
     if (info.contextLength > 0)
         parts << QObject::tr("%1 tokens of context").arg(info.contextLength);

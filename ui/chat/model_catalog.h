@@ -19,7 +19,7 @@ struct ModelEntry {
 
     bool usable() const { return error.isEmpty() && info.problem.empty(); }
     QString displayName() const;
-    QString summary() const; // "gemma3 · Q4_K_M · 253 MB · 32768 tokens", or why it cannot be used
+    QString summary() const; // "gemma3 · Q4_K_M · 268M parameters · 241 MiB · ...", or why it cannot be used
 };
 
 class ModelCatalog : public QObject {
