@@ -1,0 +1,137 @@
+#include "diffusion/network_weights.h"
+
+#include "diffusion/checkpoint.h"
+#include "ops/conv2d.h"
+#include "vk/device.h"
+
+#include <cstring>
+
+namespace atelier::diffusion {
+
+namespace {
+
+float sourceValue(const CheckpointTensor& t, size_t i)
+{
+    switch (t.dtype) {
+    case io::SafetensorsDType::F16: {
+        uint16_t h;
+        std::memcpy(&h, t.data.data() + 2 * i, 2);
+        return halfToFloat(h);
+    }
+    case io::SafetensorsDType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, t.data.data() + 2 * i, 2);
+        return bf16ToFloat(h);
+    }
+    default: {
+        float f;
+        std::memcpy(&f, t.data.data() + 4 * i, 4);
+        return f;
+    }
+    }
+}
+
+// The source's elements as `dtype` (F32 or F16) bytes, copied as they are when the types agree.
+std::vector<uint8_t> convert(const CheckpointTensor& t, DType dtype)
+{
+    const size_t count = t.data.size() / (t.dtype == io::SafetensorsDType::F32 ? 4 : 2);
+    const bool same = (dtype == DType::F32 && t.dtype == io::SafetensorsDType::F32) ||
+                      (dtype == DType::F16 && t.dtype == io::SafetensorsDType::F16);
+    if (same)
+        return {t.data.begin(), t.data.end()};
+    std::vector<uint8_t> out(count * (dtype == DType::F32 ? 4 : 2));
+    for (size_t i = 0; i < count; ++i) {
+        const float v = sourceValue(t, i);
+        if (dtype == DType::F32) {
+            std::memcpy(out.data() + 4 * i, &v, 4);
+        } else {
+            const uint16_t h = floatToHalf(v);
+            std::memcpy(out.data() + 2 * i, &h, 2);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+WeightBinder::WeightBinder(vk::Device& device, const Checkpoint& checkpoint, std::string prefix,
+                           WeightPrecision precision)
+    : mDevice(device), mCheckpoint(checkpoint), mPrefix(std::move(prefix)), mPrecision(precision)
+{
+}
+
+Result<const CheckpointTensor*> WeightBinder::find(std::string_view name, const std::vector<int64_t>& shape) const
+{
+    return mCheckpoint.require(mPrefix + std::string(name), std::span<const int64_t>(shape));
+}
+
+Result<ops::Tensor> WeightBinder::upload(const CheckpointTensor& source, std::vector<int64_t> shape, DType dtype,
+                                         bool repackConv)
+{
+    std::vector<uint8_t> bytes = convert(source, dtype);
+    if (repackConv) {
+        std::vector<uint8_t> repacked(bytes.size());
+        ops::repackConvWeight(bytes.data(), repacked.data(), dtype == DType::F32 ? 4 : 2, shape[0], shape[3], shape[1],
+                              shape[2]);
+        bytes = std::move(repacked);
+    }
+    ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, dtype, std::move(shape)));
+    if (tensor.bytes() != bytes.size())
+        return makeError(ErrorCode::Format, source.source + " holds the wrong number of bytes");
+    ATELIER_TRY(mDevice.upload(tensor.buffer, bytes.data(), bytes.size()));
+    mBytes += bytes.size();
+    return tensor;
+}
+
+Result<ConvWeights> WeightBinder::conv(std::string_view name, int64_t out, int64_t in, int64_t kernel)
+{
+    const std::string n(name);
+    ATELIER_ASSIGN(const CheckpointTensor* w, find(n + ".weight", {out, in, kernel, kernel}));
+    ATELIER_ASSIGN(const CheckpointTensor* b, find(n + ".bias", {out}));
+    const DType type =
+        mPrecision == WeightPrecision::F16 || w->dtype == io::SafetensorsDType::F16 ? DType::F16 : DType::F32;
+    ConvWeights conv;
+    ATELIER_ASSIGN(conv.weight, upload(*w, {out, kernel, kernel, in}, type, true));
+    ATELIER_ASSIGN(conv.bias, upload(*b, {out}, type, false));
+    return conv;
+}
+
+Result<LinearWeights> WeightBinder::linear(std::string_view name, int64_t out, int64_t in, bool bias)
+{
+    const std::string n(name);
+    const CheckpointTensor* w = mCheckpoint.find(mPrefix + n + ".weight");
+    if (!w || w->shape != std::vector<int64_t>{out, in, 1, 1}) {
+        ATELIER_ASSIGN(w, find(n + ".weight", {out, in}));
+    }
+    const DType type =
+        mPrecision == WeightPrecision::F16 || w->dtype == io::SafetensorsDType::F16 ? DType::F16 : DType::F32;
+    LinearWeights linear;
+    ATELIER_ASSIGN(linear.weight, upload(*w, {out, in}, type, false));
+    if (bias) {
+        ATELIER_ASSIGN(const CheckpointTensor* b, find(n + ".bias", {out}));
+        ATELIER_ASSIGN(ops::Tensor t, upload(*b, {out}, DType::F32, false));
+        linear.bias = std::move(t);
+    }
+    return linear;
+}
+
+Result<NormWeights> WeightBinder::norm(std::string_view name, int64_t channels)
+{
+    const std::string n(name);
+    ATELIER_ASSIGN(const CheckpointTensor* g, find(n + ".weight", {channels}));
+    ATELIER_ASSIGN(const CheckpointTensor* b, find(n + ".bias", {channels}));
+    NormWeights norm;
+    ATELIER_ASSIGN(norm.gamma, upload(*g, {channels}, DType::F32, false));
+    ATELIER_ASSIGN(norm.beta, upload(*b, {channels}, DType::F32, false));
+    return norm;
+}
+
+Result<ops::Tensor> WeightBinder::tensor(std::string_view name, const std::vector<int64_t>& shape, DType dtype)
+{
+    if (dtype != DType::F32 && dtype != DType::F16)
+        return makeError(ErrorCode::InvalidArgument, "weights are bound as f32 or f16");
+    ATELIER_ASSIGN(const CheckpointTensor* t, find(name, shape));
+    return upload(*t, shape, dtype, false);
+}
+
+} // namespace atelier::diffusion
