@@ -87,10 +87,14 @@ int registerDiffusionTest(const char* name, std::function<std::unique_ptr<QObjec
 }
 
 // Runs every registered class (in name order, so runs are reproducible) with the command line's
-// arguments; the exit status is the number of failed classes.
+// arguments, or only the one ATELIER_DIFFUSION_TEST names; the exit status is the number of failed
+// classes.
 int runDiffusionTests(int argc, char** argv)
 {
     auto tests = registry();
+    const QByteArray only = qgetenv("ATELIER_DIFFUSION_TEST");
+    if (!only.isEmpty())
+        std::erase_if(tests, [&](const auto& t) { return only != t.first; });
     std::sort(tests.begin(), tests.end(), [](const auto& a, const auto& b) { return std::strcmp(a.first, b.first) < 0; });
     int failed = 0;
     for (const auto& [name, make] : tests) {

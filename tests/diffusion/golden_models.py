@@ -2,7 +2,8 @@
 """The two small random-weight Stable Diffusion checkpoints the diffusion golden tests run, written
 in the single-file (CompVis) layout that people download: golden_sd1.safetensors (CLIP text encoder
 with quick_gelu, 1x1-conv attention projections, 8 heads, epsilon) and golden_sd2.safetensors
-(OpenCLIP names, gelu, linear projections, 64-wide heads, v-prediction).
+(OpenCLIP names, gelu, linear projections, 64-wide heads, v-prediction). The SD1 text encoder has
+CLIP's whole vocabulary (49408 ids) so that text prompts run end to end on it; SD2's has 256.
 
 They are shaped like SD (three UNet levels, cross-attention on the first
 two, a 4-level VAE whose latents are 8x smaller than the image, a causal text encoder) but narrow
@@ -48,11 +49,14 @@ def build_unet(family, seed):
 def build_text_encoder(family, seed):
     from transformers import CLIPTextConfig, CLIPTextModel
     width = CONTEXT[family]
+    # SD1 has CLIP's whole vocabulary, so whole generations from text prompts run on it; SD2 keeps
+    # 256 ids (feed ids, 254/255 play BOS/EOS) to stay small.
+    vocab, bos, eos = (49408, 49406, 49407) if family == "sd1" else (256, 254, 255)
     config = CLIPTextConfig(
-        vocab_size=256, hidden_size=width, intermediate_size=4 * width, num_hidden_layers=3,
+        vocab_size=vocab, hidden_size=width, intermediate_size=4 * width, num_hidden_layers=3,
         num_attention_heads=max(1, width // 64), max_position_embeddings=77, layer_norm_eps=1e-5,
         hidden_act="gelu" if family == "sd2" else "quick_gelu",
-        bos_token_id=254, eos_token_id=255, pad_token_id=255, projection_dim=width)
+        bos_token_id=bos, eos_token_id=eos, pad_token_id=eos, projection_dim=width)
     return mf.randomise(CLIPTextModel(config), seed)
 
 
