@@ -1,0 +1,224 @@
+#include "diffusion/unet.h"
+
+#include "diffusion/checkpoint.h"
+#include "diffusion/nchw.h"
+#include "diffusion/unet_blocks.h"
+#include "ops/channels.h"
+#include "ops/conv2d.h"
+#include "ops/gelu.h"
+#include "ops/group_norm.h"
+#include "ops/matmul.h"
+#include "ops/timestep_embedding.h"
+#include "vk/device.h"
+
+#include <cmath>
+#include <string>
+
+namespace atelier::diffusion {
+
+namespace {
+
+// Bounds that keep every size comfortably inside 32-bit shader indices: 4096 x 4096 images, 16
+// batch items, prompts of 64 chunks of 77 tokens.
+constexpr int kMaxLatentSide = 512;
+constexpr int kMaxBatch = 16;
+constexpr int kMaxContextTokens = 77 * 64;
+// What the attention kernel takes (ops/sequence_attention.h).
+constexpr int kMaxHeadDim = 256;
+
+Error invalid(std::string message) { return makeError(ErrorCode::InvalidArgument, "UNet: " + std::move(message)); }
+
+Status checkHeads(int channels, int heads, const std::string& where)
+{
+    if (heads < 1 || channels % heads != 0)
+        return makeError(ErrorCode::Unsupported, "UNet: " + where + ": " + std::to_string(channels) +
+                                                     " channels do not split into " + std::to_string(heads) + " heads");
+    const int headDim = channels / heads;
+    if (headDim % 4 != 0 || headDim > kMaxHeadDim)
+        return makeError(ErrorCode::Unsupported, "UNet: " + where + ": attention heads of " + std::to_string(headDim) +
+                                                     " channels are not supported (a multiple of 4 up to " +
+                                                     std::to_string(kMaxHeadDim) + " is)");
+    return {};
+}
+
+Status checkConfig(const UNetConfig& c)
+{
+    if (c.levels() < 1 || c.attention.size() != size_t(c.levels()) || c.heads.size() != size_t(c.levels()) ||
+        c.resBlocks < 1 || c.transformerDepth < 1 || c.normGroups < 1)
+        return invalid("inconsistent configuration");
+    for (int level = 0; level < c.levels(); ++level) {
+        if (c.channels(level) % c.normGroups != 0)
+            return invalid("level " + std::to_string(level) + " has " + std::to_string(c.channels(level)) +
+                           " channels, not a multiple of " + std::to_string(c.normGroups) + " groups");
+        if (c.attention[size_t(level)])
+            ATELIER_TRY(checkHeads(c.channels(level), c.heads[size_t(level)], "level " + std::to_string(level)));
+    }
+    return checkHeads(c.channels(c.levels() - 1), c.midHeads, "middle block");
+}
+
+} // namespace
+
+UNet::UNet(vk::Device& device, UNetConfig config, UNetWeights weights, uint64_t weightBytes)
+    : mDevice(device), mConfig(std::move(config)), mWeights(std::move(weights)), mWeightBytes(weightBytes)
+{
+}
+
+Result<std::unique_ptr<UNet>> UNet::load(vk::Device& device, const Checkpoint& checkpoint, WeightPrecision precision)
+{
+    const UNetConfig& config = checkpoint.config().unet;
+    ATELIER_TRY(checkConfig(config));
+    WeightBinder binder(device, checkpoint, std::string(kUNetPrefix), precision);
+    ATELIER_ASSIGN(UNetWeights weights, bindUNetWeights(binder, config));
+    return std::unique_ptr<UNet>(new UNet(device, config, std::move(weights), binder.bytes()));
+}
+
+Status UNet::checkInputs(std::span<const float> x, int batch, int height, int width, double timestep,
+                         std::span<const float> context, int contextTokens) const
+{
+    const int multiple = 1 << (mConfig.levels() - 1);
+    if (batch < 1 || batch > kMaxBatch)
+        return invalid("batch of " + std::to_string(batch) + " (1.." + std::to_string(kMaxBatch) + " supported)");
+    if (height < multiple || width < multiple || height % multiple != 0 || width % multiple != 0 ||
+        height > kMaxLatentSide || width > kMaxLatentSide)
+        return invalid("latents of " + std::to_string(width) + "x" + std::to_string(height) +
+                       " pixels: each side must be a multiple of " + std::to_string(multiple) + " up to " +
+                       std::to_string(kMaxLatentSide) + " (" + std::to_string(8 * multiple) + " image pixels)");
+    if (contextTokens < 1 || contextTokens > kMaxContextTokens)
+        return invalid("context of " + std::to_string(contextTokens) + " tokens (1.." +
+                       std::to_string(kMaxContextTokens) + " supported)");
+    if (!std::isfinite(timestep))
+        return invalid("the timestep is not a finite number");
+    const size_t xSize = size_t(batch) * size_t(mConfig.inChannels) * size_t(height) * size_t(width);
+    if (x.size() != xSize)
+        return invalid("x holds " + std::to_string(x.size()) + " values, expected " + std::to_string(xSize) + " [" +
+                       std::to_string(batch) + ", " + std::to_string(mConfig.inChannels) + ", " +
+                       std::to_string(height) + ", " + std::to_string(width) + "]");
+    const size_t contextSize = size_t(batch) * size_t(contextTokens) * size_t(mConfig.contextDim);
+    if (context.size() != contextSize)
+        return invalid("context holds " + std::to_string(context.size()) + " values, expected " +
+                       std::to_string(contextSize) + " [" + std::to_string(batch) + ", " +
+                       std::to_string(contextTokens) + ", " + std::to_string(mConfig.contextDim) + "]");
+    return {};
+}
+
+Result<std::vector<float>> UNet::predict(std::span<const float> x, int batch, int height, int width, double timestep,
+                                         std::span<const float> context, int contextTokens)
+{
+    ATELIER_TRY(checkInputs(x, batch, height, width, timestep, context, contextTokens));
+    const UNetShape shape{batch, height, width, contextTokens};
+    if (!mState || mState->shape != shape) {
+        mState.reset(); // free the old buffers before allocating the new ones
+        ATELIER_ASSIGN(UNetState state, UNetState::create(mDevice, mConfig, mWeights, shape));
+        mState = std::move(state);
+    }
+    UNetState& s = *mState;
+    const std::vector<float> input = nchwToNhwc(x, batch, mConfig.inChannels, height, width);
+    const std::vector<float> timesteps(size_t(batch), static_cast<float>(timestep));
+    ATELIER_TRY(mDevice.upload(s.input.buffer, input.data(), input.size() * sizeof(float)));
+    ATELIER_TRY(mDevice.upload(s.context.buffer, context.data(), context.size() * sizeof(float)));
+    ATELIER_TRY(mDevice.upload(s.timesteps.buffer, timesteps.data(), timesteps.size() * sizeof(float)));
+    ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) { return record(b); }));
+    ATELIER_ASSIGN(const std::vector<float> output, s.output.toFloats(mDevice));
+    return nhwcToNchw(output, batch, mConfig.outChannels, height, width);
+}
+
+Status UNet::recordTimeEmbedding(vk::CommandBatch& b)
+{
+    UNetState& s = *mState;
+    ATELIER_TRY(ops::timestepEmbedding(b, s.timesteps, s.timeSinusoid));
+    ATELIER_TRY(ops::matmul(b, s.timeSinusoid, mWeights.timeLinear1.weight, s.timeHidden));
+    ATELIER_TRY(ops::addBias(b, s.timeHidden, *mWeights.timeLinear1.bias, s.timeHidden));
+    ATELIER_TRY(ops::silu(b, s.timeHidden, s.timeHidden));
+    ATELIER_TRY(ops::matmul(b, s.timeHidden, mWeights.timeLinear2.weight, s.timeEmbedding));
+    ATELIER_TRY(ops::addBias(b, s.timeEmbedding, *mWeights.timeLinear2.bias, s.timeEmbedding));
+    return ops::silu(b, s.timeEmbedding, s.timeEmbedding);
+}
+
+Status UNet::record(vk::CommandBatch& b)
+{
+    UNetState& s = *mState;
+    const UNetConfig& c = mConfig;
+    const int groups = c.normGroups;
+    const int64_t batch = s.shape.batch;
+    auto view = [&](const ops::Tensor& t, int level, int64_t channels) {
+        return t.view({batch, s.shape.height >> level, s.shape.width >> level, channels});
+    };
+    ops::Conv2dOptions conv3x3;
+    conv3x3.pad = 1;
+
+    ATELIER_TRY(recordTimeEmbedding(b));
+    conv3x3.bias = &mWeights.convIn.bias;
+    ATELIER_TRY(ops::conv2d(b, s.input, mWeights.convIn.weight, s.skips[0], conv3x3));
+
+    // Down: every block's output is a skip connection.
+    size_t skip = 1, block = 0;
+    for (int level = 0; level < c.levels(); ++level) {
+        for (int j = 0; j < c.resBlocks; ++j, ++block) {
+            const UNetBlockWeights& w = mWeights.down[block];
+            const ops::Tensor& in = s.skips[skip - 1];
+            ops::Tensor& out = s.skips[skip++];
+            if (!w.transformer) {
+                ATELIER_TRY(recordResBlock(b, w.res, groups, in, out, s));
+                continue;
+            }
+            ATELIER_ASSIGN(ops::Tensor res, view(s.stream[0], level, w.res.outChannels));
+            ATELIER_TRY(recordResBlock(b, w.res, groups, in, res, s));
+            ATELIER_TRY(recordSpatialTransformer(b, *w.transformer, groups, res, out, s));
+        }
+        if (level + 1 < c.levels()) {
+            ops::Conv2dOptions down = conv3x3;
+            down.stride = 2;
+            down.bias = &mWeights.downsamplers[size_t(level)].bias;
+            ATELIER_TRY(ops::conv2d(b, s.skips[skip - 1], mWeights.downsamplers[size_t(level)].weight, s.skips[skip],
+                                    down));
+            ++skip;
+        }
+    }
+
+    // Middle, at the deepest level.
+    const int deepest = c.levels() - 1;
+    const int64_t width = c.channels(deepest);
+    ATELIER_ASSIGN(ops::Tensor h, view(s.stream[0], deepest, width));
+    ATELIER_ASSIGN(ops::Tensor other, view(s.stream[1], deepest, width));
+    ATELIER_TRY(recordResBlock(b, mWeights.midRes1, groups, s.skips[skip - 1], h, s));
+    ATELIER_TRY(recordSpatialTransformer(b, mWeights.midTransformer, groups, h, other, s));
+    ATELIER_TRY(recordResBlock(b, mWeights.midRes2, groups, other, h, s));
+
+    // Up: each block takes [h | the latest skip]; h lives in stream[0], or stream[1] after an upsample.
+    block = 0;
+    for (int i = 0; i < c.levels(); ++i) {
+        const int level = deepest - i;
+        for (int j = 0; j <= c.resBlocks; ++j, ++block) {
+            const UNetBlockWeights& w = mWeights.up[block];
+            const ops::Tensor& skipped = s.skips[--skip];
+            ATELIER_ASSIGN(ops::Tensor joined, view(s.concat, level, w.res.inChannels));
+            ATELIER_TRY(ops::concatChannels(b, h, skipped, joined));
+            ATELIER_ASSIGN(h, view(s.stream[0], level, w.res.outChannels));
+            if (!w.transformer) {
+                ATELIER_TRY(recordResBlock(b, w.res, groups, joined, h, s));
+                continue;
+            }
+            ATELIER_ASSIGN(ops::Tensor res, view(s.stream[1], level, w.res.outChannels));
+            ATELIER_TRY(recordResBlock(b, w.res, groups, joined, res, s));
+            ATELIER_TRY(recordSpatialTransformer(b, *w.transformer, groups, res, h, s));
+        }
+        if (level > 0) {
+            ATELIER_ASSIGN(ops::Tensor upsampled, view(s.stream[1], level - 1, c.channels(level)));
+            ops::Conv2dOptions up = conv3x3;
+            up.upsample = true;
+            up.bias = &mWeights.upsamplers[size_t(i)].bias;
+            ATELIER_TRY(ops::conv2d(b, h, mWeights.upsamplers[size_t(i)].weight, upsampled, up));
+            h = std::move(upsampled);
+        }
+    }
+
+    ATELIER_ASSIGN(ops::Tensor normed, view(s.normed, 0, c.modelChannels));
+    ops::GroupNormOptions norm;
+    norm.groups = uint32_t(groups);
+    norm.silu = true;
+    ATELIER_TRY(ops::groupNorm(b, h, mWeights.outNorm.gamma, mWeights.outNorm.beta, normed, norm));
+    conv3x3.bias = &mWeights.convOut.bias;
+    return ops::conv2d(b, normed, mWeights.convOut.weight, s.output, conv3x3);
+}
+
+} // namespace atelier::diffusion

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Reference UNet predictions for unet_test.cpp: diffusers' UNet2DConditionModel (the float32
+modules golden_models.py builds, whose weights the golden checkpoints hold exactly) on fixed random
+inputs.
+
+Writes tests/diffusion/goldens/unet_<family>.safetensors for sd1 (epsilon) and sd2 (v-prediction),
+f32 tensors:
+  x         [2, 4, 16, 16]   latents, NCHW (a CFG batch: uncond and cond)
+  context   [2, 77, ctx]     text-encoder-shaped context (random, 77 tokens as SD uses)
+  timestep  [1]              999 (sd1) or 500.5 (sd2: a float t as A1111/k-diffusion passes)
+  out       [2, 4, 16, 16]   unet(x, timestep, context).sample
+  x2        [1, 4, 8, 12]    a second, smaller and non-square shape (the run state reallocates)
+  context2  [1, 77, ctx]     context[0:1]
+  timestep2 [1]              250
+  out2      [1, 4, 8, 12]
+
+Usage:  python3 tests/diffusion/goldens_unet.py
+Tested with torch 2.15, diffusers 0.42.1.
+"""
+import os
+import sys
+
+import torch
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import golden_models as gm  # noqa: E402
+
+TIMESTEPS = {"sd1": (999.0, 250.0), "sd2": (500.5, 250.0)}
+SEEDS = {"sd1": 2101, "sd2": 2102}
+
+
+def predict(unet, x, t, context):
+    with torch.no_grad():
+        return unet(x, torch.tensor(t, dtype=torch.float32), encoder_hidden_states=context).sample
+
+
+def main():
+    os.makedirs(os.path.join(HERE, "goldens"), exist_ok=True)
+    for family in gm.FAMILIES:
+        unet = gm.build(family)["unet"].float().eval()
+        g = torch.Generator().manual_seed(SEEDS[family])
+        ctx = gm.CONTEXT[family]
+        x = torch.randn((2, 4, 16, 16), generator=g)
+        context = torch.randn((2, 77, ctx), generator=g)
+        x2 = torch.randn((1, 4, 8, 12), generator=g)
+        t, t2 = TIMESTEPS[family]
+        tensors = {
+            "x": x, "context": context, "timestep": torch.tensor([t]),
+            "out": predict(unet, x, t, context),
+            "x2": x2, "context2": context[0:1].clone(), "timestep2": torch.tensor([t2]),
+            "out2": predict(unet, x2, t2, context[0:1]),
+        }
+        path = os.path.join(HERE, "goldens", f"unet_{family}.safetensors")
+        save_file({k: v.float().contiguous() for k, v in tensors.items()}, path)
+        print(path, os.path.getsize(path), "out std", float(tensors["out"].std()))
+
+
+if __name__ == "__main__":
+    main()
