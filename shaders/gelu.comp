@@ -1,8 +1,9 @@
 #version 450
 // Activations: GELU, elementwise (out = gelu(x)) or gated (GATED: diffusers' GEGLU on rows of 2n,
 // the hidden half first: out[r, c] = x[r, c] * gelu(x[r, n + c])), in its exact form (GELU_ERF,
-// torch's default, SD's GEGLU) or the tanh approximation (GELU_TANH, approximate="tanh"); and
-// SiLU (SILU: out = x / (1 + e^-x)). ACT_F16: f16 x and out; the arithmetic is fp32.
+// torch's default, SD's GEGLU) or the tanh approximation (GELU_TANH, approximate="tanh"); CLIP's
+// quick GELU (GELU_QUICK: x sigmoid(1.702 x), not gated); and SiLU (SILU: out = x / (1 + e^-x)).
+// ACT_F16: f16 x and out; the arithmetic is fp32.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -43,6 +44,9 @@ float activation(float v)
     // 0.5 v (1 + tanh(u)) = v / (1 + e^(-2u)); e^(-2u) overflows to inf for very negative v, giving -0.
     const float u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
     return v / (1.0 + exp(-2.0 * u));
+#elif defined(GELU_QUICK)
+    // e^(-1.702 v) overflows to inf for very negative v, giving -0 as torch's x * sigmoid(1.702 x).
+    return v / (1.0 + exp(-1.702 * v));
 #elif defined(SILU)
     return v / (1.0 + exp(-v));
 #endif

@@ -45,7 +45,15 @@ const char* geluShader(GeluForm form, bool gated)
 {
     if (gated)
         return form == GeluForm::Erf ? "geglu_erf" : "geglu_tanh";
-    return form == GeluForm::Erf ? "gelu_erf" : "gelu_tanh";
+    switch (form) {
+    case GeluForm::Erf:
+        return "gelu_erf";
+    case GeluForm::Tanh:
+        return "gelu_tanh";
+    case GeluForm::Quick:
+        break;
+    }
+    return "gelu_quick";
 }
 
 Status checkElementwise(const char* op, const Tensor& x, const Tensor& out)
@@ -78,6 +86,8 @@ Status geglu(vk::CommandBatch& batch, const Tensor& x, Tensor& out, GeluForm for
     if (!isFloat(x.dtype) || out.dtype != x.dtype || expected.empty() || x.dim(-1) % 2 != 0 || out.shape != expected)
         return makeError(ErrorCode::InvalidArgument, "geglu: expected x [..., 2n] and out [..., n] of one float dtype, got " +
                                                          x.shapeText() + " and " + out.shapeText());
+    if (form == GeluForm::Quick)
+        return makeError(ErrorCode::Unsupported, "geglu: there is no gated quick GELU");
     return run(batch, geluShader(form, true), x, out, true);
 }
 

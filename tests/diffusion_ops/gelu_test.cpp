@@ -81,3 +81,30 @@ void TestDiffusionOps::silu()
     }
     QVERIFY(test::noValidationMessages());
 }
+
+void TestDiffusionOps::quickGelu()
+{
+    vk::Device& dev = *test::testDevice();
+    for (DType act : {DType::F32, DType::F16}) {
+        // Wide enough that e^(-1.702 x) overflows at the low end (x < -52 in fp32).
+        const auto xv = test::stored(act, test::randomFloats(3 * 1037, 33, -60.0f, 12.0f));
+        std::vector<float> expected(xv.size());
+        for (size_t i = 0; i < xv.size(); ++i)
+            expected[i] = float(test::quickGeluReference(xv[i]));
+        ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, act, {3, 1037}, xv));
+        ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, act, {3, 1037}));
+        VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::gelu(b, x, out, ops::GeluForm::Quick); }));
+        ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
+        const double err = test::normalisedError(got, expected);
+        qInfo("%s error %.3g", dtypeName(act), err);
+        QVERIFY2(err <= (act == DType::F16 ? kToleranceF16 : kToleranceF32), qPrintable(QString("error %1").arg(err)));
+        for (float v : got)
+            QVERIFY(std::isfinite(v));
+    }
+    ASSIGN_OR_FAIL(auto gatedIn, ops::Tensor::create(dev, DType::F32, {2, 8}));
+    ASSIGN_OR_FAIL(auto gatedOut, ops::Tensor::create(dev, DType::F32, {2, 4}));
+    const Status gated = dev.execute([&](vk::CommandBatch& b) { return ops::geglu(b, gatedIn, gatedOut, ops::GeluForm::Quick); });
+    QVERIFY(!gated.ok());
+    QCOMPARE(gated.error().code, ErrorCode::Unsupported);
+    QVERIFY(test::noValidationMessages());
+}

@@ -74,6 +74,8 @@ double geluReference(double x, bool tanhForm)
     return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
 }
 
+double quickGeluReference(double x) { return x / (1.0 + std::exp(-1.702 * x)); }
+
 std::vector<float> sequenceAttentionReference(const std::vector<float>& q, const std::vector<float>& k,
                                               const std::vector<float>& v, int batch, int nq, int nk, int heads,
                                               int headDim, bool causal)

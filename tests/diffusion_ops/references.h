@@ -25,6 +25,8 @@ std::vector<float> groupNormReference(const std::vector<float>& x, int images, i
                                       bool silu);
 
 double geluReference(double x, bool tanhForm);
+// OpenAI CLIP's quick_gelu: x sigmoid(1.702 x).
+double quickGeluReference(double x);
 
 // q [batch, nq, heads, d], k and v [batch, nk, heads, d].
 std::vector<float> sequenceAttentionReference(const std::vector<float>& q, const std::vector<float>& k,

@@ -34,6 +34,7 @@ private slots:
     void gelu_data();
     void gelu();
     void silu();
+    void quickGelu();
 
     void upsample_data();
     void upsample();
