@@ -103,7 +103,8 @@ void TestDiffusionOps::quickGelu()
     }
     ASSIGN_OR_FAIL(auto gatedIn, ops::Tensor::create(dev, DType::F32, {2, 8}));
     ASSIGN_OR_FAIL(auto gatedOut, ops::Tensor::create(dev, DType::F32, {2, 4}));
-    const Status gated = dev.execute([&](vk::CommandBatch& b) { return ops::geglu(b, gatedIn, gatedOut, ops::GeluForm::Quick); });
+    const Status gated =
+        dev.execute([&](vk::CommandBatch& b) { return ops::geglu(b, gatedIn, gatedOut, ops::GeluForm::Quick); });
     QVERIFY(!gated.ok());
     QCOMPARE(gated.error().code, ErrorCode::Unsupported);
     QVERIFY(test::noValidationMessages());

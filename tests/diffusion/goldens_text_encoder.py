@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""What transformers' CLIPTextModel computes with the golden checkpoints' text encoders, for
+text_encoder_test.cpp: goldens/text_encoder_sd1.safetensors and text_encoder_sd2.safetensors.
+
+Two 77-token chunks run as one batch (vocabulary 256: ids 254/255 are BOS/EOS; feed ids, not text):
+  chunk 0: BOS, 12 prompt tokens, EOS, then padding (EOS for sd1, 0 for sd2: OpenCLIP's "!")
+  chunk 1: BOS, 75 prompt tokens, EOS (a full chunk, no padding)
+Each file holds (f32 unless said):
+  ids           [2, 77] int32
+  last_hidden   [2, 77, width]  last_hidden_state (clip skip 1)
+  clip_skip_2   [2, 77, width]  final_layer_norm(hidden_states[-2]) (A1111's "Clip skip" 2)
+and the sd1 file also (the weighting does not depend on the family; keeping sd2's file small):
+  weights       [2, 77]         A1111's multiplier per token (start, end, padding weigh 1)
+  conditioning  [2, 77, width]  last_hidden weighted as modules/sd_hijack_clip.py process_tokens
+                                does, the mean restored per chunk (one prompt: each chunk alone)
+
+Usage:  python3 tests/diffusion/goldens_text_encoder.py
+Tested with torch 2.15, transformers 5.23, safetensors 0.8, numpy.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+from safetensors.numpy import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import golden_models as gm  # noqa: E402
+
+BOS, EOS, TOKENS = 254, 255, 77
+PAD = {"sd1": EOS, "sd2": 0}
+
+
+def chunk_ids(prompt, pad):
+    ids = [BOS] + prompt + [EOS]
+    return ids + [pad] * (TOKENS - len(ids))
+
+
+def chunks(family):
+    short = [7, 42, 3, 199, 120, 5, 88, 13, 250, 64, 1, 77]
+    full = [(i * 37 + 11) % 254 for i in range(75)]
+    return np.array([chunk_ids(short, PAD[family]), chunk_ids(full, PAD[family])], dtype=np.int32)
+
+
+def chunk_weights():
+    w = np.ones((2, TOKENS), dtype=np.float32)
+    w[0, 1:4] = 1.1    # "(a b c:1.1)"
+    w[0, 6:9] = 0.5    # "(d e f:0.5)"
+    w[0, 10] = 1.21    # "((g))"
+    w[1, 20:50] = 1.3
+    w[1, 60:75] = 0.8
+    return w
+
+
+def restore_mean(z, weights):
+    """modules/sd_hijack_clip.py process_tokens, per chunk: z *= weights; z *= original_mean / new_mean."""
+    out = np.empty_like(z)
+    for c in range(z.shape[0]):
+        original_mean = z[c].astype(np.float64).mean()
+        weighted = z[c].astype(np.float64) * weights[c][:, None]
+        new_mean = weighted.mean()
+        out[c] = (weighted * (original_mean / new_mean)).astype(np.float32)
+    return out
+
+
+def golden(family):
+    encoder = gm.build(family)["text_encoder"].eval()
+    ids = chunks(family)
+    with torch.no_grad():
+        out = encoder(input_ids=torch.from_numpy(ids).long(), output_hidden_states=True)
+        last = out.last_hidden_state.numpy()
+        skip2 = encoder.final_layer_norm(out.hidden_states[-2]).numpy()
+    tensors = {"ids": ids, "last_hidden": last.astype(np.float32), "clip_skip_2": skip2.astype(np.float32)}
+    if family == "sd1":
+        weights = chunk_weights()
+        tensors["weights"] = weights
+        tensors["conditioning"] = restore_mean(last, weights)
+    return tensors
+
+
+def main():
+    os.makedirs(os.path.join(HERE, "goldens"), exist_ok=True)
+    for family in gm.FAMILIES:
+        path = os.path.join(HERE, "goldens", f"text_encoder_{family}.safetensors")
+        save_file({k: np.ascontiguousarray(v) for k, v in golden(family).items()}, path)
+        print(path, os.path.getsize(path))
+
+
+if __name__ == "__main__":
+    main()
