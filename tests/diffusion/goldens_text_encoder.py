@@ -2,7 +2,8 @@
 """What transformers' CLIPTextModel computes with the golden checkpoints' text encoders, for
 text_encoder_test.cpp: goldens/text_encoder_sd1.safetensors and text_encoder_sd2.safetensors.
 
-Two 77-token chunks run as one batch (vocabulary 256: ids 254/255 are BOS/EOS; feed ids, not text):
+Two 77-token chunks run as one batch (ids, not text: sd1 has CLIP's vocabulary of 49408 with BOS/EOS
+49406/49407, sd2 a vocabulary of 256 where 254/255 play BOS/EOS):
   chunk 0: BOS, 12 prompt tokens, EOS, then padding (EOS for sd1, 0 for sd2: OpenCLIP's "!")
   chunk 1: BOS, 75 prompt tokens, EOS (a full chunk, no padding)
 Each file holds (f32 unless said):
@@ -28,19 +29,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import golden_models as gm  # noqa: E402
 
-BOS, EOS, TOKENS = 254, 255, 77
-PAD = {"sd1": EOS, "sd2": 0}
+TOKENS = 77
+BOS_EOS = {"sd1": (49406, 49407), "sd2": (254, 255)}
+PAD = {"sd1": 49407, "sd2": 0}
 
 
-def chunk_ids(prompt, pad):
-    ids = [BOS] + prompt + [EOS]
-    return ids + [pad] * (TOKENS - len(ids))
+def chunk_ids(prompt, family):
+    bos, eos = BOS_EOS[family]
+    ids = [bos] + prompt + [eos]
+    return ids + [PAD[family]] * (TOKENS - len(ids))
 
 
 def chunks(family):
+    words = BOS_EOS[family][0]  # ids below BOS are words
     short = [7, 42, 3, 199, 120, 5, 88, 13, 250, 64, 1, 77]
-    full = [(i * 37 + 11) % 254 for i in range(75)]
-    return np.array([chunk_ids(short, PAD[family]), chunk_ids(full, PAD[family])], dtype=np.int32)
+    short = [(t * 193 + 17) % words for t in short]
+    full = [(i * 3701 + 11) % words for i in range(75)]
+    return np.array([chunk_ids(short, family), chunk_ids(full, family)], dtype=np.int32)
 
 
 def chunk_weights():
