@@ -14,9 +14,13 @@ and the sd1 file also (the weighting does not depend on the family; keeping sd2'
   weights       [2, 77]         A1111's multiplier per token (start, end, padding weigh 1)
   conditioning  [2, 77, width]  last_hidden weighted as modules/sd_hijack_clip.py process_tokens
                                 does, the mean restored per chunk (one prompt: each chunk alone)
+  prompt_ids, prompt_weights [1, 77]; prompt_conditioning_clip_skip_2 [1, 77, width]
+                                PROMPT (sd1 has CLIP's vocabulary) end to end: tokenized and chunked
+                                by tests/diffusion_text/make_golden.py's CLIPTokenizer and restatement
+                                of A1111, encoded with clip skip 2 and weighted
 
 Usage:  python3 tests/diffusion/goldens_text_encoder.py
-Tested with torch 2.15, transformers 5.23, safetensors 0.8, numpy.
+Tested with torch 2.15, transformers 5.23 (tokenizers), safetensors 0.8, numpy.
 """
 import os
 import sys
@@ -27,9 +31,13 @@ from safetensors.numpy import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "diffusion_text"))
 import golden_models as gm  # noqa: E402
+import make_golden as a1111_text  # noqa: E402
 
 TOKENS = 77
+# text_encoder_test.cpp holds the same prompt.
+PROMPT = "a (photograph:1.3) of an ((old)) cat on a [blurry] sofa, (masterpiece:0.8)"
 BOS_EOS = {"sd1": (49406, 49407), "sd2": (254, 255)}
 PAD = {"sd1": 49407, "sd2": 0}
 
@@ -69,18 +77,36 @@ def restore_mean(z, weights):
     return out
 
 
+def encode(encoder, ids):
+    """(last_hidden_state, final_layer_norm(hidden_states[-2])) as float32 numpy arrays."""
+    with torch.no_grad():
+        out = encoder(input_ids=torch.from_numpy(ids).long(), output_hidden_states=True)
+        skip2 = encoder.final_layer_norm(out.hidden_states[-2])
+    return out.last_hidden_state.numpy().astype(np.float32), skip2.numpy().astype(np.float32)
+
+
+def prompt_chunks():
+    tok = a1111_text.clip_tokenizer()
+    chunked, _ = a1111_text.chunk_prompt(tok, a1111_text.parse_prompt_attention(PROMPT), a1111_text.END)
+    ids = np.array([c["ids"] for c in chunked], dtype=np.int32)
+    weights = np.array([c["weights"] for c in chunked], dtype=np.float32)
+    return ids, weights
+
+
 def golden(family):
     encoder = gm.build(family)["text_encoder"].eval()
     ids = chunks(family)
-    with torch.no_grad():
-        out = encoder(input_ids=torch.from_numpy(ids).long(), output_hidden_states=True)
-        last = out.last_hidden_state.numpy()
-        skip2 = encoder.final_layer_norm(out.hidden_states[-2]).numpy()
-    tensors = {"ids": ids, "last_hidden": last.astype(np.float32), "clip_skip_2": skip2.astype(np.float32)}
+    last, skip2 = encode(encoder, ids)
+    tensors = {"ids": ids, "last_hidden": last, "clip_skip_2": skip2}
     if family == "sd1":
         weights = chunk_weights()
         tensors["weights"] = weights
         tensors["conditioning"] = restore_mean(last, weights)
+        prompt_ids, prompt_weights = prompt_chunks()
+        assert prompt_ids.shape == (1, TOKENS) and (prompt_weights != 1).any()
+        tensors["prompt_ids"] = prompt_ids
+        tensors["prompt_weights"] = prompt_weights
+        tensors["prompt_conditioning_clip_skip_2"] = restore_mean(encode(encoder, prompt_ids)[1], prompt_weights)
     return tensors
 
 

@@ -1,10 +1,12 @@
 // The CLIP text encoder against transformers' CLIPTextModel (goldens_text_encoder.py): the hidden
 // states the UNet reads for two chunks run as one batch, with clip skip 1 and 2, A1111's weighted
-// conditioning, and checkpoints whose text encoder does not fit its configuration.
+// conditioning (of a text prompt too), f32 and f16 weights, and checkpoints whose text encoder does
+// not fit its configuration.
 
 #include "golden.h"
 
 #include "diffusion/checkpoint.h"
+#include "diffusion/clip_tokenizer.h"
 #include "diffusion/text_encoder.h"
 #include "test_device.h"
 
@@ -262,6 +264,29 @@ private slots:
         qInfo("conditioning error %.3g (the unweighted states differ by %.3g)", error, unweighted);
         QVERIFY2(error <= kTolerance, qPrintable(QString("error %1").arg(error)));
         QVERIFY(unweighted > 0.1);
+        QVERIFY(test::noValidationMessages());
+    }
+
+    // A weighted prompt end to end, as an A1111 user with "Clip skip: 2" writes it: Atelier's tokenizer
+    // and chunking give transformers' ids and A1111's weights, and the conditioning is A1111's.
+    void conditionsATextPromptAsA1111()
+    {
+        const test::GoldenFile golden("text_encoder_sd1");
+        auto encoder = loadEncoder(test::goldenCheckpointPath("sd1"), WeightPrecision::AsStored);
+        ASSIGN_OR_FAIL(const ClipTokenizer tokenizer, ClipTokenizer::builtIn());
+        const QString text = "a (photograph:1.3) of an ((old)) cat on a [blurry] sofa, (masterpiece:0.8)"; // PROMPT
+        const ChunkedPrompt prompt = chunkPrompt(tokenizer, text);
+        QCOMPARE(prompt.chunks.size(), size_t(1));
+        const std::vector<int32_t> ids(prompt.chunks[0].ids.begin(), prompt.chunks[0].ids.end());
+        QCOMPARE(ids, golden.ints("prompt_ids"));
+        const std::vector<float> weights = golden.floats("prompt_weights");
+        for (int i = 0; i < kChunkTokens; ++i)
+            QVERIFY2(std::abs(prompt.chunks[0].weights[size_t(i)] - weights[size_t(i)]) <= 1e-6f,
+                     qPrintable(QString("weight %1").arg(i)));
+        ASSIGN_OR_FAIL(const auto conditioning, encoder->condition(prompt, 2));
+        const double error = test::normalisedError(conditioning, golden.floats("prompt_conditioning_clip_skip_2"));
+        qInfo("conditioning error %.3g", error);
+        QVERIFY2(error <= kTolerance, qPrintable(QString("error %1").arg(error)));
         QVERIFY(test::noValidationMessages());
     }
 
