@@ -215,6 +215,20 @@ struct TimestepPush {
     float scale;
 };
 
+// strided_copy.comp: out[outOffset + r * outRowStride + c * outColStride] =
+// in[inOffset + r * inRowStride + c * inColStride] for r < rows, c < cols, converting the type
+// (transposes, f32 <-> f16, padding copies).
+struct StridedCopyPush {
+    uint rows;
+    uint cols;
+    uint inRowStride;
+    uint inColStride;
+    uint outRowStride;
+    uint outColStride;
+    uint inOffset;       // elements from the bound starts to element [0, 0]
+    uint outOffset;
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif

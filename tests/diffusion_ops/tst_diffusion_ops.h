@@ -47,6 +47,12 @@ private slots:
     void attention_data();
     void attention();
     void attentionRejectsBadArguments();
+
+    void wideAttention_data();
+    void wideAttention();
+    void wideAttentionRejectsBadArguments();
+    void layoutCopies_data();
+    void layoutCopies();
 };
 
 namespace atelier::test {
