@@ -11,6 +11,7 @@
 #include "ops/timestep_embedding.h"
 #include "vk/device.h"
 
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -105,21 +106,43 @@ Result<std::vector<float>> UNet::predict(std::span<const float> x, int batch, in
                                          std::span<const float> context, int contextTokens)
 {
     ATELIER_TRY(checkInputs(x, batch, height, width, timestep, context, contextTokens));
+    using Clock = std::chrono::steady_clock;
+    auto msSince = [](Clock::time_point start) {
+        return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    };
+    mTimings = {};
+    auto start = Clock::now();
     const UNetShape shape{batch, height, width, contextTokens};
     if (!mState || mState->shape != shape) {
         mState.reset(); // free the old buffers before allocating the new ones
         ATELIER_ASSIGN(UNetState state, UNetState::create(mDevice, mConfig, mWeights, shape));
         mState = std::move(state);
+        mTimings.stateMs = msSince(start);
     }
     UNetState& s = *mState;
+
+    start = Clock::now();
     const std::vector<float> input = nchwToNhwc(x, batch, mConfig.inChannels, height, width);
     const std::vector<float> timesteps(size_t(batch), static_cast<float>(timestep));
     ATELIER_TRY(mDevice.upload(s.input.buffer, input.data(), input.size() * sizeof(float)));
     ATELIER_TRY(mDevice.upload(s.context.buffer, context.data(), context.size() * sizeof(float)));
     ATELIER_TRY(mDevice.upload(s.timesteps.buffer, timesteps.data(), timesteps.size() * sizeof(float)));
-    ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) { return record(b); }));
+    mTimings.uploadMs = msSince(start);
+
+    start = Clock::now();
+    ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) {
+        const Status recorded = record(b);
+        mTimings.dispatches = b.dispatchCount();
+        mTimings.barriers = b.barrierCount();
+        return recorded;
+    }));
+    mTimings.executeMs = msSince(start);
+
+    start = Clock::now();
     ATELIER_ASSIGN(const std::vector<float> output, s.output.toFloats(mDevice));
-    return nhwcToNchw(output, batch, mConfig.outChannels, height, width);
+    std::vector<float> prediction = nhwcToNchw(output, batch, mConfig.outChannels, height, width);
+    mTimings.downloadMs = msSince(start);
+    return prediction;
 }
 
 Status UNet::recordTimeEmbedding(vk::CommandBatch& b)

@@ -29,6 +29,16 @@ namespace atelier::diffusion {
 
 class Checkpoint;
 
+// Where the last prediction's wall time went (host clocks), for `atelier bench sd` and the logs.
+struct UNetTimings {
+    double stateMs = 0;    // (re)allocating the run state; 0 when the shape was the last one's
+    double uploadMs = 0;   // latents, context and timesteps to the device (with the NHWC transpose)
+    double executeMs = 0;  // recording, submitting and waiting for the one command batch
+    double downloadMs = 0; // the prediction back (with the NCHW transpose)
+    uint32_t dispatches = 0;
+    uint32_t barriers = 0;
+};
+
 class UNet {
 public:
     static Result<std::unique_ptr<UNet>> load(vk::Device& device, const Checkpoint& checkpoint,
@@ -37,6 +47,7 @@ public:
     uint64_t weightBytes() const { return mWeightBytes; }
     // Device bytes of the activations for the last shape predicted (0 before the first).
     uint64_t stateBytes() const { return mState ? mState->bytes : 0; }
+    const UNetTimings& lastTimings() const { return mTimings; }
 
     // One prediction. x: [batch, inChannels, height, width] NCHW; context: [batch, contextTokens,
     // contextDim], one per batch item; the same timestep for every item. Returns [batch, outChannels,
@@ -56,6 +67,7 @@ private:
     UNetWeights mWeights;
     uint64_t mWeightBytes = 0;
     std::optional<UNetState> mState; // for the last shape predicted
+    UNetTimings mTimings;
 };
 
 } // namespace atelier::diffusion

@@ -6,11 +6,18 @@
 #include "golden.h"
 #include "test_device.h"
 
+#include "core/dtype.h"
 #include "diffusion/checkpoint.h"
+#include "diffusion/checkpoint_tensors.h"
 #include "diffusion/unet.h"
 
 #include <QElapsedTimer>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <cmath>
+#include <fstream>
+#include <random>
 
 using namespace atelier;
 using namespace atelier::diffusion;
@@ -58,6 +65,184 @@ std::unique_ptr<UNet> loadGolden(const QString& family, WeightPrecision precisio
     return std::move(*unet);
 }
 
+
+// A single-file checkpoint with SD 1.x inpainting's UNet widths but few blocks: levels of 320 and
+// 640 channels, one res block each, attention on level 0 (8 heads of 40) and in the middle (8
+// heads of 80), 9 input channels, a 768-wide context, f16 random weights. The VAE is the golden
+// one's; the text encoder is a zero-filled one-layer CLIP, 768 wide, that only fixes the context width.
+class WideCheckpointWriter {
+public:
+    static constexpr int kTimeDim = 1280, kContext = 768;
+
+    WideCheckpointWriter()
+    {
+        const std::vector<int> channels{320, 640};
+        const std::vector<bool> attention{true, false};
+        weight("time_embed.0", {kTimeDim, channels[0]});
+        weight("time_embed.2", {kTimeDim, kTimeDim});
+        weight("input_blocks.0.0", {channels[0], 9, 3, 3});
+        std::vector<int> skips{channels[0]};
+        int ch = channels[0], block = 1;
+        for (size_t level = 0; level < channels.size(); ++level) {
+            const std::string name = "input_blocks." + std::to_string(block++) + ".";
+            res(name + "0.", ch, channels[level]);
+            ch = channels[level];
+            if (attention[level])
+                transformer(name + "1.", ch);
+            skips.push_back(ch);
+            if (level + 1 < channels.size()) {
+                weight("input_blocks." + std::to_string(block++) + ".0.op", {ch, ch, 3, 3});
+                skips.push_back(ch);
+            }
+        }
+        res("middle_block.0.", ch, ch);
+        transformer("middle_block.1.", ch);
+        res("middle_block.2.", ch, ch);
+        block = 0;
+        for (int level = int(channels.size()) - 1; level >= 0; --level) {
+            for (int j = 0; j < 2; ++j) {
+                const std::string name = "output_blocks." + std::to_string(block++) + ".";
+                res(name + "0.", ch + skips.back(), channels[size_t(level)]);
+                skips.pop_back();
+                ch = channels[size_t(level)];
+                if (attention[size_t(level)])
+                    transformer(name + "1.", ch);
+                if (j == 1 && level > 0)
+                    weight(name + (attention[size_t(level)] ? "2" : "1") + ".conv", {ch, ch, 3, 3});
+            }
+        }
+        norm("out.0", channels[0]);
+        weight("out.2", {4, channels[0], 3, 3});
+    }
+
+    // Writes the UNet, the golden SD1 checkpoint's VAE and the text encoder to `path`.
+    bool write(const std::string& path)
+    {
+        auto golden = io::SafetensorsFile::open(test::goldenCheckpointPath("sd1"));
+        if (!golden)
+            return false;
+        for (const io::SafetensorsTensor& t : (*golden)->tensors())
+            if (t.name.starts_with("first_stage_model.") && t.dtype == io::SafetensorsDType::F16)
+                add(t.name, t.shape, std::vector<uint16_t>(reinterpret_cast<const uint16_t*>(t.data.data()),
+                                                           reinterpret_cast<const uint16_t*>(t.data.data()) + t.elements()));
+        const std::string text(kTextPrefix);
+        zeros(text + "embeddings.token_embedding.weight", {256, kContext});
+        zeros(text + "embeddings.position_embedding.weight", {77, kContext});
+        for (const char* n : {"layer_norm1", "layer_norm2"}) {
+            zeros(text + "encoder.layers.0." + n + ".weight", {kContext});
+            zeros(text + "encoder.layers.0." + n + ".bias", {kContext});
+        }
+        for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+            zeros(text + "encoder.layers.0.self_attn." + n + ".weight", {kContext, kContext});
+            zeros(text + "encoder.layers.0.self_attn." + n + ".bias", {kContext});
+        }
+        zeros(text + "encoder.layers.0.mlp.fc1.weight", {64, kContext});
+        zeros(text + "encoder.layers.0.mlp.fc1.bias", {64});
+        zeros(text + "encoder.layers.0.mlp.fc2.weight", {kContext, 64});
+        zeros(text + "encoder.layers.0.mlp.fc2.bias", {kContext});
+        zeros(text + "final_layer_norm.weight", {kContext});
+        zeros(text + "final_layer_norm.bias", {kContext});
+
+        std::string header = "{";
+        uint64_t offset = 0;
+        for (const Entry& e : mEntries) {
+            std::string shape;
+            for (int64_t d : e.shape)
+                shape += (shape.empty() ? "" : ",") + std::to_string(d);
+            const uint64_t bytes = 2 * e.values.size();
+            header += (header.size() > 1 ? "," : "") + ("\"" + e.name + "\":{\"dtype\":\"F16\",\"shape\":[" + shape +
+                                                         "],\"data_offsets\":[" + std::to_string(offset) + "," +
+                                                         std::to_string(offset + bytes) + "]}");
+            offset += bytes;
+        }
+        header += "}";
+        header.append((8 - header.size() % 8) % 8, ' ');
+        std::ofstream out(path, std::ios::binary);
+        const uint64_t size = header.size();
+        out.write(reinterpret_cast<const char*>(&size), 8);
+        out.write(header.data(), std::streamsize(header.size()));
+        for (const Entry& e : mEntries)
+            out.write(reinterpret_cast<const char*>(e.values.data()), std::streamsize(2 * e.values.size()));
+        return bool(out);
+    }
+
+private:
+    struct Entry {
+        std::string name;
+        std::vector<int64_t> shape;
+        std::vector<uint16_t> values;
+    };
+
+    void add(std::string name, std::vector<int64_t> shape, std::vector<uint16_t> values)
+    {
+        mEntries.push_back({std::move(name), std::move(shape), std::move(values)});
+    }
+    void zeros(const std::string& name, std::vector<int64_t> shape)
+    {
+        int64_t n = 1;
+        for (int64_t d : shape)
+            n *= d;
+        add(name, std::move(shape), std::vector<uint16_t>(size_t(n), floatToHalf(0.0f)));
+    }
+    // Uniform values of standard deviation `std` around `mean`.
+    void random(const std::string& name, std::vector<int64_t> shape, float mean, float std)
+    {
+        int64_t n = 1;
+        for (int64_t d : shape)
+            n *= d;
+        std::uniform_real_distribution<float> u(-std * std::sqrt(3.0f), std * std::sqrt(3.0f));
+        std::vector<uint16_t> v(static_cast<size_t>(n));
+        for (uint16_t& h : v)
+            h = floatToHalf(mean + u(mRandom));
+        add(std::string(kUNetPrefix) + name, std::move(shape), std::move(v));
+    }
+    // A Linear or conv weight (scaled by fan-in, so activations keep their size) and its bias.
+    void weight(const std::string& name, std::vector<int64_t> shape, bool bias = true)
+    {
+        int64_t fanIn = 1;
+        for (size_t i = 1; i < shape.size(); ++i)
+            fanIn *= shape[i];
+        if (bias)
+            random(name + ".bias", {shape[0]}, 0.0f, 0.05f);
+        random(name + ".weight", std::move(shape), 0.0f, 1.0f / std::sqrt(float(fanIn)));
+    }
+    void norm(const std::string& name, int64_t c)
+    {
+        random(name + ".weight", {c}, 1.0f, 0.1f);
+        random(name + ".bias", {c}, 0.0f, 0.05f);
+    }
+    void res(const std::string& name, int in, int out)
+    {
+        norm(name + "in_layers.0", in);
+        weight(name + "in_layers.2", {out, in, 3, 3});
+        weight(name + "emb_layers.1", {out, kTimeDim});
+        norm(name + "out_layers.0", out);
+        weight(name + "out_layers.3", {out, out, 3, 3});
+        if (in != out)
+            weight(name + "skip_connection", {out, in, 1, 1});
+    }
+    void transformer(const std::string& name, int c)
+    {
+        norm(name + "norm", c);
+        weight(name + "proj_in", {c, c, 1, 1});
+        const std::string b = name + "transformer_blocks.0.";
+        for (const char* n : {"norm1", "norm2", "norm3"})
+            norm(b + n, c);
+        for (const char* n : {"attn1.to_q", "attn1.to_k", "attn1.to_v", "attn2.to_q"})
+            weight(b + n, {c, c}, false);
+        weight(b + "attn2.to_k", {c, kContext}, false);
+        weight(b + "attn2.to_v", {c, kContext}, false);
+        weight(b + "attn1.to_out.0", {c, c});
+        weight(b + "attn2.to_out.0", {c, c});
+        weight(b + "ff.net.0.proj", {8 * int64_t(c), c});
+        weight(b + "ff.net.2", {c, 4 * int64_t(c)});
+        weight(name + "proj_out", {c, c, 1, 1});
+    }
+
+    std::vector<Entry> mEntries;
+    std::mt19937 mRandom{20261122};
+};
+
 } // namespace
 
 class TestUNet : public QObject {
@@ -102,11 +287,70 @@ private slots:
         qInfo("%s batch 1 at 12x8: normalised error %.3g", qPrintable(family), error2);
         QVERIFY2(error2 < kTolerance, qPrintable(QString::number(error2)));
 
-        timer.restart();
         auto again = run(*unet, cfg);
         QVERIFY2(again, again ? "" : again.error().message.c_str());
-        qInfo("%s batch 2 at 16x16 again: %lld ms", qPrintable(family), (long long)timer.elapsed());
+        QVERIFY(unet->lastTimings().stateMs > 0.0);
         QCOMPARE(*again, *out);
+
+        // The same shape once more keeps the run state.
+        timer.restart();
+        auto reused = run(*unet, cfg);
+        QVERIFY2(reused, reused ? "" : reused.error().message.c_str());
+        const UNetTimings& t = unet->lastTimings();
+        qInfo("%s batch 2 at 16x16 again: %lld ms (upload %.1f, execute %.1f, download %.1f ms; %u dispatches, "
+              "%u barriers; run state %.2f MB)",
+              qPrintable(family), (long long)timer.elapsed(), t.uploadMs, t.executeMs, t.downloadMs, t.dispatches,
+              t.barriers, unet->stateBytes() / 1e6);
+        QCOMPARE(t.stateMs, 0.0);
+        QCOMPARE(*reused, *out);
+        QVERIFY(test::noValidationMessages());
+    }
+
+    // SD widths (320/640 channels, heads of 40 and 80, a 77 x 768 context, 9 input channels) run,
+    // and a CFG batch gives each item what it gives alone: nothing leaks between batch items.
+    void sdWidths()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("wide_inpaint.safetensors").toStdString();
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(WideCheckpointWriter().write(path));
+        auto checkpoint = Checkpoint::open(path);
+        QVERIFY2(checkpoint, checkpoint ? "" : checkpoint.error().message.c_str());
+        QCOMPARE((*checkpoint)->config().family, ModelFamily::Sd1Inpaint);
+        auto unet = UNet::load(*test::testDevice(), **checkpoint, WeightPrecision::F16);
+        QVERIFY2(unet, unet ? "" : unet.error().message.c_str());
+        QCOMPARE((*unet)->config().heads, (std::vector<int>{8, 0}));
+        qInfo("wide checkpoint written and loaded in %lld ms, %.1f MB of weights", (long long)timer.elapsed(),
+              (*unet)->weightBytes() / 1e6);
+
+        const int batch = 2, height = 8, width = 24, tokens = 77;
+        const std::vector<float> x = test::randomFloats(size_t(batch * 9 * height * width), 31);
+        const std::vector<float> context =
+            test::randomFloats(size_t(batch * tokens * WideCheckpointWriter::kContext), 32);
+        timer.restart();
+        auto both = (*unet)->predict(x, batch, height, width, 601.25, context, tokens);
+        QVERIFY2(both, both ? "" : both.error().message.c_str());
+        const UNetTimings& t = (*unet)->lastTimings();
+        qInfo("batch 2 at 24x8: %lld ms (execute %.0f ms, %u dispatches), run state %.1f MB",
+              (long long)timer.elapsed(), t.executeMs, t.dispatches, (*unet)->stateBytes() / 1e6);
+        double sumSquares = 0;
+        for (float v : *both) {
+            QVERIFY(std::isfinite(v));
+            sumSquares += double(v) * v;
+        }
+        const double rms = std::sqrt(sumSquares / double(both->size()));
+        QVERIFY2(rms > 0.05 && rms < 20.0, qPrintable(QString::number(rms)));
+
+        const size_t half = both->size() / 2;
+        timer.restart();
+        auto second = (*unet)->predict(std::span(x).subspan(x.size() / 2), 1, height, width, 601.25,
+                                       std::span(context).subspan(context.size() / 2), tokens);
+        QVERIFY2(second, second ? "" : second.error().message.c_str());
+        const double error = test::normalisedError(*second, std::vector<float>(both->begin() + long(half), both->end()));
+        qInfo("the second item alone (%lld ms) against in the batch: normalised error %.3g", (long long)timer.elapsed(),
+              error);
+        QVERIFY2(error < 1e-5, qPrintable(QString::number(error)));
         QVERIFY(test::noValidationMessages());
     }
 
