@@ -9,6 +9,7 @@
 #include "vk/command_batch.h"
 #include "vk/device.h"
 
+#include <algorithm>
 #include <string>
 
 namespace atelier::diffusion {
@@ -121,6 +122,17 @@ Result<std::vector<float>> TextEncoder::encode(std::span<const PromptChunk> chun
     if (clipSkip < 1 || clipSkip > mConfig.layers)
         return makeError(ErrorCode::InvalidArgument, "clip skip " + std::to_string(clipSkip) + " is outside 1.." +
                                                          std::to_string(mConfig.layers) + " (the text encoder's layers)");
+    const int layers = mConfig.layers - clipSkip + 1;
+    std::vector<float> out;
+    out.reserve(chunks.size() * size_t(kChunkTokens) * size_t(mConfig.width));
+    for (size_t first = 0; first < chunks.size(); first += kMaxChunksPerPass)
+        ATELIER_TRY(encodePass(chunks.subspan(first, std::min(chunks.size() - first, size_t(kMaxChunksPerPass))),
+                               layers, out));
+    return out;
+}
+
+Status TextEncoder::encodePass(std::span<const PromptChunk> chunks, int layers, std::vector<float>& out)
+{
     const int n = int(chunks.size());
     if (mState.chunks < n) {
         mState = {}; // frees the smaller state before the larger one is allocated
@@ -131,10 +143,11 @@ Result<std::vector<float>> TextEncoder::encode(std::span<const PromptChunk> chun
         mState.ids.host.insert(mState.ids.host.end(), chunk.ids.begin(), chunk.ids.end());
     ATELIER_TRY(mDevice.upload(mState.ids.buffer, mState.ids.host.data(), mState.ids.host.size() * sizeof(int32_t)));
 
-    const int layers = mConfig.layers - clipSkip + 1;
     ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) { return record(b, n, layers); }));
-    ATELIER_ASSIGN(const ops::Tensor out, mState.xn.view({int64_t(n) * kChunkTokens, mConfig.width}));
-    return out.toFloats(mDevice);
+    ATELIER_ASSIGN(const ops::Tensor hidden, mState.xn.view({int64_t(n) * kChunkTokens, mConfig.width}));
+    ATELIER_ASSIGN(const std::vector<float> values, hidden.toFloats(mDevice));
+    out.insert(out.end(), values.begin(), values.end());
+    return {};
 }
 
 Result<std::vector<float>> TextEncoder::condition(const ChunkedPrompt& prompt, int clipSkip)

@@ -8,7 +8,8 @@
 //   per layer: x += out_proj(causal_attention(q_proj, k_proj, v_proj of layer_norm1(x)))
 //              x += fc2(gelu(fc1(layer_norm2(x))))
 //   hidden = final_layer_norm(x)
-// All chunks run as one batch; activations are f32 whatever the weights' precision.
+// The chunks run as one batch (up to kMaxChunksPerPass); activations are f32 whatever the weights'
+// precision.
 
 #include "core/result.h"
 #include "diffusion/checkpoint_config.h"
@@ -48,6 +49,9 @@ struct TextEncoderRunState {
 
 class TextEncoder {
 public:
+    // Chunks per forward pass; longer prompts (over 1200 tokens) take several, bounding the run state.
+    static constexpr int kMaxChunksPerPass = 16;
+
     // Binds kTextPrefix's tensors of the checkpoint with the shapes its config says; errors name the
     // tensor and the expected and found shapes.
     static Result<std::unique_ptr<TextEncoder>> load(vk::Device& device, const Checkpoint& checkpoint,
@@ -67,7 +71,9 @@ public:
     Result<std::vector<float>> condition(const ChunkedPrompt& prompt, int clipSkip = 1);
 
 private:
-    TextEncoder(vk::Device& device) : mDevice(device) {}
+    explicit TextEncoder(vk::Device& device) : mDevice(device) {}
+    // Encodes at most kMaxChunksPerPass chunks, appending their hidden states to `out`.
+    Status encodePass(std::span<const PromptChunk> chunks, int layers, std::vector<float>& out);
     Status record(vk::CommandBatch& batch, int chunks, int layers);
 
     vk::Device& mDevice;

@@ -230,21 +230,38 @@ private slots:
         QVERIFY(test::noValidationMessages());
     }
 
-    // Each chunk is encoded on its own, whatever else runs in its batch, and smaller batches reuse
-    // the activations of larger ones.
+    // Each chunk is encoded on its own, whatever else runs in its batch: in a prompt longer than one
+    // pass, and alone (where the activations of the larger batch are reused).
     void chunksAreIndependent()
     {
         const test::GoldenFile golden("text_encoder_sd1");
         auto encoder = loadEncoder(test::goldenCheckpointPath("sd1"), WeightPrecision::AsStored);
-        const std::vector<PromptChunk> chunks = goldenChunks(golden);
+        const std::vector<PromptChunk> pair = goldenChunks(golden);
         const std::vector<float> expected = golden.floats("last_hidden");
         const size_t chunkValues = size_t(kChunkTokens) * size_t(encoder->config().width);
-        for (int c : {1, 0}) {
-            ASSIGN_OR_FAIL(const auto alone, encoder->encode(std::span(chunks).subspan(size_t(c), 1)));
-            const std::vector<float> reference(expected.begin() + ptrdiff_t(c * chunkValues),
-                                               expected.begin() + ptrdiff_t((c + 1) * chunkValues));
-            const double error = test::normalisedError(alone, reference);
-            qInfo("chunk %d alone: error %.3g", c, error);
+        const auto reference = [&](size_t c) {
+            return std::vector<float>(expected.begin() + ptrdiff_t(c * chunkValues),
+                                      expected.begin() + ptrdiff_t((c + 1) * chunkValues));
+        };
+
+        std::vector<PromptChunk> longPrompt;
+        for (int i = 0; i <= TextEncoder::kMaxChunksPerPass; ++i)
+            longPrompt.push_back(pair[size_t(i % 2)]);
+        ASSIGN_OR_FAIL(const auto all, encoder->encode(longPrompt));
+        QCOMPARE(all.size(), longPrompt.size() * chunkValues);
+        double worst = 0.0;
+        for (size_t i = 0; i < longPrompt.size(); ++i) {
+            const std::vector<float> one(all.begin() + ptrdiff_t(i * chunkValues),
+                                         all.begin() + ptrdiff_t((i + 1) * chunkValues));
+            worst = std::max(worst, test::normalisedError(one, reference(i % 2)));
+        }
+        qInfo("%zu chunks in two passes: worst chunk error %.3g", longPrompt.size(), worst);
+        QVERIFY2(worst <= kTolerance, qPrintable(QString("error %1").arg(worst)));
+
+        for (size_t c : {1, 0}) {
+            ASSIGN_OR_FAIL(const auto alone, encoder->encode(std::span(pair).subspan(c, 1)));
+            const double error = test::normalisedError(alone, reference(c));
+            qInfo("chunk %zu alone: error %.3g", c, error);
             QVERIFY2(error <= kTolerance, qPrintable(QString("error %1").arg(error)));
         }
         QVERIFY(test::noValidationMessages());
