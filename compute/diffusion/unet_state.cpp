@@ -1,6 +1,7 @@
 #include "diffusion/unet_state.h"
 
 #include "diffusion/unet_weights.h"
+#include "vk/device.h"
 
 #include <algorithm>
 
@@ -10,22 +11,31 @@ namespace {
 
 // The largest element counts each scratch role takes over the whole network.
 struct Sizes {
-    int64_t activation = 0; // stream, concat, normed, hidden, shortcut
+    int64_t normed = 0;     // a GroupNorm's output: a res block's input or output, a transformer's input
+    int64_t concat = 0;     // an up block's input
+    int64_t resOut = 0;     // hidden, shortcut: a res block's output width
+    int64_t stream = 0;     // res block, transformer and upsampler outputs outside the skips
     int64_t tokens = 0;     // tokens, query, key, value, attention
     int64_t cross = 0;      // crossKey, crossValue
     int64_t timeBias = 0;
 
-    void block(const UNetBlockWeights& b, int64_t pixels, const UNetShape& s)
+    void res(const ResBlockWeights& r, int64_t pixels, const UNetShape& s)
     {
-        activation = std::max(activation, pixels * std::max(b.res.inChannels, b.res.outChannels));
-        timeBias = std::max(timeBias, int64_t(s.batch) * b.res.outChannels);
-        if (b.transformer)
-            transformer(*b.transformer, pixels, s);
+        normed = std::max(normed, pixels * std::max(r.inChannels, r.outChannels));
+        resOut = std::max(resOut, pixels * r.outChannels);
+        stream = std::max(stream, pixels * r.outChannels);
+        timeBias = std::max(timeBias, int64_t(s.batch) * r.outChannels);
     }
     void transformer(const SpatialTransformerWeights& t, int64_t pixels, const UNetShape& s)
     {
         tokens = std::max(tokens, pixels * t.channels);
         cross = std::max(cross, int64_t(s.batch) * s.contextTokens * t.channels);
+    }
+    void block(const UNetBlockWeights& b, int64_t pixels, const UNetShape& s)
+    {
+        res(b.res, pixels, s);
+        if (b.transformer)
+            transformer(*b.transformer, pixels, s);
     }
 };
 
@@ -40,17 +50,29 @@ Result<UNetState> UNetState::create(vk::Device& device, const UNetConfig& config
     auto pixelsAt = [&](int level) { return b * heightAt(level) * widthAt(level); };
 
     Sizes sizes;
-    sizes.activation = pixelsAt(0) * config.modelChannels;
+    sizes.normed = pixelsAt(0) * config.modelChannels; // conv_out's GroupNorm
     for (const UNetBlockWeights& block : weights.down)
         sizes.block(block, pixelsAt(block.level), shape);
     for (const UNetBlockWeights& block : weights.up) {
         sizes.block(block, pixelsAt(block.level), shape);
-        if (block.level > 0) // its upsampler's output
-            sizes.activation = std::max(sizes.activation, pixelsAt(block.level - 1) * block.res.outChannels);
+        sizes.concat = std::max(sizes.concat, pixelsAt(block.level) * block.res.inChannels);
+        if (block.level > 0) // its level's upsampler writes the next level's size at this width
+            sizes.stream = std::max(sizes.stream, pixelsAt(block.level - 1) * block.res.outChannels);
     }
     const int deepest = config.levels() - 1;
+    sizes.res(weights.midRes1, pixelsAt(deepest), shape);
+    sizes.res(weights.midRes2, pixelsAt(deepest), shape);
     sizes.transformer(weights.midTransformer, pixelsAt(deepest), shape);
-    sizes.timeBias = std::max(sizes.timeBias, b * weights.midRes1.outChannels);
+
+    // GroupNorm normalises each image within one binding (ops/group_norm.h).
+    const uint64_t imageBytes = uint64_t(sizes.normed / b) * sizeof(float);
+    const uint64_t room = device.info().maxStorageBufferRange - device.allocator().alignment();
+    if (imageBytes > room)
+        return makeError(ErrorCode::Unsupported,
+                         "UNet: latents of " + std::to_string(shape.width) + "x" + std::to_string(shape.height) +
+                             " need GroupNorm over " + std::to_string(imageBytes >> 20) +
+                             " MiB per image, more than this device binds at once (" + std::to_string(room >> 20) +
+                             " MiB): choose a smaller size");
 
     UNetState s;
     s.shape = shape;
@@ -79,8 +101,12 @@ Result<UNetState> UNetState::create(vk::Device& device, const UNetConfig& config
             ATELIER_TRY(make(s.skips[skip++], {b, heightAt(level + 1), widthAt(level + 1), config.channels(level)}));
     }
 
-    for (ops::Tensor* t : {&s.stream[0], &s.stream[1], &s.concat, &s.normed, &s.hidden, &s.shortcut})
-        ATELIER_TRY(make(*t, {sizes.activation}));
+    ATELIER_TRY(make(s.stream[0], {sizes.stream}));
+    ATELIER_TRY(make(s.stream[1], {sizes.stream}));
+    ATELIER_TRY(make(s.concat, {sizes.concat}));
+    ATELIER_TRY(make(s.normed, {sizes.normed}));
+    ATELIER_TRY(make(s.hidden, {sizes.resOut}));
+    ATELIER_TRY(make(s.shortcut, {sizes.resOut}));
     for (ops::Tensor* t : {&s.tokens, &s.query, &s.key, &s.value, &s.attention})
         ATELIER_TRY(make(*t, {sizes.tokens}));
     ATELIER_TRY(make(s.crossKey, {sizes.cross}));
