@@ -10,7 +10,8 @@ f32 tensors:
   timestep  [1]              999 (sd1) or 500.5 (sd2: a float t as A1111/k-diffusion passes)
   out       [2, 4, 16, 16]   unet(x, timestep, context).sample
   x2        [1, 4, 8, 12]    a second, smaller and non-square shape (the run state reallocates)
-  context2  [1, 77, ctx]     context[0:1]
+  (context2 = context seen as [1, 154, ctx]: one prompt of two 77-token chunks, as A1111's long
+   prompts; the same numbers, so not stored)
   timestep2 [1]              250
   out2      [1, 4, 8, 12]
 
@@ -45,12 +46,13 @@ def main():
         x = torch.randn((2, 4, 16, 16), generator=g)
         context = torch.randn((2, 77, ctx), generator=g)
         x2 = torch.randn((1, 4, 8, 12), generator=g)
+        context2 = context.reshape(1, 2 * 77, ctx).clone()
         t, t2 = TIMESTEPS[family]
         tensors = {
             "x": x, "context": context, "timestep": torch.tensor([t]),
             "out": predict(unet, x, t, context),
-            "x2": x2, "context2": context[0:1].clone(), "timestep2": torch.tensor([t2]),
-            "out2": predict(unet, x2, t2, context[0:1]),
+            "x2": x2, "timestep2": torch.tensor([t2]),
+            "out2": predict(unet, x2, t2, context2),
         }
         path = os.path.join(HERE, "goldens", f"unet_{family}.safetensors")
         save_file({k: v.float().contiguous() for k, v in tensors.items()}, path)
