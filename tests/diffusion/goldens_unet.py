@@ -15,6 +15,11 @@ f32 tensors:
   timestep2 [1]              250
   out2      [1, 4, 8, 12]
 
+and tests/diffusion/goldens/unet_sd2_inpaint.safetensors: a tiny SD 2.x inpainting UNet (9 input
+channels, levels of 8 channels, one head, linear projections, an 8-wide context), whose weights the
+file holds under their CompVis names (model.diffusion_model.*, f16) for the test to put into a
+checkpoint, with x [2, 9, 8, 8], context [2, 77, 8], timestep 999 and out [2, 4, 8, 8].
+
 Usage:  python3 tests/diffusion/goldens_unet.py
 Tested with torch 2.15, diffusers 0.42.1.
 """
@@ -28,6 +33,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import golden_models as gm  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "safetensors"))
+import make_fixtures as mf  # noqa: E402
+
 TIMESTEPS = {"sd1": (999.0, 250.0), "sd2": (500.5, 250.0)}
 SEEDS = {"sd1": 2101, "sd2": 2102}
 
@@ -35,6 +43,32 @@ SEEDS = {"sd1": 2101, "sd2": 2102}
 def predict(unet, x, t, context):
     with torch.no_grad():
         return unet(x, torch.tensor(t, dtype=torch.float32), encoder_hidden_states=context).sample
+
+
+def inpainting_unet():
+    from diffusers import UNet2DConditionModel
+    unet = UNet2DConditionModel(
+        sample_size=8, in_channels=9, out_channels=4, block_out_channels=(8, 8), layers_per_block=1,
+        norm_num_groups=8, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=8,
+        attention_head_dim=(1, 1), use_linear_projection=True)
+    return mf.randomise(unet, 2103)
+
+
+def write_inpainting():
+    unet = inpainting_unet()
+    levels, per_level = len(unet.config.block_out_channels), unet.config.layers_per_block
+    up_attention = ["CrossAttn" in t for t in unet.config.up_block_types]
+    tensors = {"model.diffusion_model." + mf.unet_compvis_name(n, levels, per_level, up_attention): t.contiguous()
+               for n, t in mf.half_state(unet).items()}
+    g = torch.Generator().manual_seed(2104)
+    x = torch.randn((2, 9, 8, 8), generator=g)
+    context = torch.randn((2, 77, 8), generator=g)
+    tensors.update({"x": x, "context": context, "timestep": torch.tensor([999.0]),
+                    "out": predict(unet, x, 999.0, context)})
+    path = os.path.join(HERE, "goldens", "unet_sd2_inpaint.safetensors")
+    save_file(tensors, path)
+    print(path, os.path.getsize(path), "out std", float(tensors["out"].std()))
 
 
 def main():
@@ -57,6 +91,7 @@ def main():
         path = os.path.join(HERE, "goldens", f"unet_{family}.safetensors")
         save_file({k: v.float().contiguous() for k, v in tensors.items()}, path)
         print(path, os.path.getsize(path), "out std", float(tensors["out"].std()))
+    write_inpainting()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 // The UNet against diffusers' UNet2DConditionModel on the golden checkpoints (goldens_unet.py):
 // SD 1.x (epsilon, 8 heads, 1x1-conv projections) and SD 2.x (v, 64-wide heads, linear
 // projections), a CFG batch of 2 at 16x16 and a single non-square 12x8 latent with a 154-token
-// context (two prompt chunks) through the same model (the run state reallocates, then is reused).
+// context (two prompt chunks) through the same model (the run state reallocates, then is reused);
+// a tiny SD 2.x inpainting UNet (9 input channels) whose weights the golden file holds; and a
+// model of SD widths, written at test time, that must run and keep CFG batch items apart.
 
 #include "golden.h"
 #include "test_device.h"
@@ -69,15 +71,16 @@ std::unique_ptr<UNet> loadGolden(const QString& family, WeightPrecision precisio
 }
 
 
-// A single-file checkpoint with SD 1.x inpainting's UNet widths but few blocks: levels of 320 and
-// 640 channels, one res block each, attention on level 0 (8 heads of 40) and in the middle (8
-// heads of 80), 9 input channels, a 768-wide context, f16 random weights. The VAE is the golden
-// one's; the text encoder is a zero-filled one-layer CLIP, 768 wide, that only fixes the context width.
-class WideCheckpointWriter {
+// A single-file checkpoint written at test time, f16: a UNet, the golden SD1 checkpoint's VAE and
+// a zero-filled one-layer CLIP text encoder that only fixes the context width.
+class CheckpointWriter {
 public:
     static constexpr int kTimeDim = 1280, kContext = 768;
 
-    WideCheckpointWriter()
+    // SD 1.x inpainting's UNet widths but few blocks: levels of 320 and 640 channels, one res block
+    // each, attention on level 0 (8 heads of 40) and in the middle (8 heads of 80), 9 input
+    // channels, a 768-wide context, random weights.
+    void wideInpaintingUNet()
     {
         const std::vector<int> channels{320, 640};
         const std::vector<bool> attention{true, false};
@@ -118,33 +121,42 @@ public:
         weight("out.2", {4, channels[0], 3, 3});
     }
 
-    // Writes the UNet, the golden SD1 checkpoint's VAE and the text encoder to `path`.
-    bool write(const std::string& path)
+    // The f16 tensors of `path` whose names start with `prefix`.
+    bool copy(const std::string& path, const std::string& prefix)
     {
-        auto golden = io::SafetensorsFile::open(test::goldenCheckpointPath("sd1"));
-        if (!golden)
+        auto file = io::SafetensorsFile::open(path);
+        if (!file)
             return false;
-        for (const io::SafetensorsTensor& t : (*golden)->tensors())
-            if (t.name.starts_with("first_stage_model.") && t.dtype == io::SafetensorsDType::F16)
+        for (const io::SafetensorsTensor& t : (*file)->tensors())
+            if (t.name.starts_with(prefix) && t.dtype == io::SafetensorsDType::F16)
                 add(t.name, t.shape, std::vector<uint16_t>(reinterpret_cast<const uint16_t*>(t.data.data()),
                                                            reinterpret_cast<const uint16_t*>(t.data.data()) + t.elements()));
+        return true;
+    }
+
+    // Writes what was added, the golden SD1 checkpoint's VAE and a text encoder `contextDim` wide.
+    bool write(const std::string& path, int contextDim = kContext)
+    {
+        if (!copy(test::goldenCheckpointPath("sd1"), std::string(kVaePrefix)))
+            return false;
+        const int64_t width = contextDim;
         const std::string text(kTextPrefix);
-        zeros(text + "embeddings.token_embedding.weight", {256, kContext});
-        zeros(text + "embeddings.position_embedding.weight", {77, kContext});
+        zeros(text + "embeddings.token_embedding.weight", {256, width});
+        zeros(text + "embeddings.position_embedding.weight", {77, width});
         for (const char* n : {"layer_norm1", "layer_norm2"}) {
-            zeros(text + "encoder.layers.0." + n + ".weight", {kContext});
-            zeros(text + "encoder.layers.0." + n + ".bias", {kContext});
+            zeros(text + "encoder.layers.0." + n + ".weight", {width});
+            zeros(text + "encoder.layers.0." + n + ".bias", {width});
         }
         for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-            zeros(text + "encoder.layers.0.self_attn." + n + ".weight", {kContext, kContext});
-            zeros(text + "encoder.layers.0.self_attn." + n + ".bias", {kContext});
+            zeros(text + "encoder.layers.0.self_attn." + n + ".weight", {width, width});
+            zeros(text + "encoder.layers.0.self_attn." + n + ".bias", {width});
         }
-        zeros(text + "encoder.layers.0.mlp.fc1.weight", {64, kContext});
+        zeros(text + "encoder.layers.0.mlp.fc1.weight", {64, width});
         zeros(text + "encoder.layers.0.mlp.fc1.bias", {64});
-        zeros(text + "encoder.layers.0.mlp.fc2.weight", {kContext, 64});
-        zeros(text + "encoder.layers.0.mlp.fc2.bias", {kContext});
-        zeros(text + "final_layer_norm.weight", {kContext});
-        zeros(text + "final_layer_norm.bias", {kContext});
+        zeros(text + "encoder.layers.0.mlp.fc2.weight", {width, 64});
+        zeros(text + "encoder.layers.0.mlp.fc2.bias", {width});
+        zeros(text + "final_layer_norm.weight", {width});
+        zeros(text + "final_layer_norm.bias", {width});
 
         std::string header = "{";
         uint64_t offset = 0;
@@ -309,6 +321,32 @@ private slots:
         QVERIFY(test::noValidationMessages());
     }
 
+    // A tiny SD 2.x inpainting UNet (9 input channels) against diffusers.
+    void inpaintingMatchesDiffusers()
+    {
+        const test::GoldenFile golden("unet_sd2_inpaint");
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("inpaint.safetensors").toStdString();
+        CheckpointWriter writer;
+        QVERIFY(writer.copy(QStringLiteral(ATELIER_DIFFUSION_TEST_DIR "/goldens/unet_sd2_inpaint.safetensors").toStdString(),
+                            std::string(kUNetPrefix)));
+        QVERIFY(writer.write(path, 8));
+        auto checkpoint = Checkpoint::open(path);
+        QVERIFY2(checkpoint, checkpoint ? "" : checkpoint.error().message.c_str());
+        QCOMPARE((*checkpoint)->config().family, ModelFamily::Sd2Inpaint);
+        auto unet = UNet::load(*test::testDevice(), **checkpoint, WeightPrecision::AsStored);
+        QVERIFY2(unet, unet ? "" : unet.error().message.c_str());
+        QCOMPARE((*unet)->config().inChannels, 9);
+
+        const GoldenPrediction p = readPrediction(golden, "");
+        auto out = run(**unet, p);
+        QVERIFY2(out, out ? "" : out.error().message.c_str());
+        const double error = test::normalisedError(*out, p.expected);
+        qInfo("9-channel batch 2 at 8x8: normalised error %.3g", error);
+        QVERIFY2(error < kTolerance, qPrintable(QString::number(error)));
+        QVERIFY(test::noValidationMessages());
+    }
+
     // SD widths (320/640 channels, heads of 40 and 80, a 77 x 768 context, 9 input channels) run,
     // and a CFG batch gives each item what it gives alone: nothing leaks between batch items.
     void sdWidths()
@@ -317,7 +355,9 @@ private slots:
         const std::string path = dir.filePath("wide_inpaint.safetensors").toStdString();
         QElapsedTimer timer;
         timer.start();
-        QVERIFY(WideCheckpointWriter().write(path));
+        CheckpointWriter writer;
+        writer.wideInpaintingUNet();
+        QVERIFY(writer.write(path));
         auto checkpoint = Checkpoint::open(path);
         QVERIFY2(checkpoint, checkpoint ? "" : checkpoint.error().message.c_str());
         QCOMPARE((*checkpoint)->config().family, ModelFamily::Sd1Inpaint);
@@ -330,7 +370,7 @@ private slots:
         const int batch = 2, height = 8, width = 24, tokens = 77;
         const std::vector<float> x = test::randomFloats(size_t(batch * 9 * height * width), 31);
         const std::vector<float> context =
-            test::randomFloats(size_t(batch * tokens * WideCheckpointWriter::kContext), 32);
+            test::randomFloats(size_t(batch * tokens * CheckpointWriter::kContext), 32);
         timer.restart();
         auto both = (*unet)->predict(x, batch, height, width, 601.25, context, tokens);
         QVERIFY2(both, both ? "" : both.error().message.c_str());
