@@ -82,8 +82,9 @@ Status UNet::checkInputs(std::span<const float> x, int batch, int height, int wi
     if (height < multiple || width < multiple || height % multiple != 0 || width % multiple != 0 ||
         height > kMaxLatentSide || width > kMaxLatentSide)
         return invalid("latents of " + std::to_string(width) + "x" + std::to_string(height) +
-                       " pixels: each side must be a multiple of " + std::to_string(multiple) + " up to " +
-                       std::to_string(kMaxLatentSide) + " (" + std::to_string(8 * multiple) + " image pixels)");
+                       " pixels: each side must be a multiple of " + std::to_string(multiple) + " (" +
+                       std::to_string(8 * multiple) + " image pixels with SD's VAE), up to " +
+                       std::to_string(kMaxLatentSide));
     if (contextTokens < 1 || contextTokens > kMaxContextTokens)
         return invalid("context of " + std::to_string(contextTokens) + " tokens (1.." +
                        std::to_string(kMaxContextTokens) + " supported)");

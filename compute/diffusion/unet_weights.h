@@ -16,6 +16,8 @@ namespace atelier::diffusion {
 
 // A Linear layer recorded as a 1x1 convolution, so that its bias and a residual are fused into
 // the one dispatch: weight [out, 1, 1, in], bias [out] of the weight's dtype (absent for to_q/k/v).
+// On lavapipe conv2d also multiplies 3x faster than matmul's tiled kernel at these shapes (2048
+// tokens: 320 -> 2560 in 0.73 s against 2.1 s, 1280 -> 320 in 0.41 s against 1.3 s).
 struct ProjectionWeights {
     ops::Tensor weight;
     std::optional<ops::Tensor> bias;
