@@ -31,6 +31,7 @@ QString cacheDir()
 }
 
 QString pipelineCachePath() { return cacheDir() + "/vulkan-pipelines.bin"; }
+QString thumbnailsDir() { return cacheDir() + "/thumbnails"; }
 
 bool ensureDir(const QString& path) { return QDir().mkpath(path); }
 

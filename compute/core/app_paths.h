@@ -13,6 +13,7 @@ QString databasePath();     // <data>/atelier.sqlite3
 QString logsDir();          // <data>/logs
 QString cacheDir();         // ~/.cache/Atelier (or <data>/cache with ATELIER_DATA_DIR)
 QString pipelineCachePath(); // <cache>/vulkan-pipelines.bin
+QString thumbnailsDir();    // <cache>/thumbnails: the gallery's thumbnails, made again when missing
 
 // Creates the folder if needed; returns false when it cannot be made.
 bool ensureDir(const QString& path);

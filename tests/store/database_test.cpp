@@ -73,7 +73,7 @@ void TestStore::newDatabaseIsConfigured()
     QCOMPARE(pragma(*db, "user_version").toInt(), Database::kSchemaVersion);
     QStringList tables = db->sql().tables();
     tables.sort();
-    QCOMPARE(tables, (QStringList{"conversations", "messages", "sqlite_sequence"}));
+    QCOMPARE(tables, (QStringList{"conversations", "messages", "pictures", "sqlite_sequence"}));
 }
 
 void TestStore::createsMissingFolder()

@@ -14,7 +14,7 @@ namespace atelier::store {
 class Database {
 public:
     // The schema this build writes; open() migrates older files up to it.
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2; // 1: chats; 2: pictures
 
     // Opens or creates the file and migrates it. A file that is not an Atelier database, a schema
     // newer than this build, a corrupt file or a lock held by another process for longer than

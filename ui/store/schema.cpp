@@ -50,11 +50,56 @@ Status createChatTables(Database& db)
     });
 }
 
+// Schema 2: the gallery. Every generated or imported picture is a PNG under paths::galleryDir()
+// (`file` is relative to it) and one row here. Seeds are unsigned 64-bit in the app and stored as
+// the signed integer with the same bits. `parameters` is the A1111 text written into the PNG,
+// `parameters_json` Atelier's own lossless copy of it.
+// prompt_uses: every prompt a user wrote, pictures' and chat questions alike, for the history.
+Status createPictureTables(Database& db)
+{
+    return runAll(db, {
+        QStringLiteral(R"(CREATE TABLE pictures (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file TEXT NOT NULL,            -- relative to the gallery folder
+            created INTEGER NOT NULL,
+            kind TEXT NOT NULL,            -- txt2img, img2img or inpaint
+            prompt TEXT NOT NULL,
+            prompt_folded TEXT NOT NULL,
+            negative TEXT NOT NULL,
+            parameters TEXT NOT NULL,      -- A1111 "parameters" text
+            parameters_json TEXT NOT NULL, -- Atelier JSON
+            model TEXT NOT NULL,
+            model_hash TEXT NOT NULL,
+            sampler TEXT NOT NULL,
+            scheduler TEXT NOT NULL,
+            steps INTEGER NOT NULL,
+            cfg REAL NOT NULL,
+            seed INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            strength REAL,                 -- NULL: txt2img
+            duration_ms INTEGER NOT NULL,  -- 0: unknown (imported)
+            parent_id INTEGER REFERENCES pictures(id) ON DELETE SET NULL, -- the img2img/inpaint source
+            mask_file TEXT,                -- inpaint mask, relative to the gallery folder
+            removed INTEGER                -- when it was hidden; NULL: shown
+        ))"),
+        QStringLiteral("CREATE INDEX pictures_by_time ON pictures(created, id)"),
+        QStringLiteral("CREATE INDEX pictures_by_model ON pictures(model)"),
+        QStringLiteral(R"(CREATE VIEW prompt_uses (text, text_folded, used, image) AS
+            SELECT prompt, prompt_folded, created, 1 FROM pictures WHERE removed IS NULL AND prompt <> ''
+            UNION ALL
+            SELECT m.text, m.text_folded, m.created, 0 FROM messages AS m
+                JOIN conversations AS c ON c.id = m.conversation_id
+                WHERE m.role = 'user' AND c.removed IS NULL)"),
+    });
+}
+
 using Migration = Status (*)(Database&);
 
-// kMigrations[v] takes a schema-v file to schema v + 1. Schema 2 is one more function here.
+// kMigrations[v] takes a schema-v file to schema v + 1. Schema 3 is one more function here.
 constexpr Migration kMigrations[] = {
     createChatTables,
+    createPictureTables,
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion);
 
