@@ -158,26 +158,48 @@ Status UNet::recordTimeEmbedding(vk::CommandBatch& b)
     return ops::silu(b, s.timeEmbedding, s.timeEmbedding);
 }
 
+Result<ops::Tensor> UNet::levelView(const ops::Tensor& t, int level, int64_t channels) const
+{
+    const UNetShape& shape = mState->shape;
+    return t.view({shape.batch, shape.height >> level, shape.width >> level, channels});
+}
+
 Status UNet::record(vk::CommandBatch& b)
 {
     UNetState& s = *mState;
-    const UNetConfig& c = mConfig;
-    const int groups = c.normGroups;
-    const int64_t batch = s.shape.batch;
-    auto view = [&](const ops::Tensor& t, int level, int64_t channels) {
-        return t.view({batch, s.shape.height >> level, s.shape.width >> level, channels});
-    };
-    ops::Conv2dOptions conv3x3;
-    conv3x3.pad = 1;
-
     ATELIER_TRY(recordTimeEmbedding(b));
-    conv3x3.bias = &mWeights.convIn.bias;
-    ATELIER_TRY(ops::conv2d(b, s.input, mWeights.convIn.weight, s.skips[0], conv3x3));
+    ATELIER_TRY(recordDown(b));
+    const int deepest = mConfig.levels() - 1;
+    ATELIER_ASSIGN(ops::Tensor h, levelView(s.stream[0], deepest, mConfig.channels(deepest)));
+    ATELIER_ASSIGN(ops::Tensor other, levelView(s.stream[1], deepest, mConfig.channels(deepest)));
+    ATELIER_TRY(recordResBlock(b, mWeights.midRes1, mConfig.normGroups, s.skips.back(), h, s));
+    ATELIER_TRY(recordSpatialTransformer(b, mWeights.midTransformer, mConfig.normGroups, h, other, s));
+    ATELIER_TRY(recordResBlock(b, mWeights.midRes2, mConfig.normGroups, other, h, s));
+    ATELIER_TRY(recordUp(b, h));
 
-    // Down: every block's output is a skip connection.
+    ATELIER_ASSIGN(ops::Tensor normed, levelView(s.normed, 0, mConfig.modelChannels));
+    ops::GroupNormOptions norm;
+    norm.groups = uint32_t(mConfig.normGroups);
+    norm.silu = true;
+    ATELIER_TRY(ops::groupNorm(b, h, mWeights.outNorm.gamma, mWeights.outNorm.beta, normed, norm));
+    ops::Conv2dOptions conv;
+    conv.pad = 1;
+    conv.bias = &mWeights.convOut.bias;
+    return ops::conv2d(b, normed, mWeights.convOut.weight, s.output, conv);
+}
+
+// conv_in and the input blocks, each output kept as a skip connection.
+Status UNet::recordDown(vk::CommandBatch& b)
+{
+    UNetState& s = *mState;
+    const int groups = mConfig.normGroups;
+    ops::Conv2dOptions conv;
+    conv.pad = 1;
+    conv.bias = &mWeights.convIn.bias;
+    ATELIER_TRY(ops::conv2d(b, s.input, mWeights.convIn.weight, s.skips[0], conv));
     size_t skip = 1, block = 0;
-    for (int level = 0; level < c.levels(); ++level) {
-        for (int j = 0; j < c.resBlocks; ++j, ++block) {
+    for (int level = 0; level < mConfig.levels(); ++level) {
+        for (int j = 0; j < mConfig.resBlocks; ++j, ++block) {
             const UNetBlockWeights& w = mWeights.down[block];
             const ops::Tensor& in = s.skips[skip - 1];
             ops::Tensor& out = s.skips[skip++];
@@ -185,64 +207,55 @@ Status UNet::record(vk::CommandBatch& b)
                 ATELIER_TRY(recordResBlock(b, w.res, groups, in, out, s));
                 continue;
             }
-            ATELIER_ASSIGN(ops::Tensor res, view(s.stream[0], level, w.res.outChannels));
+            ATELIER_ASSIGN(ops::Tensor res, levelView(s.stream[0], level, w.res.outChannels));
             ATELIER_TRY(recordResBlock(b, w.res, groups, in, res, s));
             ATELIER_TRY(recordSpatialTransformer(b, *w.transformer, groups, res, out, s));
         }
-        if (level + 1 < c.levels()) {
-            ops::Conv2dOptions down = conv3x3;
-            down.stride = 2;
-            down.bias = &mWeights.downsamplers[size_t(level)].bias;
-            ATELIER_TRY(ops::conv2d(b, s.skips[skip - 1], mWeights.downsamplers[size_t(level)].weight, s.skips[skip],
-                                    down));
+        if (level + 1 < mConfig.levels()) {
+            const ConvWeights& down = mWeights.downsamplers[size_t(level)];
+            conv.stride = 2;
+            conv.bias = &down.bias;
+            ATELIER_TRY(ops::conv2d(b, s.skips[skip - 1], down.weight, s.skips[skip], conv));
             ++skip;
         }
     }
+    return {};
+}
 
-    // Middle, at the deepest level.
-    const int deepest = c.levels() - 1;
-    const int64_t width = c.channels(deepest);
-    ATELIER_ASSIGN(ops::Tensor h, view(s.stream[0], deepest, width));
-    ATELIER_ASSIGN(ops::Tensor other, view(s.stream[1], deepest, width));
-    ATELIER_TRY(recordResBlock(b, mWeights.midRes1, groups, s.skips[skip - 1], h, s));
-    ATELIER_TRY(recordSpatialTransformer(b, mWeights.midTransformer, groups, h, other, s));
-    ATELIER_TRY(recordResBlock(b, mWeights.midRes2, groups, other, h, s));
-
-    // Up: each block takes [h | the latest skip]; h lives in stream[0], or stream[1] after an upsample.
-    block = 0;
-    for (int i = 0; i < c.levels(); ++i) {
-        const int level = deepest - i;
-        for (int j = 0; j <= c.resBlocks; ++j, ++block) {
+// The output blocks: each takes [h | the latest skip]; h lives in stream[0], or in stream[1] after
+// an upsample, and ends as the level 0 activation.
+Status UNet::recordUp(vk::CommandBatch& b, ops::Tensor& h)
+{
+    UNetState& s = *mState;
+    const int groups = mConfig.normGroups;
+    size_t skip = s.skips.size(), block = 0;
+    for (int i = 0; i < mConfig.levels(); ++i) {
+        const int level = mConfig.levels() - 1 - i;
+        for (int j = 0; j <= mConfig.resBlocks; ++j, ++block) {
             const UNetBlockWeights& w = mWeights.up[block];
-            const ops::Tensor& skipped = s.skips[--skip];
-            ATELIER_ASSIGN(ops::Tensor joined, view(s.concat, level, w.res.inChannels));
-            ATELIER_TRY(ops::concatChannels(b, h, skipped, joined));
-            ATELIER_ASSIGN(h, view(s.stream[0], level, w.res.outChannels));
+            ATELIER_ASSIGN(ops::Tensor joined, levelView(s.concat, level, w.res.inChannels));
+            ATELIER_TRY(ops::concatChannels(b, h, s.skips[--skip], joined));
+            ATELIER_ASSIGN(h, levelView(s.stream[0], level, w.res.outChannels));
             if (!w.transformer) {
                 ATELIER_TRY(recordResBlock(b, w.res, groups, joined, h, s));
                 continue;
             }
-            ATELIER_ASSIGN(ops::Tensor res, view(s.stream[1], level, w.res.outChannels));
+            ATELIER_ASSIGN(ops::Tensor res, levelView(s.stream[1], level, w.res.outChannels));
             ATELIER_TRY(recordResBlock(b, w.res, groups, joined, res, s));
             ATELIER_TRY(recordSpatialTransformer(b, *w.transformer, groups, res, h, s));
         }
         if (level > 0) {
-            ATELIER_ASSIGN(ops::Tensor upsampled, view(s.stream[1], level - 1, c.channels(level)));
-            ops::Conv2dOptions up = conv3x3;
-            up.upsample = true;
-            up.bias = &mWeights.upsamplers[size_t(i)].bias;
-            ATELIER_TRY(ops::conv2d(b, h, mWeights.upsamplers[size_t(i)].weight, upsampled, up));
+            const ConvWeights& up = mWeights.upsamplers[size_t(i)];
+            ATELIER_ASSIGN(ops::Tensor upsampled, levelView(s.stream[1], level - 1, mConfig.channels(level)));
+            ops::Conv2dOptions conv;
+            conv.pad = 1;
+            conv.upsample = true;
+            conv.bias = &up.bias;
+            ATELIER_TRY(ops::conv2d(b, h, up.weight, upsampled, conv));
             h = std::move(upsampled);
         }
     }
-
-    ATELIER_ASSIGN(ops::Tensor normed, view(s.normed, 0, c.modelChannels));
-    ops::GroupNormOptions norm;
-    norm.groups = uint32_t(groups);
-    norm.silu = true;
-    ATELIER_TRY(ops::groupNorm(b, h, mWeights.outNorm.gamma, mWeights.outNorm.beta, normed, norm));
-    conv3x3.bias = &mWeights.convOut.bias;
-    return ops::conv2d(b, normed, mWeights.convOut.weight, s.output, conv3x3);
+    return {};
 }
 
 } // namespace atelier::diffusion

@@ -61,6 +61,10 @@ private:
                        std::span<const float> context, int contextTokens) const;
     Status record(vk::CommandBatch& batch);
     Status recordTimeEmbedding(vk::CommandBatch& batch);
+    Status recordDown(vk::CommandBatch& batch);
+    Status recordUp(vk::CommandBatch& batch, ops::Tensor& h);
+    // The run state's flat `t` as [batch, height, width, channels] of `level`.
+    Result<ops::Tensor> levelView(const ops::Tensor& t, int level, int64_t channels) const;
 
     vk::Device& mDevice;
     UNetConfig mConfig;
