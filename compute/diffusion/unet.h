@@ -48,6 +48,8 @@ public:
     // Device bytes of the activations for the last shape predicted (0 before the first).
     uint64_t stateBytes() const { return mState ? mState->bytes : 0; }
     const UNetTimings& lastTimings() const { return mTimings; }
+    // Frees the activations (the next prediction allocates them again), e.g. to give the VAE room.
+    void releaseRunState() { mState.reset(); }
 
     // One prediction. x: [batch, inChannels, height, width] NCHW; context: [batch, contextTokens,
     // contextDim], one per batch item; the same timestep for every item. Returns [batch, outChannels,

@@ -317,6 +317,9 @@ private slots:
               t.barriers, unet->stateBytes() / 1e6);
         QCOMPARE(t.stateMs, 0.0);
         QCOMPARE(*reused, *out);
+
+        unet->releaseRunState();
+        QCOMPARE(unet->stateBytes(), uint64_t(0));
         QVERIFY(test::noValidationMessages());
     }
 
