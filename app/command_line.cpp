@@ -29,7 +29,7 @@ CommandLine parseCommandLine(const QStringList& args)
             // Qt's own options (-platform, -style ...) are for the window.
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
-        } else if (a == "devices" || a == "bench" || a == "chat") {
+        } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -51,6 +51,9 @@ QString usageText()
         "  bench ops        time each GPU kernel at several sizes (median of runs)\n"
         "  bench llm --model PATH [--pp N] [--tg N] [--reps N]\n"
         "                   prompt and generation tokens/s of a GGUF model\n"
+        "  bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n"
+        "                   UNet iterations/s with CFG, text encoder and VAE times of a checkpoint\n"
+        "  generate         make a picture from a prompt (atelier generate --help)\n"
         "  chat             talk to a language model (atelier chat --help)\n"
         "  --version        print the version\n"
         "\n"

@@ -1,10 +1,12 @@
-// atelier: opens the window, or runs a command-line tool (devices, bench).
+// atelier: opens the window, or runs a command-line tool (devices, bench, chat, generate).
 
 #include "chat_command.h"
+#include "generate_command.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
 #include "bench/ops_bench.h"
+#include "bench/sd_bench.h"
 #include "core/app_paths.h"
 #include "core/logging.h"
 #include "engine/compute_engine.h"
@@ -44,8 +46,9 @@ int listDevices(const app::CommandLine& cl)
 int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
 {
     const QString what = cl.arguments.value(0);
-    if (what != "ops" && what != "llm") {
-        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n       atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]\n");
+    if (what != "ops" && what != "llm" && what != "sd") {
+        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n       atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]\n"
+                             "       atelier bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n");
         return 2;
     }
     vk::Device::Options o;
@@ -61,8 +64,9 @@ int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
     std::vector<std::string> args;
     for (const QString& a : cl.arguments.mid(1))
         args.push_back(a.toStdString());
-    const Status s = what == "ops" ? bench::runOpsBench(*device.value(), args, std::cout)
-                                   : bench::runLlmBench(*device.value(), args, std::cout);
+    const Status s = what == "ops"   ? bench::runOpsBench(*device.value(), args, std::cout)
+                     : what == "llm" ? bench::runLlmBench(*device.value(), args, std::cout)
+                                     : bench::runSdBench(*device.value(), args, std::cout);
     if (!s) {
         std::fprintf(stderr, "atelier: %s\n", s.error().message.c_str());
         return 1;
@@ -110,6 +114,8 @@ int main(int argc, char** argv)
         return runBench(cl, options);
     if (cl.command == "chat")
         return app::runChat(cl.arguments, options.deviceIndex, options.validation);
+    if (cl.command == "generate")
+        return app::runGenerate(cl.arguments, options.deviceIndex, options.validation);
 
     QApplication app(argc, argv);
     app.setWindowIcon(QIcon(":/icons/atelier.svg"));

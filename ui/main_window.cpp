@@ -54,7 +54,7 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         mDatabaseError = tr("the data folder %1 cannot be created").arg(paths::dataDir());
     }
     mChat = new ChatWorkspace(engine, mDatabase.get(), mDatabaseError, mStack);
-    mCreate = new CreateWorkspace(mStack);
+    mCreate = new CreateWorkspace(engine, mStack);
     connect(mChat, &ChatWorkspace::imagePromptRequested, this, &MainWindow::sendToCreate);
     addWorkspace(mChat, QStringLiteral("chat"), tr("&Chat"));
     addWorkspace(mCreate, QStringLiteral("create"), tr("C&reate"));

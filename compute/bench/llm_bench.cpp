@@ -1,5 +1,6 @@
 #include "bench/llm_bench.h"
 
+#include "bench/bench_stats.h"
 #include "llm/language_model.h"
 #include "vk/device.h"
 
@@ -14,23 +15,6 @@ namespace atelier::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-// Peak resident memory of this process (VmHWM), in bytes; 0 where /proc is missing.
-uint64_t peakHostBytes()
-{
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stoull(line.substr(6)) * 1024;
-    }
-    return 0;
-}
 
 } // namespace
 

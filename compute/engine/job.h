@@ -30,6 +30,7 @@ public:
     Residents& residents() { return mResidents; }
     // Polled between tokens and between denoising steps.
     bool cancelled() const { return mCancel.load(std::memory_order_relaxed); }
+    const std::atomic<bool>& cancelFlag() const { return mCancel; }
     // fraction in [0, 1], or < 0 when unknown.
     void progress(double fraction, const QString& text = {}) { mProgress(fraction, text); }
     // A partial result: a streamed token, a preview image.

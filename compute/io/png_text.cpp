@@ -125,25 +125,26 @@ Result<QList<PngTextChunk>> readPngText(const QByteArray& png)
 
 Result<QByteArray> addPngText(const QByteArray& png, const QList<PngTextChunk>& chunks)
 {
-    // Find IEND by walking the chunks (its bytes could appear inside image data).
+    // Find the first IDAT (or IEND) by walking the chunks (their names could appear inside data).
     if (png.size() < 8 || std::memcmp(png.constData(), kSignature, 8) != 0)
         return makeError(ErrorCode::Format, "not a PNG file");
     qsizetype at = 8;
-    qsizetype iend = -1;
+    qsizetype insert = -1;
     while (at + 12 <= png.size()) {
         const quint32 length = bigEndian(png.constData() + at);
         if (length > quint32(png.size() - at - 12))
             return damaged("a chunk runs past the end of the file");
-        if (png.mid(at + 4, 4) == "IEND") {
-            iend = at;
+        const QByteArray type = png.mid(at + 4, 4);
+        if (type == "IDAT" || type == "IEND") {
+            insert = at;
             break;
         }
         at += 12 + qsizetype(length);
     }
-    if (iend < 0)
-        return damaged("it has no IEND chunk");
+    if (insert < 0)
+        return damaged("it has no image data");
 
-    QByteArray out = png.left(iend);
+    QByteArray out = png.left(insert);
     for (const PngTextChunk& chunk : chunks) {
         const QByteArray keyword = chunk.keyword.toLatin1();
         if (keyword.isEmpty() || keyword.size() > 79 || keyword.contains('\0'))
@@ -166,7 +167,7 @@ Result<QByteArray> addPngText(const QByteArray& png, const QList<PngTextChunk>& 
         out += typed;
         appendBigEndian(out, crc32(typed.constData(), typed.size()) ^ 0xffffffffu);
     }
-    out += png.mid(iend);
+    out += png.mid(insert);
     return out;
 }
 

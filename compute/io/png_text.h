@@ -21,8 +21,9 @@ struct PngTextChunk {
 // so valid UTF-8 is read as UTF-8. zTXt and compressed iTXt are inflated (up to 16 MiB of text).
 Result<QList<PngTextChunk>> readPngText(const QByteArray& png);
 
-// The same PNG with `chunks` added just before IEND: tEXt when the text is Latin-1, else iTXt
-// with UTF-8, both uncompressed so every reader finds them.
+// The same PNG with `chunks` added before the image data (where PIL, and so A1111, writes them, and
+// where readers that stop at the first IDAT look): tEXt when the text is Latin-1, else iTXt with
+// UTF-8, both uncompressed so every reader finds them.
 Result<QByteArray> addPngText(const QByteArray& png, const QList<PngTextChunk>& chunks);
 
 } // namespace atelier::io

@@ -271,7 +271,7 @@ void TestChat::imagePromptLeavesTheChat()
     QCOMPARE(sent.count(), 1);
     QCOMPARE(sent.first().at(0).toString(), QStringLiteral("a red fox in the snow"));
 
-    ui::CreateWorkspace create;
+    ui::CreateWorkspace create(*mEngine);
     create.setPrompt(sent.first().at(0).toString());
     QCOMPARE(create.prompt(), QStringLiteral("a red fox in the snow"));
 }

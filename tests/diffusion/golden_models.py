@@ -60,9 +60,20 @@ def build_text_encoder(family, seed):
     return mf.randomise(CLIPTextModel(config), seed)
 
 
+def build_vae(seed):
+    from diffusers import AutoencoderKL
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=VAE_CHANNELS,
+        layers_per_block=1, norm_num_groups=min(32, VAE_CHANNELS[0]),  # the single-file rule
+        sample_size=16, scaling_factor=0.18215,
+        down_block_types=("DownEncoderBlock2D",) * len(VAE_CHANNELS),
+        up_block_types=("UpDecoderBlock2D",) * len(VAE_CHANNELS))
+    return mf.randomise(vae, seed)
+
+
 def build(family):
     seed = SEEDS[family]
-    return {"unet": build_unet(family, seed * 100 + 1), "vae": mf.build_vae(seed * 100 + 2, VAE_CHANNELS),
+    return {"unet": build_unet(family, seed * 100 + 1), "vae": build_vae(seed * 100 + 2),
             "text_encoder": build_text_encoder(family, seed * 100 + 3), "scheduler": mf.build_scheduler(family)}
 
 

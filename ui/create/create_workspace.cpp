@@ -1,34 +1,269 @@
 #include "create/create_workspace.h"
 
+#include "create/create_form.h"
+#include "create/picture_png.h"
+#include "create/picture_view.h"
+#include "diffusion/sampling/sampler_names.h"
 #include "model_files.h"
+#include "widgets/empty_state.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 namespace atelier::ui {
 
-CreateWorkspace::CreateWorkspace(QWidget* parent)
+CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     : QWidget(parent)
+    , mEngine(new ImageEngine(engine, this))
 {
     setObjectName("createWorkspace");
-    auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new EmptyState(QStringLiteral(":/icons/create.svg"), tr("Create"),
-                                     tr("Turn a text prompt into a picture with a Stable Diffusion model on your GPU."),
-                                     imageCheckpoints(), tr("Open models folder"), this));
-    mPromptLabel = new QLabel(this);
-    mPromptLabel->setObjectName("pendingPrompt");
-    mPromptLabel->setWordWrap(true);
-    mPromptLabel->setAlignment(Qt::AlignCenter);
-    mPromptLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    mPromptLabel->hide();
-    layout->addWidget(mPromptLabel);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    mPages = new QStackedWidget(this);
+    outer->addWidget(mPages);
+    mEmpty = new EmptyState(QStringLiteral(":/icons/create.svg"), tr("Create"),
+                            tr("Turn a text prompt into a picture with a Stable Diffusion model on your GPU."),
+                            imageCheckpoints(), tr("Open models folder"), this);
+
+    auto* splitter = new QSplitter(this);
+    mForm = new CreateForm(this);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(mForm);
+    scroll->setWidgetResizable(true);
+    scroll->setMinimumWidth(280);
+    splitter->addWidget(scroll);
+
+    auto* center = new QWidget(this);
+    auto* centerLayout = new QVBoxLayout(center);
+    mView = new PictureView(center);
+    mView->setPlaceholder(tr("Write a prompt and press Generate (Ctrl+Enter).\nThe picture forms here, step by step."));
+    centerLayout->addWidget(mView, 1);
+    mProgress = new QProgressBar(center);
+    mProgress->setObjectName("createProgress");
+    mProgress->setRange(0, 1000);
+    mProgress->setTextVisible(true);
+    mProgress->setFormat(QString());
+    mProgress->hide();
+    centerLayout->addWidget(mProgress);
+    mStatus = new QLabel(center);
+    mStatus->setObjectName("createStatus");
+    mStatus->setWordWrap(true);
+    mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    centerLayout->addWidget(mStatus);
+
+    // Below the picture: the queue and the finished picture's parameters, side by side.
+    auto* below = new QWidget(this);
+    auto* belowLayout = new QHBoxLayout(below);
+    belowLayout->setContentsMargins(0, 0, 0, 0);
+    auto* queueColumn = new QVBoxLayout;
+    auto* side = below;
+    queueColumn->addWidget(new QLabel(tr("Queue"), side));
+    mQueue = new QListWidget(side);
+    mQueue->setObjectName("queue");
+    queueColumn->addWidget(mQueue, 1);
+    auto* buttons = new QHBoxLayout;
+    mCancel = new QPushButton(tr("Cancel"), side);
+    mCancel->setObjectName("cancelButton");
+    mCancel->setToolTip(tr("Stop the running picture at its next step (Esc)"));
+    mCancelAll = new QPushButton(tr("Cancel all"), side);
+    mCancelAll->setObjectName("cancelAllButton");
+    buttons->addWidget(mCancel);
+    buttons->addWidget(mCancelAll);
+    queueColumn->addLayout(buttons);
+    auto* parametersColumn = new QVBoxLayout;
+    parametersColumn->addWidget(new QLabel(tr("Parameters"), side));
+    mParameters = new QPlainTextEdit(side);
+    mParameters->setObjectName("pictureParameters");
+    mParameters->setReadOnly(true);
+    parametersColumn->addWidget(mParameters, 1);
+    belowLayout->addLayout(queueColumn, 1);
+    belowLayout->addLayout(parametersColumn, 1);
+
+    auto* centerSplitter = new QSplitter(Qt::Vertical, this);
+    centerSplitter->addWidget(center);
+    centerSplitter->addWidget(below);
+    centerSplitter->setStretchFactor(0, 3);
+    centerSplitter->setStretchFactor(1, 1);
+    splitter->addWidget(centerSplitter);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({380, 700});
+
+    mPages->addWidget(mEmpty);
+    mPages->addWidget(splitter);
+
+    connect(mForm, &CreateForm::generateRequested, this, &CreateWorkspace::generate);
+    connect(mCancel, &QPushButton::clicked, this, &CreateWorkspace::cancelRunning);
+    connect(mCancelAll, &QPushButton::clicked, mEngine, &ImageEngine::cancelAll);
+    auto* generateShortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
+    generateShortcut->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(generateShortcut, &QShortcut::activated, this, &CreateWorkspace::generate);
+    auto* enterShortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this);
+    enterShortcut->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(enterShortcut, &QShortcut::activated, this, &CreateWorkspace::generate);
+    auto* cancelShortcut = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    cancelShortcut->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(cancelShortcut, &QShortcut::activated, this, &CreateWorkspace::cancelRunning);
+
+    connect(mEngine, &ImageEngine::queueChanged, this, &CreateWorkspace::updateQueue);
+    connect(mEngine, &ImageEngine::started, this, &CreateWorkspace::jobStarted);
+    connect(mEngine, &ImageEngine::progress, this, &CreateWorkspace::jobProgress);
+    connect(mEngine, &ImageEngine::preview, this, &CreateWorkspace::jobPreview);
+    connect(mEngine, &ImageEngine::finished, this, &CreateWorkspace::jobFinished);
+    connect(mEngine, &ImageEngine::failed, this, &CreateWorkspace::jobFailed);
+    connect(mEngine, &ImageEngine::cancelled, this, &CreateWorkspace::jobCancelled);
+    updateQueue();
+    mPages->setCurrentIndex(mForm->settings().modelPath.isEmpty() ? 0 : 1);
 }
 
-void CreateWorkspace::setPrompt(const QString& prompt)
+void CreateWorkspace::showEvent(QShowEvent* event)
 {
-    mPrompt = prompt;
-    mPromptLabel->setText(tr("Prompt from chat, kept for the next picture:\n%1").arg(prompt));
-    mPromptLabel->setVisible(!prompt.isEmpty());
+    QWidget::showEvent(event);
+    mForm->refreshModels();
+    mPages->setCurrentIndex(mForm->settings().modelPath.isEmpty() ? 0 : 1);
+}
+
+void CreateWorkspace::setPrompt(const QString& prompt) { mForm->setPrompt(prompt); }
+
+QString CreateWorkspace::prompt() const { return mForm->settings().prompt; }
+
+void CreateWorkspace::setParameters(const diffusion::GenerationParameters& parameters)
+{
+    mForm->setParameters(parameters);
+}
+
+void CreateWorkspace::setInitImage(const QString& path) { mForm->setInitImage(path); }
+
+bool CreateWorkspace::generate()
+{
+    const CreateSettings s = mForm->settings();
+    if (s.modelPath.isEmpty()) {
+        showError(tr("No model is chosen. Put a Stable Diffusion .safetensors checkpoint in the models folder."));
+        return false;
+    }
+    auto sampler = diffusion::parseA1111Sampler(s.sampler.toStdString(),
+                                                s.schedule == QLatin1String("Automatic") ? "" : s.schedule.toStdString());
+    if (!sampler) {
+        showError(QString::fromStdString(sampler.error().message));
+        return false;
+    }
+    ImageRequest request;
+    request.modelPath = s.modelPath;
+    diffusion::GenerationRequest& g = request.generation;
+    g.prompt = s.prompt;
+    g.negativePrompt = s.negativePrompt;
+    g.width = s.width;
+    g.height = s.height;
+    g.steps = s.steps;
+    g.cfgScale = s.cfgScale;
+    g.sampler = *sampler;
+    if (!s.initImagePath.isEmpty()) {
+        auto init = loadInitImage(s.initImagePath, s.width, s.height);
+        if (!init) {
+            showError(QString::fromStdString(init.error().message));
+            return false;
+        }
+        request.initImagePath = s.initImagePath;
+        g.initImage = std::move(*init);
+        g.strength = s.strength;
+    }
+    // A1111: a random seed is drawn once per batch; the batch's pictures take the next seeds.
+    const quint64 base = s.seed >= 0 ? quint64(s.seed) : QRandomGenerator::global()->bounded(quint64(4294967295u));
+    for (int i = 0; i < s.batchCount; ++i) {
+        g.seed = base + quint64(i);
+        mEngine->enqueue(request);
+    }
+    mStatus->clear();
+    return true;
+}
+
+void CreateWorkspace::cancelRunning()
+{
+    for (const ImageEngine::Ticket& t : mEngine->queue())
+        if (t.running)
+            mEngine->cancel(t.id);
+}
+
+void CreateWorkspace::updateQueue()
+{
+    mQueue->clear();
+    for (const ImageEngine::Ticket& t : mEngine->queue()) {
+        const diffusion::GenerationRequest& g = t.request.generation;
+        QString prompt = g.prompt.simplified();
+        if (prompt.size() > 40)
+            prompt = prompt.left(39) + QStringLiteral("…");
+        auto* item = new QListWidgetItem(tr("%1 %2\nseed %3 · %4×%5 · %6 steps")
+                                             .arg(t.running ? QStringLiteral("▶") : QStringLiteral("⏳"),
+                                                  prompt.isEmpty() ? tr("(no prompt)") : prompt)
+                                             .arg(g.seed)
+                                             .arg(g.width)
+                                             .arg(g.height)
+                                             .arg(g.steps),
+                                         mQueue);
+        item->setData(Qt::UserRole, QVariant::fromValue(t.id));
+    }
+    const bool busy = mEngine->busy();
+    mCancel->setEnabled(busy);
+    mCancelAll->setEnabled(mEngine->queue().size() > 1);
+    if (!busy)
+        mProgress->hide();
+}
+
+void CreateWorkspace::showError(const QString& message)
+{
+    mStatus->setStyleSheet(QStringLiteral("color: palette(highlighted-text); background: #b3261e; padding: 6px;"));
+    mStatus->setText(message);
+}
+
+void CreateWorkspace::jobStarted(engine::JobId ticket)
+{
+    for (const ImageEngine::Ticket& t : mEngine->queue())
+        if (t.id == ticket)
+            mRunningSize = QSize(t.request.generation.width, t.request.generation.height);
+    mProgress->setValue(0);
+    mProgress->setFormat(tr("Starting…"));
+    mProgress->show();
+}
+
+void CreateWorkspace::jobProgress(engine::JobId, double fraction, const QString& text)
+{
+    mProgress->setValue(int(std::clamp(fraction, 0.0, 1.0) * 1000));
+    mProgress->setFormat(text);
+}
+
+void CreateWorkspace::jobPreview(engine::JobId, int step, int steps, const QImage& image)
+{
+    mView->setImage(image, mRunningSize);
+    mProgress->setValue(int(1000.0 * (step + 1) / steps));
+    mProgress->setFormat(tr("Step %1 of %2").arg(step + 1).arg(steps));
+}
+
+void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
+{
+    mView->setImage(result.image);
+    mParameters->setPlainText(diffusion::formatA1111(result.parameters));
+    mForm->setLastSeed(result.parameters.seed);
+    mStatus->setStyleSheet({});
+    mStatus->setText(tr("Made in %1 s").arg(result.seconds, 0, 'f', 1));
+    emit pictureFinished(result);
+}
+
+void CreateWorkspace::jobFailed(engine::JobId, const QString& message) { showError(message); }
+
+void CreateWorkspace::jobCancelled(engine::JobId)
+{
+    mStatus->setStyleSheet({});
+    mStatus->setText(tr("Cancelled"));
 }
 
 } // namespace atelier::ui

@@ -1,24 +1,75 @@
 #pragma once
-// The Create workspace. Until prompt-to-image lands it shows which checkpoints are in the models folder.
+// The Create workspace: the form on the left, the picture forming in the middle (a preview after
+// every step, then the finished picture to zoom and pan), the queue and the picture's parameters
+// on the right. Generate (Ctrl+Enter) queues one job per picture of the batch; Esc cancels the
+// running picture at its next step. Finished pictures go out through pictureFinished to be saved.
+
+#include "create/image_engine.h"
 
 #include <QWidget>
 
 class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
 
 namespace atelier::ui {
+
+class CreateForm;
+class EmptyState;
+class PictureView;
 
 class CreateWorkspace : public QWidget {
     Q_OBJECT
 public:
-    explicit CreateWorkspace(QWidget* parent = nullptr);
+    explicit CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent = nullptr);
 
-    // A prompt sent from elsewhere (a chat message); kept for the picture that will be made from it.
+    // A prompt sent from elsewhere (a chat message, the prompt history).
     void setPrompt(const QString& prompt);
-    QString prompt() const { return mPrompt; }
+    QString prompt() const;
+    // Fills the form from a picture's parameters (Reuse parameters, a dropped PNG).
+    void setParameters(const diffusion::GenerationParameters& parameters);
+    // Makes the picture at `path` the init picture (Send to img2img).
+    void setInitImage(const QString& path);
+
+    // Queues the form's pictures; false (with the reason shown) when the form cannot be used.
+    bool generate();
+    void cancelRunning();
+
+    CreateForm* form() const { return mForm; }
+    ImageEngine* imageEngine() const { return mEngine; }
+    PictureView* pictureView() const { return mView; }
+
+signals:
+    void pictureFinished(const atelier::ui::ImageResult& result);
+
+protected:
+    void showEvent(QShowEvent* event) override;
 
 private:
-    QString mPrompt;
-    QLabel* mPromptLabel = nullptr;
+    void updateQueue();
+    void showError(const QString& message);
+    void jobStarted(engine::JobId ticket);
+    void jobProgress(engine::JobId ticket, double fraction, const QString& text);
+    void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
+    void jobFinished(engine::JobId ticket, const ImageResult& result);
+    void jobFailed(engine::JobId ticket, const QString& message);
+    void jobCancelled(engine::JobId ticket);
+
+    ImageEngine* mEngine = nullptr;
+    QStackedWidget* mPages = nullptr;
+    EmptyState* mEmpty = nullptr;
+    CreateForm* mForm = nullptr;
+    PictureView* mView = nullptr;
+    QProgressBar* mProgress = nullptr;
+    QLabel* mStatus = nullptr;
+    QPushButton* mCancel = nullptr;
+    QPushButton* mCancelAll = nullptr;
+    QListWidget* mQueue = nullptr;
+    QPlainTextEdit* mParameters = nullptr;
+    QSize mRunningSize;
 };
 
 } // namespace atelier::ui

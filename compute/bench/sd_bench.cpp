@@ -1,0 +1,117 @@
+#include "bench/sd_bench.h"
+
+#include "bench/bench_stats.h"
+#include "diffusion/generation.h"
+#include "diffusion/sampling/gaussian_noise.h"
+#include "diffusion/stable_diffusion.h"
+#include "diffusion/unet.h"
+#include "diffusion/vae.h"
+#include "vk/device.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace atelier::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+} // namespace
+
+Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std::ostream& out)
+{
+    std::string path;
+    int size = 512, iterations = 5;
+    bool f32 = false;
+    for (size_t i = 0; i + 1 < args.size(); i += 2) {
+        const std::string& key = args[i];
+        const std::string& value = args[i + 1];
+        try {
+            if (key == "--model") path = value;
+            else if (key == "--size") size = std::stoi(value);
+            else if (key == "--iterations") iterations = std::stoi(value);
+            else if (key == "--precision") f32 = value == "f32";
+            else return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
+        } catch (const std::exception&) {
+            return makeError(ErrorCode::InvalidArgument, key + " needs a number");
+        }
+    }
+    if (path.empty() || size < 64 || size % 64 || iterations < 1)
+        return makeError(ErrorCode::InvalidArgument,
+                         "usage: atelier bench sd --model PATH [--size N (a multiple of 64)] [--iterations N] "
+                         "[--precision f16|f32]");
+
+    diffusion::StableDiffusionOptions options;
+    options.precision = f32 ? diffusion::WeightPrecision::AsStored : diffusion::WeightPrecision::F16;
+    auto t0 = Clock::now();
+    ATELIER_ASSIGN(auto model, diffusion::StableDiffusion::load(device, path, options));
+    const double loadSeconds = secondsSince(t0);
+    const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
+
+    // Text encoder: a prompt and an empty negative prompt, as every generation starts.
+    std::vector<double> textTimes;
+    diffusion::Conditioning conditioning;
+    for (int r = 0; r < 3; ++r) {
+        t0 = Clock::now();
+        ATELIER_ASSIGN(conditioning, diffusion::encodePrompts(*model, "a photograph of an astronaut riding a horse on the moon",
+                                                              "", 1));
+        textTimes.push_back(secondsSince(t0));
+    }
+
+    // UNet: [uncond; cond] at size / 8, one warm-up iteration (pipeline creation) then the timed ones.
+    const int latent = size / model->config().vae.downscale();
+    const int channels = model->config().unet.inChannels;
+    diffusion::GaussianNoise noise(1);
+    std::vector<float> x = noise.draw(size_t(2 * channels * latent * latent));
+    std::vector<float> context(conditioning.uncond);
+    context.insert(context.end(), conditioning.cond.begin(), conditioning.cond.end());
+    std::vector<double> unetTimes;
+    std::string unetTable;
+    for (int r = 0; r <= iterations; ++r) {
+        device.profiler().reset();
+        t0 = Clock::now();
+        ATELIER_ASSIGN(auto prediction, model->unet().predict(x, 2, latent, latent, 999.0 - 50.0 * r, context,
+                                                              conditioning.tokens));
+        if (r > 0)
+            unetTimes.push_back(secondsSince(t0));
+        unetTable = device.profiler().table();
+    }
+
+    // VAE decode of a latent the size of the picture (tiled where the device needs it).
+    diffusion::VaeTiling tiling;
+    tiling.enabled = model->vae().needsTiling(latent, latent);
+    const std::vector<float> z(x.begin(), x.begin() + std::ptrdiff_t(4 * latent * latent));
+    device.profiler().reset();
+    t0 = Clock::now();
+    ATELIER_ASSIGN(auto pixels, model->vae().decode(z, latent, latent, tiling));
+    const double decodeSeconds = secondsSince(t0);
+    const std::string vaeTable = device.profiler().table();
+
+    const double unet = median(unetTimes);
+    char text[1024];
+    std::snprintf(text, sizeof text,
+                  "model: %s (%s, %.0f MB of weights as %s, loaded in %.1f s)\ndevice: %s\n"
+                  "UNet, %dx%d with CFG (batch 2): %.3f it/s (%.2f s per iteration, median of %d)\n"
+                  "text encoder, prompt + negative: %.3f s (median of 3)\n"
+                  "VAE decode %dx%d%s: %.2f s (first run)\n"
+                  "a %d-step picture would take about %.1f s\n"
+                  "peak device memory: %.0f MB, peak host memory: %.0f MB\n",
+                  path.c_str(), diffusion::modelFamilyName(model->config().family), double(model->weightBytes()) / 1e6,
+                  f32 ? "stored" : "f16", loadSeconds, device.info().name.c_str(), size, size, 1.0 / unet, unet,
+                  iterations, median(textTimes), size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds, 20,
+                  median(textTimes) + 20 * unet + decodeSeconds, double(device.allocator().bytesReserved()) / 1e6,
+                  double(peakHostBytes()) / 1e6);
+    out << text;
+    if (profile)
+        out << "\nGPU time per kernel, one UNet iteration:\n" << unetTable << "\nGPU time per kernel, VAE decode:\n" << vaeTable;
+    return {};
+}
+
+} // namespace atelier::bench

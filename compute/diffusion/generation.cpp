@@ -1,0 +1,248 @@
+#include "diffusion/generation.h"
+
+#include "core/logging.h"
+#include "diffusion/prompt_chunks.h"
+#include "diffusion/sampling/gaussian_noise.h"
+#include "diffusion/sampling/model_denoiser.h"
+#include "diffusion/sampling/sampler.h"
+#include "diffusion/sampling/sigma_schedule.h"
+#include "diffusion/stable_diffusion.h"
+#include "diffusion/text_encoder.h"
+#include "diffusion/unet.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace atelier::diffusion {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Status checkCancel(const GenerationCallbacks& callbacks)
+{
+    if (callbacks.cancel && callbacks.cancel->load())
+        return makeError(ErrorCode::Cancelled, "the generation was cancelled");
+    return {};
+}
+
+Status checkRequest(const StableDiffusion& model, const GenerationRequest& r)
+{
+    const int scale = model.config().vae.downscale() << (model.config().unet.levels() - 1);
+    if (r.width < scale || r.height < scale || r.width % scale || r.height % scale)
+        return makeError(ErrorCode::InvalidArgument,
+                         "the size must be a multiple of " + std::to_string(scale) + " pixels for this model, not " +
+                             std::to_string(r.width) + "x" + std::to_string(r.height));
+    if (r.width > 4096 || r.height > 4096)
+        return makeError(ErrorCode::InvalidArgument, "pictures larger than 4096 pixels on a side are not supported");
+    if (r.steps < 1 || r.steps > 1000)
+        return makeError(ErrorCode::InvalidArgument, "steps must be between 1 and 1000");
+    if (!(r.cfgScale >= 0 && r.cfgScale <= 100))
+        return makeError(ErrorCode::InvalidArgument, "the CFG scale must be between 0 and 100");
+    if (r.clipSkip < 1 || r.clipSkip > model.config().text.layers)
+        return makeError(ErrorCode::InvalidArgument, "clip skip must be between 1 and the text encoder's " +
+                                                         std::to_string(model.config().text.layers) + " layers");
+    if (!r.initImage.empty()) {
+        if (r.initImage.size() != size_t(r.width) * size_t(r.height) * 3)
+            return makeError(ErrorCode::InvalidArgument, "the init picture must be " + std::to_string(r.width) + "x" +
+                                                             std::to_string(r.height) + " RGB");
+        if (!(r.strength > 0 && r.strength <= 1))
+            return makeError(ErrorCode::InvalidArgument, "the denoising strength must be in (0, 1]");
+    }
+    return {};
+}
+
+// Every prompt of a batch needs as many chunks (A1111 pads the shorter with empty ones).
+void padChunks(std::vector<PromptChunk>& chunks, size_t count, const ChunkOptions& options)
+{
+    while (chunks.size() < count)
+        chunks.push_back(emptyPromptChunk(options));
+}
+
+GenerationParameters describe(StableDiffusion& model, const GenerationRequest& r)
+{
+    GenerationParameters p;
+    p.prompt = r.prompt;
+    p.negativePrompt = r.negativePrompt;
+    p.steps = r.steps;
+    const A1111SamplerFields sampler = formatA1111Sampler(r.sampler);
+    p.sampler = QString::fromStdString(sampler.sampler);
+    p.scheduleType = QString::fromStdString(sampler.scheduleType);
+    p.cfgScale = r.cfgScale;
+    p.seed = r.seed;
+    p.width = r.width;
+    p.height = r.height;
+    p.modelHash = QString::fromStdString(model.modelHash());
+    p.model = QString::fromStdString(model.name());
+    if (!r.initImage.empty())
+        p.denoisingStrength = r.strength;
+    p.clipSkip = r.clipSkip;
+    p.version = QStringLiteral("Atelier " ATELIER_VERSION);
+    return p;
+}
+
+} // namespace
+
+Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt, const QString& negativePrompt,
+                                   int clipSkip)
+{
+    ChunkOptions options;
+    if (model.config().generation == Generation::Sd2)
+        options.padId = kOpenClipPad;
+    ChunkedPrompt cond = chunkPrompt(model.tokenizer(), prompt, options);
+    ChunkedPrompt uncond = chunkPrompt(model.tokenizer(), negativePrompt, options);
+    const size_t chunks = std::max(cond.chunks.size(), uncond.chunks.size());
+    padChunks(cond.chunks, chunks, options);
+    padChunks(uncond.chunks, chunks, options);
+    Conditioning c;
+    ATELIER_ASSIGN(c.cond, model.textEncoder().condition(cond, clipSkip));
+    ATELIER_ASSIGN(c.uncond, model.textEncoder().condition(uncond, clipSkip));
+    c.tokens = int(chunks) * kChunkTokens;
+    return c;
+}
+
+Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditioning, const SamplingRequest& r,
+                            const GenerationCallbacks& callbacks, GenerationTimings* timings)
+{
+    const CheckpointConfig& config = model.config();
+    const int channels = config.vae.latentChannels;
+    const size_t latentSize = size_t(channels) * size_t(r.latentWidth) * size_t(r.latentHeight);
+    if (!r.encoded.empty() && r.encoded.size() != latentSize)
+        return makeError(ErrorCode::InvalidArgument, "the init latent has the wrong size");
+    if (config.unet.inChannels != channels)
+        return makeError(ErrorCode::Unsupported, "an inpainting model needs a mask: use the Inpaint workspace");
+
+    const NoiseSchedule& schedule = model.schedule();
+    ATELIER_ASSIGN(const SamplingPlan plan, planSampling(schedule, r.sampler.sampler, r.sampler.schedule, r.steps,
+                                                         r.encoded.empty() ? 1.0 : r.strength));
+    GaussianNoise noise(r.seed);
+    const std::vector<float> initialNoise = noise.draw(latentSize);
+    const std::unique_ptr<Sampler> sampler = makeSampler(r.sampler.sampler, schedule, noise);
+    ATELIER_ASSIGN(Latent x, startingLatent(*sampler, plan.sigmas.front(), initialNoise, r.encoded));
+
+    const int width = config.unet.contextDim;
+    const size_t contextSize = size_t(conditioning.tokens) * size_t(width);
+    if (conditioning.cond.size() != contextSize || conditioning.uncond.size() != contextSize)
+        return makeError(ErrorCode::InvalidArgument, "the conditioning does not match the UNet's context width");
+    std::vector<float> both(conditioning.uncond);
+    both.insert(both.end(), conditioning.cond.begin(), conditioning.cond.end());
+
+    int evaluations = 0;
+    ModelFunction unet = [&](const Latent& input, double timestep, bool withUncond) -> Result<ModelPrediction> {
+        ATELIER_TRY(checkCancel(callbacks));
+        ++evaluations;
+        ModelPrediction prediction;
+        if (!withUncond) {
+            ATELIER_ASSIGN(prediction.cond, model.unet().predict(input, 1, r.latentHeight, r.latentWidth, timestep,
+                                                                 conditioning.cond, conditioning.tokens));
+            return prediction;
+        }
+        Latent batch(input);
+        batch.insert(batch.end(), input.begin(), input.end());
+        ATELIER_ASSIGN(Latent out, model.unet().predict(batch, 2, r.latentHeight, r.latentWidth, timestep, both,
+                                                        conditioning.tokens));
+        prediction.uncond.assign(out.begin(), out.begin() + std::ptrdiff_t(latentSize));
+        prediction.cond.assign(out.begin() + std::ptrdiff_t(latentSize), out.end());
+        return prediction;
+    };
+    const ModelDenoiser denoiser(schedule, config.prediction, r.cfgScale, unet);
+    const StepCallback onStep = [&](const StepProgress& p) {
+        if (callbacks.onStep) {
+            const std::vector<uint8_t> preview = cheapLatentPreview(p.denoised, r.latentWidth, r.latentHeight);
+            callbacks.onStep(GenerationStep{p.step, p.steps, preview, r.latentWidth, r.latentHeight});
+        }
+        return !(callbacks.cancel && callbacks.cancel->load());
+    };
+    const auto start = Clock::now();
+    auto sampled = sampler->sample(std::move(x), plan.sigmas, std::cref(denoiser), onStep);
+    if (timings) {
+        timings->samplingSeconds += secondsSince(start);
+        timings->unetEvaluations += evaluations;
+    }
+    return sampled;
+}
+
+Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest& r, const GenerationCallbacks& callbacks)
+{
+    ATELIER_TRY(checkRequest(model, r));
+    const VaeConfig& vae = model.config().vae;
+    const int latentWidth = r.width / vae.downscale();
+    const int latentHeight = r.height / vae.downscale();
+    VaeTiling tiling = r.tiling;
+    if (r.autoTiling)
+        tiling.enabled = model.vae().needsTiling(latentHeight, latentWidth);
+
+    GeneratedImage image;
+    auto start = Clock::now();
+    ATELIER_TRY(checkCancel(callbacks));
+    ATELIER_ASSIGN(const Conditioning conditioning, encodePrompts(model, r.prompt, r.negativePrompt, r.clipSkip));
+    image.timings.textSeconds = secondsSince(start);
+
+    SamplingRequest sampling;
+    sampling.latentWidth = latentWidth;
+    sampling.latentHeight = latentHeight;
+    sampling.steps = r.steps;
+    sampling.cfgScale = r.cfgScale;
+    sampling.sampler = r.sampler;
+    sampling.seed = r.seed;
+    if (!r.initImage.empty()) {
+        start = Clock::now();
+        ATELIER_TRY(checkCancel(callbacks));
+        ATELIER_ASSIGN(sampling.encoded, model.vae().encode(r.initImage, r.height, r.width, tiling));
+        sampling.strength = r.strength;
+        image.timings.decodeSeconds += secondsSince(start);
+    }
+    ATELIER_ASSIGN(image.latent, sampleLatent(model, conditioning, sampling, callbacks, &image.timings));
+
+    start = Clock::now();
+    ATELIER_TRY(checkCancel(callbacks));
+    ATELIER_ASSIGN(const std::vector<float> pixels, model.vae().decode(image.latent, latentHeight, latentWidth, tiling));
+    image.timings.decodeSeconds += secondsSince(start);
+    for (float v : pixels)
+        if (!std::isfinite(v))
+            return makeError(ErrorCode::Format, "the model produced NaN or infinite values: its weights may be damaged");
+    image.width = r.width;
+    image.height = r.height;
+    image.rgb = toBytes(pixels);
+    image.parameters = describe(model, r);
+    return image;
+}
+
+std::vector<uint8_t> cheapLatentPreview(const Latent& latent, int width, int height)
+{
+    // A1111 sd_vae_approx.cheap_approximation's SD 1.x/2.x map: rows are latent channels, columns RGB.
+    static constexpr float kMap[4][3] = {
+        {0.298f, 0.207f, 0.208f},
+        {0.187f, 0.286f, 0.173f},
+        {-0.158f, 0.189f, 0.264f},
+        {-0.184f, -0.271f, -0.473f},
+    };
+    const size_t plane = size_t(width) * size_t(height);
+    std::vector<uint8_t> rgb(plane * 3);
+    if (latent.size() < plane * 4)
+        return rgb;
+    for (size_t p = 0; p < plane; ++p)
+        for (int c = 0; c < 3; ++c) {
+            float v = 0;
+            for (int l = 0; l < 4; ++l)
+                v += latent[size_t(l) * plane + p] * kMap[l][c];
+            rgb[p * 3 + size_t(c)] = uint8_t(std::lround(255.0f * std::clamp((v + 1.0f) / 2.0f, 0.0f, 1.0f)));
+        }
+    return rgb;
+}
+
+std::vector<uint8_t> toBytes(const std::vector<float>& image)
+{
+    std::vector<uint8_t> bytes(image.size());
+    for (size_t i = 0; i < image.size(); ++i)
+        bytes[i] = uint8_t(std::lround(255.0f * std::clamp((image[i] + 1.0f) / 2.0f, 0.0f, 1.0f)));
+    return bytes;
+}
+
+} // namespace atelier::diffusion

@@ -1,0 +1,342 @@
+#include "create/create_form.h"
+
+#include "core/app_paths.h"
+#include "create/prompt_highlighter.h"
+#include "diffusion/clip_tokenizer.h"
+#include "diffusion/default_image_model.h"
+#include "diffusion/prompt_chunks.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpressionValidator>
+#include <QSpinBox>
+#include <QToolButton>
+
+namespace atelier::ui {
+
+namespace {
+
+const QList<QSize> kSizePresets = {{512, 512}, {512, 768}, {768, 512}, {768, 768}, {1024, 1024}};
+const QStringList kSamplers = {"Euler a", "Euler", "Heun", "DPM++ 2M", "DDIM", "LCM"};
+const QStringList kSchedules = {"Automatic", "Uniform", "Karras"};
+
+const diffusion::ClipTokenizer* tokenizer()
+{
+    static auto loaded = diffusion::ClipTokenizer::builtIn();
+    return loaded ? &*loaded : nullptr;
+}
+
+QPlainTextEdit* promptEditor(const QString& objectName, const QString& placeholder, int lines, QWidget* parent)
+{
+    auto* edit = new QPlainTextEdit(parent);
+    edit->setObjectName(objectName);
+    edit->setPlaceholderText(placeholder);
+    edit->setTabChangesFocus(true);
+    const int lineHeight = edit->fontMetrics().lineSpacing();
+    edit->setFixedHeight(lineHeight * lines + 14);
+    new PromptHighlighter(edit->document());
+    return edit;
+}
+
+} // namespace
+
+CreateForm::CreateForm(QWidget* parent)
+    : QWidget(parent)
+{
+    setObjectName("createForm");
+    auto* form = new QFormLayout(this);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+
+    mModel = new QComboBox(this);
+    mModel->setObjectName("imageModel");
+    mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    mModel->setMinimumContentsLength(16);
+    auto* openModel = new QToolButton(this);
+    openModel->setText(tr("Open…"));
+    openModel->setToolTip(tr("Open a model file from anywhere"));
+    connect(openModel, &QToolButton::clicked, this, &CreateForm::chooseModelFile);
+    auto* modelRow = new QHBoxLayout;
+    modelRow->addWidget(mModel, 1);
+    modelRow->addWidget(openModel);
+    form->addRow(tr("Model"), modelRow);
+
+    mPrompt = promptEditor("prompt", tr("What the picture shows, e.g. a small red circle at the top left on a blue "
+                                       "background. (word:1.3) weighs a word more, [word] less."),
+                           4, this);
+    mTokens = new QLabel(this);
+    mTokens->setObjectName("tokenCount");
+    mTokens->setAlignment(Qt::AlignRight);
+    connect(mPrompt, &QPlainTextEdit::textChanged, this, &CreateForm::updateTokenCount);
+    auto* promptColumn = new QVBoxLayout;
+    promptColumn->addWidget(mPrompt);
+    promptColumn->addWidget(mTokens);
+    form->addRow(tr("Prompt"), promptColumn);
+    mNegative = promptEditor("negativePrompt", tr("What to keep out of the picture"), 2, this);
+    form->addRow(tr("Negative"), mNegative);
+
+    mSizePreset = new QComboBox(this);
+    mSizePreset->setObjectName("sizePreset");
+    for (const QSize& s : kSizePresets)
+        mSizePreset->addItem(QStringLiteral("%1 × %2").arg(s.width()).arg(s.height()), s);
+    mSizePreset->addItem(tr("Custom"));
+    mWidth = new QSpinBox(this);
+    mHeight = new QSpinBox(this);
+    for (QSpinBox* side : {mWidth, mHeight}) {
+        side->setRange(64, 2048);
+        side->setSingleStep(64);
+        side->setValue(512);
+        side->setSuffix(tr(" px"));
+        connect(side, &QSpinBox::valueChanged, this, [this] {
+            const int preset = kSizePresets.indexOf(QSize(mWidth->value(), mHeight->value()));
+            QSignalBlocker block(mSizePreset);
+            mSizePreset->setCurrentIndex(preset >= 0 ? preset : mSizePreset->count() - 1);
+        });
+    }
+    mWidth->setObjectName("width");
+    mHeight->setObjectName("height");
+    connect(mSizePreset, &QComboBox::activated, this, &CreateForm::sizePresetChosen);
+    auto* sizeRow = new QHBoxLayout;
+    sizeRow->addWidget(mSizePreset, 1);
+    sizeRow->addWidget(mWidth);
+    sizeRow->addWidget(new QLabel(QStringLiteral("×"), this));
+    sizeRow->addWidget(mHeight);
+    form->addRow(tr("Size"), sizeRow);
+
+    mSteps = new QSpinBox(this);
+    mSteps->setObjectName("steps");
+    mSteps->setRange(1, 150);
+    mSteps->setValue(20);
+    mCfg = new QDoubleSpinBox(this);
+    mCfg->setObjectName("cfgScale");
+    mCfg->setRange(1.0, 30.0);
+    mCfg->setSingleStep(0.5);
+    mCfg->setDecimals(1);
+    mCfg->setValue(7.0);
+    mCfg->setToolTip(tr("How closely the picture follows the prompt (classifier-free guidance); 1 turns it off"));
+    auto* stepsRow = new QHBoxLayout;
+    stepsRow->addWidget(mSteps);
+    stepsRow->addWidget(new QLabel(tr("CFG scale"), this));
+    stepsRow->addWidget(mCfg);
+    form->addRow(tr("Steps"), stepsRow);
+
+    mSampler = new QComboBox(this);
+    mSampler->setObjectName("sampler");
+    mSampler->addItems(kSamplers);
+    mSchedule = new QComboBox(this);
+    mSchedule->setObjectName("schedule");
+    mSchedule->addItems(kSchedules);
+    auto* samplerRow = new QHBoxLayout;
+    samplerRow->addWidget(mSampler, 1);
+    samplerRow->addWidget(mSchedule, 1);
+    form->addRow(tr("Sampler"), samplerRow);
+
+    mSeed = new QLineEdit(QStringLiteral("-1"), this);
+    mSeed->setObjectName("seed");
+    mSeed->setValidator(new QRegularExpressionValidator(QRegularExpression("-1|[0-9]{1,19}"), mSeed));
+    mSeed->setToolTip(tr("-1 picks a new random seed for every picture"));
+    mRandomSeed = new QToolButton(this);
+    mRandomSeed->setObjectName("randomSeed");
+    mRandomSeed->setText(QStringLiteral("🎲"));
+    mRandomSeed->setToolTip(tr("Random seed (-1)"));
+    connect(mRandomSeed, &QToolButton::clicked, this, [this] { mSeed->setText(QStringLiteral("-1")); });
+    mLastSeed = new QToolButton(this);
+    mLastSeed->setObjectName("reuseSeed");
+    mLastSeed->setText(QStringLiteral("♻"));
+    mLastSeed->setToolTip(tr("Reuse the last picture's seed"));
+    mLastSeed->setEnabled(false);
+    connect(mLastSeed, &QToolButton::clicked, this, [this] { mSeed->setText(QString::number(mLastSeedValue)); });
+    mBatch = new QSpinBox(this);
+    mBatch->setObjectName("batchCount");
+    mBatch->setRange(1, 64);
+    mBatch->setToolTip(tr("Pictures to make one after another, each with the next seed"));
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(mSeed, 1);
+    seedRow->addWidget(mRandomSeed);
+    seedRow->addWidget(mLastSeed);
+    seedRow->addWidget(new QLabel(tr("Batch"), this));
+    seedRow->addWidget(mBatch);
+    form->addRow(tr("Seed"), seedRow);
+
+    mInitImage = new QLabel(tr("None: a new picture from noise"), this);
+    mInitImage->setObjectName("initImage");
+    mInitImage->setWordWrap(true);
+    mChooseInit = new QPushButton(tr("Choose…"), this);
+    connect(mChooseInit, &QPushButton::clicked, this, &CreateForm::chooseInitImage);
+    mClearInit = new QToolButton(this);
+    mClearInit->setText(QStringLiteral("✕"));
+    mClearInit->setToolTip(tr("Start from noise again"));
+    mClearInit->setEnabled(false);
+    connect(mClearInit, &QToolButton::clicked, this, [this] { setInitImage({}); });
+    mStrength = new QDoubleSpinBox(this);
+    mStrength->setObjectName("strength");
+    mStrength->setRange(0.01, 1.0);
+    mStrength->setSingleStep(0.05);
+    mStrength->setValue(0.75);
+    mStrength->setEnabled(false);
+    mStrength->setToolTip(tr("Denoising strength: how much of the init picture is repainted"));
+    auto* initRow = new QHBoxLayout;
+    initRow->addWidget(mInitImage, 1);
+    initRow->addWidget(mChooseInit);
+    initRow->addWidget(mClearInit);
+    form->addRow(tr("Init picture"), initRow);
+    form->addRow(tr("Strength"), mStrength);
+
+    auto* generate = new QPushButton(tr("Generate"), this);
+    generate->setObjectName("generateButton");
+    generate->setDefault(true);
+    generate->setToolTip(tr("Generate (Ctrl+Enter)"));
+    connect(generate, &QPushButton::clicked, this, &CreateForm::generateRequested);
+    form->addRow(generate);
+
+    refreshModels();
+    updateTokenCount();
+}
+
+void CreateForm::refreshModels()
+{
+    const QString current = mModel->currentData().toString();
+    QSignalBlocker block(mModel);
+    mModel->clear();
+    const QDir folder(paths::modelsDir());
+    for (const QFileInfo& file : folder.entryInfoList({"*.safetensors"}, QDir::Files, QDir::Name))
+        mModel->addItem(file.completeBaseName(), file.absoluteFilePath());
+    int index = mModel->findData(current);
+    if (index < 0 && !current.isEmpty()) { // a file opened from elsewhere stays on the list
+        mModel->addItem(QFileInfo(current).completeBaseName(), current);
+        index = mModel->count() - 1;
+    }
+    if (index < 0)
+        index = mModel->findData(QFileInfo(diffusion::defaultImageModelPath()).absoluteFilePath());
+    mModel->setCurrentIndex(std::max(index, 0));
+    if (mModel->count() == 0)
+        mModel->setPlaceholderText(tr("No model in %1").arg(QDir::toNativeSeparators(paths::modelsDir())));
+}
+
+void CreateForm::chooseModelFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a Stable Diffusion checkpoint"), paths::modelsDir(),
+                                                      tr("Checkpoints (*.safetensors)"));
+    if (path.isEmpty())
+        return;
+    int index = mModel->findData(path);
+    if (index < 0) {
+        mModel->addItem(QFileInfo(path).completeBaseName(), path);
+        index = mModel->count() - 1;
+    }
+    mModel->setCurrentIndex(index);
+}
+
+void CreateForm::sizePresetChosen(int index)
+{
+    const QSize size = mSizePreset->itemData(index).toSize();
+    if (size.isValid()) {
+        mWidth->setValue(size.width());
+        mHeight->setValue(size.height());
+    }
+}
+
+void CreateForm::chooseInitImage()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Start from a picture"), paths::galleryDir(),
+                                                      tr("Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"));
+    if (!path.isEmpty())
+        setInitImage(path);
+}
+
+void CreateForm::setInitImage(const QString& path)
+{
+    mInitPath = path;
+    mClearInit->setEnabled(!path.isEmpty());
+    mStrength->setEnabled(!path.isEmpty());
+    if (path.isEmpty()) {
+        mInitImage->setText(tr("None: a new picture from noise"));
+        mInitImage->setToolTip({});
+        return;
+    }
+    const QSize size = QImageReader(path).size();
+    mInitImage->setText(tr("%1 (%2 × %3)").arg(QFileInfo(path).fileName()).arg(size.width()).arg(size.height()));
+    mInitImage->setToolTip(QDir::toNativeSeparators(path));
+}
+
+void CreateForm::setLastSeed(quint64 seed)
+{
+    mLastSeedValue = seed;
+    mHasLastSeed = true;
+    mLastSeed->setEnabled(true);
+    mLastSeed->setToolTip(tr("Reuse the last picture's seed (%1)").arg(seed));
+}
+
+void CreateForm::setPrompt(const QString& prompt) { mPrompt->setPlainText(prompt); }
+
+void CreateForm::updateTokenCount()
+{
+    const diffusion::ClipTokenizer* clip = tokenizer();
+    if (!clip)
+        return;
+    const diffusion::ChunkedPrompt chunks = diffusion::chunkPrompt(*clip, mPrompt->toPlainText());
+    const int limit = int(chunks.chunks.size()) * diffusion::kChunkPromptTokens;
+    mTokens->setText(tr("%1/%2 tokens").arg(chunks.tokenCount).arg(limit));
+}
+
+CreateSettings CreateForm::settings() const
+{
+    CreateSettings s;
+    s.modelPath = mModel->currentData().toString();
+    s.prompt = mPrompt->toPlainText();
+    s.negativePrompt = mNegative->toPlainText();
+    s.width = mWidth->value();
+    s.height = mHeight->value();
+    s.steps = mSteps->value();
+    s.cfgScale = mCfg->value();
+    s.sampler = mSampler->currentText();
+    s.schedule = mSchedule->currentText();
+    bool ok = false;
+    s.seed = mSeed->text().toLongLong(&ok);
+    if (!ok)
+        s.seed = -1;
+    s.batchCount = mBatch->value();
+    s.initImagePath = mInitPath;
+    s.strength = mStrength->value();
+    return s;
+}
+
+void CreateForm::setParameters(const diffusion::GenerationParameters& p)
+{
+    mPrompt->setPlainText(p.prompt);
+    mNegative->setPlainText(p.negativePrompt);
+    mWidth->setValue(p.width);
+    mHeight->setValue(p.height);
+    mSteps->setValue(p.steps);
+    mCfg->setValue(p.cfgScale);
+    // "DPM++ 2M Karras" (older files) names the schedule in the sampler.
+    QString sampler = p.sampler;
+    QString schedule = p.scheduleType.isEmpty() ? QStringLiteral("Automatic") : p.scheduleType;
+    if (sampler.endsWith(QLatin1String(" Karras"))) {
+        sampler.chop(7);
+        schedule = QStringLiteral("Karras");
+    }
+    if (mSampler->findText(sampler) >= 0)
+        mSampler->setCurrentText(sampler);
+    if (mSchedule->findText(schedule) >= 0)
+        mSchedule->setCurrentText(schedule);
+    mSeed->setText(QString::number(p.seed));
+    if (p.denoisingStrength)
+        mStrength->setValue(*p.denoisingStrength);
+    if (!p.model.isEmpty()) {
+        const int index = mModel->findText(p.model);
+        if (index >= 0)
+            mModel->setCurrentIndex(index);
+    }
+}
+
+} // namespace atelier::ui

@@ -1,0 +1,18 @@
+#pragma once
+// Colours A1111's prompt syntax as the user types: (emphasis:1.2) groups tinted by how much they
+// weigh, their numbers, escapes, BREAK, and brackets that close nothing.
+
+#include <QSyntaxHighlighter>
+
+namespace atelier::ui {
+
+class PromptHighlighter : public QSyntaxHighlighter {
+    Q_OBJECT
+public:
+    explicit PromptHighlighter(QTextDocument* document);
+
+protected:
+    void highlightBlock(const QString& text) override;
+};
+
+} // namespace atelier::ui
