@@ -1,0 +1,200 @@
+// The Create workspace as a user drives it, with a real compute engine and a small SD 1.x model.
+
+#include "core/app_paths.h"
+#include "create/create_form.h"
+#include "create/create_workspace.h"
+#include "create/picture_view.h"
+#include "diffusion/generation_parameters.h"
+#include "engine/compute_engine.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QtTest>
+
+using namespace atelier;
+
+namespace {
+
+constexpr int kDeviceTimeoutMs = 60000;
+constexpr int kPictureTimeoutMs = 120000;
+
+} // namespace
+
+class TestCreate : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void generateShowsPreviewsThenThePicture();
+    void ctrlEnterGenerates();
+    void escapeCancelsAtTheNextStep();
+    void aBatchOfTwoQueuesTwoSeeds();
+    void reuseParametersFillsTheForm();
+    void refusedSizeShowsTheReason();
+
+private:
+    template <typename T>
+    T* find(const char* name) const
+    {
+        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
+        if (!w)
+            qFatal("no widget %s", name);
+        return w;
+    }
+    void fill(const QString& prompt, int steps, const QString& seed, int batch = 1);
+
+    engine::ComputeEngine* mEngine = nullptr;
+    std::unique_ptr<ui::CreateWorkspace> mCreate;
+};
+
+void TestCreate::initTestCase()
+{
+    const QString models = paths::modelsDir();
+    QVERIFY(paths::ensureDir(models));
+    const QString target = models + "/golden_sd1.safetensors";
+    QFile::remove(target);
+    QVERIFY(QFile::copy(QStringLiteral(ATELIER_GOLDEN_SD1), target));
+
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+}
+
+void TestCreate::init()
+{
+    mCreate = std::make_unique<ui::CreateWorkspace>(*mEngine);
+    mCreate->resize(1000, 700);
+    mCreate->show();
+    QVERIFY(QTest::qWaitForWindowExposed(mCreate.get()));
+    QCOMPARE(find<QComboBox>("imageModel")->currentText(), QStringLiteral("golden_sd1"));
+    find<QSpinBox>("width")->setValue(64);
+    find<QSpinBox>("height")->setValue(64);
+}
+
+void TestCreate::cleanup()
+{
+    mCreate->imageEngine()->cancelAll();
+    QTRY_VERIFY_WITH_TIMEOUT(!mCreate->imageEngine()->busy(), kPictureTimeoutMs);
+    mCreate.reset();
+}
+
+void TestCreate::fill(const QString& prompt, int steps, const QString& seed, int batch)
+{
+    find<QPlainTextEdit>("prompt")->setPlainText(prompt);
+    find<QSpinBox>("steps")->setValue(steps);
+    find<QLineEdit>("seed")->setText(seed);
+    find<QSpinBox>("batchCount")->setValue(batch);
+}
+
+void TestCreate::generateShowsPreviewsThenThePicture()
+{
+    fill("a small red circle at the top left", 3, "5");
+    QVERIFY(find<QLabel>("tokenCount")->text().startsWith("8/75"));
+    QSignalSpy previews(mCreate->imageEngine(), &ui::ImageEngine::preview);
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QTest::mouseClick(find<QPushButton>("generateButton"), Qt::LeftButton);
+    QCOMPARE(find<QListWidget>("queue")->count(), 1);
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    QCOMPARE(previews.count(), 3);
+    QCOMPARE(previews.first().at(3).value<QImage>().size(), QSize(8, 8));
+    const auto result = done.first().at(0).value<ui::ImageResult>();
+    QCOMPARE(result.image.size(), QSize(64, 64));
+    QVERIFY(!result.png.isEmpty());
+    QCOMPARE(mCreate->pictureView()->image().size(), QSize(64, 64));
+    const QString parameters = find<QPlainTextEdit>("pictureParameters")->toPlainText();
+    QVERIFY2(parameters.contains("Steps: 3, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x64"), qPrintable(parameters));
+    QTRY_COMPARE(find<QListWidget>("queue")->count(), 0);
+    QVERIFY(find<QLabel>("createStatus")->text().startsWith("Made in"));
+}
+
+void TestCreate::ctrlEnterGenerates()
+{
+    fill("a blue square", 2, "9");
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    find<QPlainTextEdit>("prompt")->setFocus();
+    QTest::keyClick(find<QPlainTextEdit>("prompt"), Qt::Key_Return, Qt::ControlModifier);
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    QCOMPARE(done.first().at(0).value<ui::ImageResult>().parameters.seed, quint64(9));
+    QCOMPARE(find<QPlainTextEdit>("prompt")->toPlainText(), QStringLiteral("a blue square")); // no line break added
+}
+
+void TestCreate::escapeCancelsAtTheNextStep()
+{
+    fill("a green triangle", 150, "-1");
+    QSignalSpy previews(mCreate->imageEngine(), &ui::ImageEngine::preview);
+    QSignalSpy cancelled(mCreate->imageEngine(), &ui::ImageEngine::cancelled);
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QVERIFY(previews.wait(kPictureTimeoutMs));
+    QTest::keyClick(find<QPlainTextEdit>("prompt"), Qt::Key_Escape);
+    QVERIFY(cancelled.wait(kPictureTimeoutMs));
+    QVERIFY2(previews.count() < 150, "cancel stops long before the last step");
+    QCOMPARE(done.count(), 0);
+    QCOMPARE(find<QLabel>("createStatus")->text(), QStringLiteral("Cancelled"));
+}
+
+void TestCreate::aBatchOfTwoQueuesTwoSeeds()
+{
+    fill("two yellow stars", 2, "100", 2);
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QCOMPARE(find<QListWidget>("queue")->count(), 2);
+    QVERIFY(find<QListWidget>("queue")->item(1)->text().contains("seed 101"));
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, kPictureTimeoutMs);
+    QCOMPARE(done.at(0).at(0).value<ui::ImageResult>().parameters.seed, quint64(100));
+    QCOMPARE(done.at(1).at(0).value<ui::ImageResult>().parameters.seed, quint64(101));
+    QVERIFY(done.at(0).at(0).value<ui::ImageResult>().image != done.at(1).at(0).value<ui::ImageResult>().image);
+}
+
+void TestCreate::reuseParametersFillsTheForm()
+{
+    auto parsed = diffusion::parseA1111(QStringLiteral(
+        "a cat in a hat\nNegative prompt: dog\nSteps: 31, Sampler: DPM++ 2M Karras, CFG scale: 6.5, Seed: 424242, "
+        "Size: 512x768, Model hash: 0123456789, Model: golden_sd1, Denoising strength: 0.4"));
+    QVERIFY(parsed);
+    mCreate->setParameters(*parsed);
+    QCOMPARE(find<QPlainTextEdit>("prompt")->toPlainText(), QStringLiteral("a cat in a hat"));
+    QCOMPARE(find<QPlainTextEdit>("negativePrompt")->toPlainText(), QStringLiteral("dog"));
+    QCOMPARE(find<QSpinBox>("steps")->value(), 31);
+    QCOMPARE(find<QComboBox>("sampler")->currentText(), QStringLiteral("DPM++ 2M"));
+    QCOMPARE(find<QComboBox>("schedule")->currentText(), QStringLiteral("Karras"));
+    QCOMPARE(find<QDoubleSpinBox>("cfgScale")->value(), 6.5);
+    QCOMPARE(find<QLineEdit>("seed")->text(), QStringLiteral("424242"));
+    QCOMPARE(find<QSpinBox>("width")->value(), 512);
+    QCOMPARE(find<QSpinBox>("height")->value(), 768);
+    QCOMPARE(find<QComboBox>("sizePreset")->currentText(), QStringLiteral("512 × 768"));
+    QCOMPARE(find<QDoubleSpinBox>("strength")->value(), 0.4);
+}
+
+void TestCreate::refusedSizeShowsTheReason()
+{
+    fill("a red circle", 2, "1");
+    find<QSpinBox>("width")->setValue(80); // the golden UNet needs multiples of 32 pixels
+    QSignalSpy failed(mCreate->imageEngine(), &ui::ImageEngine::failed);
+    QVERIFY(mCreate->generate());
+    QVERIFY(failed.wait(kPictureTimeoutMs));
+    QTRY_VERIFY(find<QLabel>("createStatus")->text().contains("multiple of 32"));
+    // The workspace stays usable: the next picture is made.
+    find<QSpinBox>("width")->setValue(64);
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QVERIFY(done.wait(kPictureTimeoutMs));
+}
+
+QTEST_MAIN(TestCreate)
+#include "tst_create.moc"
