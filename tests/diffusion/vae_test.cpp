@@ -8,6 +8,7 @@
 #include "diffusion/vae.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QtTest>
 
 #include <algorithm>
@@ -70,6 +71,18 @@ double meanAbsDifference(const std::vector<float>& a, const std::vector<float>& 
         ref += std::fabs(double(b[i]));
     }
     return diff / std::max(ref, 1e-12);
+}
+
+// VmHWM from /proc/self/status (lavapipe's device memory is the process's memory).
+std::string peakRss()
+{
+    QFile status("/proc/self/status");
+    if (!status.open(QIODevice::ReadOnly))
+        return "unknown";
+    for (const QByteArray& line : status.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().toStdString();
+    return "unknown";
 }
 
 } // namespace
@@ -203,6 +216,46 @@ private slots:
         qInfo("tiled encode: difference %.3g (mean %.3g)", err, meanAbsDifference(*tiled, *whole));
         QVERIFY2(err <= 0.8, qPrintable(QString("difference %1").arg(err)));
         QVERIFY(test::noValidationMessages());
+    }
+
+    // Opt-in timing of an SD-sized VAE (128, 256, 512, 512 channels, 2 res blocks, 32 groups):
+    // ATELIER_VAE_BENCH=<a VAE .safetensors with CompVis names> decodes a 64 x 64 latent to
+    // 512 x 512 and encodes it back with f16 activations, and reports times and peak memory.
+    void sdSizedTiming()
+    {
+        const QByteArray path = qgetenv("ATELIER_VAE_BENCH");
+        if (path.isEmpty())
+            QSKIP("set ATELIER_VAE_BENCH to an SD-sized VAE file to time it");
+        CheckpointOptions options;
+        options.vaePath = path.toStdString();
+        auto checkpoint = Checkpoint::open(test::goldenCheckpointPath("sd1"), options);
+        QVERIFY2(checkpoint, checkpoint ? "" : checkpoint.error().message.c_str());
+        // A device of its own that records per-kernel times (validation off: this is a timing).
+        vk::Device::Options deviceOptions;
+        deviceOptions.profile = true;
+        auto device = vk::Device::create(deviceOptions);
+        QVERIFY2(device, device ? "" : device.error().message.c_str());
+        auto vae = Vae::load(**device, **checkpoint, WeightPrecision::F16);
+        QVERIFY2(vae, vae ? "" : vae.error().message.c_str());
+        QVERIFY(!(*vae)->needsTiling(64, 64));
+        const auto latent = test::randomFloats(size_t(4) * 64 * 64, 3401, -2.0f, 2.0f);
+        {
+            QElapsedTimer timer; // includes the pipeline compiles (about a second on lavapipe)
+            timer.start();
+            auto image = (*vae)->decode(latent, 64, 64);
+            const qint64 decodeMs = timer.restart();
+            QVERIFY2(image, image ? "" : image.error().message.c_str());
+            QVERIFY(allFinite(*image));
+            auto back = (*vae)->encode(*image, 512, 512);
+            const qint64 encodeMs = timer.elapsed();
+            QVERIFY2(back, back ? "" : back.error().message.c_str());
+            QVERIFY(allFinite(*back));
+            qInfo("SD-sized VAE, f16: decode 512 x 512 in %lld ms, encode in %lld ms (weights %llu MiB, device "
+                  "memory held %llu MiB, process peak %s)",
+                  (long long)decodeMs, (long long)encodeMs, (unsigned long long)((*vae)->weightBytes() >> 20),
+                  (unsigned long long)((*device)->allocator().bytesReserved() >> 20), peakRss().c_str());
+            qInfo("%s", (*device)->profiler().table().c_str());
+        }
     }
 
     void refusesBadSizes()
