@@ -54,7 +54,10 @@ CreateForm::CreateForm(QWidget* parent)
     : QWidget(parent)
 {
     setObjectName("createForm");
-    auto* form = new QFormLayout(this);
+    auto* outer = new QVBoxLayout(this);
+    auto* form = new QFormLayout;
+    outer->addLayout(form);
+    outer->addStretch(1);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
 
     mModel = new QComboBox(this);
@@ -146,12 +149,12 @@ CreateForm::CreateForm(QWidget* parent)
     mSeed->setToolTip(tr("-1 picks a new random seed for every picture"));
     mRandomSeed = new QToolButton(this);
     mRandomSeed->setObjectName("randomSeed");
-    mRandomSeed->setText(QStringLiteral("🎲"));
+    mRandomSeed->setText(tr("Random"));
     mRandomSeed->setToolTip(tr("Random seed (-1)"));
     connect(mRandomSeed, &QToolButton::clicked, this, [this] { mSeed->setText(QStringLiteral("-1")); });
     mLastSeed = new QToolButton(this);
     mLastSeed->setObjectName("reuseSeed");
-    mLastSeed->setText(QStringLiteral("♻"));
+    mLastSeed->setText(tr("Last"));
     mLastSeed->setToolTip(tr("Reuse the last picture's seed"));
     mLastSeed->setEnabled(false);
     connect(mLastSeed, &QToolButton::clicked, this, [this] { mSeed->setText(QString::number(mLastSeedValue)); });

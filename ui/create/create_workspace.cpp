@@ -41,6 +41,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(mForm);
     scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     scroll->setMinimumWidth(280);
     splitter->addWidget(scroll);
 
