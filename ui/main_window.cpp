@@ -14,9 +14,12 @@
 
 #include <QActionGroup>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QMenuBar>
+#include <QMimeData>
+#include <QPlainTextEdit>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStackedWidget>
@@ -59,7 +62,17 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     addWorkspace(mChat, QStringLiteral("chat"), tr("&Chat"));
     addWorkspace(mCreate, QStringLiteral("create"), tr("C&reate"));
     addWorkspace(new InpaintWorkspace(mStack), QStringLiteral("inpaint"), tr("&Inpaint"));
-    addWorkspace(new LibraryWorkspace(mStack), QStringLiteral("library"), tr("&Library"));
+    mLibrary = new LibraryWorkspace(mDatabase.get(), mDatabaseError, mStack);
+    // Create takes only a prompt for now; img2img and Inpaint take pictures once they exist.
+    connect(mLibrary, &LibraryWorkspace::reuseParameters, this,
+            [this](const diffusion::GenerationParameters& p) { sendToCreate(p.prompt); });
+    connect(mLibrary, &LibraryWorkspace::promptChosen, this,
+            [this](const QString& text, bool image) { image ? sendToCreate(text) : sendToChat(text); });
+    connect(mLibrary, &LibraryWorkspace::statusMessage, this, [this](const QString& text) {
+        statusBar()->showMessage(text, 10000);
+    });
+    addWorkspace(mLibrary, QStringLiteral("library"), tr("&Library"));
+    setAcceptDrops(true);
     updateIcons();
 
     auto* separator = new QFrame(this);
@@ -170,6 +183,48 @@ void MainWindow::sendToCreate(const QString& prompt)
 {
     mCreate->setPrompt(prompt);
     showWorkspace(mStack->indexOf(mCreate));
+}
+
+void MainWindow::sendToChat(const QString& text)
+{
+    // The chat's input, left for the user to edit and send.
+    if (auto* input = mChat->findChild<QPlainTextEdit*>(QStringLiteral("chatInput"))) {
+        input->setPlainText(text);
+        showWorkspace(mStack->indexOf(mChat));
+        input->setFocus();
+    }
+}
+
+namespace {
+// Local PNG files among a drag's URLs; none when the drag began inside Atelier (the gallery's own).
+QStringList droppedPngs(const QDropEvent* event)
+{
+    QStringList files;
+    if (event->source() || !event->mimeData()->hasUrls())
+        return files;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (url.isLocalFile() && url.toLocalFile().endsWith(QStringLiteral(".png"), Qt::CaseInsensitive))
+            files << url.toLocalFile();
+    }
+    return files;
+}
+} // namespace
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!droppedPngs(event).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QStringList files = droppedPngs(event);
+    if (files.isEmpty())
+        return;
+    event->acceptProposedAction();
+    const QList<store::PictureRecord> imported = mLibrary->importFiles(files);
+    if (!imported.isEmpty())
+        sendToCreate(imported.last().prompt);
 }
 
 void MainWindow::restoreSettings()

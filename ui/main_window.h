@@ -22,6 +22,7 @@ namespace atelier::ui {
 class ChatWorkspace;
 class CreateWorkspace;
 class EngineStatus;
+class LibraryWorkspace;
 class NavigationRail;
 
 // Remembers its geometry and current workspace in QSettings, under the application's
@@ -36,6 +37,9 @@ public:
 protected:
     void closeEvent(QCloseEvent* event) override;
     void changeEvent(QEvent* event) override;
+    // PNG files dropped from outside go into the Library; the last one's parameters fill Create.
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     struct Workspace {
@@ -52,6 +56,7 @@ private:
     void restoreSettings();
     void showPreferences();
     void sendToCreate(const QString& prompt);
+    void sendToChat(const QString& text);
 
     std::unique_ptr<store::Database> mDatabase; // before the workspaces that use it
     QString mDatabaseError;
@@ -62,6 +67,7 @@ private:
     QList<Workspace> mWorkspaces;
     ChatWorkspace* mChat = nullptr;
     CreateWorkspace* mCreate = nullptr;
+    LibraryWorkspace* mLibrary = nullptr;
 };
 
 } // namespace atelier::ui

@@ -1,0 +1,166 @@
+#include "library/picture_details.h"
+
+#include <QEvent>
+#include <QGridLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace atelier::ui {
+
+namespace {
+
+constexpr int kPreviewMax = 1024; // what the pane ever shows; larger pictures are scaled while read
+
+QImage readPreview(const QString& path)
+{
+    QImageReader reader(path);
+    reader.setAutoTransform(true);
+    const QSize size = reader.size();
+    if (size.isValid() && (size.width() > kPreviewMax || size.height() > kPreviewMax))
+        reader.setScaledSize(size.scaled(kPreviewMax, kPreviewMax, Qt::KeepAspectRatio));
+    return reader.read();
+}
+
+QString summaryOf(const store::PictureRecord& r)
+{
+    QStringList parts;
+    parts << PictureDetails::tr("%1 × %2").arg(r.width).arg(r.height);
+    if (!r.model.isEmpty())
+        parts << r.model;
+    parts << PictureDetails::tr("seed %1").arg(r.seed);
+    parts << store::pictureKindName(r.kind);
+    if (r.durationMs > 0)
+        parts << PictureDetails::tr("made in %1 s").arg(QLocale().toString(r.durationMs / 1000.0, 'f', 1));
+    parts << QLocale().toString(r.created.toLocalTime(), QLocale::ShortFormat);
+    if (r.parentId != 0)
+        parts << PictureDetails::tr("from picture %1").arg(r.parentId);
+    return parts.join(QStringLiteral(" · "));
+}
+
+} // namespace
+
+PictureDetails::PictureDetails(QWidget* parent)
+    : QWidget(parent)
+    , mPreview(new QLabel(this))
+    , mSummary(new QLabel(this))
+    , mParameters(new QPlainTextEdit(this))
+{
+    setObjectName("pictureDetails");
+    mPreview->setObjectName("picturePreview");
+    mPreview->setAlignment(Qt::AlignCenter);
+    mPreview->setMinimumSize(160, 160);
+    mPreview->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+    mPreview->setToolTip(tr("Double-click to see it full size"));
+    mPreview->installEventFilter(this);
+    mSummary->setObjectName("pictureSummary");
+    mSummary->setWordWrap(true);
+    mSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mParameters->setObjectName("parametersText");
+    mParameters->setReadOnly(true);
+    mParameters->setMaximumHeight(160);
+
+    auto* buttons = new QGridLayout;
+    buttons->addWidget(button("reuseButton", tr("Reuse parameters"), tr("Fill the Create form with these settings"),
+                              &PictureDetails::reuseRequested), 0, 0);
+    buttons->addWidget(button("copyPromptButton", tr("Copy prompt"), tr("Copy the prompt to the clipboard"),
+                              &PictureDetails::copyPromptRequested), 0, 1);
+    buttons->addWidget(button("img2imgButton", tr("Send to img2img"), tr("Start a new picture from this one"),
+                              &PictureDetails::img2imgRequested), 1, 0);
+    buttons->addWidget(button("inpaintButton", tr("Send to Inpaint"), tr("Paint over part of this picture"),
+                              &PictureDetails::inpaintRequested), 1, 1);
+    buttons->addWidget(button("revealButton", tr("Show in folder"), tr("Open the folder that holds the file"),
+                              &PictureDetails::revealRequested), 2, 0);
+    buttons->addWidget(button("deleteButton", tr("Delete"), tr("Delete the picture (Del); it can be undone"),
+                              &PictureDetails::deleteRequested), 2, 1);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(8, 0, 0, 0);
+    layout->addWidget(mPreview, 1);
+    layout->addWidget(mSummary);
+    layout->addWidget(mParameters);
+    layout->addLayout(buttons);
+
+    connect(&mLoading, &QFutureWatcher<QImage>::finished, this, [this] {
+        if (mLoading.isCanceled() || mLoading.future().resultCount() == 0)
+            return; // cleared meanwhile
+        const QImage image = mLoading.result();
+        if (!image.isNull()) {
+            mPreviewSource = QPixmap::fromImage(image);
+            showPreview();
+        }
+    });
+    clear();
+}
+
+QPushButton* PictureDetails::button(const QString& name, const QString& text, const QString& tip,
+                                    void (PictureDetails::*signal)())
+{
+    auto* b = new QPushButton(text, this);
+    b->setObjectName(name);
+    b->setToolTip(tip);
+    connect(b, &QPushButton::clicked, this, signal);
+    mButtons << b;
+    return b;
+}
+
+void PictureDetails::showPicture(const store::PictureRecord& record, const QString& path, const QPixmap& thumbnail)
+{
+    if (record.id == 0) {
+        clear();
+        return;
+    }
+    mRecord = record;
+    mPreviewSource = thumbnail;
+    showPreview();
+    mSummary->setText(summaryOf(record));
+    mParameters->setPlainText(record.parametersText);
+    for (QPushButton* b : std::as_const(mButtons))
+        b->setEnabled(true);
+    // A stale result of an earlier picture is dropped: the watcher follows the newest future only.
+    mLoading.setFuture(QtConcurrent::run(readPreview, path));
+}
+
+void PictureDetails::clear()
+{
+    mRecord = {};
+    mPreviewSource = {};
+    mLoading.setFuture({});
+    mPreview->setPixmap({});
+    mPreview->setText(tr("Choose a picture to see how it was made."));
+    mSummary->clear();
+    mParameters->clear();
+    for (QPushButton* b : std::as_const(mButtons))
+        b->setEnabled(false);
+}
+
+void PictureDetails::showPreview()
+{
+    if (mPreviewSource.isNull())
+        return;
+    const qreal dpr = devicePixelRatioF();
+    QPixmap scaled = mPreviewSource.scaled(mPreview->size() * dpr, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    scaled.setDevicePixelRatio(dpr);
+    mPreview->setPixmap(scaled);
+}
+
+void PictureDetails::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    showPreview();
+}
+
+bool PictureDetails::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == mPreview && event->type() == QEvent::MouseButtonDblClick && mRecord.id != 0) {
+        emit openRequested();
+        return true;
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+} // namespace atelier::ui
