@@ -18,9 +18,9 @@
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
-#include <QMessageBox>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -63,9 +63,13 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     addWorkspace(mCreate, QStringLiteral("create"), tr("C&reate"));
     addWorkspace(new InpaintWorkspace(mStack), QStringLiteral("inpaint"), tr("&Inpaint"));
     mLibrary = new LibraryWorkspace(mDatabase.get(), mDatabaseError, mStack);
-    // Create takes only a prompt for now; img2img and Inpaint take pictures once they exist.
-    connect(mLibrary, &LibraryWorkspace::reuseParameters, this,
-            [this](const diffusion::GenerationParameters& p) { sendToCreate(p.prompt); });
+    connect(mCreate, &CreateWorkspace::pictureFinished, this, &MainWindow::recordPicture);
+    connect(mLibrary, &LibraryWorkspace::reuseParameters, this, &MainWindow::reuseInCreate);
+    connect(mLibrary, &LibraryWorkspace::sendToImg2img, this, [this](const QString& path) {
+        mCreate->setInitImage(path);
+        showWorkspace(mStack->indexOf(mCreate));
+    });
+    // Send to Inpaint waits for the Inpaint workspace to take a picture.
     connect(mLibrary, &LibraryWorkspace::promptChosen, this,
             [this](const QString& text, bool image) { image ? sendToCreate(text) : sendToChat(text); });
     connect(mLibrary, &LibraryWorkspace::statusMessage, this, [this](const QString& text) {
@@ -185,6 +189,28 @@ void MainWindow::sendToCreate(const QString& prompt)
     showWorkspace(mStack->indexOf(mCreate));
 }
 
+void MainWindow::reuseInCreate(const diffusion::GenerationParameters& parameters)
+{
+    mCreate->setParameters(parameters);
+    showWorkspace(mStack->indexOf(mCreate));
+}
+
+// Every finished picture goes to the Library at once: its PNG into the gallery folder, its row
+// into the database.
+void MainWindow::recordPicture(const ImageResult& result)
+{
+    const bool img2img = !result.request.initImagePath.isEmpty();
+    store::PictureRecord record = store::PictureRecord::fromParameters(
+        result.parameters, img2img ? store::PictureKind::Img2Img : store::PictureKind::Txt2Img);
+    record.durationMs = qRound64(result.seconds * 1000);
+    if (img2img && mLibrary->store()) {
+        if (auto parent = mLibrary->store()->pictureAt(result.request.initImagePath); parent.ok())
+            record.parentId = parent.value();
+    }
+    if (auto added = mLibrary->addPicture(record, result.png); !added.ok())
+        statusBar()->showMessage(tr("The picture was not saved: %1").arg(QString::fromStdString(added.error().message)));
+}
+
 void MainWindow::sendToChat(const QString& text)
 {
     // The chat's input, left for the user to edit and send.
@@ -224,7 +250,7 @@ void MainWindow::dropEvent(QDropEvent* event)
     event->acceptProposedAction();
     const QList<store::PictureRecord> imported = mLibrary->importFiles(files);
     if (!imported.isEmpty())
-        sendToCreate(imported.last().prompt);
+        reuseInCreate(imported.last().parameters());
 }
 
 void MainWindow::restoreSettings()

@@ -16,6 +16,9 @@ class ComputeEngine;
 namespace atelier::store {
 class Database;
 }
+namespace atelier::diffusion {
+struct GenerationParameters;
+}
 
 namespace atelier::ui {
 
@@ -23,6 +26,7 @@ class ChatWorkspace;
 class CreateWorkspace;
 class EngineStatus;
 class LibraryWorkspace;
+struct ImageResult;
 class NavigationRail;
 
 // Remembers its geometry and current workspace in QSettings, under the application's
@@ -57,6 +61,8 @@ private:
     void showPreferences();
     void sendToCreate(const QString& prompt);
     void sendToChat(const QString& text);
+    void reuseInCreate(const diffusion::GenerationParameters& parameters);
+    void recordPicture(const ImageResult& result);
 
     std::unique_ptr<store::Database> mDatabase; // before the workspaces that use it
     QString mDatabaseError;

@@ -5,6 +5,7 @@
 
 #include "core/app_paths.h"
 #include "create/create_workspace.h"
+#include "create/image_engine.h"
 #include "engine/compute_engine.h"
 #include "io/png_text.h"
 #include "library/library_workspace.h"
@@ -246,4 +247,35 @@ void TestLibrary::dropImportFillsCreate()
     QCOMPARE(pictures.size(), 1);
     QCOMPARE(pictures.first().prompt, QStringLiteral("a cat"));
     QCOMPARE(pictures.first().negativePrompt, QStringLiteral("dog"));
+}
+
+void TestLibrary::finishedPicturesAreRecorded()
+{
+    engine::ComputeEngine engine; // never started: the picture stands for one Create finished
+    ui::MainWindow window(engine);
+    auto* create = window.findChild<ui::CreateWorkspace*>();
+    auto* library = window.findChild<ui::LibraryWorkspace*>();
+    QVERIFY(library->store());
+
+    ui::ImageResult first;
+    first.parameters = test::parametersFor(QStringLiteral("a harbour at dawn"), QStringLiteral("sd15"), 11);
+    first.png = test::tinyPng(Qt::darkBlue);
+    first.seconds = 2.5;
+    emit create->pictureFinished(first);
+    QCOMPARE(library->pictures().rowCount(), 1);
+    const store::PictureRecord made = library->pictures().record(0);
+    QCOMPARE(made.prompt, QStringLiteral("a harbour at dawn"));
+    QCOMPARE(made.durationMs, qint64(2500));
+    QCOMPARE(made.kind, store::PictureKind::Txt2Img);
+    QVERIFY(QFile::exists(library->store()->absolutePath(made.file)));
+
+    // An img2img picture made from it knows its parent.
+    ui::ImageResult second = first;
+    second.parameters.denoisingStrength = 0.5;
+    second.request.initImagePath = library->store()->absolutePath(made.file);
+    emit create->pictureFinished(second);
+    QCOMPARE(library->pictures().rowCount(), 2);
+    QCOMPARE(library->pictures().record(0).kind, store::PictureKind::Img2Img);
+    QCOMPARE(library->pictures().record(0).parentId, made.id);
+    QCOMPARE(library->pictures().record(0).strength.value_or(0), 0.5);
 }

@@ -62,6 +62,7 @@ private slots:
     void opensFullSize();
     void dragOutCarriesTheFile();
     void dropImportFillsCreate();
+    void finishedPicturesAreRecorded();
 
     // history_test.cpp
     void promptHistoryListsAndCounts();

@@ -196,6 +196,19 @@ Result<PictureRecord> PictureStore::picture(qint64 id) const
     return noPicture(mDb, id);
 }
 
+Result<qint64> PictureStore::pictureAt(const QString& path) const
+{
+    const QString file = QDir(mGalleryDir).relativeFilePath(QFileInfo(path).absoluteFilePath());
+    if (file.startsWith(QLatin1String("../")) || QDir::isAbsolutePath(file))
+        return qint64(0); // outside the gallery
+    ATELIER_ASSIGN(QSqlQuery query,
+                   execute(mDb, QStringLiteral("find the picture %1").arg(file),
+                           QStringLiteral("SELECT id FROM pictures WHERE file = ? AND removed IS NULL "
+                                          "ORDER BY id DESC LIMIT 1"),
+                           {file}));
+    return query.next() ? query.value(0).toLongLong() : qint64(0);
+}
+
 Result<QList<PictureRecord>> PictureStore::pictures(const PictureFilter& filter, const PictureCursor& after,
                                                     int limit) const
 {

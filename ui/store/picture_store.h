@@ -103,6 +103,8 @@ public:
     static Result<PictureRecord> recordFromPng(const QByteArray& png, const QString& origin);
 
     Result<PictureRecord> picture(qint64 id) const;
+    // The id of the picture shown whose file is `path` (absolute); 0 when none is.
+    Result<qint64> pictureAt(const QString& path) const;
     // Pictures not removed matching `filter`, newest first, at most `limit` after `after`.
     Result<QList<PictureRecord>> pictures(const PictureFilter& filter, const PictureCursor& after, int limit) const;
     Result<int> count(const PictureFilter& filter) const;
