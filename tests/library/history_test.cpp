@@ -2,7 +2,10 @@
 
 #include "tst_library.h"
 
+#include "create/create_workspace.h"
+#include "engine/compute_engine.h"
 #include "library/library_workspace.h"
+#include "main_window.h"
 #include "store/chat_store.h"
 #include "test_result.h"
 
@@ -59,4 +62,39 @@ void TestLibrary::promptHistoryListsAndCounts()
     VERIFY_OK(chats.remove(chat.id));
     find<QLineEdit>("promptSearch")->clear();
     QTRY_COMPARE(list->topLevelItemCount(), 2);
+}
+
+void TestLibrary::promptHistoryFillsTheRightWorkspace()
+{
+    QVERIFY(openDatabase());
+    addPicture(QStringLiteral("a lighthouse in fog"), QStringLiteral("sd15"), 1);
+    store::ChatStore chats(*mDatabase);
+    ASSIGN_OR_FAIL(const store::Conversation chat, chats.createConversation(QStringLiteral("ideas"), {}));
+    VERIFY_OK(chats.addMessage(chat.id, 0, QStringLiteral("user"), QStringLiteral("Suggest three painting subjects")));
+    closeAll();
+
+    engine::ComputeEngine engine; // never started: nothing here needs the GPU
+    ui::MainWindow window(engine);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* library = window.findChild<ui::LibraryWorkspace*>();
+    window.findChild<QAction*>(QStringLiteral("libraryAction"))->trigger();
+    library->showPromptHistory();
+    auto* list = library->findChild<QTreeWidget*>(QStringLiteral("promptHistoryList"));
+    QTRY_COMPARE(list->topLevelItemCount(), 2);
+    const auto clickItem = [list](int row) {
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->topLevelItem(row)).center());
+    };
+
+    clickItem(0); // the chat question, the newest
+    auto* input = window.findChild<QPlainTextEdit*>(QStringLiteral("chatInput"));
+    QCOMPARE(input->toPlainText(), QStringLiteral("Suggest three painting subjects"));
+    QVERIFY(input->isVisible());
+
+    window.findChild<QAction*>(QStringLiteral("libraryAction"))->trigger();
+    QTRY_VERIFY(list->isVisible());
+    clickItem(1); // the picture's prompt
+    auto* create = window.findChild<ui::CreateWorkspace*>();
+    QCOMPARE(create->prompt(), QStringLiteral("a lighthouse in fog"));
+    QVERIFY(create->isVisible());
 }

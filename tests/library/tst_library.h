@@ -66,6 +66,7 @@ private slots:
 
     // history_test.cpp
     void promptHistoryListsAndCounts();
+    void promptHistoryFillsTheRightWorkspace();
 
     // benchmark_test.cpp
     void tenThousandPictures();

@@ -251,6 +251,7 @@ QList<store::PictureRecord> LibraryWorkspace::importFiles(const QStringList& pat
     refreshModels();
     if (!imported.isEmpty())
         selectPicture(imported.last().id);
+    mMessage->hide(); // an earlier problem is not this import's
     if (!problems.isEmpty())
         showError(problems.join(QLatin1Char('\n')));
     else
