@@ -167,10 +167,9 @@ Result<std::vector<float>> Vae::decode(std::span<const float> latent, int height
                                                          " does not fit this device at once; decode it in tiles");
         ATELIER_ASSIGN(image, decodeWhole(nhwc, height, width));
     } else {
-        ATELIER_ASSIGN(const VaeTilePlan plan, planVaeTiles(height, width, tiling));
-        if (needsTiling(plan.tileHeight, plan.tileWidth))
-            return makeError(ErrorCode::Unsupported, "VAE decode: tiles of " + sizeText(plan.tileHeight, plan.tileWidth) +
-                                                         " latent pixels do not fit this device; take smaller tiles");
+        ATELIER_ASSIGN(const VaeTilePlan plan, planFittingVaeTiles(height, width, tiling, [&](int th, int tw) {
+                           return !needsTiling(th, tw);
+                       }));
         VaeTileBlender blender(plan, scale, c.imageChannels);
         for (size_t r = 0; r < plan.ys.size(); ++r) {
             for (size_t col = 0; col < plan.xs.size(); ++col) {
@@ -207,11 +206,9 @@ Result<std::vector<float>> Vae::encode(std::span<const float> image, int height,
                                                          " does not fit this device at once; encode it in tiles");
         ATELIER_ASSIGN(meanNhwc, encodeWhole(image, height, width));
     } else {
-        ATELIER_ASSIGN(const VaeTilePlan plan, planVaeTiles(lh, lw, tiling));
-        if (!fits(encoderSlotElements(c, plan.tileHeight * scale, plan.tileWidth * scale),
-                  int64_t(plan.tileHeight) * plan.tileWidth))
-            return makeError(ErrorCode::Unsupported, "VAE encode: tiles of " + sizeText(plan.tileHeight, plan.tileWidth) +
-                                                         " latent pixels do not fit this device; take smaller tiles");
+        ATELIER_ASSIGN(const VaeTilePlan plan, planFittingVaeTiles(lh, lw, tiling, [&](int th, int tw) {
+                           return fits(encoderSlotElements(c, int64_t(th) * scale, int64_t(tw) * scale), int64_t(th) * tw);
+                       }));
         VaeTileBlender blender(plan, 1, z);
         for (size_t r = 0; r < plan.ys.size(); ++r) {
             for (size_t col = 0; col < plan.xs.size(); ++col) {

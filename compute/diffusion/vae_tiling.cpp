@@ -36,6 +36,22 @@ Result<VaeTilePlan> planVaeTiles(int height, int width, const VaeTiling& tiling)
     return p;
 }
 
+Result<VaeTilePlan> planFittingVaeTiles(int height, int width, const VaeTiling& tiling,
+                                        const std::function<bool(int, int)>& fits)
+{
+    VaeTiling t = tiling;
+    for (;;) {
+        ATELIER_ASSIGN(VaeTilePlan plan, planVaeTiles(height, width, t));
+        if (fits(plan.tileHeight, plan.tileWidth))
+            return plan;
+        if (t.tileLatent / 2 < 8)
+            return makeError(ErrorCode::Unsupported, "VAE tiles: tiles of " + std::to_string(t.tileLatent) +
+                                                         " latent pixels do not fit this device");
+        t.tileLatent /= 2;
+        t.overlapLatent /= 2;
+    }
+}
+
 VaeTileBlender::VaeTileBlender(const VaeTilePlan& plan, int scale, int channels)
     : mPlan(plan), mScale(scale), mChannels(channels),
       mSum(size_t(plan.height) * scale * size_t(plan.width) * scale * size_t(channels), 0.0f),

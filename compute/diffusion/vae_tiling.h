@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct VaeTilePlan {
 
 // Errors for a tile side below 1, an overlap below 0 or of half a tile or more.
 Result<VaeTilePlan> planVaeTiles(int height, int width, const VaeTiling& tiling);
+
+// planVaeTiles with tiles that `fits(tileHeight, tileWidth)`: the tile side (and the overlap with
+// it) halves until they do; an error when not even 8 latent pixels fit.
+Result<VaeTilePlan> planFittingVaeTiles(int height, int width, const VaeTiling& tiling,
+                                        const std::function<bool(int, int)>& fits);
 
 // Sums the tiles' outputs (HWC, `scale` output pixels per latent pixel) weighted by ramps across
 // each overlap with a neighbour, and divides by the summed weights.

@@ -258,6 +258,21 @@ private slots:
         }
     }
 
+    // Tiles too large for the device halve, with their overlap, until they fit (f32 activations
+    // of a real VAE at 64 x 64 latent pixels exceed lavapipe's 128 MiB binding).
+    void tilesShrinkToFit()
+    {
+        auto plan = planFittingVaeTiles(100, 60, VaeTiling{true, 64, 8}, [](int h, int w) { return h <= 20 && w <= 20; });
+        QVERIFY2(plan, plan ? "" : plan.error().message.c_str());
+        QCOMPARE(plan->tileHeight, 16);
+        QCOMPARE(plan->tileWidth, 16);
+        QCOMPARE(plan->ys.front(), 0);
+        QCOMPARE(plan->ys[1], 14); // 16 - 2 of overlap
+        QCOMPARE(plan->ys.back(), 100 - 16);
+        auto none = planFittingVaeTiles(100, 60, VaeTiling{true, 64, 8}, [](int, int) { return false; });
+        QVERIFY(!none);
+    }
+
     void refusesBadSizes()
     {
         auto vae = loadGolden("sd1", WeightPrecision::AsStored);
