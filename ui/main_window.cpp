@@ -69,7 +69,9 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         mCreate->setInitImage(path);
         showWorkspace(mStack->indexOf(mCreate));
     });
-    // Send to Inpaint waits for the Inpaint workspace to take a picture.
+    connect(mLibrary, &LibraryWorkspace::sendToInpaint, this, [this] {
+        statusBar()->showMessage(tr("Inpaint cannot take a picture yet."), 10000); // until it can
+    });
     connect(mLibrary, &LibraryWorkspace::promptChosen, this,
             [this](const QString& text, bool image) { image ? sendToCreate(text) : sendToChat(text); });
     connect(mLibrary, &LibraryWorkspace::statusMessage, this, [this](const QString& text) {

@@ -287,6 +287,7 @@ void LibraryWorkspace::updateCount()
     const bool filtered = !(mModel->filter() == store::PictureFilter{});
     mGridPages->setCurrentIndex(total > 0 || !mStore || !filtered ? 0 : 1);
     mGalleryPages->setCurrentIndex(total > 0 || !mStore || filtered ? 0 : 1);
+    mFilterBar->setVisible(mGalleryPages->currentIndex() == 0); // nothing to filter yet
 }
 
 const store::PictureRecord* LibraryWorkspace::current() const
