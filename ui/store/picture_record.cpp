@@ -1,5 +1,5 @@
-// PictureRecord and its two texts: A1111 `parameters` (what other tools read) and Atelier's JSON
-// (every field, lossless), and reading both back from a PNG's text chunks.
+// PictureRecord and its two texts: A1111 `parameters` (what other tools read, and what the PNG
+// carries) and the database's JSON copy (every field, lossless); a record read from a PNG's chunks.
 
 #include "store/picture_store.h"
 
