@@ -3,11 +3,14 @@
 #include "widgets/open_folder.h"
 #include "widgets/tinted_icon.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QEvent>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QVBoxLayout>
 
 namespace atelier::ui {
@@ -37,6 +40,35 @@ QString listing(const AwaitedFiles& files, const QStringList& names)
         .arg(noun, QDir::toNativeSeparators(files.folder), shown.join(QStringLiteral(", ")));
 }
 
+QString shellQuoted(const QString& text)
+{
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./=:-]+$"));
+    if (plain.match(text).hasMatch())
+        return text;
+    return QLatin1Char('\'') + QString(text).replace(QLatin1Char('\''), QStringLiteral("'\\''")) +
+           QLatin1Char('\'');
+}
+
+// installer/models.sh fetches the default language model into the models folder: the package
+// installs it in share/atelier beside bin/, a source build finds it in the checkout above build/bin.
+QString defaultModelsCommand(const AwaitedFiles& files)
+{
+    if (!files.nameFilters.contains(QStringLiteral("*.gguf")))
+        return {};
+    const QString bin = QCoreApplication::applicationDirPath();
+    for (const QString& candidate : {bin + "/../share/atelier/models.sh", bin + "/../../installer/models.sh"}) {
+        if (!QFileInfo(candidate).isFile())
+            continue;
+        QString command = QStringLiteral("bash ") + shellQuoted(QDir::cleanPath(candidate));
+        // The script follows ATELIER_DATA_DIR as the app does; a terminal may not have it set.
+        if (qEnvironmentVariableIsSet("ATELIER_DATA_DIR"))
+            command.prepend(QStringLiteral("ATELIER_DATA_DIR=") +
+                            shellQuoted(qEnvironmentVariable("ATELIER_DATA_DIR")) + QLatin1Char(' '));
+        return command;
+    }
+    return {};
+}
+
 } // namespace
 
 EmptyState::EmptyState(const QString& iconPath, const QString& heading, const QString& summary,
@@ -46,6 +78,7 @@ EmptyState::EmptyState(const QString& iconPath, const QString& heading, const QS
     , mFiles(files)
     , mIcon(new QLabel(this))
     , mDetail(makeLabel("emptyStateDetail", this))
+    , mDefaults(makeLabel("emptyStateDefaults", this))
     , mError(makeLabel("emptyStateError", this))
     , mButton(new QPushButton(buttonText, this))
 {
@@ -64,6 +97,8 @@ EmptyState::EmptyState(const QString& iconPath, const QString& heading, const QS
     // PlaceholderText is the palette's own muted colour, so it follows dark and light themes.
     mDetail->setForegroundRole(QPalette::PlaceholderText);
     mDetail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mDefaults->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mDefaults->hide();
     mError->hide();
 
     mButton->setObjectName("openFolderButton");
@@ -77,6 +112,7 @@ EmptyState::EmptyState(const QString& iconPath, const QString& heading, const QS
     columnLayout->addWidget(headingLabel);
     columnLayout->addWidget(summaryLabel);
     columnLayout->addWidget(mDetail);
+    columnLayout->addWidget(mDefaults);
     columnLayout->addSpacing(8);
     columnLayout->addWidget(mButton, 0, Qt::AlignHCenter);
     columnLayout->addWidget(mError);
@@ -100,6 +136,10 @@ void EmptyState::refresh()
     const QStringList names =
         QDir(mFiles.folder).entryList(mFiles.nameFilters, QDir::Files | QDir::Readable, QDir::Name);
     mDetail->setText(names.isEmpty() ? mFiles.whenMissing : listing(mFiles, names));
+    const QString command = names.isEmpty() ? defaultModelsCommand(mFiles) : QString();
+    mDefaults->setText(tr("To fetch the default model (Gemma 3 270M, about 250 MB), run in a terminal:\n%1")
+                           .arg(command));
+    mDefaults->setVisible(!command.isEmpty());
 }
 
 bool EmptyState::event(QEvent* event)

@@ -19,7 +19,8 @@ struct AwaitedFiles {
 };
 
 // Icon, heading, what the workspace does, then what the folder holds right now (listed again each
-// time the state is shown or its window is activated) and a button that opens the folder.
+// time the state is shown or its window is activated) and a button that opens the folder. While a
+// language-model folder is empty it also names the command that fetches the default model.
 class EmptyState : public QWidget {
     Q_OBJECT
 public:
@@ -40,6 +41,7 @@ private:
     AwaitedFiles mFiles;
     QLabel* mIcon = nullptr;
     QLabel* mDetail = nullptr;
+    QLabel* mDefaults = nullptr;
     QLabel* mError = nullptr;
     QPushButton* mButton = nullptr;
 };
