@@ -9,6 +9,9 @@ set(ATELIER_APP_ID io.github.atelier.Atelier)
 set(installer_dir ${PROJECT_SOURCE_DIR}/installer)
 set(icon_svg ${PROJECT_SOURCE_DIR}/resources/icons/atelier.svg)
 
+# Every library it needs comes from the system, so the installed binary carries no RUNPATH
+# (qt_standard_project_setup's $ORIGIN/../lib would only widen the search; lintian flags it).
+set_target_properties(atelier PROPERTIES INSTALL_RPATH "")
 install(TARGETS atelier RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${installer_dir}/${ATELIER_APP_ID}.desktop DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
 string(TIMESTAMP ATELIER_RELEASE_DATE "%Y-%m-%d" UTC)

@@ -45,6 +45,7 @@ outside="$(dpkg-deb -c "${deb[0]}" | awk '{print $6}' | grep -v '^\./$' | grep -
 # The files a desktop needs to list Atelier in its application menu.
 root="$scratch/root"
 [ -x "$root/usr/bin/atelier" ] || fail "usr/bin/atelier missing or not executable"
+! readelf -d "$root/usr/bin/atelier" | grep -q -E "RPATH|RUNPATH" || fail "usr/bin/atelier has a RUNPATH"
 desktop="$root/usr/share/applications/$id.desktop"
 metainfo="$root/usr/share/metainfo/$id.metainfo.xml"
 [ -f "$desktop" ] || fail "desktop file missing"
