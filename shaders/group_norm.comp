@@ -3,6 +3,8 @@
 // per row (ops/group_norm.h). One workgroup per (image, group): one pass for the mean and the
 // variance (Welford), one for out = (x - mean) / sqrt(var + eps) *
 // gamma[c] + beta[c], optionally followed by SiLU. ACT_F16: f16 x and out; PARAM_F16: f16 gamma and beta. Sums are fp32.
+// An image larger than a binding goes in bands of pixels: BAND_STATS stores each band's statistics
+// per group, BAND_APPLY merges them (Chan et al.) and normalises one band.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
@@ -21,12 +23,23 @@
 #define P_T float
 #endif
 
+#if defined(BAND_STATS) || defined(BAND_APPLY)
+layout(push_constant) uniform Push { NormBandPush p; };
+#else
 layout(push_constant) uniform Push { NormPush p; };
+#endif
 
 layout(std430, binding = 0) readonly buffer X { A_T x[]; };
+#ifdef BAND_STATS
+layout(std430, binding = 1) writeonly buffer Stats { float stats[]; }; // [band][group][count, mean, m2]
+#else
 layout(std430, binding = 1) readonly buffer Gamma { P_T gamma[]; };
 layout(std430, binding = 2) readonly buffer Beta { P_T beta[]; };
 layout(std430, binding = 3) writeonly buffer Out { A_T outv[]; };
+#endif
+#ifdef BAND_APPLY
+layout(std430, binding = 4) readonly buffer Stats { float stats[]; };
+#endif
 
 // Element e of a group is channel e % width of pixel e / width. An invocation visits e = t,
 // t + WORKGROUP_SIZE, ..., and advances its channel and index without dividing (integer division
@@ -64,8 +77,10 @@ void main()
 
     // Welford's running mean and sum of squared deviations per invocation, merged exactly (Chan et
     // al.): one pass, without the cancellation of E[x^2] - E[x]^2.
+    Cursor at;
+#ifndef BAND_APPLY
     float n = 0.0, m = 0.0, m2 = 0.0;
-    Cursor at = first(t, base, width);
+    at = first(t, base, width);
     for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width)) {
         const float v = float(x[p.xOffset + at.index]);
         n += 1.0;
@@ -73,8 +88,32 @@ void main()
         m += d / n;
         m2 += d * (v - m);
     }
+#endif
+#ifdef BAND_APPLY
+    // Every band's statistics merged in band order (uniform across the workgroup).
+    float mean = 0.0, sumSquares = 0.0, total = 0.0;
+    for (uint b = 0; b < p.bands; ++b) {
+        const uint at3 = p.statsOffset + (b * p.groups + group) * 3;
+        const float nb = stats[at3], delta = stats[at3 + 1] - mean;
+        const float merged = total + nb;
+        mean += delta * nb / merged;
+        sumSquares += stats[at3 + 2] + delta * delta * total * nb / merged;
+        total = merged;
+    }
+    const float variance = sumSquares / total;
+#else
     const float mean = workgroupSum(n * m) / float(count);
-    const float variance = workgroupSum(m2 + n * (m - mean) * (m - mean)) / float(count);
+    const float sumSquares = workgroupSum(m2 + n * (m - mean) * (m - mean));
+    const float variance = sumSquares / float(count);
+#endif
+#ifdef BAND_STATS
+    if (t == 0) {
+        const uint at3 = p.statsOffset + group * 3;
+        stats[at3] = float(count);
+        stats[at3 + 1] = mean;
+        stats[at3 + 2] = sumSquares;
+    }
+#else
     const float inv = inversesqrt(variance + p.eps);
     at = first(t, base, width);
     for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width)) {
@@ -84,4 +123,5 @@ void main()
             y = y / (1.0 + exp(-y));
         outv[p.outOffset + at.index] = A_T(y);
     }
+#endif
 }

@@ -178,6 +178,23 @@ struct NormPush {
     float eps;
 };
 
+// group_norm.comp with BAND_STATS / BAND_APPLY: an image larger than a binding, in bands of pixels.
+// BAND_STATS writes each (band, group)'s element count, mean and sum of squared deviations;
+// BAND_APPLY merges an image's bands for its group, then normalises one band. The first eight
+// fields are NormPush's (images is 1).
+struct NormBandPush {
+    uint images;
+    uint pixels;         // pixels in this band
+    uint channels;
+    uint groups;
+    uint xOffset;
+    uint outOffset;
+    uint silu;
+    float eps;
+    uint statsOffset;    // BAND_STATS: this band's first value; BAND_APPLY: the image's first value
+    uint bands;          // BAND_APPLY: bands of the image
+};
+
 // gelu.comp: out[i] = gelu(x[i]), or with GATED out[r, c] = x[r, c] * gelu(x[r, n + c]) for rows of
 // 2n (diffusers' GEGLU: hidden, gate = proj(x).chunk(2)).
 struct GeluPush {

@@ -62,10 +62,7 @@ Result<std::unique_ptr<Vae>> Vae::load(vk::Device& device, const Checkpoint& che
 
 bool Vae::fits(uint64_t slotElements, int64_t midTokens) const
 {
-    // GroupNorm takes a whole image in one binding; the rest must fit the memory left.
-    const auto& info = mDevice.info();
-    if (slotElements * dtypeSize(mActivation) > info.maxStorageBufferRange)
-        return false;
+    // Every kernel binds activations larger than a binding in bands; what matters is memory.
     const int64_t midChannels = int64_t(mConfig.baseChannels) * mConfig.channelMult.back();
     const uint64_t need = VaeActivations::bytesFor(mActivation, slotElements, midTokens, midChannels);
     const auto usage = mDevice.memoryUsage();
@@ -83,9 +80,10 @@ Result<std::vector<float>> Vae::decodeWhole(std::span<const float> latentNhwc, i
     const VaeConfig& c = mConfig;
     const int levels = int(c.channelMult.size()), scale = c.downscale();
     const int64_t midChannels = int64_t(c.baseChannels) * c.channelMult.back();
+    const uint64_t slot = decoderSlotElements(c, height, width);
     ATELIER_ASSIGN(auto activations,
-                   VaeActivations::create(mDevice, mActivation, decoderSlotElements(c, height, width),
-                                          int64_t(height) * width, midChannels));
+                   VaeActivations::create(mDevice, mActivation, slot, int64_t(height) * width, midChannels,
+                                          normStatisticsElements(mDevice, c, mActivation, slot)));
     ATELIER_ASSIGN(ops::Tensor latent,
                    ops::Tensor::fromFloats(mDevice, mActivation, {1, height, width, c.latentChannels}, latentNhwc));
     ATELIER_ASSIGN(ops::Tensor image,
@@ -116,8 +114,9 @@ Result<std::vector<float>> Vae::encodeWhole(std::span<const float> imageNhwc, in
     const int levels = int(c.channelMult.size()), scale = c.downscale();
     const int64_t midChannels = int64_t(c.baseChannels) * c.channelMult.back();
     const int lh = height / scale, lw = width / scale, z = c.latentChannels;
-    ATELIER_ASSIGN(auto activations, VaeActivations::create(mDevice, mActivation, encoderSlotElements(c, height, width),
-                                                            int64_t(lh) * lw, midChannels));
+    const uint64_t slot = encoderSlotElements(c, height, width);
+    ATELIER_ASSIGN(auto activations, VaeActivations::create(mDevice, mActivation, slot, int64_t(lh) * lw, midChannels,
+                                                            normStatisticsElements(mDevice, c, mActivation, slot)));
     ATELIER_ASSIGN(ops::Tensor image,
                    ops::Tensor::fromFloats(mDevice, mActivation, {1, height, width, c.imageChannels}, imageNhwc));
     ATELIER_ASSIGN(ops::Tensor mean, ops::Tensor::create(mDevice, mActivation, {1, lh, lw, z}));

@@ -2,7 +2,8 @@
 // Stable Diffusion's KL autoencoder (diffusers' AutoencoderKL, CompVis' AutoencoderKL): the decoder
 // turns UNet latents into RGB images and the encoder images into latents (img2img, inpainting).
 // Activations are NHWC on the device; f16 weights run on f16 activations (fp32 sums in every
-// kernel), as-stored weights on f32 activations. Large images go through in tiles (vae_tiling.h).
+// kernel), as-stored weights on f32 activations. Activations beyond a binding (lavapipe: 128 MiB)
+// go through every kernel in bands; images beyond the memory go through in tiles (vae_tiling.h).
 
 #include "core/result.h"
 #include "diffusion/checkpoint_config.h"
@@ -39,8 +40,7 @@ public:
     // Returns the posterior mean (encoder, quant_conv, first latentChannels channels) times
     // scalingFactor, NCHW [latentChannels, height / 8, width / 8].
     Result<std::vector<float>> encode(std::span<const float> image, int height, int width, const VaeTiling& tiling = {});
-    // Whether decode at this size needs tiling to fit the device (binding limit, memory): for
-    // callers' auto mode.
+    // Whether decode at this size needs tiling to fit the device's memory: for callers' auto mode.
     bool needsTiling(int latentHeight, int latentWidth) const;
 
 private:

@@ -19,6 +19,7 @@ std::vector<int64_t> withChannels(const ops::Tensor& x, int64_t channels)
 ops::GroupNormOptions normOptions(const VaeRun& run, bool silu)
 {
     ops::GroupNormOptions o;
+    o.statistics = &run.activations.normStatistics;
     o.groups = run.groups;
     o.eps = run.eps;
     o.silu = silu;
@@ -39,7 +40,8 @@ int64_t channelsAt(const VaeConfig& c, size_t level) { return int64_t(c.baseChan
 } // namespace
 
 Result<std::unique_ptr<VaeActivations>> VaeActivations::create(vk::Device& device, DType dtype, uint64_t slotElements,
-                                                                int64_t midTokens, int64_t midChannels)
+                                                                int64_t midTokens, int64_t midChannels,
+                                                                uint64_t statistics)
 {
     auto a = std::unique_ptr<VaeActivations>(new VaeActivations);
     a->mDtype = dtype;
@@ -53,6 +55,7 @@ Result<std::unique_ptr<VaeActivations>> VaeActivations::create(vk::Device& devic
         ATELIER_ASSIGN(*t, ops::Tensor::create(device, dtype, {1, midTokens, midChannels}));
     }
     ATELIER_ASSIGN(a->attention, ops::WideAttentionScratch::create(device, midTokens, midChannels, dtype));
+    ATELIER_ASSIGN(a->normStatistics, ops::Tensor::create(device, DType::F32, {int64_t(statistics)}));
     return a;
 }
 
@@ -175,6 +178,17 @@ Status runNormOutConv(VaeRun& run, const NormWeights& norm, const ConvWeights& c
     ATELIER_TRY(ops::conv2d(run.batch, h, conv.weight, out, convOptions(conv, 1)));
     run.activations.release(h);
     return {};
+}
+
+uint64_t normStatisticsElements(vk::Device& device, const VaeConfig& c, DType dtype, uint64_t slotElements)
+{
+    uint64_t most = 1;
+    for (size_t level = 0; level < c.channelMult.size(); ++level) {
+        const uint64_t channels = uint64_t(channelsAt(c, level));
+        most = std::max(most, ops::groupNormStatisticsElements(device, dtype, (slotElements + channels - 1) / channels,
+                                                               channels, uint32_t(c.normGroups)));
+    }
+    return most;
 }
 
 uint64_t decoderSlotElements(const VaeConfig& c, int64_t h, int64_t w)

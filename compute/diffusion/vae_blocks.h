@@ -23,9 +23,10 @@ class VaeActivations {
 public:
     static constexpr int kSlots = 3;
 
-    // slotElements: the largest activation; midTokens x midChannels: the mid block's image.
+    // slotElements: the largest activation; midTokens x midChannels: the mid block's image;
+    // statistics: GroupNorm's per-band statistics for activations larger than a binding.
     static Result<std::unique_ptr<VaeActivations>> create(vk::Device& device, DType dtype, uint64_t slotElements,
-                                                          int64_t midTokens, int64_t midChannels);
+                                                          int64_t midTokens, int64_t midChannels, uint64_t statistics);
     // Device bytes create() would take.
     static uint64_t bytesFor(DType dtype, uint64_t slotElements, int64_t midTokens, int64_t midChannels);
 
@@ -37,6 +38,7 @@ public:
 
     ops::Tensor q, k, v; // [1, midTokens, midChannels]
     ops::WideAttentionScratch attention;
+    ops::Tensor normStatistics; // f32 [statistics]
 
 private:
     DType mDtype = DType::F32;
@@ -68,5 +70,7 @@ Status runNormOutConv(VaeRun& run, const NormWeights& norm, const ConvWeights& c
 // image of h x w pixels (its padded Downsample inputs included).
 uint64_t decoderSlotElements(const VaeConfig& c, int64_t h, int64_t w);
 uint64_t encoderSlotElements(const VaeConfig& c, int64_t h, int64_t w);
+// GroupNorm statistics values for any activation of up to slotElements elements of the network.
+uint64_t normStatisticsElements(vk::Device& device, const VaeConfig& c, DType dtype, uint64_t slotElements);
 
 } // namespace atelier::diffusion

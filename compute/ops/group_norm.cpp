@@ -12,10 +12,71 @@ namespace {
 
 bool isFloat(DType t) { return t == DType::F32 || t == DType::F16; }
 
+uint64_t bindingRoom(vk::Device& device, uint64_t maxBindingBytes)
+{
+    const auto& info = device.info();
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t limit = maxBindingBytes ? std::min(maxBindingBytes, info.maxStorageBufferRange)
+                                           : info.maxStorageBufferRange;
+    return limit > align ? limit - align : 0;
+}
+
+// Pixels per band of an image in bands: each band's window fits a binding from any start.
+uint64_t bandPixels(uint64_t room, uint64_t channels, DType dtype)
+{
+    return std::max<uint64_t>(room / (channels * dtypeSize(dtype)), 1);
+}
+
+// One image larger than a binding: statistics per band and group, then each band normalised with
+// the merged statistics of its group.
+Status runBands(vk::CommandBatch& batch, const std::string& what, const Tensor& x, const Tensor& gamma,
+                const Tensor& beta, Tensor& out, uint64_t image, uint64_t pixels, uint64_t channels, uint32_t groups,
+                float eps, bool silu, bool sharedReduction, uint64_t room, const Tensor& statistics)
+{
+    vk::Device& device = batch.device();
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t step = bandPixels(room, channels, x.dtype), bands = (pixels + step - 1) / step;
+    if (step * channels * dtypeSize(x.dtype) > room)
+        return makeError(ErrorCode::Unsupported, what + ": one pixel exceeds a binding");
+    if (statistics.dtype != DType::F32 || uint64_t(statistics.numel()) < bands * groups * 3)
+        return makeError(ErrorCode::InvalidArgument, what + ": statistics need " + std::to_string(bands * groups * 3) +
+                                                         " f32 values, got " + statistics.shapeText());
+    const uint32_t workgroup = 256;
+    const bool subgroups = device.info().subgroupArithmetic() && !sharedReduction;
+    ATELIER_ASSIGN(const vk::Pipeline* stats,
+                   device.pipelines().get({std::string("group_norm_stats_") + dtypeName(x.dtype) + (subgroups ? "" : "_shared"),
+                                           2, sizeof(shader::NormBandPush), {workgroup}}));
+    ATELIER_ASSIGN(const vk::Pipeline* apply,
+                   device.pipelines().get({std::string("group_norm_apply_") + dtypeName(x.dtype) + "_" +
+                                               dtypeName(gamma.dtype),
+                                           5, sizeof(shader::NormBandPush), {workgroup}}));
+    const auto sRange = statistics.buffer.range(0, bands * groups * 3 * 4);
+    const auto gRange = gamma.buffer.range(), bRange = beta.buffer.range();
+    for (uint64_t b = 0; b < bands; ++b) {
+        const uint64_t p0 = b * step, n = std::min(step, pixels - p0);
+        const ElementWindow xw = x.window((image * pixels + p0) * channels, n * channels, align);
+        const shader::NormBandPush push{1, uint32_t(n), uint32_t(channels), groups, xw.offset, 0, 0, eps,
+                                        uint32_t(b * groups * 3), 0};
+        ATELIER_TRY(batch.dispatch(*stats, {vk::readOf(xw.range), vk::writeOf(sRange)}, push, groups));
+    }
+    for (uint64_t b = 0; b < bands; ++b) {
+        const uint64_t p0 = b * step, n = std::min(step, pixels - p0);
+        const ElementWindow xw = x.window((image * pixels + p0) * channels, n * channels, align);
+        const ElementWindow ow = out.window((image * pixels + p0) * channels, n * channels, align);
+        const shader::NormBandPush push{1,         uint32_t(n),        uint32_t(channels), groups, xw.offset, ow.offset,
+                                        silu ? 1u : 0u, eps, 0, uint32_t(bands)};
+        ATELIER_TRY(batch.dispatch(*apply,
+                                   {vk::readOf(xw.range), vk::readOf(gRange), vk::readOf(bRange), vk::writeOf(ow.range),
+                                    vk::readOf(sRange)},
+                                   push, groups));
+    }
+    return {};
+}
+
 // Runs of `images` of pixels x channels each, one workgroup per (image, group).
 Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta,
            Tensor& out, uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups, float eps, bool silu,
-           bool sharedReduction, uint64_t maxBindingBytes)
+           bool sharedReduction, uint64_t maxBindingBytes, const Tensor* statistics)
 {
     const std::string what = std::string(op) + " of " + x.shapeText() + " with " + gamma.shapeText() + " and " +
                              beta.shapeText() + " into " + out.shapeText();
@@ -42,6 +103,12 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
     const uint64_t step = std::clamp<uint64_t>(room / imageBytes, 1, info.maxWorkgroupCount[1]);
     if (groups > info.maxWorkgroupCount[0])
         return makeError(ErrorCode::Unsupported, what + ": too many groups");
+    if (imageBytes > room && statistics) {
+        for (uint64_t image = 0; image < images; ++image)
+            ATELIER_TRY(runBands(batch, what, x, gamma, beta, out, image, pixels, channels, groups, eps, silu,
+                                 sharedReduction, room, *statistics));
+        return {};
+    }
 
     // Small rows (layer norm) would leave most of a large workgroup idle.
     const uint32_t workgroup = pixels * channels / groups >= 1024 ? 256 : 64;
@@ -68,6 +135,13 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
 
 } // namespace
 
+uint64_t groupNormStatisticsElements(vk::Device& device, DType dtype, uint64_t pixels, uint64_t channels,
+                                     uint32_t groups, uint64_t maxBindingBytes)
+{
+    const uint64_t step = bandPixels(bindingRoom(device, maxBindingBytes), channels, dtype);
+    return (pixels + step - 1) / step * groups * 3;
+}
+
 Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
                  const GroupNormOptions& options)
 {
@@ -75,7 +149,8 @@ Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, 
         return makeError(ErrorCode::InvalidArgument, "group norm: expected x [batch, ..., channels], got " + x.shapeText());
     const uint64_t images = uint64_t(x.dim(0)), channels = uint64_t(x.dim(-1));
     return run(batch, "group norm", x, gamma, beta, out, images, uint64_t(x.numel()) / (images * channels), channels,
-               options.groups, options.eps, options.silu, options.sharedReduction, options.maxBindingBytes);
+               options.groups, options.eps, options.silu, options.sharedReduction, options.maxBindingBytes,
+               options.statistics);
 }
 
 Status layerNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
@@ -85,7 +160,7 @@ Status layerNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, 
         return makeError(ErrorCode::InvalidArgument, "layer norm: x has no dimensions");
     const uint64_t n = uint64_t(x.dim(-1));
     return run(batch, "layer norm", x, gamma, beta, out, uint64_t(x.numel()) / n, 1, n, 1, options.eps, false,
-               options.sharedReduction, 0);
+               options.sharedReduction, 0, nullptr);
 }
 
 } // namespace atelier::ops

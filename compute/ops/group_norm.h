@@ -13,6 +13,10 @@
 
 #include <cstdint>
 
+namespace atelier::vk {
+class Device;
+}
+
 namespace atelier::ops {
 
 struct GroupNormOptions {
@@ -21,14 +25,21 @@ struct GroupNormOptions {
     bool silu = false;            // out = silu(normalised)
     bool sharedReduction = false; // force the shared-memory reduction (tests)
     uint64_t maxBindingBytes = 0; // lowers the binding limit (tests)
+    // f32, at least groupNormStatisticsElements() values: images larger than a binding then go in
+    // bands of pixels (statistics per band, merged), instead of being refused.
+    Tensor* statistics = nullptr;
 };
 
 // x, out: f32 or f16 (one dtype) [batch, ..., channels], every dim between the first and the last
 // being pixels; gamma, beta: f32 or f16 (one dtype) [channels], channels a multiple of groups.
 // One image must fit one binding (maxStorageBufferRange, 128 MiB on lavapipe: 512 x 512 x 128 f32
-// just fits; larger images need f16 activations or a tiled VAE decode).
+// just fits) unless options.statistics lets it go in bands (the VAE decoder's 512 x 512 x 256).
 Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
                  const GroupNormOptions& options = {});
+
+// The statistics values groupNorm needs for images of `pixels` x `channels` of `dtype` in bands.
+uint64_t groupNormStatisticsElements(vk::Device& device, DType dtype, uint64_t pixels, uint64_t channels,
+                                     uint32_t groups, uint64_t maxBindingBytes = 0);
 
 struct LayerNormOptions {
     float eps = 1e-5f;

@@ -258,8 +258,7 @@ private slots:
         }
     }
 
-    // Tiles too large for the device halve, with their overlap, until they fit (f32 activations
-    // of a real VAE at 64 x 64 latent pixels exceed lavapipe's 128 MiB binding).
+    // Tiles too large for the device's memory halve, with their overlap, until they fit.
     void tilesShrinkToFit()
     {
         auto plan = planFittingVaeTiles(100, 60, VaeTiling{true, 64, 8}, [](int h, int w) { return h <= 20 && w <= 20; });

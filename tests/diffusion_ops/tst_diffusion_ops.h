@@ -27,6 +27,8 @@ private slots:
     void groupNorm_data();
     void groupNorm();
     void groupNormImageAtBindingLimit();
+    void groupNormBands_data();
+    void groupNormBands();
     void layerNorm_data();
     void layerNorm();
     void normRejectsBadArguments();
