@@ -1,11 +1,9 @@
 #include "diffusion/stable_diffusion.h"
 
+#include "diffusion/model_hash.h"
 #include "diffusion/text_encoder.h"
 #include "diffusion/unet.h"
 #include "diffusion/vae.h"
-
-#include <QCryptographicHash>
-#include <QFile>
 
 #include <filesystem>
 
@@ -53,21 +51,11 @@ uint64_t StableDiffusion::weightBytes() const
     return mTextEncoder->weightBytes() + mUNet->weightBytes() + mVae->weightBytes();
 }
 
-} // namespace atelier::diffusion
-
-namespace atelier::diffusion {
-
 const std::string& StableDiffusion::modelHash()
 {
-    if (!mModelHash) {
-        QFile file(QString::fromStdString(mCheckpoint->path()));
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        if (mCheckpoint->layout() == CheckpointLayout::SingleFile && file.open(QIODevice::ReadOnly) &&
-            hash.addData(&file))
-            mModelHash = hash.result().toHex().left(10).toStdString();
-        else
-            mModelHash = std::string();
-    }
+    if (!mModelHash)
+        mModelHash = mCheckpoint->layout() == CheckpointLayout::SingleFile ? diffusion::modelHash(mCheckpoint->path())
+                                                                            : std::string();
     return *mModelHash;
 }
 

@@ -48,8 +48,7 @@ public:
     const ClipTokenizer& tokenizer() const { return mTokenizer; }
     const NoiseSchedule& schedule() const { return mSchedule; }
     uint64_t weightBytes() const;
-    // A1111's "Model hash" (AutoV2): the first 10 hex digits of the file's SHA-256, computed on first
-    // use (reading the whole file once); empty for a diffusers folder.
+    // A1111's "Model hash" (AutoV2, model_hash.h), looked up on first use; empty for a diffusers folder.
     const std::string& modelHash();
 
 private:
