@@ -118,6 +118,7 @@ int main(int argc, char** argv)
         return app::runGenerate(cl.arguments, options.deviceIndex, options.validation);
 
     QApplication app(argc, argv);
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.atelier.Atelier")); // links the window to its menu entry on Wayland
     app.setWindowIcon(QIcon(":/icons/atelier.svg"));
     engine::ComputeEngine engine;
     ui::MainWindow window(engine);
