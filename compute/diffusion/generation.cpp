@@ -115,8 +115,12 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
     const size_t latentSize = size_t(channels) * size_t(r.latentWidth) * size_t(r.latentHeight);
     if (!r.encoded.empty() && r.encoded.size() != latentSize)
         return makeError(ErrorCode::InvalidArgument, "the init latent has the wrong size");
-    if (config.unet.inChannels != channels)
-        return makeError(ErrorCode::Unsupported, "an inpainting model needs a mask: use the Inpaint workspace");
+    const size_t plane = size_t(r.latentWidth) * size_t(r.latentHeight);
+    if (size_t(config.unet.inChannels) * plane != latentSize + r.extraChannels.size()) {
+        if (r.extraChannels.empty())
+            return makeError(ErrorCode::Unsupported, "an inpainting model needs a mask: use the Inpaint workspace");
+        return makeError(ErrorCode::InvalidArgument, "the extra UNet input channels do not match the model");
+    }
 
     const NoiseSchedule& schedule = model.schedule();
     ATELIER_ASSIGN(const SamplingPlan plan, planSampling(schedule, r.sampler.sampler, r.sampler.schedule, r.steps,
@@ -138,13 +142,15 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         ATELIER_TRY(checkCancel(callbacks));
         ++evaluations;
         ModelPrediction prediction;
+        Latent item(input);
+        item.insert(item.end(), r.extraChannels.begin(), r.extraChannels.end());
         if (!withUncond) {
-            ATELIER_ASSIGN(prediction.cond, model.unet().predict(input, 1, r.latentHeight, r.latentWidth, timestep,
+            ATELIER_ASSIGN(prediction.cond, model.unet().predict(item, 1, r.latentHeight, r.latentWidth, timestep,
                                                                  conditioning.cond, conditioning.tokens));
             return prediction;
         }
-        Latent batch(input);
-        batch.insert(batch.end(), input.begin(), input.end());
+        Latent batch(item);
+        batch.insert(batch.end(), item.begin(), item.end());
         ATELIER_ASSIGN(Latent out, model.unet().predict(batch, 2, r.latentHeight, r.latentWidth, timestep, both,
                                                         conditioning.tokens));
         prediction.uncond.assign(out.begin(), out.begin() + std::ptrdiff_t(latentSize));
@@ -160,7 +166,14 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         return !(callbacks.cancel && callbacks.cancel->load());
     };
     const auto start = Clock::now();
-    auto sampled = sampler->sample(std::move(x), plan.sigmas, std::cref(denoiser), onStep);
+    Denoise denoise = std::cref(denoiser);
+    if (r.blendDenoised)
+        denoise = [&](const Latent& input, double sigma) -> Result<Latent> {
+            ATELIER_ASSIGN(Latent denoised, denoiser(input, sigma));
+            r.blendDenoised(denoised, sigma);
+            return denoised;
+        };
+    auto sampled = sampler->sample(std::move(x), plan.sigmas, denoise, onStep);
     if (timings) {
         timings->samplingSeconds += secondsSince(start);
         timings->unetEvaluations += evaluations;

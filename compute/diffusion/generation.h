@@ -100,6 +100,11 @@ struct SamplingRequest {
     uint64_t seed = 0;
     Latent encoded;                // img2img: the init picture's latent; empty for txt2img
     double strength = 1.0;
+    // Inpainting (inpaint.h); empty otherwise. UNet input channels after the latent's, appended at
+    // every evaluation: a 9-channel model's mask and masked-picture latent [inChannels - 4, h, w].
+    Latent extraChannels;
+    // Applied to every denoiser output (the x0 estimate at sigma): a regular model's mask blending.
+    std::function<void(Latent& denoised, double sigma)> blendDenoised;
 };
 // Samples a latent from seeded noise; the UNet runs [uncond; cond] as one batch when guided.
 Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditioning, const SamplingRequest& request,

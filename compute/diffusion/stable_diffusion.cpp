@@ -34,6 +34,7 @@ Result<std::unique_ptr<StableDiffusion>> StableDiffusion::load(vk::Device& devic
     ATELIER_ASSIGN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::open(path, options.checkpoint));
     ATELIER_ASSIGN(ClipTokenizer tokenizer, ClipTokenizer::builtIn());
     std::unique_ptr<StableDiffusion> model(new StableDiffusion(std::move(checkpoint), std::move(tokenizer)));
+    model->mDevice = &device;
     const Checkpoint& c = *model->mCheckpoint;
     // Rough shares of the weights: text encoder 12%, UNet 80%, VAE 8% (SD 1.5).
     ATELIER_TRY(report(0.02));

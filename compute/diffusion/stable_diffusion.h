@@ -45,6 +45,7 @@ public:
     TextEncoder& textEncoder() { return *mTextEncoder; }
     UNet& unet() { return *mUNet; }
     Vae& vae() { return *mVae; }
+    vk::Device& device() { return *mDevice; }  // the device the networks live on (for ops around them)
     const ClipTokenizer& tokenizer() const { return mTokenizer; }
     const NoiseSchedule& schedule() const { return mSchedule; }
     uint64_t weightBytes() const;
@@ -55,6 +56,7 @@ private:
     StableDiffusion(std::unique_ptr<Checkpoint> checkpoint, ClipTokenizer tokenizer);
 
     std::unique_ptr<Checkpoint> mCheckpoint;
+    vk::Device* mDevice = nullptr;
     std::string mName;
     std::optional<std::string> mModelHash;
     ClipTokenizer mTokenizer;
