@@ -59,6 +59,8 @@ Status checkRequest(const StableDiffusion& model, const InpaintRequest& r)
         return makeError(ErrorCode::InvalidArgument, "grow must be between -256 and 256 pixels");
     if (r.padding < 0)
         return makeError(ErrorCode::InvalidArgument, "the padding must not be negative");
+    if (r.workSide < 0 || r.workSide > 2048)
+        return makeError(ErrorCode::InvalidArgument, "the working size must be between 0 and 2048 pixels");
     if (g.steps < 1 || g.steps > 1000)
         return makeError(ErrorCode::InvalidArgument, "steps must be between 1 and 1000");
     if (!(g.cfgScale >= 0 && g.cfgScale <= 100))
@@ -238,7 +240,8 @@ Result<GeneratedImage> inpaint(StableDiffusion& model, const InpaintRequest& r, 
     } else {
         ATELIER_ASSIGN(CropBox box, maskBox(soft, width, height, r.padding));
         int workWidth = 0, workHeight = 0;
-        workSizeFor(box, model.config().defaultResolution, modelScale(model), &workWidth, &workHeight);
+        const int side = r.workSide > 0 ? r.workSide : model.config().defaultResolution;
+        workSizeFor(box, side, modelScale(model), &workWidth, &workHeight);
         box = expandToAspect(box, workWidth, workHeight, width, height);
         const std::vector<float> part =
             resizePicture(cropPicture(picture, width, 3, box), box.width, box.height, 3, workWidth, workHeight);

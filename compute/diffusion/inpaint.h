@@ -35,6 +35,8 @@ struct InpaintRequest {
     int feather = 4;                // Gaussian sigma in pixels of the mask's soft edge (A1111 "Mask blur")
     bool onlyMasked = false;        // work on a crop around the mask at the model's native size
     int padding = 32;               // only masked: pixels of context around the mask's box
+    int workSide = 0;               // only masked: the crop is scaled to about workSide^2 pixels
+                                    // (multiples of the model's scale); 0 = the model's default size
     MaskedFill fill = MaskedFill::Original;
 };
 

@@ -4,6 +4,8 @@ in the single-file (CompVis) layout that people download: golden_sd1.safetensors
 with quick_gelu, 1x1-conv attention projections, 8 heads, epsilon) and golden_sd2.safetensors
 (OpenCLIP names, gelu, linear projections, 64-wide heads, v-prediction). The SD1 text encoder has
 CLIP's whole vocabulary (49408 ids) so that text prompts run end to end on it; SD2's has 256.
+golden_sd1_inpaint.safetensors is SD1's text encoder and VAE with a 9-channel UNet of its own (the
+sd-v1-5-inpainting layout: latent, mask and masked-picture latent concatenated).
 
 They are shaped like SD (three UNet levels, cross-attention on the first
 two, a 4-level VAE whose latents are 8x smaller than the image, a causal text encoder) but narrow
@@ -25,18 +27,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "safetensors"))
 import make_fixtures as mf  # noqa: E402
 
-FAMILIES = ("sd1", "sd2")
-SEEDS = {"sd1": 11, "sd2": 12}
+FAMILIES = ("sd1", "sd2", "sd1_inpaint")
+SEEDS = {"sd1": 11, "sd2": 12, "sd1_inpaint": 13}
 UNET_CHANNELS = (32, 64, 64)
 VAE_CHANNELS = (16, 32, 32, 32)
-CONTEXT = {"sd1": 32, "sd2": 64}
+CONTEXT = {"sd1": 32, "sd2": 64, "sd1_inpaint": 32}
 
 
 def build_unet(family, seed):
     from diffusers import UNet2DConditionModel
     sd2 = family == "sd2"
     unet = UNet2DConditionModel(
-        sample_size=8, in_channels=4, out_channels=4, block_out_channels=UNET_CHANNELS,
+        sample_size=8, in_channels=9 if family == "sd1_inpaint" else 4, out_channels=4, block_out_channels=UNET_CHANNELS,
         layers_per_block=1, norm_num_groups=min(32, UNET_CHANNELS[0]),  # the single-file rule
         down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
@@ -73,8 +75,12 @@ def build_vae(seed):
 
 def build(family):
     seed = SEEDS[family]
-    return {"unet": build_unet(family, seed * 100 + 1), "vae": build_vae(seed * 100 + 2),
-            "text_encoder": build_text_encoder(family, seed * 100 + 3), "scheduler": mf.build_scheduler(family)}
+    # The inpainting model shares SD1's text encoder and VAE; only its UNet is its own.
+    shared = SEEDS["sd1"] if family == "sd1_inpaint" else seed
+    text_family = "sd1" if family == "sd1_inpaint" else family
+    return {"unet": build_unet(family, seed * 100 + 1), "vae": build_vae(shared * 100 + 2),
+            "text_encoder": build_text_encoder(text_family, shared * 100 + 3),
+            "scheduler": mf.build_scheduler(family)}
 
 
 def checkpoint_path(family):
