@@ -29,7 +29,7 @@ CommandLine parseCommandLine(const QStringList& args)
             // Qt's own options (-platform, -style ...) are for the window.
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
-        } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate") {
+        } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -54,6 +54,7 @@ QString usageText()
         "  bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n"
         "                   UNet iterations/s with CFG, text encoder and VAE times of a checkpoint\n"
         "  generate         make a picture from a prompt (atelier generate --help)\n"
+        "  inpaint          repaint the masked area of a picture (atelier inpaint --help)\n"
         "  chat             talk to a language model (atelier chat --help)\n"
         "  --version        print the version\n"
         "\n"

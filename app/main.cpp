@@ -1,7 +1,8 @@
-// atelier: opens the window, or runs a command-line tool (devices, bench, chat, generate).
+// atelier: opens the window, or runs a command-line tool (devices, bench, chat, generate, inpaint).
 
 #include "chat_command.h"
 #include "generate_command.h"
+#include "inpaint_command.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
@@ -116,6 +117,8 @@ int main(int argc, char** argv)
         return app::runChat(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "generate")
         return app::runGenerate(cl.arguments, options.deviceIndex, options.validation);
+    if (cl.command == "inpaint")
+        return app::runInpaint(cl.arguments, options.deviceIndex, options.validation);
 
     QApplication app(argc, argv);
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.atelier.Atelier")); // links the window to its menu entry on Wayland

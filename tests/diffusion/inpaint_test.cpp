@@ -286,8 +286,11 @@ private slots:
             qInfo("feather %d: normalised error %.2e, max abs %.2e", feather, err, worst);
             QVERIFY(err < 1e-4);
             QVERIFY(worst <= double(kMaskSnap) + 1e-5);
-            // Far from the mask it is exactly 0, inside its core exactly 1.
-            QCOMPARE(at(soft, 0, 0), 0.0f);
+            // Far from the mask it is exactly 0 (the corner lies 7 and 9 pixels off the grown
+            // mask, past the tail for feathers 1 and 3), inside its core exactly 1.
+            if (feather <= 3) {
+                QCOMPARE(at(soft, 0, 0), 0.0f);
+            }
             if (feather == 1) {
                 QCOMPARE(at(soft, 18, 15), 1.0f);
             }
