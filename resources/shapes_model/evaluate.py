@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Scores the shapes model on held-out prompts and checks that Atelier's Vulkan engine and the
+PyTorch model paint the same picture.
+
+Accuracy: for the first N scenes of shapes_dataset's "heldout" split (colour, shape, position
+triples never seen in training), paint the caption with `atelier generate` (or, with --engine
+torch, this file's PyTorch sampler) and read the picture back with shapes_dataset.describe();
+a picture is right when colour, shape and position of its main object all match.
+
+Parity: one prompt and seed through both engines with the same initial latent (Atelier's noise is
+torch.randn(4*h*w, generator=torch.Generator().manual_seed(seed)) viewed [1, 4, h, w]), k-diffusion's
+Euler sampler over the "Uniform" discretisation with classifier-free guidance (as
+tests/diffusion/goldens_pipeline.py), then the VAE decode; reports the mean and largest per-pixel
+difference in 0..255.
+
+Usage:
+  python3 evaluate.py --model runs/cpu/atelier-shapes-sd1.safetensors --config smoke --count 20
+  python3 evaluate.py --model M --config default --engine torch --count 200 --sheet sheet.png
+  python3 evaluate.py --model M --config smoke --parity-only
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+import shapes_dataset as ds
+import shapes_model as sm
+
+ATELIER_BIN = []
+ATELIER = os.environ.get("ATELIER", os.path.join(sm.REPO, "build", "bin", "atelier"))
+
+
+def schedule():
+    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
+    ac = torch.cumprod(1.0 - betas, dim=0)
+    return (((1 - ac) / ac) ** 0.5).log().float()
+
+
+def t_to_sigma(t, log_sigmas):
+    low, high, w = t.floor().long(), t.ceil().long(), t.frac()
+    return ((1 - w) * log_sigmas[low] + w * log_sigmas[high]).exp()
+
+
+def sigma_to_t(sigma, log_sigmas):
+    dists = sigma.log() - log_sigmas[:, None]
+    low = dists.ge(0).cumsum(dim=0).argmax(dim=0).clamp(max=log_sigmas.shape[0] - 2)
+    lo, hi = log_sigmas[low], log_sigmas[low + 1]
+    w = ((lo - sigma.log()) / (lo - hi)).clamp(0, 1)
+    return ((1 - w) * low + w * (low + 1)).view(sigma.shape)
+
+
+def noise(seed, width, height):
+    h, w = height // 8, width // 8
+    return torch.randn(4 * h * w, generator=torch.Generator().manual_seed(seed)).view(1, 4, h, w)
+
+
+@torch.no_grad()
+def paint_torch(parts, tok, prompt, seed, steps, cfg, width=64, height=64):
+    """k-diffusion Euler ("Uniform" sigmas) with CFG, then the VAE: uint8 HxWx3."""
+    ids = torch.cat([tok.encode_batch([""]), tok.encode_batch([prompt])])
+    context = parts["text_encoder"](input_ids=ids).last_hidden_state
+    log_sigmas = schedule()
+    sigmas = torch.cat([t_to_sigma(torch.linspace(999, 0, steps), log_sigmas), torch.zeros(1)]).double()
+    x = noise(seed, width, height).double() * sigmas[0]
+    for i in range(steps):
+        sigma = sigmas[i]
+        t = sigma_to_t(sigma.float().view(1), log_sigmas)
+        out = parts["unet"]((x / (sigma ** 2 + 1) ** 0.5).float().repeat(2, 1, 1, 1), t.repeat(2),
+                            encoder_hidden_states=context).sample
+        eps = (out[0:1] + cfg * (out[1:2] - out[0:1])).double()
+        x = x + eps * (sigmas[i + 1] - sigma)  # (x - denoised) / sigma = eps
+    image = parts["vae"].decode(x.float() / sm.SCALING_FACTOR).sample[0]
+    return ((image.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+
+
+def paint_atelier(model, prompt, seed, steps, cfg, width=64, height=64, precision="f32"):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.png")
+        cmd = [ATELIER_BIN[0], "generate", "--model", model, "--prompt", prompt, "--steps", str(steps),
+               "--cfg", str(cfg), "--sampler", "Euler", "--scheduler", "Uniform", "--seed", str(seed),
+               "--width", str(width), "--height", str(height), "--precision", precision, "-o", out]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        return np.asarray(Image.open(out).convert("RGB"))
+
+
+def accuracy(args, parts, tok):
+    totals, tiles, rows = {}, [], []
+    for i in range(args.count):
+        sc = ds.scene("heldout", i)
+        seed = args.seed + i
+        if args.engine == "atelier":
+            image = paint_atelier(args.model, sc["caption"], seed, args.steps, args.cfg, precision=args.precision)
+        else:
+            image = paint_torch(parts, tok, sc["caption"], seed, args.steps, args.cfg)
+        found = ds.describe(image)
+        s = ds.score(sc, found)
+        for k, v in s.items():
+            totals.setdefault(k, []).append(v)
+        tiles.append(image)
+        rows.append({"prompt": sc["caption"], "seed": seed, "found": found, "right": s})
+        print(f"{i:4d} {'ok ' if s['all'] else 'bad'} {sc['caption']!r} -> "
+              f"{found['colour']} {found['shape']} {found['position']}", flush=True)
+    result = {k: float(np.mean(v)) for k, v in totals.items()}
+    print("accuracy", json.dumps({k: round(v, 4) for k, v in result.items()}), f"over {args.count} prompts")
+    if args.sheet:
+        cols = 10
+        while len(tiles) % cols:
+            tiles.append(np.zeros_like(tiles[0]))
+        grid = np.concatenate([np.concatenate(tiles[r:r + cols], axis=1) for r in range(0, len(tiles), cols)])
+        Image.fromarray(grid).save(args.sheet)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"accuracy": result, "engine": args.engine, "steps": args.steps, "cfg": args.cfg,
+                       "pictures": rows}, f, indent=1)
+    return result
+
+
+def parity(args, parts, tok):
+    prompt = ds.scene("heldout", 0)["caption"]
+    start = time.time()
+    ours = paint_torch(parts, tok, prompt, args.seed, args.steps, args.cfg).astype(np.int32)
+    theirs = paint_atelier(args.model, prompt, args.seed, args.steps, args.cfg, precision="f32").astype(np.int32)
+    diff = np.abs(ours - theirs)
+    print(f"parity {prompt!r} seed {args.seed}: mean |torch - atelier| = {diff.mean():.3f}, "
+          f"max = {diff.max()} (0..255), {time.time() - start:.1f} s")
+    return float(diff.mean()), int(diff.max())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--config", default="default", choices=sorted(sm.CONFIGS))
+    ap.add_argument("--engine", default="atelier", choices=("atelier", "torch"))
+    ap.add_argument("--count", type=int, default=50)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--cfg", type=float, default=5.0)
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--precision", default="f32", choices=("f16", "f32"))
+    ap.add_argument("--sheet", help="write the painted pictures here as one PNG")
+    ap.add_argument("--json", help="write every prompt, answer and score here")
+    ap.add_argument("--parity-only", action="store_true")
+    ap.add_argument("--no-parity", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--atelier", default=ATELIER, help="the atelier binary (default: $ATELIER or build/bin/atelier)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    ATELIER_BIN.append(args.atelier)
+    parts = sm.load_checkpoint(args.model, args.config)
+    tok = sm.ClipTokenizer()
+    if not args.parity_only:
+        accuracy(args, parts, tok)
+    if not args.no_parity:
+        parity(args, parts, tok)
+
+
+if __name__ == "__main__":
+    main()
