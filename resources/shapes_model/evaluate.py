@@ -121,6 +121,21 @@ def accuracy(args, parts, tok):
     return result
 
 
+@torch.no_grad()
+def vae_ceiling(args, parts):
+    """describe() on VAE round trips of held-out pictures: the most the diffusion model can reach."""
+    totals = {}
+    for i in range(args.vae_check):
+        sc = ds.scene("heldout", i)
+        x = torch.from_numpy(ds.render(sc)).permute(2, 0, 1)[None].float() / 127.5 - 1
+        y = parts["vae"].decode(parts["vae"].encode(x).latent_dist.mean).sample[0]
+        image = ((y.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+        for k, v in ds.score(sc, ds.describe(image)).items():
+            totals.setdefault(k, []).append(v)
+    print("vae round trip", json.dumps({k: round(float(np.mean(v)), 4) for k, v in totals.items()}),
+          f"over {args.vae_check} held-out pictures")
+
+
 def parity(args, parts, tok):
     prompt = ds.scene("heldout", 0)["caption"]
     start = time.time()
@@ -144,6 +159,7 @@ def main():
     ap.add_argument("--precision", default="f32", choices=("f16", "f32"))
     ap.add_argument("--sheet", help="write the painted pictures here as one PNG")
     ap.add_argument("--json", help="write every prompt, answer and score here")
+    ap.add_argument("--vae-check", type=int, default=0, help="also score N VAE round trips")
     ap.add_argument("--parity-only", action="store_true")
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
@@ -153,6 +169,8 @@ def main():
     ATELIER_BIN.append(args.atelier)
     parts = sm.load_checkpoint(args.model, args.config)
     tok = sm.ClipTokenizer()
+    if args.vae_check:
+        vae_ceiling(args, parts)
     if not args.parity_only:
         accuracy(args, parts, tok)
     if not args.no_parity:

@@ -12,15 +12,19 @@ Each stage runs for a number of steps or until its share of --budget-minutes is 
 losses to OUT/log.jsonl, and saves OUT/vae.pt and OUT/diffusion.pt (resume with --skip-vae).
 The end product is OUT/atelier-shapes-sd1.safetensors (float16, CompVis names).
 
-GPU (H100, about 25 minutes):
-  python3 train.py --device cuda --config default --train-size 50000 --budget-minutes 25 \
-      --vae-share 0.3 --batch 128 --out runs/h100
-CPU smoke test (what was run here, about 13 minutes on a loaded 2-core machine):
+GPU (H100; the device tool allows 10 minutes a command, so a run is cut in pieces that carry
+OUT/vae.pt and OUT/diffusion.pt, float16, about 48 MB together, to the next):
+  python3 train.py --device cuda --config default --train-size 50000 --workers 16 \
+      --budget-minutes 8 --vae-share 0.4 --batch 128 --out runs/h100
+  python3 train.py --device cuda --config default --train-size 50000 --workers 16 \
+      --budget-minutes 8.5 --skip-vae --resume --batch 128 --out runs/h100
+CPU smoke test (what was run here, 13 minutes on a loaded 2-core machine):
   nice -n 19 python3 train.py --device cpu --config smoke --train-size 2000 --budget-minutes 13 \
       --vae-share 0.4 --batch 32 --threads 1 --out runs/cpu
 """
 import argparse
 import json
+import multiprocessing
 import os
 import time
 
@@ -32,10 +36,30 @@ import shapes_dataset as ds
 import shapes_model as sm
 
 
-def render_split(split, count, size):
-    images = np.stack([ds.render(ds.scene(split, i), size) for i in range(count)])
-    captions = [ds.scene(split, i)["caption"] for i in range(count)]
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, captions
+def render_one(job):
+    split, i, size = job
+    sc = ds.scene(split, i)
+    return ds.render(sc, size), sc["caption"]
+
+
+def render_split(split, count, size, workers):
+    """[count, 3, size, size] float in [-1, 1] and the captions; the same for any worker count."""
+    jobs = [(split, i, size) for i in range(count)]
+    if workers > 1:
+        with multiprocessing.Pool(workers) as pool:
+            done = pool.map(render_one, jobs, chunksize=256)
+    else:
+        done = [render_one(j) for j in jobs]
+    images = np.stack([d[0] for d in done])
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, [d[1] for d in done]
+
+
+def half(state):
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def full(state):
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
 class Log:
@@ -157,6 +181,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--skip-vae", action="store_true", help="reuse OUT/vae.pt")
+    ap.add_argument("--resume", action="store_true", help="start stage 2 from OUT/diffusion.pt (new optimizer)")
+    ap.add_argument("--workers", type=int, default=1, help="processes rendering the pictures")
     ap.add_argument("--out", default="runs/default")
     args = ap.parse_args()
     if args.threads:
@@ -166,13 +192,15 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     log = Log(os.path.join(args.out, "log.jsonl"))
     log(event="start", **vars(args))
-    start = time.time()
-    images, captions = render_split("train", args.train_size, args.size)
+    images, captions = render_split("train", args.train_size, args.size, args.workers)
     log(event="rendered", pictures=len(images))
+    start = time.time()  # the budget counts training only
+    if args.device == "cuda":
+        images = images.to(args.device)
     parts = sm.build(args.config, args.seed)
     vae_path = os.path.join(args.out, "vae.pt")
     if args.skip_vae:
-        parts["vae"].load_state_dict(torch.load(vae_path))
+        parts["vae"].load_state_dict(full(torch.load(vae_path)))
     else:
         deadline = start + 60 * args.budget_minutes * args.vae_share
         steps = train_vae(parts["vae"], images, args, deadline, log)
@@ -180,11 +208,17 @@ def main():
         mean, std = encode_all(parts["vae"].to(args.device), images, args)
         k = rescale_latents(parts["vae"].cpu(), float(mean.std()))
         parts["vae"].cpu()
-        torch.save(parts["vae"].state_dict(), vae_path)
+        torch.save(half(parts["vae"].state_dict()), vae_path)
         log(event="vae done", steps=steps, latent_std=float(mean.std()), rescale=k)
     parts["vae"].to(args.device)
     means, stds = encode_all(parts["vae"], images, args)
     log(event="latents", std_scaled=float(means.std() * sm.SCALING_FACTOR), shape=list(means.shape))
+    diffusion_path = os.path.join(args.out, "diffusion.pt")
+    if args.resume:
+        state = torch.load(diffusion_path)
+        parts["unet"].load_state_dict(full(state["unet"]))
+        parts["text_encoder"].load_state_dict(full(state["text_encoder"]))
+        log(event="resumed", path=diffusion_path)
     tok = sm.ClipTokenizer()
     ids = tok.encode_batch(captions)
     empty = tok.encode_batch([""])[0]
@@ -192,8 +226,8 @@ def main():
                             start + 60 * args.budget_minutes, log)
     for key in ("unet", "vae", "text_encoder"):
         parts[key].float().cpu().eval()
-    torch.save({"unet": parts["unet"].state_dict(), "text_encoder": parts["text_encoder"].state_dict()},
-               os.path.join(args.out, "diffusion.pt"))
+    torch.save({"unet": half(parts["unet"].state_dict()), "text_encoder": half(parts["text_encoder"].state_dict())},
+               diffusion_path)
     path = os.path.join(args.out, "atelier-shapes-sd1.safetensors")
     size = sm.save_checkpoint(parts, path)
     log(event="done", diffusion_steps=steps, checkpoint=path, bytes=size,
