@@ -151,6 +151,14 @@ Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest&
     image.timings.decodeSeconds += secondsSince(clock);
 
     ATELIER_ASSIGN(image.latent, sampleLatent(model, conditioning, sampling, callbacks, &image.timings));
+    if (sampling.blendDenoised) {
+        // A1111 blends the result once more: samplers that stop above sigma 0 (DDIM) end on an x,
+        // not on a blended x0 estimate.
+        for (size_t i = 0; i < image.latent.size(); ++i) {
+            const float m = latentMask[i % plane];
+            image.latent[i] = m * image.latent[i] + (1 - m) * kept[i];
+        }
+    }
     if (callbacks.cancel && callbacks.cancel->load())
         return makeError(ErrorCode::Cancelled, "the generation was cancelled");
     clock = Clock::now();

@@ -40,7 +40,8 @@ struct InpaintRequest {
     MaskedFill fill = MaskedFill::Original;
 };
 
-// The whole run; the result has the picture's size. Errors: InvalidArgument for sizes that do not
+// The whole run; the result has the picture's size (its latent is the working area's: the crop's
+// for only-masked). Errors: InvalidArgument for sizes that do not
 // match (mask versus picture, multiples of the model's scale), an empty picture, an all-black mask
 // for only-masked; then as generate().
 Result<GeneratedImage> inpaint(StableDiffusion& model, const InpaintRequest& request,

@@ -153,17 +153,23 @@ private slots:
     {
         QTest::addColumn<QString>("family");
         QTest::addColumn<double>("strength");
-        QTest::newRow("regular sd1, latent blending") << "sd1" << 0.75;
-        QTest::newRow("dedicated sd1 inpainting, 9 channels") << "sd1_inpaint" << 1.0;
+        QTest::addColumn<int>("sampler");
+        const int eulerA = int(SamplerKind::EulerAncestral), ddim = int(SamplerKind::Ddim);
+        QTest::newRow("regular sd1, latent blending") << "sd1" << 0.75 << eulerA;
+        QTest::newRow("regular sd1, DDIM (ends above sigma 0)") << "sd1" << 0.75 << ddim;
+        QTest::newRow("dedicated sd1 inpainting, 9 channels") << "sd1_inpaint" << 1.0 << eulerA;
     }
 
     void keepsOutsideRepaintsInside()
     {
         QFETCH(QString, family);
         QFETCH(double, strength);
+        QFETCH(int, sampler);
         StableDiffusion& model = golden(family);
+        QCOMPARE(model.config().family, family == "sd1" ? ModelFamily::Sd1 : ModelFamily::Sd1Inpaint);
         InpaintRequest r = request(64, 64);
         r.generation.strength = strength;
+        r.generation.sampler = {SamplerKind(sampler), ScheduleKind::Automatic};
         int steps = 0;
         GenerationCallbacks callbacks;
         callbacks.onStep = [&](const GenerationStep&) { ++steps; };
