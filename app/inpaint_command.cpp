@@ -25,17 +25,22 @@ namespace {
 const char* kUsage =
     "usage: atelier inpaint [--model PATH] --image IN.png --mask MASK.png --prompt TEXT [--negative TEXT]\n"
     "                       [--strength S] [--feather PX] [--grow PX] [--only-masked] [--padding PX]\n"
-    "                       [--work-size PX] [--fill original|noise|blur] [--steps N] [--cfg S]\n"
+    "                       [--work-size PX] [--fill original|noise|blur] [--extend L,T,R,B] [--steps N] [--cfg S]\n"
     "                       [--sampler NAME] [--scheduler NAME] [--seed N] [--clip-skip N] [--vae PATH]\n"
     "                       [--precision f16|f32] -o OUT.png\n"
     "White in the mask means repaint (a mask with only an alpha channel uses its alpha); it is scaled\n"
     "to the picture. Pixels outside the mask and its feather stay exactly as they were. Without\n"
     "--only-masked the picture's sides must be multiples of the model's scale (32 for SD). --strength\n"
     "defaults to 0.75, --feather to 4, --padding to 32, --fill to original; a seed of -1 (the default)\n"
-    "picks a random one. Without --model, uses the default model in the models folder.\n";
+    "picks a random one. Without --model, uses the default model in the models folder.\n"
+    "Outpainting: --extend L,T,R,B adds that many pixels on each side and repaints them (with --mask, the\n"
+    "mask's area too); --mask is optional then. The feather blends the seam into the picture's edge;\n"
+    "--feather 0 keeps every pixel of the picture.\n";
 
 struct InpaintOptions {
     std::string model, vae, image, mask, output;
+    diffusion::CanvasExtension extension;
+    bool extend = false;
     std::string sampler = "Euler a", scheduler, fill = "original";
     long long seed = -1;
     bool f32 = false;
@@ -72,6 +77,16 @@ bool parse(const QStringList& args, InpaintOptions& o, std::string& error)
             else if (key == "--padding") o.request.padding = std::stoi(v);
             else if (key == "--work-size") o.request.workSide = std::stoi(v);
             else if (key == "--fill") o.fill = v;
+            else if (key == "--extend") {
+                const QStringList sides = value.split(',');
+                if (sides.size() != 4) {
+                    error = "--extend takes LEFT,TOP,RIGHT,BOTTOM pixels";
+                    return false;
+                }
+                o.extension = {std::stoi(sides[0].toStdString()), std::stoi(sides[1].toStdString()),
+                               std::stoi(sides[2].toStdString()), std::stoi(sides[3].toStdString())};
+                o.extend = true;
+            }
             else if (key == "--steps") g.steps = std::stoi(v);
             else if (key == "--cfg") g.cfgScale = std::stod(v);
             else if (key == "--sampler") o.sampler = v;
@@ -90,8 +105,8 @@ bool parse(const QStringList& args, InpaintOptions& o, std::string& error)
         error = "a number was expected";
         return false;
     }
-    if (o.output.empty() || o.image.empty() || o.mask.empty()) {
-        error = "--image IN.png, --mask MASK.png and -o OUT.png are required";
+    if (o.output.empty() || o.image.empty() || (o.mask.empty() && !o.extend)) {
+        error = "--image IN.png, --mask MASK.png (or --extend) and -o OUT.png are required";
         return false;
     }
     auto choice = diffusion::parseA1111Sampler(o.sampler, o.scheduler);
@@ -170,10 +185,26 @@ int runInpaint(const QStringList& arguments, int deviceIndex, bool validation)
     if (!pixels)
         return fail(pixels.error().message);
     g.initImage = std::move(*pixels);
-    auto mask = loadMask(QString::fromStdString(o.mask), g.width, g.height);
-    if (!mask)
-        return fail(mask.error().message);
-    o.request.mask = std::move(*mask);
+    o.request.mask.assign(size_t(g.width) * size_t(g.height), 0.0f);
+    if (!o.mask.empty()) {
+        auto mask = loadMask(QString::fromStdString(o.mask), g.width, g.height);
+        if (!mask)
+            return fail(mask.error().message);
+        o.request.mask = std::move(*mask);
+    }
+    if (o.extend) {
+        auto canvas = diffusion::extendCanvas(g.initImage, g.width, g.height, o.extension);
+        if (!canvas)
+            return fail(canvas.error().message);
+        for (int y = 0; y < g.height; ++y)
+            for (int x = 0; x < g.width; ++x)
+                canvas->mask[size_t(y + o.extension.top) * size_t(canvas->width) + size_t(x + o.extension.left)] =
+                    o.request.mask[size_t(y) * size_t(g.width) + size_t(x)];
+        g.width = canvas->width;
+        g.height = canvas->height;
+        g.initImage = std::move(canvas->picture);
+        o.request.mask = std::move(canvas->mask);
+    }
 
     vk::Device::Options deviceOptions;
     deviceOptions.deviceIndex = deviceIndex;
