@@ -30,45 +30,44 @@ std::vector<float> growMask(const std::vector<float>& mask, int width, int heigh
         return mask;
     const int r = std::abs(pixels);
     const bool dilate = pixels > 0;
-    // The disc's half-width per row offset; each output pixel takes the extreme of 2r + 1 row
-    // ranges, each answered from a sparse table (power-of-two extremes) of that row.
+    // The disc's half-width per row offset. Each source row's sparse table (extremes of
+    // power-of-two runs, up to the disc's diameter) answers the 2r + 1 output rows it reaches, so
+    // one row's table is held at a time.
     std::vector<int> halfWidth(size_t(2 * r + 1));
     for (int dy = -r; dy <= r; ++dy)
         halfWidth[size_t(dy + r)] = int(std::floor(std::sqrt(double(r) * r - double(dy) * dy)));
-    std::vector<float> out(mask.size());
     auto pick = [dilate](float a, float b) { return dilate ? std::max(a, b) : std::min(a, b); };
-    std::vector<std::vector<std::vector<float>>> rows(static_cast<size_t>(height));
-    for (int y = 0; y < height; ++y) {
-        auto& levels = rows[size_t(y)];
-        levels.emplace_back(mask.begin() + std::ptrdiff_t(y) * width, mask.begin() + std::ptrdiff_t(y + 1) * width);
-        for (int k = 1; (1 << k) <= width; ++k) {
-            const auto& prev = levels.back();
+    const int longest = std::min(width, 2 * r + 1);
+    std::vector<float> out(mask);
+    std::vector<std::vector<float>> levels;
+    for (int source = 0; source < height; ++source) {
+        levels.assign(1, std::vector<float>(mask.begin() + std::ptrdiff_t(source) * width,
+                                            mask.begin() + std::ptrdiff_t(source + 1) * width));
+        for (int k = 1; (1 << k) <= longest; ++k) {
+            const std::vector<float>& prev = levels.back();
             std::vector<float> next(size_t(width - (1 << k) + 1));
             for (size_t x = 0; x < next.size(); ++x)
                 next[x] = pick(prev[x], prev[x + (size_t(1) << (k - 1))]);
             levels.push_back(std::move(next));
         }
-    }
-    auto rangeExtreme = [&](int y, int x0, int x1) {
-        const auto& levels = rows[size_t(y)];
-        const int len = x1 - x0 + 1;
-        int k = 0;
-        while ((2 << k) <= len)
-            ++k;
-        return pick(levels[size_t(k)][size_t(x0)], levels[size_t(k)][size_t(x1 - (1 << k) + 1)]);
-    };
-    for (int y = 0; y < height; ++y)
-        for (int x = 0; x < width; ++x) {
-            float v = mask[size_t(y) * size_t(width) + size_t(x)];
-            for (int dy = -r; dy <= r; ++dy) {
-                const int yy = y + dy;
-                if (yy < 0 || yy >= height)
-                    continue;  // outside the picture counts as neither
-                const int hw = halfWidth[size_t(dy + r)];
-                v = pick(v, rangeExtreme(yy, std::max(0, x - hw), std::min(width - 1, x + hw)));
+        for (int dy = -r; dy <= r; ++dy) {
+            const int y = source - dy;  // outside the picture counts as neither
+            if (y < 0 || y >= height)
+                continue;
+            const int hw = halfWidth[size_t(dy + r)];
+            int k = 0;
+            while ((2 << k) <= std::min(2 * hw + 1, width))
+                ++k;
+            float* row = out.data() + size_t(y) * size_t(width);
+            for (int x = 0; x < width; ++x) {
+                const int x0 = std::max(0, x - hw), x1 = std::min(width - 1, x + hw);
+                int kk = k;
+                while ((1 << kk) > x1 - x0 + 1)
+                    --kk;  // clipped at the picture's edge
+                row[x] = pick(row[x], pick(levels[size_t(kk)][size_t(x0)], levels[size_t(kk)][size_t(x1 - (1 << kk) + 1)]));
             }
-            out[size_t(y) * size_t(width) + size_t(x)] = v;
         }
+    }
     return out;
 }
 

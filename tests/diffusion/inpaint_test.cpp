@@ -318,6 +318,24 @@ private slots:
         QCOMPARE(at(shrunk, 14, 15), 1.0f);
         QCOMPARE(at(shrunk, 13, 15), 0.0f);
         QCOMPARE(growMask(shrunk, w, h, 0), shrunk);
+        // Soft random masks against the brute-force disc (max / min over dx^2 + dy^2 <= r^2).
+        std::vector<float> random = test::randomFloats(size_t(23 * 19), 5u, 0.0f, 1.0f);
+        for (int pixels : {1, 3, -2, 30}) {
+            const int r = std::abs(pixels);
+            std::vector<float> expected(random.size());
+            for (int y = 0; y < 19; ++y)
+                for (int x = 0; x < 23; ++x) {
+                    float v = random[size_t(y * 23 + x)];
+                    for (int dy = -r; dy <= r; ++dy)
+                        for (int dx = -r; dx <= r; ++dx)
+                            if (dx * dx + dy * dy <= r * r && y + dy >= 0 && y + dy < 19 && x + dx >= 0 && x + dx < 23) {
+                                const float u = random[size_t((y + dy) * 23 + x + dx)];
+                                v = pixels > 0 ? std::max(v, u) : std::min(v, u);
+                            }
+                    expected[size_t(y * 23 + x)] = v;
+                }
+            QCOMPARE(growMask(random, 23, 19, pixels), expected);
+        }
 
         for (int feather : {1, 3, 6}) {
             ASSIGN_OR_FAIL(const std::vector<float> soft, featherMask(*test::testDevice(), grown, w, h, feather));
