@@ -92,16 +92,45 @@ Result<std::vector<float>> fillFromSurroundings(vk::Device& device, const std::v
     const size_t plane = size_t(width) * size_t(height);
     if (mask.size() != plane || picture.size() != plane * 3)
         return makeError(ErrorCode::InvalidArgument, "the picture and the mask do not match");
-    // Four planes: R, G, B weighted by keep, and keep itself (normalises the blur to known pixels).
-    std::vector<float> planes(plane * 4);
-    for (size_t p = 0; p < plane; ++p) {
-        const float keep = mask[p] > 0 ? 0.0f : 1.0f;
-        for (size_t c = 0; c < 3; ++c)
-            planes[c * plane + p] = picture[p * 3 + c] * keep;
-        planes[3 * plane + p] = keep;
-    }
-    const float sigma = std::max(4.0f, float(std::max(width, height)) / 8.0f);
-    ATELIER_ASSIGN(const std::vector<float> blurred, blurPlanes(device, planes, 4, width, height, sigma));
+    // Four planes: R, G, B weighted by keep, and keep itself (normalises the blur to known pixels),
+    // averaged down to at most kFillSide pixels a side first: the blur is wide (an eighth of the
+    // picture) and smooth, so it runs small and comes back up bilinearly.
+    constexpr int kFillSide = 256;
+    const int factor = (std::max(width, height) + kFillSide - 1) / kFillSide;
+    const int smallWidth = (width + factor - 1) / factor, smallHeight = (height + factor - 1) / factor;
+    const size_t smallPlane = size_t(smallWidth) * size_t(smallHeight);
+    std::vector<float> planes(smallPlane * 4, 0.0f);
+    std::vector<float> counts(smallPlane, 0.0f);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            const size_t p = size_t(y) * size_t(width) + size_t(x);
+            const size_t q = size_t(y / factor) * size_t(smallWidth) + size_t(x / factor);
+            const float keep = mask[p] > 0 ? 0.0f : 1.0f;
+            for (size_t c = 0; c < 3; ++c)
+                planes[c * smallPlane + q] += picture[p * 3 + c] * keep;
+            planes[3 * smallPlane + q] += keep;
+            counts[q] += 1.0f;
+        }
+    for (size_t c = 0; c < 4; ++c)
+        for (size_t q = 0; q < smallPlane; ++q)
+            planes[c * smallPlane + q] /= counts[q];
+    const float sigma = std::max(2.0f, float(std::max(smallWidth, smallHeight)) / 8.0f);
+    ATELIER_ASSIGN(const std::vector<float> small, blurPlanes(device, planes, 4, smallWidth, smallHeight, sigma));
+    // Back to full size, bilinear with pixel centres at half-integers.
+    auto sample = [&](size_t c, int x, int y) {
+        const double fx = std::clamp((x + 0.5) / factor - 0.5, 0.0, double(smallWidth - 1));
+        const double fy = std::clamp((y + 0.5) / factor - 0.5, 0.0, double(smallHeight - 1));
+        const int x0 = int(fx), y0 = int(fy);
+        const int x1 = std::min(x0 + 1, smallWidth - 1), y1 = std::min(y0 + 1, smallHeight - 1);
+        const double tx = fx - x0, ty = fy - y0;
+        auto at = [&](int xx, int yy) { return double(small[c * smallPlane + size_t(yy) * size_t(smallWidth) + size_t(xx)]); };
+        return float((at(x0, y0) * (1 - tx) + at(x1, y0) * tx) * (1 - ty) + (at(x0, y1) * (1 - tx) + at(x1, y1) * tx) * ty);
+    };
+    std::vector<float> blurred(plane * 4);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            for (size_t c = 0; c < 4; ++c)
+                blurred[c * plane + size_t(y) * size_t(width) + size_t(x)] = sample(c, x, y);
     std::vector<float> out(picture);
     for (size_t p = 0; p < plane; ++p) {
         if (mask[p] <= 0)
