@@ -17,6 +17,7 @@
 
 #include <QtTest>
 
+#include <atomic>
 #include <cmath>
 #include <map>
 
@@ -408,6 +409,23 @@ private slots:
         QCOMPARE(oldChanged, 0);
         QVERIFY(newChanged > newPixels * 3 / 4);
         QVERIFY(!extendCanvas(small, 64, 32, CanvasExtension{-1, 0, 0, 0}).ok());
+        QVERIFY(test::noValidationMessages());
+    }
+
+    void cancelStopsBetweenSteps()
+    {
+        std::atomic<bool> cancel{false};
+        GenerationCallbacks callbacks;
+        callbacks.cancel = &cancel;
+        int steps = 0;
+        callbacks.onStep = [&](const GenerationStep&) {
+            ++steps;
+            cancel = true;
+        };
+        auto result = inpaint(golden(QStringLiteral("sd1")), request(64, 64), callbacks);
+        QVERIFY(!result.ok());
+        QCOMPARE(result.error().code, ErrorCode::Cancelled);
+        QCOMPARE(steps, 1);
         QVERIFY(test::noValidationMessages());
     }
 
