@@ -16,6 +16,7 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QtTest>
@@ -43,6 +44,7 @@ private slots:
     void aBatchOfTwoQueuesTwoSeeds();
     void reuseParametersFillsTheForm();
     void refusedSizeShowsTheReason();
+    void theFormIsKeptAcrossRuns();
 
 private:
     template <typename T>
@@ -61,6 +63,9 @@ private:
 
 void TestCreate::initTestCase()
 {
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    QSettings().clear();
     const QString models = paths::modelsDir();
     QVERIFY(paths::ensureDir(models));
     const QString target = models + "/golden_sd1.safetensors";
@@ -194,6 +199,22 @@ void TestCreate::refusedSizeShowsTheReason()
     QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
     QVERIFY(mCreate->generate());
     QVERIFY(done.wait(kPictureTimeoutMs));
+}
+
+void TestCreate::theFormIsKeptAcrossRuns()
+{
+    fill("a purple star", 2, "77");
+    find<QComboBox>("sampler")->setCurrentText("DPM++ 2M");
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    ui::CreateWorkspace again(*mEngine);
+    auto* form = again.findChild<QWidget*>("createForm");
+    QCOMPARE(form->findChild<QPlainTextEdit*>("prompt")->toPlainText(), QStringLiteral("a purple star"));
+    QCOMPARE(form->findChild<QSpinBox*>("steps")->value(), 2);
+    QCOMPARE(form->findChild<QSpinBox*>("width")->value(), 64);
+    QCOMPARE(form->findChild<QLineEdit*>("seed")->text(), QStringLiteral("77"));
+    QCOMPARE(form->findChild<QComboBox*>("sampler")->currentText(), QStringLiteral("DPM++ 2M"));
 }
 
 QTEST_MAIN(TestCreate)

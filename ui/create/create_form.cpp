@@ -19,6 +19,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpressionValidator>
+#include <QSettings>
 #include <QSpinBox>
 #include <QToolButton>
 
@@ -202,7 +203,51 @@ CreateForm::CreateForm(QWidget* parent)
     form->addRow(generate);
 
     refreshModels();
+    restore();
     updateTokenCount();
+}
+
+void CreateForm::remember() const
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("create"));
+    const CreateSettings s = this->settings();
+    settings.setValue("model", s.modelPath);
+    settings.setValue("prompt", s.prompt);
+    settings.setValue("negativePrompt", s.negativePrompt);
+    settings.setValue("width", s.width);
+    settings.setValue("height", s.height);
+    settings.setValue("steps", s.steps);
+    settings.setValue("cfgScale", s.cfgScale);
+    settings.setValue("sampler", s.sampler);
+    settings.setValue("schedule", s.schedule);
+    settings.setValue("seed", mSeed->text());
+    settings.setValue("batchCount", s.batchCount);
+    settings.setValue("strength", s.strength);
+}
+
+void CreateForm::restore()
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("create"));
+    if (!settings.contains("steps"))
+        return;
+    const int model = mModel->findData(settings.value("model").toString());
+    if (model >= 0)
+        mModel->setCurrentIndex(model);
+    mPrompt->setPlainText(settings.value("prompt").toString());
+    mNegative->setPlainText(settings.value("negativePrompt").toString());
+    mWidth->setValue(settings.value("width", 512).toInt());
+    mHeight->setValue(settings.value("height", 512).toInt());
+    mSteps->setValue(settings.value("steps", 20).toInt());
+    mCfg->setValue(settings.value("cfgScale", 7.0).toDouble());
+    if (mSampler->findText(settings.value("sampler").toString()) >= 0)
+        mSampler->setCurrentText(settings.value("sampler").toString());
+    if (mSchedule->findText(settings.value("schedule").toString()) >= 0)
+        mSchedule->setCurrentText(settings.value("schedule").toString());
+    mSeed->setText(settings.value("seed", "-1").toString());
+    mBatch->setValue(settings.value("batchCount", 1).toInt());
+    mStrength->setValue(settings.value("strength", 0.75).toDouble());
 }
 
 void CreateForm::refreshModels()

@@ -51,6 +51,9 @@ public:
     void setLastSeed(quint64 seed);
     // Lists the models folder again, keeping the choice when it is still there.
     void refreshModels();
+    // The form as the user left it, kept in QSettings across runs (group "create").
+    void remember() const;
+    void restore();
     QPlainTextEdit* promptEdit() const { return mPrompt; }
 
 signals:

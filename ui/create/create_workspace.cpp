@@ -148,6 +148,7 @@ void CreateWorkspace::setInitImage(const QString& path) { mForm->setInitImage(pa
 bool CreateWorkspace::generate()
 {
     const CreateSettings s = mForm->settings();
+    mForm->remember();
     if (s.modelPath.isEmpty()) {
         showError(tr("No model is chosen. Put a Stable Diffusion .safetensors checkpoint in the models folder."));
         return false;
