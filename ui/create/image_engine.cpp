@@ -3,6 +3,10 @@
 #include "create/picture_png.h"
 #include "diffusion/generation_json.h"
 #include "diffusion/stable_diffusion.h"
+#if __has_include("diffusion/inpaint.h")
+#include "diffusion/inpaint.h"
+#define ATELIER_HAS_INPAINT 1
+#endif
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -48,10 +52,12 @@ private:
             ctx.progress(double(s.step + 1) / s.steps, QStringLiteral("Step %1 of %2").arg(s.step + 1).arg(s.steps));
         };
         ctx.progress(0.0, QStringLiteral("Encoding the prompt"));
-        ATELIER_ASSIGN(diffusion::GeneratedImage generated, diffusion::generate(*model, mRequest.generation, callbacks));
+        ATELIER_ASSIGN(diffusion::GeneratedImage generated, run(*model, callbacks));
         ImageResult result;
         result.request = mRequest;
         result.request.generation.initImage.clear(); // the pixels are not needed past this point
+        if (result.request.inpaint)
+            result.request.inpaint->mask.clear();
         result.parameters = generated.parameters;
         result.json = diffusion::generationJson(mRequest.generation, generated);
         ATELIER_ASSIGN(result.png, encodePicturePng(generated, result.json));
@@ -60,6 +66,25 @@ private:
                            .copy();
         result.seconds = timer.elapsed() / 1000.0;
         return QVariant::fromValue(result);
+    }
+
+    Result<diffusion::GeneratedImage> run(diffusion::StableDiffusion& model, const diffusion::GenerationCallbacks& callbacks)
+    {
+        if (!mRequest.inpaint)
+            return diffusion::generate(model, mRequest.generation, callbacks);
+#ifdef ATELIER_HAS_INPAINT
+        diffusion::InpaintRequest inpaint;
+        inpaint.generation = mRequest.generation;
+        inpaint.mask = mRequest.inpaint->mask;
+        inpaint.grow = mRequest.inpaint->grow;
+        inpaint.feather = mRequest.inpaint->feather;
+        inpaint.onlyMasked = mRequest.inpaint->onlyMasked;
+        inpaint.padding = mRequest.inpaint->padding;
+        inpaint.fill = diffusion::MaskedFill(mRequest.inpaint->fill);
+        return diffusion::inpaint(model, inpaint, callbacks);
+#else
+        return makeError(ErrorCode::Unsupported, "this build of Atelier cannot inpaint yet");
+#endif
     }
 
     Result<diffusion::StableDiffusion*> loaded(engine::JobContext& ctx)
@@ -138,6 +163,8 @@ engine::JobId ImageEngine::enqueue(const ImageRequest& request)
     const engine::JobId id = mEngine.submit(std::make_unique<GenerateJob>(request));
     Ticket ticket{id, request, false};
     ticket.request.generation.initImage.clear(); // the queue shows requests; the job keeps the pixels
+    if (ticket.request.inpaint)
+        ticket.request.inpaint->mask.clear();
     mQueue.append(ticket);
     emit queueChanged();
     return id;

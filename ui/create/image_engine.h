@@ -13,7 +13,20 @@
 #include <QObject>
 #include <QString>
 
+#include <optional>
+#include <vector>
+
 namespace atelier::ui {
+
+// Inpainting's extra part of a request (diffusion::InpaintRequest without the generation).
+struct InpaintPart {
+    std::vector<float> mask; // [height, width] in [0, 1], 1 = repaint; generation.initImage is the picture
+    int grow = 0;            // pixels; negative shrinks
+    int feather = 4;         // pixels of blur on the mask's edge
+    bool onlyMasked = false;
+    int padding = 32;
+    int fill = 0;            // diffusion::MaskedFill: 0 Original, 1 Noise, 2 Blur
+};
 
 // One picture to make.
 struct ImageRequest {
@@ -21,6 +34,7 @@ struct ImageRequest {
     QString vaePath;                        // a separate VAE; empty: the checkpoint's own
     QString initImagePath;                  // img2img: where generation.initImage came from
     diffusion::GenerationRequest generation; // seed already resolved (never random here)
+    std::optional<InpaintPart> inpaint;      // set: inpaint generation.initImage under the mask
 };
 
 // One finished picture: the pixels, the PNG to save (with its text chunks) and what made it.

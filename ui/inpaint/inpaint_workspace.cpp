@@ -1,19 +1,425 @@
 #include "inpaint/inpaint_workspace.h"
 
-#include "model_files.h"
+#include "core/app_paths.h"
+#include "diffusion/sampling/sampler_names.h"
+#include "inpaint/inpaint_form.h"
+#include "inpaint/mask_canvas.h"
+#include "inpaint/mask_shaping.h"
 
+#include <QBuffer>
+#include <QClipboard>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QFileInfo>
+#include <QFileDialog>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QShortcut>
+#include <QSplitter>
+#include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 namespace atelier::ui {
 
-InpaintWorkspace::InpaintWorkspace(QWidget* parent)
+namespace {
+
+// RGB [height, width, 3] in [-1, 1], as GenerationRequest::initImage wants it.
+std::vector<float> pictureToFloats(const QImage& picture)
+{
+    const QImage rgb = picture.convertToFormat(QImage::Format_RGB888);
+    std::vector<float> out(size_t(rgb.width()) * size_t(rgb.height()) * 3);
+    for (int y = 0; y < rgb.height(); ++y) {
+        const uchar* row = rgb.constScanLine(y);
+        for (int i = 0; i < rgb.width() * 3; ++i)
+            out[(size_t(y) * size_t(rgb.width())) * 3 + size_t(i)] = row[i] / 127.5f - 1.0f;
+    }
+    return out;
+}
+
+QByteArray pngBytes(const QImage& image)
+{
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return png;
+}
+
+// The first local picture file among a drag's or the clipboard's URLs.
+QString pictureFile(const QMimeData* data)
+{
+    if (!data || !data->hasUrls())
+        return {};
+    for (const QUrl& url : data->urls())
+        if (url.isLocalFile() && !QImageReader::imageFormat(url.toLocalFile()).isEmpty())
+            return url.toLocalFile();
+    return {};
+}
+
+QShortcut* shortcut(const QKeySequence& keys, QWidget* parent)
+{
+    auto* s = new QShortcut(keys, parent);
+    s->setContext(Qt::WidgetWithChildrenShortcut);
+    return s;
+}
+
+} // namespace
+
+InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     : QWidget(parent)
+    , mEngine(new ImageEngine(engine, this))
 {
     setObjectName("inpaintWorkspace");
-    auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new EmptyState(QStringLiteral(":/icons/inpaint.svg"), tr("Inpaint"),
-                                     tr("Paint a mask over part of a picture and have the model redraw only that part."),
-                                     imageCheckpoints(), tr("Open models folder"), this));
+    setAcceptDrops(true);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* splitter = new QSplitter(this);
+    outer->addWidget(splitter);
+
+    mForm = new InpaintForm(this);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(mForm);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(300);
+    splitter->addWidget(scroll);
+
+    auto* center = new QWidget(this);
+    auto* centerLayout = new QVBoxLayout(center);
+    mCanvas = new MaskCanvas(center);
+    mCanvas->setBrushSize(mForm->brushSize());
+    mCanvas->setHardness(mForm->hardness());
+    mCanvas->setOverlayOpacity(mForm->overlayOpacity());
+    mCanvas->setShapingPreview(0, 0);
+    centerLayout->addWidget(toolBar());
+    centerLayout->addWidget(mCanvas, 1);
+    mProgress = new QProgressBar(center);
+    mProgress->setObjectName("inpaintProgress");
+    mProgress->setRange(0, 1000);
+    mProgress->hide();
+    mCancel = new QPushButton(tr("Cancel"), center);
+    mCancel->setObjectName("inpaintCancel");
+    mCancel->setToolTip(tr("Stop at the next step (Esc)"));
+    mCancel->hide();
+    auto* progressRow = new QHBoxLayout;
+    progressRow->addWidget(mProgress, 1);
+    progressRow->addWidget(mCancel);
+    centerLayout->addLayout(progressRow);
+    mStatus = new QLabel(center);
+    mStatus->setObjectName("inpaintStatus");
+    mStatus->setWordWrap(true);
+    mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    centerLayout->addWidget(mStatus);
+    splitter->addWidget(center);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({360, 720});
+
+    connect(mForm, &InpaintForm::generateRequested, this, &InpaintWorkspace::generate);
+    connect(mForm, &InpaintForm::brushChanged, this, [this](int size, double hardness) {
+        mCanvas->setBrushSize(size);
+        mCanvas->setHardness(hardness);
+    });
+    connect(mForm, &InpaintForm::overlayOpacityChanged, mCanvas, &MaskCanvas::setOverlayOpacity);
+    connect(mForm, &InpaintForm::shapingChanged, mCanvas, &MaskCanvas::setShapingPreview);
+    connect(mForm, &InpaintForm::extendRequested, mCanvas, &MaskCanvas::extend);
+    connect(mCanvas, &MaskCanvas::maskChanged, this, &InpaintWorkspace::updateActions);
+    connect(mCanvas, &MaskCanvas::pictureChanged, this, [this] {
+        mResult = {};
+        updateActions();
+    });
+    connect(mCancel, &QPushButton::clicked, this, &InpaintWorkspace::cancelRunning);
+    for (auto keys : {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)})
+        connect(shortcut(keys, this), &QShortcut::activated, this, &InpaintWorkspace::generate);
+    connect(shortcut(Qt::Key_Escape, this), &QShortcut::activated, this, &InpaintWorkspace::cancelRunning);
+    connect(shortcut(QKeySequence::Open, this), &QShortcut::activated, this, &InpaintWorkspace::openFile);
+    connect(shortcut(QKeySequence::Paste, this), &QShortcut::activated, this, &InpaintWorkspace::paste);
+
+    connect(mEngine, &ImageEngine::started, this, &InpaintWorkspace::jobStarted);
+    connect(mEngine, &ImageEngine::progress, this, &InpaintWorkspace::jobProgress);
+    connect(mEngine, &ImageEngine::preview, this, &InpaintWorkspace::jobPreview);
+    connect(mEngine, &ImageEngine::finished, this, &InpaintWorkspace::jobFinished);
+    connect(mEngine, &ImageEngine::failed, this, &InpaintWorkspace::jobFailed);
+    connect(mEngine, &ImageEngine::cancelled, this, &InpaintWorkspace::jobCancelled);
+    updateActions();
+}
+
+QWidget* InpaintWorkspace::toolBar()
+{
+    auto* bar = new QWidget(this);
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto button = [&](const QString& name, const QString& text, const QString& tip) {
+        auto* b = new QToolButton(bar);
+        b->setObjectName(name);
+        b->setText(text);
+        b->setToolTip(tip);
+        row->addWidget(b);
+        return b;
+    };
+    connect(button("openPicture", tr("Open…"), tr("Open a picture (Ctrl+O)")), &QToolButton::clicked, this,
+            &InpaintWorkspace::openFile);
+    connect(button("pastePicture", tr("Paste"), tr("Paste a picture from the clipboard (Ctrl+V)")),
+            &QToolButton::clicked, this, &InpaintWorkspace::paste);
+    row->addSpacing(12);
+    mEraser = button("eraser", tr("Eraser"), tr("Erase the mask instead of painting it (E)"));
+    mEraser->setCheckable(true);
+    mEraser->setShortcut(Qt::Key_E);
+    connect(mEraser, &QToolButton::toggled, mCanvas, &MaskCanvas::setErasing);
+    QUndoStack* undo = mCanvas->undoStack();
+    QToolButton* undoButton = button("undoMask", tr("Undo"), tr("Undo the last stroke (Ctrl+Z)"));
+    connect(undoButton, &QToolButton::clicked, undo, &QUndoStack::undo);
+    connect(undo, &QUndoStack::canUndoChanged, undoButton, &QWidget::setEnabled);
+    QToolButton* redoButton = button("redoMask", tr("Redo"), tr("Redo (Ctrl+Shift+Z)"));
+    connect(redoButton, &QToolButton::clicked, undo, &QUndoStack::redo);
+    connect(undo, &QUndoStack::canRedoChanged, redoButton, &QWidget::setEnabled);
+    undoButton->setEnabled(false);
+    redoButton->setEnabled(false);
+    connect(shortcut(QKeySequence::Undo, this), &QShortcut::activated, undo, &QUndoStack::undo);
+    connect(shortcut(QKeySequence::Redo, this), &QShortcut::activated, undo, &QUndoStack::redo);
+    connect(shortcut(QKeySequence(Qt::CTRL | Qt::Key_Y), this), &QShortcut::activated, undo, &QUndoStack::redo);
+    connect(button("invertMask", tr("Invert"), tr("Mask what is not masked and the other way round")),
+            &QToolButton::clicked, mCanvas, &MaskCanvas::invertMask);
+    connect(button("clearMask", tr("Clear"), tr("Clear the mask")), &QToolButton::clicked, mCanvas,
+            &MaskCanvas::clearMask);
+    connect(button("fillMask", tr("Fill"), tr("Mask the whole picture")), &QToolButton::clicked, mCanvas,
+            &MaskCanvas::fillMask);
+    connect(button("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QToolButton::clicked, mCanvas,
+            &MaskCanvas::fit);
+    row->addStretch(1);
+    mBeforeAfter = button("beforeAfter", tr("Result"), tr("Flip between the result and the picture it was made from"));
+    mBeforeAfter->setCheckable(true);
+    connect(mBeforeAfter, &QToolButton::toggled, this, &InpaintWorkspace::showResult);
+    mKeepResult = button("keepResult", tr("Continue from result"),
+                         tr("Make the result the picture to paint on, keeping the mask"));
+    connect(mKeepResult, &QToolButton::clicked, this, [this] {
+        if (!mResult.isNull())
+            mCanvas->replacePictureKeepingMask(mResult);
+    });
+    return bar;
+}
+
+void InpaintWorkspace::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    mForm->refreshModels();
+}
+
+bool InpaintWorkspace::setPicture(const QString& path)
+{
+    QImageReader reader(path);
+    reader.setAutoTransform(true);
+    const QImage picture = reader.read();
+    if (picture.isNull()) {
+        showError(tr("Cannot open %1: %2").arg(QDir::toNativeSeparators(path), reader.errorString()));
+        return false;
+    }
+    setPictureImage(picture);
+    mSourcePath = QFileInfo(path).absoluteFilePath();
+    showStatus(tr("%1 (%2 × %3). Paint over what should change.")
+                   .arg(QFileInfo(path).fileName())
+                   .arg(picture.width())
+                   .arg(picture.height()));
+    return true;
+}
+
+void InpaintWorkspace::setPictureImage(const QImage& picture)
+{
+    mSourcePath.clear();
+    mCanvas->setPicture(picture);
+    mBeforeAfter->setChecked(false);
+    showStatus(tr("A picture of %1 × %2. Paint over what should change.").arg(picture.width()).arg(picture.height()));
+}
+
+void InpaintWorkspace::openFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a picture to inpaint"), paths::galleryDir(),
+                                                      tr("Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"));
+    if (!path.isEmpty())
+        setPicture(path);
+}
+
+void InpaintWorkspace::paste()
+{
+    const QMimeData* data = QGuiApplication::clipboard()->mimeData();
+    if (const QString file = pictureFile(data); !file.isEmpty())
+        setPicture(file);
+    else if (data && data->hasImage())
+        setPictureImage(qvariant_cast<QImage>(data->imageData()));
+    else
+        showError(tr("The clipboard holds no picture."));
+}
+
+void InpaintWorkspace::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!pictureFile(event->mimeData()).isEmpty() || event->mimeData()->hasImage())
+        event->acceptProposedAction();
+}
+
+void InpaintWorkspace::dropEvent(QDropEvent* event)
+{
+    event->acceptProposedAction();
+    if (const QString file = pictureFile(event->mimeData()); !file.isEmpty())
+        setPicture(file);
+    else
+        setPictureImage(qvariant_cast<QImage>(event->mimeData()->imageData()));
+}
+
+bool InpaintWorkspace::generate()
+{
+    if (mRunning) {
+        showError(tr("An inpaint is running: wait for it, or cancel it (Esc)."));
+        return false;
+    }
+    if (!mCanvas->hasPicture()) {
+        showError(tr("Open a picture first: Open…, paste one (Ctrl+V) or drop it here."));
+        return false;
+    }
+    if (mCanvas->maskIsEmpty()) {
+        showError(tr("Paint over what should change first."));
+        return false;
+    }
+    const InpaintSettings s = mForm->settings();
+    if (s.modelPath.isEmpty()) {
+        showError(tr("No model is chosen. Put a Stable Diffusion .safetensors checkpoint in the models folder."));
+        return false;
+    }
+    auto sampler = diffusion::parseA1111Sampler(s.sampler.toStdString());
+    if (!sampler) {
+        showError(QString::fromStdString(sampler.error().message));
+        return false;
+    }
+    // The model works in multiples of 8 pixels: an odd-sized picture is scaled to the nearest below.
+    QImage picture = mCanvas->picture();
+    QImage mask = mCanvas->mask();
+    const QSize size(std::max(64, picture.width() / 8 * 8), std::max(64, picture.height() / 8 * 8));
+    if (size != picture.size()) {
+        picture = picture.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+        mask = mask.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    }
+    ImageRequest request;
+    request.modelPath = s.modelPath;
+    request.initImagePath = mSourcePath;
+    diffusion::GenerationRequest& g = request.generation;
+    g.prompt = s.prompt;
+    g.negativePrompt = s.negativePrompt;
+    g.width = size.width();
+    g.height = size.height();
+    g.steps = s.steps;
+    g.cfgScale = s.cfgScale;
+    g.sampler = *sampler;
+    g.seed = s.seed >= 0 ? quint64(s.seed) : QRandomGenerator::global()->bounded(quint64(4294967295u));
+    g.initImage = pictureToFloats(picture);
+    g.strength = s.strength;
+    InpaintPart part;
+    part.mask = maskToFloats(mask);
+    part.grow = s.grow;
+    part.feather = s.feather;
+    part.onlyMasked = s.onlyMasked;
+    part.padding = s.padding;
+    part.fill = int(s.fill);
+    request.inpaint = std::move(part);
+    mRunningMask = pngBytes(mask);
+    mRunning = mEngine->enqueue(request);
+    showStatus(tr("Queued"));
+    updateActions();
+    return true;
+}
+
+void InpaintWorkspace::cancelRunning()
+{
+    if (mRunning)
+        mEngine->cancel(mRunning);
+}
+
+void InpaintWorkspace::showResult(bool result)
+{
+    if (result && mResult.isNull())
+        result = false;
+    mCanvas->setShownResult(result ? mResult : QImage());
+    QSignalBlocker block(mBeforeAfter);
+    mBeforeAfter->setChecked(result);
+    mBeforeAfter->setText(result ? tr("Result") : tr("Original"));
+}
+
+void InpaintWorkspace::updateActions()
+{
+    const bool busy = mRunning != 0;
+    mBeforeAfter->setEnabled(!mResult.isNull() && !busy);
+    mKeepResult->setEnabled(!mResult.isNull() && !busy && mResult.size() == mCanvas->picture().size());
+    if (!mCanvas->hasPicture() || mCanvas->picture().size() != mResult.size())
+        mBeforeAfter->setChecked(false);
+    mCancel->setVisible(busy);
+}
+
+void InpaintWorkspace::showError(const QString& message)
+{
+    mStatus->setStyleSheet(QStringLiteral("color: palette(highlighted-text); background: #b3261e; padding: 6px;"));
+    mStatus->setText(message);
+}
+
+void InpaintWorkspace::showStatus(const QString& message)
+{
+    mStatus->setStyleSheet({});
+    mStatus->setText(message);
+}
+
+void InpaintWorkspace::jobStarted(engine::JobId)
+{
+    mProgress->setValue(0);
+    mProgress->setFormat(tr("Starting…"));
+    mProgress->show();
+}
+
+void InpaintWorkspace::jobProgress(engine::JobId, double fraction, const QString& text)
+{
+    mProgress->setValue(int(std::clamp(fraction, 0.0, 1.0) * 1000));
+    mProgress->setFormat(text);
+}
+
+void InpaintWorkspace::jobPreview(engine::JobId, int step, int steps, const QImage& image)
+{
+    mCanvas->setShownResult(image); // drawn over the whole picture, scaled up
+    mProgress->setValue(int(1000.0 * (step + 1) / steps));
+    mProgress->setFormat(tr("Step %1 of %2").arg(step + 1).arg(steps));
+}
+
+void InpaintWorkspace::jobFinished(engine::JobId, const ImageResult& result)
+{
+    mRunning = 0;
+    mProgress->hide();
+    mResult = result.image;
+    mForm->setLastSeed(result.parameters.seed);
+    showStatus(tr("Inpainted in %1 s. Flip Result/Original to compare.")
+                   .arg(result.seconds, 0, 'f', 1));
+    updateActions();
+    showResult(true);
+    emit pictureFinished(result, mRunningMask);
+}
+
+void InpaintWorkspace::jobFailed(engine::JobId, const QString& message)
+{
+    mRunning = 0;
+    mProgress->hide();
+    mCanvas->setShownResult({});
+    showError(message);
+    updateActions();
+}
+
+void InpaintWorkspace::jobCancelled(engine::JobId)
+{
+    mRunning = 0;
+    mProgress->hide();
+    mCanvas->setShownResult({});
+    showStatus(tr("Cancelled"));
+    updateActions();
 }
 
 } // namespace atelier::ui

@@ -1,14 +1,84 @@
 #pragma once
-// The Inpaint workspace. Until masking lands it shows which checkpoints are in the models folder.
+// The Inpaint workspace: the form on the left, the picture with its mask in the middle. A picture
+// comes from a file (Ctrl+O), the clipboard (Ctrl+V), a drop, or the Library (setPicture). Inpaint
+// (Ctrl+Enter) sends the picture, the mask and the form to the compute engine; previews show on
+// the canvas step by step, Esc cancels, and the result can be flipped with the original
+// (before/after). Finished pictures go out through pictureFinished with their mask, to be saved.
 
+#include "create/image_engine.h"
+
+#include <QImage>
 #include <QWidget>
 
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QToolButton;
+
 namespace atelier::ui {
+
+class InpaintForm;
+class MaskCanvas;
 
 class InpaintWorkspace : public QWidget {
     Q_OBJECT
 public:
-    explicit InpaintWorkspace(QWidget* parent = nullptr);
+    explicit InpaintWorkspace(engine::ComputeEngine& engine, QWidget* parent = nullptr);
+
+    // Opens the picture at `path` (Send to Inpaint, File > Open); false with the reason shown when
+    // it cannot be read. Its path goes with the result, so the Library can find its parent.
+    bool setPicture(const QString& path);
+    // A picture without a file (the clipboard, a dropped image).
+    void setPictureImage(const QImage& picture);
+    QString picturePath() const { return mSourcePath; }
+
+    // Queues an inpaint of the masked area; false (with the reason shown) when it cannot start.
+    bool generate();
+    void cancelRunning();
+    // Shows the last result (true) or the picture it was made from.
+    void showResult(bool result);
+
+    InpaintForm* form() const { return mForm; }
+    MaskCanvas* canvas() const { return mCanvas; }
+    ImageEngine* imageEngine() const { return mEngine; }
+    const QImage& result() const { return mResult; }
+
+signals:
+    // `maskPng`: the mask the engine was given (grayscale, 255 = repainted), at the result's size.
+    void pictureFinished(const atelier::ui::ImageResult& result, const QByteArray& maskPng);
+
+protected:
+    void showEvent(QShowEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    QWidget* toolBar();
+    void openFile();
+    void paste();
+    void showError(const QString& message);
+    void showStatus(const QString& message);
+    void updateActions();
+    void jobStarted(engine::JobId ticket);
+    void jobProgress(engine::JobId ticket, double fraction, const QString& text);
+    void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
+    void jobFinished(engine::JobId ticket, const ImageResult& result);
+    void jobFailed(engine::JobId ticket, const QString& message);
+    void jobCancelled(engine::JobId ticket);
+
+    ImageEngine* mEngine = nullptr;
+    InpaintForm* mForm = nullptr;
+    MaskCanvas* mCanvas = nullptr;
+    QProgressBar* mProgress = nullptr;
+    QLabel* mStatus = nullptr;
+    QPushButton* mCancel = nullptr;
+    QToolButton* mEraser = nullptr;
+    QToolButton* mBeforeAfter = nullptr;
+    QToolButton* mKeepResult = nullptr;
+    QString mSourcePath;
+    engine::JobId mRunning = 0;
+    QByteArray mRunningMask; // the running job's mask as PNG
+    QImage mResult;
 };
 
 } // namespace atelier::ui

@@ -38,10 +38,10 @@ private:
     QImage mAfter;
 };
 
-// Outpainting's larger canvas: the whole picture and mask before and after.
-class PictureExtension final : public QUndoCommand {
+// Outpainting's larger canvas, or a result to continue from: the whole picture and mask before and after.
+class PictureChange final : public QUndoCommand {
 public:
-    PictureExtension(MaskCanvas* canvas, QImage picture, QImage mask, const QString& text)
+    PictureChange(MaskCanvas* canvas, QImage picture, QImage mask, const QString& text)
         : QUndoCommand(text), mCanvas(canvas), mBefore{canvas->mPicture, canvas->mMask}, mAfter{picture, mask}
     {
     }
@@ -181,7 +181,15 @@ void MaskCanvas::extend(Qt::Edge edge, int pixels)
         m.drawImage(at, mMask);
         m.fillRect(strip, Qt::white);
     }
-    mUndo->push(new PictureExtension(this, picture, mask, tr("Extend by %1 px").arg(pixels)));
+    mUndo->push(new PictureChange(this, picture, mask, tr("Extend by %1 px").arg(pixels)));
+}
+
+void MaskCanvas::replacePictureKeepingMask(const QImage& picture)
+{
+    if (mPicture.isNull() || picture.size() != mPicture.size())
+        return;
+    mUndo->push(new PictureChange(this, picture.convertToFormat(QImage::Format_RGB32), mMask,
+                                  tr("Continue from result")));
 }
 
 void MaskCanvas::replaceMask(const QRect& rect, const QImage& pixels)

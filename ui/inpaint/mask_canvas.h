@@ -45,6 +45,8 @@ public:
     void fillMask();
     // Outpainting: adds `pixels` on `edge`, the new area stretched from the edge and masked.
     void extend(Qt::Edge edge, int pixels);
+    // A new picture of the same size under the same mask (continuing from a result).
+    void replacePictureKeepingMask(const QImage& picture);
 
     // Paints one stroke through `points` (picture coordinates) with the current brush, as a mouse
     // drag would; `pressure` scales the size as a pen does.
@@ -81,7 +83,7 @@ protected:
 
 private:
     friend class MaskEdit;
-    friend class PictureExtension;
+    friend class PictureChange;
 
     void beginStroke(QPointF picturePoint, double pressure);
     void continueStroke(QPointF picturePoint, double pressure);
