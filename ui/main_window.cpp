@@ -4,6 +4,7 @@
 #include "core/app_paths.h"
 #include "create/create_workspace.h"
 #include "engine_status.h"
+#include "inpaint/inpaint_record.h"
 #include "inpaint/inpaint_workspace.h"
 #include "library/library_workspace.h"
 #include "preferences_dialog.h"
@@ -15,6 +16,7 @@
 #include <QActionGroup>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
+#include <QFile>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QMenuBar>
@@ -61,7 +63,8 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     connect(mChat, &ChatWorkspace::imagePromptRequested, this, &MainWindow::sendToCreate);
     addWorkspace(mChat, QStringLiteral("chat"), tr("&Chat"));
     addWorkspace(mCreate, QStringLiteral("create"), tr("C&reate"));
-    addWorkspace(new InpaintWorkspace(mStack), QStringLiteral("inpaint"), tr("&Inpaint"));
+    mInpaint = new InpaintWorkspace(engine, mStack);
+    addWorkspace(mInpaint, QStringLiteral("inpaint"), tr("&Inpaint"));
     mLibrary = new LibraryWorkspace(mDatabase.get(), mDatabaseError, mStack);
     connect(mCreate, &CreateWorkspace::pictureFinished, this, &MainWindow::recordPicture);
     connect(mLibrary, &LibraryWorkspace::reuseParameters, this, &MainWindow::reuseInCreate);
@@ -69,8 +72,10 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         mCreate->setInitImage(path);
         showWorkspace(mStack->indexOf(mCreate));
     });
-    connect(mLibrary, &LibraryWorkspace::sendToInpaint, this, [this] {
-        statusBar()->showMessage(tr("Inpaint cannot take a picture yet."), 10000); // until it can
+    connect(mInpaint, &InpaintWorkspace::pictureFinished, this, &MainWindow::recordInpaint);
+    connect(mLibrary, &LibraryWorkspace::sendToInpaint, this, [this](const QString& path) {
+        mInpaint->setPicture(path);
+        showWorkspace(mStack->indexOf(mInpaint));
     });
     connect(mLibrary, &LibraryWorkspace::promptChosen, this,
             [this](const QString& text, bool image) { image ? sendToCreate(text) : sendToChat(text); });
@@ -211,6 +216,26 @@ void MainWindow::recordPicture(const ImageResult& result)
     }
     if (auto added = mLibrary->addPicture(record, result.png); !added.ok())
         statusBar()->showMessage(tr("The picture was not saved: %1").arg(QString::fromStdString(added.error().message)));
+}
+
+// An inpaint goes to the Library like Create's pictures, with its parent and its mask beside it.
+void MainWindow::recordInpaint(const ImageResult& result, const QByteArray& maskPng)
+{
+    store::PictureStore* pictures = mLibrary->store();
+    if (!pictures) {
+        statusBar()->showMessage(tr("The picture was not saved: %1").arg(mDatabaseError));
+        return;
+    }
+    auto record = inpaintRecord(*pictures, result, maskPng);
+    std::string error;
+    if (!record.ok()) {
+        error = record.error().message;
+    } else if (auto added = mLibrary->addPicture(record.value(), result.png); !added.ok()) {
+        QFile::remove(pictures->absolutePath(record->maskFile)); // no mask without its picture
+        error = added.error().message;
+    }
+    if (!error.empty())
+        statusBar()->showMessage(tr("The picture was not saved: %1").arg(QString::fromStdString(error)));
 }
 
 void MainWindow::sendToChat(const QString& text)

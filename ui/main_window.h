@@ -25,6 +25,7 @@ namespace atelier::ui {
 class ChatWorkspace;
 class CreateWorkspace;
 class EngineStatus;
+class InpaintWorkspace;
 class LibraryWorkspace;
 struct ImageResult;
 class NavigationRail;
@@ -63,6 +64,7 @@ private:
     void sendToChat(const QString& text);
     void reuseInCreate(const diffusion::GenerationParameters& parameters);
     void recordPicture(const ImageResult& result);
+    void recordInpaint(const ImageResult& result, const QByteArray& maskPng);
 
     std::unique_ptr<store::Database> mDatabase; // before the workspaces that use it
     QString mDatabaseError;
@@ -73,6 +75,7 @@ private:
     QList<Workspace> mWorkspaces;
     ChatWorkspace* mChat = nullptr;
     CreateWorkspace* mCreate = nullptr;
+    InpaintWorkspace* mInpaint = nullptr;
     LibraryWorkspace* mLibrary = nullptr;
 };
 

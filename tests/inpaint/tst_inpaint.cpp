@@ -1,11 +1,28 @@
 // The Inpaint workspace as a user drives it: the mask canvas under mouse, pen and wheel events,
 // and (with a real compute engine and the golden SD 1.x checkpoint) a whole inpaint into the Library.
 
+#include "core/app_paths.h"
+#include "engine/compute_engine.h"
+#include "inpaint/inpaint_form.h"
+#include "inpaint/inpaint_record.h"
+#include "inpaint/inpaint_workspace.h"
 #include "inpaint/mask_canvas.h"
 #include "inpaint/mask_shaping.h"
+#include "store/database.h"
+#include "store/picture_store.h"
 
+#include <QBuffer>
+#include <QClipboard>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPointingDevice>
+#include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QToolButton>
 #include <QTabletEvent>
 #include <QUndoStack>
 #include <QWheelEvent>
@@ -16,6 +33,9 @@
 using namespace atelier;
 
 namespace {
+
+constexpr int kDeviceTimeoutMs = 60000;
+constexpr int kPictureTimeoutMs = 180000;
 
 // A 128 x 128 picture in a 256 x 256 canvas: fitted at zoom 2 with no margin, so picture point p
 // is widget point 2p.
@@ -41,12 +61,22 @@ int paintedPixels(const QImage& mask)
     return n;
 }
 
+QByteArray pngBytes(const QImage& image)
+{
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return png;
+}
+
 } // namespace
 
 class TestInpaint : public QObject {
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
 
@@ -63,11 +93,70 @@ private slots:
     void shapeMaskGrowsShrinksAndFeathers();
     void extendingAddsAMaskedStrip();
 
+    // The workspace.
+    void aPictureComesFromAFileOrTheClipboard();
+    void ctrlZAndCtrlShiftZUndoAndRedoStrokes();
+    void theFormDrivesTheBrushPreviewAndOutpainting();
+    void inpaintWantsAPictureAndAMask();
+    void inpaintKeepsEverythingOutsideTheMaskAndIsRecorded();
+    void escapeCancelsAndShowsThePictureAgain();
+
 private:
     void drag(const QList<QPointF>& picturePoints, Qt::MouseButton button = Qt::LeftButton);
+    // A workspace on show, sized like a small window, with a picture.
+    std::unique_ptr<ui::InpaintWorkspace> workspace(const QString& picturePath = {});
+    void dragOn(ui::MaskCanvas* canvas, const QList<QPointF>& picturePoints);
+    template <typename T>
+    static T* find(QWidget* parent, const char* name)
+    {
+        T* w = parent->findChild<T*>(QString::fromLatin1(name));
+        if (!w)
+            qFatal("no widget %s", name);
+        return w;
+    }
 
+    engine::ComputeEngine* mEngine = nullptr;
+    QTemporaryDir mFiles;
     std::unique_ptr<ui::MaskCanvas> mCanvas;
 };
+
+void TestInpaint::initTestCase()
+{
+    QVERIFY(mFiles.isValid());
+    const QString models = paths::modelsDir();
+    QVERIFY(paths::ensureDir(models));
+    const QString target = models + "/golden_sd1.safetensors";
+    QFile::remove(target);
+    QVERIFY(QFile::copy(QStringLiteral(ATELIER_GOLDEN_SD1), target));
+
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+}
+
+std::unique_ptr<ui::InpaintWorkspace> TestInpaint::workspace(const QString& picturePath)
+{
+    auto ws = std::make_unique<ui::InpaintWorkspace>(*mEngine);
+    ws->resize(1000, 700);
+    ws->show();
+    if (!QTest::qWaitForWindowExposed(ws.get()))
+        qFatal("the workspace did not show");
+    ws->activateWindow();
+    if (!picturePath.isEmpty() && !ws->setPicture(picturePath))
+        qFatal("the picture did not open");
+    return ws;
+}
+
+void TestInpaint::dragOn(ui::MaskCanvas* canvas, const QList<QPointF>& points)
+{
+    QTest::mousePress(canvas, Qt::LeftButton, {}, canvas->toWidget(points.first()).toPoint());
+    for (qsizetype i = 1; i < points.size(); ++i)
+        QTest::mouseMove(canvas, canvas->toWidget(points[i]).toPoint());
+    QTest::mouseRelease(canvas, Qt::LeftButton, {}, canvas->toWidget(points.last()).toPoint());
+}
 
 void TestInpaint::init()
 {
@@ -286,7 +375,7 @@ void TestInpaint::shapeMaskGrowsShrinksAndFeathers()
     QCOMPARE(paintedPixels(grown), 48 * 48);
     const QImage shrunk = ui::shapeMask(mask, -4, 0);
     QCOMPARE(paintedPixels(shrunk), 32 * 32);
-    const QImage feathered = ui::shapeMask(mask, 0, 8);
+    const QImage feathered = ui::shapeMask(mask, 0, 4);
     QCOMPARE(value(feathered, 32, 32), 255);
     QCOMPARE(value(feathered, 1, 1), 0);
     const int edge = value(feathered, 12, 32);
@@ -312,6 +401,193 @@ void TestInpaint::extendingAddsAMaskedStrip()
     mCanvas->undoStack()->undo();
     QCOMPARE(mCanvas->picture().size(), QSize(128, 128));
     QCOMPARE(mCanvas->mask(), painted);
+}
+
+// --- the workspace
+
+void TestInpaint::aPictureComesFromAFileOrTheClipboard()
+{
+    const QString path = mFiles.filePath("gradient.png");
+    QVERIFY(testPicture().save(path));
+    auto ws = workspace(path);
+    QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128));
+    QCOMPARE(ws->picturePath(), QFileInfo(path).absoluteFilePath());
+    QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().contains("gradient.png (128 × 128)"));
+    dragOn(ws->canvas(), {{20, 20}, {60, 60}});
+    QVERIFY(!ws->canvas()->maskIsEmpty());
+
+    QImage copied(96, 64, QImage::Format_RGB32);
+    copied.fill(Qt::darkGreen);
+    QGuiApplication::clipboard()->setImage(copied);
+    QTest::keyClick(ws->canvas(), Qt::Key_V, Qt::ControlModifier);
+    QCOMPARE(ws->canvas()->picture().size(), QSize(96, 64));
+    QCOMPARE(ws->canvas()->picture().pixel(10, 10), copied.pixel(10, 10));
+    QVERIFY2(ws->canvas()->maskIsEmpty(), "a new picture starts with an empty mask");
+    QCOMPARE(ws->canvas()->undoStack()->count(), 0);
+    QVERIFY(ws->picturePath().isEmpty());
+
+    QVERIFY(!ws->setPicture(mFiles.filePath("missing.png")));
+    QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().startsWith("Cannot open"));
+    QCOMPARE(ws->canvas()->picture().size(), QSize(96, 64)); // the open picture stays
+}
+
+void TestInpaint::ctrlZAndCtrlShiftZUndoAndRedoStrokes()
+{
+    const QString path = mFiles.filePath("gradient.png");
+    QVERIFY(testPicture().save(path));
+    auto ws = workspace(path);
+    ui::MaskCanvas* canvas = ws->canvas();
+    dragOn(canvas, {{20, 30}, {100, 30}});
+    const QImage first = canvas->mask().copy();
+    dragOn(canvas, {{64, 10}, {64, 110}});
+    const QImage second = canvas->mask().copy();
+    QTest::keyClick(canvas, Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(canvas->mask(), first);
+    QTest::keyClick(canvas, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(canvas->maskIsEmpty());
+    QTest::keyClick(canvas, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(canvas->mask(), first);
+    QTest::mouseClick(find<QToolButton>(ws.get(), "redoMask"), Qt::LeftButton);
+    QCOMPARE(canvas->mask(), second);
+    QVERIFY(!find<QToolButton>(ws.get(), "redoMask")->isEnabled());
+    // The eraser button (E) turns the next stroke into an eraser stroke.
+    QTest::keyClick(canvas, Qt::Key_E);
+    QTRY_VERIFY(canvas->erasing()); // a button's shortcut clicks it a moment later
+    dragOn(canvas, {{64, 10}, {64, 110}});
+    QCOMPARE(value(canvas->mask(), 64, 60), 0);
+    QCOMPARE(value(canvas->mask(), 30, 30), 255);
+}
+
+void TestInpaint::theFormDrivesTheBrushPreviewAndOutpainting()
+{
+    const QString path = mFiles.filePath("gradient.png");
+    QVERIFY(testPicture().save(path));
+    auto ws = workspace(path);
+    find<QSpinBox>(ws.get(), "brushSize")->setValue(20);
+    QCOMPARE(ws->canvas()->brushSize(), 20);
+    find<QSpinBox>(ws.get(), "feather")->setValue(0);
+    dragOn(ws->canvas(), {{40, 64}, {88, 64}});
+    const QPoint outside = ws->canvas()->toWidget({64, 80}).toPoint(); // 6 px past the edge
+    const QColor before = ws->canvas()->grab().toImage().pixelColor(outside);
+    find<QSpinBox>(ws.get(), "grow")->setValue(10);
+    const QColor grown = ws->canvas()->grab().toImage().pixelColor(outside);
+    QVERIFY2(grown.red() > before.red() + 40, "growing the mask in the form tints past the painted edge at once");
+
+    find<QComboBox>(ws.get(), "outpaintEdge")->setCurrentIndex(1); // right
+    QTest::mouseClick(find<QToolButton>(ws.get(), "extend128"), Qt::LeftButton);
+    QCOMPARE(ws->canvas()->picture().size(), QSize(256, 128));
+    QCOMPARE(value(ws->canvas()->mask(), 200, 5), 255);
+    QCOMPARE(value(ws->canvas()->mask(), 64, 5), 0);
+}
+
+void TestInpaint::inpaintWantsAPictureAndAMask()
+{
+    auto ws = workspace();
+    QVERIFY(!ws->generate());
+    QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().startsWith("Open a picture first"));
+    const QString path = mFiles.filePath("gradient.png");
+    QVERIFY(testPicture().save(path));
+    QVERIFY(ws->setPicture(path));
+    QVERIFY(!ws->generate());
+    QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().startsWith("Paint over what should change"));
+    QVERIFY(!ws->imageEngine()->busy());
+}
+
+void TestInpaint::inpaintKeepsEverythingOutsideTheMaskAndIsRecorded()
+{
+    // The source picture is in the Library, so the inpaint is recorded as its child.
+    auto database = store::Database::open(mFiles.filePath("atelier.sqlite"));
+    QVERIFY2(database.ok(), database.ok() ? "" : database.error().message.c_str());
+    store::PictureStore pictures(*database.value(), mFiles.filePath("gallery"));
+    diffusion::GenerationParameters made;
+    made.prompt = QStringLiteral("a gradient");
+    made.width = 64;
+    made.height = 64;
+    made.steps = 2;
+    made.seed = 3;
+    const QImage source = testPicture().scaled(64, 64);
+    auto parent = pictures.add(store::PictureRecord::fromParameters(made, store::PictureKind::Txt2Img), pngBytes(source));
+    QVERIFY(parent.ok());
+
+    auto ws = workspace(pictures.absolutePath(parent->file));
+    find<QPlainTextEdit>(ws.get(), "inpaintPrompt")->setPlainText("a red circle");
+    find<QSpinBox>(ws.get(), "inpaintSteps")->setValue(3);
+    find<QLineEdit>(ws.get(), "inpaintSeed")->setText("7");
+    find<QSpinBox>(ws.get(), "feather")->setValue(2);
+    find<QSpinBox>(ws.get(), "brushSize")->setValue(16);
+    dragOn(ws->canvas(), {{44, 20}, {44, 44}});
+    const QImage mask = ws->canvas()->mask().copy();
+    const QImage original = ws->canvas()->picture().copy();
+
+    QSignalSpy previews(ws->imageEngine(), &ui::ImageEngine::preview);
+    QSignalSpy done(ws.get(), &ui::InpaintWorkspace::pictureFinished);
+    QTest::mouseClick(find<QPushButton>(ws.get(), "inpaintButton"), Qt::LeftButton);
+    QVERIFY(ws->imageEngine()->busy());
+    QVERIFY2(done.wait(kPictureTimeoutMs), qPrintable(find<QLabel>(ws.get(), "inpaintStatus")->text()));
+    QVERIFY(previews.count() > 0);
+    const auto result = done.first().at(0).value<ui::ImageResult>();
+    const QByteArray maskPng = done.first().at(1).toByteArray();
+    QCOMPARE(result.image.size(), QSize(64, 64));
+
+    // Every pixel farther from the mask than its feather reaches (4 sigma) is the original's;
+    // inside, the picture changed.
+    const QImage reach = ui::shapeMask(mask, 8, 0);
+    int changedInside = 0;
+    for (int y = 0; y < 64; ++y) {
+        for (int x = 0; x < 64; ++x) {
+            const bool same = result.image.pixel(x, y) == original.pixel(x, y);
+            if (value(reach, x, y) == 0 && !same)
+                QFAIL(qPrintable(QString("pixel %1,%2 outside the mask changed").arg(x).arg(y)));
+            changedInside += value(mask, x, y) == 255 && !same;
+        }
+    }
+    QVERIFY2(changedInside > 100, qPrintable(QString::number(changedInside)));
+
+    // The canvas shows the result, and the original at a click.
+    QCOMPARE(ws->result(), result.image);
+    auto* beforeAfter = find<QToolButton>(ws.get(), "beforeAfter");
+    QVERIFY(beforeAfter->isEnabled() && beforeAfter->isChecked());
+    const QPoint inMask = ws->canvas()->toWidget({44, 32}).toPoint();
+    const QColor shownResult = ws->canvas()->grab().toImage().pixelColor(inMask);
+    QTest::mouseClick(beforeAfter, Qt::LeftButton);
+    QVERIFY(!beforeAfter->isChecked());
+    QVERIFY(ws->canvas()->grab().toImage().pixelColor(inMask) != shownResult);
+
+    // Recorded in the Library: an inpaint, child of its source, with its mask beside it.
+    auto record = ui::inpaintRecord(pictures, result, maskPng);
+    QVERIFY2(record.ok(), record.ok() ? "" : record.error().message.c_str());
+    auto added = pictures.add(record.value(), result.png);
+    QVERIFY(added.ok());
+    auto stored = pictures.picture(added->id);
+    QVERIFY(stored.ok());
+    QCOMPARE(stored->kind, store::PictureKind::Inpaint);
+    QCOMPARE(stored->parentId, parent->id);
+    QCOMPARE(stored->seed, quint64(7));
+    QVERIFY(stored->strength.has_value());
+    QCOMPARE(QImage(pictures.absolutePath(stored->file)).size(), QSize(64, 64));
+    const QImage savedMask = QImage(pictures.absolutePath(stored->maskFile)).convertToFormat(QImage::Format_Grayscale8);
+    QCOMPARE(savedMask, mask);
+}
+
+void TestInpaint::escapeCancelsAndShowsThePictureAgain()
+{
+    const QString path = mFiles.filePath("small.png");
+    QVERIFY(testPicture().scaled(64, 64).save(path));
+    auto ws = workspace(path);
+    find<QSpinBox>(ws.get(), "inpaintSteps")->setValue(150);
+    find<QDoubleSpinBox>(ws.get(), "inpaintStrength")->setValue(1.0);
+    dragOn(ws->canvas(), {{10, 10}, {50, 50}});
+    QSignalSpy previews(ws->imageEngine(), &ui::ImageEngine::preview);
+    QSignalSpy cancelled(ws->imageEngine(), &ui::ImageEngine::cancelled);
+    QVERIFY(ws->generate());
+    QVERIFY(!ws->generate()); // one at a time
+    QVERIFY(previews.wait(kPictureTimeoutMs));
+    QTest::keyClick(ws->canvas(), Qt::Key_Escape);
+    QVERIFY(cancelled.wait(kPictureTimeoutMs));
+    QVERIFY(previews.count() < 150);
+    QCOMPARE(find<QLabel>(ws.get(), "inpaintStatus")->text(), QStringLiteral("Cancelled"));
+    QVERIFY(ws->result().isNull());
+    QTRY_VERIFY(!ws->imageEngine()->busy());
 }
 
 QTEST_MAIN(TestInpaint)

@@ -183,8 +183,14 @@ QWidget* InpaintWorkspace::toolBar()
     undoButton->setEnabled(false);
     redoButton->setEnabled(false);
     connect(shortcut(QKeySequence::Undo, this), &QShortcut::activated, undo, &QUndoStack::undo);
-    connect(shortcut(QKeySequence::Redo, this), &QShortcut::activated, undo, &QUndoStack::redo);
-    connect(shortcut(QKeySequence(Qt::CTRL | Qt::Key_Y), this), &QShortcut::activated, undo, &QUndoStack::redo);
+    // Ctrl+Shift+Z and Ctrl+Y on every platform, as one shortcut so they never clash.
+    QList<QKeySequence> redoKeys = QKeySequence::keyBindings(QKeySequence::Redo);
+    for (const QKeySequence& keys : {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)})
+        if (!redoKeys.contains(keys))
+            redoKeys.append(keys);
+    QShortcut* redoShortcut = shortcut({}, this);
+    redoShortcut->setKeys(redoKeys);
+    connect(redoShortcut, &QShortcut::activated, undo, &QUndoStack::redo);
     connect(button("invertMask", tr("Invert"), tr("Mask what is not masked and the other way round")),
             &QToolButton::clicked, mCanvas, &MaskCanvas::invertMask);
     connect(button("clearMask", tr("Clear"), tr("Clear the mask")), &QToolButton::clicked, mCanvas,

@@ -1,6 +1,7 @@
 #include "inpaint/mask_shaping.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace atelier::ui {
@@ -62,7 +63,9 @@ QImage shapeMask(const QImage& mask, int grow, int feather)
         filterLines(shaped, false, std::abs(grow), pass);
     }
     if (feather > 0) {
-        const int radius = std::max(1, feather / 2); // three boxes of radius r spread about as far as feather
+        // Three boxes of radius r have a variance of r (r + 1): about a Gaussian of sigma = feather,
+        // which is what the engine blurs with.
+        const int radius = std::max(1, int(std::lround(std::sqrt(feather * feather + 0.25) - 0.5)));
         for (int i = 0; i < 3; ++i) {
             filterLines(shaped, true, radius, box);
             filterLines(shaped, false, radius, box);

@@ -1,6 +1,6 @@
 #pragma once
 // The mask as the engine will use it, for the live preview on the canvas: grown (or shrunk, with a
-// negative radius) by a square max/min filter, then feathered by a blur of the given radius. The
+// negative radius) by a square max/min filter, then feathered by a blur of about a Gaussian's sigma. The
 // engine does the real feather on the GPU; this CPU version only has to look the same.
 
 #include <QImage>
