@@ -98,7 +98,7 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mCanvas->setBrushSize(mForm->brushSize());
     mCanvas->setHardness(mForm->hardness());
     mCanvas->setOverlayOpacity(mForm->overlayOpacity());
-    mCanvas->setShapingPreview(0, 0);
+    mCanvas->setShapingPreview(mForm->settings().grow, mForm->settings().feather);
     centerLayout->addWidget(toolBar());
     centerLayout->addWidget(mCanvas, 1);
     mProgress = new QProgressBar(center);
@@ -109,6 +109,11 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mCancel->setObjectName("inpaintCancel");
     mCancel->setToolTip(tr("Stop at the next step (Esc)"));
     mCancel->hide();
+    for (QWidget* w : {static_cast<QWidget*>(mProgress), static_cast<QWidget*>(mCancel)}) {
+        QSizePolicy policy = w->sizePolicy();
+        policy.setRetainSizeWhenHidden(true); // the canvas keeps its size while a job runs
+        w->setSizePolicy(policy);
+    }
     auto* progressRow = new QHBoxLayout;
     progressRow->addWidget(mProgress, 1);
     progressRow->addWidget(mCancel);
@@ -379,6 +384,7 @@ void InpaintWorkspace::showStatus(const QString& message)
 
 void InpaintWorkspace::jobStarted(engine::JobId)
 {
+    showStatus(tr("Inpainting… (Esc cancels)"));
     mProgress->setValue(0);
     mProgress->setFormat(tr("Starting…"));
     mProgress->show();

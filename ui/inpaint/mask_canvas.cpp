@@ -16,7 +16,7 @@
 namespace atelier::ui {
 
 namespace {
-const QColor kTint(230, 40, 60);
+const QColor kTint(235, 40, 200); // magenta: apart from the reds, greens and blues of most pictures
 constexpr double kMinZoom = 0.05;
 constexpr double kMaxZoom = 32.0;
 } // namespace
