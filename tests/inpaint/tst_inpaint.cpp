@@ -16,6 +16,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPointingDevice>
 #include <QPushButton>
@@ -426,9 +427,20 @@ void TestInpaint::aPictureComesFromAFileOrTheClipboard()
     QCOMPARE(ws->canvas()->undoStack()->count(), 0);
     QVERIFY(ws->picturePath().isEmpty());
 
+    // A picture file dropped on the workspace opens, path and all.
+    QMimeData dropped;
+    dropped.setUrls({QUrl::fromLocalFile(path)});
+    QDragEnterEvent enter(QPoint(500, 300), Qt::CopyAction, &dropped, Qt::LeftButton, {});
+    QApplication::sendEvent(ws.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(500, 300), Qt::CopyAction, &dropped, Qt::LeftButton, {});
+    QApplication::sendEvent(ws.get(), &drop);
+    QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128));
+    QCOMPARE(ws->picturePath(), QFileInfo(path).absoluteFilePath());
+
     QVERIFY(!ws->setPicture(mFiles.filePath("missing.png")));
     QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().startsWith("Cannot open"));
-    QCOMPARE(ws->canvas()->picture().size(), QSize(96, 64)); // the open picture stays
+    QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128)); // the open picture stays
 }
 
 void TestInpaint::ctrlZAndCtrlShiftZUndoAndRedoStrokes()
