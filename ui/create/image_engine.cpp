@@ -3,10 +3,6 @@
 #include "create/picture_png.h"
 #include "diffusion/generation_json.h"
 #include "diffusion/stable_diffusion.h"
-#if __has_include("diffusion/inpaint.h")
-#include "diffusion/inpaint.h"
-#define ATELIER_HAS_INPAINT 1
-#endif
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -72,7 +68,6 @@ private:
     {
         if (!mRequest.inpaint)
             return diffusion::generate(model, mRequest.generation, callbacks);
-#ifdef ATELIER_HAS_INPAINT
         diffusion::InpaintRequest inpaint;
         inpaint.generation = mRequest.generation;
         inpaint.mask = mRequest.inpaint->mask;
@@ -80,11 +75,8 @@ private:
         inpaint.feather = mRequest.inpaint->feather;
         inpaint.onlyMasked = mRequest.inpaint->onlyMasked;
         inpaint.padding = mRequest.inpaint->padding;
-        inpaint.fill = diffusion::MaskedFill(mRequest.inpaint->fill);
+        inpaint.fill = mRequest.inpaint->fill;
         return diffusion::inpaint(model, inpaint, callbacks);
-#else
-        return makeError(ErrorCode::Unsupported, "this build of Atelier cannot inpaint yet");
-#endif
     }
 
     Result<diffusion::StableDiffusion*> loaded(engine::JobContext& ctx)

@@ -5,6 +5,7 @@
 // results come back as signals on the UI thread.
 
 #include "diffusion/generation.h"
+#include "diffusion/inpaint.h"
 #include "engine/compute_engine.h"
 
 #include <QByteArray>
@@ -25,7 +26,7 @@ struct InpaintPart {
     int feather = 4;         // pixels of blur on the mask's edge
     bool onlyMasked = false;
     int padding = 32;
-    int fill = 0;            // diffusion::MaskedFill: 0 Original, 1 Noise, 2 Blur
+    diffusion::MaskedFill fill = diffusion::MaskedFill::Original;
 };
 
 // One picture to make.

@@ -167,7 +167,9 @@ QWidget* InpaintForm::maskBox()
 
     mFill = new QComboBox(box);
     mFill->setObjectName("maskedFill");
-    mFill->addItems({tr("Original"), tr("Noise"), tr("Blur")});
+    mFill->addItem(tr("Original"), int(diffusion::MaskedFill::Original));
+    mFill->addItem(tr("Noise"), int(diffusion::MaskedFill::Noise));
+    mFill->addItem(tr("Blur"), int(diffusion::MaskedFill::Blur));
     mFill->setToolTip(tr("What the masked area starts from: the picture, noise, or the picture blurred"));
     form->addRow(tr("Start from"), mFill);
     return box;
@@ -268,7 +270,7 @@ InpaintSettings InpaintForm::settings() const
     s.grow = mGrow->value();
     s.onlyMasked = mOnlyMasked->isChecked();
     s.padding = mPadding->value();
-    s.fill = MaskedFillChoice(mFill->currentIndex());
+    s.fill = diffusion::MaskedFill(mFill->currentData().toInt());
     return s;
 }
 

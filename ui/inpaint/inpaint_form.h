@@ -4,6 +4,8 @@
 // is used (feather, grow or shrink, only the masked area plus padding, what fills it first); the
 // brush (size, hardness) and the overlay's opacity; and outpainting's "extend the canvas" buttons.
 
+#include "diffusion/inpaint.h"
+
 #include <QWidget>
 
 class QCheckBox;
@@ -15,9 +17,6 @@ class QSlider;
 class QSpinBox;
 
 namespace atelier::ui {
-
-// How the masked area starts before it is repainted (diffusion::MaskedFill's order).
-enum class MaskedFillChoice { Original, Noise, Blur };
 
 struct InpaintSettings {
     QString modelPath;
@@ -32,7 +31,7 @@ struct InpaintSettings {
     int grow = 0;         // pixels; negative shrinks
     bool onlyMasked = false;
     int padding = 32;     // pixels around the masked area when onlyMasked
-    MaskedFillChoice fill = MaskedFillChoice::Original;
+    diffusion::MaskedFill fill = diffusion::MaskedFill::Original;
 };
 
 class InpaintForm : public QWidget {

@@ -5,6 +5,8 @@
 #include "inpaint/inpaint_form.h"
 #include "inpaint/mask_canvas.h"
 #include "inpaint/mask_shaping.h"
+#include "model_files.h"
+#include "widgets/empty_state.h"
 
 #include <QBuffer>
 #include <QClipboard>
@@ -23,7 +25,8 @@
 #include <QScrollArea>
 #include <QShortcut>
 #include <QSplitter>
-#include <QToolButton>
+#include <QStackedWidget>
+#include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -81,15 +84,21 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     setAcceptDrops(true);
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
+    mPages = new QStackedWidget(this);
+    outer->addWidget(mPages);
+    mEmpty = new EmptyState(QStringLiteral(":/icons/inpaint.svg"), tr("Inpaint"),
+                            tr("Paint a mask over part of a picture and have the model redraw only that part."),
+                            imageCheckpoints(), tr("Open models folder"), this);
     auto* splitter = new QSplitter(this);
-    outer->addWidget(splitter);
+    mPages->addWidget(mEmpty);
+    mPages->addWidget(splitter);
 
     mForm = new InpaintForm(this);
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(mForm);
     scroll->setWidgetResizable(true);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(300);
+    scroll->setMinimumWidth(280);
     splitter->addWidget(scroll);
 
     auto* center = new QWidget(this);
@@ -154,39 +163,49 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     connect(mEngine, &ImageEngine::failed, this, &InpaintWorkspace::jobFailed);
     connect(mEngine, &ImageEngine::cancelled, this, &InpaintWorkspace::jobCancelled);
     updateActions();
+    updatePage();
 }
 
+// Without a checkpoint and without a picture, the empty state says where checkpoints go.
+void InpaintWorkspace::updatePage()
+{
+    const bool editor = mCanvas->hasPicture() || !mForm->settings().modelPath.isEmpty();
+    mPages->setCurrentIndex(editor ? 1 : 0);
+}
+
+// A QToolBar: what does not fit in a narrow window goes into its » menu.
 QWidget* InpaintWorkspace::toolBar()
 {
-    auto* bar = new QWidget(this);
-    auto* row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
-    auto button = [&](const QString& name, const QString& text, const QString& tip) {
-        auto* b = new QToolButton(bar);
-        b->setObjectName(name);
-        b->setText(text);
-        b->setToolTip(tip);
-        row->addWidget(b);
-        return b;
+    auto* bar = new QToolBar(this);
+    bar->setObjectName("inpaintTools");
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto action = [bar](const QString& name, const QString& text, const QString& tip) {
+        QAction* a = bar->addAction(text);
+        a->setObjectName(name);
+        a->setToolTip(tip);
+        bar->widgetForAction(a)->setObjectName(name);
+        return a;
     };
-    connect(button("openPicture", tr("Open…"), tr("Open a picture (Ctrl+O)")), &QToolButton::clicked, this,
+    connect(action("openPicture", tr("Open…"), tr("Open a picture (Ctrl+O)")), &QAction::triggered, this,
             &InpaintWorkspace::openFile);
-    connect(button("pastePicture", tr("Paste"), tr("Paste a picture from the clipboard (Ctrl+V)")),
-            &QToolButton::clicked, this, &InpaintWorkspace::paste);
-    row->addSpacing(12);
-    mEraser = button("eraser", tr("Eraser"), tr("Erase the mask instead of painting it (E)"));
+    connect(action("pastePicture", tr("Paste"), tr("Paste a picture from the clipboard (Ctrl+V)")),
+            &QAction::triggered, this, &InpaintWorkspace::paste);
+    bar->addSeparator();
+    mEraser = action("eraser", tr("Eraser"), tr("Erase the mask instead of painting it (E)"));
     mEraser->setCheckable(true);
     mEraser->setShortcut(Qt::Key_E);
-    connect(mEraser, &QToolButton::toggled, mCanvas, &MaskCanvas::setErasing);
+    mEraser->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(mEraser);
+    connect(mEraser, &QAction::toggled, mCanvas, &MaskCanvas::setErasing);
     QUndoStack* undo = mCanvas->undoStack();
-    QToolButton* undoButton = button("undoMask", tr("Undo"), tr("Undo the last stroke (Ctrl+Z)"));
-    connect(undoButton, &QToolButton::clicked, undo, &QUndoStack::undo);
-    connect(undo, &QUndoStack::canUndoChanged, undoButton, &QWidget::setEnabled);
-    QToolButton* redoButton = button("redoMask", tr("Redo"), tr("Redo (Ctrl+Shift+Z)"));
-    connect(redoButton, &QToolButton::clicked, undo, &QUndoStack::redo);
-    connect(undo, &QUndoStack::canRedoChanged, redoButton, &QWidget::setEnabled);
-    undoButton->setEnabled(false);
-    redoButton->setEnabled(false);
+    QAction* undoAction = action("undoMask", tr("Undo"), tr("Undo the last stroke (Ctrl+Z)"));
+    connect(undoAction, &QAction::triggered, undo, &QUndoStack::undo);
+    connect(undo, &QUndoStack::canUndoChanged, undoAction, &QAction::setEnabled);
+    QAction* redoAction = action("redoMask", tr("Redo"), tr("Redo (Ctrl+Shift+Z)"));
+    connect(redoAction, &QAction::triggered, undo, &QUndoStack::redo);
+    connect(undo, &QUndoStack::canRedoChanged, redoAction, &QAction::setEnabled);
+    undoAction->setEnabled(false);
+    redoAction->setEnabled(false);
     connect(shortcut(QKeySequence::Undo, this), &QShortcut::activated, undo, &QUndoStack::undo);
     // Ctrl+Shift+Z and Ctrl+Y on every platform, as one shortcut so they never clash.
     QList<QKeySequence> redoKeys = QKeySequence::keyBindings(QKeySequence::Redo);
@@ -196,21 +215,21 @@ QWidget* InpaintWorkspace::toolBar()
     QShortcut* redoShortcut = shortcut({}, this);
     redoShortcut->setKeys(redoKeys);
     connect(redoShortcut, &QShortcut::activated, undo, &QUndoStack::redo);
-    connect(button("invertMask", tr("Invert"), tr("Mask what is not masked and the other way round")),
-            &QToolButton::clicked, mCanvas, &MaskCanvas::invertMask);
-    connect(button("clearMask", tr("Clear"), tr("Clear the mask")), &QToolButton::clicked, mCanvas,
+    connect(action("invertMask", tr("Invert"), tr("Mask what is not masked and the other way round")),
+            &QAction::triggered, mCanvas, &MaskCanvas::invertMask);
+    connect(action("clearMask", tr("Clear"), tr("Clear the mask")), &QAction::triggered, mCanvas,
             &MaskCanvas::clearMask);
-    connect(button("fillMask", tr("Fill"), tr("Mask the whole picture")), &QToolButton::clicked, mCanvas,
+    connect(action("fillMask", tr("Fill"), tr("Mask the whole picture")), &QAction::triggered, mCanvas,
             &MaskCanvas::fillMask);
-    connect(button("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QToolButton::clicked, mCanvas,
+    connect(action("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QAction::triggered, mCanvas,
             &MaskCanvas::fit);
-    row->addStretch(1);
-    mBeforeAfter = button("beforeAfter", tr("Result"), tr("Flip between the result and the picture it was made from"));
+    bar->addSeparator();
+    mBeforeAfter = action("beforeAfter", tr("Result"), tr("Flip between the result and the picture it was made from"));
     mBeforeAfter->setCheckable(true);
-    connect(mBeforeAfter, &QToolButton::toggled, this, &InpaintWorkspace::showResult);
-    mKeepResult = button("keepResult", tr("Continue from result"),
+    connect(mBeforeAfter, &QAction::toggled, this, &InpaintWorkspace::showResult);
+    mKeepResult = action("keepResult", tr("Continue from result"),
                          tr("Make the result the picture to paint on, keeping the mask"));
-    connect(mKeepResult, &QToolButton::clicked, this, [this] {
+    connect(mKeepResult, &QAction::triggered, this, [this] {
         if (!mResult.isNull())
             mCanvas->replacePictureKeepingMask(mResult);
     });
@@ -221,6 +240,7 @@ void InpaintWorkspace::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
     mForm->refreshModels();
+    updatePage();
 }
 
 bool InpaintWorkspace::setPicture(const QString& path)
@@ -246,6 +266,7 @@ void InpaintWorkspace::setPictureImage(const QImage& picture)
     mSourcePath.clear();
     mCanvas->setPicture(picture);
     mBeforeAfter->setChecked(false);
+    updatePage();
     showStatus(tr("A picture of %1 × %2. Paint over what should change.").arg(picture.width()).arg(picture.height()));
 }
 
@@ -335,7 +356,7 @@ bool InpaintWorkspace::generate()
     part.feather = s.feather;
     part.onlyMasked = s.onlyMasked;
     part.padding = s.padding;
-    part.fill = int(s.fill);
+    part.fill = s.fill;
     request.inpaint = std::move(part);
     mRunningMask = pngBytes(mask);
     mRunning = mEngine->enqueue(request);

@@ -1,22 +1,25 @@
 #pragma once
-// The Inpaint workspace: the form on the left, the picture with its mask in the middle. A picture
-// comes from a file (Ctrl+O), the clipboard (Ctrl+V), a drop, or the Library (setPicture). Inpaint
-// (Ctrl+Enter) sends the picture, the mask and the form to the compute engine; previews show on
-// the canvas step by step, Esc cancels, and the result can be flipped with the original
-// (before/after). Finished pictures go out through pictureFinished with their mask, to be saved.
+// The Inpaint workspace: the form on the left, the picture with its mask in the middle (an empty
+// state while there is neither a checkpoint nor a picture). A picture comes from a file (Ctrl+O),
+// the clipboard (Ctrl+V), a drop, or the Library (setPicture). Inpaint (Ctrl+Enter) sends the
+// picture, the mask and the form to the compute engine; previews show on the canvas step by step,
+// Esc cancels, and the result can be flipped with the original (before/after). Finished pictures
+// go out through pictureFinished with their mask, to be saved.
 
 #include "create/image_engine.h"
 
 #include <QImage>
 #include <QWidget>
 
+class QAction;
 class QLabel;
 class QProgressBar;
 class QPushButton;
-class QToolButton;
+class QStackedWidget;
 
 namespace atelier::ui {
 
+class EmptyState;
 class InpaintForm;
 class MaskCanvas;
 
@@ -59,6 +62,7 @@ private:
     void showError(const QString& message);
     void showStatus(const QString& message);
     void updateActions();
+    void updatePage();
     void jobStarted(engine::JobId ticket);
     void jobProgress(engine::JobId ticket, double fraction, const QString& text);
     void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
@@ -67,14 +71,16 @@ private:
     void jobCancelled(engine::JobId ticket);
 
     ImageEngine* mEngine = nullptr;
+    QStackedWidget* mPages = nullptr;
+    EmptyState* mEmpty = nullptr;
     InpaintForm* mForm = nullptr;
     MaskCanvas* mCanvas = nullptr;
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;
     QPushButton* mCancel = nullptr;
-    QToolButton* mEraser = nullptr;
-    QToolButton* mBeforeAfter = nullptr;
-    QToolButton* mKeepResult = nullptr;
+    QAction* mEraser = nullptr;
+    QAction* mBeforeAfter = nullptr;
+    QAction* mKeepResult = nullptr;
     QString mSourcePath;
     engine::JobId mRunning = 0;
     QByteArray mRunningMask; // the running job's mask as PNG
