@@ -53,6 +53,11 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     auto t0 = Clock::now();
     ATELIER_ASSIGN(auto model, diffusion::StableDiffusion::load(device, path, options));
     const double loadSeconds = secondsSince(t0);
+    char line[512];
+    std::snprintf(line, sizeof line, "model: %s (%s, %.0f MB of weights as %s, loaded in %.1f s)\ndevice: %s\n",
+                  path.c_str(), diffusion::modelFamilyName(model->config().family), double(model->weightBytes()) / 1e6,
+                  f32 ? "stored" : "f16", loadSeconds, device.info().name.c_str());
+    out << line << std::flush;
     const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
 
     // Text encoder: a prompt and an empty negative prompt, as every generation starts.
@@ -64,6 +69,9 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
                                                               "", 1));
         textTimes.push_back(secondsSince(t0));
     }
+
+    std::snprintf(line, sizeof line, "text encoder, prompt + negative: %.3f s (median of 3)\n", median(textTimes));
+    out << line << std::flush;
 
     // UNet: [uncond; cond] at size / 8, one warm-up iteration (pipeline creation) then the timed ones.
     const int latent = size / model->config().vae.downscale();
@@ -84,7 +92,15 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
         unetTable = device.profiler().table();
     }
 
+    const double unet = median(unetTimes);
+    std::snprintf(line, sizeof line, "UNet, %dx%d with CFG (batch 2): %.3f it/s (%.2f s per iteration, median of %d)\n",
+                  size, size, 1.0 / unet, unet, iterations);
+    out << line << std::flush;
+    if (profile)
+        out << "\nGPU time per kernel, one UNet iteration:\n" << unetTable << "\n" << std::flush;
+
     // VAE decode of a latent the size of the picture (tiled where the device needs it).
+    model->unet().releaseRunState(); // as generate() does when the VAE needs the room
     diffusion::VaeTiling tiling;
     tiling.enabled = model->vae().needsTiling(latent, latent);
     const std::vector<float> z(x.begin(), x.begin() + std::ptrdiff_t(4 * latent * latent));
@@ -94,23 +110,16 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     const double decodeSeconds = secondsSince(t0);
     const std::string vaeTable = device.profiler().table();
 
-    const double unet = median(unetTimes);
-    char text[1024];
-    std::snprintf(text, sizeof text,
-                  "model: %s (%s, %.0f MB of weights as %s, loaded in %.1f s)\ndevice: %s\n"
-                  "UNet, %dx%d with CFG (batch 2): %.3f it/s (%.2f s per iteration, median of %d)\n"
-                  "text encoder, prompt + negative: %.3f s (median of 3)\n"
+    std::snprintf(line, sizeof line,
                   "VAE decode %dx%d%s: %.2f s (first run)\n"
                   "a %d-step picture would take about %.1f s\n"
                   "peak device memory: %.0f MB, peak host memory: %.0f MB\n",
-                  path.c_str(), diffusion::modelFamilyName(model->config().family), double(model->weightBytes()) / 1e6,
-                  f32 ? "stored" : "f16", loadSeconds, device.info().name.c_str(), size, size, 1.0 / unet, unet,
-                  iterations, median(textTimes), size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds, 20,
+                  size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds, 20,
                   median(textTimes) + 20 * unet + decodeSeconds, double(device.allocator().bytesReserved()) / 1e6,
                   double(peakHostBytes()) / 1e6);
-    out << text;
+    out << line;
     if (profile)
-        out << "\nGPU time per kernel, one UNet iteration:\n" << unetTable << "\nGPU time per kernel, VAE decode:\n" << vaeTable;
+        out << "\nGPU time per kernel, VAE decode:\n" << vaeTable;
     return {};
 }
 

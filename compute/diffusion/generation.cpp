@@ -187,9 +187,16 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     const VaeConfig& vae = model.config().vae;
     const int latentWidth = r.width / vae.downscale();
     const int latentHeight = r.height / vae.downscale();
-    VaeTiling tiling = r.tiling;
-    if (r.autoTiling)
-        tiling.enabled = model.vae().needsTiling(latentHeight, latentWidth);
+    // Tiles where the VAE would not fit otherwise; the UNet's activations go first when that helps.
+    const auto tilingNow = [&] {
+        VaeTiling tiling = r.tiling;
+        if (r.autoTiling) {
+            if (model.vae().needsTiling(latentHeight, latentWidth))
+                model.unet().releaseRunState();
+            tiling.enabled = model.vae().needsTiling(latentHeight, latentWidth);
+        }
+        return tiling;
+    };
 
     GeneratedImage image;
     auto start = Clock::now();
@@ -207,7 +214,7 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     if (!r.initImage.empty()) {
         start = Clock::now();
         ATELIER_TRY(checkCancel(callbacks));
-        ATELIER_ASSIGN(sampling.encoded, model.vae().encode(r.initImage, r.height, r.width, tiling));
+        ATELIER_ASSIGN(sampling.encoded, model.vae().encode(r.initImage, r.height, r.width, tilingNow()));
         sampling.strength = r.strength;
         image.timings.decodeSeconds += secondsSince(start);
     }
@@ -215,7 +222,8 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
 
     start = Clock::now();
     ATELIER_TRY(checkCancel(callbacks));
-    ATELIER_ASSIGN(const std::vector<float> pixels, model.vae().decode(image.latent, latentHeight, latentWidth, tiling));
+    ATELIER_ASSIGN(const std::vector<float> pixels,
+                   model.vae().decode(image.latent, latentHeight, latentWidth, tilingNow()));
     image.timings.decodeSeconds += secondsSince(start);
     for (float v : pixels)
         if (!std::isfinite(v))

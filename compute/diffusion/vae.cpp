@@ -65,8 +65,10 @@ bool Vae::fits(uint64_t slotElements, int64_t midTokens) const
     // Every kernel binds activations larger than a binding in bands; what matters is memory.
     const int64_t midChannels = int64_t(mConfig.baseChannels) * mConfig.channelMult.back();
     const uint64_t need = VaeActivations::bytesFor(mActivation, slotElements, midTokens, midChannels);
-    const auto usage = mDevice.memoryUsage();
-    const uint64_t free = usage.totalBytes > usage.usedBytes ? usage.totalBytes - usage.usedBytes : 0;
+    // Space inside blocks Atelier already holds counts as free: the allocator reuses it.
+    const uint64_t total = mDevice.memoryUsage().totalBytes;
+    const uint64_t used = mDevice.allocator().bytesInUse();
+    const uint64_t free = total > used ? total - used : 0;
     return need <= free / 10 * 9;
 }
 

@@ -44,9 +44,14 @@ Result<VaeTilePlan> planFittingVaeTiles(int height, int width, const VaeTiling& 
         ATELIER_ASSIGN(VaeTilePlan plan, planVaeTiles(height, width, t));
         if (fits(plan.tileHeight, plan.tileWidth))
             return plan;
-        if (t.tileLatent / 2 < 8)
-            return makeError(ErrorCode::Unsupported, "VAE tiles: tiles of " + std::to_string(t.tileLatent) +
-                                                         " latent pixels do not fit this device");
+        // No estimate fits (a device whose reported heap is smaller than the model, as lavapipe's):
+        // take 32-pixel tiles and let the driver say whether they fit.
+        if (t.tileLatent / 2 < 8) {
+            VaeTiling fallback = tiling;
+            fallback.tileLatent = std::min(tiling.tileLatent, 32);
+            fallback.overlapLatent = std::min(tiling.overlapLatent, fallback.tileLatent / 4);
+            return planVaeTiles(height, width, fallback);
+        }
         t.tileLatent /= 2;
         t.overlapLatent /= 2;
     }

@@ -31,7 +31,9 @@ struct VaeTilePlan {
 Result<VaeTilePlan> planVaeTiles(int height, int width, const VaeTiling& tiling);
 
 // planVaeTiles with tiles that `fits(tileHeight, tileWidth)`: the tile side (and the overlap with
-// it) halves until they do; an error when not even 8 latent pixels fit.
+// it) halves until they do. When not even 8 latent pixels fit by the estimate (a device whose
+// reported heap is smaller than the model, as lavapipe's 2 GiB with SD 1.5), 32-pixel tiles, and
+// the driver says whether they really fit.
 Result<VaeTilePlan> planFittingVaeTiles(int height, int width, const VaeTiling& tiling,
                                         const std::function<bool(int, int)>& fits);
 
