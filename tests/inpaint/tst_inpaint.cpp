@@ -533,10 +533,19 @@ void TestInpaint::inpaintKeepsEverythingOutsideTheMaskAndIsRecorded()
 
     QSignalSpy previews(ws->imageEngine(), &ui::ImageEngine::preview);
     QSignalSpy done(ws.get(), &ui::InpaintWorkspace::pictureFinished);
+    // While it runs, the canvas shows each preview through the mask: far from it, the original.
+    QList<QColor> farDuringPreviews;
+    connect(ws->imageEngine(), &ui::ImageEngine::preview, this, [&] {
+        const QPoint far = ws->canvas()->toWidget({5.5, 5.5}).toPoint();
+        farDuringPreviews << ws->canvas()->grab().toImage().pixelColor(far);
+    });
     QTest::mouseClick(find<QPushButton>(ws.get(), "inpaintButton"), Qt::LeftButton);
     QVERIFY(ws->imageEngine()->busy());
     QVERIFY2(done.wait(kPictureTimeoutMs), qPrintable(find<QLabel>(ws.get(), "inpaintStatus")->text()));
     QVERIFY(previews.count() > 0);
+    QCOMPARE(farDuringPreviews.size(), previews.count());
+    for (const QColor& c : farDuringPreviews)
+        QCOMPARE(c.rgb(), original.pixel(5, 5));
     const auto result = done.first().at(0).value<ui::ImageResult>();
     const QByteArray maskPng = done.first().at(1).toByteArray();
     QCOMPARE(result.image.size(), QSize(64, 64));

@@ -359,6 +359,10 @@ bool InpaintWorkspace::generate()
     part.fill = s.fill;
     request.inpaint = std::move(part);
     mRunningMask = pngBytes(mask);
+    // Previews cover the whole picture unless only a crop is repainted; they are shown through the
+    // feathered mask, so what is kept stays in view.
+    mPreviewBase = s.onlyMasked ? QImage() : picture.convertToFormat(QImage::Format_RGB32);
+    mPreviewMask = s.onlyMasked ? QImage() : shapeMask(mask, s.grow, s.feather);
     mRunning = mEngine->enqueue(request);
     showStatus(tr("Queued"));
     updateActions();
@@ -419,9 +423,31 @@ void InpaintWorkspace::jobProgress(engine::JobId, double fraction, const QString
 
 void InpaintWorkspace::jobPreview(engine::JobId, int step, int steps, const QImage& image)
 {
-    mCanvas->setShownResult(image); // drawn over the whole picture, scaled up
+    mCanvas->setShownResult(previewOverPicture(image));
     mProgress->setValue(int(1000.0 * (step + 1) / steps));
     mProgress->setFormat(tr("Step %1 of %2").arg(step + 1).arg(steps));
+}
+
+// The step's preview (latent resolution) scaled up and laid over the picture where the mask is.
+QImage InpaintWorkspace::previewOverPicture(const QImage& preview) const
+{
+    if (mPreviewBase.isNull())
+        return preview;
+    const QImage scaled = preview.scaled(mPreviewBase.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation)
+                              .convertToFormat(QImage::Format_RGB32);
+    QImage out = mPreviewBase.copy();
+    for (int y = 0; y < out.height(); ++y) {
+        auto* row = reinterpret_cast<QRgb*>(out.scanLine(y));
+        const auto* over = reinterpret_cast<const QRgb*>(scaled.constScanLine(y));
+        const uchar* m = mPreviewMask.constScanLine(y);
+        for (int x = 0; x < out.width(); ++x) {
+            const int a = m[x];
+            auto mix = [a](int keep, int paint) { return (keep * (255 - a) + paint * a + 127) / 255; };
+            row[x] = qRgb(mix(qRed(row[x]), qRed(over[x])), mix(qGreen(row[x]), qGreen(over[x])),
+                          mix(qBlue(row[x]), qBlue(over[x])));
+        }
+    }
+    return out;
 }
 
 void InpaintWorkspace::jobFinished(engine::JobId, const ImageResult& result)

@@ -67,6 +67,7 @@ private:
     void jobProgress(engine::JobId ticket, double fraction, const QString& text);
     void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
     void jobFinished(engine::JobId ticket, const ImageResult& result);
+    QImage previewOverPicture(const QImage& preview) const;
     void jobFailed(engine::JobId ticket, const QString& message);
     void jobCancelled(engine::JobId ticket);
 
@@ -84,6 +85,8 @@ private:
     QString mSourcePath;
     engine::JobId mRunning = 0;
     QByteArray mRunningMask; // the running job's mask as PNG
+    QImage mPreviewBase;     // the running job's picture and feathered mask, for its previews
+    QImage mPreviewMask;
     QImage mResult;
 };
 
