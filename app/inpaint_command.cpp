@@ -1,17 +1,12 @@
 #include "inpaint_command.h"
 
-#include "core/app_paths.h"
+#include "picture_command.h"
+
 #include "create/picture_png.h"
 #include "diffusion/default_image_model.h"
-#include "diffusion/generation_json.h"
 #include "diffusion/inpaint.h"
-#include "diffusion/stable_diffusion.h"
-#include "vk/device.h"
 
-#include <QDir>
-#include <QFileInfo>
 #include <QImage>
-#include <QSaveFile>
 
 #include <cstdio>
 #include <map>
@@ -206,42 +201,18 @@ int runInpaint(const QStringList& arguments, int deviceIndex, bool validation)
         o.request.mask = std::move(canvas->mask);
     }
 
-    vk::Device::Options deviceOptions;
-    deviceOptions.deviceIndex = deviceIndex;
-    deviceOptions.validation = validation;
-    deviceOptions.pipelineCachePath = paths::pipelineCachePath().toStdString();
-    auto device = vk::Device::create(deviceOptions);
-    if (!device)
-        return fail(device.error().message);
-
-    diffusion::StableDiffusionOptions load;
-    load.checkpoint.vaePath = o.vae;
-    load.precision = o.f32 ? diffusion::WeightPrecision::AsStored : diffusion::WeightPrecision::F16;
-    std::fprintf(stderr, "loading %s\n", o.model.c_str());
-    auto model = diffusion::StableDiffusion::load(*device.value(), o.model, load);
-    if (!model)
-        return fail("cannot load " + o.model + ": " + model.error().message);
-
-    diffusion::GenerationCallbacks callbacks;
-    callbacks.onStep = [](const diffusion::GenerationStep& s) {
-        std::fprintf(stderr, "\rstep %d/%d", s.step + 1, s.steps);
-        std::fflush(stderr);
-    };
-    auto image = diffusion::inpaint(**model, o.request, callbacks);
-    std::fputc('\n', stderr);
+    auto opened = openPictureModel(o.model, o.vae, o.f32, deviceIndex, validation);
+    if (!opened)
+        return fail(opened.error().message);
+    auto image = diffusion::inpaint(*opened->model, o.request, stepsOnStderr());
     if (!image)
         return fail(image.error().message);
-    auto png = ui::encodePicturePng(*image, diffusion::generationJson(g, *image));
-    if (!png)
-        return fail(png.error().message);
-    QDir().mkpath(QFileInfo(QString::fromStdString(o.output)).absolutePath());
-    QSaveFile file(QString::fromStdString(o.output));
-    if (!file.open(QIODevice::WriteOnly) || file.write(*png) != png->size() || !file.commit())
-        return fail("cannot write " + o.output + ": " + file.errorString().toStdString());
+    if (const Status written = writePicture(o.output, g, *image); !written)
+        return fail(written.error().message);
     const diffusion::GenerationTimings& t = image->timings;
     std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %s): text %.2f s, sampling %.2f s, VAE %.2f s\n",
                  o.output.c_str(), image->width, image->height, static_cast<unsigned long long>(g.seed),
-                 (*model)->config().unet.inChannels > 4 ? "inpainting model" : "latent blending", t.textSeconds,
+                 opened->model->config().unet.inChannels > 4 ? "inpainting model" : "latent blending", t.textSeconds,
                  t.samplingSeconds, t.decodeSeconds);
     return 0;
 }

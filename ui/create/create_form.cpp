@@ -1,7 +1,7 @@
 #include "create/create_form.h"
 
 #include "core/app_paths.h"
-#include "create/prompt_highlighter.h"
+#include "create/image_form_parts.h"
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/default_image_model.h"
 #include "diffusion/prompt_chunks.h"
@@ -28,25 +28,11 @@ namespace atelier::ui {
 namespace {
 
 const QList<QSize> kSizePresets = {{512, 512}, {512, 768}, {768, 512}, {768, 768}, {1024, 1024}};
-const QStringList kSamplers = {"Euler a", "Euler", "Heun", "DPM++ 2M", "DDIM", "LCM"};
-const QStringList kSchedules = {"Automatic", "Uniform", "Karras"};
 
 const diffusion::ClipTokenizer* tokenizer()
 {
     static auto loaded = diffusion::ClipTokenizer::builtIn();
     return loaded ? &*loaded : nullptr;
-}
-
-QPlainTextEdit* promptEditor(const QString& objectName, const QString& placeholder, int lines, QWidget* parent)
-{
-    auto* edit = new QPlainTextEdit(parent);
-    edit->setObjectName(objectName);
-    edit->setPlaceholderText(placeholder);
-    edit->setTabChangesFocus(true);
-    const int lineHeight = edit->fontMetrics().lineSpacing();
-    edit->setFixedHeight(lineHeight * lines + 14);
-    new PromptHighlighter(edit->document());
-    return edit;
 }
 
 } // namespace
@@ -74,7 +60,7 @@ CreateForm::CreateForm(QWidget* parent)
     modelRow->addWidget(openModel);
     form->addRow(tr("Model"), modelRow);
 
-    mPrompt = promptEditor("prompt", tr("What the picture shows, e.g. a small red circle at the top left on a blue "
+    mPrompt = makePromptEditor("prompt", tr("What the picture shows, e.g. a small red circle at the top left on a blue "
                                        "background. (word:1.3) weighs a word more, [word] less."),
                            4, this);
     mTokens = new QLabel(this);
@@ -85,7 +71,7 @@ CreateForm::CreateForm(QWidget* parent)
     promptColumn->addWidget(mPrompt);
     promptColumn->addWidget(mTokens);
     form->addRow(tr("Prompt"), promptColumn);
-    mNegative = promptEditor("negativePrompt", tr("What to keep out of the picture"), 2, this);
+    mNegative = makePromptEditor("negativePrompt", tr("What to keep out of the picture"), 2, this);
     form->addRow(tr("Negative"), mNegative);
 
     mSizePreset = new QComboBox(this);
@@ -135,10 +121,10 @@ CreateForm::CreateForm(QWidget* parent)
 
     mSampler = new QComboBox(this);
     mSampler->setObjectName("sampler");
-    mSampler->addItems(kSamplers);
+    mSampler->addItems(samplerNames());
     mSchedule = new QComboBox(this);
     mSchedule->setObjectName("schedule");
-    mSchedule->addItems(kSchedules);
+    mSchedule->addItems(scheduleNames());
     auto* samplerRow = new QHBoxLayout;
     samplerRow->addWidget(mSampler, 1);
     samplerRow->addWidget(mSchedule, 1);
@@ -250,25 +236,7 @@ void CreateForm::restore()
     mStrength->setValue(settings.value("strength", 0.75).toDouble());
 }
 
-void CreateForm::refreshModels()
-{
-    const QString current = mModel->currentData().toString();
-    QSignalBlocker block(mModel);
-    mModel->clear();
-    const QDir folder(paths::modelsDir());
-    for (const QFileInfo& file : folder.entryInfoList({"*.safetensors"}, QDir::Files, QDir::Name))
-        mModel->addItem(file.completeBaseName(), file.absoluteFilePath());
-    int index = mModel->findData(current);
-    if (index < 0 && !current.isEmpty()) { // a file opened from elsewhere stays on the list
-        mModel->addItem(QFileInfo(current).completeBaseName(), current);
-        index = mModel->count() - 1;
-    }
-    if (index < 0)
-        index = mModel->findData(QFileInfo(diffusion::defaultImageModelPath()).absoluteFilePath());
-    mModel->setCurrentIndex(std::max(index, 0));
-    if (mModel->count() == 0)
-        mModel->setPlaceholderText(tr("No model in %1").arg(QDir::toNativeSeparators(paths::modelsDir())));
-}
+void CreateForm::refreshModels() { listCheckpoints(mModel, mModel->currentData().toString()); }
 
 void CreateForm::chooseModelFile()
 {

@@ -1,7 +1,7 @@
 #include "inpaint/inpaint_form.h"
 
 #include "core/app_paths.h"
-#include "create/prompt_highlighter.h"
+#include "create/image_form_parts.h"
 #include "diffusion/default_image_model.h"
 
 #include <QCheckBox>
@@ -24,18 +24,6 @@ namespace atelier::ui {
 
 namespace {
 
-const QStringList kSamplers = {"Euler a", "Euler", "Heun", "DPM++ 2M", "DDIM", "LCM"};
-
-QPlainTextEdit* promptEditor(const QString& objectName, const QString& placeholder, int lines, QWidget* parent)
-{
-    auto* edit = new QPlainTextEdit(parent);
-    edit->setObjectName(objectName);
-    edit->setPlaceholderText(placeholder);
-    edit->setTabChangesFocus(true);
-    edit->setFixedHeight(edit->fontMetrics().lineSpacing() * lines + 14);
-    new PromptHighlighter(edit->document());
-    return edit;
-}
 
 QSpinBox* pixels(const QString& objectName, int from, int to, int value, QWidget* parent)
 {
@@ -72,9 +60,9 @@ InpaintForm::InpaintForm(QWidget* parent)
     mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     mModel->setMinimumContentsLength(16);
     form->addRow(tr("Model"), mModel);
-    mPrompt = promptEditor("inpaintPrompt", tr("What the masked area should show"), 3, this);
+    mPrompt = makePromptEditor("inpaintPrompt", tr("What the masked area should show"), 3, this);
     form->addRow(tr("Prompt"), mPrompt);
-    mNegative = promptEditor("inpaintNegativePrompt", tr("What to keep out of it"), 2, this);
+    mNegative = makePromptEditor("inpaintNegativePrompt", tr("What to keep out of it"), 2, this);
     form->addRow(tr("Negative"), mNegative);
 
     mSteps = new QSpinBox(this);
@@ -95,7 +83,7 @@ InpaintForm::InpaintForm(QWidget* parent)
 
     mSampler = new QComboBox(this);
     mSampler->setObjectName("inpaintSampler");
-    mSampler->addItems(kSamplers);
+    mSampler->addItems(samplerNames());
     form->addRow(tr("Sampler"), mSampler);
 
     mSeed = new QLineEdit(QStringLiteral("-1"), this);
@@ -219,21 +207,7 @@ QWidget* InpaintForm::outpaintBox()
 
 void InpaintForm::refreshModels()
 {
-    const QString current = mModel->currentData().toString();
-    QSignalBlocker block(mModel);
-    mModel->clear();
-    const QDir folder(paths::modelsDir());
-    for (const QFileInfo& file : folder.entryInfoList({"*.safetensors"}, QDir::Files, QDir::Name))
-        mModel->addItem(file.completeBaseName(), file.absoluteFilePath());
-    int index = mModel->findData(current);
-    for (int i = 0; index < 0 && i < mModel->count(); ++i) // an inpainting checkpoint first
-        if (mModel->itemText(i).contains(QLatin1String("inpaint"), Qt::CaseInsensitive))
-            index = i;
-    if (index < 0)
-        index = mModel->findData(QFileInfo(diffusion::defaultImageModelPath()).absoluteFilePath());
-    mModel->setCurrentIndex(std::max(index, 0));
-    if (mModel->count() == 0)
-        mModel->setPlaceholderText(tr("No model in %1").arg(QDir::toNativeSeparators(paths::modelsDir())));
+    listCheckpoints(mModel, mModel->currentData().toString(), QStringLiteral("inpaint")); // inpainting models first
 }
 
 void InpaintForm::setPrompt(const QString& prompt) { mPrompt->setPlainText(prompt); }
