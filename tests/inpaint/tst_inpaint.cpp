@@ -27,6 +27,8 @@
 #include <QTabletEvent>
 #include <QUndoStack>
 #include <QWheelEvent>
+#include <QCheckBox>
+#include <QSettings>
 #include <QtTest>
 
 #include <memory>
@@ -77,6 +79,7 @@ class TestInpaint : public QObject {
     Q_OBJECT
 
 private slots:
+    void theFormIsKeptAcrossRuns();
     void initTestCase();
     void init();
     void cleanup();
@@ -123,6 +126,9 @@ private:
 
 void TestInpaint::initTestCase()
 {
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    QSettings().clear();
     QVERIFY(mFiles.isValid());
     const QString models = paths::modelsDir();
     QVERIFY(paths::ensureDir(models));
@@ -609,6 +615,26 @@ void TestInpaint::escapeCancelsAndShowsThePictureAgain()
     QCOMPARE(find<QLabel>(ws.get(), "inpaintStatus")->text(), QStringLiteral("Cancelled"));
     QVERIFY(ws->result().isNull());
     QTRY_VERIFY(!ws->imageEngine()->busy());
+}
+
+void TestInpaint::theFormIsKeptAcrossRuns()
+{
+    {
+        ui::InpaintForm form;
+        form.findChild<QPlainTextEdit*>("inpaintPrompt")->setPlainText("a blue door");
+        form.findChild<QSpinBox*>("inpaintSteps")->setValue(13);
+        form.findChild<QLineEdit*>("inpaintSeed")->setText("4242");
+        form.findChild<QCheckBox*>("onlyMasked")->setChecked(true);
+        form.findChild<QComboBox*>("maskedFill")->setCurrentIndex(2);
+        form.remember();
+    }
+    ui::InpaintForm again;
+    QCOMPARE(again.findChild<QPlainTextEdit*>("inpaintPrompt")->toPlainText(), QStringLiteral("a blue door"));
+    QCOMPARE(again.findChild<QSpinBox*>("inpaintSteps")->value(), 13);
+    QCOMPARE(again.findChild<QLineEdit*>("inpaintSeed")->text(), QStringLiteral("4242"));
+    QVERIFY(again.findChild<QCheckBox*>("onlyMasked")->isChecked());
+    QCOMPARE(again.findChild<QComboBox*>("maskedFill")->currentIndex(), 2);
+    QSettings().clear(); // the other tests start from the defaults
 }
 
 QTEST_MAIN(TestInpaint)

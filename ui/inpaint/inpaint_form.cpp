@@ -16,9 +16,12 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpressionValidator>
+#include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
 #include <QToolButton>
+
+#include <algorithm>
 
 namespace atelier::ui {
 
@@ -123,6 +126,57 @@ InpaintForm::InpaintForm(QWidget* parent)
     outer->addWidget(generate);
     outer->addStretch(1);
     refreshModels();
+    restore();
+}
+
+void InpaintForm::remember() const
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("inpaint"));
+    const InpaintSettings s = this->settings();
+    settings.setValue("model", s.modelPath);
+    settings.setValue("prompt", s.prompt);
+    settings.setValue("negativePrompt", s.negativePrompt);
+    settings.setValue("steps", s.steps);
+    settings.setValue("cfgScale", s.cfgScale);
+    settings.setValue("sampler", s.sampler);
+    settings.setValue("seed", mSeed->text());
+    settings.setValue("strength", s.strength);
+    settings.setValue("feather", s.feather);
+    settings.setValue("grow", s.grow);
+    settings.setValue("onlyMasked", s.onlyMasked);
+    settings.setValue("padding", s.padding);
+    settings.setValue("fill", mFill->currentIndex());
+    settings.setValue("brushSize", mBrushSize->value());
+    settings.setValue("hardness", mHardness->value());
+    settings.setValue("overlay", mOpacity->value());
+}
+
+void InpaintForm::restore()
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("inpaint"));
+    if (!settings.contains("steps"))
+        return;
+    const int model = mModel->findData(settings.value("model").toString());
+    if (model >= 0)
+        mModel->setCurrentIndex(model);
+    mPrompt->setPlainText(settings.value("prompt").toString());
+    mNegative->setPlainText(settings.value("negativePrompt").toString());
+    mSteps->setValue(settings.value("steps", mSteps->value()).toInt());
+    mCfg->setValue(settings.value("cfgScale", mCfg->value()).toDouble());
+    if (mSampler->findText(settings.value("sampler").toString()) >= 0)
+        mSampler->setCurrentText(settings.value("sampler").toString());
+    mSeed->setText(settings.value("seed", "-1").toString());
+    mStrength->setValue(settings.value("strength", mStrength->value()).toDouble());
+    mFeather->setValue(settings.value("feather", mFeather->value()).toInt());
+    mGrow->setValue(settings.value("grow", mGrow->value()).toInt());
+    mOnlyMasked->setChecked(settings.value("onlyMasked", false).toBool());
+    mPadding->setValue(settings.value("padding", mPadding->value()).toInt());
+    mFill->setCurrentIndex(std::clamp(settings.value("fill", 0).toInt(), 0, mFill->count() - 1));
+    mBrushSize->setValue(settings.value("brushSize", mBrushSize->value()).toInt());
+    mHardness->setValue(settings.value("hardness", mHardness->value()).toInt());
+    mOpacity->setValue(settings.value("overlay", mOpacity->value()).toInt());
 }
 
 QWidget* InpaintForm::maskBox()

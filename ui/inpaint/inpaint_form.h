@@ -44,6 +44,9 @@ public:
     void setLastSeed(quint64 seed);
     // Lists the models folder again, keeping the choice when it is still there.
     void refreshModels();
+    // The form as the user left it, kept in QSettings across runs (group "inpaint").
+    void remember() const;
+    void restore();
     int brushSize() const;
     double hardness() const;
     double overlayOpacity() const;

@@ -319,6 +319,7 @@ bool InpaintWorkspace::generate()
         return false;
     }
     const InpaintSettings s = mForm->settings();
+    mForm->remember();
     if (s.modelPath.isEmpty()) {
         showError(tr("No model is chosen. Put a Stable Diffusion .safetensors checkpoint in the models folder."));
         return false;
