@@ -1,6 +1,7 @@
 #include "bench/sd_bench.h"
 
 #include "bench/bench_stats.h"
+#include "core/elapsed.h"
 #include "diffusion/generation.h"
 #include "diffusion/sampling/gaussian_noise.h"
 #include "diffusion/stable_diffusion.h"
@@ -17,11 +18,6 @@ namespace atelier::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 } // namespace
 

@@ -1,5 +1,6 @@
 #include "diffusion/generation.h"
 
+#include "core/elapsed.h"
 #include "core/logging.h"
 #include "diffusion/prompt_chunks.h"
 #include "diffusion/sampling/gaussian_noise.h"
@@ -20,10 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 Status checkCancel(const GenerationCallbacks& callbacks)
 {
@@ -65,7 +62,9 @@ void padChunks(std::vector<PromptChunk>& chunks, size_t count, const ChunkOption
         chunks.push_back(emptyPromptChunk(options));
 }
 
-GenerationParameters describe(StableDiffusion& model, const GenerationRequest& r)
+} // namespace
+
+GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& r)
 {
     GenerationParameters p;
     p.prompt = r.prompt;
@@ -86,8 +85,6 @@ GenerationParameters describe(StableDiffusion& model, const GenerationRequest& r
     p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }
-
-} // namespace
 
 Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt, const QString& negativePrompt,
                                    int clipSkip)
@@ -225,13 +222,10 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     ATELIER_ASSIGN(const std::vector<float> pixels,
                    model.vae().decode(image.latent, latentHeight, latentWidth, tilingNow()));
     image.timings.decodeSeconds += secondsSince(start);
-    for (float v : pixels)
-        if (!std::isfinite(v))
-            return makeError(ErrorCode::Format, "the model produced NaN or infinite values: its weights may be damaged");
     image.width = r.width;
     image.height = r.height;
     image.rgb = toBytes(pixels);
-    image.parameters = describe(model, r);
+    image.parameters = describeGeneration(model, r);
     return image;
 }
 

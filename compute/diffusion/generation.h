@@ -114,6 +114,9 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
 // [height, width, 3] at latent resolution.
 std::vector<uint8_t> cheapLatentPreview(const Latent& latent, int width, int height);
 
+// What A1111 would write for a txt2img or img2img request on this model.
+GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& request);
+
 // [-1, 1] floats (any layout) to bytes: round(255 * clamp((x + 1) / 2, 0, 1)).
 std::vector<uint8_t> toBytes(const std::vector<float>& image);
 

@@ -1,5 +1,6 @@
 #include "diffusion/inpaint.h"
 
+#include "core/elapsed.h"
 #include "diffusion/inpaint_crop.h"
 #include "diffusion/inpaint_mask.h"
 #include "diffusion/sampling/gaussian_noise.h"
@@ -16,10 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point start)
-{
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 int modelScale(const StableDiffusion& model)
 {
@@ -164,37 +161,19 @@ Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest&
     clock = Clock::now();
     ATELIER_ASSIGN(std::vector<float> decoded, model.vae().decode(image.latent, latentHeight, latentWidth, tiling));
     image.timings.decodeSeconds += secondsSince(clock);
-    for (float v : decoded)
-        if (!std::isfinite(v))
-            return makeError(ErrorCode::Format, "the model produced NaN or infinite values: its weights may be damaged");
     return decoded;
 }
 
 GenerationParameters describe(StableDiffusion& model, const InpaintRequest& r)
 {
-    const GenerationRequest& g = r.generation;
-    GenerationParameters p;
-    p.prompt = g.prompt;
-    p.negativePrompt = g.negativePrompt;
-    p.steps = g.steps;
-    const A1111SamplerFields sampler = formatA1111Sampler(g.sampler);
-    p.sampler = QString::fromStdString(sampler.sampler);
-    p.scheduleType = QString::fromStdString(sampler.scheduleType);
-    p.cfgScale = g.cfgScale;
-    p.seed = g.seed;
-    p.width = g.width;
-    p.height = g.height;
-    p.modelHash = QString::fromStdString(model.modelHash());
-    p.model = QString::fromStdString(model.name());
-    p.denoisingStrength = g.strength;
+    GenerationParameters p = describeGeneration(model, r.generation);
+    p.denoisingStrength = r.generation.strength;
     p.maskBlur = r.feather;
-    p.clipSkip = g.clipSkip;
     p.extras.append({QStringLiteral("Masked content"), QString::fromLatin1(maskedFillName(r.fill))});
     if (r.onlyMasked) {
         p.extras.append({QStringLiteral("Inpaint area"), QStringLiteral("Only masked")});
         p.extras.append({QStringLiteral("Masked area padding"), QString::number(r.padding)});
     }
-    p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }
 

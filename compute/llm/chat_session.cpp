@@ -1,5 +1,6 @@
 #include "llm/chat_session.h"
 
+#include "core/elapsed.h"
 #include "llm/language_model.h"
 
 #include <algorithm>
@@ -9,7 +10,6 @@ namespace atelier::llm {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 } // namespace
 
 ChatSession::ChatSession(LanguageModel& model) : mModel(model)
