@@ -23,11 +23,14 @@ const char* kUsage =
     "                        -o OUT.png\n"
     "Samplers: \"Euler\", \"Euler a\" (default), \"Heun\", \"DPM++ 2M\", \"DDIM\", \"LCM\"; schedulers:\n"
     "\"Automatic\" (default), \"Uniform\", \"Karras\". A seed of -1 (the default) picks a random one.\n"
-    "Without --model, uses the default model in the models folder. Progress goes to stderr.\n";
+    "Without --model, uses the default model in the models folder. --width and --height default to the\n"
+    "model's own resolution (512 for SD 1.x, 768 for SD 2.x v-prediction, what a file's\n"
+    "modelspec.resolution says). Progress goes to stderr.\n";
 
 struct GenerateOptions {
     std::string model, vae, initImage, output;
     std::string sampler = "Euler a", scheduler;
+    int width = 0, height = 0;  // 0: the model's own resolution (512 for SD 1.x)
     long long seed = -1;
     bool f32 = false;
     diffusion::GenerationRequest request;
@@ -55,8 +58,8 @@ bool parse(const QStringList& args, GenerateOptions& o, std::string& error)
             else if (key == "--sampler") o.sampler = v;
             else if (key == "--scheduler") o.scheduler = v;
             else if (key == "--seed") o.seed = std::stoll(v);
-            else if (key == "--width") o.request.width = std::stoi(v);
-            else if (key == "--height") o.request.height = std::stoi(v);
+            else if (key == "--width") o.width = std::stoi(v);
+            else if (key == "--height") o.height = std::stoi(v);
             else if (key == "--clip-skip") o.request.clipSkip = std::stoi(v);
             else if (key == "--init-image") o.initImage = v;
             else if (key == "--strength") o.request.strength = std::stod(v);
@@ -108,16 +111,18 @@ int runGenerate(const QStringList& arguments, int deviceIndex, bool validation)
     o.request.seed = o.seed >= 0 ? uint64_t(o.seed) : std::random_device{}() % 4294967295u;
     if (o.model.empty())
         o.model = diffusion::defaultImageModelPath().toStdString();
+    auto opened = openPictureModel(o.model, o.vae, o.f32, deviceIndex, validation);
+    if (!opened)
+        return fail(opened.error().message);
+    const int side = opened->model->config().defaultResolution;
+    o.request.width = o.width > 0 ? o.width : o.height > 0 ? o.height : side;
+    o.request.height = o.height > 0 ? o.height : o.width > 0 ? o.width : side;
     if (!o.initImage.empty()) {
         auto init = ui::loadInitImage(QString::fromStdString(o.initImage), o.request.width, o.request.height);
         if (!init)
             return fail(init.error().message);
         o.request.initImage = std::move(*init);
     }
-
-    auto opened = openPictureModel(o.model, o.vae, o.f32, deviceIndex, validation);
-    if (!opened)
-        return fail(opened.error().message);
     auto image = diffusion::generate(*opened->model, o.request, stepsOnStderr());
     if (!image)
         return fail(image.error().message);

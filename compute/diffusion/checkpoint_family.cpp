@@ -18,9 +18,11 @@
 //   5. SD 2.x: diffusers unet sample_size 96 means v, any other epsilon; a single file is epsilon
 //      when its name says "512" or "base" (v2-1_512-ema-pruned, 512-base-ema), else v (the 768-v
 //      models are the common SD 2.x downloads).
-// Default resolution: 768 for SD 2.x v-prediction, 512 otherwise.
+// Default resolution: __metadata__ `modelspec.resolution` ("64x64"; square, a multiple of 64), else
+//   768 for SD 2.x v-prediction, 512 otherwise.
 
 #include "diffusion/checkpoint.h"
+#include "diffusion/model_resolution.h"
 
 #include <algorithm>
 #include <cctype>
@@ -154,6 +156,8 @@ Status resolveFamily(CheckpointConfig& config, const FamilyHints& hints, const C
         config.predictionReason = base ? "file name (512/base)" : "SD 2.x single-file default (768-v)";
     }
     config.defaultResolution = sd2 && config.prediction == Prediction::V ? 768 : 512;
+    if (const std::string* text = metadataValue(hints, "modelspec.resolution"))
+        config.defaultResolution = parseModelspecResolution(*text).value_or(config.defaultResolution);
     return {};
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# package_test.sh BUILD_DIR SCRATCH_DIR VERSION
+# package_test.sh BUILD_DIR SCRATCH_DIR VERSION SOURCE_DIR
 # Builds the .deb and the tar.gz with cpack, unpacks the .deb into SCRATCH_DIR/root as dpkg would
 # install it, checks what a desktop needs is there, then runs the installed atelier.
 set -euo pipefail
-build="$1" scratch="$2" version="$3"
+build="$1" scratch="$2" version="$3" source="$4"
 id=io.github.atelier.Atelier
 fail() { echo "package: FAIL: $*" >&2; exit 1; }
 
@@ -64,6 +64,16 @@ for size in 48 128 256; do
   [ "$dims" = "${size}x${size}" ] || fail "$png is $dims, not ${size}x${size}"
 done
 [ -x "$root/usr/share/atelier/models.sh" ] || fail "usr/share/atelier/models.sh missing"
+# The default image model ships in the package; its models.sh copies it into the models folder.
+shipped_model="$root/usr/share/atelier/atelier-shapes-sd1.safetensors"
+cmp -s "$shipped_model" "$source/resources/shapes_model/atelier-shapes-sd1.safetensors" ||
+  fail "usr/share/atelier lacks the default image model (or ships another one)"
+models_home="$(mktemp -d)"
+ATELIER_DATA_DIR="$models_home" bash "$root/usr/share/atelier/models.sh" image >/dev/null ||
+  fail "the packaged models.sh image failed"
+cmp -s "$shipped_model" "$models_home/models/atelier-shapes-sd1.safetensors" ||
+  fail "the packaged models.sh did not install the image model"
+rm -rf "$models_home"
 if command -v desktop-file-validate >/dev/null; then
   desktop-file-validate "$desktop" || fail "desktop-file-validate"
 fi

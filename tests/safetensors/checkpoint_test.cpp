@@ -4,6 +4,7 @@
 #include "tst_safetensors.h"
 
 #include "diffusion/checkpoint.h"
+#include "diffusion/model_resolution.h"
 
 #include <QDir>
 #include <QFile>
@@ -279,6 +280,10 @@ void TestSafetensors::predictionAndTurboRules_data()
     QTest::newRow("option beats the scheduler") << "tiny_sd2" << "" << QByteArray() << int(Prediction::Epsilon) << -1 << "SD 2.x" << "epsilon" << 512;
     QTest::newRow("SD 1.x ignores a turbo name") << "tiny_sd1.safetensors" << "turbo_sd15.safetensors" << QByteArray() << -1 << -1 << "SD 1.x" << "epsilon" << 512;
     QTest::newRow("SD 1.x v option") << "tiny_sd1.safetensors" << "" << QByteArray() << int(Prediction::V) << -1 << "SD 1.x" << "v" << 512;
+    QTest::newRow("modelspec resolution") << "tiny_sd1.safetensors" << "" << QByteArray(",\"modelspec.resolution\":\"64x64\"") << -1 << -1 << "SD 1.x" << "epsilon" << 64;
+    QTest::newRow("modelspec resolution beats 768-v") << sd2 << "" << QByteArray(",\"modelspec.resolution\":\"512x512\"") << -1 << -1 << "SD 2.x" << "v" << 512;
+    QTest::newRow("non-square resolution ignored") << "tiny_sd1.safetensors" << "" << QByteArray(",\"modelspec.resolution\":\"512x768\"") << -1 << -1 << "SD 1.x" << "epsilon" << 512;
+    QTest::newRow("unreadable resolution ignored") << "tiny_sd1.safetensors" << "" << QByteArray(",\"modelspec.resolution\":\"64x64px\"") << -1 << -1 << "SD 1.x" << "epsilon" << 512;
 }
 
 void TestSafetensors::predictionAndTurboRules()
@@ -307,6 +312,23 @@ void TestSafetensors::predictionAndTurboRules()
     QCOMPARE(QString(modelFamilyName(ck->config().family)), family);
     QCOMPARE(QString(predictionName(ck->config().prediction)), expected);
     QCOMPARE(ck->config().defaultResolution, resolution);
+}
+
+void TestSafetensors::declaredResolutionReadsOnlyTheHeader()
+{
+    QCOMPARE(parseModelspecResolution("64x64"), std::optional<int>(64));
+    QCOMPARE(parseModelspecResolution("1024x1024"), std::optional<int>(1024));
+    for (const char* text : {"", "64", "64x", "x64", "64x128", "-64x-64", "32x32", "100x100", "8192x8192", " 64x64"})
+        QVERIFY2(!parseModelspecResolution(text), text);
+
+    QTemporaryDir dir;
+    const std::string declared = written(dir, "shapes.safetensors",
+                                         test::rewriteHeader(test::fixtureBytes("tiny_sd1.safetensors"), "\"format\":\"pt\"",
+                                                             "\"format\":\"pt\",\"modelspec.resolution\":\"128x128\""));
+    QCOMPARE(declaredResolution(declared), std::optional<int>(128));
+    QCOMPARE(declaredResolution(test::fixturePath("tiny_sd1.safetensors")), std::nullopt);   // declares none
+    QCOMPARE(declaredResolution((dir.path() + "/missing.safetensors").toStdString()), std::nullopt);
+    QCOMPARE(declaredResolution(test::fixturePath("tiny_sd1")), std::nullopt);               // a diffusers folder
 }
 
 void TestSafetensors::requireSaysExpectedAndFound()

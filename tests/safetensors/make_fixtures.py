@@ -457,11 +457,11 @@ def check_compvis(parts, state, family):
                 raise AssertionError(f"{key}: {name} differs after the CompVis round trip")
 
 
-def save_single_file(parts, path, family):
+def save_single_file(parts, path, family, metadata=None):
     from safetensors.torch import save_file
     state = to_compvis(parts, family)
     check_compvis(parts, state, family)
-    save_file(state, path, metadata={"format": "pt"})
+    save_file(state, path, metadata={"format": "pt", **(metadata or {})})
 
 
 def write_tiny_vae(out):

@@ -69,6 +69,7 @@ private slots:
     void replacesTheVae();
     void predictionAndTurboRules_data();
     void predictionAndTurboRules();
+    void declaredResolutionReadsOnlyTheHeader();
     void requireSaysExpectedAndFound();
 
     // checkpoint_errors_test.cpp

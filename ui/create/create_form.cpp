@@ -4,6 +4,7 @@
 #include "create/image_form_parts.h"
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/default_image_model.h"
+#include "diffusion/model_resolution.h"
 #include "diffusion/prompt_chunks.h"
 
 #include <QComboBox>
@@ -189,7 +190,11 @@ CreateForm::CreateForm(QWidget* parent)
     form->addRow(generate);
 
     refreshModels();
-    restore();
+    if (QSettings().contains(QStringLiteral("create/steps")))
+        restore();
+    else
+        followModelResolution(); // a first run: the default model's own size
+    connect(mModel, &QComboBox::activated, this, &CreateForm::followModelResolution);
     updateTokenCount();
 }
 
@@ -250,6 +255,15 @@ void CreateForm::chooseModelFile()
         index = mModel->count() - 1;
     }
     mModel->setCurrentIndex(index);
+    followModelResolution();
+}
+
+void CreateForm::followModelResolution()
+{
+    if (const auto side = diffusion::declaredResolution(mModel->currentData().toString().toStdString())) {
+        mWidth->setValue(*side);
+        mHeight->setValue(*side);
+    }
 }
 
 void CreateForm::sizePresetChosen(int index)

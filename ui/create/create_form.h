@@ -63,6 +63,8 @@ private:
     void sizePresetChosen(int index);
     void chooseInitImage();
     void chooseModelFile();
+    // The size the chosen checkpoint declares it was trained at (modelspec.resolution), if any.
+    void followModelResolution();
     void updateTokenCount();
     void updateSizeLimits();
 
