@@ -115,8 +115,8 @@ int runGenerate(const QStringList& arguments, int deviceIndex, bool validation)
     if (!opened)
         return fail(opened.error().message);
     const int side = opened->model->config().defaultResolution;
-    o.request.width = o.width > 0 ? o.width : o.height > 0 ? o.height : side;
-    o.request.height = o.height > 0 ? o.height : o.width > 0 ? o.width : side;
+    o.request.width = o.width > 0 ? o.width : side;
+    o.request.height = o.height > 0 ? o.height : side;
     if (!o.initImage.empty()) {
         auto init = ui::loadInitImage(QString::fromStdString(o.initImage), o.request.width, o.request.height);
         if (!init)
