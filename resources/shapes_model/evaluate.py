@@ -17,7 +17,8 @@ Inpainting (--inpaint N): the model has no 9-channel variant; regular models inp
 latents through the mask. For each of the first N held-out scenes, the picture is drawn with another
 colour and shape in the object's place, a square mask covers that object, and `atelier inpaint`
 (strength 1) repaints it from the held-out caption; right when describe() reads the caption's
-colour, shape and position, and every pixel outside the mask and its feather is unchanged.
+colour, shape and position; it also counts the pictures whose every pixel beyond the feather's
+reach (3 sigma) around the mask is unchanged.
 
 Usage:
   python3 evaluate.py --model runs/cpu/atelier-shapes-sd1.safetensors --config smoke --count 20
@@ -136,10 +137,11 @@ def inpaint_accuracy(args):
         mask = object_mask(sc)
         after = inpaint_atelier(args.model, before, mask, sc["caption"], args.seed + i, args.steps, args.cfg,
                                 args.feather, args.precision)
-        # Outside the mask grown by the feather, Atelier promises the original bytes.
+        # Beyond the feather's reach (3 sigma of its Gaussian) around the mask, Atelier promises the
+        # original bytes.
         ys, xs = np.nonzero(mask)
         outside = np.ones(mask.shape, bool)
-        f = args.feather + 1
+        f = 3 * args.feather + 1
         outside[max(0, ys.min() - f):ys.max() + f + 1, max(0, xs.min() - f):xs.max() + f + 1] = False
         kept.append(bool((after[outside] == before[outside]).all()))
         s = ds.score(sc, ds.describe(after))
