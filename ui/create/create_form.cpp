@@ -190,9 +190,7 @@ CreateForm::CreateForm(QWidget* parent)
     form->addRow(generate);
 
     refreshModels();
-    if (QSettings().contains(QStringLiteral("create/steps")))
-        restore();
-    else
+    if (!restore())
         followModelResolution(); // a first run: the default model's own size
     connect(mModel, &QComboBox::activated, this, &CreateForm::followModelResolution);
     updateTokenCount();
@@ -217,12 +215,12 @@ void CreateForm::remember() const
     settings.setValue("strength", s.strength);
 }
 
-void CreateForm::restore()
+bool CreateForm::restore()
 {
     QSettings settings;
     settings.beginGroup(QStringLiteral("create"));
     if (!settings.contains("steps"))
-        return;
+        return false;
     const int model = mModel->findData(settings.value("model").toString());
     if (model >= 0)
         mModel->setCurrentIndex(model);
@@ -239,6 +237,7 @@ void CreateForm::restore()
     mSeed->setText(settings.value("seed", "-1").toString());
     mBatch->setValue(settings.value("batchCount", 1).toInt());
     mStrength->setValue(settings.value("strength", 0.75).toDouble());
+    return true;
 }
 
 void CreateForm::refreshModels() { listCheckpoints(mModel, mModel->currentData().toString()); }

@@ -53,7 +53,7 @@ public:
     void refreshModels();
     // The form as the user left it, kept in QSettings across runs (group "create").
     void remember() const;
-    void restore();
+    bool restore();  // false when nothing was remembered (a first run)
     QPlainTextEdit* promptEdit() const { return mPrompt; }
 
 signals:
