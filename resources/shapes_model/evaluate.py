@@ -20,10 +20,13 @@ colour and shape in the object's place, a square mask covers that object, and `a
 colour, shape and position; it also counts the pictures whose every pixel beyond the feather's
 reach (3 sigma) around the mask is unchanged.
 
+Pictures are painted at the model's modelspec.resolution (128x128 for the shipped model) unless
+--size says otherwise.
+
 Usage:
-  python3 evaluate.py --model runs/cpu/atelier-shapes-sd1.safetensors --config smoke --count 20
-  python3 evaluate.py --model M --config default --engine torch --count 200 --sheet sheet.png
-  python3 evaluate.py --model M --config smoke --parity-only
+  python3 evaluate.py --model atelier-shapes-sd1.safetensors --count 30 --inpaint 10
+  python3 evaluate.py --model M --engine torch --device cuda --count 100 --vae-check 100 --sheet sheet.png
+  python3 evaluate.py --model runs/cpu/atelier-shapes-sd1.safetensors --config smoke --parity-only
 """
 import argparse
 import json
@@ -67,10 +70,16 @@ def noise(seed, width, height):
     return torch.randn(4 * h * w, generator=torch.Generator().manual_seed(seed)).view(1, 4, h, w)
 
 
+def model_device(parts):
+    return next(parts["unet"].parameters()).device
+
+
 @torch.no_grad()
 def paint_torch(parts, tok, prompt, seed, steps, cfg, width=64, height=64):
-    """k-diffusion Euler ("Uniform" sigmas) with CFG, then the VAE: uint8 HxWx3."""
-    ids = torch.cat([tok.encode_batch([""]), tok.encode_batch([prompt])])
+    """k-diffusion Euler ("Uniform" sigmas) with CFG, then the VAE: uint8 HxWx3. The noise and the
+    sampler's arithmetic stay on the CPU in float64; the networks run where the parts are."""
+    device = model_device(parts)
+    ids = torch.cat([tok.encode_batch([""]), tok.encode_batch([prompt])]).to(device)
     context = parts["text_encoder"](input_ids=ids).last_hidden_state
     log_sigmas = schedule()
     sigmas = torch.cat([t_to_sigma(torch.linspace(999, 0, steps), log_sigmas), torch.zeros(1)]).double()
@@ -78,11 +87,11 @@ def paint_torch(parts, tok, prompt, seed, steps, cfg, width=64, height=64):
     for i in range(steps):
         sigma = sigmas[i]
         t = sigma_to_t(sigma.float().view(1), log_sigmas)
-        out = parts["unet"]((x / (sigma ** 2 + 1) ** 0.5).float().repeat(2, 1, 1, 1), t.repeat(2),
-                            encoder_hidden_states=context).sample
+        out = parts["unet"]((x / (sigma ** 2 + 1) ** 0.5).float().repeat(2, 1, 1, 1).to(device), t.repeat(2).to(device),
+                            encoder_hidden_states=context).sample.cpu()
         eps = (out[0:1] + cfg * (out[1:2] - out[0:1])).double()
         x = x + eps * (sigmas[i + 1] - sigma)  # (x - denoised) / sigma = eps
-    image = parts["vae"].decode(x.float() / sm.SCALING_FACTOR).sample[0]
+    image = parts["vae"].decode((x.float() / sm.SCALING_FACTOR).to(device)).sample[0].cpu()
     return ((image.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
 
 
@@ -133,8 +142,8 @@ def inpaint_accuracy(args):
     totals, tiles, kept = {}, [], []
     for i in range(args.inpaint):
         sc = ds.scene("heldout", i)
-        before = ds.render(replaced_scene(sc))
-        mask = object_mask(sc)
+        before = ds.render(replaced_scene(sc), args.size)
+        mask = object_mask(sc, args.size)
         after = inpaint_atelier(args.model, before, mask, sc["caption"], args.seed + i, args.steps, args.cfg,
                                 args.feather, args.precision)
         # Beyond the feather's reach (3 sigma of its Gaussian) around the mask, Atelier promises the
@@ -167,9 +176,10 @@ def accuracy(args, parts, tok):
         sc = ds.scene("heldout", i)
         seed = args.seed + i
         if args.engine == "atelier":
-            image = paint_atelier(args.model, sc["caption"], seed, args.steps, args.cfg, precision=args.precision)
+            image = paint_atelier(args.model, sc["caption"], seed, args.steps, args.cfg, args.size, args.size,
+                                  args.precision)
         else:
-            image = paint_torch(parts, tok, sc["caption"], seed, args.steps, args.cfg)
+            image = paint_torch(parts, tok, sc["caption"], seed, args.steps, args.cfg, args.size, args.size)
         found = ds.describe(image)
         s = ds.score(sc, found)
         for k, v in s.items():
@@ -199,8 +209,9 @@ def vae_ceiling(args, parts):
     totals = {}
     for i in range(args.vae_check):
         sc = ds.scene("heldout", i)
-        x = torch.from_numpy(ds.render(sc)).permute(2, 0, 1)[None].float() / 127.5 - 1
-        y = parts["vae"].decode(parts["vae"].encode(x).latent_dist.mean).sample[0]
+        x = torch.from_numpy(ds.render(sc, args.size)).permute(2, 0, 1)[None].float() / 127.5 - 1
+        x = x.to(model_device(parts))
+        y = parts["vae"].decode(parts["vae"].encode(x).latent_dist.mean).sample[0].cpu()
         image = ((y.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
         for k, v in ds.score(sc, ds.describe(image)).items():
             totals.setdefault(k, []).append(v)
@@ -211,8 +222,9 @@ def vae_ceiling(args, parts):
 def parity(args, parts, tok):
     prompt = ds.scene("heldout", 0)["caption"]
     start = time.time()
-    ours = paint_torch(parts, tok, prompt, args.seed, args.steps, args.cfg).astype(np.int32)
-    theirs = paint_atelier(args.model, prompt, args.seed, args.steps, args.cfg, precision="f32").astype(np.int32)
+    ours = paint_torch(parts, tok, prompt, args.seed, args.steps, args.cfg, args.size, args.size).astype(np.int32)
+    theirs = paint_atelier(args.model, prompt, args.seed, args.steps, args.cfg, args.size, args.size,
+                           "f32").astype(np.int32)
     diff = np.abs(ours - theirs)
     print(f"parity {prompt!r} seed {args.seed}: mean |torch - atelier| = {diff.mean():.3f}, "
           f"max = {diff.max()} (0..255), {time.time() - start:.1f} s")
@@ -238,11 +250,16 @@ def main():
     ap.add_argument("--parity-only", action="store_true")
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--size", type=int, default=0, help="picture side (0: the model's modelspec.resolution)")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where --engine torch runs")
     ap.add_argument("--atelier", default=ATELIER, help="the atelier binary (default: $ATELIER or build/bin/atelier)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     ATELIER_BIN.append(args.atelier)
+    args.size = args.size or sm.declared_size(args.model)
     parts = sm.load_checkpoint(args.model, args.config)
+    for key in ("unet", "vae", "text_encoder"):
+        parts[key].to(args.device)
     tok = sm.ClipTokenizer()
     if args.vae_check:
         vae_ceiling(args, parts)

@@ -172,6 +172,14 @@ def save_checkpoint(parts, path, size=64):
     return os.path.getsize(path)
 
 
+def declared_size(path):
+    """The picture side a checkpoint declares in modelspec.resolution ("128x128" -> 128), else 64."""
+    from safetensors import safe_open
+    with safe_open(path, "pt") as f:
+        resolution = (f.metadata() or {}).get("modelspec.resolution", "64x64")
+    return int(resolution.split("x")[0])
+
+
 def load_checkpoint(path, config="default"):
     """The file's weights back into float32 diffusers/transformers modules (eval mode)."""
     from diffusers.loaders import single_file_utils as sfu

@@ -12,12 +12,8 @@ Each stage runs for a number of steps or until its share of --budget-minutes is 
 losses to OUT/log.jsonl, and saves OUT/vae.pt and OUT/diffusion.pt (resume with --skip-vae).
 The end product is OUT/atelier-shapes-sd1.safetensors (float16, CompVis names).
 
-GPU (H100; the device tool allows 10 minutes a command, so a run is cut in pieces that carry
-OUT/vae.pt and OUT/diffusion.pt, float16, about 48 MB together, to the next):
-  python3 train.py --device cuda --config default --train-size 50000 --workers 16 \
-      --budget-minutes 8 --vae-share 0.4 --batch 128 --out runs/h100
-  python3 train.py --device cuda --config default --train-size 50000 --workers 16 \
-      --budget-minutes 8.5 --skip-vae --resume --batch 128 --out runs/h100
+GPU (H100): h100.sh runs this at 128x128 in pieces of under 10 minutes (the device tool's limit),
+each starting from the checkpoint the last one wrote (--init); the model card lists what was run.
 CPU smoke test (what was run here, 13 minutes on a loaded 2-core machine):
   nice -n 19 python3 train.py --device cpu --config smoke --train-size 2000 --budget-minutes 13 \
       --vae-share 0.4 --batch 32 --threads 1 --out runs/cpu
@@ -240,11 +236,13 @@ def main():
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--skip-vae", action="store_true", help="reuse OUT/vae.pt")
     ap.add_argument("--resume", action="store_true", help="start stage 2 from OUT/diffusion.pt (new optimizer)")
+    ap.add_argument("--init", help="start stage 2 from this checkpoint's three parts (implies --skip-vae)")
     ap.add_argument("--workers", type=int, default=1, help="processes rendering the pictures")
     ap.add_argument("--out", default="runs/default")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = True
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -255,9 +253,11 @@ def main():
     start = time.time()  # the budget counts training only
     if args.device == "cuda":
         images = images.to(args.device)
-    parts = sm.build(args.config, args.seed)
+    parts = sm.load_checkpoint(args.init, args.config) if args.init else sm.build(args.config, args.seed)
     vae_path = os.path.join(args.out, "vae.pt")
-    if args.skip_vae:
+    if args.init:
+        log(event="initialised", checkpoint=args.init)
+    elif args.skip_vae:
         parts["vae"].load_state_dict(full(torch.load(vae_path)))
     else:
         if args.vae_resume or args.decoder_only:

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstdlib>
 
 namespace atelier::test {
 
@@ -35,6 +36,10 @@ vk::Device* testDevice()
             return nullptr;
         }
         device = std::move(created).value();
+        // Close the device before static destruction: a driver may already have torn itself down
+        // by then (NVIDIA's did: every test unit ended in SIGSEGV after its last test). An
+        // exit handler registered now runs before the destructors of statics made earlier.
+        std::atexit([] { holder().reset(); });
         if (o.validation && !device->instance().validationEnabled())
             qWarning("validation was requested but is not active");
     }
