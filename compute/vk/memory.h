@@ -73,6 +73,7 @@ public:
 
     uint64_t bytesInUse() const;     // sum of live buffers
     uint64_t bytesReserved() const;  // sum of blocks held from the driver
+    uint64_t blocksCreated() const;  // allocations asked of the driver so far (vkAllocateMemory)
     uint64_t alignment() const { return mAlignment; }
     bool deviceLocalIsMapped() const; // UMA: DeviceLocal buffers are host-visible
 
@@ -93,6 +94,8 @@ private:
     Result<uint32_t> createBlock(uint64_t size, MemoryKind kind);
     void destroyBlock(Block& block);
     void free(uint32_t block, uint64_t offset, uint64_t size);
+    uint64_t standardBlockSize(MemoryKind kind) const;
+    bool hasOtherEmptyBlock(uint32_t block) const;
 
     VkDevice mDevice;
     const DeviceInfo& mInfo;
@@ -103,6 +106,7 @@ private:
     std::vector<std::unique_ptr<Block>> mBlocks; // null entries are released blocks
     uint64_t mInUse = 0;
     uint64_t mReserved = 0;
+    uint64_t mBlocksCreated = 0;
 };
 
 } // namespace atelier::vk

@@ -236,7 +236,7 @@ def main():
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--skip-vae", action="store_true", help="reuse OUT/vae.pt")
     ap.add_argument("--resume", action="store_true", help="start stage 2 from OUT/diffusion.pt (new optimizer)")
-    ap.add_argument("--init", help="start stage 2 from this checkpoint's three parts (implies --skip-vae)")
+    ap.add_argument("--init", help="start from this checkpoint's three parts; stage 1 runs only with --decoder-only")
     ap.add_argument("--workers", type=int, default=1, help="processes rendering the pictures")
     ap.add_argument("--out", default="runs/default")
     args = ap.parse_args()
@@ -257,33 +257,39 @@ def main():
     vae_path = os.path.join(args.out, "vae.pt")
     if args.init:
         log(event="initialised", checkpoint=args.init)
-    elif args.skip_vae:
+    if args.skip_vae and not args.init:
         parts["vae"].load_state_dict(full(torch.load(vae_path)))
-    else:
-        if args.vae_resume or args.decoder_only:
+    elif not args.init or args.decoder_only:
+        if (args.vae_resume or args.decoder_only) and not args.init:
             parts["vae"].load_state_dict(full(torch.load(vae_path)))
         deadline = start + 60 * args.budget_minutes * args.vae_share
         steps = train_vae(parts["vae"], images, args, deadline, log)
         parts["vae"].float().cpu()
-        mean, std = encode_all(parts["vae"].to(args.device), images, args)
-        k = 1.0 if args.decoder_only else rescale_latents(parts["vae"].cpu(), float(mean.std()))
+        k = 1.0
+        if not args.decoder_only:  # the decoder alone leaves the latents as they were
+            mean, _ = encode_all(parts["vae"].to(args.device), images, args)
+            k = rescale_latents(parts["vae"].cpu(), float(mean.std()))
+            log(event="latents rescaled", latent_std=float(mean.std()), rescale=k)
         parts["vae"].cpu()
         torch.save(half(parts["vae"].state_dict()), vae_path)
-        log(event="vae done", steps=steps, latent_std=float(mean.std()), rescale=k)
+        log(event="vae done", steps=steps, rescale=k)
     parts["vae"].to(args.device)
-    means, stds = encode_all(parts["vae"], images, args)
-    log(event="latents", std_scaled=float(means.std() * sm.SCALING_FACTOR), shape=list(means.shape))
+    if args.steps:
+        means, stds = encode_all(parts["vae"], images, args)
+        log(event="latents", std_scaled=float(means.std() * sm.SCALING_FACTOR), shape=list(means.shape))
     diffusion_path = os.path.join(args.out, "diffusion.pt")
     if args.resume:
         state = torch.load(diffusion_path)
         parts["unet"].load_state_dict(full(state["unet"]))
         parts["text_encoder"].load_state_dict(full(state["text_encoder"]))
         log(event="resumed", path=diffusion_path)
-    tok = sm.ClipTokenizer()
-    ids = tok.encode_batch(captions)
-    empty = tok.encode_batch([""])[0]
-    steps = train_diffusion(parts["unet"], parts["text_encoder"], means, stds, ids, empty, args,
-                            start + 60 * args.budget_minutes, log)
+    steps = 0
+    if args.steps:
+        tok = sm.ClipTokenizer()
+        ids = tok.encode_batch(captions)
+        empty = tok.encode_batch([""])[0]
+        steps = train_diffusion(parts["unet"], parts["text_encoder"], means, stds, ids, empty, args,
+                                start + 60 * args.budget_minutes, log)
     for key in ("unet", "vae", "text_encoder"):
         parts[key].float().cpu().eval()
     torch.save({"unet": half(parts["unet"].state_dict()), "text_encoder": half(parts["text_encoder"].state_dict())},
