@@ -32,6 +32,18 @@ private slots:
     void cleanupTestCase();
 };
 
+namespace {
+// A second device with validation on and one option changed, beside the shared test device.
+std::unique_ptr<vk::Device> deviceWith(void (*change)(vk::Device::Options&))
+{
+    vk::Device::Options o;
+    o.validation = true;
+    change(o);
+    auto device = vk::Device::create(o);
+    return device.ok() ? std::move(device).value() : nullptr;
+}
+} // namespace
+
 void TestVk::initTestCase()
 {
     QVERIFY2(test::testDevice(), "no Vulkan device");
@@ -114,12 +126,9 @@ void TestVk::subAllocationSharesBlocks()
 void TestVk::transfersReuseTheirStagingBlocks()
 {
     // Staged, as on a discrete GPU (lavapipe's memory would otherwise be copied into directly).
-    vk::Device::Options o;
-    o.validation = true;
-    o.stagedTransfers = true;
-    auto device = vk::Device::create(o);
-    QVERIFY(device.ok());
-    vk::Device& d = *device.value();
+    auto device = deviceWith([](vk::Device::Options& o) { o.stagedTransfers = true; });
+    QVERIFY(device);
+    vk::Device& d = *device;
     auto tensor = d.allocate(4096);
     QVERIFY(tensor.ok());
     std::vector<uint8_t> src(4096, 7), dst(4096);
@@ -270,12 +279,9 @@ void TestVk::profilerTimesKernels()
 
 void TestVk::descriptorPoolsWithoutPushDescriptors()
 {
-    vk::Device::Options o;
-    o.validation = true;
-    o.noPushDescriptors = true;
-    auto device = vk::Device::create(o);
-    QVERIFY(device.ok());
-    vk::Device& d = *device.value();
+    auto device = deviceWith([](vk::Device::Options& o) { o.noPushDescriptors = true; });
+    QVERIFY(device);
+    vk::Device& d = *device;
     QVERIFY(!d.info().pushDescriptor);
     std::vector<float> ones(64, 1.0f);
     auto a = ops::Tensor::fromFloats(d, DType::F32, {64}, ones);
@@ -297,12 +303,9 @@ void TestVk::descriptorPoolsWithoutPushDescriptors()
 
 void TestVk::stagedTransfersRoundTrip()
 {
-    vk::Device::Options o;
-    o.validation = true;
-    o.stagedTransfers = true;
-    auto device = vk::Device::create(o);
-    QVERIFY(device.ok());
-    vk::Device& d = *device.value();
+    auto device = deviceWith([](vk::Device::Options& o) { o.stagedTransfers = true; });
+    QVERIFY(device);
+    vk::Device& d = *device;
     // 70 MiB: more than one 64 MiB staging chunk each way.
     const size_t n = (70u << 20) / 4;
     std::vector<uint32_t> src(n), dst(n, 0);
