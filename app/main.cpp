@@ -57,6 +57,9 @@ int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
     o.validation = options.validation;
     o.pipelineCachePath = options.pipelineCachePath.toStdString();
     o.profile = true; // GPU timestamps give the kernel time without submit overhead
+    // ATELIER_STAGED_TRANSFERS=1: copy through staging buffers as on a discrete GPU, even where the
+    // device's memory is mapped (lavapipe, integrated GPUs), to measure that path.
+    o.stagedTransfers = qEnvironmentVariableIntValue("ATELIER_STAGED_TRANSFERS") != 0;
     auto device = vk::Device::create(o);
     if (!device) {
         std::fprintf(stderr, "atelier: %s\n", device.error().message.c_str());

@@ -46,13 +46,19 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
 
     diffusion::StableDiffusionOptions options;
     options.precision = f32 ? diffusion::WeightPrecision::AsStored : diffusion::WeightPrecision::F16;
+    const uint64_t blocksBefore = device.allocator().blocksCreated();
     auto t0 = Clock::now();
     ATELIER_ASSIGN(auto model, diffusion::StableDiffusion::load(device, path, options));
     const double loadSeconds = secondsSince(t0);
-    char line[512];
-    std::snprintf(line, sizeof line, "model: %s (%s, %.0f MB of weights as %s, loaded in %.1f s)\ndevice: %s\n",
+    char line[640];
+    // The driver allocations show whether loading churned memory (each costs milliseconds on a
+    // discrete GPU) rather than only uploading.
+    std::snprintf(line, sizeof line,
+                  "model: %s (%s, %.0f MB of weights as %s, loaded in %.1f s with %llu memory allocations)\n"
+                  "device: %s\n",
                   path.c_str(), diffusion::modelFamilyName(model->config().family), double(model->weightBytes()) / 1e6,
-                  f32 ? "stored" : "f16", loadSeconds, device.info().name.c_str());
+                  f32 ? "stored" : "f16", loadSeconds,
+                  (unsigned long long)(device.allocator().blocksCreated() - blocksBefore), device.info().name.c_str());
     out << line << std::flush;
     const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
 
