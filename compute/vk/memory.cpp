@@ -268,8 +268,8 @@ void DeviceAllocator::free(uint32_t blockIndex, uint64_t offset, uint64_t size)
     // and download needs one, and allocating, pinning and mapping 64 MiB costs milliseconds on a
     // discrete GPU (on NVIDIA's driver, while each transfer made its own, a forward pass took
     // about 27 ms longer than on lavapipe).
-    const bool spareHostBlock = b.kind != MemoryKind::DeviceLocal && hasOtherEmptyBlock(blockIndex);
-    if (b.live == 0 && (b.size > standardBlockSize(b.kind) || spareHostBlock)) {
+    if (b.live == 0 && (b.size > standardBlockSize(b.kind) ||
+                        (b.kind != MemoryKind::DeviceLocal && hasOtherEmptyBlock(blockIndex)))) {
         destroyBlock(b);
         mBlocks[blockIndex].reset();
     }

@@ -105,6 +105,13 @@ def paint_atelier(model, prompt, seed, steps, cfg, width=64, height=64, precisio
         return np.asarray(Image.open(out).convert("RGB"))
 
 
+def save_sheet(tiles, cols, path):
+    """The pictures (equal-sized HxWx3 arrays) as one PNG, cols to a row, the last row padded black."""
+    tiles = tiles + [np.zeros_like(tiles[0])] * (-len(tiles) % cols)
+    Image.fromarray(np.concatenate([np.concatenate(tiles[r:r + cols], axis=1)
+                                    for r in range(0, len(tiles), cols)])).save(path)
+
+
 def replaced_scene(sc):
     """The scene with its object swapped for another colour (not the background's) and shape."""
     colour, shape, size, centre = sc["objects"][0]
@@ -116,7 +123,7 @@ def replaced_scene(sc):
 
 def object_mask(sc, size=64, margin=1.35):
     """uint8 HxW: 255 on a square around the object (its radius times margin), 0 elsewhere."""
-    _, _, sz, (x, y) = sc["objects"][0]
+    _, _, _, (x, y) = sc["objects"][0]
     r = ds.SIZES["large"] * size * margin
     mask = np.zeros((size, size), np.uint8)
     y0, y1 = int(max(0, y * size - r)), int(min(size, y * size + r + 1))
@@ -162,11 +169,7 @@ def inpaint_accuracy(args):
     result["outside_unchanged"] = float(np.mean(kept))
     print("inpaint accuracy", json.dumps({k: round(v, 4) for k, v in result.items()}), f"over {args.inpaint} prompts")
     if args.inpaint_sheet:
-        cols = 4
-        while len(tiles) % cols:
-            tiles.append(np.zeros_like(tiles[0]))
-        Image.fromarray(np.concatenate([np.concatenate(tiles[r:r + cols], axis=1)
-                                        for r in range(0, len(tiles), cols)])).save(args.inpaint_sheet)
+        save_sheet(tiles, 4, args.inpaint_sheet)
     return result
 
 
@@ -191,11 +194,7 @@ def accuracy(args, parts, tok):
     result = {k: float(np.mean(v)) for k, v in totals.items()}
     print("accuracy", json.dumps({k: round(v, 4) for k, v in result.items()}), f"over {args.count} prompts")
     if args.sheet:
-        cols = 10
-        while len(tiles) % cols:
-            tiles.append(np.zeros_like(tiles[0]))
-        grid = np.concatenate([np.concatenate(tiles[r:r + cols], axis=1) for r in range(0, len(tiles), cols)])
-        Image.fromarray(grid).save(args.sheet)
+        save_sheet(tiles, 10, args.sheet)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"accuracy": result, "engine": args.engine, "steps": args.steps, "cfg": args.cfg,

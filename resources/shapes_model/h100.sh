@@ -14,11 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 mode=$1 minutes=$2 out=$3
 run=/tmp/shapes-run
 mkdir -p "$run" "$out"
-common=(--device cuda --config default --size 128 --train-size 60000 --workers 16
-        --batch 128 --vae-batch 64 --lr 4e-4 --log-every 100 --out "$run")
+common=(--device cuda --config default --size 128 --train-size 60000 --workers 16 --vae-batch 64
+        --log-every 100 --budget-minutes "$minutes" --out "$run")
 case $mode in
-  fresh) python3 "$here/train.py" "${common[@]}" --budget-minutes "$minutes" --vae-share 0.45 ;;
-  resume) python3 "$here/train.py" "${common[@]}" --budget-minutes "$minutes" --init "$4" --batch 512 --lr 6e-4 ;;
+  fresh) python3 "$here/train.py" "${common[@]}" --batch 128 --lr 4e-4 --vae-share 0.45 ;;
+  resume) python3 "$here/train.py" "${common[@]}" --batch 512 --lr 6e-4 --init "$4" ;;
   *) echo "usage: h100.sh fresh|resume MINUTES OUT [CHECKPOINT]" >&2; exit 2 ;;
 esac
 model=$run/atelier-shapes-sd1.safetensors

@@ -257,11 +257,9 @@ def main():
     vae_path = os.path.join(args.out, "vae.pt")
     if args.init:
         log(event="initialised", checkpoint=args.init)
-    if args.skip_vae and not args.init:
+    elif args.skip_vae or args.vae_resume or args.decoder_only:
         parts["vae"].load_state_dict(full(torch.load(vae_path)))
-    elif not args.init or args.decoder_only:
-        if (args.vae_resume or args.decoder_only) and not args.init:
-            parts["vae"].load_state_dict(full(torch.load(vae_path)))
+    if args.decoder_only or not (args.skip_vae or args.init):
         deadline = start + 60 * args.budget_minutes * args.vae_share
         steps = train_vae(parts["vae"], images, args, deadline, log)
         parts["vae"].float().cpu()

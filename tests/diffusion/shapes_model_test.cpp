@@ -103,22 +103,32 @@ bool inside(const Outline& polygon, double x, double y)
     return in;
 }
 
-// Whether the ideal shape, stretched over a w x h box, covers more than half of pixel (px, py)
-// (4 x 4 samples, as describe()'s 4x supersampled template).
-bool covers(const QString& shape, const Outline& polygon, int w, int h, int px, int py)
-{
+struct Box {
     double lo[2] = {1e9, 1e9}, hi[2] = {-1e9, -1e9};
+};
+
+Box bounds(const Outline& polygon)
+{
+    Box box;
     for (const auto& p : polygon)
         for (int a = 0; a < 2; ++a) {
-            lo[a] = std::min(lo[a], p[size_t(a)]);
-            hi[a] = std::max(hi[a], p[size_t(a)]);
+            box.lo[a] = std::min(box.lo[a], p[size_t(a)]);
+            box.hi[a] = std::max(box.hi[a], p[size_t(a)]);
         }
+    return box;
+}
+
+// Whether the ideal shape, stretched over a w x h box, covers more than half of pixel (px, py)
+// (4 x 4 samples, as describe()'s 4x supersampled template). No outline: a circle.
+bool covers(const Outline& polygon, const Box& box, int w, int h, int px, int py)
+{
     int hits = 0;
     for (int j = 0; j < 4; ++j)
         for (int i = 0; i < 4; ++i) {
             const double u = (px + (i + 0.5) / 4) / w, v = (py + (j + 0.5) / 4) / h;
-            hits += shape == "circle" ? (u - 0.5) * (u - 0.5) + (v - 0.5) * (v - 0.5) <= 0.25
-                                      : inside(polygon, lo[0] + u * (hi[0] - lo[0]), lo[1] + v * (hi[1] - lo[1]));
+            hits += polygon.empty() ? (u - 0.5) * (u - 0.5) + (v - 0.5) * (v - 0.5) <= 0.25
+                                    : inside(polygon, box.lo[0] + u * (box.hi[0] - box.lo[0]),
+                                             box.lo[1] + v * (box.hi[1] - box.lo[1]));
         }
     return hits > 8;
 }
@@ -140,10 +150,11 @@ QString classifyShape(const std::vector<int>& members, int width)
     double bestIou = -1;
     for (const QString shape : {"circle", "square", "triangle", "star", "cross"}) {
         const Outline polygon = outline(shape);
+        const Box box = bounds(polygon);
         int both = 0, either = 0;
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x) {
-                const bool t = covers(shape, polygon, w, h, x, y), m = mask[size_t(y * w + x)];
+                const bool t = covers(polygon, box, w, h, x, y), m = mask[size_t(y * w + x)];
                 both += t && m;
                 either += t || m;
             }
