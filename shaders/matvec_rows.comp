@@ -5,6 +5,8 @@
 // fetches texels with straight vector code but loads storage buffers lane by lane in a loop, which
 // made the storage-buffer kernel (matvec.comp) 4-8x slower there. GPUs keep matvec.comp, whose
 // coalesced loads this layout (lanes reading different rows) would lose.
+// Several rows of a (prompts, A_FETCHED_AS_USED): each value of a is fetched where it is used
+// instead of a block's worth being held for the R rows; 8 rows of 8 vec4s held spilled 5x slower.
 // Block types: each block of each row is copied from the texels that cover it into blockWords,
 // shifted to start at word 0 (blocks of q4_0, q5_0, q8_0 and q6_k start at any even byte), and
 // decoded by dequant.glsl's dequantGroup with constant offsets. Plain types: rows start on 16 bytes.
@@ -83,7 +85,7 @@ void main()
     for (uint r = 0; r < R; ++r)
         row[r] = p.bOffset + min(n0 + r, p.N - 1) * rowBytes;
     for (uint j = 0; j < p.K / BLOCK_K; ++j) {
-#if BLOCK_K == 32
+#if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED)
         // a's 32 values serve all R rows.
         vec4 av[MROWS * 8];
         for (uint m = 0; m < MROWS; ++m)
@@ -98,10 +100,10 @@ void main()
                 for (uint i = 0; i < 4; ++i) {
                     const uint e = groupRun(g, i);
                     for (uint m = 0; m < MROWS; ++m) {
-#if BLOCK_K == 32
+#if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED)
                         const vec4 x = av[m * 8 + e / 4];
 #else
-                        // 256-value blocks: a fetched as used (R is 1 for them), not held in 64 vec4s.
+                        // 256-value blocks (R is 1 for them): not held in 64 vec4s either.
                         const vec4 x = a4((p.aOffset + m * p.K + j * BLOCK_K + e) / 4);
 #endif
                         acc[r * MROWS + m] += dot(v[i], x);

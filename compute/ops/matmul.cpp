@@ -5,6 +5,7 @@
 #include "vk/device.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace atelier::ops {
 
@@ -13,7 +14,8 @@ namespace {
 // A kernel and its blocking: each workgroup covers blockM rows of a and blockN rows of b.
 struct Kernel {
     bool vec = false;  // a matrix-vector kernel: blockM is the rows of a per pass, one dispatch each
-    bool rows = false; // matvec_rows (vec too): a and b are texel buffers
+    bool rows = false; // matvec_rows (vec too): a and b are texel buffers; passes of powers of two rows
+    bool batch = false; // matvec_rows_batch: several rows of a, each value fetched where it is used
     uint32_t blockM = 0, blockN = 0;
     // matvec: {workgroup, ROWS, UNROLL}; matvec_rows: {workgroup, R}; tiled: {workgroup, BM, BN, BK, TM, TN}
     std::vector<uint32_t> spec;
@@ -39,22 +41,25 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
     // CPU devices (lavapipe): 16 invocations of 2 rows each. Texel fetches compile to straight
     // vector code there while storage-buffer loads go lane by lane: 4-8x faster than matvec.comp
     // on Gemma 3 270M's weights. Fewer rows per invocation left more of a's fetches unshared, more
-    // spilled registers.
+    // spilled registers. Several rows of a (prompts) take one row of b per invocation and fetch a
+    // as they use it, and beat the tiled kernel there too (kRowsKernelPassRows).
     const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     if (options.path == MatmulOptions::Path::MatrixVectorRows ||
-        (options.path == MatmulOptions::Path::Auto && cpu && M <= uint64_t(kMatrixVectorMaxRows) && rowsKernelFits(b, K) &&
-         b != DType::Q6_K)) { // q6_k: 210-byte blocks realigned each time made it 0.9x of matvec.comp
+        (options.path == MatmulOptions::Path::Auto && cpu && rowsKernelFits(b, K) &&
+         (b != DType::Q6_K || M > 1))) { // q6_k decode: 210-byte blocks realigned each time made it 0.9x of matvec.comp
         if (!rowsKernelFits(b, K))
             return makeError(ErrorCode::Unsupported, "matmul: the row-per-invocation kernel needs K % 4 == 0 and 16-byte rows");
+        if (M > 1)
+            return Kernel{true, true, isQuantized(b), uint32_t(kRowsKernelPassRows), 16, {16, 1}};
         const uint32_t rows = dtypeInfo(b).blockElements == 256 ? 1 : 2;
-        return Kernel{true, true, uint32_t(kMatrixVectorPassRows), rows * 16, {16, rows}};
+        return Kernel{true, true, false, 1, rows * 16, {16, rows}};
     }
     if (options.path == MatmulOptions::Path::MatrixVector ||
         (options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows))) {
         // CPU devices (lavapipe) run a workgroup's invocations as SIMD lanes of one thread: small
         // workgroups keep more threads busy (Gemma 3 270M decodes in 0.4 s/token instead of 1.05).
         const uint32_t invocations = cpu ? 32 : 128;
-        return Kernel{true, false, uint32_t(kMatrixVectorPassRows), 2, {invocations, 2, isQuantized(b) ? 1u : 2u}};
+        return Kernel{true, false, false, uint32_t(kMatrixVectorPassRows), 2, {invocations, 2, isQuantized(b) ? 1u : 2u}};
     }
     const bool largeFits = info.maxSharedMemory >= 2 * 16 * 129 * 4 && info.maxWorkgroupInvocations >= 256;
     const uint64_t largeBlocks = ((M + 127) / 128) * ((N + 127) / 128);
@@ -63,12 +68,12 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
         rows = largeFits && (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU || largeBlocks >= 512) ? 128 : M <= 32 ? 32 : 64;
     switch (rows) {
     case 32:
-        return Kernel{false, false, 32, 64, {128, 32, 64, 16, 4, 4}};
+        return Kernel{false, false, false, 32, 64, {128, 32, 64, 16, 4, 4}};
     case 64:
-        return Kernel{false, false, 64, 64, {256, 64, 64, 16, 4, 4}};
+        return Kernel{false, false, false, 64, 64, {256, 64, 64, 16, 4, 4}};
     case 128:
         if (largeFits)
-            return Kernel{false, false, 128, 128, {256, 128, 128, 16, 8, 8}};
+            return Kernel{false, false, false, 128, 128, {256, 128, 128, 16, 8, 8}};
         return makeError(ErrorCode::Unsupported, "matmul: 128-row tiles need more shared memory than this device has");
     default:
         return makeError(ErrorCode::InvalidArgument, "matmul: tile rows must be 32, 64 or 128");
@@ -121,11 +126,13 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
 
     const std::string type = dtypeName(b.dtype);
     const bool subgroups = info.subgroupArithmetic() && !options.sharedReduction;
-    for (uint64_t m0 = 0; m0 < M; m0 += mStep) {
-        const uint64_t mc = std::min(mStep, M - m0);
+    for (uint64_t m0 = 0, mc = 0; m0 < M; m0 += mc) {
+        mc = std::min(mStep, M - m0);
+        if (kernel.rows)
+            mc = std::bit_floor(mc); // each count of rows is another pipeline to compile
         vk::PipelineDesc desc{"matmul_" + type, 3, sizeof(shader::MatmulPush), kernel.spec};
         if (kernel.rows) {
-            desc.shader = "matvec_rows_" + type;
+            desc.shader = (kernel.batch ? "matvec_rows_batch_" : "matvec_rows_") + type;
             desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(mc));
             desc.texelBindings = 0b011; // a and b
         } else if (kernel.vec) {
