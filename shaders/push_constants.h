@@ -47,6 +47,16 @@ struct RmsNormPush {
     float eps;
 };
 
+// residual_norm.comp: x[r, :] += [rmsnorm(y[r, :]) * post]; xn[r, :] = rmsnorm(x[r, :]) * next.
+struct ResidualNormPush {
+    uint rows;      // rows in this dispatch, one workgroup each
+    uint n;         // row length
+    uint xOffset;   // elements from the bound starts to the first row of x, y and xn
+    uint yOffset;
+    uint xnOffset;
+    float eps;
+};
+
 // fft_multiply.comp: the pad / multiply / crop steps around VkFFT in ops/fft_blur.cpp.
 struct FftConvolvePush {
     uint height;       // image rows

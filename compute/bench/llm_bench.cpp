@@ -51,6 +51,7 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
     const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
     std::string ppTable, tgTable;
     std::vector<double> ppRates, tgRates;
+    vk::Device::WorkCounts tgCounts;
     for (int r = 0; r <= reps; ++r) { // run 0 warms pipelines and caches
         model->truncate(0);
         device.profiler().reset();
@@ -59,11 +60,13 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
         const double ppSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
         ppTable = device.profiler().table();
         device.profiler().reset();
+        device.resetWorkCounts();
         t0 = Clock::now();
         for (int i = 0; i < tg; ++i)
             ATELIER_TRY(model->forward(std::vector<int32_t>{prompt[size_t(i) % prompt.size()]}));
         const double tgSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
         tgTable = device.profiler().table();
+        tgCounts = device.workCounts();
         if (r > 0) {
             ppRates.push_back(pp / ppSeconds);
             tgRates.push_back(tg / tgSeconds);
@@ -81,6 +84,9 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
                   "test", "tokens/s", ("pp" + std::to_string(pp)).c_str(), median(ppRates),
                   ("tg" + std::to_string(tg)).c_str(), tgRate, tgRate * weightGB,
                   double(device.allocator().bytesReserved()) / 1e6, double(peakHostBytes()) / 1e6, reps);
+    out << line;
+    std::snprintf(line, sizeof line, "per generated token: %.1f dispatches, %.1f barriers, %.1f submits\n",
+                  double(tgCounts.dispatches) / tg, double(tgCounts.barriers) / tg, double(tgCounts.batches) / tg);
     out << line;
     if (profile)
         out << "\nGPU time per kernel, pp" << pp << ":\n" << ppTable << "\nGPU time per kernel, tg" << tg << ":\n" << tgTable;

@@ -38,7 +38,7 @@ trap 'rm -f "$results"' EXIT
 atelier_round() {
   "$atelier" bench llm --model "$model" --pp "$pp" --tg "$tg" --reps 1 2>/dev/null |
     awk -v pp="pp$pp" -v tg="tg$tg" '$1 == pp || $1 == tg { print "atelier", $1, $2 }
-      /^dispatches per token/ { print "atelier-dispatches", $4, $4 > "/dev/stderr" }'
+      /^per generated token/ { print "atelier: " $0 > "/dev/stderr" }'
 }
 llama_round() { # name bin-dir extra-args...
   local name="$1" bin="$2"

@@ -3,6 +3,8 @@
 //   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(Wk·norm(x)), Wv·norm(x)))
 //              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
 //   logits = lmHead · norm(x[last])
+// Each residual add, with the post-norm before it and the next norm after it, is one dispatch
+// (ops::residualNorm); the last one applies the output norm, to every row.
 
 #include "llm/language_model.h"
 
@@ -11,6 +13,7 @@
 #include "ops/embedding.h"
 #include "ops/glu.h"
 #include "ops/matmul.h"
+#include "ops/residual_norm.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
 #include "vk/device.h"
@@ -55,11 +58,12 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
 
     const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
         ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
+        ATELIER_TRY(ops::rmsnorm(b, x, mWeights.layers.front().attnNorm, xn, norm));
         for (int l = 0; l < c.layers; ++l) {
             const LayerWeights& w = mWeights.layers[size_t(l)];
             const bool sliding = c.slidingLayer[size_t(l)];
+            const ops::Tensor& nextNorm = l + 1 < c.layers ? mWeights.layers[size_t(l) + 1].attnNorm : mWeights.outputNorm;
 
-            ATELIER_TRY(ops::rmsnorm(b, x, w.attnNorm, xn, norm));
             ATELIER_TRY(ops::matmul(b, xn, w.wq, q));
             ATELIER_TRY(ops::matmul(b, xn, w.wk, k));
             ATELIER_TRY(ops::matmul(b, xn, w.wv, v));
@@ -92,22 +96,16 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
             attend.workspace = &mState.workspace;
             ATELIER_TRY(ops::attention(b, qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
-            if (w.attnPostNorm)
-                ATELIER_TRY(ops::rmsnorm(b, projected, *w.attnPostNorm, projected, norm));
-            ATELIER_TRY(ops::add(b, x, projected, x));
+            ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));
 
-            ATELIER_TRY(ops::rmsnorm(b, x, w.ffnNorm, xn, norm));
             ATELIER_TRY(ops::matmul(b, xn, w.gate, gate));
             ATELIER_TRY(ops::matmul(b, xn, w.up, up));
             ATELIER_TRY(ops::glu(b, gate, up, gate, c.activation));
             ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
-            if (w.ffnPostNorm)
-                ATELIER_TRY(ops::rmsnorm(b, projected, *w.ffnPostNorm, projected, norm));
-            ATELIER_TRY(ops::add(b, x, projected, x));
+            ATELIER_TRY(ops::residualNorm(b, x, projected, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, nextNorm, xn, norm));
         }
         const uint64_t rowBytes = uint64_t(c.dim) * 4;
-        b.copy(x.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
-        ATELIER_TRY(ops::rmsnorm(b, mState.last, mWeights.outputNorm, mState.last, norm));
+        b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
         return ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits);
     });
     ATELIER_TRY(recorded);

@@ -200,6 +200,9 @@ Status Device::execute(const std::function<Status(CommandBatch&)>& record)
     si.commandBufferCount = 1;
     si.pCommandBuffers = &mCmd;
     VK_CHECK(vkQueueSubmit(mQueue, 1, &si, mFence));
+    ++mWorkCounts.batches;
+    mWorkCounts.dispatches += mBatch->dispatchCount();
+    mWorkCounts.barriers += mBatch->barrierCount();
     const VkResult waited = vkWaitForFences(mDevice, 1, &mFence, VK_TRUE, UINT64_MAX);
     vkResetFences(mDevice, 1, &mFence);
     resetPools();

@@ -50,6 +50,15 @@ public:
     // abandon the batch; a lost device comes back as ErrorCode::DeviceLost.
     Status execute(const std::function<Status(CommandBatch&)>& record);
 
+    // What the submitted batches recorded since the last reset (bench llm prints them per token).
+    struct WorkCounts {
+        uint64_t batches = 0;
+        uint64_t dispatches = 0; // compute dispatches, copies excluded
+        uint64_t barriers = 0;
+    };
+    const WorkCounts& workCounts() const { return mWorkCounts; }
+    void resetWorkCounts() { mWorkCounts = {}; }
+
     struct MemoryUsage {
         uint64_t usedBytes;  // device memory Atelier holds
         uint64_t totalBytes; // the driver's budget, or the device-local heap size
@@ -82,6 +91,7 @@ private:
     std::unique_ptr<PipelineLibrary> mPipelines;
     std::unique_ptr<CommandBatch> mBatch;
     Profiler mProfiler;
+    WorkCounts mWorkCounts;
 };
 
 } // namespace atelier::vk

@@ -55,4 +55,7 @@ private slots:
     void rmsnorm_data();
     void rmsnorm();
     void rmsnormRejectsBadArguments();
+    void residualNorm_data();
+    void residualNorm();
+    void residualNormRejectsBadArguments();
 };
