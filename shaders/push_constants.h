@@ -111,6 +111,26 @@ struct AttentionCombinePush {
     uint outOffset;
 };
 
+// attention_rows.comp (CPU devices, few query rows): SCORES writes scores[row, j] = scale * q[row] . k[lo + j]
+// for j < span; VALUES writes out[row] = softmax over the row's visible j of scores[row, :] . v[lo + j].
+// Query row = token * heads + head; texel indices are in vec4s of q and in 8-half texels of k and v.
+struct AttentionRowsPush {
+    uint heads;          // query heads (rows per token)
+    uint group;          // query heads per kv head
+    uint firstKvHead;    // kv head bound at the start of k and v
+    uint headStride;     // elements between kv heads in k and v (capacity * headDim)
+    uint lo;             // first kv row scored
+    uint span;           // kv rows scored: lo .. lo + span - 1
+    uint scoreStride;    // elements between rows of scores (span rounded up to 4)
+    uint startPosition;  // position of token 0
+    uint window;         // sliding window (0: none); causal always
+    uint qOffset;        // elements from the bound starts (q and out: a multiple of 4; k, v: of 8)
+    uint kvOffset;       // k and v share one layout and offset
+    uint outOffset;
+    float scale;
+    float softCap;       // 0: off
+};
+
 // kv_store.comp: cache[h, position of token t, :] = f16(x[t, h, :]).
 struct KvStorePush {
     uint count;          // elements in this dispatch: tokens * heads * headDim

@@ -81,6 +81,57 @@ Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     return {};
 }
 
+// CPU devices, few query rows (decoding): attention_rows.comp's two passes through the workspace,
+// when the scores fit it and every kv head fits one binding. Returns false where it does not apply.
+Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                           const AttentionOptions& options, uint64_t kvLength, float scale)
+{
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t tokens = uint64_t(q.dim(0)), heads = uint64_t(q.dim(1)), headDim = uint64_t(q.dim(2));
+    const uint64_t kvHeads = uint64_t(k.dim(0)), capacity = uint64_t(k.dim(1));
+    const uint64_t rows = tokens * heads;
+    // Scored kv rows: from the first token's window start to the last token's position.
+    const uint64_t first = options.startPosition;
+    const uint64_t lo = options.window != 0 && first + 1 > options.window ? first + 1 - options.window : 0;
+    const uint64_t hi = std::min<uint64_t>(kvLength, options.startPosition + tokens);
+    const uint64_t span = hi - lo, stride = (span + 3) / 4 * 4;
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
+                                                   : info.maxStorageBufferRange;
+    const uint64_t kvElements = (kvHeads - 1) * capacity * headDim + kvLength * headDim;
+    if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !options.causal || !options.workspace || options.splits != 0 ||
+        headDim % 8 != 0 ||
+        tokens * (heads / kvHeads) > uint64_t(kAttentionSplitMaxRows) || span == 0 ||
+        uint64_t(options.workspace->numel()) < rows * stride || kvElements * 2 + align > limit ||
+        rows * headDim * 4 + align > limit)
+        return false;
+    const ElementWindow qw = q.window(0, rows * headDim, align);
+    const ElementWindow ow = out.window(0, rows * headDim, align);
+    const ElementWindow kw = k.window(0, kvElements, align);
+    const ElementWindow vw = v.window(0, kvElements, align);
+    if (qw.offset % 4 != 0 || ow.offset % 4 != 0 || kw.offset % 8 != 0 || kw.offset != vw.offset)
+        return false;
+    const vk::BufferRange scores = options.workspace->buffer.range(0, rows * stride * 4);
+    const shader::AttentionRowsPush push{uint32_t(heads),      uint32_t(heads / kvHeads), 0u,
+                                         uint32_t(capacity * headDim), uint32_t(lo), uint32_t(span),
+                                         uint32_t(stride),     options.startPosition,     options.window,
+                                         qw.offset,            kw.offset,                 ow.offset,
+                                         scale,                options.softCap};
+    constexpr uint32_t kScoreGroup = 64, kValueGroup = 32; // 32 invocations of 8 columns: head dims to 256
+    vk::PipelineDesc scoresDesc{"attention_rows_scores", 3, sizeof(push), {kScoreGroup, uint32_t(headDim)}};
+    scoresDesc.texelBindings = 0b011;
+    vk::PipelineDesc valuesDesc{"attention_rows_values", 3, sizeof(push), {kValueGroup, uint32_t(headDim)}};
+    valuesDesc.texelBindings = 0b011;
+    ATELIER_ASSIGN(const vk::Pipeline* scorePass, device.pipelines().get(scoresDesc));
+    ATELIER_ASSIGN(const vk::Pipeline* valuePass, device.pipelines().get(valuesDesc));
+    ATELIER_TRY(batch.dispatch(*scorePass, {vk::readOf(qw.range), vk::readOf(kw.range), vk::writeOf(scores)}, push,
+                               uint32_t((span + kScoreGroup - 1) / kScoreGroup), uint32_t(rows)));
+    ATELIER_TRY(batch.dispatch(*valuePass, {vk::readOf(scores), vk::readOf(vw.range), vk::writeOf(ow.range)}, push, 1,
+                               uint32_t(rows)));
+    return true;
+}
+
 } // namespace
 
 int64_t attentionWorkspaceElements(int64_t tokens, int64_t heads, int64_t headDim)
@@ -106,6 +157,10 @@ Status attention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, cons
         return makeError(ErrorCode::InvalidArgument, "attention: a sliding window needs the causal mask");
     if (!std::isfinite(scale) || !(options.softCap >= 0.0f) || !std::isfinite(options.softCap))
         return makeError(ErrorCode::InvalidArgument, "attention: invalid scale or soft cap");
+
+    ATELIER_ASSIGN(const bool rowsDone, attentionRows(batch, q, k, v, out, options, kvLength, scale));
+    if (rowsDone)
+        return {};
 
     vk::Device& device = batch.device();
     const auto& info = device.info();

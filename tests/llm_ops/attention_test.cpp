@@ -74,7 +74,8 @@ void TestLlmOps::attention_data()
     QTest::addColumn<double>("scale");  // 0: 1 / sqrt(headDim)
     QTest::addColumn<double>("softCap");
     QTest::addColumn<bool>("causal");
-    QTest::addColumn<int>("splits");    // -1: no workspace; 0: chosen
+    // -1: no workspace; 0: chosen (CPU devices take attention_rows.comp then); > 0: that many.
+    QTest::addColumn<int>("splits");
     // Decoding: one query token (or a few) against the cache.
     QTest::addRow("decode d64 kv 1") << 1 << 2 << 2 << 64 << 0u << 0u << 0u << 0.0 << 0.0 << true << 0;
     QTest::addRow("decode d64 gqa 7 kv 7 (qwen2.5 0.5b)") << 1 << 14 << 2 << 64 << 6u << 0u << 0u << 0.0 << 0.0 << true << 0;

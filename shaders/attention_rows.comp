@@ -1,0 +1,102 @@
+#version 450
+// Attention for a few query rows (decoding) on CPU devices, in two passes with no shared memory and
+// no barrier: lavapipe runs every shared-memory access whose address differs between lanes as a
+// loop over the SIMD lanes, and each barrier as a coroutine switch, which made the tiled kernel
+// (attention.comp) take about 0.5 ms a layer for one Gemma 3 token. q, k and v are read through
+// texel buffers (vector gathers there).
+//   SCORES: one invocation per (row, kv row j): scores[row, j] = softCap(scale * q[row] . k[lo + j]).
+//   VALUES: one invocation per (row, 8 output columns): the row's visible kv rows (causal, sliding
+//           window) weighted by exp(score - max) / sum, accumulated in fp32.
+// k and v are f16 [kvHeads, capacity, headDim] as in attention.comp; q and out f32 [tokens, heads, headDim].
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
+
+#include "common.glsl"
+#include "push_constants.h"
+
+layout(constant_id = 1) const uint HEAD_DIM = 128; // a multiple of 8
+
+layout(push_constant) uniform Push { AttentionRowsPush p; };
+
+vec4 halves4(uvec2 h) { return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
+
+// The kv head and first kv-cache texel (8 halves) of query row `row`'s kv rows.
+uint kvTexelBase(uint row)
+{
+    const uint head = row % p.heads;
+    return (p.kvOffset + (head / p.group - p.firstKvHead) * p.headStride) / 8;
+}
+
+#ifdef SCORES
+layout(binding = 0) uniform utextureBuffer qTexels; // f32 bits, 4 per texel
+layout(binding = 1) uniform utextureBuffer kTexels; // 8 halves per texel
+layout(std430, binding = 2) writeonly buffer Scores { float scores[]; };
+
+float softCap(float s)
+{
+    if (p.softCap == 0.0)
+        return s;
+    const float x = s / p.softCap;
+    const float e = exp(-2.0 * abs(x)); // tanh without overflow
+    return p.softCap * sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+void main()
+{
+    const uint row = gl_WorkGroupID.y;
+    const uint j = gl_WorkGroupID.x * WORKGROUP_SIZE + gl_LocalInvocationID.x;
+    if (j >= p.span)
+        return;
+    const uint qBase = (p.qOffset + row * HEAD_DIM) / 4; // rows of q are token * heads + head
+    const uint kBase = kvTexelBase(row) + (p.lo + j) * (HEAD_DIM / 8);
+    float dotQK = 0.0;
+    for (uint d8 = 0; d8 < HEAD_DIM / 8; ++d8) {
+        const uvec4 k = texelFetch(kTexels, int(kBase + d8));
+        dotQK += dot(uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8))), halves4(k.xy));
+        dotQK += dot(uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8 + 1))), halves4(k.zw));
+    }
+    scores[row * p.scoreStride + j] = softCap(dotQK * p.scale);
+}
+
+#else // VALUES
+layout(binding = 0) uniform utextureBuffer scoreTexels; // f32 bits, 4 per texel
+layout(binding = 1) uniform utextureBuffer vTexels;     // 8 halves per texel
+layout(std430, binding = 2) writeonly buffer Out { vec4 out4[]; };
+
+float score(uint row, uint j)
+{
+    const uint i = row * p.scoreStride + j;
+    return uintBitsToFloat(texelFetch(scoreTexels, int(i / 4))[i % 4]);
+}
+
+void main()
+{
+    const uint row = gl_WorkGroupID.y;
+    const uint c = gl_LocalInvocationID.x; // 8 output columns
+    if (c >= HEAD_DIM / 8)
+        return;
+    // The kv rows this query sees: positions (pos - window, pos], within the scored ones.
+    const uint pos = p.startPosition + row / p.heads;
+    const uint first = p.window != 0 && pos + 1 > p.window ? pos + 1 - p.window : 0;
+    const uint jLo = max(first, p.lo) - p.lo;
+    const uint jHi = min(pos + 1 - p.lo, p.span);
+
+    float m = -3.402823466e38;
+    for (uint j = jLo; j < jHi; ++j)
+        m = max(m, score(row, j));
+    float sum = 0.0;
+    vec4 acc0 = vec4(0.0), acc1 = vec4(0.0);
+    const uint vBase = kvTexelBase(row) + c;
+    for (uint j = jLo; j < jHi; ++j) {
+        const float e = exp(score(row, j) - m);
+        const uvec4 v = texelFetch(vTexels, int(vBase + (p.lo + j) * (HEAD_DIM / 8)));
+        sum += e;
+        acc0 += e * halves4(v.xy);
+        acc1 += e * halves4(v.zw);
+    }
+    const float inv = sum > 0.0 ? 1.0 / sum : 0.0;
+    const uint o = (p.outOffset + row * HEAD_DIM) / 4 + 2 * c;
+    out4[o] = acc0 * inv;
+    out4[o + 1] = acc1 * inv;
+}
+#endif
