@@ -102,7 +102,7 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
     const uint64_t kvElements = (kvHeads - 1) * capacity * headDim + kvLength * headDim;
     if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !options.causal || !options.workspace || options.splits != 0 ||
         headDim % 8 != 0 ||
-        tokens * (heads / kvHeads) > uint64_t(kAttentionSplitMaxRows) || span == 0 ||
+        span == 0 ||
         uint64_t(options.workspace->numel()) < rows * stride || kvElements * 2 + align > limit ||
         rows * headDim * 4 + align > limit)
         return false;
