@@ -4,6 +4,7 @@
 // each row of one (then both bindings are the same range and the rows are 2n apart).
 #extension GL_GOOGLE_include_directive : require
 
+#include "activation.glsl"
 #include "common.glsl"
 #include "push_constants.h"
 
@@ -13,16 +14,11 @@ layout(std430, binding = 0) readonly buffer Gate { float gate[]; };
 layout(std430, binding = 1) readonly buffer Up { float up[]; };
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 
-float activation(float x)
-{
 #if defined(ACT_SILU)
-    return x / (1.0 + exp(-x));
-#elif defined(ACT_GELU_TANH)
-    // 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)); e^(-2u) overflows to inf for very negative x, giving -0.
-    const float u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
-    return x / (1.0 + exp(-2.0 * u));
+const uint ACT = kActivationSilu;
+#else
+const uint ACT = kActivationGeluTanh;
 #endif
-}
 
 void main()
 {
@@ -30,5 +26,5 @@ void main()
     if (i >= p.count)
         return;
     const uint src = (i / p.n) * p.stride + i % p.n;
-    outv[p.outOffset + i] = activation(gate[p.gateOffset + src]) * up[p.upOffset + src];
+    outv[p.outOffset + i] = activation(gate[p.gateOffset + src], ACT) * up[p.upOffset + src];
 }

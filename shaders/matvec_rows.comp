@@ -21,7 +21,16 @@
 layout(constant_id = 1) const uint MROWS = 1; // rows of a, = p.M
 layout(constant_id = 2) const uint R = 2;     // rows of b per invocation
 
+#ifdef GLU
+// The gated feed-forward's gate and up projections at once: R = 2, row 0 of gate and row 0 of up
+// (binding 3), so each invocation writes act(gate row) * (up row) and a is fetched once for both.
+#include "activation.glsl"
+layout(constant_id = 3) const uint ACTIVATION = kActivationSilu;
+layout(push_constant) uniform Push { MatmulGluPush p; };
+layout(binding = 3) uniform utextureBuffer upTexels;
+#else
 layout(push_constant) uniform Push { MatmulPush p; };
+#endif
 
 layout(binding = 0) uniform utextureBuffer aTexels; // f32 bits, 4 per texel; p.aOffset % 4 == 0
 layout(binding = 1) uniform utextureBuffer bTexels;
@@ -30,7 +39,15 @@ layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 vec4 a4(uint texel) { return uintBitsToFloat(texelFetch(aTexels, int(texel))); }
 
 // The last texel of b is clamped: a block's covering texels may reach past the bound range.
-uvec4 bTexel(uint texel) { return texelFetch(bTexels, min(int(texel), textureSize(bTexels) - 1)); }
+// r: the row of the invocation (constant once loops unroll); with GLU row 1 is up's.
+uvec4 bTexel(uint texel, uint r)
+{
+#ifdef GLU
+    if (r == 1)
+        return texelFetch(upTexels, min(int(texel), textureSize(upTexels) - 1));
+#endif
+    return texelFetch(bTexels, min(int(texel), textureSize(bTexels) - 1));
+}
 
 #ifdef WEIGHTS_BLOCKS
 const uint ALIGN = min(16u, BLOCK_BYTES & (~BLOCK_BYTES + 1u)); // bytes every block start is a multiple of
@@ -38,11 +55,11 @@ const uint TEXELS = (BLOCK_BYTES + (16u - ALIGN) + 15u) / 16u;  // texels coveri
 const uint WORDS = (BLOCK_BYTES + 3u) / 4u;
 
 // blockWords = the BLOCK_BYTES bytes from byte `b` of the binding (b % ALIGN == 0).
-void loadBlock(uint b)
+void loadBlock(uint b, uint r)
 {
     uint w[TEXELS * 4 + 3];
     for (uint t = 0; t < TEXELS; ++t) {
-        const uvec4 x = bTexel(b / 16 + t);
+        const uvec4 x = bTexel(b / 16 + t, r);
         for (uint i = 0; i < 4; ++i)
             w[4 * t + i] = x[i];
     }
@@ -72,7 +89,11 @@ void loadBlock(uint b)
 
 void main()
 {
+#ifdef GLU
+    const uint n0 = flatInvocation();
+#else
     const uint n0 = flatInvocation() * R;
+#endif
     if (n0 >= p.N)
         return;
     float acc[R * MROWS];
@@ -84,6 +105,10 @@ void main()
     uint row[R]; // rows past N repeat the last one; their sums are dropped
     for (uint r = 0; r < R; ++r)
         row[r] = p.bOffset + min(n0 + r, p.N - 1) * rowBytes;
+#ifdef GLU
+    row[0] = p.bOffset + n0 * rowBytes;
+    row[1] = p.upOffset + n0 * rowBytes;
+#endif
     for (uint j = 0; j < p.K / BLOCK_K; ++j) {
 #if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED)
         // a's 32 values serve all R rows.
@@ -93,7 +118,7 @@ void main()
                 av[m * 8 + i] = a4((p.aOffset + m * p.K + j * 32) / 4 + i);
 #endif
         for (uint r = 0; r < R; ++r) {
-            loadBlock(row[r] + j * BLOCK_BYTES);
+            loadBlock(row[r] + j * BLOCK_BYTES, r);
             for (uint g = 0; g < BLOCK_K / 16; ++g) {
                 vec4 v[4];
                 dequantGroup(0, g, v);
@@ -118,6 +143,10 @@ void main()
     uint row[R];
     for (uint r = 0; r < R; ++r)
         row[r] = (p.bOffset + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
+#ifdef GLU
+    row[0] = (p.bOffset + n0 * p.K) / PER_TEXEL;
+    row[1] = (p.upOffset + n0 * p.K) / PER_TEXEL;
+#endif
     for (uint t = 0; t < p.K / PER_TEXEL; ++t) {
         vec4 av[MROWS * TEXEL_VEC4S];
         for (uint m = 0; m < MROWS; ++m)
@@ -125,7 +154,7 @@ void main()
                 av[m * TEXEL_VEC4S + i] = a4((p.aOffset + m * p.K) / 4 + t * TEXEL_VEC4S + i);
         for (uint r = 0; r < R; ++r) {
             vec4 v[TEXEL_VEC4S];
-            unpackTexel(bTexel(row[r] + t), v);
+            unpackTexel(bTexel(row[r] + t, r), v);
             for (uint i = 0; i < TEXEL_VEC4S; ++i)
                 for (uint m = 0; m < MROWS; ++m)
                     acc[r * MROWS + m] += dot(v[i], av[m * TEXEL_VEC4S + i]);
@@ -133,8 +162,13 @@ void main()
     }
 #endif
 
+#ifdef GLU
+    for (uint m = 0; m < MROWS; ++m)
+        outv[p.outOffset + m * p.outStride + n0] = activation(acc[m], ACTIVATION) * acc[MROWS + m];
+#else
     for (uint r = 0; r < R; ++r)
         for (uint m = 0; m < MROWS; ++m)
             if (n0 + r < p.N)
                 outv[p.outOffset + m * p.outStride + n0 + r] = acc[r * MROWS + m];
+#endif
 }

@@ -29,6 +29,19 @@ struct MatmulPush {
     uint outStride; // elements between rows of out (the full N)
 };
 
+// matvec_rows.comp with GLU: out[m, n] = act(dot(a[m, :], gate[n, :])) * dot(a[m, :], up[n, :]);
+// the fields of MatmulPush (bOffset: gate[0, 0]) and where up[0, 0] is.
+struct MatmulGluPush {
+    uint M;
+    uint N;
+    uint K;
+    uint aOffset;
+    uint bOffset;
+    uint outOffset;
+    uint outStride;
+    uint upOffset;
+};
+
 // softmax.comp: out[r, :] = softmax(x[r, :] * scale) for r < rows.
 struct SoftmaxPush {
     uint rows;      // rows in this dispatch, one workgroup each

@@ -98,9 +98,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));
 
-            ATELIER_TRY(ops::matmul(b, xn, w.gate, gate));
-            ATELIER_TRY(ops::matmul(b, xn, w.up, up));
-            ATELIER_TRY(ops::glu(b, gate, up, gate, c.activation));
+            ATELIER_TRY(ops::matmulGlu(b, xn, w.gate, w.up, gate, up, c.activation));
             ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, nextNorm, xn, norm));
         }

@@ -8,6 +8,7 @@
 // shared-memory tiled kernel. Weights larger than maxStorageBufferRange are bound in row blocks.
 
 #include "core/result.h"
+#include "ops/glu.h"
 #include "ops/tensor.h"
 #include "vk/command_batch.h"
 
@@ -44,5 +45,11 @@ constexpr int64_t kRowsKernelPassRows = 16;
 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});
+
+// A gated feed-forward's first half: out = act(a · gate^T) * (a · up^T), gate and up [N, K] of one
+// type. CPU devices decode it (one row of a) in one pass of the rows kernel, a fetched once for
+// both; otherwise it is two matmuls (up's product in upScratch, shaped like out) and ops::glu.
+Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, const Tensor& up, Tensor& out,
+                 Tensor& upScratch, GluActivation act);
 
 } // namespace atelier::ops

@@ -6,6 +6,7 @@
 
 #include <QFile>
 
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -224,5 +225,56 @@ void TestOps::quantMatmulWeightsOverBindingLimit()
     QVERIFY2(run.error <= kTolerance, qPrintable(QString("error %1").arg(run.error)));
     if (storageBytes(DType::Q8_0, uint64_t(n * k)) > test::testDevice()->info().maxStorageBufferRange)
         QVERIFY(run.dispatches > 1);
+    QVERIFY(test::noValidationMessages());
+}
+
+// out = act(a · gate^T) * (a · up^T), in one pass for one row of a on CPU devices (two matmuls and
+// glu otherwise): every weight type, one row of a and several, both activations.
+void TestOps::quantMatmulGlu_data()
+{
+    QTest::addColumn<DType>("type");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<bool>("geluTanh");
+    bool gelu = false;
+    for (DType t : kWeightTypes) {
+        for (int m : {1, 5})
+            QTest::addRow("%s M=%d %s", dtypeName(t), m, gelu ? "gelu-tanh" : "silu") << t << m << gelu;
+        gelu = !gelu;
+    }
+    QTest::addRow("q4_0 M=21 silu") << DType::Q4_0 << 21 << false;
+}
+
+void TestOps::quantMatmulGlu()
+{
+    QFETCH(DType, type);
+    QFETCH(int, m);
+    QFETCH(bool, geluTanh);
+    vk::Device& dev = *test::testDevice();
+    const int64_t n = 37, k = kValues(type).second + (dtypeInfo(type).blockElements == 1 ? 7 : 0); // bf16: 104
+    const auto av = test::randomFloats(size_t(m * k), 23);
+    const auto gateBytes = test::randomBlocks(type, n * k, 24);
+    const auto upBytes = test::randomBlocks(type, n * k, 25);
+    const auto g = quantMatmulReference(av, type, gateBytes, m, n, k);
+    const auto u = quantMatmulReference(av, type, upBytes, m, n, k);
+    std::vector<float> expected(g.size());
+    for (size_t i = 0; i < g.size(); ++i) {
+        const double x = g[i];
+        const double act = geluTanh ? 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+                                    : x / (1.0 + std::exp(-x));
+        expected[i] = float(act * double(u[i]));
+    }
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
+    ASSIGN_OR_FAIL(auto gate, ops::Tensor::create(dev, type, {n, k}));
+    ASSIGN_OR_FAIL(auto up, ops::Tensor::create(dev, type, {n, k}));
+    VERIFY_OK(dev.upload(gate.buffer, gateBytes.data(), gateBytes.size()));
+    VERIFY_OK(dev.upload(up.buffer, upBytes.data(), upBytes.size()));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {m, n}));
+    ASSIGN_OR_FAIL(auto scratch, ops::Tensor::create(dev, DType::F32, {m, n}));
+    const auto act = geluTanh ? ops::GluActivation::GeluTanh : ops::GluActivation::SiLU;
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::matmulGlu(b, a, gate, up, out, scratch, act); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
+    // Two fp32 dot products and an activation: twice the matmul bound.
+    const double err = test::normalisedError(got, expected);
+    QVERIFY2(err <= 2 * kTolerance, qPrintable(QString("error %1").arg(err)));
     QVERIFY(test::noValidationMessages());
 }

@@ -36,6 +36,8 @@ private slots:
     void matmulRejectsBadArguments();
 
     void quantReferenceMatchesGguf();
+    void quantMatmulGlu_data();
+    void quantMatmulGlu();
     void quantMatmul_data();
     void quantMatmul();
     void quantMatmulSplitBindings_data();
