@@ -28,6 +28,32 @@ bool rowsKernelFits(DType b, uint64_t K)
     return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
 }
 
+// The rows kernel over several rows of a: rows of b per invocation and rows of a per pass, measured
+// at M = 64 on lavapipe (Mesa 22.3, a 2-core AVX-512 EPYC) over R in 1..16 and passes of 1..16
+// rows (GFLOP/s, the current choice first): q4_0 30.8 (R 1 x 16 rows: 13.4), q4_1 33.1 (13.4),
+// q8_0 26.8 (13.1), q5_0 19.1 (13.0), q5_1 23.4 (13.5), f16 21.0 (17.1), bf16 21.7 (17.5), f32
+// 19.7 (16.8); the k-quants are best at 1 x 16. Larger products spilled into cliffs 3-5x slower
+// (q5_0 at 4 x 4: 6.2), so every choice keeps R x rows <= 16, accumulators a CPU with 16 vector
+// registers holds too.
+struct RowsBatchShape {
+    uint32_t rowsOfB;  // R: rows of b per invocation
+    uint32_t passRows; // rows of a per pass
+};
+RowsBatchShape rowsBatchShape(DType b)
+{
+    switch (b) {
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q8_0: return {4, 4};
+    case DType::Q5_0:
+    case DType::Q5_1: return {8, 2};
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return {1, 16};
+    default: return {2, 8}; // f32, f16, bf16
+    }
+}
+
 // Shapes measured on an H100 (and checked on lavapipe). Matrix-vector: 128 invocations over 2 rows
 // of b, 2 vec4 steps per iteration, streams f16 and f32 weights at 2.6-2.8 TB/s; other choices were
 // within 10%. Block types take one 16-value group (4 vec4s) per step: on lavapipe a second step
@@ -42,15 +68,17 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
     // vector code there while storage-buffer loads go lane by lane: 4-8x faster than matvec.comp
     // on Gemma 3 270M's weights. Fewer rows per invocation left more of a's fetches unshared, more
     // spilled registers. Several rows of a (prompts) take one row of b per invocation and fetch a
-    // as they use it, and beat the tiled kernel there too (kRowsKernelPassRows).
+    // as they use it, and beat the tiled kernel there too (rowsBatchShape).
     const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     if (options.path == MatmulOptions::Path::MatrixVectorRows ||
         (options.path == MatmulOptions::Path::Auto && cpu && rowsKernelFits(b, K) &&
          (b != DType::Q6_K || M > 1))) { // q6_k decode: 210-byte blocks realigned each time made it 0.9x of matvec.comp
         if (!rowsKernelFits(b, K))
             return makeError(ErrorCode::Unsupported, "matmul: the row-per-invocation kernel needs K % 4 == 0 and 16-byte rows");
-        if (M > 1)
-            return Kernel{true, true, isQuantized(b), uint32_t(kRowsKernelPassRows), 16, {16, 1}};
+        if (M > 1) {
+            const RowsBatchShape s = rowsBatchShape(b);
+            return Kernel{true, true, isQuantized(b), s.passRows, 16 * s.rowsOfB, {16, s.rowsOfB}};
+        }
         const uint32_t rows = dtypeInfo(b).blockElements == 256 ? 1 : 2;
         return Kernel{true, true, false, 1, rows * 16, {16, rows}};
     }

@@ -19,7 +19,7 @@ namespace atelier::ops {
 struct MatmulOptions {
     // MatrixVectorRows: the matrix-vector kernel for CPU devices (one row of b per invocation, read
     // through texel buffers), which Auto picks there for every M, in passes of up to
-    // kRowsKernelPassRows rows of a; MatrixVector: the one for GPUs.
+    // a few rows of a (matmul.cpp, rowsBatchShape); MatrixVector: the one for GPUs.
     enum class Path { Auto, MatrixVector, Tiled, MatrixVectorRows };
     Path path = Path::Auto;
     // Rows of out per workgroup of the tiled kernel: 32, 64 or 128; 0 chooses by shape and device.
@@ -36,12 +36,11 @@ struct MatmulOptions {
 // 4096 x 4096 f16 weight, where a matrix-vector pass took 0.01-0.02 ms.
 constexpr int64_t kMatrixVectorPassRows = 8;
 constexpr int64_t kMatrixVectorMaxRows = 16;
-// Rows of a the CPU rows kernel takes per pass. On lavapipe (2 cores) it beat the tiled kernel at
-// every M measured, 3-6x at M = 64 and 512 (f16, q4_k, q5_0, q6_k, q8_0): the tiled kernel's
-// shared memory is read lane by lane and its barriers switch coroutines there. Passes of 16 beat
-// 8 by 10-30% on 256-value blocks and plain types. Each pass count is a pipeline of its own, so
-// passes take powers of two: 13 rows are passes of 8, 4 and 1.
-constexpr int64_t kRowsKernelPassRows = 16;
+// The CPU rows kernel beat the tiled kernel at every M measured on lavapipe (2 cores), 3-6x at
+// M = 64 and 512 (f16, q4_k, q5_0, q6_k, q8_0): the tiled kernel's shared memory is read lane by
+// lane and its barriers switch coroutines there. Its rows of a per pass depend on the weight type
+// (matmul.cpp, rowsBatchShape); each pass count is a pipeline of its own, so passes take powers of
+// two: 13 rows in passes of 8 are passes of 8, 4 and 1.
 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});
