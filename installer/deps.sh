@@ -11,6 +11,8 @@ PACKAGES=(
   python3 python3-pip
   xvfb xauth
 )
+# Only VkFFT comes from bookworm-backports. Its Mesa 25.0 lavapipe was measured and left out: the
+# language model ran slower on it (compute/bench/README.md, "Mesa 25.0").
 BACKPORTS_PACKAGES=(libvkfft-dev)
 
 missing=()
