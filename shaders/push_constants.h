@@ -93,6 +93,7 @@ struct RopePush {
     uint hasFreqFactors;  // 1: divide each pair's angle by freqFactor[i]
     float log2ThetaScale; // log2(freqBase^(-2 / nRot))
     float freqScale;
+    float normEps;        // NORM: each row is RMS-normalised (times the norm weight) first
 };
 
 // attention.comp: flash attention of q[tokens, heads, headDim] over the f16 caches

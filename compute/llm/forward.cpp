@@ -48,8 +48,6 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
     ATELIER_ASSIGN(ops::Tensor qHeads, rowsOf(mState.q, n, c.heads));
     ATELIER_ASSIGN(ops::Tensor kHeads, rowsOf(mState.k, n, c.kvHeads));
     ATELIER_ASSIGN(ops::Tensor vHeads, rowsOf(mState.v, n, c.kvHeads));
-    ATELIER_ASSIGN(ops::Tensor qRows, mState.q.view({n * c.heads, c.headDim}));
-    ATELIER_ASSIGN(ops::Tensor kRows, mState.k.view({n * c.kvHeads, c.headDim}));
     ATELIER_ASSIGN(ops::Tensor attention, rowsOf(mState.attention, n));
     ATELIER_ASSIGN(ops::Tensor attentionHeads, rowsOf(mState.attention, n, c.heads));
     ATELIER_ASSIGN(ops::Tensor projected, rowsOf(mState.projected, n));
@@ -73,18 +71,17 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
                 ATELIER_TRY(ops::add(b, k, *w.bk, k));
             if (w.bv)
                 ATELIER_TRY(ops::add(b, v, *w.bv, v));
-            if (w.qNorm) {
-                ATELIER_TRY(ops::rmsnorm(b, qRows, *w.qNorm, qRows, norm));
-                ATELIER_TRY(ops::rmsnorm(b, kRows, *w.kNorm, kRows, norm));
-            }
-            ops::RopeOptions rope;
+            ops::RopeOptions rope; // with Gemma 3's q and k norms in the same dispatch
             rope.layout = c.rope;
             rope.nRot = uint32_t(c.ropeDims);
             rope.freqFactors = mWeights.ropeFreqs ? &*mWeights.ropeFreqs : nullptr;
             rope.startPosition = start;
             rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
             rope.freqScale = c.ropeScale;
+            rope.normEps = c.rmsEps;
+            rope.normWeight = w.qNorm ? &*w.qNorm : nullptr;
             ATELIER_TRY(ops::rope(b, qHeads, qHeads, rope));
+            rope.normWeight = w.kNorm ? &*w.kNorm : nullptr;
             ATELIER_TRY(ops::rope(b, kHeads, kHeads, rope));
             ATELIER_TRY(ops::storeKv(b, kHeads, mCache.keys[size_t(l)], start));
             ATELIER_TRY(ops::storeKv(b, vHeads, mCache.values[size_t(l)], start));

@@ -27,15 +27,23 @@ Status rope(vk::CommandBatch& batch, const Tensor& x, Tensor& out, const RopeOpt
     if (factors && (factors->dtype != DType::F32 || factors->numel() != int64_t(nRot / 2)))
         return makeError(ErrorCode::InvalidArgument, what + ": freqFactors must be f32 [" + std::to_string(nRot / 2) +
                                                          "], got " + factors->shapeText());
+    const Tensor* norm = options.normWeight;
+    if (norm && (norm->dtype != DType::F32 || norm->numel() != int64_t(headDim)))
+        return makeError(ErrorCode::InvalidArgument, what + ": the norm weight must be f32 [" + std::to_string(headDim) +
+                                                         "], got " + norm->shapeText());
+    if (norm && !(options.normEps >= 0.0f))
+        return makeError(ErrorCode::InvalidArgument, what + ": the norm's eps must be >= 0");
     const uint64_t tokens = uint64_t(x.dim(0));
     if (uint64_t(options.startPosition) + tokens > (1u << 24))
         return makeError(ErrorCode::InvalidArgument, what + ": positions past 2^24 are not exact in f32");
 
     vk::Device& device = batch.device();
-    const char* shader = options.layout == RopeLayout::Neox ? "rope_neox" : "rope";
+    std::string shader = options.layout == RopeLayout::Neox ? "rope_neox" : "rope";
+    if (norm)
+        shader += device.info().subgroupArithmetic() && !options.sharedReduction ? "_norm" : "_norm_shared";
     constexpr uint32_t kWorkgroup = 64;
     ATELIER_ASSIGN(const vk::Pipeline* pipeline,
-                   device.pipelines().get({shader, 3, sizeof(shader::RopePush), {kWorkgroup}}));
+                   device.pipelines().get({shader, norm ? 4u : 3u, sizeof(shader::RopePush), {kWorkgroup}}));
 
     // Whole tokens per dispatch, so that every row's position is startPosition + its token.
     const uint64_t heads = uint64_t(x.dim(1));
@@ -61,8 +69,17 @@ Status rope(vk::CommandBatch& batch, const Tensor& x, Tensor& out, const RopeOpt
                                     ow.offset,
                                     factors ? 1u : 0u,
                                     log2ThetaScale,
-                                    options.freqScale};
+                                    options.freqScale,
+                                    options.normEps};
         const vk::BufferRange factorRange = factors ? factors->buffer.range(0, factors->bytes()) : xw.range;
+        if (norm) { // one workgroup per row
+            const Grid g = grid1d(tc * heads, 1, device.info().maxWorkgroupCount[0]);
+            ATELIER_TRY(batch.dispatch(*pipeline,
+                                       {vk::readOf(xw.range), vk::writeOf(ow.range), vk::readOf(factorRange),
+                                        vk::readOf(norm->buffer.range(0, norm->bytes()))},
+                                       push, g.x, g.y));
+            continue;
+        }
         const Grid g = grid1d(count / 2, kWorkgroup, device.info().maxWorkgroupCount[0]);
         ATELIER_TRY(batch.dispatch(*pipeline, {vk::readOf(xw.range), vk::writeOf(ow.range), vk::readOf(factorRange)},
                                    push, g.x, g.y));

@@ -23,6 +23,11 @@ struct RopeOptions {
     float freqBase = 10000.0f;
     float freqScale = 1.0f;               // linear scaling: positions are multiplied by it
     const Tensor* freqFactors = nullptr;  // f32 [nRot / 2] (GGUF rope_freqs, Llama 3 scaling) or none
+    // RMS-normalise each [headDim] row and scale it by this f32 [headDim] weight before rotating it
+    // (Gemma 3's q and k norms), in the same dispatch.
+    const Tensor* normWeight = nullptr;
+    float normEps = 1e-6f;
+    bool sharedReduction = false;         // the norm's shared-memory reduction even with subgroups (tests)
 };
 
 // x: f32 [tokens, heads, headDim]; out: the same shape, or x itself.

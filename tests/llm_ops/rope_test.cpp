@@ -112,6 +112,63 @@ void TestLlmOps::ropeInPlace()
     QVERIFY(test::noValidationMessages());
 }
 
+// Each row RMS-normalised and scaled by a weight, then rotated, in one dispatch (Gemma 3's q and k
+// norms): against the double-precision norm followed by ropeReference, in place, both reductions.
+void TestLlmOps::ropeWithNorm_data()
+{
+    QTest::addColumn<bool>("neox");
+    QTest::addColumn<int>("headDim");
+    QTest::addColumn<int>("nRot");
+    QTest::addColumn<bool>("shared");
+    QTest::addRow("neox d256 gemma3") << true << 256 << 256 << false;
+    QTest::addRow("neox d256 gemma3 shared-reduction") << true << 256 << 256 << true;
+    QTest::addRow("normal d64 nRot 32") << false << 64 << 32 << false;
+    QTest::addRow("neox d6 nRot 4") << true << 6 << 4 << false;
+}
+
+void TestLlmOps::ropeWithNorm()
+{
+    QFETCH(bool, neox);
+    QFETCH(int, headDim);
+    QFETCH(int, nRot);
+    QFETCH(bool, shared);
+    vk::Device& dev = *test::testDevice();
+    const int tokens = 3, heads = 5;
+    const uint32_t start = 40;
+    const float eps = 1e-6f;
+    const auto xv = test::randomFloats(size_t(tokens * heads * headDim), 33, -4.0f, 4.0f);
+    const auto wv = test::randomFloats(size_t(headDim), 34, 0.5f, 1.5f);
+    std::vector<float> normed(xv.size());
+    for (size_t r = 0; r < xv.size() / size_t(headDim); ++r) {
+        double ss = 0;
+        for (int i = 0; i < headDim; ++i)
+            ss += double(xv[r * headDim + i]) * xv[r * headDim + i];
+        const double inv = 1.0 / std::sqrt(ss / headDim + eps);
+        for (int i = 0; i < headDim; ++i)
+            normed[r * headDim + i] = float(xv[r * headDim + i] * inv * wv[size_t(i)]);
+    }
+    test::RopeCase c{tokens, heads, headDim, nRot, neox, start, 1e6, 1.0, {}};
+    const auto expected = test::ropeReference(normed, c);
+
+    ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim}, xv));
+    ASSIGN_OR_FAIL(auto w, ops::Tensor::fromFloats(dev, DType::F32, {headDim}, wv));
+    ops::RopeOptions o{neox ? ops::RopeLayout::Neox : ops::RopeLayout::Normal, start, uint32_t(nRot), 1e6f, 1.0f, nullptr};
+    o.normWeight = &w;
+    o.normEps = eps;
+    o.sharedReduction = shared;
+    uint32_t dispatches = 0;
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
+        const Status s = ops::rope(batch, x, x, o);
+        dispatches = batch.dispatchCount();
+        return s;
+    }));
+    ASSIGN_OR_FAIL(auto got, x.toFloats(dev));
+    const double err = test::normalisedError(got, expected);
+    QVERIFY2(err <= 1e-5, qPrintable(QString("error %1").arg(err)));
+    QCOMPARE(dispatches, 1u);
+    QVERIFY(test::noValidationMessages());
+}
+
 void TestLlmOps::ropeRejectsBadArguments()
 {
     vk::Device& dev = *test::testDevice();
@@ -125,6 +182,8 @@ void TestLlmOps::ropeRejectsBadArguments()
     wideRot.nRot = 10;
     ops::RopeOptions badFactors;
     badFactors.freqFactors = &factors;
+    ops::RopeOptions badNorm; // a weight of 3 for rows of 8
+    badNorm.normWeight = &factors;
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"2-D input", [&](vk::CommandBatch& c) { return ops::rope(c, x2d, x2d, plain); }},
         {"shape mismatch", [&](vk::CommandBatch& c) { return ops::rope(c, x, odd, plain); }},
@@ -132,6 +191,7 @@ void TestLlmOps::ropeRejectsBadArguments()
         {"f16", [&](vk::CommandBatch& c) { return ops::rope(c, x16, x16, plain); }},
         {"nRot > headDim", [&](vk::CommandBatch& c) { return ops::rope(c, x, x, wideRot); }},
         {"factor count", [&](vk::CommandBatch& c) { return ops::rope(c, x, x, badFactors); }},
+        {"norm weight length", [&](vk::CommandBatch& c) { return ops::rope(c, x, x, badNorm); }},
     };
     for (const auto& [name, record] : cases) {
         const Status s = dev.execute(record);

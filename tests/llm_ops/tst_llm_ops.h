@@ -21,6 +21,8 @@ private slots:
     void rope_data();
     void rope();
     void ropeInPlace();
+    void ropeWithNorm_data();
+    void ropeWithNorm();
     void ropeRejectsBadArguments();
 
     void attention_data();
