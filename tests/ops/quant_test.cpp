@@ -1,5 +1,7 @@
 #include "tst_ops.h"
 
+#include "core/cpu_repack.h"
+#include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "quant_reference.h"
 #include "references.h"
@@ -276,5 +278,57 @@ void TestOps::quantMatmulGlu()
     // Two fp32 dot products and an activation: twice the matmul bound.
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= 2 * kTolerance, qPrintable(QString("error %1").arg(err)));
+    QVERIFY(test::noValidationMessages());
+}
+
+// Q4_K and Q6_K repacked for CPU devices (core/cpu_repack.h) hold exactly the values of the blocks
+// they come from: an embedding lookup of the repacked table returns them bit for bit, and the rows
+// kernel (the only matmul for these types, on any device) matches the original's reference.
+void TestOps::cpuRepackedKQuants_data()
+{
+    QTest::addColumn<DType>("type");
+    QTest::addColumn<int>("m");
+    for (DType t : {DType::Q4_K, DType::Q6_K})
+        for (int m : {1, 5})
+            QTest::addRow("%s M=%d", dtypeName(t), m) << t << m;
+}
+
+void TestOps::cpuRepackedKQuants()
+{
+    QFETCH(DType, type);
+    QFETCH(int, m);
+    vk::Device& dev = *test::testDevice();
+    const int64_t n = 37, k = 3 * 256;
+    const auto av = test::randomFloats(size_t(m * k), 26);
+    const auto bytes = test::randomBlocks(type, n * k, 27);
+    const auto expected = quantMatmulReference(av, type, bytes, m, n, k);
+    const DType cpuType = *cpuRepackedType(type);
+    const std::vector<uint8_t> repacked = repackForCpu(type, bytes);
+    QCOMPARE(uint64_t(repacked.size()), storageBytes(cpuType, uint64_t(n * k)));
+
+    ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
+    ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, cpuType, {n, k}));
+    VERIFY_OK(dev.upload(b.buffer, repacked.data(), repacked.size()));
+    ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {m, n}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::matmul(batch, a, b, out); }));
+    ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
+    const double err = test::normalisedError(got, expected);
+    QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
+
+    const std::vector<int32_t> ids = {0, 36, 17};
+    std::vector<float> rows;
+    for (int32_t id : ids)
+        for (float v : test::dequantizeRow(type, bytes.data() + uint64_t(id) * storageBytes(type, k), k))
+            rows.push_back(v);
+    ASSIGN_OR_FAIL(auto tokens, ops::TokenIds::upload(dev, ids));
+    ASSIGN_OR_FAIL(auto looked, ops::Tensor::create(dev, DType::F32, {int64_t(ids.size()), k}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::embedding(batch, b, tokens, looked); }));
+    ASSIGN_OR_FAIL(auto lookedUp, looked.toFloats(dev));
+    QCOMPARE(lookedUp, rows);
+    // Other kernels refuse the CPU layout rather than misread it.
+    ops::MatmulOptions tiled;
+    tiled.path = ops::MatmulOptions::Path::Tiled;
+    const Status refused = dev.execute([&](vk::CommandBatch& batch) { return ops::matmul(batch, a, b, out, tiled); });
+    QVERIFY(!refused.ok());
     QVERIFY(test::noValidationMessages());
 }

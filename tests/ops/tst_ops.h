@@ -36,6 +36,8 @@ private slots:
     void matmulRejectsBadArguments();
 
     void quantReferenceMatchesGguf();
+    void cpuRepackedKQuants_data();
+    void cpuRepackedKQuants();
     void quantMatmulGlu_data();
     void quantMatmulGlu();
     void quantMatmul_data();
