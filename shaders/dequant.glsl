@@ -82,7 +82,7 @@ uvec2 ld64(uint byte) { return uvec2(ld32(byte), ld32(byte + 4)); }
 uvec4 ld128(uint byte) { return uvec4(ld64(byte), ld64(byte + 8)); }
 #else
 #if defined(TYPE_Q4_1) || defined(TYPE_Q5_1) || defined(TYPE_Q4_K) || defined(TYPE_Q5_K) || \
-    defined(TYPE_Q4_K_CPU) || defined(TYPE_Q6_K_CPU)
+    defined(TYPE_Q4_CPU) || defined(TYPE_Q8_CPU)
 layout(std430, binding = WEIGHTS_BINDING) readonly buffer WeightsQ32 { uint wq32[]; };
 uint ld32(uint byte) { return wq32[byte >> 2]; }
 #else
@@ -108,22 +108,22 @@ const uvec4 kByteShifts = uvec4(0, 8, 16, 24);
 uvec4 nibbles(uint w, uint shift) { return (uvec4(w) >> (kByteShifts + shift)) & 0xFu; }
 
 #if defined(TYPE_Q4_0) || defined(TYPE_Q4_1) || defined(TYPE_Q5_0) || defined(TYPE_Q5_1) || defined(TYPE_Q8_0) || \
-    defined(TYPE_Q4_K_CPU) || defined(TYPE_Q6_K_CPU)
+    defined(TYPE_Q4_CPU) || defined(TYPE_Q8_CPU)
 #define BLOCK_K 32
 #endif
 
-#if defined(TYPE_Q4_0) || defined(TYPE_Q4_1) || defined(TYPE_Q5_0) || defined(TYPE_Q5_1) || defined(TYPE_Q4_K_CPU)
+#if defined(TYPE_Q4_0) || defined(TYPE_Q4_1) || defined(TYPE_Q5_0) || defined(TYPE_Q5_1) || defined(TYPE_Q4_CPU)
 // 32 values: byte j of qs holds value j (low nibble) and value j + 16 (high nibble); a group is
 // 8 bytes of qs, run r using word r & 1 (high nibbles for r >= 2).
 uint groupRun(uint g, uint r) { return 8 * g + 4 * (r & 1) + 16 * (r >> 1); }
 uint qsShift(uint e) { return (e >> 2) & 4u; }
 // Bit e of the 32-bit qh word is the fifth bit of value e.
 uvec4 fifthBits(uint qh, uint e) { return ((uvec4(qh) >> (uvec4(0, 1, 2, 3) + e)) & 1u) << 4; }
-// Q4_1 and Q4_K_CPU: scale and offset per block.
+// Q4_1 and Q4_CPU: scale and offset per block.
 vec4 q4_1Run(vec2 dm, uint qs, uint e) { return dm.x * vec4(nibbles(qs, qsShift(e))) + dm.y; }
 #endif
 
-// Q8_0 and Q6_K_CPU: four signed bytes times a scale.
+// Q8_0 and Q8_CPU: four signed bytes times a scale.
 vec4 q8_0Run(float d, uint qs) { return d * vec4(ivec4(uvec4(qs) << uvec4(24, 16, 8, 0)) >> 24); }
 
 #if defined(TYPE_Q4_0)
@@ -149,7 +149,7 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
         v[r] = q4_1Run(dm, qs[r & 1], groupRun(g, r));
 }
 
-#elif defined(TYPE_Q4_K_CPU)
+#elif defined(TYPE_Q4_CPU)
 // Q4_K repacked for CPU devices (core/cpu_repack.h): Q4_1's layout with f32 d and m.
 #define BLOCK_BYTES 24 // f32 d, f32 m, qs[16]
 vec2 q4_kCpuHead(uint b) { return uintBitsToFloat(uvec2(ld32(b), ld32(b + 4))); }
@@ -204,7 +204,7 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
         v[r] = q8_0Run(d, ld32(b + 2 + 16 * g + 4 * r));
 }
 
-#elif defined(TYPE_Q6_K_CPU)
+#elif defined(TYPE_Q8_CPU)
 // Q6_K repacked for CPU devices (core/cpu_repack.h): int8 values with an f32 scale per 16.
 #define BLOCK_BYTES 40 // f32 scale of values 0-15, of 16-31, int8 qs[32]
 uint groupRun(uint g, uint r) { return 16 * g + 4 * r; }

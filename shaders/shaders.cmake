@@ -56,7 +56,7 @@ foreach(type f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q4_k q5_k q6_k)
   atelier_shader(SOURCE get_rows.comp NAME get_rows_${type} DEFINES TYPE_${TYPE})
 endforeach()
 # K-quants repacked for CPU devices (core/cpu_repack.h): only the rows kernel and get_rows read them.
-foreach(type q4_k_cpu q6_k_cpu)
+foreach(type q4_cpu q8_cpu)
   string(TOUPPER ${type} TYPE)
   atelier_shader(SOURCE matvec_rows.comp NAME matvec_rows_${type} DEFINES TYPE_${TYPE})
   atelier_shader(SOURCE matvec_rows.comp NAME matvec_rows_glu_${type} DEFINES TYPE_${TYPE} GLU)

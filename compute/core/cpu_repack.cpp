@@ -55,13 +55,23 @@ void repackQ6K(const uint8_t* in, uint8_t* out)
     }
 }
 
+// Q8_0: f16 d, int8 qs[32] -> one Q8_CPU block with d as both scales.
+void repackQ80(const uint8_t* in, uint8_t* out)
+{
+    const float d = halfAt(in);
+    putFloat(out, d);
+    putFloat(out + 4, d);
+    std::memcpy(out + 8, in + 2, 32);
+}
+
 } // namespace
 
 std::optional<DType> cpuRepackedType(DType type)
 {
     switch (type) {
-    case DType::Q4_K: return DType::Q4_K_CPU;
-    case DType::Q6_K: return DType::Q6_K_CPU;
+    case DType::Q4_K: return DType::Q4_CPU;
+    case DType::Q6_K:
+    case DType::Q8_0: return DType::Q8_CPU;
     default: return std::nullopt;
     }
 }
@@ -72,15 +82,18 @@ std::vector<uint8_t> repackForCpu(DType type, std::span<const uint8_t> blocks)
     if (!target)
         return {};
     const uint32_t inBytes = dtypeInfo(type).blockBytes;
+    const uint32_t outBytes = dtypeInfo(type).blockElements / 32 * dtypeInfo(*target).blockBytes;
     const size_t count = blocks.size() / inBytes;
-    std::vector<uint8_t> out(count * 8 * dtypeInfo(*target).blockBytes);
+    std::vector<uint8_t> out(count * outBytes);
     for (size_t i = 0; i < count; ++i) {
         const uint8_t* in = blocks.data() + i * inBytes;
-        uint8_t* dst = out.data() + i * 8 * dtypeInfo(*target).blockBytes;
+        uint8_t* dst = out.data() + i * outBytes;
         if (type == DType::Q4_K)
             repackQ4K(in, dst);
-        else
+        else if (type == DType::Q6_K)
             repackQ6K(in, dst);
+        else
+            repackQ80(in, dst);
     }
     return out;
 }

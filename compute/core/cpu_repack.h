@@ -1,12 +1,15 @@
 #pragma once
-// Q4_K and Q6_K weights repacked for CPU devices (lavapipe), exactly: the same values, rounded the
-// same way, in 32-value blocks whose scales are f32 products computed once at load. lavapipe reads
-// weights through 16-byte texel fetches, and at one row of a per pass the 256-value blocks were
-// 2.5x (Q4_K) to 5x (Q6_K) slower per value than the 32-value types (compute/bench/README.md).
-//   Q4_K_CPU, 24 bytes: f32 d * scale, f32 -(dmin * min), then 16 bytes in Q4_1's order (byte i
-//     holds value i in its low nibble, value i + 16 in its high one): value = d' * q + m'.
-//   Q6_K_CPU, 40 bytes: f32 d * scale of values 0-15, of values 16-31, then 32 int8 q - 32.
-// Both take a third (Q4_K) and a half (Q6_K) more memory than the blocks they come from.
+// Block-quantized weights repacked for CPU devices (lavapipe), exactly: the same values, rounded
+// the same way, in 32-value blocks whose scales are f32 products computed once at load. lavapipe
+// reads weights through 16-byte texel fetches; at one row of a per pass the 256-value K-quant
+// blocks were 2.5x (Q4_K) to 5x (Q6_K) slower per value than the 32-value types, and Q8_0's
+// 2-byte-aligned 34-byte blocks cost a word shift per block (compute/bench/README.md).
+//   Q4_CPU, 24 bytes (from Q4_K): f32 d * scale, f32 -(dmin * min), then 16 bytes in Q4_1's order
+//     (byte i holds value i in its low nibble, value i + 16 in its high one): value = d' * q + m'.
+//   Q8_CPU, 40 bytes (from Q6_K and Q8_0): f32 scale of values 0-15, of values 16-31, then 32 int8
+//     (Q6_K: d * its 16-value scale and q - 32; Q8_0: d twice and its bytes).
+// They take a third (Q4_K), a half (Q6_K) and a sixth (Q8_0) more memory than the blocks they
+// come from.
 
 #include "core/dtype.h"
 
@@ -20,7 +23,7 @@ namespace atelier {
 // The CPU type a block type repacks to, if it has one.
 std::optional<DType> cpuRepackedType(DType type);
 
-// `blocks`: whole Q4_K or Q6_K blocks; returns the same values as Q4_K_CPU or Q6_K_CPU blocks.
+// `blocks`: whole blocks of a type cpuRepackedType() maps; returns the same values in that type.
 std::vector<uint8_t> repackForCpu(DType type, std::span<const uint8_t> blocks);
 
 } // namespace atelier

@@ -7,7 +7,7 @@
 
 namespace atelier {
 
-enum class DType : uint8_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, Q4_K_CPU, Q6_K_CPU };
+enum class DType : uint8_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, Q4_CPU, Q8_CPU };
 
 struct DTypeInfo {
     const char* name;       // "q4_k"
@@ -17,12 +17,12 @@ struct DTypeInfo {
 
 // Block layouts are ggml's (ggml-common.h): e.g. Q4_0 = f16 scale + 32 4-bit values in 18 bytes,
 // Q4_K = 256 values in 144 bytes (f16 d, f16 dmin, 12 bytes of 6-bit scales, 128 bytes of nibbles).
-// Q4_K_CPU and Q6_K_CPU are Q4_K and Q6_K repacked for CPU devices (core/cpu_repack.h): the same
+// Q4_CPU and Q8_CPU are Q4_K, Q6_K and Q8_0 repacked for CPU devices (core/cpu_repack.h): the same
 // values in 32-value blocks with f32 scales, which only the CPU rows kernel and get_rows read.
 constexpr DTypeInfo kDTypeInfo[] = {
     {"f32", 1, 4},     {"f16", 1, 2},     {"bf16", 1, 2},    {"q4_0", 32, 18},  {"q4_1", 32, 20},  {"q5_0", 32, 22},
     {"q5_1", 32, 24},  {"q8_0", 32, 34},  {"q4_k", 256, 144}, {"q5_k", 256, 176}, {"q6_k", 256, 210},
-    {"q4_k_cpu", 32, 24}, {"q6_k_cpu", 32, 40},
+    {"q4_cpu", 32, 24}, {"q8_cpu", 32, 40},
 };
 
 constexpr const DTypeInfo& dtypeInfo(DType t) { return kDTypeInfo[size_t(t)]; }

@@ -58,7 +58,7 @@ public:
         const auto bytes = mFile.data(*t);
         if (bytes.size() != storageBytes(*type, uint64_t(t->elements())))
             return makeError(ErrorCode::Format, "tensor '" + name + "' holds the wrong number of bytes");
-        // CPU devices read K-quants repacked into 32-value blocks (core/cpu_repack.h), 2-5x faster there.
+        // CPU devices read Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.2-5x faster there.
         const auto cpuType = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? cpuRepackedType(*type) : std::nullopt;
         ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, cpuType.value_or(*type), std::move(shape)));
         if (cpuType) {

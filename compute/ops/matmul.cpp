@@ -45,8 +45,8 @@ RowsBatchShape rowsBatchShape(DType b)
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q8_0:
-    case DType::Q4_K_CPU: // Q4_1's layout
-    case DType::Q6_K_CPU: return {4, 4}; // Q8_0's values
+    case DType::Q4_CPU: // Q4_1's layout
+    case DType::Q8_CPU: return {4, 4}; // Q8_0's values
     case DType::Q5_0:
     case DType::Q5_1: return {8, 2};
     case DType::Q4_K:
@@ -72,7 +72,7 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
     // spilled registers. Several rows of a (prompts) take one row of b per invocation and fetch a
     // as they use it, and beat the tiled kernel there too (rowsBatchShape).
     const bool cpu = info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-    const bool cpuLayout = b == DType::Q4_K_CPU || b == DType::Q6_K_CPU;
+    const bool cpuLayout = b == DType::Q4_CPU || b == DType::Q8_CPU;
     if (cpuLayout && options.path != MatmulOptions::Path::Auto && options.path != MatmulOptions::Path::MatrixVectorRows)
         return makeError(ErrorCode::Unsupported, std::string("matmul: ") + dtypeName(b) + " weights have only the rows kernel");
     if (options.path == MatmulOptions::Path::MatrixVectorRows ||

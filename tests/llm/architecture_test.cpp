@@ -109,7 +109,7 @@ void TestLlm::tinyModelConfigs()
     QVERIFY(qwenWeights.layers[2].bq && qwenWeights.layers[2].bk && qwenWeights.layers[2].bv);
     QVERIFY(!qwenWeights.ropeFreqs);
     const bool cpu = device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU; // K-quants repacked there
-    QCOMPARE(int(qwenWeights.layers[1].down.dtype), int(cpu ? DType::Q6_K_CPU : DType::Q6_K));
+    QCOMPARE(int(qwenWeights.layers[1].down.dtype), int(cpu ? DType::Q8_CPU : DType::Q6_K));
     ASSIGN_OR_FAIL(const ModelWeights llamaWeights, loadWeights(*device, *llamaFile.value(), llama));
     QVERIFY(llamaWeights.output);
     QVERIFY(!llamaWeights.layers[0].bq);

@@ -30,20 +30,21 @@ void TestLlm::gemmaWeightsLoadOntoTheDevice()
     QCOMPARE(w.layers.size(), size_t(18));
     QVERIFY(!w.output); // Gemma ties the output projection to the embedding table
     QCOMPARE(w.lmHead().shape, (std::vector<int64_t>{262144, 640}));
-    QCOMPARE(int(w.tokenEmbedding.dtype), int(DType::Q8_0));
-    // CPU devices hold K-quants repacked (core/cpu_repack.h), a third to a half larger.
+    // CPU devices hold Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h), a sixth to a half larger.
     const bool cpu = device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU;
-    QCOMPARE(int(w.layers[0].down.dtype), int(cpu ? DType::Q6_K_CPU : DType::Q6_K));
+    QCOMPARE(int(w.tokenEmbedding.dtype), int(cpu ? DType::Q8_CPU : DType::Q8_0));
+    QCOMPARE(int(w.layers[0].down.dtype), int(cpu ? DType::Q8_CPU : DType::Q6_K));
     QCOMPARE(w.layers[0].wq.shape, (std::vector<int64_t>{1024, 640}));
     QVERIFY(w.layers[17].qNorm && w.layers[17].ffnPostNorm);
     QVERIFY(calls >= 18);
     // All 236 tensors, byte for byte: the weights are the file's data section less its padding
-    // (the repacked K-quants 192 / 144 and 320 / 210 of it on CPU devices).
+    // (the repacked types 192 / 144, 320 / 210 and 40 / 34 of it on CPU devices).
     uint64_t fileBytes = 0;
     for (const auto& t : file.value()->tensors())
         fileBytes += !cpu                         ? t.bytes
                      : t.type == io::GgmlType::Q4_K ? t.bytes / 144 * 192
                      : t.type == io::GgmlType::Q6_K ? t.bytes / 210 * 320
+                     : t.type == io::GgmlType::Q8_0 ? t.bytes / 34 * 40
                                                     : t.bytes;
     QCOMPARE(w.bytes(), fileBytes);
     std::vector<uint8_t> back(w.layers[3].kNorm->bytes());
