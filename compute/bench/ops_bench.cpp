@@ -159,14 +159,16 @@ std::vector<CaseMaker> caseList(bool quick)
     // Every weight type at decode (M = 1) and at a short and a longer prompt, in Gemma 3 270M's
     // shapes: K = 640 (its width; not a multiple of 256, so K-quant files fall back to q5_0 / q8_0
     // there) for the 32-value block types, K = 2048 (its FFN) for the rest.
+    // Q4_CPU and Q8_CPU: what CPU devices hold Q4_K, Q6_K and Q8_0 as (core/cpu_repack.h).
     for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
-                    DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+                    DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_CPU, DType::Q8_CPU}) {
         const int64_t k = dtypeInfo(t).blockElements == 32 ? 640 : 2048;
         for (int64_t m : {1, 8, 64})
             cases.push_back(matmulMaker(t, m, k, 2048));
     }
     // Gemma 3's LM head: the tied q8_0 embedding, 262144 x 640 (170 MiB, bound in two windows).
     cases.push_back(matmulMaker(DType::Q8_0, 1, 640, 262144));
+    cases.push_back(matmulMaker(DType::Q8_CPU, 1, 640, 262144)); // the same, as CPU devices hold it
     return cases;
 }
 
