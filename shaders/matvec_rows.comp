@@ -5,6 +5,7 @@
 // fetches texels with straight vector code but loads storage buffers lane by lane in a loop, which
 // made the storage-buffer kernel (matvec.comp) 4-8x slower there. GPUs keep matvec.comp, whose
 // coalesced loads this layout (lanes reading different rows) would lose.
+// Several passes over MROWS rows of a each go in one dispatch, one pass per gl_WorkGroupID.z.
 // Several rows of a (prompts, A_FETCHED_AS_USED): each value of a is fetched where it is used
 // instead of a block's worth being held for the R rows; 8 rows of 8 vec4s held spilled 5x slower.
 // Block types: each block of each row is copied from the texels that cover it into blockWords,
@@ -96,6 +97,9 @@ void main()
 #endif
     if (n0 >= p.N)
         return;
+    // Pass gl_WorkGroupID.z takes rows z * MROWS .. of a and out: one dispatch for all the passes.
+    const uint aBase = p.aOffset + gl_WorkGroupID.z * MROWS * p.K;
+    const uint oBase = p.outOffset + gl_WorkGroupID.z * MROWS * p.outStride;
     float acc[R * MROWS];
     for (uint i = 0; i < R * MROWS; ++i)
         acc[i] = 0.0;
@@ -115,7 +119,7 @@ void main()
         vec4 av[MROWS * 8];
         for (uint m = 0; m < MROWS; ++m)
             for (uint i = 0; i < 8; ++i)
-                av[m * 8 + i] = a4((p.aOffset + m * p.K + j * 32) / 4 + i);
+                av[m * 8 + i] = a4((aBase + m * p.K + j * 32) / 4 + i);
 #endif
         for (uint r = 0; r < R; ++r) {
             loadBlock(row[r] + j * BLOCK_BYTES, r);
@@ -129,7 +133,7 @@ void main()
                         const vec4 x = av[m * 8 + e / 4];
 #else
                         // 256-value blocks (R is 1 for them): not held in 64 vec4s either.
-                        const vec4 x = a4((p.aOffset + m * p.K + j * BLOCK_K + e) / 4);
+                        const vec4 x = a4((aBase + m * p.K + j * BLOCK_K + e) / 4);
 #endif
                         acc[r * MROWS + m] += dot(v[i], x);
                     }
@@ -151,7 +155,7 @@ void main()
         vec4 av[MROWS * TEXEL_VEC4S];
         for (uint m = 0; m < MROWS; ++m)
             for (uint i = 0; i < TEXEL_VEC4S; ++i)
-                av[m * TEXEL_VEC4S + i] = a4((p.aOffset + m * p.K) / 4 + t * TEXEL_VEC4S + i);
+                av[m * TEXEL_VEC4S + i] = a4((aBase + m * p.K) / 4 + t * TEXEL_VEC4S + i);
         for (uint r = 0; r < R; ++r) {
             vec4 v[TEXEL_VEC4S];
             unpackTexel(bTexel(row[r] + t, r), v);
@@ -164,11 +168,11 @@ void main()
 
 #ifdef GLU
     for (uint m = 0; m < MROWS; ++m)
-        outv[p.outOffset + m * p.outStride + n0] = activation(acc[m], ACTIVATION) * acc[MROWS + m];
+        outv[oBase + m * p.outStride + n0] = activation(acc[m], ACTIVATION) * acc[MROWS + m];
 #else
     for (uint r = 0; r < R; ++r)
         for (uint m = 0; m < MROWS; ++m)
             if (n0 + r < p.N)
-                outv[p.outOffset + m * p.outStride + n0 + r] = acc[r * MROWS + m];
+                outv[oBase + m * p.outStride + n0 + r] = acc[r * MROWS + m];
 #endif
 }

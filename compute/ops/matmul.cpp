@@ -159,14 +159,24 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
 
     const std::string type = dtypeName(b.dtype);
     const bool subgroups = info.subgroupArithmetic() && !options.sharedReduction;
-    for (uint64_t m0 = 0, mc = 0; m0 < M; m0 += mc) {
+    // The rows kernel: as many whole passes as one binding of a and out holds in one dispatch (one
+    // pass per workgroup z; each dispatch cost lavapipe a thread wake-up, and prompts took thousands),
+    // then the rest in passes of fewer rows.
+    const uint64_t bindRows = room / (std::max(K, N) * 4);
+    for (uint64_t m0 = 0, mc = 0, passes = 1; m0 < M; m0 += mc) {
         mc = std::min(mStep, M - m0);
-        if (kernel.rows)
-            mc = std::bit_floor(mc); // each count of rows is another pipeline to compile
+        uint64_t passRows = mc;
+        if (kernel.rows) {
+            passRows = std::bit_floor(mc); // each count of rows is another pipeline to compile
+            passes = passRows == kernel.blockM ? std::min<uint64_t>({(M - m0) / passRows, bindRows / passRows,
+                                                                     info.maxWorkgroupCount[2]})
+                                               : 1;
+            mc = passRows * passes;
+        }
         vk::PipelineDesc desc{"matmul_" + type, 3, sizeof(shader::MatmulPush), kernel.spec};
         if (kernel.rows) {
             desc.shader = (kernel.batch ? "matvec_rows_batch_" : "matvec_rows_") + type;
-            desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(mc));
+            desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(passRows));
             desc.texelBindings = 0b011; // a and b
         } else if (kernel.vec) {
             // The matrix-vector kernel keeps one accumulator per row of a, so their count is a
@@ -188,7 +198,7 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
             const uint64_t groupsN = (nc + kernel.blockN - 1) / kernel.blockN;
             if (kernel.vec) {
                 const Grid g = grid1d(groupsN, 1, info.maxWorkgroupCount[0]);
-                ATELIER_TRY(batch.dispatch(*pipeline, bindings, push, g.x, g.y));
+                ATELIER_TRY(batch.dispatch(*pipeline, bindings, push, g.x, g.y, uint32_t(passes)));
             } else {
                 ATELIER_TRY(batch.dispatch(*pipeline, bindings, push, uint32_t(groupsN),
                                            uint32_t((mc + kernel.blockM - 1) / kernel.blockM)));
