@@ -28,13 +28,13 @@ bool rowsKernelFits(DType b, uint64_t K)
     return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
 }
 
-// The rows kernel over several rows of a: rows of b per invocation and rows of a per pass, measured
-// at M = 64 on lavapipe (Mesa 22.3, a 2-core AVX-512 EPYC) over R in 1..16 and passes of 1..16
-// rows (GFLOP/s, the current choice first): q4_0 30.8 (R 1 x 16 rows: 13.4), q4_1 33.1 (13.4),
-// q8_0 26.8 (13.1), q5_0 19.1 (13.0), q5_1 23.4 (13.5), f16 21.0 (17.1), bf16 21.7 (17.5), f32
-// 19.7 (16.8); the k-quants are best at 1 x 16. Larger products spilled into cliffs 3-5x slower
-// (q5_0 at 4 x 4: 6.2), so every choice keeps R x rows <= 16, accumulators a CPU with 16 vector
-// registers holds too.
+// The rows kernel over several rows of a: rows of b per invocation (R) and rows of a per pass,
+// measured at M = 64 on lavapipe (Mesa 22.3, a 2-core AVX-512 EPYC) over R in 1..16 and passes of
+// 1..16 rows, all passes in one dispatch (GFLOP/s, the choice first, R 1 x 16 rows after it): q4_0
+// 38.7 (14.3), q8_0 37.3 (13.9), q5_0 29.3 (13.7), Q4_CPU 28.1 (10.0), Q8_CPU 27.7 (9.6), f16 23.1
+// (18.3); q4_k is best at 1 x 16 (18.0). R 8 x 4 rows was faster still (q4_0 48.2, q5_0 35.7) but
+// holds 32 accumulators, and products past 16 fell into cliffs 3-5x slower elsewhere (spills), so
+// every choice keeps R x rows <= 16, which a CPU with 16 vector registers (AVX2) holds too.
 struct RowsBatchShape {
     uint32_t rowsOfB;  // R: rows of b per invocation
     uint32_t passRows; // rows of a per pass
