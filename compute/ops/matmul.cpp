@@ -14,7 +14,8 @@ namespace {
 // A kernel and its blocking: each workgroup covers blockM rows of a and blockN rows of b.
 struct Kernel {
     bool vec = false;  // a matrix-vector kernel: blockM is the rows of a per pass, one dispatch each
-    bool rows = false; // matvec_rows (vec too): a and b are texel buffers; passes of powers of two rows
+    bool rows = false; // matvec_rows (vec too): a and b are texel buffers; passes of powers of two
+                       // rows, the whole ones of blockM rows in one dispatch (workgroup z)
     bool batch = false; // matvec_rows_batch: several rows of a, each value fetched where it is used
     uint32_t blockM = 0, blockN = 0;
     // matvec: {workgroup, ROWS, UNROLL}; matvec_rows: {workgroup, R}; tiled: {workgroup, BM, BN, BK, TM, TN}
