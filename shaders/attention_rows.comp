@@ -1,6 +1,6 @@
 #version 450
-// Attention for a few query rows (decoding) on CPU devices, in two passes with no shared memory and
-// no barrier: lavapipe runs every shared-memory access whose address differs between lanes as a
+// Attention on CPU devices (decoding, and prompts whose scores fit the workspace), in two passes with
+// no shared memory and no barrier: lavapipe runs every shared-memory access whose address differs between lanes as a
 // loop over the SIMD lanes, and each barrier as a coroutine switch, which made the tiled kernel
 // (attention.comp) take about 0.5 ms a layer for one Gemma 3 token. q, k and v are read through
 // texel buffers (vector gathers there).

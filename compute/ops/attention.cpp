@@ -81,8 +81,9 @@ Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     return {};
 }
 
-// CPU devices, few query rows (decoding): attention_rows.comp's two passes through the workspace,
-// when the scores fit it and every kv head fits one binding. Returns false where it does not apply.
+// CPU devices: attention_rows.comp's two passes through the workspace, for decoding and for prompts
+// whose [rows, kv span] scores fit it, when every kv head fits one binding and no kv split was asked
+// for. Returns false where it does not apply.
 Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                            const AttentionOptions& options, uint64_t kvLength, float scale)
 {

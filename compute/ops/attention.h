@@ -11,9 +11,10 @@
 //
 // Few query rows per kv head (decoding: tokens * heads / kvHeads <= 16) with a workspace split
 // the kv range across workgroups and merge the parts (flash-decoding); otherwise each workgroup
-// takes a tile of queries and loops over all the kv rows they see. On CPU devices those few rows
-// (splits left at 0) take two passes without shared memory instead: scores into the workspace,
-// then their softmax-weighted sum of v (attention_rows.comp), 5-10x faster on lavapipe.
+// takes a tile of queries and loops over all the kv rows they see. On CPU devices, with a workspace
+// the scores fit and splits left at 0, queries take two passes without shared memory instead:
+// scores into the workspace, then their softmax-weighted sum of v (attention_rows.comp), 2.7x
+// faster on lavapipe for one token and 1.6x for a 128-token prompt.
 
 #include "core/result.h"
 #include "ops/tensor.h"
