@@ -305,6 +305,10 @@ void TestOps::cpuRepackedKQuants()
     const DType cpuType = *cpuRepackedType(type);
     const std::vector<uint8_t> repacked = repackForCpu(type, bytes);
     QCOMPARE(uint64_t(repacked.size()), storageBytes(cpuType, uint64_t(n * k)));
+    // On the host: every row decodes to the same floats from both layouts.
+    for (int64_t row = 0; row < n; ++row)
+        QCOMPARE(test::dequantizeRow(cpuType, repacked.data() + row * storageBytes(cpuType, k), k),
+                 test::dequantizeRow(type, bytes.data() + row * storageBytes(type, k), k));
 
     ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
     ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, cpuType, {n, k}));

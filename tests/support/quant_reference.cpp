@@ -116,6 +116,15 @@ std::vector<float> dequantizeRow(DType type, const uint8_t* data, int64_t k)
         case DType::Q6_K:
             q6kBlock(b, out);
             break;
+        case DType::Q4_CPU: // core/cpu_repack.h: f32 d, f32 m, Q4_1's nibbles
+        case DType::Q8_CPU: { // f32 scales of values 0-15 and 16-31, int8 values
+            float s[2];
+            std::memcpy(s, b, 8);
+            for (int i = 0; i < 32; ++i)
+                out[i] = type == DType::Q8_CPU ? s[i / 16] * float(int8_t(b[8 + i]))
+                                               : s[0] * float((b[8 + i % 16] >> (4 * (i / 16))) & 0xF) + s[1];
+            break;
+        }
         }
     }
     return y;
@@ -155,6 +164,8 @@ std::vector<uint8_t> randomBlocks(DType type, int64_t elements, uint32_t seed)
         case DType::Q4_K: scaleAt(b, 1.0f / 512); scaleAt(b + 2, 1.0f / 64); break;
         case DType::Q5_K: scaleAt(b, 1.0f / 1024); scaleAt(b + 2, 1.0f / 64); break;
         case DType::Q6_K: scaleAt(b + 208, 1.0f / 2048); break;
+        case DType::Q4_CPU: // made by repacking random Q4_K, Q6_K or Q8_0 blocks (core/cpu_repack.h)
+        case DType::Q8_CPU: break;
         }
     }
     return bytes;
