@@ -119,8 +119,14 @@ uint groupRun(uint g, uint r) { return 8 * g + 4 * (r & 1) + 16 * (r >> 1); }
 uint qsShift(uint e) { return (e >> 2) & 4u; }
 // Bit e of the 32-bit qh word is the fifth bit of value e.
 uvec4 fifthBits(uint qh, uint e) { return ((uvec4(qh) >> (uvec4(0, 1, 2, 3) + e)) & 1u) << 4; }
-// Q4_1 and Q4_CPU: scale and offset per block.
+// Q4_1 and Q4_CPU: scale and offset per block; group g of the nibbles that start at byte qs.
 vec4 q4_1Run(vec2 dm, uint qs, uint e) { return dm.x * vec4(nibbles(qs, qsShift(e))) + dm.y; }
+void q4_1Group(vec2 dm, uint qs, uint g, out vec4 v[4])
+{
+    const uint w[2] = {ld32(qs + 8 * g), ld32(qs + 4 + 8 * g)};
+    for (uint r = 0; r < 4; ++r)
+        v[r] = q4_1Run(dm, w[r & 1], groupRun(g, r));
+}
 #endif
 
 // Q8_0 and Q8_CPU: four signed bytes times a scale.
@@ -141,26 +147,14 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
 #elif defined(TYPE_Q4_1)
 #define BLOCK_BYTES 20 // f16 d, f16 m, qs[16]
 vec4 dequant4(uint b, uint e) { return q4_1Run(unpackHalf2x16(ld32(b)), ld32(b + 4 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const vec2 dm = unpackHalf2x16(ld32(b));
-    const uint qs[2] = {ld32(b + 4 + 8 * g), ld32(b + 8 + 8 * g)};
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q4_1Run(dm, qs[r & 1], groupRun(g, r));
-}
+void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(unpackHalf2x16(ld32(b)), b + 4, g, v); }
 
 #elif defined(TYPE_Q4_CPU)
 // Q4_K repacked for CPU devices (core/cpu_repack.h): Q4_1's layout with f32 d and m.
 #define BLOCK_BYTES 24 // f32 d, f32 m, qs[16]
-vec2 q4_kCpuHead(uint b) { return uintBitsToFloat(uvec2(ld32(b), ld32(b + 4))); }
-vec4 dequant4(uint b, uint e) { return q4_1Run(q4_kCpuHead(b), ld32(b + 8 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const vec2 dm = q4_kCpuHead(b);
-    const uint qs[2] = {ld32(b + 8 + 8 * g), ld32(b + 12 + 8 * g)};
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q4_1Run(dm, qs[r & 1], groupRun(g, r));
-}
+vec2 q4CpuHead(uint b) { return uintBitsToFloat(uvec2(ld32(b), ld32(b + 4))); }
+vec4 dequant4(uint b, uint e) { return q4_1Run(q4CpuHead(b), ld32(b + 8 + (e & 15)), e); }
+void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(q4CpuHead(b), b + 8, g, v); }
 
 #elif defined(TYPE_Q5_0)
 #define BLOCK_BYTES 22 // f16 d, qh[4], qs[16]
