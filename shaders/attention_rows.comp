@@ -15,6 +15,7 @@
 #include "push_constants.h"
 
 layout(constant_id = 1) const uint HEAD_DIM = 128; // a multiple of 8
+layout(constant_id = 2) const uint SCORE_ROWS = 4;  // SCORES: kv rows per invocation
 
 layout(push_constant) uniform Push { AttentionRowsPush p; };
 
@@ -43,30 +44,39 @@ float softCap(float s)
 
 void main()
 {
+    // SCORE_ROWS kv rows per invocation, so that each fetch of q serves that many dot products.
     const uint row = gl_WorkGroupID.y;
-    const uint j = gl_WorkGroupID.x * WORKGROUP_SIZE + gl_LocalInvocationID.x;
-    if (j >= p.span)
+    const uint j0 = (gl_WorkGroupID.x * WORKGROUP_SIZE + gl_LocalInvocationID.x) * SCORE_ROWS;
+    if (j0 >= p.span)
         return;
     const uint qBase = (p.qOffset + row * HEAD_DIM) / 4; // rows of q are token * heads + head
-    const uint kBase = kvTexelBase(row) + (p.lo + j) * (HEAD_DIM / 8);
-    float dotQK = 0.0;
+    uint kBase[SCORE_ROWS]; // rows past the span repeat the last one; their scores are dropped
+    for (uint i = 0; i < SCORE_ROWS; ++i)
+        kBase[i] = kvTexelBase(row) + (p.lo + min(j0 + i, p.span - 1)) * (HEAD_DIM / 8);
+    float dotQK[SCORE_ROWS];
+    for (uint i = 0; i < SCORE_ROWS; ++i)
+        dotQK[i] = 0.0;
     for (uint d8 = 0; d8 < HEAD_DIM / 8; ++d8) {
-        const uvec4 k = texelFetch(kTexels, int(kBase + d8));
-        dotQK += dot(uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8))), halves4(k.xy));
-        dotQK += dot(uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8 + 1))), halves4(k.zw));
+        const vec4 q0 = uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8)));
+        const vec4 q1 = uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8 + 1)));
+        for (uint i = 0; i < SCORE_ROWS; ++i) {
+            const uvec4 k = texelFetch(kTexels, int(kBase[i] + d8));
+            dotQK[i] += dot(q0, halves4(k.xy)) + dot(q1, halves4(k.zw));
+        }
     }
-    scores[row * p.scoreStride + j] = softCap(dotQK * p.scale);
+    for (uint i = 0; i < SCORE_ROWS; ++i)
+        if (j0 + i < p.span)
+            scores[row * p.scoreStride + j0 + i] = softCap(dotQK[i] * p.scale);
 }
 
 #else // VALUES
-layout(binding = 0) uniform utextureBuffer scoreTexels; // f32 bits, 4 per texel
+layout(binding = 0) uniform utextureBuffer scoreTexels; // f32 bits, one per (R32_UINT) texel
 layout(binding = 1) uniform utextureBuffer vTexels;     // 8 halves per texel
 layout(std430, binding = 2) writeonly buffer Out { vec4 out4[]; };
 
 float score(uint row, uint j)
 {
-    const uint i = row * p.scoreStride + j;
-    return uintBitsToFloat(texelFetch(scoreTexels, int(i / 4))[i % 4]);
+    return uintBitsToFloat(texelFetch(scoreTexels, int(row * p.scoreStride + j)).x);
 }
 
 void main()

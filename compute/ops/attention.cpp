@@ -120,14 +120,19 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
                                          qw.offset,            kw.offset,                 ow.offset,
                                          scale,                options.softCap};
     constexpr uint32_t kScoreGroup = 64, kValueGroup = 32; // 32 invocations of 8 columns: head dims to 256
-    vk::PipelineDesc scoresDesc{"attention_rows_scores", 3, sizeof(push), {kScoreGroup, uint32_t(headDim)}};
+    // kv rows per invocation of the scores pass: 4 share each fetch of q (pp128 61 -> 44 ms on
+    // lavapipe), but one token's few rows need every invocation (4 made its pass 2x slower).
+    const uint32_t kScoreRows = tokens > 1 ? 4 : 1;
+    vk::PipelineDesc scoresDesc{"attention_rows_scores", 3, sizeof(push), {kScoreGroup, uint32_t(headDim), kScoreRows}};
     scoresDesc.texelBindings = 0b011;
     vk::PipelineDesc valuesDesc{"attention_rows_values", 3, sizeof(push), {kValueGroup, uint32_t(headDim)}};
     valuesDesc.texelBindings = 0b011;
+    valuesDesc.wordTexels = 0b001; // scores one float a texel: no component picked at run time
     ATELIER_ASSIGN(const vk::Pipeline* scorePass, device.pipelines().get(scoresDesc));
     ATELIER_ASSIGN(const vk::Pipeline* valuePass, device.pipelines().get(valuesDesc));
     ATELIER_TRY(batch.dispatch(*scorePass, {vk::readOf(qw.range), vk::readOf(kw.range), vk::writeOf(scores)}, push,
-                               uint32_t((span + kScoreGroup - 1) / kScoreGroup), uint32_t(rows)));
+                               uint32_t((span + kScoreGroup * kScoreRows - 1) / (kScoreGroup * kScoreRows)),
+                               uint32_t(rows)));
     ATELIER_TRY(batch.dispatch(*valuePass, {vk::readOf(scores), vk::readOf(vw.range), vk::writeOf(ow.range)}, push, 1,
                                uint32_t(rows)));
     return true;
