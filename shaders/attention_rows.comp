@@ -1,10 +1,11 @@
 #version 450
 // Attention on CPU devices (decoding, and prompts whose scores fit the workspace), in two passes with
-// no shared memory and no barrier: lavapipe runs every shared-memory access whose address differs between lanes as a
-// loop over the SIMD lanes, and each barrier as a coroutine switch, which made the tiled kernel
-// (attention.comp) take about 0.5 ms a layer for one Gemma 3 token. q, k and v are read through
-// texel buffers (vector gathers there).
-//   SCORES: one invocation per (row, kv row j): scores[row, j] = softCap(scale * q[row] . k[lo + j]).
+// no shared memory and no barrier: lavapipe runs every shared-memory access whose address differs
+// between lanes as a loop over the SIMD lanes, and each barrier as a coroutine switch, which made
+// the tiled kernel (attention.comp) take about 0.5 ms a layer for one Gemma 3 token. q, k and v are
+// read through texel buffers (vector gathers there).
+//   SCORES: one invocation per (row, SCORE_ROWS kv rows j):
+//           scores[row, j] = softCap(scale * q[row] . k[lo + j]).
 //   VALUES: one invocation per (row, 8 output columns): the row's visible kv rows (causal, sliding
 //           window) weighted by exp(score - max) / sum, accumulated in fp32.
 // k and v are f16 [kvHeads, capacity, headDim] as in attention.comp; q and out f32 [tokens, heads, headDim].
@@ -25,7 +26,7 @@ vec4 halves4(uvec2 h) { return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
 uint kvTexelBase(uint row)
 {
     const uint head = row % p.heads;
-    return (p.kvOffset + (head / p.group - p.firstKvHead) * p.headStride) / 8;
+    return (p.kvOffset + (head / p.group) * p.headStride) / 8;
 }
 
 #ifdef SCORES
@@ -66,7 +67,7 @@ void main()
     }
     for (uint i = 0; i < SCORE_ROWS; ++i)
         if (j0 + i < p.span)
-            scores[row * p.scoreStride + j0 + i] = softCap(dotQK[i] * p.scale);
+            scores[row * p.span + j0 + i] = softCap(dotQK[i] * p.scale);
 }
 
 #else // VALUES
@@ -76,7 +77,7 @@ layout(std430, binding = 2) writeonly buffer Out { vec4 out4[]; };
 
 float score(uint row, uint j)
 {
-    return uintBitsToFloat(texelFetch(scoreTexels, int(row * p.scoreStride + j)).x);
+    return uintBitsToFloat(texelFetch(scoreTexels, int(row * p.span + j)).x);
 }
 
 void main()

@@ -131,11 +131,9 @@ struct AttentionCombinePush {
 struct AttentionRowsPush {
     uint heads;          // query heads (rows per token)
     uint group;          // query heads per kv head
-    uint firstKvHead;    // kv head bound at the start of k and v
-    uint headStride;     // elements between kv heads in k and v (capacity * headDim)
+    uint headStride;     // elements between kv heads in k and v (capacity * headDim); all are bound
     uint lo;             // first kv row scored
-    uint span;           // kv rows scored: lo .. lo + span - 1
-    uint scoreStride;    // elements between rows of scores (span rounded up to 4)
+    uint span;           // kv rows scored: lo .. lo + span - 1 (and elements between rows of scores)
     uint startPosition;  // position of token 0
     uint window;         // sliding window (0: none); causal always
     uint qOffset;        // elements from the bound starts (q and out: a multiple of 4; k, v: of 8)

@@ -96,7 +96,7 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
     const uint64_t first = options.startPosition;
     const uint64_t lo = options.window != 0 && first + 1 > options.window ? first + 1 - options.window : 0;
     const uint64_t hi = std::min<uint64_t>(kvLength, options.startPosition + tokens);
-    const uint64_t span = hi - lo, stride = (span + 3) / 4 * 4;
+    const uint64_t span = hi - lo;
     const uint64_t align = device.allocator().alignment();
     const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
                                                    : info.maxStorageBufferRange;
@@ -104,7 +104,7 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
     if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !options.causal || !options.workspace || options.splits != 0 ||
         headDim % 8 != 0 ||
         span == 0 ||
-        uint64_t(options.workspace->numel()) < rows * stride || kvElements * 2 + align > limit ||
+        uint64_t(options.workspace->numel()) < rows * span || kvElements * 2 + align > limit ||
         rows * headDim * 4 + align > limit)
         return false;
     const ElementWindow qw = q.window(0, rows * headDim, align);
@@ -113,12 +113,11 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
     const ElementWindow vw = v.window(0, kvElements, align);
     if (qw.offset % 4 != 0 || ow.offset % 4 != 0 || kw.offset % 8 != 0 || kw.offset != vw.offset)
         return false;
-    const vk::BufferRange scores = options.workspace->buffer.range(0, rows * stride * 4);
-    const shader::AttentionRowsPush push{uint32_t(heads),      uint32_t(heads / kvHeads), 0u,
-                                         uint32_t(capacity * headDim), uint32_t(lo), uint32_t(span),
-                                         uint32_t(stride),     options.startPosition,     options.window,
-                                         qw.offset,            kw.offset,                 ow.offset,
-                                         scale,                options.softCap};
+    const vk::BufferRange scores = options.workspace->buffer.range(0, rows * span * 4);
+    const shader::AttentionRowsPush push{uint32_t(heads), uint32_t(heads / kvHeads), uint32_t(capacity * headDim),
+                                         uint32_t(lo),    uint32_t(span),            options.startPosition,
+                                         options.window,  qw.offset,                 kw.offset,
+                                         ow.offset,       scale,                     options.softCap};
     constexpr uint32_t kScoreGroup = 64, kValueGroup = 32; // 32 invocations of 8 columns: head dims to 256
     // kv rows per invocation of the scores pass: 4 share each fetch of q (pp128 61 -> 44 ms on
     // lavapipe), but one token's few rows need every invocation (4 made its pass 2x slower).

@@ -220,42 +220,36 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, gate.dtype, M, N, K, {}));
     // Prompts keep the three passes: two rows of b per invocation over 16 rows of a spill, which
     // made the fused pass 2.5x slower than two batch passes and ops::glu on lavapipe.
-    if (!kernel.rows || kernel.batch || M > 1 || up.dtype != gate.dtype || up.shape != gate.shape) {
+    if (!kernel.rows || M > 1 || up.dtype != gate.dtype || up.shape != gate.shape) {
         ATELIER_TRY(matmul(batch, a, gate, out));
         ATELIER_TRY(matmul(batch, a, up, upScratch));
         return glu(batch, out, upScratch, out, act);
     }
+    // One row of a: one pass, in as many windows of gate and up rows as the bindings need.
     const uint64_t align = device.allocator().alignment();
     const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
     uint64_t nStep = room / storageBytes(gate.dtype, K);
-    const uint64_t mStep = std::min<uint64_t>(room / (std::max(K, N) * 4), kernel.blockM);
-    if (nStep == 0 || mStep == 0)
+    if (nStep == 0 || room / (std::max(K, N) * 4) == 0)
         return makeError(ErrorCode::Unsupported, "matmulGlu: rows of K = " + std::to_string(K) + " or N = " +
                                                      std::to_string(N) + " are too long to bind");
     constexpr uint32_t kGroup = 16; // invocations, one row of out each
     nStep = nStep >= kGroup ? nStep / kGroup * kGroup : nStep;
-    const std::string type = dtypeName(gate.dtype);
     const uint32_t activation = act == GluActivation::SiLU ? 0 : 1; // activation.glsl's kinds
-    for (uint64_t m0 = 0, mc = 0; m0 < M; m0 += mc) {
-        mc = std::bit_floor(std::min(mStep, M - m0));
-        vk::PipelineDesc desc{(kernel.batch ? "matvec_rows_batch_glu_" : "matvec_rows_glu_") + type, 4,
-                              sizeof(shader::MatmulGluPush), {kGroup, uint32_t(mc), 2, activation}};
-        desc.texelBindings = 0b1011; // a, gate and up
-        ATELIER_ASSIGN(const vk::Pipeline* pipeline, device.pipelines().get(desc));
-        for (uint64_t n0 = 0; n0 < N; n0 += nStep) {
-            const uint64_t nc = std::min(nStep, N - n0);
-            const ElementWindow aw = a.window(m0 * K, mc * K, align);
-            const ElementWindow gw = rowWindow(gate, n0, nc, align);
-            const ElementWindow uw = rowWindow(up, n0, nc, align);
-            const ElementWindow ow = out.window(m0 * N + n0, (mc - 1) * N + nc, align);
-            const shader::MatmulGluPush push{uint32_t(mc), uint32_t(nc), uint32_t(K), aw.offset,
-                                             gw.offset,    ow.offset,    uint32_t(N), uw.offset};
-            const Grid g = grid1d((nc + kGroup - 1) / kGroup, 1, info.maxWorkgroupCount[0]);
-            ATELIER_TRY(batch.dispatch(*pipeline,
-                                       {vk::readOf(aw.range), vk::readOf(gw.range), vk::writeOf(ow.range),
-                                        vk::readOf(uw.range)},
-                                       push, g.x, g.y));
-        }
+    vk::PipelineDesc desc{std::string("matvec_rows_glu_") + dtypeName(gate.dtype), 4, sizeof(shader::MatmulGluPush),
+                          {kGroup, 1, 2, activation}};
+    desc.texelBindings = 0b1011; // a, gate and up
+    ATELIER_ASSIGN(const vk::Pipeline* pipeline, device.pipelines().get(desc));
+    const ElementWindow aw = a.window(0, K, align);
+    for (uint64_t n0 = 0; n0 < N; n0 += nStep) {
+        const uint64_t nc = std::min(nStep, N - n0);
+        const ElementWindow gw = rowWindow(gate, n0, nc, align);
+        const ElementWindow uw = rowWindow(up, n0, nc, align);
+        const ElementWindow ow = out.window(n0, nc, align);
+        const shader::MatmulGluPush push{1, uint32_t(nc), uint32_t(K), aw.offset, gw.offset, ow.offset, uint32_t(N), uw.offset};
+        const Grid g = grid1d((nc + kGroup - 1) / kGroup, 1, info.maxWorkgroupCount[0]);
+        ATELIER_TRY(batch.dispatch(*pipeline,
+                                   {vk::readOf(aw.range), vk::readOf(gw.range), vk::writeOf(ow.range), vk::readOf(uw.range)},
+                                   push, g.x, g.y));
     }
     return {};
 }
