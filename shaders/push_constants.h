@@ -51,6 +51,16 @@ struct SoftmaxPush {
     float scale;
 };
 
+// top_logits.comp: the candidates for the next token (ops/top_logits.h).
+struct TopLogitsPush {
+    uint n;            // logits in the row
+    uint logitsOffset; // elements from the bound start of the logits to the row
+    uint groupSize;    // logits per group maximum
+    uint groups;       // ceil(n / groupSize)
+    uint rank;         // threshold = the (rank+1)-th largest group maximum; rank < groups
+    uint capacity;     // candidates the selected list holds
+};
+
 // rmsnorm.comp: out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight.
 struct RmsNormPush {
     uint rows;      // rows in this dispatch, one workgroup each

@@ -2,6 +2,7 @@
 
 #include "bench/bench_stats.h"
 #include "llm/language_model.h"
+#include "llm/sampler.h"
 #include "vk/device.h"
 
 #include <algorithm>
@@ -72,6 +73,36 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
             tgRates.push_back(tg / tgSeconds);
         }
     }
+    // Generation as a chat does it, with the default sampler: the token drawn from the candidates
+    // the device chose, and from the whole row of logits read back.
+    auto sampledRate = [&](bool onDevice) -> Result<double> {
+        llm::Sampler sampler{llm::SamplingParams{}};
+        std::vector<int32_t> history(prompt.begin(), prompt.end());
+        model->truncate(0);
+        const int asked = onDevice ? sampler.candidatesNeeded(history, int(ops::kTopLogitsMaxK)) : 0;
+        ATELIER_TRY(model->forward(prompt, asked));
+        const auto t0 = Clock::now();
+        for (int i = 0; i < tg; ++i) {
+            int32_t token = 0;
+            if (onDevice) {
+                ATELIER_ASSIGN(const ops::TopLogits top, model->topLogits());
+                std::vector<llm::Sampler::Candidate> candidates;
+                for (const ops::TopLogit& c : top.candidates)
+                    candidates.push_back({c.id, c.logit});
+                ATELIER_ASSIGN(token, sampler.sample(candidates, history));
+            } else {
+                ATELIER_ASSIGN(const std::vector<float> logits, model->logits());
+                ATELIER_ASSIGN(token, sampler.sample(logits, history));
+            }
+            history.push_back(token);
+            ATELIER_TRY(model->forward(std::vector<int32_t>{token},
+                                       onDevice ? sampler.candidatesNeeded(history, int(ops::kTopLogitsMaxK)) : 0));
+        }
+        return tg / std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    ATELIER_ASSIGN(const double sampledOnDevice, sampledRate(true));
+    ATELIER_ASSIGN(const double sampledOnHost, sampledRate(false));
+
     const double tgRate = median(tgRates);
     const double weightGB = double(model->weightBytes()) / 1e9;
     char line[512];
@@ -87,6 +118,11 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
     out << line;
     std::snprintf(line, sizeof line, "per generated token: %.1f dispatches, %.1f barriers, %.1f submits\n",
                   double(tgCounts.dispatches) / tg, double(tgCounts.barriers) / tg, double(tgCounts.batches) / tg);
+    out << line;
+    std::snprintf(line, sizeof line,
+                  "tg%d sampled (top-k 40, top-p 0.95, min-p 0.05): %.2f tokens/s from device candidates, "
+                  "%.2f reading back all %d logits\n",
+                  tg, sampledOnDevice, sampledOnHost, vocab);
     out << line;
     if (profile)
         out << "\nGPU time per kernel, pp" << pp << ":\n" << ppTable << "\nGPU time per kernel, tg" << tg << ":\n" << tgTable;

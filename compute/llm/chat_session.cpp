@@ -45,7 +45,39 @@ Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage) cons
     return tokenizer.encode(text, true, false);
 }
 
-Status ChatSession::prefill(const std::vector<int32_t>& prompt, GenerationStats& stats)
+Status ChatSession::advance(const std::vector<int32_t>& tokens, const Sampler& sampler)
+{
+    // The sampler looks at the context as it will be, these tokens included.
+    const size_t before = mContext.size();
+    mContext.insert(mContext.end(), tokens.begin(), tokens.end());
+    mCandidates = sampler.candidatesNeeded(mContext, int(ops::kTopLogitsMaxK));
+    if (const Status s = mModel.forward(tokens, mCandidates); !s) {
+        mContext.resize(before);
+        mCandidates = 0;
+        return s;
+    }
+    return {};
+}
+
+Result<int32_t> ChatSession::nextToken(Sampler& sampler)
+{
+    if (mCandidates > 0) {
+        ATELIER_ASSIGN(const ops::TopLogits top, mModel.topLogits());
+        if (top.nans > 0)
+            return makeError(ErrorCode::InvalidArgument, "the model produced NaN logits");
+        if (!top.overflowed) {
+            std::vector<Sampler::Candidate> candidates(top.candidates.size());
+            for (size_t i = 0; i < candidates.size(); ++i)
+                candidates[i] = {top.candidates[i].id, top.candidates[i].logit};
+            return sampler.sample(candidates, mContext);
+        }
+        // More logits tie at the threshold than the device list holds: read the whole row.
+    }
+    ATELIER_ASSIGN(const std::vector<float> logits, mModel.logits());
+    return sampler.sample(logits, mContext);
+}
+
+Status ChatSession::prefill(const std::vector<int32_t>& prompt, const Sampler& sampler, GenerationStats& stats)
 {
     // Keep what the cache already holds of this prompt; run only the rest (at least one token,
     // whose logits start the answer).
@@ -58,8 +90,7 @@ Status ChatSession::prefill(const std::vector<int32_t>& prompt, GenerationStats&
     stats.reusedTokens = int(same);
     const auto start = Clock::now();
     const std::vector<int32_t> rest(prompt.begin() + long(same), prompt.end());
-    ATELIER_TRY(mModel.forward(rest));
-    mContext.insert(mContext.end(), rest.begin(), rest.end());
+    ATELIER_TRY(advance(rest, sampler));
     stats.promptSeconds = secondsSince(start);
     return {};
 }
@@ -102,18 +133,17 @@ Result<std::string> ChatSession::answer(const GenerationSettings& settings,
     if (int(prompt.size()) > budget)
         return makeError(ErrorCode::InvalidArgument,
                          "the message is too long for the context of " + std::to_string(context) + " tokens");
-    if (auto s = prefill(prompt, stats); !s) {
+    Sampler sampler(settings.sampling);
+    if (auto s = prefill(prompt, sampler, stats); !s) {
         mContext.clear();
         return s.error();
     }
 
-    Sampler sampler(settings.sampling);
     Utf8Stream utf8;
     std::string written;
     const auto generating = Clock::now();
     for (int i = 0; i < settings.maxTokens && mModel.position() < context; ++i) {
-        ATELIER_ASSIGN(const std::vector<float> logits, mModel.logits());
-        ATELIER_ASSIGN(const int32_t token, sampler.sample(logits, mContext));
+        ATELIER_ASSIGN(const int32_t token, nextToken(sampler));
         if (mModel.tokenizer().isEndOfGeneration(token))
             break;
         const std::string piece = utf8.push(mModel.tokenizer().piece(token));
@@ -133,8 +163,7 @@ Result<std::string> ChatSession::answer(const GenerationSettings& settings,
         ++stats.generatedTokens;
         if (endOfLine)
             break;
-        ATELIER_TRY(mModel.forward(std::vector<int32_t>{token}));
-        mContext.push_back(token);
+        ATELIER_TRY(advance({token}, sampler));
     }
     written += utf8.flush();
     stats.generationSeconds = secondsSince(generating);

@@ -56,13 +56,17 @@ public:
 
 private:
     Result<std::vector<int32_t>> promptTokens(size_t firstMessage) const;
-    Status prefill(const std::vector<int32_t>& prompt, GenerationStats& stats);
+    Status prefill(const std::vector<int32_t>& prompt, const Sampler& sampler, GenerationStats& stats);
+    // Runs one more token of the context, asking the device for the candidates `sampler` needs.
+    Status advance(const std::vector<int32_t>& tokens, const Sampler& sampler);
+    Result<int32_t> nextToken(Sampler& sampler);
 
     LanguageModel& mModel;
     std::optional<ChatTemplate> mTemplate;
     std::string mSystemPrompt;
     std::vector<ChatMessage> mMessages; // user and assistant turns
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
+    int mCandidates = 0;                // largest logits the last forward pass chose on the device (0: none)
 };
 
 } // namespace atelier::llm

@@ -2,7 +2,7 @@
 //   x = embed(tokens) * embeddingScale
 //   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(Wk·norm(x)), Wv·norm(x)))
 //              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
-//   logits = lmHead · norm(x[last])
+//   logits = lmHead · norm(x[last]), and where a sampler asks, the largest of them (ops::topLogits)
 // Each residual add, with the post-norm before it and the next norm after it, is one dispatch
 // (ops::residualNorm); the last one applies the output norm, to every row.
 
@@ -32,13 +32,13 @@ Result<ops::Tensor> rowsOf(const ops::Tensor& t, int64_t rows, int64_t heads = 0
 
 } // namespace
 
-Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
+Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandidates)
 {
     const ModelConfig& c = mConfig;
     const int64_t n = int64_t(tokens.size());
     const uint32_t start = uint32_t(mCache.length);
     const ops::RmsNormOptions norm{c.rmsEps};
-    ATELIER_ASSIGN(const ops::TokenIds ids, ops::TokenIds::upload(mDevice, tokens));
+    ATELIER_ASSIGN(const ops::TokenIds ids, stageTokenIds(tokens));
 
     ATELIER_ASSIGN(ops::Tensor x, rowsOf(mState.x, n));
     ATELIER_ASSIGN(ops::Tensor xn, rowsOf(mState.xn, n));
@@ -55,6 +55,8 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
     ATELIER_ASSIGN(ops::Tensor up, rowsOf(mState.up, n));
 
     const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
+        if (mState.idStaging.valid())
+            b.copy(mState.idStaging.range(0, tokens.size_bytes()), ids.buffer.range());
         ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
         ATELIER_TRY(ops::rmsnorm(b, x, mWeights.layers.front().attnNorm, xn, norm));
         for (int l = 0; l < c.layers; ++l) {
@@ -101,7 +103,8 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens)
         }
         const uint64_t rowBytes = uint64_t(c.dim) * 4;
         b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
-        return ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits);
+        ATELIER_TRY(ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits));
+        return topCandidates > 0 ? ops::topLogits(b, mState.logits, uint32_t(topCandidates), mState.top) : Status{};
     });
     ATELIER_TRY(recorded);
     mCache.length += int(n);

@@ -9,6 +9,7 @@
 #include "vk/device.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace atelier::llm {
 
@@ -33,6 +34,12 @@ Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int 
     ATELIER_TRY(make(s.last, {1, c.dim}));
     ATELIER_TRY(make(s.logits, {1, vocab}));
     ATELIER_TRY(make(s.workspace, {ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim)}));
+    const uint64_t idBytes = uint64_t(maxBatch) * sizeof(int32_t);
+    ATELIER_ASSIGN(s.tokenIds, device.allocate(idBytes));
+    if (!s.tokenIds.mapped() || device.stagedTransfers()) {
+        ATELIER_ASSIGN(s.idStaging, device.allocate(idBytes, vk::MemoryKind::Staging));
+    }
+    ATELIER_ASSIGN(s.top, ops::TopLogitsWork::create(device, uint32_t(vocab)));
     return s;
 }
 
@@ -63,19 +70,36 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::load(vk::Device& device, c
 
 void LanguageModel::truncate(int length) { mCache.length = std::clamp(length, 0, mCache.length); }
 
-Status LanguageModel::forward(std::span<const int32_t> tokens)
+Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates)
 {
+    if (topCandidates < 0 || topCandidates > int(ops::kTopLogitsMaxK))
+        return makeError(ErrorCode::InvalidArgument, "can choose 1 to " + std::to_string(ops::kTopLogitsMaxK) +
+                                                         " top logits, not " + std::to_string(topCandidates));
     if (tokens.empty())
         return makeError(ErrorCode::InvalidArgument, "nothing to run: no tokens");
     if (mCache.length + int(tokens.size()) > mCache.capacity)
         return makeError(ErrorCode::InvalidArgument, "the context is full (" + std::to_string(mCache.capacity) + " tokens)");
     for (size_t at = 0; at < tokens.size(); at += size_t(mState.maxBatch)) {
         const size_t n = std::min(tokens.size() - at, size_t(mState.maxBatch));
-        ATELIER_TRY(forwardBatch(tokens.subspan(at, n)));
+        const bool last = at + n == tokens.size();
+        ATELIER_TRY(forwardBatch(tokens.subspan(at, n), last ? topCandidates : 0));
     }
     return {};
 }
 
 Result<std::vector<float>> LanguageModel::logits() const { return mState.logits.toFloats(mDevice); }
+
+Result<ops::TopLogits> LanguageModel::topLogits() const { return ops::readTopLogits(mDevice, mState.top); }
+
+Result<ops::TokenIds> LanguageModel::stageTokenIds(std::span<const int32_t> tokens)
+{
+    // Written into buffers made at load: a token allocates and submits nothing of its own.
+    vk::Buffer& host = mState.idStaging.valid() ? mState.idStaging : mState.tokenIds;
+    std::memcpy(host.mapped(), tokens.data(), tokens.size_bytes());
+    ops::TokenIds ids;
+    ids.buffer = mState.tokenIds.alias(tokens.size_bytes());
+    ids.host.assign(tokens.begin(), tokens.end());
+    return ids;
+}
 
 } // namespace atelier::llm

@@ -8,6 +8,8 @@
 #include "llm/model_config.h"
 #include "llm/tokenizer.h"
 #include "llm/weights.h"
+#include "ops/embedding.h"
+#include "ops/top_logits.h"
 
 #include <functional>
 #include <memory>
@@ -37,6 +39,9 @@ struct RunState {
     ops::Tensor last;      // [1, dim] the last token's residual, for the logits
     ops::Tensor logits;    // [1, vocab]
     ops::Tensor workspace; // f32 for split-kv decode attention
+    vk::Buffer tokenIds;   // int32 [maxBatch], written by the host where it is mapped
+    vk::Buffer idStaging;  // host-visible copy source where tokenIds is not mapped
+    ops::TopLogitsWork top; // the largest logits, for samplers that need only those
 
     static Result<RunState> create(vk::Device& device, const ModelConfig& config, int vocab, int maxBatch);
 };
@@ -62,14 +67,18 @@ public:
     uint64_t weightBytes() const { return mWeights.bytes(); }
 
     // Runs `tokens` at positions position()..; the logits of the last token are then in logits().
-    Status forward(std::span<const int32_t> tokens);
+    // With `topCandidates` > 0 (at most ops::kTopLogitsMaxK) the same submission also chooses at
+    // least that many of the largest logits on the device, and topLogits() returns them.
+    Status forward(std::span<const int32_t> tokens, int topCandidates = 0);
     Result<std::vector<float>> logits() const;
+    Result<ops::TopLogits> topLogits() const;
     // Forgets positions from `length` on, keeping the prefix (a follow-up reuses it).
     void truncate(int length);
 
 private:
     LanguageModel(vk::Device& device) : mDevice(device) {}
-    Status forwardBatch(std::span<const int32_t> tokens);
+    Status forwardBatch(std::span<const int32_t> tokens, int topCandidates);
+    Result<ops::TokenIds> stageTokenIds(std::span<const int32_t> tokens);
 
     vk::Device& mDevice;
     ModelConfig mConfig;

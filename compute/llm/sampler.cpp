@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
 namespace atelier::llm {
 
@@ -10,18 +9,39 @@ Sampler::Sampler(const SamplingParams& params) : mParams(params), mRng(params.se
 
 double Sampler::uniform() { return double(mRng() >> 11) * 0x1.0p-53; }
 
-void Sampler::applyRepeatPenalty(std::span<const int32_t> history)
+std::vector<int32_t> Sampler::penalised(std::span<const int32_t> history) const
 {
     if (mParams.repeatPenalty == 1.0f || mParams.repeatLastN == 0)
-        return;
+        return {};
     const size_t n = mParams.repeatLastN < 0 ? history.size() : std::min(history.size(), size_t(mParams.repeatLastN));
-    std::unordered_set<int32_t> seen(history.end() - long(n), history.end());
-    for (int32_t id : seen) {
-        if (id < 0 || size_t(id) >= mCandidates.size())
+    std::vector<int32_t> ids(history.end() - long(n), history.end());
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+void Sampler::applyRepeatPenalty(std::span<const int32_t> history)
+{
+    const std::vector<int32_t> ids = penalised(history);
+    if (ids.empty())
+        return;
+    for (Candidate& c : mCandidates) {
+        if (!std::binary_search(ids.begin(), ids.end(), c.id))
             continue;
-        float& l = mCandidates[size_t(id)].logit; // candidates are still in id order here
-        l = l > 0 ? l / mParams.repeatPenalty : l * mParams.repeatPenalty;
+        c.logit = c.logit > 0 ? c.logit / mParams.repeatPenalty : c.logit * mParams.repeatPenalty;
     }
+}
+
+int Sampler::candidatesNeeded(std::span<const int32_t> history, int limit) const
+{
+    if (mParams.temperature > 0.0f && mParams.topK <= 0)
+        return 0;
+    const std::vector<int32_t> ids = penalised(history);
+    if (!ids.empty() && mParams.repeatPenalty < 1.0f)
+        return 0; // a "penalty" below 1 raises tokens from anywhere in the row
+    const size_t k = mParams.temperature <= 0.0f ? 1 : size_t(mParams.topK);
+    const size_t needed = k + ids.size();
+    return needed <= size_t(std::max(limit, 0)) ? int(needed) : 0;
 }
 
 Result<int32_t> Sampler::sample(std::span<const float> logits, std::span<const int32_t> history)
@@ -35,7 +55,20 @@ Result<int32_t> Sampler::sample(std::span<const float> logits, std::span<const i
         mCandidates[i] = {int32_t(i), logits[i]};
     }
     applyRepeatPenalty(history);
+    return pick();
+}
 
+Result<int32_t> Sampler::sample(std::span<const Candidate> top, std::span<const int32_t> history)
+{
+    if (top.empty())
+        return makeError(ErrorCode::InvalidArgument, "no logits to sample from");
+    mCandidates.assign(top.begin(), top.end());
+    applyRepeatPenalty(history);
+    return pick();
+}
+
+Result<int32_t> Sampler::pick()
+{
     auto byLogit = [](const Candidate& a, const Candidate& b) {
         return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
     };

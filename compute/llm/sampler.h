@@ -2,6 +2,10 @@
 // Picks the next token from a model's logits: repetition penalty, top-k, top-p, min-p, temperature,
 // then a draw from a seeded generator (the order llama.cpp's default chain uses), or greedy at
 // temperature 0. The same seed and inputs give the same tokens on every run.
+//
+// Sampling needs only the largest logits when top-k is on (greedy is top-1): candidatesNeeded()
+// says how many, and sample() from that many candidates (chosen on the device, ops/top_logits.h)
+// picks exactly the token it would pick from the whole row.
 
 #include "core/result.h"
 
@@ -28,14 +32,24 @@ public:
 
     // history: the tokens so far (prompt and answer); only the last repeatLastN count.
     Result<int32_t> sample(std::span<const float> logits, std::span<const int32_t> history);
-    const SamplingParams& params() const { return mParams; }
 
-private:
     struct Candidate {
         int32_t id;
         float logit;
     };
+    // How many of the largest logits sample() needs for `history`: top-k plus every distinct
+    // token the repetition penalty lowers (each may drop out and let the next one in). 0 when it
+    // needs the whole row (top-k off, a penalty below 1 that raises tokens, or more than `limit`).
+    int candidatesNeeded(std::span<const int32_t> history, int limit) const;
+    // `top`: at least candidatesNeeded() of the largest logits (or every logit of a smaller row),
+    // most likely first, ties to the lower id.
+    Result<int32_t> sample(std::span<const Candidate> top, std::span<const int32_t> history);
+    const SamplingParams& params() const { return mParams; }
+
+private:
+    std::vector<int32_t> penalised(std::span<const int32_t> history) const; // distinct, ascending
     void applyRepeatPenalty(std::span<const int32_t> history);
+    Result<int32_t> pick(); // from mCandidates, penalty applied
     double uniform(); // [0, 1), the same on every platform for a seed
 
     SamplingParams mParams;

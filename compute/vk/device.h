@@ -41,6 +41,8 @@ public:
     PipelineLibrary& pipelines() { return *mPipelines; }
     Profiler& profiler() { return mProfiler; }
     bool profiling() const { return mQueryPool != VK_NULL_HANDLE; }
+    // Transfers go through staging buffers (discrete GPUs, or forced by Options::stagedTransfers).
+    bool stagedTransfers() const { return mStagedTransfers; }
 
     Result<Buffer> allocate(uint64_t bytes, MemoryKind kind = MemoryKind::DeviceLocal) { return mAllocator->allocate(bytes, kind); }
     Status upload(const Buffer& dst, const void* src, uint64_t bytes, uint64_t dstOffset = 0);

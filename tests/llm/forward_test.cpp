@@ -2,6 +2,7 @@
 
 #include "llm/language_model.h"
 #include "test_device.h"
+#include "test_result.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -99,12 +100,28 @@ void TestLlm::gemmaLogitsMatchReferences()
     std::vector<int32_t> expected = intsOf(golden.value("f64_greedy"));
     QCOMPARE(expected.size(), kGreedyTokens);
     std::vector<int32_t> greedy;
+    // Each step also has the device choose the 40 largest logits: they are the row's 40 largest,
+    // in the sampler's order.
+    constexpr int kTop = 40;
     for (size_t i = 0; i < expected.size(); ++i) {
         const auto& l = logits.value();
         greedy.push_back(int32_t(std::max_element(l.begin(), l.end()) - l.begin()));
-        QVERIFY(model->forward(std::vector<int32_t>{greedy.back()}).ok());
+        QVERIFY(model->forward(std::vector<int32_t>{greedy.back()}, kTop).ok());
         logits = model->logits();
         QVERIFY(logits.ok());
+        ASSIGN_OR_FAIL(const ops::TopLogits top, model->topLogits());
+        QVERIFY(!top.overflowed && top.nans == 0 && top.candidates.size() >= size_t(kTop));
+        std::vector<int32_t> order(logits.value().size());
+        for (size_t t = 0; t < order.size(); ++t)
+            order[t] = int32_t(t);
+        const auto& row = logits.value();
+        std::partial_sort(order.begin(), order.begin() + kTop, order.end(), [&](int32_t a, int32_t b) {
+            return row[size_t(a)] > row[size_t(b)] || (row[size_t(a)] == row[size_t(b)] && a < b);
+        });
+        for (int t = 0; t < kTop; ++t) {
+            QCOMPARE(top.candidates[size_t(t)].id, order[size_t(t)]);
+            QCOMPARE(top.candidates[size_t(t)].logit, row[size_t(order[size_t(t)])]);
+        }
     }
     QCOMPARE(greedy, expected);
     if (golden.value("name").toString() == "question")

@@ -119,7 +119,78 @@ void TestLlm::repeatPenaltyDiscouragesRepeats()
 void TestLlm::badLogitsAreErrors()
 {
     Sampler s(plain(1.0f));
-    QVERIFY(!s.sample({}, {}).ok());
+    QVERIFY(!s.sample(std::span<const float>{}, {}).ok());
+    QVERIFY(!s.sample(std::span<const Sampler::Candidate>{}, {}).ok());
     const std::vector<float> nan{0.0f, NAN};
     QVERIFY(!s.sample(nan, {}).ok());
+}
+
+void TestLlm::candidatesNeededCoversPenalisedTokens()
+{
+    SamplingParams p = plain(0.8f);
+    p.topK = 40;
+    const std::vector<int32_t> history{5, 9, 5, 7, 9, 9};
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 40); // no penalty
+    p.repeatPenalty = 1.3f;
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 43); // 5, 7 and 9 may drop out
+    p.repeatLastN = 2;
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 41); // only 9
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 40), 0);   // more than the device chooses
+    p.repeatPenalty = 0.9f;
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 0);  // raises tokens: the whole row
+    p.repeatPenalty = 1.0f;
+    p.topK = 0;
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 0);  // top-k off
+    p.temperature = 0.0f;
+    QCOMPARE(Sampler(p).candidatesNeeded(history, 256), 1);  // greedy
+}
+
+void TestLlm::candidatesSampleLikeTheWholeRow()
+{
+    // A vocabulary-sized row with ties, and a history that penalises some of its largest logits:
+    // sampling from the candidates the device would return (the needed count, then a few more, as
+    // a threshold leaves) draws exactly the tokens sampling from the whole row draws.
+    const size_t vocab = 5000;
+    std::vector<float> row(vocab);
+    uint64_t state = 7;
+    for (float& v : row) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        v = float(int((state >> 33) % 4000) - 2000) / 400.0f; // steps of 0.0025: ties
+    }
+    std::vector<int32_t> order(vocab);
+    for (size_t i = 0; i < vocab; ++i)
+        order[i] = int32_t(i);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return row[size_t(a)] > row[size_t(b)] || (row[size_t(a)] == row[size_t(b)] && a < b);
+    });
+    std::vector<int32_t> history(order.begin(), order.begin() + 30); // the 30 most likely, penalised
+    history.insert(history.end(), {17, 4001, 17});
+
+    struct Case {
+        float temperature;
+        int topK;
+        float topP, minP, penalty;
+    };
+    for (const Case c : {Case{0.0f, 40, 1.0f, 0.0f, 1.0f}, Case{0.0f, 40, 1.0f, 0.0f, 1.5f},
+                         Case{0.8f, 40, 0.95f, 0.05f, 1.0f}, Case{1.5f, 40, 1.0f, 0.0f, 1.3f},
+                         Case{1.0f, 200, 0.9f, 0.0f, 1.1f}, Case{2.0f, 5, 1.0f, 0.0f, 2.0f}}) {
+        SamplingParams p = plain(c.temperature, 11);
+        p.topK = c.topK;
+        p.topP = c.topP;
+        p.minP = c.minP;
+        p.repeatPenalty = c.penalty;
+        p.repeatLastN = -1;
+        Sampler whole(p), fromTop(p);
+        const int needed = fromTop.candidatesNeeded(history, 256);
+        QVERIFY(needed > 0);
+        std::vector<Sampler::Candidate> top;
+        for (int i = 0; i < needed + 7; ++i)
+            top.push_back({order[size_t(i)], row[size_t(order[size_t(i)])]});
+        for (int draw = 0; draw < 200; ++draw) {
+            auto a = whole.sample(row, history);
+            auto b = fromTop.sample(top, history);
+            QVERIFY(a.ok() && b.ok());
+            QCOMPARE(b.value(), a.value());
+        }
+    }
 }

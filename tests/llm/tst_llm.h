@@ -30,6 +30,8 @@ private slots:
     void topKOneIsGreedy();
     void repeatPenaltyDiscouragesRepeats();
     void badLogitsAreErrors();
+    void candidatesNeededCoversPenalisedTokens();
+    void candidatesSampleLikeTheWholeRow();
     // tokenizer_test.cpp
     void sentencePieceMergesByScore();
     void specialTokensSplitFirst();

@@ -1,5 +1,5 @@
 #pragma once
-// Transformer kernel tests (RoPE, attention, kv-cache stores, GLU): each against a plain CPU
+// Transformer kernel tests (RoPE, attention, kv-cache stores, GLU, top logits): each against a plain CPU
 // reference in double on random inputs, under a normalised-error tolerance, validation on.
 
 #include "core/result.h"
@@ -37,4 +37,9 @@ private slots:
     void glu_data();
     void glu();
     void gluRejectsBadArguments();
+
+    void topLogits_data();
+    void topLogits();
+    void topLogitsOverflowWhenAllTie();
+    void topLogitsRejectsBadArguments();
 };
