@@ -21,6 +21,15 @@
 
 namespace atelier::ops {
 
+// Which shader computes the convolution. Auto: the rows kernel on CPU devices where it applies
+// (f16 weights, inC a multiple of 8, no tile shape asked for), the tiled one otherwise.
+enum class Conv2dKernel {
+    Auto,
+    Tiled,              // conv2d.comp: shared-memory tiles (GPUs)
+    Rows,               // conv2d_rows.comp: registers and texel fetches only (CPU devices)
+    RowsPixelsFastest,  // the same, consecutive invocations over pixels instead of channels
+};
+
 struct Conv2dOptions {
     uint32_t stride = 1;
     uint32_t pad = 0;                 // zero padding on every side (SD: 1 for 3x3, 0 for 1x1)
@@ -32,6 +41,7 @@ struct Conv2dOptions {
     // Outputs per invocation along each side of 128-row blocks: 8 or 16; 0: 16 on CPU devices.
     uint32_t microTile = 0;
     uint64_t maxBindingBytes = 0;     // lowers the binding limit (tests reach the row bands)
+    Conv2dKernel kernel = Conv2dKernel::Auto; // tests force each path on any device
 };
 
 // Output rows (or columns) of a convolution of `in` rows with a `kernel` window.

@@ -18,6 +18,7 @@ struct ConvRun {
     bool actF16 = false, weightF16 = false, bias = false, residual = false;
     uint32_t tileRows = 0, microTile = 0;
     uint64_t maxBindingBytes = 0;
+    ops::Conv2dKernel kernel = ops::Conv2dKernel::Auto;
 };
 
 // Runs the case on the device and returns the normalised error against the reference, or a
@@ -56,6 +57,7 @@ double runConv(const ConvRun& r, std::string& error)
     o.tileRows = r.tileRows;
     o.microTile = r.microTile;
     o.maxBindingBytes = r.maxBindingBytes;
+    o.kernel = r.kernel;
     if (r.bias) {
         auto t = ops::Tensor::fromFloats(dev, wt, {c.outC}, bias);
         if (!t)
@@ -98,7 +100,8 @@ void TestDiffusionOps::conv2d_data()
     QTest::addColumn<int>("tileRows");
     // columns: batch, height, width, inC, outC, kernel, stride, upsample, actF16, weightF16, bias, residual, tileRows
     // (0: chosen for the device, 128: of 8 x 8 per invocation, 1616: 128 of 16 x 16; most cases take
-    // small tiles, whose pipelines lavapipe compiles fastest)
+    // small tiles, whose pipelines lavapipe compiles fastest; -1: the rows kernel, -2: the rows
+    // kernel with pixels fastest)
     QTest::addRow("3x3 f32, 128 tiles of 16 x 16") << 1 << 8 << 8 << 16 << 32 << 3 << 1 << false << false << false << false << false << 1616;
     QTest::addRow("3x3 odd, f16 weights, bias") << 2 << 7 << 5 << 19 << 21 << 3 << 1 << false << false << true << true << false << 64;
     QTest::addRow("3x3 f16, bias, residual, 64 tiles") << 2 << 9 << 6 << 32 << 40 << 3 << 1 << false << true << true << true << true << 64;
@@ -114,6 +117,11 @@ void TestDiffusionOps::conv2d_data()
     QTest::addRow("1 x 1 images") << 3 << 1 << 1 << 8 << 8 << 3 << 1 << false << false << false << true << true << 0;
     QTest::addRow("f16 activations, f32 weights") << 1 << 6 << 7 << 12 << 20 << 3 << 1 << false << true << false << true << false << 64;
     QTest::addRow("64 channels 16x16 f16") << 1 << 16 << 16 << 64 << 64 << 3 << 1 << false << true << true << true << true << 64;
+    QTest::addRow("rows 3x3, bias, residual") << 2 << 9 << 7 << 16 << 20 << 3 << 1 << false << false << true << true << true << -1;
+    QTest::addRow("rows 3x3 f16, stride 2, pixels fastest") << 2 << 9 << 11 << 24 << 40 << 3 << 2 << false << true << true << true << false << -2;
+    QTest::addRow("rows upsample f16, residual") << 2 << 3 << 6 << 16 << 24 << 3 << 1 << true << true << true << true << true << -1;
+    QTest::addRow("rows 1x1, pixels fastest") << 2 << 6 << 5 << 40 << 27 << 1 << 1 << false << false << true << false << true << -2;
+    QTest::addRow("rows 3 channels out") << 1 << 5 << 3 << 8 << 3 << 3 << 1 << false << true << true << true << false << -1;
 }
 
 void TestDiffusionOps::conv2d()
@@ -137,8 +145,12 @@ void TestDiffusionOps::conv2d()
     r.weightF16 = weightF16;
     r.bias = bias;
     r.residual = residual;
-    r.tileRows = tileRows == 1616 ? 128 : uint32_t(tileRows);
+    r.tileRows = tileRows == 1616 ? 128 : tileRows < 0 ? 0 : uint32_t(tileRows);
     r.microTile = tileRows == 1616 ? 16 : tileRows == 128 ? 8 : 0;
+    r.kernel = tileRows == -1 ? ops::Conv2dKernel::Rows
+             : tileRows == -2 ? ops::Conv2dKernel::RowsPixelsFastest
+             : tileRows == 0  ? ops::Conv2dKernel::Auto
+                              : ops::Conv2dKernel::Tiled;
     std::string error;
     const double err = runConv(r, error);
     QVERIFY2(err >= 0, error.c_str());
@@ -196,6 +208,9 @@ void TestDiffusionOps::conv2dRejectsBadArguments()
     wrongBias.bias = &bias; // f32 bias with f16 weights
     ops::Conv2dOptions zeroStride = pad1;
     zeroStride.stride = 0;
+    ASSIGN_OR_FAIL(auto w32, ops::Tensor::create(dev, DType::F32, {32, 3, 3, 16}));
+    ops::Conv2dOptions rowsF32 = pad1;
+    rowsF32.kernel = ops::Conv2dKernel::Rows;
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"channels differ", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w15, out, pad1); }},
         {"mixed activation dtypes", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w, out16, pad1); }},
@@ -203,6 +218,7 @@ void TestDiffusionOps::conv2dRejectsBadArguments()
         {"unpadded output size", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w, out); }},
         {"bias dtype", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w, out, wrongBias); }},
         {"stride 0", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w, out, zeroStride); }},
+        {"rows kernel with f32 weights", [&](vk::CommandBatch& b) { return ops::conv2d(b, in, w32, out, rowsF32); }},
     };
     for (const auto& [name, record] : cases) {
         const Status s = dev.execute(record);
