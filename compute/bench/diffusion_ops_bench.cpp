@@ -172,6 +172,10 @@ std::vector<Maker> cases()
         convMaker(DType::F32, 1, 32, 640, 640, 3, false),
         convMaker(DType::F32, 1, 16, 1280, 1280, 3, false),
         convMaker(DType::F32, 1, 64, 640, 320, 1, false),
+        // The VAE decoder's f16 convolutions at a 256 x 256 picture (the 512 x 512 ones are 4x the pixels).
+        convMaker(DType::F16, 1, 32, 512, 512, 3, false),
+        convMaker(DType::F16, 1, 128, 256, 256, 3, false),
+        convMaker(DType::F16, 1, 256, 128, 128, 3, false),
         attentionMaker(DType::F32, 1, 4096, 4096, 8, 40, true),
         attentionMaker(DType::F16, 1, 4096, 4096, 8, 40, false),
         attentionMaker(DType::F32, 1, 4096, 77, 8, 40, true),

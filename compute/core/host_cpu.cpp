@@ -1,5 +1,8 @@
 #include "core/host_cpu.h"
 
+#include <fstream>
+#include <string>
+
 namespace atelier {
 
 int hostVectorRegisters()
@@ -12,6 +15,19 @@ int hostVectorRegisters()
 #else
     return 16;
 #endif
+}
+
+uint64_t hostAvailableBytes()
+{
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    std::string unit;
+    while (meminfo >> key >> kib >> unit) {
+        if (key == "MemAvailable:")
+            return kib * 1024;
+    }
+    return 0;
 }
 
 } // namespace atelier

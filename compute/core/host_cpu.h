@@ -1,10 +1,16 @@
 #pragma once
 // What the host CPU offers, for kernels shaped for CPU Vulkan devices (lavapipe), which run on it.
 
+#include <cstdint>
+
 namespace atelier {
 
 // Vector registers the CPU's SIMD unit has (x86-64: 32 with AVX-512, else 16). lavapipe keeps a
 // kernel's accumulators in them; more accumulators than registers spill to memory.
 int hostVectorRegisters();
+
+// Memory the host could still give this process (Linux: MemAvailable), 0 when unknown. A CPU
+// device's memory is host memory, whatever heap size the driver reports.
+uint64_t hostAvailableBytes();
 
 } // namespace atelier

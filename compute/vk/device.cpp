@@ -1,5 +1,6 @@
 #include "vk/device.h"
 
+#include "core/host_cpu.h"
 #include "vk/check.h"
 
 #include <spdlog/spdlog.h>
@@ -278,6 +279,10 @@ Device::MemoryUsage Device::memoryUsage() const
         if (total)
             u.totalBytes = total;
     }
+    // lavapipe reports a 2 GiB heap but allocates from host memory, which may hold far more (an
+    // SD 1.5 checkpoint alone fills that heap, and the VAE would decode in needlessly small tiles).
+    if (mInfo.type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        u.totalBytes = std::max(u.totalBytes, u.usedBytes + hostAvailableBytes());
     return u;
 }
 
