@@ -29,6 +29,8 @@ atelier_shader(SOURCE timestep_embedding.comp)
 # attention.comp on token-major k and v, all tensors of one type.
 atelier_shader(SOURCE attention.comp NAME attention_tokens_f32 DEFINES KV_F32)
 atelier_shader(SOURCE attention.comp NAME attention_tokens_f16 DEFINES QO_F16)
+atelier_shader(SOURCE attention_tokens_rows.comp NAME attention_tokens_rows_scores DEFINES SCORES)
+atelier_shader(SOURCE attention_tokens_rows.comp NAME attention_tokens_rows_values)
 # strided_copy.comp: layout and type changes (ops/layout_copy.h), every pair of f32 and f16.
 foreach(from f32 f16)
   string(TOUPPER ${from} FROM)

@@ -61,6 +61,21 @@ struct TopLogitsPush {
     uint capacity;     // candidates the selected list holds
 };
 
+// attention_tokens_rows.comp: sequence attention on CPU devices (ops/sequence_attention.h).
+struct TokenAttentionRowsPush {
+    uint queries;     // query tokens in this dispatch
+    uint heads;
+    uint nk;          // key tokens
+    uint nkPad;       // nk rounded up to 4: the length of a row of scores
+    uint rowElements; // heads * headDim: between tokens of q, k, v and out
+    uint firstQuery;  // token index of query 0, for the causal mask
+    uint causal;
+    uint qOffset;     // elements from the bound starts (multiples of 4)
+    uint kOffset;
+    uint vOffset;
+    uint outOffset;
+};
+
 // rmsnorm.comp: out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight.
 struct RmsNormPush {
     uint rows;      // rows in this dispatch, one workgroup each

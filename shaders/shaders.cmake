@@ -23,6 +23,7 @@ atelier_shader(SOURCE residual_norm.comp NAME residual_post_norm DEFINES SUBGROU
 atelier_shader(SOURCE residual_norm.comp NAME residual_post_norm_shared DEFINES POST_NORM)
 atelier_shader(SOURCE softmax.comp NAME softmax DEFINES SUBGROUP_REDUCE)
 atelier_shader(SOURCE softmax.comp NAME softmax_shared)
+atelier_shader(SOURCE softmax.comp NAME softmax_rows DEFINES ROWS)
 atelier_shader(SOURCE top_logits.comp NAME top_logits_maxima DEFINES MAXIMA SUBGROUP_REDUCE)
 atelier_shader(SOURCE top_logits.comp NAME top_logits_maxima_shared DEFINES MAXIMA)
 atelier_shader(SOURCE top_logits.comp NAME top_logits_threshold DEFINES THRESHOLD)

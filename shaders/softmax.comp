@@ -6,10 +6,40 @@
 
 #include "common.glsl"
 #include "push_constants.h"
+#ifndef ROWS
 #include "reduce.glsl"
+#endif
 
 layout(push_constant) uniform Push { SoftmaxPush p; };
 
+#ifdef ROWS
+// CPU devices: one invocation per row, 4 values a load, no shared memory and no barrier (lavapipe
+// runs each barrier of the workgroup version as a coroutine switch, one set per row). Rows are
+// n % 4 == 0 long and the offsets multiples of 4.
+layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+layout(std430, binding = 1) writeonly buffer Out { vec4 out4[]; };
+
+void main()
+{
+    const uint row = flatInvocation();
+    if (row >= p.rows)
+        return;
+    const uint n4 = p.n / 4;
+    const uint xBase = p.xOffset / 4 + row * n4;
+    const uint oBase = p.outOffset / 4 + row * n4;
+    // The maximum, then the sum of exps, then the outputs: two exps a value (the row stays in cache).
+    vec4 m = vec4(-3.402823466e38); // -FLT_MAX: a -inf input adds exp(-inf) = 0, not NaN
+    for (uint i = 0; i < n4; ++i)
+        m = max(m, x4[xBase + i] * p.scale);
+    const float rowMax = max(max(m.x, m.y), max(m.z, m.w));
+    vec4 s = vec4(0.0);
+    for (uint i = 0; i < n4; ++i)
+        s += exp(x4[xBase + i] * p.scale - rowMax);
+    const float inv = 1.0 / (s.x + s.y + s.z + s.w);
+    for (uint i = 0; i < n4; ++i)
+        out4[oBase + i] = exp(x4[xBase + i] * p.scale - rowMax) * inv;
+}
+#else
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Out { float outv[]; };
 
@@ -39,3 +69,4 @@ void main()
     for (uint i = t; i < p.n; i += WORKGROUP_SIZE)
         outv[oBase + i] = exp(x[xBase + i] * p.scale - rowMax) * inv;
 }
+#endif

@@ -93,6 +93,8 @@ Status recordSpatialTransformer(vk::CommandBatch& batch, const SpatialTransforme
     groupNorm.eps = kTransformerNormEps;
     ops::LayerNormOptions layerNorm;
     layerNorm.eps = kLayerNormEps;
+    ops::SequenceAttentionOptions attend;
+    attend.workspace = state.attentionScores.buffer.valid() ? &state.attentionScores : nullptr;
 
     ATELIER_TRY(ops::groupNorm(batch, x, w.norm.gamma, w.norm.beta, normed, groupNorm));
     ATELIER_TRY(recordProjection(batch, w.projectIn, normed, tokens));
@@ -101,14 +103,14 @@ Status recordSpatialTransformer(vk::CommandBatch& batch, const SpatialTransforme
         ATELIER_TRY(recordProjection(batch, block.selfQ, normed, query));
         ATELIER_TRY(recordProjection(batch, block.selfK, normed, key));
         ATELIER_TRY(recordProjection(batch, block.selfV, normed, value));
-        ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, keyHeads, valueHeads, attentionHeads));
+        ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, keyHeads, valueHeads, attentionHeads, attend));
         ATELIER_TRY(recordProjection(batch, block.selfOut, attention, tokens, &tokens));
 
         ATELIER_TRY(ops::layerNorm(batch, tokenRows, block.norm2.gamma, block.norm2.beta, normedRows, layerNorm));
         ATELIER_TRY(recordProjection(batch, block.crossQ, normed, query));
         ATELIER_TRY(recordProjection(batch, block.crossK, state.context, crossKey));
         ATELIER_TRY(recordProjection(batch, block.crossV, state.context, crossValue));
-        ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, crossKeyHeads, crossValueHeads, attentionHeads));
+        ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, crossKeyHeads, crossValueHeads, attentionHeads, attend));
         ATELIER_TRY(recordProjection(batch, block.crossOut, attention, tokens, &tokens));
 
         ATELIER_TRY(ops::layerNorm(batch, tokenRows, block.norm3.gamma, block.norm3.beta, normedRows, layerNorm));

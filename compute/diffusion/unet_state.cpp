@@ -1,6 +1,7 @@
 #include "diffusion/unet_state.h"
 
 #include "diffusion/unet_weights.h"
+#include "ops/sequence_attention.h"
 #include "vk/device.h"
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 namespace atelier::diffusion {
 
 namespace {
+
+constexpr int64_t kMaxAttentionScores = int64_t(16) << 20;
 
 // The largest element counts each scratch role takes over the whole network.
 struct Sizes {
@@ -17,6 +20,7 @@ struct Sizes {
     int64_t stream = 0;     // res block, transformer and upsampler outputs outside the skips
     int64_t tokens = 0;     // tokens, query, key, value, attention
     int64_t cross = 0;      // crossKey, crossValue
+    int64_t scores = 0;     // every score of one image's self-attention (or cross-attention)
     int64_t timeBias = 0;
 
     void res(const ResBlockWeights& r, int64_t pixels, const UNetShape& s)
@@ -30,6 +34,9 @@ struct Sizes {
     {
         tokens = std::max(tokens, pixels * t.channels);
         cross = std::max(cross, int64_t(s.batch) * s.contextTokens * t.channels);
+        const int64_t n = pixels / s.batch;
+        scores = std::max({scores, ops::sequenceAttentionWorkspaceElements(n, n, t.heads),
+                           ops::sequenceAttentionWorkspaceElements(n, s.contextTokens, t.heads)});
     }
     void block(const UNetBlockWeights& b, int64_t pixels, const UNetShape& s)
     {
@@ -113,6 +120,10 @@ Result<UNetState> UNetState::create(vk::Device& device, const UNetConfig& config
     ATELIER_TRY(make(s.crossValue, {sizes.cross}));
     ATELIER_TRY(make(s.feedForward, {8 * sizes.tokens}));
     ATELIER_TRY(make(s.gated, {4 * sizes.tokens}));
+    // CPU devices: attention through a workspace of scores (ops/sequence_attention.h), at most
+    // 64 MiB of them at a time (a 512 x 512 picture's 8 heads of 4096 x 4096 go 512 queries at once).
+    if (device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        ATELIER_TRY(make(s.attentionScores, {std::min<int64_t>(sizes.scores, kMaxAttentionScores)}));
     return s;
 }
 

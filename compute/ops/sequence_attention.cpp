@@ -1,5 +1,6 @@
 #include "ops/sequence_attention.h"
 
+#include "ops/softmax.h"
 #include "push_constants.h"
 #include "vk/device.h"
 
@@ -88,7 +89,77 @@ Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     return {};
 }
 
+// CPU devices with a workspace: attention_tokens_rows.comp's scores, the row softmax, and its values
+// pass, for as many queries of an image at a time as the workspace holds. Returns false where it
+// does not apply.
+Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                           const SequenceAttentionOptions& options, float scale)
+{
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t images = uint64_t(q.dim(0)), nq = uint64_t(q.dim(1)), nk = uint64_t(k.dim(1));
+    const uint64_t heads = uint64_t(q.dim(2)), headDim = uint64_t(q.dim(3));
+    const uint64_t nkPad = (nk + 3) / 4 * 4, rowElements = heads * headDim;
+    if (!options.workspace || options.fused || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || q.dtype != DType::F32 ||
+        options.workspace->dtype != DType::F32 || headDim % 8 != 0)
+        return false;
+    const uint64_t chunk = std::min(nq, uint64_t(options.workspace->numel()) / (heads * nkPad));
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
+                                                   : info.maxStorageBufferRange;
+    const uint64_t room = limit > align ? limit - align : 0;
+    if (chunk == 0 || nk * rowElements * 4 > room || align % 16 != 0)
+        return false;
+    const uint64_t step = std::min({chunk, room / (rowElements * 4), room / (heads * nkPad * 4)});
+
+    constexpr uint32_t kGroup = 64, kQueries = 4, kKeys = 8, kColumns = 2;
+    vk::PipelineDesc scoresDesc{"attention_tokens_rows_scores", 3, sizeof(shader::TokenAttentionRowsPush),
+                                {kGroup, uint32_t(headDim), kQueries, kKeys}};
+    scoresDesc.texelBindings = 0b011;
+    vk::PipelineDesc valuesDesc{"attention_tokens_rows_values", 3, sizeof(shader::TokenAttentionRowsPush),
+                                {kGroup, uint32_t(headDim), kQueries, kColumns}};
+    valuesDesc.texelBindings = 0b011;
+    ATELIER_ASSIGN(const vk::Pipeline* scorePass, device.pipelines().get(scoresDesc));
+    ATELIER_ASSIGN(const vk::Pipeline* valuePass, device.pipelines().get(valuesDesc));
+    const uint32_t maxY = info.maxWorkgroupCount[1];
+    for (uint64_t b = 0; b < images; ++b) {
+        const ElementWindow kw = k.window(b * nk * rowElements, nk * rowElements, align);
+        const ElementWindow vw = v.window(b * nk * rowElements, nk * rowElements, align);
+        for (uint64_t t0 = 0; t0 < nq; t0 += step) {
+            const uint64_t tc = std::min(step, nq - t0);
+            const ElementWindow qw = q.window((b * nq + t0) * rowElements, tc * rowElements, align);
+            const ElementWindow ow = out.window((b * nq + t0) * rowElements, tc * rowElements, align);
+            if ((qw.offset | kw.offset | vw.offset | ow.offset) % 4 != 0)
+                return false;
+            const uint64_t queryGroups = (tc + kQueries - 1) / kQueries;
+            if (queryGroups * heads > maxY)
+                return false;
+            ATELIER_ASSIGN(Tensor scores, options.workspace->view({int64_t(tc * heads), int64_t(nkPad)}));
+            const shader::TokenAttentionRowsPush push{uint32_t(tc), uint32_t(heads),     uint32_t(nk),
+                                                      uint32_t(nkPad), uint32_t(rowElements), uint32_t(t0),
+                                                      options.causal ? 1u : 0u, qw.offset, kw.offset,
+                                                      vw.offset, ow.offset};
+            const vk::BufferRange scoreRange = scores.buffer.range(0, tc * heads * nkPad * 4);
+            ATELIER_TRY(batch.dispatch(*scorePass, {vk::readOf(qw.range), vk::readOf(kw.range), vk::writeOf(scoreRange)},
+                                       push, uint32_t((nkPad + kGroup * kKeys - 1) / (kGroup * kKeys)),
+                                       uint32_t(queryGroups * heads)));
+            SoftmaxOptions softmaxOptions;
+            softmaxOptions.scale = scale;
+            ATELIER_TRY(softmax(batch, scores, scores, softmaxOptions));
+            const uint64_t columns = heads * (headDim / 4 / kColumns);
+            ATELIER_TRY(batch.dispatch(*valuePass, {vk::readOf(scoreRange), vk::readOf(vw.range), vk::writeOf(ow.range)},
+                                       push, uint32_t((columns + kGroup - 1) / kGroup), uint32_t(queryGroups)));
+        }
+    }
+    return true;
+}
+
 } // namespace
+
+int64_t sequenceAttentionWorkspaceElements(int64_t nq, int64_t nk, int64_t heads)
+{
+    return nq * heads * ((nk + 3) / 4 * 4);
+}
 
 Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                          const SequenceAttentionOptions& options)
@@ -99,6 +170,10 @@ Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor&
     const float scale = options.scale != 0.0f ? options.scale : float(1.0 / std::sqrt(double(headDim)));
     if (!std::isfinite(scale))
         return makeError(ErrorCode::InvalidArgument, "attention: invalid scale");
+
+    ATELIER_ASSIGN(const bool rowsDone, attentionRows(batch, q, k, v, out, options, scale));
+    if (rowsDone)
+        return {};
 
     vk::Device& device = batch.device();
     const auto& info = device.info();

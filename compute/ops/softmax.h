@@ -11,6 +11,7 @@ namespace atelier::ops {
 struct SoftmaxOptions {
     float scale = 1.0f;           // applied to the inputs, e.g. 1/sqrt(head_dim) for attention
     bool sharedReduction = false; // force the shared-memory reduction (tests)
+    bool rowPerInvocation = false; // force the one-row-per-invocation kernel CPU devices take (tests)
 };
 
 Status softmax(vk::CommandBatch& batch, const Tensor& x, Tensor& out, const SoftmaxOptions& options = {});

@@ -25,15 +25,23 @@ void TestDiffusionOps::attention_data()
     QTest::addColumn<bool>("f16");
     QTest::addColumn<bool>("causal");
     QTest::addColumn<int>("maxBindingBytes");
-    QTest::addRow("self, 3 heads of 40") << 2 << 37 << 37 << 3 << 40 << false << false << 0;
-    QTest::addRow("cross 77, 2 heads of 64") << 2 << 50 << 77 << 2 << 64 << false << false << 0;
-    QTest::addRow("cross 77 f16, heads of 80") << 1 << 64 << 77 << 2 << 80 << true << false << 0;
-    QTest::addRow("self f16, heads of 160") << 2 << 33 << 33 << 1 << 160 << true << false << 0;
-    QTest::addRow("self f32, heads of 160") << 1 << 40 << 40 << 2 << 160 << false << false << 0;
-    QTest::addRow("one key") << 1 << 9 << 1 << 2 << 40 << false << false << 0;
-    QTest::addRow("clip causal 77, heads of 64") << 1 << 77 << 77 << 2 << 64 << false << true << 0;
-    QTest::addRow("query windows") << 2 << 100 << 20 << 3 << 40 << false << false << 20 * 480 + 256;
-    QTest::addRow("query windows f16") << 2 << 90 << 16 << 2 << 64 << true << false << 16 * 256 + 256;
+    QTest::addColumn<int>("workspaceQueries"); // 0: none; else queries a workspace holds (-1: all)
+    QTest::addRow("self, 3 heads of 40") << 2 << 37 << 37 << 3 << 40 << false << false << 0 << 0;
+    QTest::addRow("cross 77, 2 heads of 64") << 2 << 50 << 77 << 2 << 64 << false << false << 0 << 0;
+    QTest::addRow("cross 77 f16, heads of 80") << 1 << 64 << 77 << 2 << 80 << true << false << 0 << 0;
+    QTest::addRow("self f16, heads of 160") << 2 << 33 << 33 << 1 << 160 << true << false << 0 << 0;
+    QTest::addRow("self f32, heads of 160") << 1 << 40 << 40 << 2 << 160 << false << false << 0 << 0;
+    QTest::addRow("one key") << 1 << 9 << 1 << 2 << 40 << false << false << 0 << 0;
+    QTest::addRow("clip causal 77, heads of 64") << 1 << 77 << 77 << 2 << 64 << false << true << 0 << 0;
+    QTest::addRow("query windows") << 2 << 100 << 20 << 3 << 40 << false << false << 20 * 480 + 256 << 0;
+    QTest::addRow("query windows f16") << 2 << 90 << 16 << 2 << 64 << true << false << 16 * 256 + 256 << 0;
+    // With a workspace: on CPU devices the passes of attention_tokens_rows.comp.
+    QTest::addRow("rows: self, 3 heads of 40") << 2 << 37 << 37 << 3 << 40 << false << false << 0 << -1;
+    QTest::addRow("rows: cross 77, 2 heads of 64") << 2 << 50 << 77 << 2 << 64 << false << false << 0 << -1;
+    QTest::addRow("rows: heads of 160, 7 queries at a time") << 1 << 40 << 40 << 2 << 160 << false << false << 0 << 7;
+    QTest::addRow("rows: one key") << 1 << 9 << 1 << 2 << 40 << false << false << 0 << -1;
+    QTest::addRow("rows: clip causal 77, 10 queries at a time") << 1 << 77 << 77 << 2 << 64 << false << true << 0 << 10;
+    QTest::addRow("rows: query windows") << 2 << 100 << 20 << 3 << 40 << false << false << 20 * 480 + 256 << -1;
 }
 
 void TestDiffusionOps::attention()
@@ -46,6 +54,7 @@ void TestDiffusionOps::attention()
     QFETCH(bool, f16);
     QFETCH(bool, causal);
     QFETCH(int, maxBindingBytes);
+    QFETCH(int, workspaceQueries);
     vk::Device& dev = *test::testDevice();
     const DType dt = f16 ? DType::F16 : DType::F32;
     const size_t row = size_t(heads) * headDim;
@@ -61,6 +70,13 @@ void TestDiffusionOps::attention()
     ops::SequenceAttentionOptions o;
     o.causal = causal;
     o.maxBindingBytes = uint64_t(maxBindingBytes);
+    ops::Tensor workspace;
+    if (workspaceQueries != 0) {
+        const int queries = workspaceQueries < 0 ? nq : workspaceQueries;
+        ASSIGN_OR_FAIL(workspace, ops::Tensor::create(dev, DType::F32,
+                                                      {ops::sequenceAttentionWorkspaceElements(queries, nk, heads)}));
+        o.workspace = &workspace;
+    }
     VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::sequenceAttention(b, q, k, v, out, o); }));
     ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);

@@ -23,16 +23,20 @@ void TestOps::softmax_data()
     QTest::addColumn<float>("scale");
     QTest::addColumn<float>("center");
     QTest::addColumn<float>("spread");
-    QTest::addColumn<bool>("shared");
+    QTest::addColumn<int>("kernel"); // 0: the device's, 1: shared-memory reduction, 2: a row per invocation
     for (int n : {1, 7, 256, 1000, 4097}) {
         const int rows = n <= 256 ? 33 : 5;
-        QTest::addRow("n=%d", n) << rows << n << 1.0f << 0.0f << 4.0f << false;
-        QTest::addRow("n=%d scale 0.3", n) << rows << n << 0.3f << 0.0f << 4.0f << false;
-        QTest::addRow("n=%d around +1000", n) << rows << n << 1.0f << 1000.0f << 5.0f << false;
-        QTest::addRow("n=%d around -1000 scale 0.125", n) << rows << n << 0.125f << -1000.0f << 40.0f << false;
-        QTest::addRow("n=%d spread 1e4", n) << rows << n << 1.0f << 0.0f << 1e4f << false;
-        QTest::addRow("n=%d shared-reduction", n) << rows << n << 0.3f << 0.0f << 4.0f << true;
-        QTest::addRow("n=%d around +1000 shared-reduction", n) << rows << n << 1.0f << 1000.0f << 5.0f << true;
+        QTest::addRow("n=%d", n) << rows << n << 1.0f << 0.0f << 4.0f << 0;
+        QTest::addRow("n=%d scale 0.3", n) << rows << n << 0.3f << 0.0f << 4.0f << 0;
+        QTest::addRow("n=%d around +1000", n) << rows << n << 1.0f << 1000.0f << 5.0f << 0;
+        QTest::addRow("n=%d around -1000 scale 0.125", n) << rows << n << 0.125f << -1000.0f << 40.0f << 0;
+        QTest::addRow("n=%d spread 1e4", n) << rows << n << 1.0f << 0.0f << 1e4f << 0;
+        QTest::addRow("n=%d shared-reduction", n) << rows << n << 0.3f << 0.0f << 4.0f << 1;
+        QTest::addRow("n=%d around +1000 shared-reduction", n) << rows << n << 1.0f << 1000.0f << 5.0f << 1;
+        if (n % 4 == 0) {
+            QTest::addRow("n=%d row per invocation", n) << rows << n << 0.3f << 0.0f << 4.0f << 2;
+            QTest::addRow("n=%d around -1000 row per invocation", n) << rows << n << 0.125f << -1000.0f << 40.0f << 2;
+        }
     }
 }
 
@@ -43,13 +47,19 @@ void TestOps::softmax()
     QFETCH(float, scale);
     QFETCH(float, center);
     QFETCH(float, spread);
-    QFETCH(bool, shared);
+    QFETCH(int, kernel);
     vk::Device& dev = *test::testDevice();
     const auto xv = test::randomFloats(size_t(rows * n), 21, center - spread, center + spread);
     const auto expected = test::softmaxReference(xv, n, scale);
     ASSIGN_OR_FAIL(auto x, ops::Tensor::fromFloats(dev, DType::F32, {rows, n}, xv));
     ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {rows, n}));
-    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { return ops::softmax(batch, x, out, {scale, shared}); }));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) { 
+        ops::SoftmaxOptions o;
+        o.scale = scale;
+        o.sharedReduction = kernel == 1;
+        o.rowPerInvocation = kernel == 2;
+        return ops::softmax(batch, x, out, o);
+    }));
     ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
     QVERIFY2(err <= kTolerance, qPrintable(QString("error %1").arg(err)));
