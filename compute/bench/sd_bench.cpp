@@ -65,15 +65,20 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     // Text encoder: a prompt and an empty negative prompt, as every generation starts.
     std::vector<double> textTimes;
     diffusion::Conditioning conditioning;
+    std::string textTable;
     for (int r = 0; r < 3; ++r) {
+        device.profiler().reset();
         t0 = Clock::now();
         ATELIER_ASSIGN(conditioning, diffusion::encodePrompts(*model, "a photograph of an astronaut riding a horse on the moon",
                                                               "", 1));
         textTimes.push_back(secondsSince(t0));
+        textTable = device.profiler().table();
     }
 
     std::snprintf(line, sizeof line, "text encoder, prompt + negative: %.3f s (median of 3)\n", median(textTimes));
     out << line << std::flush;
+    if (profile)
+        out << "\nGPU time per kernel, text encoder (prompt + negative):\n" << textTable << "\n" << std::flush;
 
     // UNet: [uncond; cond] at size / 8, one warm-up iteration (pipeline creation) then the timed ones.
     const int latent = size / model->config().vae.downscale();

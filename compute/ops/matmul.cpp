@@ -1,5 +1,6 @@
 #include "ops/matmul.h"
 
+#include "core/host_cpu.h"
 #include "ops/grid.h"
 #include "push_constants.h"
 #include "vk/device.h"
@@ -35,25 +36,31 @@ bool rowsKernelFits(DType b, uint64_t K)
 // 38.7 (14.3), q8_0 37.3 (13.9), q5_0 29.3 (13.7), Q4_CPU 28.1 (10.0), Q8_CPU 27.7 (9.6), f16 23.1
 // (18.3); q4_k is best at 1 x 16 (18.0). R 8 x 4 rows was faster still (q4_0 48.2, q5_0 35.7) but
 // holds 32 accumulators, and products past 16 fell into cliffs 3-5x slower elsewhere (spills), so
-// every choice keeps R x rows <= 16, which a CPU with 16 vector registers (AVX2) holds too.
+// every choice keeps R x rows <= 16, which a CPU with 16 vector registers (AVX2) holds too, except
+// where the host has 32 (AVX-512), which session 7 measured on the same machine: q4_0 38.9 -> 48.4
+// at 8 x 4, q4_1 39.9 -> 49.8, q8_0 37.0 -> 45.3, q5_0 29.6 -> 42.6, Q4_CPU 27.7 -> 33.7, Q8_CPU
+// 27.5 -> 34.2, and at 4 x 8 f16 27.9 -> 36.2, f32 21.4 -> 25.9, bf16 24.2 -> 29.7 (q5_1 at 8 x 4:
+// 7.2; 4 x 8 for the block types: 5-8).
 struct RowsBatchShape {
     uint32_t rowsOfB;  // R: rows of b per invocation
     uint32_t passRows; // rows of a per pass
 };
 RowsBatchShape rowsBatchShape(DType b)
 {
+    // 32 accumulators where the host has 32 vector registers (AVX-512): the same sweep's best there.
+    const bool wide = hostVectorRegisters() >= 32;
     switch (b) {
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q8_0:
     case DType::Q4_CPU: // Q4_1's layout
-    case DType::Q8_CPU: return {4, 4}; // Q8_0's values
-    case DType::Q5_0:
-    case DType::Q5_1: return {8, 2};
+    case DType::Q8_CPU: // Q8_0's values
+    case DType::Q5_0: return wide ? RowsBatchShape{8, 4} : b == DType::Q5_0 ? RowsBatchShape{8, 2} : RowsBatchShape{4, 4};
+    case DType::Q5_1: return {8, 2}; // 8 x 4 fell off a cliff (7 GFLOP/s)
     case DType::Q4_K:
     case DType::Q5_K:
     case DType::Q6_K: return {1, 16};
-    default: return {2, 8}; // f32, f16, bf16
+    default: return wide ? RowsBatchShape{4, 8} : RowsBatchShape{2, 8}; // f32, f16, bf16
     }
 }
 
