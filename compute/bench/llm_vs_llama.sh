@@ -37,7 +37,7 @@ trap 'rm -f "$results"' EXIT
 # One line per measurement: engine test tokens/s
 atelier_round() {
   "$atelier" bench llm --model "$model" --pp "$pp" --tg "$tg" --reps 1 2>/dev/null |
-    awk -v pp="pp$pp" -v tg="tg$tg" '$1 == pp || $1 == tg { print "atelier", $1, $2 }
+    awk -v pp="pp$pp" -v tg="tg$tg" '($1 == pp || $1 == tg) && NF == 2 { print "atelier", $1, $2 }
       /^per generated token/ { print "atelier: " $0 > "/dev/stderr" }'
 }
 llama_round() { # name bin-dir extra-args...
