@@ -66,16 +66,20 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     std::vector<double> textTimes;
     diffusion::Conditioning conditioning;
     std::string textTable;
+    double textFlops = 0;
     for (int r = 0; r < 3; ++r) {
         device.profiler().reset();
+        device.resetWorkCounts();
         t0 = Clock::now();
         ATELIER_ASSIGN(conditioning, diffusion::encodePrompts(*model, "a photograph of an astronaut riding a horse on the moon",
                                                               "", 1));
         textTimes.push_back(secondsSince(t0));
         textTable = device.profiler().table();
+        textFlops = device.workCounts().flops;
     }
 
-    std::snprintf(line, sizeof line, "text encoder, prompt + negative: %.3f s (median of 3)\n", median(textTimes));
+    std::snprintf(line, sizeof line, "text encoder, prompt + negative: %.3f s (median of 3), %.1f GFLOP/s\n",
+                  median(textTimes), textFlops / median(textTimes) / 1e9);
     out << line << std::flush;
     if (profile)
         out << "\nGPU time per kernel, text encoder (prompt + negative):\n" << textTable << "\n" << std::flush;
@@ -89,19 +93,23 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     context.insert(context.end(), conditioning.cond.begin(), conditioning.cond.end());
     std::vector<double> unetTimes;
     std::string unetTable;
+    double unetFlops = 0;
     for (int r = 0; r <= iterations; ++r) {
         device.profiler().reset();
+        device.resetWorkCounts();
         t0 = Clock::now();
         ATELIER_ASSIGN(auto prediction, model->unet().predict(x, 2, latent, latent, 999.0 - 50.0 * r, context,
                                                               conditioning.tokens));
         if (r > 0)
             unetTimes.push_back(secondsSince(t0));
         unetTable = device.profiler().table();
+        unetFlops = device.workCounts().flops;
     }
 
     const double unet = median(unetTimes);
-    std::snprintf(line, sizeof line, "UNet, %dx%d with CFG (batch 2): %.3f it/s (%.2f s per iteration, median of %d)\n",
-                  size, size, 1.0 / unet, unet, iterations);
+    std::snprintf(line, sizeof line,
+                  "UNet, %dx%d with CFG (batch 2): %.3f it/s (%.2f s per iteration, median of %d), %.1f GFLOP/s\n",
+                  size, size, 1.0 / unet, unet, iterations, unetFlops / unet / 1e9);
     out << line << std::flush;
     if (profile)
         out << "\nGPU time per kernel, one UNet iteration:\n" << unetTable << "\n" << std::flush;
@@ -112,16 +120,18 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     tiling.enabled = model->vae().needsTiling(latent, latent);
     const std::vector<float> z(x.begin(), x.begin() + std::ptrdiff_t(4 * latent * latent));
     device.profiler().reset();
+    device.resetWorkCounts();
     t0 = Clock::now();
     ATELIER_ASSIGN(auto pixels, model->vae().decode(z, latent, latent, tiling));
     const double decodeSeconds = secondsSince(t0);
     const std::string vaeTable = device.profiler().table();
 
     std::snprintf(line, sizeof line,
-                  "VAE decode %dx%d%s: %.2f s (first run)\n"
+                  "VAE decode %dx%d%s: %.2f s (first run), %.1f GFLOP/s\n"
                   "a %d-step picture would take about %.1f s\n"
                   "peak device memory: %.0f MB, peak host memory: %.0f MB\n",
-                  size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds, 20,
+                  size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds,
+                  device.workCounts().flops / decodeSeconds / 1e9, 20,
                   median(textTimes) + 20 * unet + decodeSeconds, double(device.allocator().bytesReserved()) / 1e6,
                   double(peakHostBytes()) / 1e6);
     out << line;

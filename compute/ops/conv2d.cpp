@@ -108,6 +108,7 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
     const uint64_t inC = uint64_t(in.dim(3)), outH = uint64_t(out.dim(1)), outW = uint64_t(out.dim(2));
     const uint64_t outC = uint64_t(out.dim(3)), kh = uint64_t(weight.dim(1)), kw = uint64_t(weight.dim(2));
     const uint64_t up = options.upsample ? 1 : 0;
+    batch.countFlops(2.0 * double(images * outH * outW) * double(outC) * double(kh * kw * inC));
     ATELIER_ASSIGN(const Tiles tiles, chooseTiles(info, images * outH * outW, outC, options.tileRows, options.microTile));
     const vk::Pipeline* rowsPipeline = nullptr;
     struct { uint32_t np, nc; } rowsShape{0, 0};

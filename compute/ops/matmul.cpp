@@ -148,6 +148,7 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
     const uint64_t N = uint64_t(b.dim(0));
     const uint64_t M = uint64_t(a.numel()) / K;
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, options));
+    batch.countFlops(2.0 * double(M) * double(N) * double(K));
 
     // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
     const uint64_t align = device.allocator().alignment();
@@ -233,6 +234,7 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
         return glu(batch, out, upScratch, out, act);
     }
     // One row of a: one pass, in as many windows of gate and up rows as the bindings need.
+    batch.countFlops(4.0 * double(N) * double(K));
     const uint64_t align = device.allocator().alignment();
     const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
     uint64_t nStep = room / storageBytes(gate.dtype, K);

@@ -170,6 +170,7 @@ Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor&
     const float scale = options.scale != 0.0f ? options.scale : float(1.0 / std::sqrt(double(headDim)));
     if (!std::isfinite(scale))
         return makeError(ErrorCode::InvalidArgument, "attention: invalid scale");
+    batch.countFlops(4.0 * double(images * heads) * double(nq) * double(nk) * double(headDim));
 
     ATELIER_ASSIGN(const bool rowsDone, attentionRows(batch, q, k, v, out, options, scale));
     if (rowsDone)

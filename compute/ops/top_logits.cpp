@@ -12,8 +12,16 @@ namespace atelier::ops {
 namespace {
 
 constexpr uint32_t kHeaderBytes = 16;           // count, nans, threshold, unused
-constexpr uint32_t kTargetGroups = 2 * kTopLogitsMaxK;
 constexpr uint32_t kWorkgroup = 256;
+
+// Logits per group for k candidates: about 2k groups (at least 64), so the k-th largest maximum
+// is about the 1.4k-th largest logit (few candidates past k) while the threshold pass's groups x
+// groups comparisons stay few (lavapipe runs that one workgroup on one thread).
+uint32_t groupSizeFor(uint32_t vocab, uint32_t k)
+{
+    const uint32_t target = std::clamp(2 * k, 64u, 2 * kTopLogitsMaxK);
+    return std::max<uint32_t>(1, vocab / target);
+}
 
 uint64_t selectedBytes() { return kHeaderBytes + uint64_t(kTopLogitsCapacity) * 8; }
 
@@ -25,11 +33,10 @@ Result<TopLogitsWork> TopLogitsWork::create(vk::Device& device, uint32_t vocab)
         return makeError(ErrorCode::InvalidArgument, "top logits: an empty vocabulary");
     TopLogitsWork w;
     w.vocab = vocab;
-    // At least kTargetGroups groups (so any k <= kTopLogitsMaxK has a k-th largest maximum) and at
-    // most about twice that, which bounds the threshold pass's groups x groups comparisons.
-    w.groupSize = std::max<uint32_t>(1, vocab / kTargetGroups);
-    w.groups = (vocab + w.groupSize - 1) / w.groupSize;
-    ATELIER_ASSIGN(w.maxima, device.allocate(uint64_t(w.groups) * 4));
+    // The most groups any k makes: groupSizeFor() keeps at least 2k (any k <= kTopLogitsMaxK has a
+    // k-th largest maximum) and at most about twice its target.
+    const uint32_t smallest = groupSizeFor(vocab, kTopLogitsMaxK);
+    ATELIER_ASSIGN(w.maxima, device.allocate(uint64_t((vocab + smallest - 1) / smallest) * 4));
     ATELIER_ASSIGN(w.selected, device.allocate(selectedBytes()));
     if (!w.selected.mapped() || device.stagedTransfers()) {
         ATELIER_ASSIGN(w.readback, device.allocate(selectedBytes(), vk::MemoryKind::Readback));
@@ -46,8 +53,9 @@ Status topLogits(vk::CommandBatch& batch, const Tensor& logits, uint32_t atLeast
     if (atLeast < 1 || atLeast > kTopLogitsMaxK)
         return makeError(ErrorCode::InvalidArgument, "top logits: can choose 1 to " + std::to_string(kTopLogitsMaxK) +
                                                          " candidates, not " + std::to_string(atLeast));
-    const shader::TopLogitsPush push{work.vocab, 0, work.groupSize, work.groups, std::min(atLeast, work.groups) - 1,
-                                     kTopLogitsCapacity};
+    const uint32_t groupSize = groupSizeFor(work.vocab, atLeast);
+    const uint32_t groups = (work.vocab + groupSize - 1) / groupSize;
+    const shader::TopLogitsPush push{work.vocab, 0, groupSize, groups, std::min(atLeast, groups) - 1, kTopLogitsCapacity};
     const bool subgroups = device.info().subgroupArithmetic();
     ATELIER_ASSIGN(const vk::Pipeline* maxima,
                    device.pipelines().get({subgroups ? "top_logits_maxima" : "top_logits_maxima_shared", 3,
@@ -61,7 +69,7 @@ Status topLogits(vk::CommandBatch& batch, const Tensor& logits, uint32_t atLeast
     const auto m = work.maxima.range();
     const auto s = work.selected.range();
     const uint32_t maxX = device.info().maxWorkgroupCount[0];
-    const Grid perGroup = grid1d(work.groups, 1, maxX);
+    const Grid perGroup = grid1d(groups, 1, maxX);
     ATELIER_TRY(batch.dispatch(*maxima, {vk::readOf(l), vk::writeOf(m), vk::readOf(s)}, push, perGroup.x, perGroup.y));
     ATELIER_TRY(batch.dispatch(*threshold, {vk::readOf(l), vk::readOf(m), vk::writeOf(s)}, push, 1));
     const Grid perLogit = grid1d(work.vocab, kWorkgroup, maxX);

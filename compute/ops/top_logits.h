@@ -23,9 +23,7 @@ inline constexpr uint32_t kTopLogitsCapacity = 2048;  // candidates the device l
 // Device buffers for one row of `vocab` logits, made once and reused for every token.
 struct TopLogitsWork {
     uint32_t vocab = 0;
-    uint32_t groupSize = 0;
-    uint32_t groups = 0;
-    vk::Buffer maxima;   // f32 [groups]
+    vk::Buffer maxima;   // f32 [groups], as many as the largest k makes
     vk::Buffer selected; // count, nans, threshold, pad, then kTopLogitsCapacity (id, logit) pairs
     vk::Buffer readback; // host-visible copy of `selected` where that is not mapped already
 

@@ -14,6 +14,7 @@ void CommandBatch::reset(VkCommandBuffer cmd)
     mPendingWrites.clear();
     mPendingReads.clear();
     mDispatches = 0;
+    mFlops = 0;
     mBarriers = 0;
     mTimedLabels.clear();
     releaseViews();

@@ -49,6 +49,10 @@ public:
     void fill(const BufferRange& dst, uint32_t value);
     uint32_t dispatchCount() const { return mDispatches; }
     uint32_t barrierCount() const { return mBarriers; }
+    // Arithmetic the recorded ops do (2 per multiply-add), as matmul, conv2d and attention report
+    // it, for benchmarks' GFLOP/s.
+    void countFlops(double flops) { mFlops += flops; }
+    double flopCount() const { return mFlops; }
 
 private:
     friend class Device;
@@ -71,6 +75,7 @@ private:
     std::vector<Span> mPendingReads;
     uint32_t mDispatches = 0;
     uint32_t mBarriers = 0;
+    double mFlops = 0;
     std::vector<std::string> mTimedLabels; // one per pair of timestamps
     std::vector<VkBufferView> mViews;      // texel views of this batch's texel bindings
 };

@@ -204,6 +204,7 @@ Status Device::execute(const std::function<Status(CommandBatch&)>& record)
     ++mWorkCounts.batches;
     mWorkCounts.dispatches += mBatch->dispatchCount();
     mWorkCounts.barriers += mBatch->barrierCount();
+    mWorkCounts.flops += mBatch->flopCount();
     const VkResult waited = vkWaitForFences(mDevice, 1, &mFence, VK_TRUE, UINT64_MAX);
     vkResetFences(mDevice, 1, &mFence);
     resetPools();

@@ -57,6 +57,7 @@ public:
         uint64_t batches = 0;
         uint64_t dispatches = 0; // compute dispatches, copies excluded
         uint64_t barriers = 0;
+        double flops = 0;        // CommandBatch::countFlops()
     };
     const WorkCounts& workCounts() const { return mWorkCounts; }
     void resetWorkCounts() { mWorkCounts = {}; }
