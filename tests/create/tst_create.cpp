@@ -42,6 +42,7 @@ private slots:
     void ctrlEnterGenerates();
     void escapeCancelsAtTheNextStep();
     void aBatchOfTwoQueuesTwoSeeds();
+    void cancelRemovesTheSelectedWaitingPicture();
     void reuseParametersFillsTheForm();
     void refusedSizeShowsTheReason();
     void theFormIsKeptAcrossRuns();
@@ -164,6 +165,39 @@ void TestCreate::aBatchOfTwoQueuesTwoSeeds()
     QCOMPARE(done.at(0).at(0).value<ui::ImageResult>().parameters.seed, quint64(100));
     QCOMPARE(done.at(1).at(0).value<ui::ImageResult>().parameters.seed, quint64(101));
     QVERIFY(done.at(0).at(0).value<ui::ImageResult>().image != done.at(1).at(0).value<ui::ImageResult>().image);
+}
+
+void TestCreate::cancelRemovesTheSelectedWaitingPicture()
+{
+    // Four pictures: while the first runs, select the second and press Cancel, then the last and
+    // press Delete: both leave the queue, the first and third are made. Items read as words (no
+    // glyph a font may lack), and the queue shows at least four two-line pictures.
+    fill("four grey dots", 30, "200", 4);
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QSignalSpy previews(mCreate->imageEngine(), &ui::ImageEngine::preview);
+    QVERIFY(mCreate->generate());
+    auto* queue = find<QListWidget>("queue");
+    QCOMPARE(queue->count(), 4);
+    QVERIFY(previews.wait(kPictureTimeoutMs));
+    QVERIFY2(queue->item(0)->text().startsWith("Running · four grey dots"), qPrintable(queue->item(0)->text()));
+    QVERIFY2(queue->item(1)->text().startsWith("Waiting · four grey dots"), qPrintable(queue->item(1)->text()));
+    QVERIFY(queue->height() >= 8 * queue->fontMetrics().lineSpacing());
+
+    QTest::mouseClick(queue->viewport(), Qt::LeftButton, {}, queue->visualItemRect(queue->item(1)).center());
+    QVERIFY(queue->item(1)->isSelected());
+    QTest::mouseClick(find<QPushButton>("cancelButton"), Qt::LeftButton);
+    QCOMPARE(queue->count(), 3);
+    QVERIFY(queue->item(0)->text().startsWith("Running"));
+    QVERIFY(queue->item(1)->text().contains("seed 202"));
+
+    QTest::mouseClick(queue->viewport(), Qt::LeftButton, {}, queue->visualItemRect(queue->item(2)).center());
+    QVERIFY(queue->item(2)->text().contains("seed 203"));
+    QTest::keyClick(queue, Qt::Key_Delete);
+    QCOMPARE(queue->count(), 2);
+
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, kPictureTimeoutMs);
+    QCOMPARE(done.at(0).at(0).value<ui::ImageResult>().parameters.seed, quint64(200));
+    QCOMPARE(done.at(1).at(0).value<ui::ImageResult>().parameters.seed, quint64(202));
 }
 
 void TestCreate::reuseParametersFillsTheForm()

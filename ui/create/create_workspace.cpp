@@ -17,6 +17,7 @@
 #include <QRandomGenerator>
 #include <QScrollArea>
 #include <QShortcut>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QVBoxLayout>
@@ -72,11 +73,14 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     queueColumn->addWidget(new QLabel(tr("Queue"), side));
     mQueue = new QListWidget(side);
     mQueue->setObjectName("queue");
+    // Room for four two-line pictures before it scrolls.
+    mQueue->setMinimumHeight(8 * mQueue->fontMetrics().lineSpacing() + 2 * mQueue->frameWidth() + 8);
     queueColumn->addWidget(mQueue, 1);
     auto* buttons = new QHBoxLayout;
     mCancel = new QPushButton(tr("Cancel"), side);
     mCancel->setObjectName("cancelButton");
-    mCancel->setToolTip(tr("Stop the running picture at its next step (Esc)"));
+    mCancel->setToolTip(tr("Remove the selected picture from the queue, or stop it if it is running; "
+                           "with none selected, stop the running one (Esc)"));
     mCancelAll = new QPushButton(tr("Cancel all"), side);
     mCancelAll->setObjectName("cancelAllButton");
     buttons->addWidget(mCancel);
@@ -96,6 +100,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     centerSplitter->addWidget(below);
     centerSplitter->setStretchFactor(0, 3);
     centerSplitter->setStretchFactor(1, 1);
+    centerSplitter->setCollapsible(1, false);
     splitter->addWidget(centerSplitter);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({380, 700});
@@ -104,7 +109,13 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     mPages->addWidget(splitter);
 
     connect(mForm, &CreateForm::generateRequested, this, &CreateWorkspace::generate);
-    connect(mCancel, &QPushButton::clicked, this, &CreateWorkspace::cancelRunning);
+    connect(mCancel, &QPushButton::clicked, this, &CreateWorkspace::cancelSelected);
+    connect(mQueue, &QListWidget::itemSelectionChanged, this, [this] {
+        mCancel->setEnabled(mEngine->busy() || !mQueue->selectedItems().isEmpty());
+    });
+    auto* removeShortcut = new QShortcut(QKeySequence::Delete, mQueue);
+    removeShortcut->setContext(Qt::WidgetShortcut);
+    connect(removeShortcut, &QShortcut::activated, this, &CreateWorkspace::cancelSelected);
     connect(mCancelAll, &QPushButton::clicked, mEngine, &ImageEngine::cancelAll);
     auto* generateShortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
     generateShortcut->setContext(Qt::WidgetWithChildrenShortcut);
@@ -196,16 +207,33 @@ void CreateWorkspace::cancelRunning()
             mEngine->cancel(t.id);
 }
 
+void CreateWorkspace::cancelSelected()
+{
+    const QList<QListWidgetItem*> selected = mQueue->selectedItems();
+    if (selected.isEmpty()) {
+        cancelRunning();
+        return;
+    }
+    for (QListWidgetItem* item : selected)
+        mEngine->cancel(item->data(Qt::UserRole).value<engine::JobId>());
+}
+
 void CreateWorkspace::updateQueue()
 {
+    // Rebuilt on every change; the selection follows its pictures.
+    QList<engine::JobId> selected;
+    for (QListWidgetItem* item : mQueue->selectedItems())
+        selected.append(item->data(Qt::UserRole).value<engine::JobId>());
+    const QSignalBlocker quiet(mQueue);
     mQueue->clear();
     for (const ImageEngine::Ticket& t : mEngine->queue()) {
         const diffusion::GenerationRequest& g = t.request.generation;
         QString prompt = g.prompt.simplified();
         if (prompt.size() > 40)
             prompt = prompt.left(39) + QStringLiteral("…");
-        auto* item = new QListWidgetItem(tr("%1 %2\nseed %3 · %4×%5 · %6 steps")
-                                             .arg(t.running ? QStringLiteral("▶") : QStringLiteral("⏳"),
+        // Words, not symbols: not every font has a glyph for ▶ or ⏳.
+        auto* item = new QListWidgetItem(tr("%1 · %2\nseed %3 · %4×%5 · %6 steps")
+                                             .arg(t.running ? tr("Running") : tr("Waiting"),
                                                   prompt.isEmpty() ? tr("(no prompt)") : prompt)
                                              .arg(g.seed)
                                              .arg(g.width)
@@ -213,9 +241,10 @@ void CreateWorkspace::updateQueue()
                                              .arg(g.steps),
                                          mQueue);
         item->setData(Qt::UserRole, QVariant::fromValue(t.id));
+        item->setSelected(selected.contains(t.id));
     }
     const bool busy = mEngine->busy();
-    mCancel->setEnabled(busy);
+    mCancel->setEnabled(busy || !mQueue->selectedItems().isEmpty());
     mCancelAll->setEnabled(mEngine->queue().size() > 1);
     if (!busy)
         mProgress->hide();

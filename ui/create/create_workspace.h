@@ -37,6 +37,9 @@ public:
     // Queues the form's pictures; false (with the reason shown) when the form cannot be used.
     bool generate();
     void cancelRunning();
+    // The queue's selected picture: a waiting one leaves the queue, the running one stops at its
+    // next step. Without a selection, the running one (the Cancel button, Delete in the queue).
+    void cancelSelected();
 
     CreateForm* form() const { return mForm; }
     ImageEngine* imageEngine() const { return mEngine; }

@@ -164,8 +164,16 @@ engine::JobId ImageEngine::enqueue(const ImageRequest& request)
 
 void ImageEngine::cancel(engine::JobId ticket)
 {
-    if (find(ticket))
-        mEngine.cancel(ticket);
+    const Ticket* t = find(ticket);
+    if (!t)
+        return;
+    mEngine.cancel(ticket);
+    // A waiting picture leaves the queue now (the worker skips it when it comes to it, and what it
+    // then reports about it is ignored); the running one stops at its next step.
+    if (!t->running) {
+        remove(ticket);
+        emit cancelled(ticket);
+    }
 }
 
 void ImageEngine::cancelAll()

@@ -63,7 +63,7 @@ public:
 
     // Queues a picture; returns its ticket (the compute job's id).
     engine::JobId enqueue(const ImageRequest& request);
-    // Stops a queued picture, or the running one at its next step.
+    // Takes a waiting picture out of the queue at once, or stops the running one at its next step.
     void cancel(engine::JobId ticket);
     void cancelAll();
 
