@@ -76,6 +76,20 @@ struct TokenAttentionRowsPush {
     uint outOffset;
 };
 
+// group_norm_rows.comp: GroupNorm on CPU devices in three passes (ops/group_norm.h).
+struct GroupNormRowsPush {
+    uint images;
+    uint pixels;       // per image
+    uint channels;     // a multiple of 4 and of groups; channels / groups even
+    uint groups;
+    uint chunks;       // ceil(pixels / CHUNK_PIXELS)
+    uint xOffset;      // elements from the bound starts (multiples of 4)
+    uint outOffset;
+    uint paramsOffset; // floats from the workspace's start to the scales and shifts (a multiple of 4)
+    uint silu;
+    float eps;
+};
+
 // rmsnorm.comp: out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight.
 struct RmsNormPush {
     uint rows;      // rows in this dispatch, one workgroup each

@@ -181,6 +181,7 @@ Status UNet::record(vk::CommandBatch& b)
     ops::GroupNormOptions norm;
     norm.groups = uint32_t(mConfig.normGroups);
     norm.silu = true;
+    norm.statistics = s.normStatistics.buffer.valid() ? &s.normStatistics : nullptr;
     ATELIER_TRY(ops::groupNorm(b, h, mWeights.outNorm.gamma, mWeights.outNorm.beta, normed, norm));
     ops::Conv2dOptions conv;
     conv.pad = 1;

@@ -39,6 +39,7 @@ Status recordResBlock(vk::CommandBatch& batch, const ResBlockWeights& w, int nor
     norm.groups = uint32_t(normGroups);
     norm.eps = kResNormEps;
     norm.silu = true;
+    norm.statistics = state.normStatistics.buffer.valid() ? &state.normStatistics : nullptr;
     ops::Conv2dOptions conv3x3;
     conv3x3.pad = 1;
 
@@ -91,6 +92,7 @@ Status recordSpatialTransformer(vk::CommandBatch& batch, const SpatialTransforme
     ops::GroupNormOptions groupNorm;
     groupNorm.groups = uint32_t(normGroups);
     groupNorm.eps = kTransformerNormEps;
+    groupNorm.statistics = state.normStatistics.buffer.valid() ? &state.normStatistics : nullptr;
     ops::LayerNormOptions layerNorm;
     layerNorm.eps = kLayerNormEps;
     ops::SequenceAttentionOptions attend;

@@ -1,6 +1,7 @@
 #include "diffusion/unet_state.h"
 
 #include "diffusion/unet_weights.h"
+#include "ops/group_norm.h"
 #include "ops/sequence_attention.h"
 #include "vk/device.h"
 
@@ -21,11 +22,13 @@ struct Sizes {
     int64_t tokens = 0;     // tokens, query, key, value, attention
     int64_t cross = 0;      // crossKey, crossValue
     int64_t scores = 0;     // every score of one image's self-attention (or cross-attention)
+    int64_t widest = 0;     // the most channels a GroupNorm normalises
     int64_t timeBias = 0;
 
     void res(const ResBlockWeights& r, int64_t pixels, const UNetShape& s)
     {
         normed = std::max(normed, pixels * std::max(r.inChannels, r.outChannels));
+        widest = std::max({widest, int64_t(r.inChannels), int64_t(r.outChannels)});
         resOut = std::max(resOut, pixels * r.outChannels);
         stream = std::max(stream, pixels * r.outChannels);
         timeBias = std::max(timeBias, int64_t(s.batch) * r.outChannels);
@@ -122,8 +125,14 @@ Result<UNetState> UNetState::create(vk::Device& device, const UNetConfig& config
     ATELIER_TRY(make(s.gated, {4 * sizes.tokens}));
     // CPU devices: attention through a workspace of scores (ops/sequence_attention.h), at most
     // 64 MiB of them at a time (a 512 x 512 picture's 8 heads of 4096 x 4096 go 512 queries at once).
-    if (device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    if (device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         ATELIER_TRY(make(s.attentionScores, {std::min<int64_t>(sizes.scores, kMaxAttentionScores)}));
+        // GroupNorm's passes without shared memory (ops/group_norm.h), sized for the largest.
+        const uint64_t statistics = ops::groupNormStatisticsElements(
+            device, DType::F32, uint64_t(heightAt(0) * widthAt(0)), uint64_t(std::max<int64_t>(sizes.widest, config.modelChannels)),
+            uint32_t(config.normGroups), 0, uint64_t(b));
+        ATELIER_TRY(make(s.normStatistics, {int64_t(statistics)}));
+    }
     return s;
 }
 

@@ -49,6 +49,7 @@ struct UNetState {
     ops::Tensor feedForward;   // [B, N, 8C]: GEGLU's [hidden | gate]
     ops::Tensor gated;         // [B, N, 4C]
     ops::Tensor attentionScores; // CPU devices: scratch for attention's scores (ops/sequence_attention.h)
+    ops::Tensor normStatistics;  // CPU devices: scratch for GroupNorm's passes (ops/group_norm.h)
     uint64_t bytes = 0;        // device memory held
 
     // Buffers for `shape` with the widths of `weights`.

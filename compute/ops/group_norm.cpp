@@ -1,5 +1,6 @@
 #include "ops/group_norm.h"
 
+#include "ops/grid.h"
 #include "push_constants.h"
 #include "vk/device.h"
 
@@ -73,6 +74,72 @@ Status runBands(vk::CommandBatch& batch, const std::string& what, const Tensor& 
     return {};
 }
 
+constexpr uint32_t kChunkPixels = 64;
+constexpr uint32_t kRowsWorkgroup = 64;
+
+uint64_t rowsParamsOffset(uint64_t images, uint64_t pixels, uint32_t groups)
+{
+    const uint64_t chunks = (pixels + kChunkPixels - 1) / kChunkPixels;
+    return (images * chunks * groups * 3 + 3) / 4 * 4;
+}
+
+uint64_t rowsWorkspaceElements(uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups)
+{
+    return rowsParamsOffset(images, pixels, groups) + images * 2 * channels;
+}
+
+// CPU devices with a workspace: group_norm_rows.comp's three passes over whole images. Returns
+// false where it does not apply.
+Result<bool> runRows(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
+                     uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups, float eps, bool silu,
+                     uint64_t room, const Tensor* workspace)
+{
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t es = dtypeSize(x.dtype), total = images * pixels * channels;
+    if (!workspace || workspace->dtype != DType::F32 || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || channels % 4 != 0 ||
+        (channels / groups) % 2 != 0 || align % 16 != 0 ||
+        uint64_t(workspace->numel()) < rowsWorkspaceElements(images, pixels, channels, groups) || total * es > room ||
+        total / (x.dtype == DType::F16 ? 2 : 4) > info.maxTexelBufferElements)
+        return false;
+    const ElementWindow xw = x.window(0, total, align);
+    const ElementWindow ow = out.window(0, total, align);
+    if (xw.offset % 4 != 0 || ow.offset % 4 != 0)
+        return false;
+    const uint64_t chunks = (pixels + kChunkPixels - 1) / kChunkPixels;
+    const uint64_t paramsOffset = rowsParamsOffset(images, pixels, groups);
+    const shader::GroupNormRowsPush push{uint32_t(images),   uint32_t(pixels),      uint32_t(channels),
+                                         groups,             uint32_t(chunks),      xw.offset,
+                                         ow.offset,          uint32_t(paramsOffset), silu ? 1u : 0u,
+                                         eps};
+    const bool halves = x.dtype == DType::F16;
+    vk::PipelineDesc statsDesc{std::string("group_norm_rows_stats_") + dtypeName(x.dtype), 2, sizeof(push),
+                               {kRowsWorkgroup, kChunkPixels}};
+    statsDesc.texelBindings = 0b01;
+    statsDesc.wordTexels = 0b01;
+    vk::PipelineDesc mergeDesc{std::string("group_norm_rows_merge_") + dtypeName(gamma.dtype), 3, sizeof(push),
+                               {kRowsWorkgroup, kChunkPixels}};
+    vk::PipelineDesc applyDesc{std::string("group_norm_rows_apply_") + dtypeName(x.dtype), 3, sizeof(push),
+                               {kRowsWorkgroup, kChunkPixels}};
+    applyDesc.texelBindings = 0b011;
+    applyDesc.wordTexels = halves ? 0b001 : 0b000;
+    ATELIER_ASSIGN(const vk::Pipeline* stats, device.pipelines().get(statsDesc));
+    ATELIER_ASSIGN(const vk::Pipeline* merge, device.pipelines().get(mergeDesc));
+    ATELIER_ASSIGN(const vk::Pipeline* apply, device.pipelines().get(applyDesc));
+    const auto work = workspace->buffer.range(0, rowsWorkspaceElements(images, pixels, channels, groups) * 4);
+    const uint32_t maxX = info.maxWorkgroupCount[0];
+    Grid g = grid1d(images * chunks * groups, kRowsWorkgroup, maxX);
+    ATELIER_TRY(batch.dispatch(*stats, {vk::readOf(xw.range), vk::writeOf(work)}, push, g.x, g.y));
+    g = grid1d(images * groups, kRowsWorkgroup, maxX);
+    ATELIER_TRY(batch.dispatch(*merge, {vk::readOf(gamma.buffer.range()), vk::readOf(beta.buffer.range()),
+                                        vk::readWriteOf(work)},
+                               push, g.x, g.y));
+    g = grid1d(total / 4, kRowsWorkgroup, maxX);
+    ATELIER_TRY(batch.dispatch(*apply, {vk::readOf(xw.range), vk::readOf(work), vk::writeOf(ow.range)}, push, g.x, g.y));
+    return true;
+}
+
 // Runs of `images` of pixels x channels each, one workgroup per (image, group).
 Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tensor& gamma, const Tensor& beta,
            Tensor& out, uint64_t images, uint64_t pixels, uint64_t channels, uint32_t groups, float eps, bool silu,
@@ -103,6 +170,12 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
     const uint64_t step = std::clamp<uint64_t>(room / imageBytes, 1, info.maxWorkgroupCount[1]);
     if (groups > info.maxWorkgroupCount[0])
         return makeError(ErrorCode::Unsupported, what + ": too many groups");
+    if (!sharedReduction) {
+        ATELIER_ASSIGN(const bool rowsDone,
+                       runRows(batch, x, gamma, beta, out, images, pixels, channels, groups, eps, silu, room, statistics));
+        if (rowsDone)
+            return {};
+    }
     if (imageBytes > room && statistics) {
         for (uint64_t image = 0; image < images; ++image)
             ATELIER_TRY(runBands(batch, what, x, gamma, beta, out, image, pixels, channels, groups, eps, silu,
@@ -136,10 +209,13 @@ Status run(vk::CommandBatch& batch, const char* op, const Tensor& x, const Tenso
 } // namespace
 
 uint64_t groupNormStatisticsElements(vk::Device& device, DType dtype, uint64_t pixels, uint64_t channels,
-                                     uint32_t groups, uint64_t maxBindingBytes)
+                                     uint32_t groups, uint64_t maxBindingBytes, uint64_t images)
 {
     const uint64_t step = bandPixels(bindingRoom(device, maxBindingBytes), channels, dtype);
-    return (pixels + step - 1) / step * groups * 3;
+    const uint64_t bands = (pixels + step - 1) / step * groups * 3;
+    if (device.info().type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+        return bands;
+    return std::max(bands, rowsWorkspaceElements(images, pixels, channels, groups));
 }
 
 Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,

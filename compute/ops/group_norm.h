@@ -26,7 +26,9 @@ struct GroupNormOptions {
     bool sharedReduction = false; // force the shared-memory reduction (tests)
     uint64_t maxBindingBytes = 0; // lowers the binding limit (tests)
     // f32, at least groupNormStatisticsElements() values: images larger than a binding then go in
-    // bands of pixels (statistics per band, merged), instead of being refused.
+    // bands of pixels (statistics per band, merged), instead of being refused; and CPU devices
+    // take group_norm_rows.comp's passes (statistics per chunk of pixels and group, merged into
+    // a scale and shift per channel, applied 4 values per invocation) with no shared memory.
     Tensor* statistics = nullptr;
 };
 
@@ -37,9 +39,10 @@ struct GroupNormOptions {
 Status groupNorm(vk::CommandBatch& batch, const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& out,
                  const GroupNormOptions& options = {});
 
-// The statistics values groupNorm needs for images of `pixels` x `channels` of `dtype` in bands.
+// The statistics values groupNorm needs for `images` of `pixels` x `channels` of `dtype` (in bands,
+// and on CPU devices for the passes without shared memory).
 uint64_t groupNormStatisticsElements(vk::Device& device, DType dtype, uint64_t pixels, uint64_t channels,
-                                     uint32_t groups, uint64_t maxBindingBytes = 0);
+                                     uint32_t groups, uint64_t maxBindingBytes = 0, uint64_t images = 1);
 
 struct LayerNormOptions {
     float eps = 1e-5f;

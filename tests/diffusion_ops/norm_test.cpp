@@ -21,6 +21,7 @@ struct NormRun {
     bool actF16 = false, paramF16 = false, silu = false, shared = false, layer = false;
     float offset = 0.0f; // added to every input: a large mean tests the two-pass variance
     float eps = 1e-5f;
+    bool workspace = false; // pass statistics: CPU devices then take group_norm_rows.comp
 };
 
 void runNorm(const NormRun& r)
@@ -41,10 +42,18 @@ void runNorm(const NormRun& r)
     ASSIGN_OR_FAIL(auto g, ops::Tensor::fromFloats(dev, param, {r.channels}, gamma));
     ASSIGN_OR_FAIL(auto b, ops::Tensor::fromFloats(dev, param, {r.channels}, beta));
     ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, act, shape));
+    ops::Tensor statistics;
+    if (r.workspace) {
+        const uint64_t elements = ops::groupNormStatisticsElements(dev, act, uint64_t(r.pixels), uint64_t(r.channels),
+                                                                   uint32_t(r.groups), 0, uint64_t(r.images));
+        ASSIGN_OR_FAIL(statistics, ops::Tensor::create(dev, DType::F32, {int64_t(elements)}));
+    }
     VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) {
         if (r.layer)
             return ops::layerNorm(batch, x, g, b, out, {r.eps, r.shared});
-        return ops::groupNorm(batch, x, g, b, out, {uint32_t(r.groups), r.eps, r.silu, r.shared});
+        ops::GroupNormOptions o{uint32_t(r.groups), r.eps, r.silu, r.shared};
+        o.statistics = r.workspace ? &statistics : nullptr;
+        return ops::groupNorm(batch, x, g, b, out, o);
     }));
     ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
     const double err = test::normalisedError(got, expected);
@@ -67,12 +76,20 @@ void TestDiffusionOps::groupNorm_data()
     QTest::addColumn<bool>("silu");
     QTest::addColumn<bool>("shared");
     QTest::addColumn<float>("offset");
-    QTest::addRow("32 groups of 2") << 2 << 35 << 64 << 32 << false << false << false << false << 0.0f;
-    QTest::addRow("silu, f16 params") << 2 << 77 << 96 << 32 << false << true << true << false << 0.0f;
-    QTest::addRow("f16, silu") << 1 << 256 << 320 << 32 << true << true << true << false << 0.0f;
-    QTest::addRow("shared reduction") << 3 << 13 << 40 << 8 << false << false << true << true << 0.0f;
-    QTest::addRow("mean 100") << 1 << 300 << 64 << 32 << false << false << false << false << 100.0f;
-    QTest::addRow("one pixel") << 2 << 1 << 32 << 32 << false << false << false << false << 0.0f;
+    QTest::addColumn<bool>("workspace");
+    QTest::addRow("32 groups of 2") << 2 << 35 << 64 << 32 << false << false << false << false << 0.0f << false;
+    QTest::addRow("silu, f16 params") << 2 << 77 << 96 << 32 << false << true << true << false << 0.0f << false;
+    QTest::addRow("f16, silu") << 1 << 256 << 320 << 32 << true << true << true << false << 0.0f << false;
+    QTest::addRow("shared reduction") << 3 << 13 << 40 << 8 << false << false << true << true << 0.0f << false;
+    QTest::addRow("mean 100") << 1 << 300 << 64 << 32 << false << false << false << false << 100.0f << false;
+    QTest::addRow("one pixel") << 2 << 1 << 32 << 32 << false << false << false << false << 0.0f << false;
+    // With a workspace: on CPU devices group_norm_rows.comp (chunks of 64 pixels, merged).
+    QTest::addRow("workspace: 32 groups of 2") << 2 << 35 << 64 << 32 << false << false << false << false << 0.0f << true;
+    QTest::addRow("workspace: groups of 10, silu, f16 params") << 2 << 150 << 320 << 32 << false << true << true << false << 0.0f << true;
+    QTest::addRow("workspace: f16, silu") << 1 << 256 << 128 << 32 << true << true << true << false << 0.0f << true;
+    QTest::addRow("workspace: f16, groups of 16") << 2 << 70 << 512 << 32 << true << false << false << false << 0.0f << true;
+    QTest::addRow("workspace: mean 100") << 1 << 300 << 64 << 32 << false << false << false << false << 100.0f << true;
+    QTest::addRow("workspace: one pixel") << 2 << 1 << 32 << 32 << false << false << false << false << 0.0f << true;
 }
 
 void TestDiffusionOps::groupNorm()
@@ -87,7 +104,8 @@ void TestDiffusionOps::groupNorm()
     QFETCH(bool, silu);
     QFETCH(bool, shared);
     QFETCH(float, offset);
-    r = {images, pixels, channels, groups, actF16, paramF16, silu, shared, false, offset, 1e-5f};
+    QFETCH(bool, workspace);
+    r = {images, pixels, channels, groups, actF16, paramF16, silu, shared, false, offset, 1e-5f, workspace};
     runNorm(r);
 }
 
