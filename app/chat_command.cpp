@@ -1,5 +1,7 @@
 #include "chat_command.h"
 
+#include "command_line.h"
+
 #include "core/app_paths.h"
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
@@ -7,6 +9,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -28,40 +31,67 @@ struct ChatOptions {
     int context = 4096;
 };
 
-bool parse(const QStringList& args, ChatOptions& o, std::string& error)
+// A sampling value in range: temperature 0 (greedy) to 100, top-k 0 (off) or more, top-p in (0, 1],
+// min-p in [0, 1], a repeat penalty in (0, 100] (1: off).
+Status readSampling(const std::string& key, const QString& value, llm::SamplingParams& s)
 {
-    std::map<std::string, std::string> values;
+    if (key == "--top-k") {
+        ATELIER_ASSIGN(s.topK, wholeNumber(key, value, 0, std::numeric_limits<int>::max()));
+        return {};
+    }
+    ATELIER_ASSIGN(const double v, decimalNumber(key, value));
+    if (key == "--temp") {
+        if (v < 0 || v > 100)
+            return outOfRange(key, "between 0 (greedy) and 100", value);
+        s.temperature = float(v);
+    } else if (key == "--top-p") {
+        if (v <= 0 || v > 1)
+            return outOfRange(key, "more than 0 and at most 1", value);
+        s.topP = float(v);
+    } else if (key == "--min-p") {
+        if (v < 0 || v > 1)
+            return outOfRange(key, "between 0 and 1", value);
+        s.minP = float(v);
+    } else {
+        if (v <= 0 || v > 100)
+            return outOfRange(key, "more than 0 and at most 100 (1: off)", value);
+        s.repeatPenalty = float(v);
+    }
+    return {};
+}
+
+Status parse(const QStringList& args, ChatOptions& o)
+{
+    std::map<std::string, QString> values;
     for (int i = 0; i < args.size(); ++i) {
         const std::string key = args[i].toStdString();
-        if (key.rfind("--", 0) != 0 || i + 1 >= args.size()) {
-            error = "unexpected argument '" + key + "'";
-            return false;
-        }
-        values[key] = args[++i].toStdString();
+        if (key.rfind("--", 0) != 0 || i + 1 >= args.size())
+            return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
+        values[key] = args[++i];
     }
-    try {
-        for (const auto& [key, value] : values) {
-            if (key == "--model") o.model = value;
-            else if (key == "--system") o.system = value;
-            else if (key == "--prompt") { o.prompt = value; o.hasPrompt = true; }
-            else if (key == "--temp") o.settings.sampling.temperature = std::stof(value);
-            else if (key == "--top-k") o.settings.sampling.topK = std::stoi(value);
-            else if (key == "--top-p") o.settings.sampling.topP = std::stof(value);
-            else if (key == "--min-p") o.settings.sampling.minP = std::stof(value);
-            else if (key == "--repeat-penalty") o.settings.sampling.repeatPenalty = std::stof(value);
-            else if (key == "--seed") o.settings.sampling.seed = std::stoull(value);
-            else if (key == "--max-tokens") o.settings.maxTokens = std::stoi(value);
-            else if (key == "--ctx") o.context = std::stoi(value);
-            else {
-                error = "unknown option " + key;
-                return false;
-            }
+    constexpr long long kIntMax = std::numeric_limits<int>::max();
+    for (const auto& [key, value] : values) {
+        if (key == "--model") {
+            o.model = value.toStdString();
+        } else if (key == "--system") {
+            o.system = value.toStdString();
+        } else if (key == "--prompt") {
+            o.prompt = value.toStdString();
+            o.hasPrompt = true;
+        } else if (key == "--temp" || key == "--top-k" || key == "--top-p" || key == "--min-p" ||
+                   key == "--repeat-penalty") {
+            ATELIER_TRY(readSampling(key, value, o.settings.sampling));
+        } else if (key == "--seed") {
+            ATELIER_ASSIGN(o.settings.sampling.seed, wholeNumber(key, value, 0));
+        } else if (key == "--max-tokens") {
+            ATELIER_ASSIGN(o.settings.maxTokens, wholeNumber(key, value, 1, kIntMax));
+        } else if (key == "--ctx") {
+            ATELIER_ASSIGN(o.context, wholeNumber(key, value, 1, kIntMax));
+        } else {
+            return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
         }
-    } catch (const std::exception&) {
-        error = "a number was expected";
-        return false;
     }
-    return true;
+    return {};
 }
 
 } // namespace
@@ -70,13 +100,12 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
 {
     ChatOptions o;
     o.settings.sampling.seed = std::random_device{}();
-    std::string error;
     if (arguments.contains("--help") || arguments.contains("-h")) {
         std::fputs(kUsage, stdout);
         return 0;
     }
-    if (!parse(arguments, o, error)) {
-        std::fprintf(stderr, "atelier chat: %s\n%s", error.c_str(), kUsage);
+    if (const Status parsed = parse(arguments, o); !parsed) {
+        std::fprintf(stderr, "atelier chat: %s\n%s", parsed.error().message.c_str(), kUsage);
         return 2;
     }
     if (o.model.empty())
@@ -112,6 +141,7 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
             return true;
         }, &stats);
         std::fputc('\n', stdout);
+        std::fflush(stdout); // the answer's line ends before the stats' line starts, in one pipe too
         if (!answer) {
             std::fprintf(stderr, "atelier chat: %s\n", answer.error().message.c_str());
             return false;

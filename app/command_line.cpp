@@ -1,5 +1,7 @@
 #include "command_line.h"
 
+#include <cmath>
+
 namespace atelier::app {
 
 CommandLine parseCommandLine(const QStringList& args)
@@ -13,7 +15,8 @@ CommandLine parseCommandLine(const QStringList& args)
             bool ok = false;
             cl.deviceIndex = i + 1 < args.size() ? args[i + 1].toInt(&ok) : -1;
             if (!ok || cl.deviceIndex < 0) {
-                cl.error = "--device needs a device number (see `atelier devices`)";
+                cl.error = "--device needs a device number (see `atelier devices`), got " +
+                           (i + 1 < args.size() ? args[i + 1] : QStringLiteral("nothing"));
                 return cl;
             }
             ++i;
@@ -63,6 +66,35 @@ QString usageText()
         "  ATELIER_VK_VALIDATION=1   enable the Khronos validation layer\n"
         "  ATELIER_PROFILE=1         print GPU time per kernel after each job\n"
         "  ATELIER_DATA_DIR=PATH     keep models, pictures and the database in PATH\n");
+}
+
+Result<long long> wholeNumber(const std::string& option, const QString& text, long long min, long long max)
+{
+    bool ok = false;
+    const long long value = text.trimmed().toLongLong(&ok);
+    if (!ok)
+        return makeError(ErrorCode::InvalidArgument, option + " needs a whole number, got " + text.toStdString());
+    if (value < min || value > max) {
+        const std::string range = max >= std::numeric_limits<int>::max()
+                                      ? std::to_string(min) + " or more"
+                                      : "between " + std::to_string(min) + " and " + std::to_string(max);
+        return outOfRange(option, range, text);
+    }
+    return value;
+}
+
+Result<double> decimalNumber(const std::string& option, const QString& text)
+{
+    bool ok = false;
+    const double value = text.trimmed().toDouble(&ok);
+    if (!ok || !std::isfinite(value))
+        return makeError(ErrorCode::InvalidArgument, option + " needs a number, got " + text.toStdString());
+    return value;
+}
+
+Error outOfRange(const std::string& option, const std::string& what, const QString& text)
+{
+    return makeError(ErrorCode::InvalidArgument, option + " must be " + what + ", got " + text.toStdString());
 }
 
 } // namespace atelier::app

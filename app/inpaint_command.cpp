@@ -1,16 +1,16 @@
 #include "inpaint_command.h"
 
+#include "command_line.h"
 #include "picture_command.h"
 
 #include "create/picture_png.h"
-#include "diffusion/default_image_model.h"
 #include "diffusion/inpaint.h"
 
 #include <QImage>
+#include <QImageReader>
 
 #include <cstdio>
 #include <map>
-#include <random>
 #include <string>
 
 namespace atelier::app {
@@ -30,19 +30,33 @@ const char* kUsage =
     "picks a random one. Without --model, uses the default model in the models folder.\n"
     "Outpainting: --extend L,T,R,B adds that many pixels on each side and repaints them (with --mask, the\n"
     "mask's area too); --mask is optional then. The feather blends the seam into the picture's edge;\n"
-    "--feather 0 keeps every pixel of the picture.\n";
+    "--feather 0 keeps every pixel of the picture. The picture's path goes to stdout; progress and\n"
+    "timings to stderr.\n";
 
 struct InpaintOptions {
-    std::string model, vae, image, mask, output;
+    PictureOptions picture;
+    std::string image, mask, fill = "original";
     diffusion::CanvasExtension extension;
     bool extend = false;
-    std::string sampler = "Euler a", scheduler, fill = "original";
-    long long seed = -1;
-    bool f32 = false;
+    QSize pictureSize;  // before the extension
     diffusion::InpaintRequest request;
 };
 
-bool parse(const QStringList& args, InpaintOptions& o, std::string& error)
+// --extend LEFT,TOP,RIGHT,BOTTOM: each side 0 to kMaxPictureSide pixels.
+Result<diffusion::CanvasExtension> parseExtension(const std::string& key, const QString& value)
+{
+    const QStringList sides = value.split(',');
+    if (sides.size() != 4)
+        return makeError(ErrorCode::InvalidArgument, key + " takes LEFT,TOP,RIGHT,BOTTOM pixels, got " +
+                                                         value.toStdString());
+    int pixels[4] = {};
+    for (int i = 0; i < 4; ++i) {
+        ATELIER_ASSIGN(pixels[i], wholeNumber(key, sides[i], 0, kMaxPictureSide));
+    }
+    return diffusion::CanvasExtension{pixels[0], pixels[1], pixels[2], pixels[3]};
+}
+
+Status parse(const QStringList& args, InpaintOptions& o)
 {
     std::map<std::string, QString> values;
     for (int i = 0; i < args.size(); ++i) {
@@ -51,72 +65,71 @@ bool parse(const QStringList& args, InpaintOptions& o, std::string& error)
             o.request.onlyMasked = true;
             continue;
         }
-        if (key.rfind("-", 0) != 0 || i + 1 >= args.size()) {
-            error = "unexpected argument '" + key + "'";
-            return false;
-        }
+        if (key.rfind("-", 0) != 0 || i + 1 >= args.size())
+            return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
         values[key == "-o" ? "--output" : key] = args[++i];
     }
-    diffusion::GenerationRequest& g = o.request.generation;
-    try {
-        for (const auto& [key, value] : values) {
-            const std::string v = value.toStdString();
-            if (key == "--model") o.model = v;
-            else if (key == "--image") o.image = v;
-            else if (key == "--mask") o.mask = v;
-            else if (key == "--prompt") g.prompt = value;
-            else if (key == "--negative") g.negativePrompt = value;
-            else if (key == "--strength") g.strength = std::stod(v);
-            else if (key == "--feather") o.request.feather = std::stoi(v);
-            else if (key == "--grow") o.request.grow = std::stoi(v);
-            else if (key == "--padding") o.request.padding = std::stoi(v);
-            else if (key == "--work-size") o.request.workSide = std::stoi(v);
-            else if (key == "--fill") o.fill = v;
-            else if (key == "--extend") {
-                const QStringList sides = value.split(',');
-                if (sides.size() != 4) {
-                    error = "--extend takes LEFT,TOP,RIGHT,BOTTOM pixels";
-                    return false;
-                }
-                o.extension = {std::stoi(sides[0].toStdString()), std::stoi(sides[1].toStdString()),
-                               std::stoi(sides[2].toStdString()), std::stoi(sides[3].toStdString())};
-                o.extend = true;
-            }
-            else if (key == "--steps") g.steps = std::stoi(v);
-            else if (key == "--cfg") g.cfgScale = std::stod(v);
-            else if (key == "--sampler") o.sampler = v;
-            else if (key == "--scheduler") o.scheduler = v;
-            else if (key == "--seed") o.seed = std::stoll(v);
-            else if (key == "--clip-skip") g.clipSkip = std::stoi(v);
-            else if (key == "--vae") o.vae = v;
-            else if (key == "--precision") o.f32 = v == "f32";
-            else if (key == "--output") o.output = v;
-            else {
-                error = "unknown option " + key;
-                return false;
-            }
+    diffusion::InpaintRequest& r = o.request;
+    for (const auto& [key, value] : values) {
+        ATELIER_ASSIGN(const bool shared, readPictureOption(key, value, o.picture, r.generation));
+        if (shared)
+            continue;
+        if (key == "--image") {
+            o.image = value.toStdString();
+        } else if (key == "--mask") {
+            o.mask = value.toStdString();
+        } else if (key == "--fill") {
+            o.fill = value.toStdString();
+        } else if (key == "--feather") {
+            ATELIER_ASSIGN(r.feather, wholeNumber(key, value, 0, 256));
+        } else if (key == "--grow") {
+            ATELIER_ASSIGN(r.grow, wholeNumber(key, value, -256, 256));
+        } else if (key == "--padding") {
+            ATELIER_ASSIGN(r.padding, wholeNumber(key, value, 0, kMaxPictureSide));
+        } else if (key == "--work-size") {
+            ATELIER_ASSIGN(r.workSide, wholeNumber(key, value, 0, 2048));
+        } else if (key == "--extend") {
+            ATELIER_ASSIGN(o.extension, parseExtension(key, value));
+            o.extend = true;
+        } else {
+            return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
         }
-    } catch (const std::exception&) {
-        error = "a number was expected";
-        return false;
     }
-    if (o.output.empty() || o.image.empty() || (o.mask.empty() && !o.extend)) {
-        error = "--image IN.png, --mask MASK.png (or --extend) and -o OUT.png are required";
-        return false;
-    }
-    auto choice = diffusion::parseA1111Sampler(o.sampler, o.scheduler);
-    if (!choice) {
-        error = choice.error().message;
-        return false;
-    }
-    g.sampler = *choice;
-    auto fill = diffusion::parseMaskedFill(o.fill);
-    if (!fill) {
-        error = fill.error().message;
-        return false;
-    }
-    o.request.fill = *fill;
-    return true;
+    if (o.image.empty() || (o.mask.empty() && !o.extend))
+        return makeError(ErrorCode::InvalidArgument, "--image IN.png, --mask MASK.png (or --extend) and -o OUT.png are required");
+    ATELIER_ASSIGN(r.fill, diffusion::parseMaskedFill(o.fill));
+    return finishPictureOptions(o.picture, r.generation);
+}
+
+// The picture's size, extension included, from its header (nothing decoded yet) against the side
+// limit and the model, and clip skip, before any pixel or weight loads. Sets the request's size.
+Status checkSize(InpaintOptions& o)
+{
+    diffusion::GenerationRequest& g = o.request.generation;
+    QImageReader reader(QString::fromStdString(o.image));
+    reader.setAutoTransform(true); // as loadInitImage reads it
+    QSize& size = o.pictureSize;
+    size = reader.size();
+    if (size.isValid() && reader.transformation().testFlag(QImageIOHandler::TransformationRotate90))
+        size.transpose();
+    if (!size.isValid()) // a format whose header does not say: decoded (within Qt's allocation limit)
+        size = reader.read().size();
+    if (!size.isValid())
+        return makeError(ErrorCode::Io, "cannot read the picture " + o.image + ": " + reader.errorString().toStdString());
+    g.width = size.width() + o.extension.left + o.extension.right;
+    g.height = size.height() + o.extension.top + o.extension.bottom;
+    const std::string sizeText = std::to_string(g.width) + "x" + std::to_string(g.height);
+    if (g.width > kMaxPictureSide || g.height > kMaxPictureSide)
+        return makeError(ErrorCode::InvalidArgument, "the picture " + o.image + (o.extend ? " extended" : "") +
+                                                         " is " + sizeText + ", more than " +
+                                                         std::to_string(kMaxPictureSide) + " pixels on a side");
+    ATELIER_ASSIGN(const diffusion::CheckpointConfig config, readPictureModelConfig(o.picture));
+    const int scale = pictureScale(config);
+    if (!o.request.onlyMasked && (g.width % scale || g.height % scale))
+        return makeError(ErrorCode::InvalidArgument,
+                         "the picture size " + sizeText + " must be a multiple of " + std::to_string(scale) +
+                             " pixels for this model (or inpaint only the masked area)");
+    return checkClipSkip(config, g.clipSkip);
 }
 
 // The mask scaled to width x height, 1 = repaint: white (grey levels in between) times alpha, or the
@@ -162,58 +175,52 @@ int runInpaint(const QStringList& arguments, int deviceIndex, bool validation)
         return 0;
     }
     InpaintOptions o;
-    std::string error;
-    if (!parse(arguments, o, error)) {
-        std::fprintf(stderr, "atelier inpaint: %s\n%s", error.c_str(), kUsage);
+    if (const Status parsed = parse(arguments, o); !parsed) {
+        std::fprintf(stderr, "atelier inpaint: %s\n%s", parsed.error().message.c_str(), kUsage);
         return 2;
     }
+    if (const Status fits = checkSize(o); !fits)
+        return fail(fits.error().message);
     diffusion::GenerationRequest& g = o.request.generation;
-    g.seed = o.seed >= 0 ? uint64_t(o.seed) : std::random_device{}() % 4294967295u;
-    if (o.model.empty())
-        o.model = diffusion::defaultImageModelPath().toStdString();
-    const QImage picture(QString::fromStdString(o.image));
-    if (picture.isNull())
-        return fail("cannot read the picture " + o.image);
-    g.width = picture.width();
-    g.height = picture.height();
-    auto pixels = ui::loadInitImage(QString::fromStdString(o.image), g.width, g.height);
+    const int width = o.pictureSize.width(), height = o.pictureSize.height();
+    auto pixels = ui::loadInitImage(QString::fromStdString(o.image), width, height);
     if (!pixels)
         return fail(pixels.error().message);
     g.initImage = std::move(*pixels);
-    o.request.mask.assign(size_t(g.width) * size_t(g.height), 0.0f);
+    o.request.mask.assign(size_t(width) * size_t(height), 0.0f);
     if (!o.mask.empty()) {
-        auto mask = loadMask(QString::fromStdString(o.mask), g.width, g.height);
+        auto mask = loadMask(QString::fromStdString(o.mask), width, height);
         if (!mask)
             return fail(mask.error().message);
         o.request.mask = std::move(*mask);
     }
     if (o.extend) {
-        auto canvas = diffusion::extendCanvas(g.initImage, g.width, g.height, o.extension);
+        auto canvas = diffusion::extendCanvas(g.initImage, width, height, o.extension);
         if (!canvas)
             return fail(canvas.error().message);
-        for (int y = 0; y < g.height; ++y)
-            for (int x = 0; x < g.width; ++x)
+        for (int y = 0; y < height; ++y)
+            for (int x = 0; x < width; ++x)
                 canvas->mask[size_t(y + o.extension.top) * size_t(canvas->width) + size_t(x + o.extension.left)] =
-                    o.request.mask[size_t(y) * size_t(g.width) + size_t(x)];
-        g.width = canvas->width;
-        g.height = canvas->height;
+                    o.request.mask[size_t(y) * size_t(width) + size_t(x)];
         g.initImage = std::move(canvas->picture);
         o.request.mask = std::move(canvas->mask);
     }
 
-    auto opened = openPictureModel(o.model, o.vae, o.f32, deviceIndex, validation);
+    const PictureOptions& p = o.picture;
+    auto opened = openPictureModel(p.model, p.vae, p.f32, deviceIndex, validation);
     if (!opened)
         return fail(opened.error().message);
     auto image = diffusion::inpaint(*opened->model, o.request, stepsOnStderr());
     if (!image)
         return fail(image.error().message);
-    if (const Status written = writePicture(o.output, g, *image); !written)
+    if (const Status written = writePicture(p.output, g, *image); !written)
         return fail(written.error().message);
     const diffusion::GenerationTimings& t = image->timings;
-    std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %s): text %.2f s, sampling %.2f s, VAE %.2f s\n",
-                 o.output.c_str(), image->width, image->height, static_cast<unsigned long long>(g.seed),
+    std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %s)\ntext %.2f s, sampling %.2f s, VAE %.2f s\n",
+                 p.output.c_str(), image->width, image->height, static_cast<unsigned long long>(g.seed),
                  opened->model->config().unet.inChannels > 4 ? "inpainting model" : "latent blending", t.textSeconds,
                  t.samplingSeconds, t.decodeSeconds);
+    printPicturePath(p.output);
     return 0;
 }
 
