@@ -228,8 +228,9 @@ void TestCreate::refusedSizeShowsTheReason()
     QVERIFY(mCreate->generate());
     QVERIFY(failed.wait(kPictureTimeoutMs));
     QTRY_VERIFY(find<QLabel>("createStatus")->text().contains("multiple of 32"));
-    // The workspace stays usable: the next picture is made.
+    // Fixing the value takes the stale banner away, and the workspace stays usable.
     find<QSpinBox>("width")->setValue(64);
+    QCOMPARE(find<QLabel>("createStatus")->text(), QString());
     QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
     QVERIFY(mCreate->generate());
     QVERIFY(done.wait(kPictureTimeoutMs));

@@ -68,6 +68,7 @@ CreateForm::CreateForm(QWidget* parent)
     mTokens->setObjectName("tokenCount");
     mTokens->setAlignment(Qt::AlignRight);
     connect(mPrompt, &QPlainTextEdit::textChanged, this, &CreateForm::updateTokenCount);
+    connect(mPrompt, &QPlainTextEdit::textChanged, this, &CreateForm::edited);
     auto* promptColumn = new QVBoxLayout;
     promptColumn->addWidget(mPrompt);
     promptColumn->addWidget(mTokens);
@@ -91,6 +92,7 @@ CreateForm::CreateForm(QWidget* parent)
             const int preset = kSizePresets.indexOf(QSize(mWidth->value(), mHeight->value()));
             QSignalBlocker block(mSizePreset);
             mSizePreset->setCurrentIndex(preset >= 0 ? preset : mSizePreset->count() - 1);
+            emit edited();
         });
     }
     mWidth->setObjectName("width");
@@ -107,6 +109,7 @@ CreateForm::CreateForm(QWidget* parent)
     mSteps->setObjectName("steps");
     mSteps->setRange(1, 150);
     mSteps->setValue(20);
+    connect(mSteps, &QSpinBox::valueChanged, this, &CreateForm::edited);
     mCfg = new QDoubleSpinBox(this);
     mCfg->setObjectName("cfgScale");
     mCfg->setRange(1.0, 30.0);

@@ -58,6 +58,8 @@ public:
 
 signals:
     void generateRequested();
+    // The user changed a value (size, steps, seed, prompt...): an error about the old one is stale.
+    void edited();
 
 private:
     void sizePresetChosen(int index);

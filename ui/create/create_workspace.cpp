@@ -109,6 +109,13 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     mPages->addWidget(splitter);
 
     connect(mForm, &CreateForm::generateRequested, this, &CreateWorkspace::generate);
+    connect(mForm, &CreateForm::edited, this, [this] {
+        if (mShowingError) { // the value it was about has changed
+            mStatus->clear();
+            mStatus->setStyleSheet({});
+            mShowingError = false;
+        }
+    });
     connect(mCancel, &QPushButton::clicked, this, &CreateWorkspace::cancelSelected);
     connect(mQueue, &QListWidget::itemSelectionChanged, this, [this] {
         mCancel->setEnabled(mEngine->busy() || !mQueue->selectedItems().isEmpty());
@@ -197,6 +204,7 @@ bool CreateWorkspace::generate()
         mEngine->enqueue(request);
     }
     mStatus->clear();
+    mShowingError = false;
     return true;
 }
 
@@ -254,6 +262,7 @@ void CreateWorkspace::showError(const QString& message)
 {
     mStatus->setStyleSheet(QStringLiteral("color: palette(highlighted-text); background: #b3261e; padding: 6px;"));
     mStatus->setText(message);
+    mShowingError = true;
 }
 
 void CreateWorkspace::jobStarted(engine::JobId ticket)
@@ -285,6 +294,7 @@ void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
     mParameters->setPlainText(diffusion::formatA1111(result.parameters));
     mForm->setLastSeed(result.parameters.seed);
     mStatus->setStyleSheet({});
+    mShowingError = false;
     mStatus->setText(tr("Made in %1 s").arg(result.seconds, 0, 'f', 1));
     emit pictureFinished(result);
 }
@@ -294,6 +304,7 @@ void CreateWorkspace::jobFailed(engine::JobId, const QString& message) { showErr
 void CreateWorkspace::jobCancelled(engine::JobId)
 {
     mStatus->setStyleSheet({});
+    mShowingError = false;
     mStatus->setText(tr("Cancelled"));
 }
 

@@ -73,6 +73,7 @@ private:
     QListWidget* mQueue = nullptr;
     QPlainTextEdit* mParameters = nullptr;
     QSize mRunningSize;
+    bool mShowingError = false; // mStatus holds an error banner
 };
 
 } // namespace atelier::ui
