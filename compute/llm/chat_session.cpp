@@ -17,6 +17,8 @@ ChatSession::ChatSession(LanguageModel& model) : mModel(model)
     if (!model.chatTemplate().empty()) {
         if (auto parsed = ChatTemplate::parse(model.chatTemplate()); parsed.ok())
             mTemplate = parsed.value();
+        else
+            mTemplateError = parsed.error();
     }
 }
 

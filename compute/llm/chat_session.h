@@ -44,6 +44,10 @@ public:
     // prefix the new conversation shares with what it holds.
     void setMessages(std::vector<ChatMessage> messages) { mMessages = std::move(messages); }
     bool completesText() const { return !mTemplate.has_value(); }
+    // Why the model's chat template could not be read (a syntax error, say): such a model is no
+    // base model, yet it completes text too, having no template to follow. Empty when the template
+    // was read or the model has none.
+    const std::optional<Error>& templateError() const { return mTemplateError; }
 
     // Adds the user's message and generates the answer, which is also added. onText receives the
     // answer as it grows, in valid UTF-8 pieces, and returns false to stop (the text so far stays).
@@ -63,6 +67,7 @@ private:
 
     LanguageModel& mModel;
     std::optional<ChatTemplate> mTemplate;
+    std::optional<Error> mTemplateError;
     std::string mSystemPrompt;
     std::vector<ChatMessage> mMessages; // user and assistant turns
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order

@@ -1,11 +1,16 @@
 // Chat templates rendered byte-for-byte as Python jinja2 renders them for transformers.
 // golden.json comes from make_golden.py; see compute/llm/template/README.md.
+#include "llm/chat_session.h"
+#include "llm/language_model.h"
 #include "llm/template/chat_template.h"
+#include "test_device.h"
+#include "test_result.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <map>
@@ -113,6 +118,15 @@ private slots:
     void hostileValuesAreBounded();
     void longConversationRendersQuickly();
     void runtimeErrorsCarryTheLine();
+    void paddingIsRefusedBeforeItIsBuilt_data();
+    void paddingIsRefusedBeforeItIsBuilt();
+    void emptyRepetitionIsImmediate();
+    void printingIsBounded_data();
+    void printingIsBounded();
+    void replaceCountsOnlyWhatItReplaces();
+    void workIsBounded_data();
+    void workIsBounded();
+    void unreadableModelTemplateIsReported();
 
 private:
     QJsonObject mGolden;
@@ -301,6 +315,161 @@ void TestChatTemplate::runtimeErrorsCarryTheLine() {
     QVERIFY(!out.ok());
     QCOMPARE(out.error().code, ErrorCode::InvalidArgument);
     QCOMPARE(QString::fromStdString(out.error().message), QString("chat template error at line 3: bad role: robot"));
+}
+
+// Issue 18: a filter asked for a width builds nothing of it before checking the output limit.
+void TestChatTemplate::paddingIsRefusedBeforeItIsBuilt_data() {
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("indent 2**40") << R"({{ "a\nb" | indent(2**40) }})" << "indent width";
+    QTest::newRow("indent 2**40 first") << R"({{ "a" | indent(width=2**40, first=true) }})" << "indent width";
+    QTest::newRow("indent over the limit") << R"({{ "a\nb" | indent(16777217) }})" << "indent width";
+    QTest::newRow("tojson indent 2**40") << "{{ [1] | tojson(indent=2**40) }}" << "tojson indent width";
+    QTest::newRow("tojson indent 300000000") << "{{ [[[1]]] | tojson(indent=300000000) }}" << "tojson indent width";
+    QTest::newRow("tojson deep lines") << "{{ [[[[[[[[1]]]]]]]] | tojson(indent=3000000) }}" << "JSON text would be longer";
+}
+
+void TestChatTemplate::paddingIsRefusedBeforeItIsBuilt() {
+    QFETCH(QString, source);
+    QFETCH(QString, why);
+    QElapsedTimer timer;
+    timer.start();
+    auto out = renderChatTemplate(source.toStdString(), {});
+    QVERIFY2(!out.ok(), source.toUtf8().constData());
+    QCOMPARE(out.error().code, ErrorCode::InvalidArgument);
+    QVERIFY2(out.error().message.find(why.toStdString()) != std::string::npos, out.error().message.c_str());
+    QVERIFY2(timer.elapsed() < 1000, QByteArray::number(timer.elapsed()).constData()); // nothing big was written
+    auto small = renderChatTemplate(R"({{ "a\nb" | indent(3) }}|{{ [1] | tojson(indent=1) }})", {});
+    VERIFY_OK(small);
+    QCOMPARE(QString::fromStdString(small.value()), QString("a\n   b|[\n 1\n]"));
+}
+
+// '' * 10**18 used to append the empty string 10**18 times.
+void TestChatTemplate::emptyRepetitionIsImmediate() {
+    QElapsedTimer timer;
+    timer.start();
+    auto out = renderChatTemplate("[{{ '' * 10**18 }}|{{ [] * 10**18 }}|{{ 10**18 * () }}]", {});
+    VERIFY_OK(out);
+    QCOMPARE(QString::fromStdString(out.value()), QString("[|[]|()]"));
+    QVERIFY2(timer.elapsed() < 1000, QByteArray::number(timer.elapsed()).constData());
+}
+
+// A list holding one 10 MB string 100000 times takes 10 MB, but prints as 1 TB: every way of
+// turning it into text stops at the output limit (each used to copy the string per item first).
+void TestChatTemplate::printingIsBounded_data() {
+    QTest::addColumn<QString>("use");
+    for (const char* use : {"{{ l }}", "{{ l ~ '' }}", "{{ '' ~ l }}", "{{ l | string }}", "{{ l | upper }}",
+                            "{{ l | trim }}", "{{ l | join }}", "{{ l | tojson }}", "{{ l is lower }}",
+                            "{{ l | indent(first=true) }}", "{{ l | escape }}", "{{ 'x' | replace(l, 'y') }}",
+                            "{{ [1, 2] | join(l) }}", "{{ l[0][:3] }}{{ l | map('upper') | list | length }}"})
+        QTest::newRow(use) << QString(use);
+}
+
+void TestChatTemplate::printingIsBounded() {
+    QFETCH(QString, use);
+    const std::string source = "{% set l = ['x' * 10000000] * 100000 %}" + use.toStdString();
+    QElapsedTimer timer;
+    timer.start();
+    auto out = renderChatTemplate(source, {});
+    if (out.ok())
+        QVERIFY(out.value().size() <= RenderLimits{}.maxOutputBytes);
+    else
+        QCOMPARE(out.error().code, ErrorCode::InvalidArgument);
+    QVERIFY2(timer.elapsed() < 10000, QByteArray::number(timer.elapsed()).constData());
+    // A missing key, however large, is named in few bytes.
+    auto missing = renderChatTemplate("{% set l = ['x' * 10000000] * 100000 %}{{ {}[l].x }}", {});
+    QVERIFY(!missing.ok());
+    QVERIFY2(missing.error().message.size() < 1000, missing.error().message.substr(0, 200).c_str());
+}
+
+// The limit counts the replacements made, not every match: count=1 changes one character.
+void TestChatTemplate::replaceCountsOnlyWhatItReplaces() {
+    RenderLimits limits;
+    limits.maxOutputBytes = 1 << 16;
+    for (const char* source : {"{{ ('x' * 60000) | replace('x', 'yyyyyyyy', 1) | length }}",
+                               "{{ ('x' * 60000).replace('x', 'yyyyyyyy', 1) | length }}"}) {
+        auto parsed = ChatTemplate::parse(source);
+        QVERIFY(parsed.ok());
+        auto out = parsed->render({}, limits);
+        VERIFY_OK(out);
+        QCOMPARE(QString::fromStdString(out.value()), QString("60007"));
+    }
+}
+
+// Each value below fits the output limit; building or reading them over and over does not fit
+// RenderLimits::maxWorkBytes. Each used to run out of memory or run for hours.
+void TestChatTemplate::workIsBounded_data() {
+    QTest::addColumn<QString>("source");
+    QTest::newRow("map to large strings") << "{{ range(100000) | map('indent', 8000000, true) | list | length }}";
+    QTest::newRow("a namespace collects strings")
+        << "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = ns.l + ['x' * 16000000] %}{% endfor %}";
+    QStringList items;
+    for (int i = 0; i < 100; ++i)
+        items << "'x' * 16000000";
+    QTest::newRow("a list literal of large strings") << "{% set l = [" + items.join(", ") + "] %}";
+    QTest::newRow("scanning a large string in a loop")
+        << "{% set s = 'x' * 16000000 %}{% for i in range(1000000) %}{% if 'y' in s %}{% endif %}{% endfor %}";
+    QTest::newRow("a str method in a loop")
+        << "{% set s = 'x' * 16000000 %}{% for i in range(1000000) %}{{ s.count('y') }}{% endfor %}";
+    QTest::newRow("a value spanning 2**64 paths")
+        << "{% set ns = namespace(a=[1]) %}{% for i in range(64) %}{% set ns.a = [ns.a, ns.a] %}{% endfor %}{{ ns.a == ns.a }}";
+    QTest::newRow("summing lists copies each total") << "{{ ([[1]] * 100000) | sum(start=[]) | length }}";
+    QTest::newRow("sorting large strings") << "{{ (['x' * 16000000] * 100000) | sort | length }}";
+    QTest::newRow("indexing a long string in a loop")
+        << QString::fromUtf8("{% set s = 'é' * 8000000 %}{% for i in range(1000000) %}{{ s[i] }}{% endfor %}");
+    QTest::newRow("unique compares each pair") << "{{ range(100000) | unique | list | length }}";
+    QTest::newRow("2**60 macro calls") << "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}";
+    QTest::newRow("a long loop body")
+        << "{% for i in range(1000000) %}" + QString("{% if i %}{% endif %}").repeated(1000) + "{% endfor %}";
+}
+
+void TestChatTemplate::workIsBounded() {
+    QFETCH(QString, source);
+    QElapsedTimer timer;
+    timer.start();
+    auto out = renderChatTemplate(source.toStdString(), {});
+    QVERIFY2(!out.ok(), source.left(200).toUtf8().constData());
+    QCOMPARE(out.error().code, ErrorCode::InvalidArgument);
+    QVERIFY2(timer.elapsed() < 10000, QByteArray::number(timer.elapsed()).constData());
+}
+
+// Issue 18: a model whose template does not parse is not called a base model; the session keeps
+// the parse error for the UI to show. tiny_qwen2.gguf (tests/llm) with its template's first bytes
+// overwritten in place.
+void TestChatTemplate::unreadableModelTemplateIsReported() {
+    vk::Device* device = test::testDevice();
+    if (!device)
+        QSKIP("no Vulkan device");
+    QFile original(dataPath("../llm/fixtures/tiny_qwen2.gguf"));
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray gguf = original.readAll();
+    const QByteArray key = "tokenizer.chat_template";
+    const qsizetype at = gguf.indexOf(key);
+    QVERIFY(at > 0);
+    const qsizetype text = at + key.size() + 4 + 8; // u32 value type (8: string), u64 length
+    QCOMPARE(int(gguf[at + key.size()]), 8);
+    gguf.replace(text, 7, "{{ ( }}");
+    QTemporaryDir dir;
+    QFile broken(dir.filePath("broken_template.gguf"));
+    QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write(gguf) == gguf.size());
+    broken.close();
+
+    llm::LoadOptions options;
+    options.contextLength = 64;
+    for (const bool readable : {true, false}) {
+        const QString path = readable ? original.fileName() : broken.fileName();
+        auto model = llm::LanguageModel::load(*device, path.toStdString(), options);
+        VERIFY_OK(model);
+        llm::ChatSession session(*model.value());
+        QCOMPARE(session.completesText(), !readable);
+        QCOMPARE(session.templateError().has_value(), !readable);
+        if (!readable) {
+            QCOMPARE(session.templateError()->code, ErrorCode::Format);
+            const std::string message = session.templateError()->message;
+            QVERIFY2(message.find("chat template syntax error at line 1") == 0, message.c_str());
+        }
+    }
+    QVERIFY(test::noValidationMessages());
 }
 
 QTEST_GUILESS_MAIN(TestChatTemplate)

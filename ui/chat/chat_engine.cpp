@@ -42,6 +42,8 @@ public:
             info.name = QFileInfo(mPath).completeBaseName();
         info.contextLength = chat->model->contextLength();
         info.completesText = chat->session->completesText();
+        if (const auto& error = chat->session->templateError())
+            info.templateError = QString::fromStdString(error->message);
         ctx.residents().put(kResidentKey, std::move(chat));
         return QVariant::fromValue(info);
     }

@@ -41,7 +41,8 @@ struct LoadedModelInfo {
     QString path;
     QString name;
     int contextLength = 0; // what the KV cache holds
-    bool completesText = false; // a base model without a chat template
+    bool completesText = false; // a base model without a chat template, or one whose template could not be read
+    QString templateError;      // why the model's chat template could not be read; empty when it was or there is none
 };
 
 class ChatEngine : public QObject {

@@ -145,7 +145,10 @@ void ModelPicker::showLoaded(const LoadedModelInfo& info)
     QString text = tr("Loaded with %1 tokens of context").arg(info.contextLength);
     if (e)
         text = e->summary() + QStringLiteral(" · ") + text;
-    if (info.completesText)
+    if (!info.templateError.isEmpty())
+        text += tr(" · its chat template could not be read (%1): it completes text, one line per answer")
+                    .arg(info.templateError);
+    else if (info.completesText)
         text += tr(" · a base model without a chat template: it completes text, one line per answer");
     mStatus->setText(text);
 }

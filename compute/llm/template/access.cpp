@@ -16,7 +16,7 @@ Value missingAttribute(const Value& object, std::string_view name) {
 
 Value missingElement(const Value& object, const Value& key) {
     const std::string type = object.isNone() ? "None" : object.typeName() + " object";
-    return Value::undefined(type + " has no element " + key.repr());
+    return Value::undefined(type + " has no element " + key.describe());
 }
 
 bool isAscii(std::string_view s) {

@@ -30,11 +30,14 @@ struct ChatTemplateInput {
     std::optional<std::tm> now; // what strftime_now() formats; the local time when empty
 };
 
-// Bounds that keep a hostile template from exhausting memory or time.
+// Bounds that keep a hostile template from exhausting memory or time. Every string, list and JSON
+// text is checked against maxOutputBytes before it is allocated.
 struct RenderLimits {
     std::size_t maxOutputBytes = std::size_t(16) << 20; // also caps every string a template builds
     std::size_t maxLoopIterations = 1'000'000;         // summed over all loops of one render
     int maxCallDepth = 64;                             // macro recursion
+    std::size_t maxWorkBytes = std::size_t(256) << 20; // bytes built or scanned, summed over one render: bounds
+                                                       // the memory values can hold and the time they take
 };
 
 // A template parsed once, rendered per request. Copies share the parsed form.

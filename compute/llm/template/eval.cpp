@@ -4,6 +4,8 @@
 
 namespace atelier::llm::jinja {
 
+constexpr std::size_t kBytesPerEval = 16; // what evaluating one expression counts against maxWorkBytes
+
 Status Renderer::checkDepth(const Value& value) const {
     if (value.depth() > Value::kMaxDepth)
         return runtimeError("values nested deeper than " + std::to_string(Value::kMaxDepth));
@@ -28,13 +30,18 @@ Result<Value> Renderer::evalCall(const Expr& expr, Frame& frame) {
     if (callee.isUndefined())
         return runtimeError(callee.undefinedHint());
     ATELIER_ASSIGN(CallArgs args, evalArgs(expr, frame));
-    return call(callee, args);
+    ATELIER_ASSIGN(Value result, call(callee, args));
+    ATELIER_TRY(chargeBuilt(result));
+    return result;
 }
 
 Result<Value> Renderer::evalCompare(const Expr& expr, Frame& frame) {
     ATELIER_ASSIGN(Value left, eval(*expr.args[0], frame));
     for (std::size_t i = 0; i < expr.ops.size(); ++i) {
         ATELIER_ASSIGN(Value right, eval(*expr.args[i + 1], frame));
+        // == and `in` walk both sides.
+        ATELIER_TRY(chargeWork(left.bytes()));
+        ATELIER_TRY(chargeWork(right.bytes()));
         ATELIER_ASSIGN(bool holds, compare(expr.ops[i], left, right));
         if (!holds)
             return Value(false);
@@ -50,10 +57,13 @@ Result<Value> Renderer::evalSlice(const Expr& expr, Frame& frame, const Value& t
             ATELIER_ASSIGN(parts[i], eval(*expr.args[i], frame));
         }
     }
-    return sliceOf(target, parts[0], parts[1], parts[2]);
+    ATELIER_ASSIGN(Value slice, sliceOf(target, parts[0], parts[1], parts[2]));
+    ATELIER_TRY(chargeBuilt(slice));
+    return slice;
 }
 
 Result<Value> Renderer::eval(const Expr& expr, Frame& frame) {
+    ATELIER_TRY(chargeWork(kBytesPerEval)); // a loop body of many expressions costs more than its iterations
     switch (expr.kind) {
     case Expr::Kind::Literal: return expr.literal;
     case Expr::Kind::Name: return lookup(expr.name, frame);
@@ -66,6 +76,7 @@ Result<Value> Renderer::eval(const Expr& expr, Frame& frame) {
         }
         Value v = expr.kind == Expr::Kind::List ? Value::list(std::move(items)) : Value::tuple(std::move(items));
         ATELIER_TRY(checkDepth(v));
+        ATELIER_TRY(chargeBuilt(v));
         return v;
     }
     case Expr::Kind::Dict: {
@@ -79,14 +90,19 @@ Result<Value> Renderer::eval(const Expr& expr, Frame& frame) {
         }
         Value v = Value::map(std::move(map));
         ATELIER_TRY(checkDepth(v));
+        ATELIER_TRY(chargeBuilt(v));
         return v;
     }
     case Expr::Kind::Getattr: {
         ATELIER_ASSIGN(Value object, eval(*expr.args[0], frame));
+        if (object.isString() || object.isList()) // their methods read the whole receiver
+            ATELIER_TRY(chargeWork(object.bytes()));
         return getAttribute(object, expr.name, mLimits.maxOutputBytes);
     }
     case Expr::Kind::Getitem: {
         ATELIER_ASSIGN(Value object, eval(*expr.args[0], frame));
+        if (object.isString()) // indexing counts code points from the start
+            ATELIER_TRY(chargeWork(object.bytes()));
         if (expr.args[1]->kind == Expr::Kind::Slice)
             return evalSlice(*expr.args[1], frame, object);
         ATELIER_ASSIGN(Value key, eval(*expr.args[1], frame));
@@ -125,7 +141,9 @@ Result<Value> Renderer::eval(const Expr& expr, Frame& frame) {
             return eval(*expr.args[1], frame);
         }
         ATELIER_ASSIGN(Value right, eval(*expr.args[1], frame));
-        return binaryOp(expr.name, left, right, mLimits.maxOutputBytes);
+        ATELIER_ASSIGN(Value result, binaryOp(expr.name, left, right, mLimits.maxOutputBytes));
+        ATELIER_TRY(chargeBuilt(result));
+        return result;
     }
     case Expr::Kind::Compare: return evalCompare(expr, frame);
     case Expr::Kind::Conditional: {

@@ -30,5 +30,7 @@ Result<Value> filterDictSort(Renderer&, const Value&, const CallArgs&);
 // Helpers.
 Result<Value> attributePath(const Value& item, const std::string& path, std::size_t maxBytes); // "a.b.0"
 bool argBool(const CallArgs& args, std::size_t index, std::string_view name, bool fallback);
+// str(v) within the output limit: a list that repeats a large value prints more than it holds.
+Result<std::string> textOf(Renderer& r, const Value& v);
 
 } // namespace atelier::llm::jinja

@@ -2,6 +2,7 @@
 #include "llm/template/filter_impl.h"
 #include "llm/template/text.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -13,7 +14,31 @@ bool argBool(const CallArgs& args, std::size_t index, std::string_view name, boo
     return v ? v->truthy() : fallback;
 }
 
+Result<std::string> textOf(Renderer& r, const Value& v) {
+    if (v.isString())
+        return v.asString();
+    return v.str(r.limits().maxOutputBytes);
+}
+
 namespace {
+
+// The width a filter is asked to pad to, refused before a string of it is allocated.
+Result<std::string> padding(Renderer& r, const Value* width, std::int64_t fallback, const char* filter) {
+    if (width && width->isString())
+        return width->asString();
+    const std::int64_t n = std::max<std::int64_t>(0, width && width->isInt() ? width->asInt() : fallback);
+    if (static_cast<std::uint64_t>(n) > r.limits().maxOutputBytes)
+        return runtimeError(std::string(filter) + " width of " + std::to_string(n) + " is more than the " +
+                            std::to_string(r.limits().maxOutputBytes) + " bytes a template may produce");
+    return std::string(static_cast<std::size_t>(n), ' ');
+}
+
+// base + count * unit without overflow: the size of a result, worked out before building it.
+std::size_t grownSize(std::size_t base, std::size_t count, std::size_t unit) {
+    if (unit != 0 && count > (SIZE_MAX - base) / unit)
+        return SIZE_MAX;
+    return base + count * unit;
+}
 
 Result<Value> checked(Renderer& r, std::string s) {
     ATELIER_TRY(r.checkLength(s.size()));
@@ -33,15 +58,25 @@ Result<Value> filterLength(Renderer&, const Value& v, const CallArgs&) {
     return Value(n);
 }
 
-Result<Value> filterString(Renderer&, const Value& v, const CallArgs&) { return Value(v.str()); }
+Result<Value> filterString(Renderer& r, const Value& v, const CallArgs&) {
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
+    return Value(std::move(s));
+}
 Result<Value> filterSafe(Renderer&, const Value& v, const CallArgs&) { return v; }
-Result<Value> filterUpper(Renderer&, const Value& v, const CallArgs&) { return Value(text::upper(v.str())); }
-Result<Value> filterLower(Renderer&, const Value& v, const CallArgs&) { return Value(text::lower(v.str())); }
+Result<Value> filterUpper(Renderer& r, const Value& v, const CallArgs&) {
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
+    return Value(text::upper(s));
+}
+Result<Value> filterLower(Renderer& r, const Value& v, const CallArgs&) {
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
+    return Value(text::lower(s));
+}
 // jinja2's title filter is not str.title(): words start after whitespace or one of -({[<.
-Result<Value> filterTitle(Renderer&, const Value& v, const CallArgs&) {
+Result<Value> filterTitle(Renderer& r, const Value& v, const CallArgs&) {
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
     std::string out;
     bool wordStart = true;
-    for (char32_t c : text::decode(v.str())) {
+    for (char32_t c : text::decode(s)) {
         const bool separator = text::isSpace(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
         std::string one;
         text::appendUtf8(one, c);
@@ -50,14 +85,19 @@ Result<Value> filterTitle(Renderer&, const Value& v, const CallArgs&) {
     }
     return Value(std::move(out));
 }
-Result<Value> filterCapitalize(Renderer&, const Value& v, const CallArgs&) { return Value(text::capitalize(v.str())); }
+Result<Value> filterCapitalize(Renderer& r, const Value& v, const CallArgs&) {
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
+    return Value(text::capitalize(s));
+}
 
-Result<Value> filterTrim(Renderer&, const Value& v, const CallArgs& a) {
+Result<Value> filterTrim(Renderer& r, const Value& v, const CallArgs& a) {
     const Value* chars = a.get(0, "chars");
     std::optional<std::string> set;
-    if (chars && !chars->isNone())
-        set = chars->str();
-    return Value(text::strip(v.str(), true, true, set));
+    if (chars && !chars->isNone()) {
+        ATELIER_ASSIGN(set, textOf(r, *chars));
+    }
+    ATELIER_ASSIGN(std::string s, textOf(r, v));
+    return Value(text::strip(s, true, true, set));
 }
 
 Result<Value> filterReplace(Renderer& r, const Value& v, const CallArgs& a) {
@@ -66,21 +106,21 @@ Result<Value> filterReplace(Renderer& r, const Value& v, const CallArgs& a) {
     if (!from || !to)
         return runtimeError("replace filter needs 'old' and 'new'");
     const Value* count = a.get(2, "count");
-    const std::string s = v.str();
-    const std::string f = from->str(), t = to->str();
-    const std::size_t hits = f.empty() ? text::length(s) + 1 : text::split(s, f).size() - 1;
-    ATELIER_TRY(r.checkLength(s.size() + hits * t.size()));
-    return Value(text::replace(s, f, t, count && count->isInt() ? static_cast<long>(count->asInt()) : -1));
+    ATELIER_ASSIGN(const std::string s, textOf(r, v));
+    ATELIER_ASSIGN(const std::string f, textOf(r, *from));
+    ATELIER_ASSIGN(const std::string t, textOf(r, *to));
+    const long limit = count && count->isInt() ? static_cast<long>(count->asInt()) : -1;
+    ATELIER_TRY(r.checkLength(grownSize(s.size(), text::count(s, f, limit), t.size())));
+    return Value(text::replace(s, f, t, limit));
 }
 
 Result<Value> filterIndent(Renderer& r, const Value& v, const CallArgs& a) {
-    const Value* width = a.get(0, "width");
-    std::string indentation = width && width->isString() ? width->asString() : std::string(
-        static_cast<std::size_t>(std::max<std::int64_t>(0, width && width->isInt() ? width->asInt() : 4)), ' ');
+    ATELIER_ASSIGN(const std::string indentation, padding(r, a.get(0, "width"), 4, "indent"));
     const bool first = argBool(a, 1, "first", false);
     const bool blank = argBool(a, 2, "blank", false);
-    const std::vector<std::string> lines = text::splitLines(v.str() + "\n");
-    ATELIER_TRY(r.checkLength(v.str().size() + lines.size() * indentation.size()));
+    ATELIER_ASSIGN(const std::string s, textOf(r, v));
+    const std::vector<std::string> lines = text::splitLines(s + "\n");
+    ATELIER_TRY(r.checkLength(grownSize(s.size(), lines.size() + 1, indentation.size())));
     std::string out = lines.empty() ? std::string() : lines[0];
     for (std::size_t i = 1; i < lines.size(); ++i)
         out += "\n" + ((blank || !lines[i].empty()) ? indentation : std::string()) + lines[i];
@@ -145,13 +185,16 @@ Result<Value> filterFloat(Renderer&, const Value& v, const CallArgs& a) {
     return fallback ? *fallback : Value(0.0);
 }
 
-Result<Value> filterRound(Renderer&, const Value& v, const CallArgs& a) {
+Result<Value> filterRound(Renderer& r, const Value& v, const CallArgs& a) {
     if (!v.isNumber())
         return runtimeError("round() needs a number");
     const Value* precision = a.get(0, "precision");
     const Value* method = a.get(1, "method");
     const double scale = std::pow(10.0, precision && precision->isInt() ? static_cast<double>(precision->asInt()) : 0.0);
-    const std::string how = method ? method->str() : "common";
+    std::string how = "common";
+    if (method) {
+        ATELIER_ASSIGN(how, textOf(r, *method));
+    }
     const double x = v.asFloat() * scale;
     const double rounded = how == "ceil" ? std::ceil(x) : how == "floor" ? std::floor(x) : std::nearbyint(x);
     return Value(rounded / scale);
@@ -161,22 +204,35 @@ Result<Value> filterAttr(Renderer& r, const Value& v, const CallArgs& a) {
     const Value* name = a.get(0, "name");
     if (!name)
         return runtimeError("attr filter needs a name");
-    return getAttribute(v, name->str(), r.limits().maxOutputBytes);
+    ATELIER_ASSIGN(const std::string attribute, textOf(r, *name));
+    return getAttribute(v, attribute, r.limits().maxOutputBytes);
 }
 
 Result<Value> filterEscape(Renderer& r, const Value& v, const CallArgs&) {
-    std::string out;
-    for (char c : v.str()) {
+    ATELIER_ASSIGN(const std::string s, textOf(r, v));
+    auto entity = [](char c) -> std::string_view {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+        case '&': return "&amp;";
+        case '<': return "&lt;";
+        case '>': return "&gt;";
+        case '"': return "&#34;";
+        case '\'': return "&#39;";
+        default: return {};
         }
+    };
+    std::size_t size = 0;
+    for (char c : s)
+        size += entity(c).empty() ? 1 : entity(c).size();
+    ATELIER_TRY(r.checkLength(size));
+    std::string out;
+    out.reserve(size);
+    for (char c : s) {
+        if (const std::string_view e = entity(c); !e.empty())
+            out += e;
+        else
+            out += c;
     }
-    return checked(r, std::move(out));
+    return Value(std::move(out));
 }
 
 // transformers replaces jinja2's HTML-safe tojson with json.dumps(ensure_ascii=False, ...).
@@ -184,17 +240,17 @@ Result<Value> filterToJson(Renderer& r, const Value& v, const CallArgs& a) {
     JsonOptions options;
     options.ensureAscii = argBool(a, 0, "ensure_ascii", false);
     if (const Value* indent = a.get(1, "indent"); indent && !indent->isNone()) {
-        options.indent = indent->isString() ? indent->asString()
-                                            : std::string(static_cast<std::size_t>(std::max<std::int64_t>(0, indent->asInt())), ' ');
+        ATELIER_ASSIGN(options.indent, padding(r, indent, 0, "tojson indent"));
         options.itemSeparator = ",";
     }
     if (const Value* separators = a.get(2, "separators"); separators && !separators->isNone()) {
         if (!separators->isList() || separators->asList().size() != 2)
             return runtimeError("tojson separators must be a pair of strings");
-        options.itemSeparator = separators->asList()[0].str();
-        options.keySeparator = separators->asList()[1].str();
+        ATELIER_ASSIGN(options.itemSeparator, textOf(r, separators->asList()[0]));
+        ATELIER_ASSIGN(options.keySeparator, textOf(r, separators->asList()[1]));
     }
     options.sortKeys = argBool(a, 3, "sort_keys", false);
+    options.maxBytes = r.limits().maxOutputBytes;
     ATELIER_ASSIGN(std::string json, toJson(v, options));
     return checked(r, std::move(json));
 }
@@ -235,7 +291,11 @@ Result<Value> applyFilter(Renderer& renderer, std::string_view name, const Value
     const FilterFn fn = findFilter(name);
     if (!fn)
         return runtimeError("No filter named '" + std::string(name) + "'.");
-    return fn(renderer, subject, args);
+    if (subject.isString()) // string filters read the whole subject
+        ATELIER_TRY(renderer.chargeWork(subject.bytes()));
+    ATELIER_ASSIGN(Value result, fn(renderer, subject, args));
+    ATELIER_TRY(renderer.chargeBuilt(result));
+    return result;
 }
 
 } // namespace atelier::llm::jinja

@@ -20,12 +20,25 @@ namespace {
 Result<ValueList> attributeValues(Renderer& r, const ValueList& items, const Value* attribute) {
     if (!attribute || attribute->isNone())
         return items;
+    ATELIER_ASSIGN(const std::string path, textOf(r, *attribute));
     ValueList out;
     for (const Value& item : items) {
-        ATELIER_ASSIGN(Value v, attributePath(item, attribute->str(), r.limits().maxOutputBytes));
+        ATELIER_ASSIGN(Value v, attributePath(item, path, r.limits().maxOutputBytes));
         out.push_back(std::move(v));
     }
     return out;
+}
+
+// Comparing keys reads them: sorting n of them reads each about log2(n) times.
+Status chargeComparisons(Renderer& r, const ValueList& keys, bool sorting) {
+    std::size_t passes = 1;
+    for (std::size_t n = keys.size(); sorting && n > 1; n >>= 1)
+        ++passes;
+    for (const Value& key : keys) {
+        const std::size_t bytes = std::max<std::size_t>(key.bytes(), Value::kBytesPerItem / 8);
+        ATELIER_TRY(r.chargeWork(bytes > SIZE_MAX / passes ? SIZE_MAX : bytes * passes));
+    }
+    return {};
 }
 
 Value sortKey(const Value& v, bool caseSensitive) { return !caseSensitive && v.isString() ? Value(text::lower(v.asString())) : v; }
@@ -35,6 +48,13 @@ Result<Value> selectOrReject(Renderer& r, const Value& v, const CallArgs& a, boo
     const std::size_t offset = lookupAttribute ? 1 : 0;
     if (lookupAttribute && a.positional.empty())
         return runtimeError("Missing parameter for attribute name");
+    std::string attribute, test;
+    if (lookupAttribute) {
+        ATELIER_ASSIGN(attribute, textOf(r, a.positional[0]));
+    }
+    if (a.positional.size() > offset) {
+        ATELIER_ASSIGN(test, textOf(r, a.positional[offset]));
+    }
     CallArgs testArgs;
     for (std::size_t i = offset + 1; i < a.positional.size(); ++i)
         testArgs.positional.push_back(a.positional[i]);
@@ -43,11 +63,11 @@ Result<Value> selectOrReject(Renderer& r, const Value& v, const CallArgs& a, boo
     for (const Value& item : items) {
         Value subject = item;
         if (lookupAttribute) {
-            ATELIER_ASSIGN(subject, attributePath(item, a.positional[0].str(), r.limits().maxOutputBytes));
+            ATELIER_ASSIGN(subject, attributePath(item, attribute, r.limits().maxOutputBytes));
         }
         bool passed = subject.truthy();
         if (a.positional.size() > offset) {
-            ATELIER_ASSIGN(passed, applyTest(r, a.positional[offset].str(), subject, testArgs));
+            ATELIER_ASSIGN(passed, applyTest(r, test, subject, testArgs));
         }
         if (passed == select)
             kept.push_back(item);
@@ -83,6 +103,7 @@ Result<Value> extreme(Renderer& r, const Value& v, const CallArgs& a, bool wantM
     if (items.empty())
         return Value::undefined(std::string("No aggregated item, sequence was empty."));
     ATELIER_ASSIGN(ValueList keys, attributeValues(r, items, a.get(1, "attribute")));
+    ATELIER_TRY(chargeComparisons(r, keys, false));
     const bool caseSensitive = argBool(a, 0, "case_sensitive", false);
     std::size_t best = 0;
     for (std::size_t i = 1; i < items.size(); ++i) {
@@ -125,13 +146,26 @@ Result<Value> filterJoin(Renderer& r, const Value& v, const CallArgs& a) {
     ATELIER_ASSIGN(ValueList items, iterate(v));
     ATELIER_ASSIGN(items, attributeValues(r, items, a.get(1, "attribute")));
     const Value* separator = a.get(0, "d");
-    const std::string sep = separator ? separator->str() : std::string();
+    std::string sep;
+    if (separator) {
+        ATELIER_ASSIGN(sep, textOf(r, *separator));
+    }
+    const std::size_t maxBytes = r.limits().maxOutputBytes;
     std::string out;
     for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i)
+        if (i) {
+            ATELIER_TRY(r.checkLength(out.size() + sep.size()));
             out += sep;
-        out += items[i].str();
-        ATELIER_TRY(r.checkLength(out.size()));
+        }
+        if (items[i].isString()) {
+            ATELIER_TRY(r.checkLength(out.size() + items[i].asString().size()));
+            out += items[i].asString();
+            continue;
+        }
+        auto text = items[i].str(maxBytes - out.size());
+        if (!text.ok())
+            return runtimeError("the template produced more than " + std::to_string(maxBytes) + " bytes");
+        out += text.value();
     }
     return Value(std::move(out));
 }
@@ -144,13 +178,14 @@ Result<Value> filterMap(Renderer& r, const Value& v, const CallArgs& a) {
         if (!attribute)
             return runtimeError("map requires a filter argument");
         const Value* fallback = a.get(99, "default");
+        ATELIER_ASSIGN(const std::string path, textOf(r, *attribute));
         for (const Value& item : items) {
-            ATELIER_ASSIGN(Value mapped, attributePath(item, attribute->str(), r.limits().maxOutputBytes));
+            ATELIER_ASSIGN(Value mapped, attributePath(item, path, r.limits().maxOutputBytes));
             out.push_back(mapped.isUndefined() && fallback ? *fallback : mapped);
         }
         return Value::list(std::move(out));
     }
-    const std::string filter = a.positional[0].str();
+    ATELIER_ASSIGN(const std::string filter, textOf(r, a.positional[0]));
     if (!isKnownFilter(filter))
         return runtimeError("No filter named '" + filter + "'.");
     CallArgs rest;
@@ -182,19 +217,21 @@ Result<Value> filterReverse(Renderer&, const Value& v, const CallArgs&) {
 Result<Value> filterSort(Renderer& r, const Value& v, const CallArgs& a) {
     ATELIER_ASSIGN(ValueList items, iterate(v));
     ATELIER_ASSIGN(ValueList keys, attributeValues(r, items, a.get(2, "attribute")));
+    ATELIER_TRY(chargeComparisons(r, keys, true));
     return sorted(std::move(items), argBool(a, 0, "reverse", false), argBool(a, 1, "case_sensitive", false), &keys);
 }
 
-Result<Value> filterDictSort(Renderer&, const Value& v, const CallArgs& a) {
+Result<Value> filterDictSort(Renderer& r, const Value& v, const CallArgs& a) {
     if (!v.isMap())
         return runtimeError("You can only sort by either \"key\" or \"value\"");
     const Value* by = a.get(1, "by");
-    const bool byValue = by && by->str() == "value";
+    const bool byValue = by && by->isString() && by->asString() == "value";
     ValueList pairs, keys;
     for (const auto& [k, value] : v.asMap().entries) {
         pairs.push_back(Value::tuple({Value(k), value}));
         keys.push_back(byValue ? value : Value(k));
     }
+    ATELIER_TRY(chargeComparisons(r, keys, true));
     return sorted(std::move(pairs), argBool(a, 2, "reverse", false), argBool(a, 0, "case_sensitive", false), &keys);
 }
 
@@ -205,6 +242,9 @@ Result<Value> filterUnique(Renderer& r, const Value& v, const CallArgs& a) {
     ValueList out, seen;
     for (std::size_t i = 0; i < items.size(); ++i) {
         const Value key = sortKey(keys[i], caseSensitive);
+        // One comparison with each kept key: quadratic, so bounded.
+        const std::size_t perComparison = std::max<std::size_t>(key.bytes(), Value::kBytesPerItem / 8);
+        ATELIER_TRY(r.chargeWork(seen.size() > SIZE_MAX / perComparison ? SIZE_MAX : seen.size() * perComparison));
         if (std::find(seen.begin(), seen.end(), key) != seen.end())
             continue;
         seen.push_back(key);
@@ -220,6 +260,7 @@ Result<Value> filterSum(Renderer& r, const Value& v, const CallArgs& a) {
     Value total = start ? *start : Value(0);
     for (const Value& item : items) {
         ATELIER_ASSIGN(total, binaryOp("+", total, item, r.limits().maxOutputBytes));
+        ATELIER_TRY(r.chargeBuilt(total)); // adding lists copies the total each time
     }
     return total;
 }

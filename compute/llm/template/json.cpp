@@ -228,15 +228,27 @@ void writeString(std::string& out, std::string_view s, bool ensureAscii) {
     out += '"';
 }
 
+Error tooLong(const JsonOptions& opt) {
+    return makeError(ErrorCode::InvalidArgument, "tojson: the JSON text would be longer than " +
+                                                     std::to_string(opt.maxBytes) + " bytes");
+}
+
 Status writeJson(std::string& out, const Value& v, const JsonOptions& opt, int depth) {
     if (depth > kMaxJsonDepth)
         return makeError(ErrorCode::InvalidArgument, "tojson: nesting too deep");
-    auto newline = [&](int level) {
+    if (out.size() > opt.maxBytes)
+        return tooLong(opt);
+    // Each line's indentation is sized before it is written: indent=300000000 fails at the first.
+    auto newline = [&](int level) -> Status {
         if (!opt.indent)
-            return;
+            return {};
+        const std::size_t room = opt.maxBytes - std::min(opt.maxBytes, out.size());
+        if (room < 1 || (!opt.indent->empty() && std::size_t(level) > (room - 1) / opt.indent->size()))
+            return tooLong(opt);
         out += '\n';
         for (int i = 0; i < level; ++i)
             out += *opt.indent;
+        return {};
     };
     switch (v.kind()) {
     case Value::Kind::None: out += "null"; return {};
@@ -259,10 +271,10 @@ Status writeJson(std::string& out, const Value& v, const JsonOptions& opt, int d
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (i)
                 out += opt.itemSeparator;
-            newline(depth + 1);
+            ATELIER_TRY(newline(depth + 1));
             ATELIER_TRY(writeJson(out, items[i], opt, depth + 1));
         }
-        newline(depth);
+        ATELIER_TRY(newline(depth));
         out += ']';
         return {};
     }
@@ -280,12 +292,12 @@ Status writeJson(std::string& out, const Value& v, const JsonOptions& opt, int d
         for (std::size_t i = 0; i < entries.size(); ++i) {
             if (i)
                 out += opt.itemSeparator;
-            newline(depth + 1);
+            ATELIER_TRY(newline(depth + 1));
             writeString(out, entries[i]->first, opt.ensureAscii);
             out += opt.keySeparator;
             ATELIER_TRY(writeJson(out, entries[i]->second, opt, depth + 1));
         }
-        newline(depth);
+        ATELIER_TRY(newline(depth));
         out += '}';
         return {};
     }
@@ -301,6 +313,8 @@ Result<Value> parseJson(std::string_view text) { return JsonReader(text).documen
 Result<std::string> toJson(const Value& value, const JsonOptions& options) {
     std::string out;
     ATELIER_TRY(writeJson(out, value, options, 0));
+    if (out.size() > options.maxBytes)
+        return tooLong(options);
     return out;
 }
 

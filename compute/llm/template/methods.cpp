@@ -3,6 +3,8 @@
 #include "llm/template/renderer.h"
 #include "llm/template/text.h"
 
+#include <algorithm>
+
 namespace atelier::llm::jinja {
 namespace {
 
@@ -84,8 +86,9 @@ Value stringMethod(const std::string& s, std::string_view name, std::size_t maxB
                 return runtimeError("replace() arguments must be str");
             const Value* count = a.get(2, "count");
             const long limit = count && count->isInt() ? static_cast<long>(count->asInt()) : -1;
-            const std::size_t hits = from->asString().empty() ? text::length(s) + 1 : text::split(s, from->asString()).size() - 1;
-            if (s.size() + hits * to->asString().size() > maxBytes)
+            const std::size_t hits = text::count(s, from->asString(), limit);
+            const std::size_t unit = to->asString().size();
+            if (unit != 0 && hits > (maxBytes - std::min(maxBytes, s.size())) / unit)
                 return runtimeError("replace() result exceeds " + std::to_string(maxBytes) + " bytes");
             return Value(text::replace(s, from->asString(), to->asString(), limit));
         });
@@ -116,9 +119,12 @@ Value stringMethod(const std::string& s, std::string_view name, std::size_t maxB
                 if (!parts[i].isString())
                     return runtimeError("sequence item " + std::to_string(i) + ": expected str instance, " +
                                         parts[i].typeName() + " found");
-                out += (i ? s : std::string()) + parts[i].asString();
-                if (out.size() > maxBytes)
+                const std::size_t grown = (i ? s.size() : 0) + parts[i].asString().size();
+                if (grown > maxBytes - out.size())
                     return runtimeError("join() result exceeds " + std::to_string(maxBytes) + " bytes");
+                if (i)
+                    out += s;
+                out += parts[i].asString();
             }
             return Value(std::move(out));
         });
@@ -168,7 +174,7 @@ Value listMethod(const Value& object, std::string_view name) {
             }
         }
         if (which == "index")
-            return runtimeError(needle->repr() + " is not in list");
+            return runtimeError(needle->describe() + " is not in list");
         return Value(count);
     });
 }

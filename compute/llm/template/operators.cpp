@@ -7,7 +7,7 @@
 namespace atelier::llm::jinja {
 namespace {
 
-constexpr std::size_t kBytesPerItem = 64; // lists are bounded as if each item cost this much output
+constexpr std::size_t kBytesPerItem = Value::kBytesPerItem; // lists are bounded as if each item cost this much output
 
 Error unsupported(std::string_view op, const Value& a, const Value& b) {
     if (op == "+" && a.isString())
@@ -22,6 +22,8 @@ Result<Value> repeat(const Value& seq, std::int64_t times, std::size_t maxBytes)
     const std::size_t cap = seq.isString() ? maxBytes : maxBytes / kBytesPerItem;
     if (unit != 0 && n > cap / unit)
         return runtimeError("repetition result exceeds " + std::to_string(maxBytes) + " bytes");
+    if (unit == 0) // '' * 10**18 is empty at once, not after 10**18 steps
+        return seq.isString() ? Value("") : seq.kind() == Value::Kind::Tuple ? Value::tuple({}) : Value::list({});
     if (seq.isString()) {
         std::string out;
         out.reserve(unit * n);
@@ -147,10 +149,14 @@ Result<bool> contains(const Value& container, const Value& item) {
 
 Result<Value> binaryOp(std::string_view op, const Value& a, const Value& b, std::size_t maxBytes) {
     if (op == "~") {
-        std::string s = a.str() + b.str();
-        if (s.size() > maxBytes)
-            return runtimeError("string exceeds " + std::to_string(maxBytes) + " bytes");
-        return Value(std::move(s));
+        const auto tooLong = [&] { return runtimeError("string exceeds " + std::to_string(maxBytes) + " bytes"); };
+        auto left = a.str(maxBytes);
+        if (!left.ok())
+            return tooLong();
+        auto right = b.str(maxBytes - left.value().size());
+        if (!right.ok())
+            return tooLong();
+        return Value(std::move(left).value() + right.value());
     }
     if (a.isUndefined())
         return runtimeError(a.undefinedHint());

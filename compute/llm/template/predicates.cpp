@@ -98,7 +98,7 @@ TestFn findTest(std::string_view name) {
 
 bool isKnownTest(std::string_view name) { return findTest(name) != nullptr; }
 
-Result<bool> applyTest(Renderer&, std::string_view name, const Value& subject, const CallArgs& args) {
+Result<bool> applyTest(Renderer& r, std::string_view name, const Value& subject, const CallArgs& args) {
     const TestFn fn = findTest(name);
     if (!fn)
         return runtimeError("No test named '" + std::string(name) + "'.");
@@ -109,6 +109,10 @@ Result<bool> applyTest(Renderer&, std::string_view name, const Value& subject, c
     if (given > (takesArgument ? 1u : 0u))
         return runtimeError("test_" + std::string(name) + "() takes " + (takesArgument ? "2" : "1") +
                             " positional argument(s) but " + std::to_string(given + 1) + " were given");
+    if ((name == "lower" || name == "upper") && !subject.isString()) { // str(x).islower(), within the output limit
+        ATELIER_ASSIGN(std::string text, subject.str(r.limits().maxOutputBytes));
+        return fn(Value(std::move(text)), args.get(0, "value"));
+    }
     return fn(subject, args.get(0, "value"));
 }
 

@@ -2,25 +2,39 @@
 
 #include "llm/template/filters.h"
 
+#include <unordered_set>
+
 namespace atelier::llm::jinja {
 
 Error runtimeError(const std::string& message) { return makeError(ErrorCode::InvalidArgument, message); }
 
 namespace {
 
-bool refersTo(const Value& value, const ValueMap* target) {
+constexpr std::size_t kBytesPerCall = 256; // a macro call's frame and arguments, against maxWorkBytes
+
+// Visits each shared list and map once: a value can span 2**60 paths through a few hundred of them.
+bool refersTo(const Value& value, const ValueMap* target, std::unordered_set<const void*>& seen) {
     if (value.isNamespace() && &value.namespaceMap() == target)
         return true;
     if (value.isList()) {
+        if (!seen.insert(&value.asList()).second)
+            return false;
         for (const Value& item : value.asList())
-            if (refersTo(item, target))
+            if (refersTo(item, target, seen))
                 return true;
     } else if (value.isMap() || value.isNamespace()) {
+        if (!seen.insert(&value.asMap()).second)
+            return false;
         for (const auto& entry : value.asMap().entries)
-            if (refersTo(entry.second, target))
+            if (refersTo(entry.second, target, seen))
                 return true;
     }
     return false;
+}
+
+bool refersTo(const Value& value, const ValueMap* target) {
+    std::unordered_set<const void*> seen;
+    return refersTo(value, target, seen);
 }
 
 Error atLine(Error error, int line) {
@@ -65,8 +79,25 @@ Status Renderer::checkLength(std::size_t bytes) const {
     return {};
 }
 
+Status Renderer::chargeWork(std::size_t bytes) {
+    mWork = bytes > SIZE_MAX - mWork ? SIZE_MAX : mWork + bytes;
+    if (mWork > mLimits.maxWorkBytes)
+        return runtimeError("the template built or scanned more than " + std::to_string(mLimits.maxWorkBytes) +
+                            " bytes of values");
+    return {};
+}
+
+Status Renderer::chargeBuilt(const Value& value) {
+    const std::uint64_t maxNodes = mLimits.maxOutputBytes / Value::kBytesPerItem;
+    if (!value.isString() && value.nodes() > maxNodes)
+        return runtimeError("a " + value.typeName() + " spanning more than " + std::to_string(maxNodes) +
+                            " values, more than the output could hold");
+    return chargeWork(value.bytes());
+}
+
 Status Renderer::emit(std::string_view text) {
     ATELIER_TRY(checkLength(mOut->size() + text.size()));
+    ATELIER_TRY(chargeWork(text.size()));
     mOut->append(text);
     return {};
 }
@@ -105,7 +136,14 @@ Result<Renderer::Flow> Renderer::renderNode(const Node& node, Frame& frame) {
     case Node::Kind::Data: ATELIER_TRY(emit(node.text)); break;
     case Node::Kind::Print: {
         ATELIER_ASSIGN(Value v, eval(*node.expr, frame));
-        ATELIER_TRY(emit(v.str()));
+        if (v.isString()) {
+            ATELIER_TRY(emit(v.asString()));
+            break;
+        }
+        auto text = v.str(mLimits.maxOutputBytes - mOut->size());
+        if (!text.ok())
+            return runtimeError("the template produced more than " + std::to_string(mLimits.maxOutputBytes) + " bytes");
+        ATELIER_TRY(emit(text.value()));
         break;
     }
     case Node::Kind::If:
@@ -223,6 +261,7 @@ Value Renderer::makeMacro(const Node& node) {
         }
         if (mCallDepth >= mLimits.maxCallDepth)
             return runtimeError("macro calls nested deeper than " + std::to_string(mLimits.maxCallDepth));
+        ATELIER_TRY(chargeWork(kBytesPerCall)); // f(n - 1) twice per call is 2**n calls with no output
         Frame scope{{}, &mRoot};
         for (std::size_t i = 0; i < node.params.size(); ++i) {
             const auto& [name, defaultValue] = node.params[i];

@@ -20,6 +20,11 @@ public:
     Result<Value> call(const Value& callee, const CallArgs& args);
     Status chargeIterations(std::size_t count);
     Status checkLength(std::size_t bytes) const;
+    // Counts bytes built or scanned against RenderLimits::maxWorkBytes.
+    Status chargeWork(std::size_t bytes);
+    // Charges a value a filter, call or operator built, refusing one that spans more items than
+    // the output could ever hold.
+    Status chargeBuilt(const Value& value);
     const RenderLimits& limits() const { return mLimits; }
 
 private:
@@ -49,6 +54,7 @@ private:
     Frame mRoot;
     std::string* mOut = nullptr;
     std::size_t mIterations = 0;
+    std::size_t mWork = 0;
     int mCallDepth = 0;
 };
 

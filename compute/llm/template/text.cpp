@@ -2,6 +2,7 @@
 
 #include <QString>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -177,6 +178,17 @@ std::string replace(std::string_view s, std::string_view from, std::string_view 
     }
     out.append(s.substr(start));
     return out;
+}
+
+std::size_t count(std::string_view s, std::string_view sub, long max) {
+    std::size_t n = 0;
+    if (sub.empty()) {
+        n = length(s) + 1;
+    } else {
+        for (std::size_t at = s.find(sub); at != std::string_view::npos; at = s.find(sub, at + sub.size()))
+            ++n;
+    }
+    return max < 0 ? n : std::min(n, static_cast<std::size_t>(max));
 }
 
 static QString toQString(std::string_view s) { return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())); }

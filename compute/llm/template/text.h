@@ -20,6 +20,8 @@ std::string strip(std::string_view s, bool left, bool right, const std::optional
 std::vector<std::string> split(std::string_view s, const std::optional<std::string>& sep, long maxSplit = -1);
 std::vector<std::string> splitLines(std::string_view s);
 std::string replace(std::string_view s, std::string_view from, std::string_view to, long count = -1);
+// How many times replace() would substitute, found without building anything.
+std::size_t count(std::string_view s, std::string_view sub, long max = -1);
 
 std::string upper(std::string_view s);
 std::string lower(std::string_view s);

@@ -32,9 +32,11 @@ const Value* CallArgs::get(std::size_t index, std::string_view name) const {
     return nullptr;
 }
 
+const std::string Value::kEmpty;
+
 Value Value::undefined(std::string hint) {
     Value v;
-    v.mString = std::move(hint);
+    v.mString = std::make_shared<const std::string>(std::move(hint));
     return v;
 }
 
@@ -51,10 +53,14 @@ static int childDepth(const ValueList& items) {
     return depth + 1;
 }
 
+static std::uint64_t saturatingAdd(std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 Value Value::list(ValueList items) {
     Value v;
     v.mKind = Kind::List;
     v.mDepth = childDepth(items);
+    for (const Value& item : items)
+        v.mNodes = saturatingAdd(v.mNodes, item.nodes());
     v.mList = std::make_shared<ValueList>(std::move(items));
     return v;
 }
@@ -68,8 +74,10 @@ Value Value::tuple(ValueList items) {
 Value Value::map(ValueMap entries) {
     Value v;
     v.mKind = Kind::Map;
-    for (const auto& entry : entries.entries)
+    for (const auto& entry : entries.entries) {
         v.mDepth = std::max(v.mDepth, entry.second.depth());
+        v.mNodes = saturatingAdd(v.mNodes, entry.second.nodes());
+    }
     ++v.mDepth;
     v.mMap = std::make_shared<ValueMap>(std::move(entries));
     return v;
@@ -88,6 +96,16 @@ Value Value::function(std::string name, NativeFunction call) {
     return v;
 }
 
+std::size_t Value::bytes() const {
+    if (mKind == Kind::String)
+        return asString().size();
+    if (!isList() && !isMap() && !isNamespace())
+        return 0; // numbers and the like: the loop and call limits bound them
+    if (mNodes > SIZE_MAX / kBytesPerItem)
+        return SIZE_MAX;
+    return static_cast<std::size_t>(mNodes) * kBytesPerItem;
+}
+
 bool Value::truthy() const {
     switch (mKind) {
     case Kind::Undefined:
@@ -95,7 +113,7 @@ bool Value::truthy() const {
     case Kind::Bool:
     case Kind::Int: return mInt != 0;
     case Kind::Float: return mFloat != 0.0;
-    case Kind::String: return !mString.empty();
+    case Kind::String: return !asString().empty();
     case Kind::List:
     case Kind::Tuple: return !mList->empty();
     case Kind::Map: return !mMap->entries.empty();
@@ -105,25 +123,69 @@ bool Value::truthy() const {
     return false;
 }
 
-static std::string joinRepr(const ValueList& items) {
-    std::string out;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i)
-            out += ", ";
-        out += items[i].repr();
+namespace {
+
+// Writes str(x)/repr(x) and stops as soon as the text would pass maxBytes.
+class TextWriter {
+public:
+    explicit TextWriter(std::size_t maxBytes) : mMax(maxBytes) {}
+
+    bool write(const Value& v, bool repr) {
+        switch (v.kind()) {
+        case Value::Kind::String:
+            if (!repr)
+                return append(v.asString());
+            // A repr is never shorter than the text it quotes: refuse before building it.
+            return v.asString().size() + 2 <= mMax - mOut.size() && append(text::pythonRepr(v.asString()));
+        case Value::Kind::Undefined: return append(repr ? "Undefined" : "");
+        case Value::Kind::List: return append("[") && items(v.asList()) && append("]");
+        case Value::Kind::Tuple: return append("(") && items(v.asList()) && append(v.asList().size() == 1 ? ",)" : ")");
+        case Value::Kind::Map: return map(v.asMap());
+        case Value::Kind::Namespace: return append("<Namespace ") && map(v.asMap()) && append(">");
+        default: return append(v.str());
+        }
     }
-    return out;
+    std::string take() { return std::move(mOut); }
+
+private:
+    bool append(std::string_view s) {
+        if (s.size() > mMax - mOut.size())
+            return false;
+        mOut += s;
+        return true;
+    }
+    bool items(const ValueList& list) {
+        for (std::size_t i = 0; i < list.size(); ++i)
+            if ((i && !append(", ")) || !write(list[i], true))
+                return false;
+        return true;
+    }
+    bool map(const ValueMap& map) {
+        if (!append("{"))
+            return false;
+        for (std::size_t i = 0; i < map.entries.size(); ++i)
+            if ((i && !append(", ")) || !append(text::pythonRepr(map.entries[i].first)) || !append(": ") ||
+                !write(map.entries[i].second, true))
+                return false;
+        return append("}");
+    }
+
+    std::size_t mMax;
+    std::string mOut;
+};
+
+Result<std::string> bounded(const Value& v, bool repr, std::size_t maxBytes) {
+    TextWriter writer(maxBytes);
+    if (!writer.write(v, repr))
+        return makeError(ErrorCode::InvalidArgument, std::string(repr ? "repr()" : "str()") + " of this " + v.typeName() +
+                                                         " would be longer than " + std::to_string(maxBytes) + " bytes");
+    return writer.take();
 }
 
-static std::string mapRepr(const ValueMap& map) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < map.entries.size(); ++i) {
-        if (i)
-            out += ", ";
-        out += text::pythonRepr(map.entries[i].first) + ": " + map.entries[i].second.repr();
-    }
-    return out + "}";
-}
+} // namespace
+
+Result<std::string> Value::str(std::size_t maxBytes) const { return bounded(*this, false, maxBytes); }
+Result<std::string> Value::repr(std::size_t maxBytes) const { return bounded(*this, true, maxBytes); }
 
 std::string Value::str() const {
     switch (mKind) {
@@ -132,22 +194,18 @@ std::string Value::str() const {
     case Kind::Bool: return mInt ? "True" : "False";
     case Kind::Int: return std::to_string(mInt);
     case Kind::Float: return text::formatFloat(mFloat);
-    case Kind::String: return mString;
-    case Kind::List: return "[" + joinRepr(*mList) + "]";
-    case Kind::Tuple: return "(" + joinRepr(*mList) + (mList->size() == 1 ? ",)" : ")");
-    case Kind::Map: return mapRepr(*mMap);
-    case Kind::Namespace: return "<Namespace " + mapRepr(*mMap) + ">";
+    case Kind::String: return asString();
     case Kind::Function: return "<function " + mFunction->name + ">";
+    default: return bounded(*this, false, SIZE_MAX).value();
     }
-    return {};
 }
 
-std::string Value::repr() const {
-    if (mKind == Kind::String)
-        return text::pythonRepr(mString);
-    if (mKind == Kind::Undefined)
-        return "Undefined";
-    return str();
+std::string Value::repr() const { return bounded(*this, true, SIZE_MAX).value(); }
+
+std::string Value::describe() const {
+    constexpr std::size_t kMaxDescription = 200;
+    auto text = repr(kMaxDescription);
+    return text.ok() ? text.value() : "<a " + typeName() + " too long to show>";
 }
 
 std::string Value::typeName() const {
@@ -178,7 +236,7 @@ bool operator==(const Value& a, const Value& b) {
     switch (a.mKind) {
     case Value::Kind::Undefined:
     case Value::Kind::None: return true;
-    case Value::Kind::String: return a.mString == b.mString;
+    case Value::Kind::String: return a.mString == b.mString || a.asString() == b.asString();
     case Value::Kind::List:
     case Value::Kind::Tuple: return a.mList == b.mList || *a.mList == *b.mList;
     case Value::Kind::Map: {

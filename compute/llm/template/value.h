@@ -3,6 +3,7 @@
 
 #include "core/result.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,9 +49,9 @@ public:
     Value(int v) : mKind(Kind::Int), mInt(v) {}
     Value(std::int64_t v) : mKind(Kind::Int), mInt(v) {}
     Value(double v) : mKind(Kind::Float), mFloat(v) {}
-    Value(std::string v) : mKind(Kind::String), mString(std::move(v)) {}
-    Value(std::string_view v) : mKind(Kind::String), mString(v) {}
-    Value(const char* v) : mKind(Kind::String), mString(v) {}
+    Value(std::string v) : mKind(Kind::String), mString(std::make_shared<const std::string>(std::move(v))) {}
+    Value(std::string_view v) : Value(std::string(v)) {}
+    Value(const char* v) : Value(std::string(v)) {}
 
     static Value undefined(std::string hint);
     static Value none();
@@ -74,8 +75,8 @@ public:
 
     std::int64_t asInt() const { return mInt; }
     double asFloat() const { return mKind == Kind::Float ? mFloat : static_cast<double>(mInt); }
-    const std::string& asString() const { return mString; }
-    const std::string& undefinedHint() const { return mString; }
+    const std::string& asString() const { return mString ? *mString : kEmpty; }
+    const std::string& undefinedHint() const { return asString(); }
     const ValueList& asList() const { return *mList; }
     const ValueMap& asMap() const { return *mMap; }
     ValueMap& namespaceMap() const { return *mMap; } // namespaces are the one mutable object
@@ -83,10 +84,20 @@ public:
 
     int depth() const { return mDepth; } // container nesting; bounded so str(), == and destruction stay shallow
     static constexpr int kMaxDepth = 256;
+    // Values in the tree this one spans, a shared child counted each time it is reached: what str(),
+    // == and tojson walk. A list of two copies of itself, nested 60 times, spans 2**60.
+    std::uint64_t nodes() const { return mNodes; }
+    static constexpr std::size_t kBytesPerItem = 64; // what the budgets count for each item of a list or dict
+    std::size_t bytes() const; // what building or walking this value costs: text bytes, or kBytesPerItem a node
 
     bool truthy() const;
-    std::string str() const;      // str(x)
-    std::string repr() const;     // repr(x)
+    // str(x) and repr(x), or an error when the text would pass maxBytes: a list that holds one
+    // large value many times prints far more than it takes in memory.
+    Result<std::string> str(std::size_t maxBytes) const;
+    Result<std::string> repr(std::size_t maxBytes) const;
+    std::string str() const;      // unbounded: for strings, numbers and values known to be small
+    std::string repr() const;
+    std::string describe() const; // repr(x), cut short for error messages
     std::string typeName() const; // type(x).__name__
 
     friend bool operator==(const Value& a, const Value& b);
@@ -94,9 +105,12 @@ public:
 private:
     Kind mKind = Kind::Undefined;
     int mDepth = 0;
+    std::uint64_t mNodes = 1;
     std::int64_t mInt = 0;
     double mFloat = 0;
-    std::string mString; // String payload, or the Undefined's error hint
+    static const std::string kEmpty;
+    std::shared_ptr<const std::string> mString; // String payload, or the Undefined's error hint; shared, as
+                                                // Python's str: copying a Value never copies the text
     std::shared_ptr<ValueList> mList;
     std::shared_ptr<ValueMap> mMap;
     std::shared_ptr<const Function> mFunction;
@@ -108,6 +122,7 @@ struct JsonOptions {
     std::string keySeparator = ": ";
     bool sortKeys = false;
     bool ensureAscii = false;
+    std::size_t maxBytes = SIZE_MAX; // toJson fails rather than write more
 };
 
 // Ordered JSON in and out: the key order of a tool schema is part of the rendered prompt.
