@@ -32,7 +32,8 @@ CommandLine parseCommandLine(const QStringList& args)
             // Qt's own options (-platform, -style ...) are for the window.
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
-        } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint") {
+        } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint" ||
+                   a == "library") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -59,6 +60,8 @@ QString usageText()
         "  generate         make a picture from a prompt (atelier generate --help)\n"
         "  inpaint          repaint the masked area of a picture (atelier inpaint --help)\n"
         "  chat             talk to a language model (atelier chat --help)\n"
+        "  library import FILE.png...\n"
+        "                   copy pictures with A1111 parameters into the Library\n"
         "  --version        print the version\n"
         "\n"
         "Environment:\n"

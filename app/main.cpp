@@ -3,6 +3,7 @@
 #include "chat_command.h"
 #include "generate_command.h"
 #include "inpaint_command.h"
+#include "library_command.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
@@ -122,6 +123,8 @@ int main(int argc, char** argv)
         return app::runGenerate(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "inpaint")
         return app::runInpaint(cl.arguments, options.deviceIndex, options.validation);
+    if (cl.command == "library")
+        return app::runLibrary(argc, argv, cl.arguments);
 
     QApplication app(argc, argv);
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.atelier.Atelier")); // links the window to its menu entry on Wayland

@@ -10,8 +10,6 @@ namespace atelier::io {
 namespace {
 
 constexpr char kSignature[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
-constexpr qsizetype kMaxCompressed = 64 * 1024; // bounds what a zip bomb could inflate to
-constexpr qsizetype kMaxText = 16 * 1024 * 1024;
 
 quint32 crc32(const char* data, qsizetype size, quint32 crc = 0xffffffffu)
 {
@@ -42,42 +40,57 @@ void appendBigEndian(QByteArray& out, quint32 v)
 
 Error damaged(const std::string& why) { return makeError(ErrorCode::Format, "the PNG file is damaged: " + why); }
 
-QString decodeUtf8OrLatin1(const QByteArray& bytes)
+QString decodeUtf8OrLatin1(QByteArrayView bytes)
 {
     QStringDecoder utf8(QStringDecoder::Utf8);
     const QString text = utf8(bytes);
     return utf8.hasError() ? QString::fromLatin1(bytes) : text;
 }
 
-// zlib stream → bytes, or an error; qUncompress wants the expected size in front.
-Result<QByteArray> inflate(const QByteArray& zlib)
+Error tooLarge(const QString& keyword, qsizetype bytes, const char* what)
 {
-    if (zlib.size() > kMaxCompressed)
-        return makeError(ErrorCode::Format, "a compressed PNG text chunk is too large to read");
+    return makeError(ErrorCode::Format,
+                     QStringLiteral("the PNG's \"%1\" text chunk is too large to read (%2 %3 bytes; Atelier reads at "
+                                    "most %4 bytes of text per chunk)")
+                         .arg(keyword, QString::fromLatin1(what))
+                         .arg(bytes)
+                         .arg(kMaxPngTextBytes)
+                         .toStdString());
+}
+
+// zlib stream → bytes, or an error; qUncompress wants the expected size in front. The input is at
+// most kMaxPngTextBytes, so even a bomb inflates to a bounded size (deflate: at most ~1032:1).
+Result<QByteArray> inflate(const QString& keyword, QByteArrayView zlib)
+{
+    if (zlib.size() > kMaxPngTextBytes)
+        return tooLarge(keyword, zlib.size(), "compressed");
     QByteArray framed;
-    appendBigEndian(framed, quint32(zlib.size() * 4));
+    appendBigEndian(framed, quint32(kMaxPngTextBytes));
     framed += zlib;
     QByteArray out = qUncompress(framed);
     if (out.isEmpty() && !zlib.isEmpty())
         return damaged("a compressed text chunk does not inflate");
-    if (out.size() > kMaxText)
-        return makeError(ErrorCode::Format, "a PNG text chunk is too large to read");
+    if (out.size() > kMaxPngTextBytes)
+        return tooLarge(keyword, out.size(), "inflated");
     return out;
 }
 
-Result<PngTextChunk> textChunk(const QByteArray& type, const QByteArray& data)
+Result<PngTextChunk> textChunk(QByteArrayView type, QByteArrayView data)
 {
     const qsizetype nul = data.indexOf('\0');
     if (nul < 1 || nul > 79)
         return damaged("a text chunk has no valid keyword");
     PngTextChunk chunk;
-    chunk.keyword = QString::fromLatin1(data.left(nul));
+    chunk.keyword = QString::fromLatin1(data.first(nul));
     if (type == "tEXt") {
-        chunk.text = decodeUtf8OrLatin1(data.mid(nul + 1));
+        const QByteArrayView text = data.sliced(nul + 1);
+        if (text.size() > kMaxPngTextBytes)
+            return tooLarge(chunk.keyword, text.size(), "uncompressed");
+        chunk.text = decodeUtf8OrLatin1(text);
     } else if (type == "zTXt") {
         if (nul + 2 > data.size() || data[nul + 1] != '\0')
             return damaged("a zTXt chunk uses an unknown compression method");
-        ATELIER_ASSIGN(const QByteArray text, inflate(data.mid(nul + 2)));
+        ATELIER_ASSIGN(const QByteArray text, inflate(chunk.keyword, data.sliced(nul + 2)));
         chunk.text = decodeUtf8OrLatin1(text);
     } else { // iTXt: keyword, flag, method, language tag, translated keyword, text
         if (nul + 3 > data.size())
@@ -87,11 +100,15 @@ Result<PngTextChunk> textChunk(const QByteArray& type, const QByteArray& data)
         const qsizetype translated = language < 0 ? -1 : data.indexOf('\0', language + 1);
         if (translated < 0)
             return damaged("an iTXt chunk is truncated");
-        QByteArray text = data.mid(translated + 1);
+        const QByteArrayView stored = data.sliced(translated + 1);
         if (compressed) {
-            ATELIER_ASSIGN(text, inflate(text));
+            ATELIER_ASSIGN(const QByteArray text, inflate(chunk.keyword, stored));
+            chunk.text = QString::fromUtf8(text);
+        } else {
+            if (stored.size() > kMaxPngTextBytes)
+                return tooLarge(chunk.keyword, stored.size(), "uncompressed");
+            chunk.text = QString::fromUtf8(stored);
         }
-        chunk.text = QString::fromUtf8(text);
     }
     return chunk;
 }
@@ -108,10 +125,11 @@ Result<QList<PngTextChunk>> readPngText(const QByteArray& png)
         if (png.size() - at < 12)
             return damaged("it ends inside a chunk");
         const quint32 length = bigEndian(png.constData() + at);
-        const QByteArray type = png.mid(at + 4, 4);
+        const QByteArrayView type = QByteArrayView(png).sliced(at + 4, 4);
         if (length > quint32(png.size() - at - 12))
             return damaged("a chunk runs past the end of the file");
-        const QByteArray data = png.mid(at + 8, qsizetype(length));
+        // A view, not a copy: a chunk is read where it lies in the file.
+        const QByteArrayView data = QByteArrayView(png).sliced(at + 8, qsizetype(length));
         if (type == "tEXt" || type == "zTXt" || type == "iTXt") {
             ATELIER_ASSIGN(PngTextChunk chunk, textChunk(type, data));
             chunks.append(std::move(chunk));

@@ -36,7 +36,7 @@ bool insertRows(store::Database& db)
     const qint64 start = QDateTime::currentMSecsSinceEpoch() - qint64(kPictures) * 60000;
     for (int i = 0; i < kPictures; ++i) {
         const QString prompt = QStringLiteral("picture %1 of a %2").arg(i).arg(i % 3 ? "forest" : "city");
-        q.addBindValue(QStringLiteral("shared/%1.png").arg(i % 4));
+        q.addBindValue(QStringLiteral("shared/%1.png").arg(i));
         q.addBindValue(start + qint64(i) * 60000);
         q.addBindValue(prompt);
         q.addBindValue(prompt.toCaseFolded());
@@ -69,9 +69,14 @@ void TestLibrary::tenThousandPictures()
     QVERIFY(openDatabase());
     QVERIFY(QDir().mkpath(paths::galleryDir() + QStringLiteral("/shared")));
     for (int i = 0; i < 4; ++i) {
-        QFile file(paths::galleryDir() + QStringLiteral("/shared/%1.png").arg(i));
+        QFile file(paths::galleryDir() + QStringLiteral("/shared/source-%1.png").arg(i));
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(test::tinyPng(QColor::fromHsv(i * 90, 180, 220), {512, 512}));
+    }
+    // Each row names its own file (UNIQUE since schema 3); four pictures on disk stand behind them.
+    for (int i = 0; i < kPictures; ++i) {
+        QVERIFY(QFile::link(paths::galleryDir() + QStringLiteral("/shared/source-%1.png").arg(i % 4),
+                            paths::galleryDir() + QStringLiteral("/shared/%1.png").arg(i)));
     }
     QVERIFY(insertRows(*mDatabase));
 

@@ -113,6 +113,12 @@ void TestLibrary::cleanup() { closeAll(); }
 
 int main(int argc, char** argv)
 {
+    if (qEnvironmentVariableIsSet(test::kWriterVariable)) {
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setOrganizationName("AtelierTest");
+        QCoreApplication::setApplicationName("tst_library");
+        return test::runPictureWriter(qEnvironmentVariableIntValue(test::kWriterVariable));
+    }
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName("AtelierTest");
     QCoreApplication::setApplicationName("tst_library");

@@ -21,6 +21,10 @@ diffusion::GenerationParameters parametersFor(const QString& prompt, const QStri
 // The A1111 text of the task's example, as AUTOMATIC1111 writes it.
 extern const QString kA1111Text;
 
+// Set to a writer number, the executable adds that writer's pictures and exits (integrity_test.cpp).
+constexpr const char* kWriterVariable = "ATELIER_LIBRARY_TEST_WRITER";
+int runPictureWriter(int writer);
+
 } // namespace atelier::test
 
 class TestLibrary : public QObject {
@@ -67,6 +71,14 @@ private slots:
     // history_test.cpp
     void promptHistoryListsAndCounts();
     void promptHistoryFillsTheRightWorkspace();
+
+    // integrity_test.cpp
+    void concurrentWritersKeepTheirPictures();
+    void upgradeMakesFilesUnique();
+    void orphansAreAdoptedOrRemoved();
+    void purgeDeletesOnlyGalleryFiles();
+    void importRefusesOversizedText();
+    void importDefaultsMalformedValues();
 
     // benchmark_test.cpp
     void tenThousandPictures();

@@ -90,6 +90,9 @@ def main():
     img.save(FIX / "pil_itxt_ztxt.png", pnginfo=info)
     # sd.cpp: UTF-8 straight into tEXt.
     (FIX / "utf8_in_text.png").write_bytes(png_bytes([(b"tEXt", b"parameters\x00" + TEXTS[5].encode())]))
+    # Issue 18: a decompression bomb, 8 MiB of prompt in an 8 KiB zTXt `parameters` chunk.
+    bomb = ("a" * (8 << 20) + "\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 3, Size: 4x4").encode()
+    (FIX / "parameters_bomb.png").write_bytes(png_bytes([(b"zTXt", b"parameters\x00\x00" + zlib.compress(bomb, 9))]))
     # Damaged: a chunk length past the end; no IEND.
     good = png_bytes([(b"tEXt", b"parameters\x00hello")])
     (FIX / "truncated.png").write_bytes(good[:-20])

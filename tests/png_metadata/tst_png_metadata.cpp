@@ -61,6 +61,24 @@ QByteArray smallPng()
     return bytes;
 }
 
+// `png` with a raw chunk of `type` holding `data` right after IHDR (readers check no CRC here).
+QByteArray withChunk(const QByteArray& png, const QByteArray& type, const QByteArray& data)
+{
+    QByteArray chunk;
+    const quint32 length = quint32(data.size());
+    chunk.append(char(length >> 24)).append(char(length >> 16)).append(char(length >> 8)).append(char(length));
+    chunk += type + data + QByteArray(4, '\0');
+    return png.left(33) + chunk + png.mid(33); // 8 bytes of signature, 25 of IHDR
+}
+
+QByteArray zlibOf(const QByteArray& text) { return qCompress(text, 9).mid(4); } // without Qt's size prefix
+
+QString errorOf(const QByteArray& png)
+{
+    auto read = io::readPngText(png);
+    return read.ok() ? QString() : QString::fromStdString(read.error().message);
+}
+
 } // namespace
 
 class TestPngMetadata : public QObject {
@@ -76,6 +94,7 @@ private slots:
     void writtenChunksRoundTrip();
     void damagedFilesAreErrors();
     void mutatedFilesNeverCrash();
+    void oversizedTextIsRefused();
 };
 
 void TestPngMetadata::parsesAsA1111Does_data()
@@ -207,6 +226,51 @@ void TestPngMetadata::mutatedFilesNeverCrash()
         }
     }
     QVERIFY(parsed > 0); // some mutations leave the text chunks readable
+}
+
+// Issue 18: a 100 MB `parameters` chunk took 1.65 GB to import. Every kind of text chunk holds at
+// most io::kMaxPngTextBytes of text, and a compressed one cannot inflate a bomb past it.
+void TestPngMetadata::oversizedTextIsRefused()
+{
+    const QByteArray png = smallPng();
+    const QByteArray atLimit(io::kMaxPngTextBytes, 'a');
+    const QByteArray overLimit(io::kMaxPngTextBytes + 1, 'a');
+    const QByteArray bomb(32 * 1024 * 1024, 'a'); // 32 MiB of text in about 32 KiB of zlib
+    const QByteArray bombZlib = zlibOf(bomb);
+    QVERIFY(bombZlib.size() < io::kMaxPngTextBytes);
+
+    // At the limit: read, whichever way it is stored.
+    ASSIGN_OR_FAIL(const auto plain, io::readPngText(withChunk(png, "tEXt", "parameters" + QByteArray(1, '\0') + atLimit)));
+    QCOMPARE(plain.first().text.size(), io::kMaxPngTextBytes);
+    ASSIGN_OR_FAIL(const auto zipped,
+                   io::readPngText(withChunk(png, "zTXt", "parameters" + QByteArray(2, '\0') + zlibOf(atLimit))));
+    QCOMPARE(zipped.first().text.size(), io::kMaxPngTextBytes);
+
+    const struct {
+        const char* name;
+        QByteArray type;
+        QByteArray data;
+        const char* says;
+    } cases[] = {
+        {"tEXt", "tEXt", "parameters" + QByteArray(1, '\0') + overLimit, "uncompressed 65537 bytes"},
+        {"iTXt", "iTXt", "parameters" + QByteArray(5, '\0') + overLimit, "uncompressed 65537 bytes"},
+        {"zTXt", "zTXt", "parameters" + QByteArray(2, '\0') + zlibOf(overLimit), "inflated"},
+        {"zTXt bomb", "zTXt", "parameters" + QByteArray(2, '\0') + bombZlib, "inflated"},
+        {"iTXt bomb", "iTXt", "parameters" + QByteArray(1, '\0') + QByteArray(1, '\1') + QByteArray(3, '\0') + bombZlib,
+         "inflated"},
+        {"compressed too large", "zTXt", "parameters" + QByteArray(2, '\0') + QByteArray(io::kMaxPngTextBytes + 1, 'z'),
+         "compressed 65537 bytes"},
+    };
+    for (const auto& c : cases) {
+        const QString message = errorOf(withChunk(png, c.type, c.data));
+        QVERIFY2(message.contains(QStringLiteral("\"parameters\" text chunk is too large")) &&
+                     message.contains(QLatin1String(c.says)) && message.contains(QStringLiteral("at most 65536 bytes")),
+                 qPrintable(QStringLiteral("%1: %2").arg(c.name, message)));
+    }
+
+    // The issue's 100 MB chunk: refused without a copy of it (the chunk is read where it lies).
+    const QByteArray issue = withChunk(png, "tEXt", "parameters" + QByteArray(1, '\0') + QByteArray(100 * 1000 * 1000, 'p'));
+    QVERIFY(errorOf(issue).contains(QStringLiteral("uncompressed 100000000 bytes")));
 }
 
 QTEST_GUILESS_MAIN(TestPngMetadata)

@@ -27,6 +27,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <spdlog/spdlog.h>
+
 namespace atelier::ui {
 
 namespace {
@@ -55,6 +57,10 @@ LibraryWorkspace::LibraryWorkspace(store::Database* database, const QString& dat
             for (qint64 id : purged.value())
                 mThumbnails->forget(id);
         }
+        // Pictures whose row a crash never committed get one now (or go, when nothing says what
+        // made them); the gallery below shows the adopted ones.
+        if (auto recovered = mStore->recoverOrphans(); !recovered.ok())
+            spdlog::warn("Library: {}", recovered.error().message);
     }
     mModel = new PictureModel(mStore.get(), *mThumbnails, this);
     connect(mModel, &PictureModel::storeError, this, &LibraryWorkspace::showError);

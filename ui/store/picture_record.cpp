@@ -8,6 +8,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cmath>
+
 namespace atelier::store {
 
 namespace {
@@ -38,6 +40,24 @@ PictureKind kindOf(const diffusion::GenerationParameters& p)
     if (p.maskBlur)
         return PictureKind::Inpaint;
     return p.denoisingStrength ? PictureKind::Img2Img : PictureKind::Txt2Img;
+}
+
+// Values another tool wrote that no picture can have (NaN, infinities, negative steps) read as
+// Atelier's defaults: the rest of the picture imports, and the database never sees them.
+diffusion::GenerationParameters withSaneValues(diffusion::GenerationParameters p)
+{
+    const diffusion::GenerationParameters defaults;
+    if (p.steps < 1 || p.steps > 10000)
+        p.steps = defaults.steps;
+    if (!std::isfinite(p.cfgScale) || std::abs(p.cfgScale) > 1000)
+        p.cfgScale = defaults.cfgScale;
+    if (p.denoisingStrength && !(*p.denoisingStrength >= 0 && *p.denoisingStrength <= 1))
+        p.denoisingStrength.reset();
+    if (p.clipSkip < 1 || p.clipSkip > 100)
+        p.clipSkip = defaults.clipSkip;
+    if (p.maskBlur && (*p.maskBlur < 0 || *p.maskBlur > 10000))
+        p.maskBlur.reset();
+    return p;
 }
 
 QString text(const QList<io::PngTextChunk>& chunks, const QString& keyword)
@@ -166,7 +186,12 @@ diffusion::GenerationParameters PictureRecord::parameters() const
 
 Result<PictureRecord> PictureStore::recordFromPng(const QByteArray& png, const QString& origin)
 {
-    ATELIER_ASSIGN(const QList<io::PngTextChunk> chunks, io::readPngText(png));
+    auto read = io::readPngText(png);
+    if (!read.ok()) {
+        return makeError(read.error().code,
+                         QStringLiteral("%1: %2").arg(origin, QString::fromStdString(read.error().message)).toStdString());
+    }
+    const QList<io::PngTextChunk> chunks = std::move(read).value();
     const QString a1111 = text(chunks, QStringLiteral("parameters"));
     if (a1111.trimmed().isEmpty()) {
         return makeError(ErrorCode::Format,
@@ -179,7 +204,8 @@ Result<PictureRecord> PictureStore::recordFromPng(const QByteArray& png, const Q
         return makeError(ErrorCode::Format,
                          QStringLiteral("%1: %2").arg(origin, QString::fromStdString(parsed.error().message)).toStdString());
     }
-    PictureRecord record = PictureRecord::fromParameters(parsed.value(), kindOf(parsed.value()));
+    const diffusion::GenerationParameters parameters = withSaneValues(std::move(parsed).value());
+    PictureRecord record = PictureRecord::fromParameters(parameters, kindOf(parameters));
     record.parametersText = a1111; // as the tool wrote it
     // Create's `atelier` chunk (diffusion/generation_json.h) knows what A1111 text cannot say.
     const QJsonObject atelier = QJsonDocument::fromJson(text(chunks, QStringLiteral("atelier")).toUtf8()).object();

@@ -2,20 +2,26 @@
 
 #include "io/png_text.h"
 #include "store/database.h"
+#include "store/gallery_files.h"
 #include "store/sql.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSaveFile>
+#include <QSqlError>
 #include <QSqlQuery>
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
 
 namespace atelier::store {
 
 namespace {
 
-constexpr qint64 kMaxImportBytes = 512ll * 1024 * 1024; // far above any picture; bounds a bogus file
+constexpr int kMaxNameTries = 1000;   // "-2" ... "-1000" after a taken name
+constexpr int kSqliteConstraint = 19; // SQLite's primary result code (sqlite3.h)
 
 const QString kColumns = QStringLiteral(
     "id, file, created, kind, prompt, negative, parameters, parameters_json, model, model_hash, sampler, "
@@ -25,6 +31,15 @@ QString nonNull(const QString& text) { return text.isNull() ? QString("") : text
 QVariant idOrNull(qint64 id) { return id == 0 ? QVariant(QMetaType::fromType<qint64>()) : QVariant(id); }
 QVariant textOrNull(const QString& text) { return text.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(text); }
 QString jsonText(const QJsonObject& json) { return QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)); }
+
+// The row's JSON without the prompts, which the prompt and negative columns already hold: a long
+// prompt is stored in the row as its text, folded for search, and inside the A1111 text, no more.
+QString storedJson(QJsonObject json)
+{
+    json.remove(QStringLiteral("prompt"));
+    json.remove(QStringLiteral("negativePrompt"));
+    return jsonText(json);
+}
 
 PictureRecord readPicture(const QSqlQuery& q)
 {
@@ -37,6 +52,10 @@ PictureRecord readPicture(const QSqlQuery& q)
     r.negativePrompt = q.value(5).toString();
     r.parametersText = q.value(6).toString();
     r.parametersJson = QJsonDocument::fromJson(q.value(7).toString().toUtf8()).object();
+    if (!r.parametersJson.isEmpty()) { // the prompts live in their own columns (storedJson)
+        r.parametersJson.insert(QStringLiteral("prompt"), r.prompt);
+        r.parametersJson.insert(QStringLiteral("negativePrompt"), r.negativePrompt);
+    }
     r.model = q.value(8).toString();
     r.modelHash = q.value(9).toString();
     r.sampler = q.value(10).toString();
@@ -108,20 +127,12 @@ QString PictureStore::absolutePath(const QString& file) const
     return file.isEmpty() ? QString() : mGalleryDir + QLatin1Char('/') + file;
 }
 
-Result<QString> PictureStore::newFileName(const PictureRecord& record) const
+QString PictureStore::defaultFileName(const PictureRecord& record) const
 {
     const QDateTime local = record.created.toLocalTime();
-    const QString day = local.toString(QStringLiteral("yyyy-MM-dd"));
-    const QString stem = QStringLiteral("%1/%2-%3").arg(day, local.toString(QStringLiteral("HHmmss-zzz")))
-                             .arg(record.seed);
-    for (int n = 1; n < 1000; ++n) {
-        const QString file = n == 1 ? stem + QStringLiteral(".png") : QStringLiteral("%1-%2.png").arg(stem).arg(n);
-        if (!QFileInfo::exists(absolutePath(file)))
-            return file;
-    }
-    return makeError(ErrorCode::Io, QStringLiteral("Could not find a free file name for %1 in %2.")
-                                        .arg(stem, mGalleryDir)
-                                        .toStdString());
+    return QStringLiteral("%1/%2-%3.png")
+        .arg(local.toString(QStringLiteral("yyyy-MM-dd")), local.toString(QStringLiteral("HHmmss-zzz")))
+        .arg(record.seed);
 }
 
 Result<PictureRecord> PictureStore::add(PictureRecord record, const QByteArray& png)
@@ -132,42 +143,75 @@ Result<PictureRecord> PictureStore::add(PictureRecord record, const QByteArray& 
         record.parametersJson = parametersToJson(record.parameters());
     if (record.parametersText.isEmpty())
         record.parametersText = diffusion::formatA1111(record.parameters());
-    if (record.file.isEmpty()) {
-        ATELIER_ASSIGN(record.file, newFileName(record));
-    }
+    const QString wanted = record.file.isEmpty() ? defaultFileName(record) : record.file;
     ATELIER_ASSIGN(const QByteArray bytes, withParameters(png, record));
 
-    const QString path = absolutePath(record.file);
-    const QString folder = QFileInfo(path).absolutePath();
+    ATELIER_ASSIGN(const QString wantedPath, pathInGallery(mGalleryDir, wanted));
+    const QString folder = QFileInfo(wantedPath).absolutePath();
     if (!QDir().mkpath(folder)) {
         return makeError(ErrorCode::Io,
                          QStringLiteral("Could not create the folder %1 for the picture.").arg(folder).toStdString());
     }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        return makeError(ErrorCode::Io,
-                         QStringLiteral("Could not save the picture as %1: %2").arg(path, file.errorString()).toStdString());
-    }
+    ATELIER_TRY(pathInGallery(mGalleryDir, wanted)); // the folder just made is no link out
 
-    const QString what = QStringLiteral("record the picture %1").arg(record.file);
-    auto inserted = execute(
-        mDb, what,
-        QStringLiteral("INSERT INTO pictures (file, created, kind, prompt, prompt_folded, negative, parameters, "
-                       "parameters_json, model, model_hash, sampler, scheduler, steps, cfg, seed, width, height, "
-                       "strength, duration_ms, parent_id, mask_file) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        {record.file, record.created.toMSecsSinceEpoch(), pictureKindName(record.kind), nonNull(record.prompt),
-         nonNull(record.prompt.toCaseFolded()), nonNull(record.negativePrompt), nonNull(record.parametersText),
-         jsonText(record.parametersJson), nonNull(record.model), nonNull(record.modelHash), nonNull(record.sampler),
-         nonNull(record.scheduler), record.steps, record.cfgScale, qint64(record.seed), record.width, record.height,
-         record.strength ? QVariant(*record.strength) : QVariant(QMetaType::fromType<double>()), record.durationMs,
-         idOrNull(record.parentId), textOrNull(record.maskFile)});
-    if (!inserted.ok()) {
-        QFile::remove(path); // a file without its row would never show in the gallery
-        return inserted.error();
+    // Time and seed make names that two processes (or two pictures of one millisecond) can share:
+    // the file is created exclusively, and a name taken on disk or in a row means the next one.
+    for (int n = 1; n <= kMaxNameTries; ++n) {
+        record.file = candidateName(wanted, n);
+        const QString path = absolutePath(record.file);
+        ATELIER_ASSIGN(const Creation created, createExclusively(path, bytes));
+        if (created == Creation::NameTaken)
+            continue;
+        auto inserted = insertRow(record);
+        if (inserted.ok() && inserted.value())
+            return record;
+        QFile::remove(path); // ours, and a file without its row would never show in the gallery
+        if (!inserted.ok())
+            return inserted.error();
     }
-    record.id = inserted->lastInsertId().toLongLong();
-    return record;
+    return makeError(ErrorCode::Io, QStringLiteral("Could not find a free file name for %1 in %2.")
+                                        .arg(wanted, mGalleryDir)
+                                        .toStdString());
+}
+
+Result<bool> PictureStore::insertRow(PictureRecord& record)
+{
+    const QString what = QStringLiteral("record the picture %1").arg(record.file);
+    QSqlQuery query(mDb.sql());
+    if (!query.prepare(QStringLiteral(
+            "INSERT INTO pictures (file, created, kind, prompt, prompt_folded, negative, parameters, "
+            "parameters_json, model, model_hash, sampler, scheduler, steps, cfg, seed, width, height, "
+            "strength, duration_ms, parent_id, mask_file) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
+        return sqlError(mDb, what, query.lastError());
+    // SQLite stores NaN as NULL; a value no parser should have let through still makes a row.
+    const double cfg = std::isfinite(record.cfgScale) ? record.cfgScale : 0.0;
+    const bool strength = record.strength && std::isfinite(*record.strength);
+    for (const QVariant& value : QVariantList{
+             record.file, record.created.toMSecsSinceEpoch(), pictureKindName(record.kind), nonNull(record.prompt),
+             nonNull(record.prompt.toCaseFolded()), nonNull(record.negativePrompt), nonNull(record.parametersText),
+             storedJson(record.parametersJson), nonNull(record.model), nonNull(record.modelHash), nonNull(record.sampler),
+             nonNull(record.scheduler), record.steps, cfg, qint64(record.seed), record.width, record.height,
+             strength ? QVariant(*record.strength) : QVariant(QMetaType::fromType<double>()), record.durationMs,
+             idOrNull(record.parentId), textOrNull(record.maskFile)})
+        query.addBindValue(value);
+    if (!query.exec()) {
+        const QSqlError error = query.lastError();
+        if ((error.nativeErrorCode().toInt() & 0xff) == kSqliteConstraint &&
+            error.databaseText().contains(QLatin1String("pictures.file")))
+            return false; // UNIQUE(file): a row already names it
+        return sqlError(mDb, what, error);
+    }
+    record.id = query.lastInsertId().toLongLong();
+    return true;
+}
+
+Result<bool> PictureStore::fileInUse(const QString& file)
+{
+    ATELIER_ASSIGN(const QVariant rows,
+                   scalar(mDb, QStringLiteral("check whether a picture uses %1").arg(file),
+                          QStringLiteral("SELECT count(*) FROM pictures WHERE file = ? OR mask_file = ?"), {file, file}));
+    return rows.toLongLong() > 0;
 }
 
 Result<PictureRecord> PictureStore::importFile(const QString& path)
@@ -175,7 +219,7 @@ Result<PictureRecord> PictureStore::importFile(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return makeError(ErrorCode::Io, QStringLiteral("Could not read %1: %2").arg(path, file.errorString()).toStdString());
-    if (file.size() > kMaxImportBytes) {
+    if (file.size() > kMaxPictureFileBytes) {
         return makeError(ErrorCode::Format,
                          QStringLiteral("%1 is too large for a picture (%2 bytes).").arg(path).arg(file.size()).toStdString());
     }
@@ -288,10 +332,19 @@ Result<QList<qint64>> PictureStore::purgeRemoved()
     }
     ATELIER_TRY(execute(mDb, what, QStringLiteral("DELETE FROM pictures WHERE removed IS NOT NULL")));
     ATELIER_TRY(transaction.commit());
-    // Files go only once their rows are gone: a failed commit leaves every picture whole.
+    // Files go only once their rows are gone: a failed commit leaves every picture whole. A row
+    // names a path, which is not proof the file is Atelier's: only the gallery folder's are deleted.
     for (const QString& file : std::as_const(files)) {
-        if (!file.isEmpty())
-            QFile::remove(absolutePath(file));
+        if (file.isEmpty())
+            continue;
+        auto path = pathInGallery(mGalleryDir, file);
+        if (!path.ok()) {
+            spdlog::warn("{} It was left where it is.", path.error().message);
+            continue;
+        }
+        auto used = fileInUse(file);
+        if (used.ok() && !used.value())
+            QFile::remove(path.value());
     }
     return ids;
 }

@@ -80,18 +80,29 @@ struct PromptUse {
     QDateTime lastUsed;
 };
 
+// What recoverOrphans() found: picture files in the gallery that no row named.
+struct OrphanRecovery {
+    QList<PictureRecord> adopted; // files whose PNG text said what made them, now recorded
+    QStringList removed;          // files it could not say that of (relative to the gallery folder)
+};
+
 class PictureStore {
 public:
+    // How old a file without a row must be before recoverOrphans() touches it: another Atelier on
+    // the same data folder may have written it a moment ago and be about to commit its row.
+    static constexpr qint64 kOrphanAgeSeconds = 10 * 60;
+
     // `galleryDir`: where the PNG files go; paths::galleryDir() in the app.
     PictureStore(Database& db, QString galleryDir);
 
     const QString& galleryDir() const { return mGalleryDir; }
     QString absolutePath(const QString& file) const; // of a record's file or mask
 
-    // Writes `png` into the gallery folder atomically, with the record's `parameters` text added
-    // when the PNG lacks it, then commits the row. An empty `file` gets a
-    // new name under a folder for the day. Nothing is recorded when the file cannot be written, and
-    // no file is left when the row cannot be committed.
+    // Writes `png` into the gallery folder, with the record's `parameters` text added when the PNG
+    // lacks it, then commits the row. An empty `file` gets a name under a folder for the day. The
+    // file is created exclusively: when its name is taken (by another process too) the next free
+    // "-2", "-3", ... name is used, so no picture ever replaces another. Nothing is recorded when
+    // the file cannot be written, and no file is left when the row cannot be committed.
     Result<PictureRecord> add(PictureRecord record, const QByteArray& png);
 
     // Copies a PNG made by AUTOMATIC1111, sd.cpp, Atelier or any tool writing A1111 `parameters`
@@ -113,14 +124,25 @@ public:
     Status remove(qint64 id);  // hides it; restore() brings it back
     Status restore(qint64 id);
     // Deletes hidden pictures and their files for good; returns their ids (for their thumbnails).
+    // Only files inside the gallery folder are deleted (a row naming a path outside it, through `..`
+    // or a link, loses its row but never that file), and never a file another row still names.
     Result<QList<qint64>> purgeRemoved();
+
+    // The maintenance pass run when the Library opens: PNG files in the gallery folder that no row
+    // names (a kill between writing a picture and committing its row leaves one) and that are older
+    // than `minAgeSeconds` get a row when their text chunks say what made them (an inpaint's
+    // "-mask.png" beside it comes along), and are deleted otherwise. Links are never followed.
+    Result<OrphanRecovery> recoverOrphans(qint64 minAgeSeconds = kOrphanAgeSeconds);
 
     // Prompts of pictures and users' chat messages, last used first, at most `limit`; a non-empty
     // `filter` keeps those containing it (case-insensitive, literal).
     Result<QList<PromptUse>> prompts(const QString& filter, int limit) const;
 
 private:
-    Result<QString> newFileName(const PictureRecord& record) const;
+    QString defaultFileName(const PictureRecord& record) const;
+    // Commits `record` as a new row and sets its id; false when a row already names its file.
+    Result<bool> insertRow(PictureRecord& record);
+    Result<bool> fileInUse(const QString& file); // a row names it as its picture or mask
 
     Database& mDb;
     QString mGalleryDir;

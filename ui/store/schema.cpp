@@ -94,12 +94,25 @@ Status createPictureTables(Database& db)
     });
 }
 
+// Schema 3: a picture file belongs to one row (issue 18: two processes once picked the same name,
+// and 351 of 2,000 rows showed another row's picture). Of the rows sharing a file before, the last
+// recorded keeps it: its writer renamed its file into place last, so the file holds its picture;
+// the others' pictures were overwritten and are gone already.
+Status makePictureFilesUnique(Database& db)
+{
+    return runAll(db, {
+        QStringLiteral("DELETE FROM pictures WHERE id NOT IN (SELECT max(id) FROM pictures GROUP BY file)"),
+        QStringLiteral("CREATE UNIQUE INDEX pictures_by_file ON pictures(file)"),
+    });
+}
+
 using Migration = Status (*)(Database&);
 
-// kMigrations[v] takes a schema-v file to schema v + 1. Schema 3 is one more function here.
+// kMigrations[v] takes a schema-v file to schema v + 1. Schema 4 is one more function here.
 constexpr Migration kMigrations[] = {
     createChatTables,
     createPictureTables,
+    makePictureFilesUnique,
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion);
 
