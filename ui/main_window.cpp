@@ -73,6 +73,10 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         showWorkspace(mStack->indexOf(mCreate));
     });
     connect(mInpaint, &InpaintWorkspace::pictureFinished, this, &MainWindow::recordInpaint);
+    connect(mCreate, &CreateWorkspace::sendToInpaint, this, [this](const QString& path) {
+        mInpaint->setPicture(path);
+        showWorkspace(mStack->indexOf(mInpaint));
+    });
     connect(mLibrary, &LibraryWorkspace::sendToInpaint, this, [this](const QString& path) {
         mInpaint->setPicture(path);
         showWorkspace(mStack->indexOf(mInpaint));

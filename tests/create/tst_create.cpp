@@ -7,7 +7,9 @@
 #include "diffusion/generation_parameters.h"
 #include "engine/compute_engine.h"
 
+#include <QClipboard>
 #include <QComboBox>
+#include <QGuiApplication>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -43,6 +45,7 @@ private slots:
     void escapeCancelsAtTheNextStep();
     void aBatchOfTwoQueuesTwoSeeds();
     void cancelRemovesTheSelectedWaitingPicture();
+    void finishedPictureHasActions();
     void reuseParametersFillsTheForm();
     void refusedSizeShowsTheReason();
     void theFormIsKeptAcrossRuns();
@@ -198,6 +201,32 @@ void TestCreate::cancelRemovesTheSelectedWaitingPicture()
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, kPictureTimeoutMs);
     QCOMPARE(done.at(0).at(0).value<ui::ImageResult>().parameters.seed, quint64(200));
     QCOMPARE(done.at(1).at(0).value<ui::ImageResult>().parameters.seed, quint64(202));
+}
+
+void TestCreate::finishedPictureHasActions()
+{
+    // No actions before a picture; after one: Copy puts it on the clipboard, Use as init picture
+    // makes it the form's init picture (a PNG with its parameters), Send to Inpaint hands over a
+    // file of it.
+    QVERIFY(!find<QWidget>("pictureActions")->isVisible());
+    fill("a purple square", 2, "77");
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    QVERIFY(find<QWidget>("pictureActions")->isVisible());
+    const QImage made = done.first().at(0).value<ui::ImageResult>().image;
+
+    QTest::mouseClick(find<QPushButton>("copyPictureButton"), Qt::LeftButton);
+    QCOMPARE(QGuiApplication::clipboard()->image().convertToFormat(made.format()), made);
+
+    QSignalSpy inpaint(mCreate.get(), &ui::CreateWorkspace::sendToInpaint);
+    QTest::mouseClick(find<QPushButton>("inpaintPictureButton"), Qt::LeftButton);
+    QCOMPARE(inpaint.count(), 1);
+    const QString file = inpaint.first().at(0).toString();
+    QCOMPARE(QImage(file).convertToFormat(made.format()), made);
+
+    QTest::mouseClick(find<QPushButton>("initPictureButton"), Qt::LeftButton);
+    QCOMPARE(mCreate->form()->settings().initImagePath, file); // the same file, written once
 }
 
 void TestCreate::reuseParametersFillsTheForm()

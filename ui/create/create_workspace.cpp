@@ -1,6 +1,7 @@
 #include "create/create_workspace.h"
 
 #include "create/create_form.h"
+#include "create/picture_actions.h"
 #include "create/picture_png.h"
 #include "create/picture_view.h"
 #include "diffusion/sampling/sampler_names.h"
@@ -51,6 +52,15 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     mView = new PictureView(center);
     mView->setPlaceholder(tr("Write a prompt and press Generate (Ctrl+Enter).\nThe picture forms here, step by step."));
     centerLayout->addWidget(mView, 1);
+    mActions = new PictureActions(center);
+    centerLayout->addWidget(mActions);
+    connect(mActions, &PictureActions::useAsInitPicture, this, &CreateWorkspace::setInitImage);
+    connect(mActions, &PictureActions::sendToInpaint, this, &CreateWorkspace::sendToInpaint);
+    connect(mActions, &PictureActions::message, this, [this](const QString& text) {
+        mStatus->setStyleSheet({});
+        mShowingError = false;
+        mStatus->setText(text);
+    });
     mProgress = new QProgressBar(center);
     mProgress->setObjectName("createProgress");
     mProgress->setRange(0, 1000);
@@ -291,6 +301,7 @@ void CreateWorkspace::jobPreview(engine::JobId, int step, int steps, const QImag
 void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
 {
     mView->setImage(result.image);
+    mActions->setPicture(result);
     mParameters->setPlainText(diffusion::formatA1111(result.parameters));
     mForm->setLastSeed(result.parameters.seed);
     mStatus->setStyleSheet({});

@@ -47,6 +47,8 @@ public:
 
 signals:
     void pictureFinished(const atelier::ui::ImageResult& result);
+    // The finished picture's Send to Inpaint: a PNG file of it.
+    void sendToInpaint(const QString& path);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -66,6 +68,7 @@ private:
     EmptyState* mEmpty = nullptr;
     CreateForm* mForm = nullptr;
     PictureView* mView = nullptr;
+    class PictureActions* mActions = nullptr;
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;
     QPushButton* mCancel = nullptr;
