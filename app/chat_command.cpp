@@ -129,7 +129,10 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
     }
     llm::ChatSession session(*model.value());
     session.setSystemPrompt(o.system);
-    if (session.completesText())
+    if (session.templateError())
+        std::fprintf(stderr, "atelier chat: the chat template of %s could not be read (%s): it continues the text\n",
+                     o.model.c_str(), session.templateError()->message.c_str());
+    else if (session.completesText())
         std::fprintf(stderr, "atelier chat: %s has no chat template (a base model): it continues the text\n",
                      o.model.c_str());
 
