@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace atelier::ops {
 
@@ -89,6 +90,35 @@ Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     return {};
 }
 
+// One image's keys and values whole, and a run of its queries with the outputs they write.
+struct QueryWindow {
+    uint64_t firstQuery = 0, queries = 0;
+    ElementWindow q, k, v, out;
+};
+
+// Every image's runs of at most `step` queries, in order, stopping at the first error.
+Status forEachQueryWindow(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, uint64_t step,
+                          uint64_t align, const std::function<Status(const QueryWindow&)>& visit)
+{
+    const uint64_t images = uint64_t(q.dim(0)), nq = uint64_t(q.dim(1)), nk = uint64_t(k.dim(1));
+    const uint64_t rowElements = uint64_t(q.dim(2)) * uint64_t(q.dim(3));
+    for (uint64_t b = 0; b < images; ++b) {
+        QueryWindow w;
+        w.k = k.window(b * nk * rowElements, nk * rowElements, align);
+        w.v = v.window(b * nk * rowElements, nk * rowElements, align);
+        for (uint64_t t0 = 0; t0 < nq; t0 += step) {
+            w.firstQuery = t0;
+            w.queries = std::min(step, nq - t0);
+            w.q = q.window((b * nq + t0) * rowElements, w.queries * rowElements, align);
+            w.out = out.window((b * nq + t0) * rowElements, w.queries * rowElements, align);
+            if ((w.q.offset | w.out.offset | w.k.offset | w.v.offset) % 4 != 0)
+                return makeError(ErrorCode::Unsupported, "attention: tensors are not aligned to 4 elements");
+            ATELIER_TRY(visit(w));
+        }
+    }
+    return {};
+}
+
 // CPU devices with a workspace: attention_tokens_rows.comp's scores, the row softmax, and its values
 // pass, for as many queries of an image at a time as the workspace holds. Returns false where it
 // does not apply.
@@ -97,7 +127,7 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
 {
     vk::Device& device = batch.device();
     const auto& info = device.info();
-    const uint64_t images = uint64_t(q.dim(0)), nq = uint64_t(q.dim(1)), nk = uint64_t(k.dim(1));
+    const uint64_t nq = uint64_t(q.dim(1)), nk = uint64_t(k.dim(1));
     const uint64_t heads = uint64_t(q.dim(2)), headDim = uint64_t(q.dim(3));
     const uint64_t nkPad = (nk + 3) / 4 * 4, rowElements = heads * headDim;
     if (!options.workspace || options.fused || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || q.dtype != DType::F32 ||
@@ -121,36 +151,28 @@ Result<bool> attentionRows(vk::CommandBatch& batch, const Tensor& q, const Tenso
     valuesDesc.texelBindings = 0b011;
     ATELIER_ASSIGN(const vk::Pipeline* scorePass, device.pipelines().get(scoresDesc));
     ATELIER_ASSIGN(const vk::Pipeline* valuePass, device.pipelines().get(valuesDesc));
-    const uint32_t maxY = info.maxWorkgroupCount[1];
-    for (uint64_t b = 0; b < images; ++b) {
-        const ElementWindow kw = k.window(b * nk * rowElements, nk * rowElements, align);
-        const ElementWindow vw = v.window(b * nk * rowElements, nk * rowElements, align);
-        for (uint64_t t0 = 0; t0 < nq; t0 += step) {
-            const uint64_t tc = std::min(step, nq - t0);
-            const ElementWindow qw = q.window((b * nq + t0) * rowElements, tc * rowElements, align);
-            const ElementWindow ow = out.window((b * nq + t0) * rowElements, tc * rowElements, align);
-            if ((qw.offset | kw.offset | vw.offset | ow.offset) % 4 != 0)
-                return false;
-            const uint64_t queryGroups = (tc + kQueries - 1) / kQueries;
-            if (queryGroups * heads > maxY)
-                return false;
-            ATELIER_ASSIGN(Tensor scores, options.workspace->view({int64_t(tc * heads), int64_t(nkPad)}));
-            const shader::TokenAttentionRowsPush push{uint32_t(tc), uint32_t(heads),     uint32_t(nk),
-                                                      uint32_t(nkPad), uint32_t(rowElements), uint32_t(t0),
-                                                      options.causal ? 1u : 0u, qw.offset, kw.offset,
-                                                      vw.offset, ow.offset};
-            const vk::BufferRange scoreRange = scores.buffer.range(0, tc * heads * nkPad * 4);
-            ATELIER_TRY(batch.dispatch(*scorePass, {vk::readOf(qw.range), vk::readOf(kw.range), vk::writeOf(scoreRange)},
-                                       push, uint32_t((nkPad + kGroup * kKeys - 1) / (kGroup * kKeys)),
-                                       uint32_t(queryGroups * heads)));
-            SoftmaxOptions softmaxOptions;
-            softmaxOptions.scale = scale;
-            ATELIER_TRY(softmax(batch, scores, scores, softmaxOptions));
-            const uint64_t columns = heads * (headDim / 4 / kColumns);
-            ATELIER_TRY(batch.dispatch(*valuePass, {vk::readOf(scoreRange), vk::readOf(vw.range), vk::writeOf(ow.range)},
-                                       push, uint32_t((columns + kGroup - 1) / kGroup), uint32_t(queryGroups)));
-        }
-    }
+    if ((step + kQueries - 1) / kQueries * heads > info.maxWorkgroupCount[1])
+        return false;
+    ATELIER_TRY(forEachQueryWindow(q, k, v, out, step, align, [&](const QueryWindow& w) -> Status {
+        const uint64_t tc = w.queries, queryGroups = (tc + kQueries - 1) / kQueries;
+        ATELIER_ASSIGN(Tensor scores, options.workspace->view({int64_t(tc * heads), int64_t(nkPad)}));
+        const shader::TokenAttentionRowsPush push{uint32_t(tc),          uint32_t(heads),
+                                                  uint32_t(nk),          uint32_t(nkPad),
+                                                  uint32_t(rowElements), uint32_t(w.firstQuery),
+                                                  options.causal ? 1u : 0u, w.q.offset,
+                                                  w.k.offset,            w.v.offset,
+                                                  w.out.offset};
+        const vk::BufferRange scoreRange = scores.buffer.range(0, tc * heads * nkPad * 4);
+        ATELIER_TRY(batch.dispatch(*scorePass, {vk::readOf(w.q.range), vk::readOf(w.k.range), vk::writeOf(scoreRange)},
+                                   push, uint32_t((nkPad + kGroup * kKeys - 1) / (kGroup * kKeys)),
+                                   uint32_t(queryGroups * heads)));
+        SoftmaxOptions softmaxOptions;
+        softmaxOptions.scale = scale;
+        ATELIER_TRY(softmax(batch, scores, scores, softmaxOptions));
+        const uint64_t columns = heads * (headDim / 4 / kColumns);
+        return batch.dispatch(*valuePass, {vk::readOf(scoreRange), vk::readOf(w.v.range), vk::writeOf(w.out.range)},
+                              push, uint32_t((columns + kGroup - 1) / kGroup), uint32_t(queryGroups));
+    }));
     return true;
 }
 
@@ -196,38 +218,28 @@ Status sequenceAttention(vk::CommandBatch& batch, const Tensor& q, const Tensor&
                    device.pipelines().get({name, 4, sizeof(shader::AttentionPush),
                                            {tiling.workgroup, uint32_t(headDim), tiling.br, tiling.bc, tiling.sr, tiling.sc,
                                             uint32_t(rowElements), tiling.pvCols, tiling.pvGroups}}));
-    for (uint64_t b = 0; b < images; ++b) {
-        const ElementWindow kw = k.window(b * nk * rowElements, nk * rowElements, align);
-        const ElementWindow vw = v.window(b * nk * rowElements, nk * rowElements, align);
-        for (uint64_t t0 = 0; t0 < nq; t0 += tokenStep) {
-            const uint64_t tc = std::min(tokenStep, nq - t0);
-            const ElementWindow qw = q.window((b * nq + t0) * rowElements, tc * rowElements, align);
-            const ElementWindow ow = out.window((b * nq + t0) * rowElements, tc * rowElements, align);
-            if ((qw.offset | ow.offset | kw.offset | vw.offset) % 4 != 0)
-                return makeError(ErrorCode::Unsupported, "attention: tensors are not aligned to 4 elements");
-            const shader::AttentionPush push{uint32_t(tc),
-                                             uint32_t(heads),
-                                             1, // query heads per kv head
-                                             0,
-                                             uint32_t(headDim), // between heads of a token-major row
-                                             uint32_t(nk),
-                                             uint32_t(t0),
-                                             0,
-                                             options.causal ? 1u : 0u,
-                                             1,
-                                             qw.offset,
-                                             kw.offset,
-                                             vw.offset,
-                                             ow.offset,
-                                             scale,
-                                             0.0f};
-            ATELIER_TRY(batch.dispatch(*pipeline,
-                                       {vk::readOf(qw.range), vk::readOf(kw.range), vk::readOf(vw.range),
-                                        vk::writeOf(ow.range)},
-                                       push, uint32_t((tc + tiling.br - 1) / tiling.br), uint32_t(heads)));
-        }
-    }
-    return {};
+    return forEachQueryWindow(q, k, v, out, tokenStep, align, [&](const QueryWindow& w) {
+        const shader::AttentionPush push{uint32_t(w.queries),
+                                         uint32_t(heads),
+                                         1, // query heads per kv head
+                                         0,
+                                         uint32_t(headDim), // between heads of a token-major row
+                                         uint32_t(nk),
+                                         uint32_t(w.firstQuery),
+                                         0,
+                                         options.causal ? 1u : 0u,
+                                         1,
+                                         w.q.offset,
+                                         w.k.offset,
+                                         w.v.offset,
+                                         w.out.offset,
+                                         scale,
+                                         0.0f};
+        return batch.dispatch(*pipeline,
+                              {vk::readOf(w.q.range), vk::readOf(w.k.range), vk::readOf(w.v.range),
+                               vk::writeOf(w.out.range)},
+                              push, uint32_t((w.queries + tiling.br - 1) / tiling.br), uint32_t(heads));
+    });
 }
 
 } // namespace atelier::ops
