@@ -53,7 +53,7 @@ Status ChatSession::advance(const std::vector<int32_t>& tokens, const Sampler& s
     const size_t before = mContext.size();
     mContext.insert(mContext.end(), tokens.begin(), tokens.end());
     mCandidates = sampler.candidatesNeeded(mContext, int(ops::kTopLogitsMaxK));
-    if (const Status s = mModel.forward(tokens, mCandidates); !s) {
+    if (const Status s = mModel.forward(tokens, mCandidates, mPromptProgress); !s) {
         mContext.resize(before);
         mCandidates = 0;
         return s;

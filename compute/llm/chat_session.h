@@ -39,6 +39,9 @@ public:
     explicit ChatSession(LanguageModel& model);
 
     void setSystemPrompt(std::string text) { mSystemPrompt = std::move(text); }
+    // Hears (prompt tokens read, prompt tokens to read) while a long prompt is processed, before
+    // the answer's first token; returning false stops the answer there (ErrorCode::Cancelled).
+    void setPromptProgress(std::function<bool(int, int)> progress) { mPromptProgress = std::move(progress); }
     const std::vector<ChatMessage>& messages() const { return mMessages; }
     // Replaces the conversation (another branch, an edited question). The KV cache keeps whatever
     // prefix the new conversation shares with what it holds.
@@ -71,7 +74,8 @@ private:
     std::string mSystemPrompt;
     std::vector<ChatMessage> mMessages; // user and assistant turns
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
-    int mCandidates = 0;                // largest logits the last forward pass chose on the device (0: none)
+    int mCandidates = 0;
+    std::function<bool(int, int)> mPromptProgress;                // largest logits the last forward pass chose on the device (0: none)
 };
 
 } // namespace atelier::llm

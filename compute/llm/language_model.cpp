@@ -70,7 +70,8 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::load(vk::Device& device, c
 
 void LanguageModel::truncate(int length) { mCache.length = std::clamp(length, 0, mCache.length); }
 
-Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates)
+Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates,
+                             const std::function<bool(int, int)>& progress)
 {
     if (topCandidates < 0 || topCandidates > int(ops::kTopLogitsMaxK))
         return makeError(ErrorCode::InvalidArgument, "can choose 1 to " + std::to_string(ops::kTopLogitsMaxK) +
@@ -83,6 +84,8 @@ Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates
         const size_t n = std::min(tokens.size() - at, size_t(mState.maxBatch));
         const bool last = at + n == tokens.size();
         ATELIER_TRY(forwardBatch(tokens.subspan(at, n), last ? topCandidates : 0));
+        if (progress && !last && !progress(int(at + n), int(tokens.size())))
+            return makeError(ErrorCode::Cancelled, "stopped while reading the prompt");
     }
     return {};
 }

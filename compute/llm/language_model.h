@@ -69,7 +69,10 @@ public:
     // Runs `tokens` at positions position()..; the logits of the last token are then in logits().
     // With `topCandidates` > 0 (at most ops::kTopLogitsMaxK) the same submission also chooses at
     // least that many of the largest logits on the device, and topLogits() returns them.
-    Status forward(std::span<const int32_t> tokens, int topCandidates = 0);
+    // `progress` hears (tokens done, all tokens) after each batch of a long prompt; returning false
+    // stops there with ErrorCode::Cancelled (the tokens done stay in the context).
+    Status forward(std::span<const int32_t> tokens, int topCandidates = 0,
+                   const std::function<bool(int, int)>& progress = {});
     Result<std::vector<float>> logits() const;
     Result<ops::TopLogits> topLogits() const;
     // Forgets positions from `length` on, keeping the prefix (a follow-up reuses it).

@@ -126,6 +126,35 @@ void TestChat::stopKeepsWhatWasWritten()
     QVERIFY(f.messages().last()->findChild<QLabel*>("messageStats")->text().contains("stopped"));
 }
 
+void TestChat::stopWorksWhileThePromptIsRead()
+{
+    // A prompt of many batches: the answer says how much of it has been read, and Stop ends it
+    // there, before any text (nothing is stored for the answer, no tokens/s is claimed).
+    ChatFixture& f = mFixture;
+    store::ChatSettings settings = ui::loadChatDefaults();
+    settings.contextLength = 4096;
+    ui::saveChatDefaults(settings);
+    f.chat->newConversation();
+
+    QSignalSpy read(&f.chat->chatEngine(), &ui::ChatEngine::answerPromptProgress);
+    QSignalSpy pieces(&f.chat->chatEngine(), &ui::ChatEngine::answerText);
+    QString question;
+    for (int i = 0; i < 600; ++i)
+        question += QStringLiteral("word%1 ").arg(i % 97);
+    f.type(question);
+    QVERIFY(read.wait(120000));
+    auto* streaming = f.chat->findChild<ui::MessageWidget*>("streamingMessage");
+    QVERIFY(streaming);
+    QTRY_VERIFY(streaming->findChild<QLabel*>("messageStats")->text().startsWith("reading the prompt"));
+    QTest::mouseClick(f.find<QPushButton>("sendButton"), Qt::LeftButton); // Stop
+    QVERIFY(f.waitForAnswer(30000));
+    QCOMPARE(pieces.count(), 0);
+    QVERIFY(read.last().at(1).toDouble() < 1.0); // it never heard the whole prompt read
+    const auto messages = stored(f);
+    QCOMPARE(messages.size(), 1);
+    QCOMPARE(messages[0].role, QStringLiteral("user"));
+}
+
 void TestChat::regenerateKeepsBothAnswers()
 {
     ChatFixture& f = mFixture;

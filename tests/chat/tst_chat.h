@@ -44,6 +44,7 @@ private slots:
     void sendStreamsAndStores();
     void shiftEnterAddsALine();
     void stopKeepsWhatWasWritten();
+    void stopWorksWhileThePromptIsRead();
     void regenerateKeepsBothAnswers();
     void editStartsANewBranch();
     void searchRenameDeleteUndo();

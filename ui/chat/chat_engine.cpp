@@ -79,6 +79,12 @@ public:
         chat->session->setSystemPrompt(mRequest.systemPrompt.toStdString());
         chat->session->setMessages(std::move(messages));
 
+        // A long prompt takes seconds (10 s for 1500 tokens on lavapipe): say how far it is, and
+        // let Stop end it between its batches.
+        chat->session->setPromptProgress([&ctx](int done, int total) {
+            ctx.progress(double(done) / double(total), QStringLiteral("prompt"));
+            return !ctx.cancelled();
+        });
         llm::GenerationStats stats;
         auto onText = [&ctx](std::string_view piece) {
             ctx.partial(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
@@ -89,7 +95,9 @@ public:
         answer.text = QString::fromStdString(text);
         answer.stats.promptTokens = stats.promptTokens;
         answer.stats.generatedTokens = stats.generatedTokens;
-        answer.stats.tokensPerSecond = stats.generationSeconds > 0 ? stats.generatedTokens / stats.generationSeconds : 0;
+        // One token is no rate (a stop right after the prompt read as "700 tokens/s").
+        answer.stats.tokensPerSecond =
+            stats.generationSeconds > 0 && stats.generatedTokens > 1 ? stats.generatedTokens / stats.generationSeconds : 0;
         answer.stats.firstTokenSeconds = stats.firstTokenSeconds;
         answer.stats.droppedMessages = stats.droppedMessages;
         answer.stats.stopped = stats.stoppedByUser || ctx.cancelled();
@@ -175,6 +183,8 @@ void ChatEngine::jobProgress(engine::JobId id, double fraction)
 {
     if (id == mLoadJob)
         emit loadProgress(fraction);
+    else if (mAnswer && id == mAnswer->job)
+        emit answerPromptProgress(mAnswer->request.conversationId, fraction);
 }
 
 void ChatEngine::jobPartial(engine::JobId id, const QVariant& data)

@@ -73,6 +73,8 @@ signals:
     void unloaded();
     void answerStarted(const atelier::ui::ChatRequest& request);
     void answerText(qint64 conversationId, const QString& piece);
+    // How much of a long prompt has been read (0..1), before the answer's first text.
+    void answerPromptProgress(qint64 conversationId, double fraction);
     void answerFinished(const atelier::ui::ChatRequest& request, const atelier::ui::ChatAnswer& answer);
     void answerFailed(const atelier::ui::ChatRequest& request, const QString& message);
 

@@ -207,6 +207,10 @@ void ChatWorkspace::buildChatPage()
         if (conversationId == mConversation.id)
             mView->appendAnswer(piece);
     });
+    connect(mEngine, &ChatEngine::answerPromptProgress, this, [this](qint64 conversationId, double fraction) {
+        if (conversationId == mConversation.id)
+            mView->showPromptProgress(fraction);
+    });
     connect(mEngine, &ChatEngine::answerFinished, this, &ChatWorkspace::answerFinished);
     connect(mEngine, &ChatEngine::answerFailed, this, &ChatWorkspace::answerFailed);
 

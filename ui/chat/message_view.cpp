@@ -133,6 +133,12 @@ void MessageView::appendAnswer(const QString& piece)
     }
 }
 
+void MessageView::showPromptProgress(double fraction)
+{
+    if (mStreaming && mStreamingText.isEmpty())
+        mStreaming->setPromptProgress(fraction);
+}
+
 void MessageView::renderStreaming()
 {
     if (!mStreaming)

@@ -32,6 +32,8 @@ public:
     void setActionsEnabled(bool enabled);
 
     void beginAnswer(const QString& author);
+    // The streaming answer reads "Reading your message… N%" until its first text.
+    void showPromptProgress(double fraction);
     void appendAnswer(const QString& piece);
     void endAnswer();
 

@@ -14,6 +14,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace atelier::ui {
 
 MessageWidget::MessageWidget(const QString& role, const QString& author, QWidget* parent)
@@ -120,6 +122,12 @@ void MessageWidget::setStreaming(const QString& text)
     mBranchLabel->hide();
 }
 
+void MessageWidget::setPromptProgress(double fraction)
+{
+    mBody->setMarkdown(tr("*Reading your message…*"));
+    mStats->setText(tr("reading the prompt: %1%").arg(qRound(100.0 * std::clamp(fraction, 0.0, 1.0))));
+}
+
 void MessageWidget::setNotice(const QString& text)
 {
     mNotice->setText(text);
@@ -159,7 +167,8 @@ QString MessageWidget::statsText() const
     }
     QStringList parts;
     parts << (s.generatedTokens == 1 ? tr("1 token") : tr("%1 tokens").arg(s.generatedTokens));
-    parts << tr("%1 tokens/s").arg(s.tokensPerSecond, 0, 'f', 1);
+    if (s.tokensPerSecond > 0)
+        parts << tr("%1 tokens/s").arg(s.tokensPerSecond, 0, 'f', 1);
     parts << tr("%1 s to first token").arg(s.firstTokenSeconds, 0, 'f', 2);
     if (s.stopped)
         parts << tr("stopped");

@@ -30,6 +30,8 @@ public:
 
     void setMessage(const store::StoredMessage& message, MessageBranch branch);
     // The answer being written: its text so far, no actions.
+    // Before the first text: how much of the prompt has been read (0..1).
+    void setPromptProgress(double fraction);
     void setStreaming(const QString& text);
     void setNotice(const QString& text); // e.g. that old turns no longer fit the context
     // Edit, regenerate and branch flips are off while an answer is being written.
