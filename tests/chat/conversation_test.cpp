@@ -271,6 +271,10 @@ void TestChat::settingsArePerConversation()
     ChatFixture& f = mFixture;
     f.find<QToolButton>("chatSettingsButton")->click();
     QVERIFY(f.find<QWidget>("chatSettingsPanel")->isVisible());
+    // Every sampling value says what it does.
+    for (const char* name : {"temperatureSpin", "topKSpin", "topPSpin", "minPSpin", "repeatPenaltySpin",
+                             "repeatLastNSpin", "maxTokensSpin", "seedSpin", "contextSpin"})
+        QVERIFY2(!f.find<QAbstractSpinBox>(name)->toolTip().isEmpty(), name);
     auto* maxTokens = f.find<QSpinBox>("maxTokensSpin");
     QCOMPARE(maxTokens->value(), 12);
     maxTokens->setValue(3);

@@ -267,6 +267,10 @@ void TestCreate::refusedSizeShowsTheReason()
 
 void TestCreate::theFormIsKeptAcrossRuns()
 {
+    // A ten-digit seed fits its box.
+    auto* seed = find<QLineEdit>("seed");
+    seed->setText("4294967295");
+    QVERIFY(seed->width() >= seed->fontMetrics().horizontalAdvance(seed->text()) + 12); // text, margins and frame
     fill("a purple star", 2, "77");
     find<QComboBox>("sampler")->setCurrentText("DPM++ 2M");
     QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);

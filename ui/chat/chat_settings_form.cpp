@@ -37,6 +37,20 @@ ChatSettingsForm::ChatSettingsForm(QWidget* parent) : QWidget(parent), mSystemPr
     mSeed->setSpecialValueText(tr("random"));
     mContext = addInt("contextSpin", 256, 131072, 1024);
     mContext->setSuffix(tr(" tokens"));
+    // What each sampling value does, in the words LM Studio and llama.cpp users know them by.
+    mTemperature->setToolTip(tr("How adventurous the choice of each next token is: 0 always takes the most "
+                                "likely one; above 1 gets erratic"));
+    mTopK->setToolTip(tr("Choose only among the k most likely next tokens (off: among all)"));
+    mTopP->setToolTip(tr("Choose only among the most likely next tokens whose probabilities add up to this "
+                         "(nucleus sampling; 1: off)"));
+    mMinP->setToolTip(tr("Leave out tokens less likely than this share of the most likely one's probability"));
+    mRepeatPenalty->setToolTip(tr("Make tokens that appeared recently less likely: their scores are divided by "
+                                  "this (off: 1)"));
+    mRepeatLastN->setToolTip(tr("How many of the latest tokens the repeat penalty looks at"));
+    mMaxTokens->setToolTip(tr("The longest answer, in tokens"));
+    mSeed->setToolTip(tr("The same seed, settings and question give the same answer (random: a new one each time)"));
+    mContext->setToolTip(tr("How many tokens of the conversation the model sees; older turns are left out "
+                            "beyond it"));
 
     auto* form = new QFormLayout(this);
     form->setContentsMargins(8, 8, 8, 8);

@@ -138,6 +138,8 @@ CreateForm::CreateForm(QWidget* parent)
     mSeed->setObjectName("seed");
     mSeed->setValidator(new QRegularExpressionValidator(QRegularExpression("-1|[0-9]{1,19}"), mSeed));
     mSeed->setToolTip(tr("-1 picks a new random seed for every picture"));
+    // Room for a ten-digit seed (A1111's seeds reach 4294967295) without clipping.
+    mSeed->setMinimumWidth(mSeed->fontMetrics().horizontalAdvance(QStringLiteral("4294967295")) + 16);
     mRandomSeed = new QToolButton(this);
     mRandomSeed->setObjectName("randomSeed");
     mRandomSeed->setText(tr("Random"));
