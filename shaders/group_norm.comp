@@ -11,6 +11,7 @@
 #include "common.glsl"
 #include "push_constants.h"
 #include "reduce.glsl"
+#include "welford.glsl"
 
 #ifdef ACT_F16
 #define A_T float16_t
@@ -79,28 +80,20 @@ void main()
     // al.): one pass, without the cancellation of E[x^2] - E[x]^2.
     Cursor at;
 #ifndef BAND_APPLY
-    float n = 0.0, m = 0.0, m2 = 0.0;
+    Moments own = noMoments();
     at = first(t, base, width);
-    for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width)) {
-        const float v = float(x[p.xOffset + at.index]);
-        n += 1.0;
-        const float d = v - m;
-        m += d / n;
-        m2 += d * (v - m);
-    }
+    for (uint e = t; e < count; e += WORKGROUP_SIZE, advance(at, width))
+        addValue(own, float(x[p.xOffset + at.index]));
+    const float n = own.count, m = own.mean, m2 = own.m2;
 #endif
 #ifdef BAND_APPLY
     // Every band's statistics merged in band order (uniform across the workgroup).
-    float mean = 0.0, sumSquares = 0.0, total = 0.0;
+    Moments all = noMoments();
     for (uint b = 0; b < p.bands; ++b) {
         const uint at3 = p.statsOffset + (b * p.groups + group) * 3;
-        const float nb = stats[at3], delta = stats[at3 + 1] - mean;
-        const float merged = total + nb;
-        mean += delta * nb / merged;
-        sumSquares += stats[at3 + 2] + delta * delta * total * nb / merged;
-        total = merged;
+        mergeMoments(all, stats[at3], stats[at3 + 1], stats[at3 + 2]);
     }
-    const float variance = sumSquares / total;
+    const float mean = all.mean, variance = all.m2 / all.count;
 #else
     const float mean = workgroupSum(n * m) / float(count);
     const float sumSquares = workgroupSum(m2 + n * (m - mean) * (m - mean));

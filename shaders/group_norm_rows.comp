@@ -15,6 +15,7 @@
 
 #include "common.glsl"
 #include "push_constants.h"
+#include "welford.glsl"
 
 #ifdef ACT_F16
 #define A_T4 f16vec4
@@ -46,32 +47,23 @@ void main()
     const uint width = p.channels / p.groups;
     const uint first = chunk * CHUNK_PIXELS;
     const uint last = min(first + CHUNK_PIXELS, p.pixels);
-    float n = 0.0, mean = 0.0, m2 = 0.0;
+    Moments s = noMoments();
     for (uint px = first; px < last; ++px) {
         const uint base = p.xOffset + (image * p.pixels + px) * p.channels + group * width;
 #ifdef ACT_F16
         for (uint c = 0; c < width; c += 2) {
             const vec2 v2 = unpackHalf2x16(texelFetch(xWords, int((base + c) / 2)).x);
-            for (uint k = 0; k < 2; ++k) {
-                n += 1.0;
-                const float d = v2[k] - mean;
-                mean += d / n;
-                m2 += d * (v2[k] - mean);
-            }
+            addValue(s, v2.x);
+            addValue(s, v2.y);
         }
 #else
-        for (uint c = 0; c < width; ++c) {
-            const float v = uintBitsToFloat(texelFetch(xWords, int(base + c)).x);
-            n += 1.0;
-            const float d = v - mean;
-            mean += d / n;
-            m2 += d * (v - mean);
-        }
+        for (uint c = 0; c < width; ++c)
+            addValue(s, uintBitsToFloat(texelFetch(xWords, int(base + c)).x));
 #endif
     }
-    work[id * 3] = n;
-    work[id * 3 + 1] = mean;
-    work[id * 3 + 2] = m2;
+    work[id * 3] = s.count;
+    work[id * 3 + 1] = s.mean;
+    work[id * 3 + 2] = s.m2;
 }
 #elif defined(MERGE)
 layout(std430, binding = 0) readonly buffer Gamma { P_T gamma[]; };
@@ -84,16 +76,13 @@ void main()
     if (id >= p.images * p.groups)
         return;
     const uint group = id % p.groups, image = id / p.groups;
-    float total = 0.0, mean = 0.0, sumSquares = 0.0;
+    Moments all = noMoments();
     for (uint chunk = 0; chunk < p.chunks; ++chunk) {
         const uint at = ((image * p.chunks + chunk) * p.groups + group) * 3;
-        const float nb = work[at], delta = work[at + 1] - mean;
-        const float merged = total + nb;
-        mean += delta * nb / merged;
-        sumSquares += work[at + 2] + delta * delta * total * nb / merged;
-        total = merged;
+        mergeMoments(all, work[at], work[at + 1], work[at + 2]);
     }
-    const float inv = inversesqrt(sumSquares / total + p.eps);
+    const float mean = all.mean;
+    const float inv = inversesqrt(all.m2 / all.count + p.eps);
     const uint width = p.channels / p.groups;
     const uint params = p.paramsOffset + image * 2 * p.channels;
     for (uint c = group * width; c < (group + 1) * width; ++c) {

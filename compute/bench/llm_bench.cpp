@@ -86,10 +86,7 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
             int32_t token = 0;
             if (onDevice) {
                 ATELIER_ASSIGN(const ops::TopLogits top, model->topLogits());
-                std::vector<llm::Sampler::Candidate> candidates;
-                for (const ops::TopLogit& c : top.candidates)
-                    candidates.push_back({c.id, c.logit});
-                ATELIER_ASSIGN(token, sampler.sample(candidates, history));
+                ATELIER_ASSIGN(token, sampler.sample(top.candidates, history));
             } else {
                 ATELIER_ASSIGN(const std::vector<float> logits, model->logits());
                 ATELIER_ASSIGN(token, sampler.sample(logits, history));

@@ -67,12 +67,8 @@ Result<int32_t> ChatSession::nextToken(Sampler& sampler)
         ATELIER_ASSIGN(const ops::TopLogits top, mModel.topLogits());
         if (top.nans > 0)
             return makeError(ErrorCode::InvalidArgument, "the model produced NaN logits");
-        if (!top.overflowed) {
-            std::vector<Sampler::Candidate> candidates(top.candidates.size());
-            for (size_t i = 0; i < candidates.size(); ++i)
-                candidates[i] = {top.candidates[i].id, top.candidates[i].logit};
-            return sampler.sample(candidates, mContext);
-        }
+        if (!top.overflowed)
+            return sampler.sample(top.candidates, mContext);
         // More logits tie at the threshold than the device list holds: read the whole row.
     }
     ATELIER_ASSIGN(const std::vector<float> logits, mModel.logits());

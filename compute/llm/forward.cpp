@@ -38,7 +38,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     const int64_t n = int64_t(tokens.size());
     const uint32_t start = uint32_t(mCache.length);
     const ops::RmsNormOptions norm{c.rmsEps};
-    ATELIER_ASSIGN(const ops::TokenIds ids, stageTokenIds(tokens));
+    const ops::TokenIds ids = stageTokenIds(tokens);
 
     ATELIER_ASSIGN(ops::Tensor x, rowsOf(mState.x, n));
     ATELIER_ASSIGN(ops::Tensor xn, rowsOf(mState.xn, n));

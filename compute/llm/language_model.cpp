@@ -92,9 +92,9 @@ Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates
 
 Result<std::vector<float>> LanguageModel::logits() const { return mState.logits.toFloats(mDevice); }
 
-Result<ops::TopLogits> LanguageModel::topLogits() const { return ops::readTopLogits(mDevice, mState.top); }
+Result<ops::TopLogits> LanguageModel::topLogits() const { return ops::readTopLogits(mState.top); }
 
-Result<ops::TokenIds> LanguageModel::stageTokenIds(std::span<const int32_t> tokens)
+ops::TokenIds LanguageModel::stageTokenIds(std::span<const int32_t> tokens)
 {
     // Written into buffers made at load: a token allocates and submits nothing of its own.
     vk::Buffer& host = mState.idStaging.valid() ? mState.idStaging : mState.tokenIds;

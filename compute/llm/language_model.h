@@ -81,7 +81,7 @@ public:
 private:
     LanguageModel(vk::Device& device) : mDevice(device) {}
     Status forwardBatch(std::span<const int32_t> tokens, int topCandidates);
-    Result<ops::TokenIds> stageTokenIds(std::span<const int32_t> tokens);
+    ops::TokenIds stageTokenIds(std::span<const int32_t> tokens);
 
     vk::Device& mDevice;
     ModelConfig mConfig;

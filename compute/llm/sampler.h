@@ -8,6 +8,7 @@
 // picks exactly the token it would pick from the whole row.
 
 #include "core/result.h"
+#include "ops/top_logits.h"
 
 #include <cstdint>
 #include <random>
@@ -33,10 +34,7 @@ public:
     // history: the tokens so far (prompt and answer); only the last repeatLastN count.
     Result<int32_t> sample(std::span<const float> logits, std::span<const int32_t> history);
 
-    struct Candidate {
-        int32_t id;
-        float logit;
-    };
+    using Candidate = ops::TopLogit; // a token id and its logit, as the device chooses them
     // How many of the largest logits sample() needs for `history`: top-k plus every distinct
     // token the repetition penalty lowers (each may drop out and let the next one in). 0 when it
     // needs the whole row (top-k off, a penalty below 1 that raises tokens, or more than `limit`).

@@ -110,8 +110,6 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
     const uint64_t up = options.upsample ? 1 : 0;
     batch.countFlops(2.0 * double(images * outH * outW) * double(outC) * double(kh * kw * inC));
     ATELIER_ASSIGN(const Tiles tiles, chooseTiles(info, images * outH * outW, outC, options.tileRows, options.microTile));
-    const vk::Pipeline* rowsPipeline = nullptr;
-    struct { uint32_t np, nc; } rowsShape{0, 0};
 
     // Bindings: whole images of in and out when they fit, else bands of output rows of one image
     // with the input rows under them. The weights are bound whole.
@@ -146,27 +144,29 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
         return makeError(ErrorCode::InvalidArgument, "conv2d: the rows kernel needs f16 weights and a multiple of 8 input channels");
     const bool rowsKernel = forcedRows || (options.kernel == Conv2dKernel::Auto && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
                                            options.tileRows == 0 && options.microTile == 0 && rowsApply);
+    const vk::Pipeline* pipeline = nullptr;
+    uint32_t rowsPixels = 0, rowsChannels = 0; // per invocation of the rows kernel
     if (rowsKernel) {
         // 4 pixels x 8 channels a invocation (32 accumulators) where the host has 32 vector
         // registers, 4 x 4 otherwise. lavapipe, AVX-512 host, 3x3 320 -> 320 at 64 x 64: 4 x 4 31
         // GFLOP/s, 8 x 4 37, 4 x 8 43, 2 x 16 35, 4 x 16 34 (the old shared-memory kernel: 14).
-        rowsShape = {4, hostVectorRegisters() >= 32 ? 8u : 4u};
+        rowsPixels = 4;
+        rowsChannels = hostVectorRegisters() >= 32 ? 8 : 4;
         // Pixel groups fastest keeps a group of weight rows in cache while it meets every pixel;
         // where the input is much larger than the weights, channel groups fastest keeps pixels
         // (3x3 320 -> 320 at 64 x 64: 43 against 40 GFLOP/s; 1x1 640 -> 320: 35 against 39).
         const bool pixelsFastest = options.kernel == Conv2dKernel::RowsPixelsFastest ||
                                    (options.kernel != Conv2dKernel::Rows && weight.bytes() * 4 >= in.bytes() / images);
         vk::PipelineDesc desc{std::string("conv2d_rows_") + dtypeName(in.dtype), 5, sizeof(shader::Conv2dPush),
-                              {64, rowsShape.np, rowsShape.nc, uint32_t(kh), uint32_t(kw), pixelsFastest ? 1u : 0u}};
+                              {64, rowsPixels, rowsChannels, uint32_t(kh), uint32_t(kw), pixelsFastest ? 1u : 0u}};
         desc.texelBindings = 0b00011;
-        ATELIER_ASSIGN(rowsPipeline, device.pipelines().get(desc));
-    }
-    // 4 channels per load when every window of the input starts 4-aligned: inC % 4 == 0 makes each
-    // window's first element a multiple of 4, and the binding alignment keeps it one in the window.
-    const bool vec4Loads = inC % 4 == 0 && align % (4 * es) == 0;
-    const std::string name = std::string("conv2d_") + dtypeName(in.dtype) + "_" + dtypeName(weight.dtype);
-    const vk::Pipeline* pipeline = rowsPipeline;
-    if (!rowsKernel) {
+        ATELIER_ASSIGN(pipeline, device.pipelines().get(desc));
+    } else {
+        // 4 channels per load when every window of the input starts 4-aligned: inC % 4 == 0 makes
+        // each window's first element a multiple of 4, and the binding alignment keeps it one in
+        // the window.
+        const bool vec4Loads = inC % 4 == 0 && align % (4 * es) == 0;
+        const std::string name = std::string("conv2d_") + dtypeName(in.dtype) + "_" + dtypeName(weight.dtype);
         ATELIER_ASSIGN(pipeline, device.pipelines().get({name, 5, sizeof(shader::Conv2dPush),
                                                          {tiles.invocations(), tiles.bm, tiles.bn, kTileK, tiles.tm,
                                                           tiles.tn, uint32_t(kh), uint32_t(kw), vec4Loads ? 1u : 0u}}));
@@ -215,23 +215,18 @@ Status conv2d(vk::CommandBatch& batch, const Tensor& in, const Tensor& weight, T
                                           rw.offset,
                                           ow.offset};
             const uint64_t pixels = nc * rows * outW;
-            if (rowsPipeline) {
-                if (iw.offset % 8 != 0)
-                    return makeError(ErrorCode::Unsupported, "conv2d: an input window is not texel-aligned");
-                const uint64_t invocations = (pixels + rowsShape.np - 1) / rowsShape.np *
-                                             ((outC + rowsShape.nc - 1) / rowsShape.nc);
-                const Grid g = grid1d(invocations, 64, info.maxWorkgroupCount[0]);
-                ATELIER_TRY(batch.dispatch(*pipeline,
-                                           {vk::readOf(iw.range), vk::readOf(wRange), vk::readOf(bRange),
-                                            vk::readOf(rw.range), vk::writeOf(ow.range)},
-                                           push, g.x, g.y));
-                continue;
-            }
+            if (rowsKernel && iw.offset % 8 != 0)
+                return makeError(ErrorCode::Unsupported, "conv2d: an input window is not texel-aligned");
+            // Rows kernel: a 1-D run of (pixel group, channel group) invocations; tiled: blocks.
+            const Grid g = rowsKernel ? grid1d((pixels + rowsPixels - 1) / rowsPixels *
+                                                   ((outC + rowsChannels - 1) / rowsChannels),
+                                               64, info.maxWorkgroupCount[0])
+                                      : Grid{uint32_t((outC + tiles.bn - 1) / tiles.bn),
+                                             uint32_t((pixels + tiles.bm - 1) / tiles.bm)};
             ATELIER_TRY(batch.dispatch(*pipeline,
                                        {vk::readOf(iw.range), vk::readOf(wRange), vk::readOf(bRange),
                                         vk::readOf(rw.range), vk::writeOf(ow.range)},
-                                       push, uint32_t((outC + tiles.bn - 1) / tiles.bn),
-                                       uint32_t((pixels + tiles.bm - 1) / tiles.bm)));
+                                       push, g.x, g.y));
         }
     }
     return {};

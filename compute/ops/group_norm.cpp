@@ -101,7 +101,7 @@ Result<bool> runRows(vk::CommandBatch& batch, const Tensor& x, const Tensor& gam
     if (!workspace || workspace->dtype != DType::F32 || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || channels % 4 != 0 ||
         (channels / groups) % 2 != 0 || align % 16 != 0 ||
         uint64_t(workspace->numel()) < rowsWorkspaceElements(images, pixels, channels, groups) || total * es > room ||
-        total / (x.dtype == DType::F16 ? 2 : 4) > info.maxTexelBufferElements)
+        total * es / 4 > info.maxTexelBufferElements) // the statistics pass reads x as 4-byte words
         return false;
     const ElementWindow xw = x.window(0, total, align);
     const ElementWindow ow = out.window(0, total, align);

@@ -79,9 +79,8 @@ Status topLogits(vk::CommandBatch& batch, const Tensor& logits, uint32_t atLeast
     return {};
 }
 
-Result<TopLogits> readTopLogits(vk::Device& device, const TopLogitsWork& work)
+Result<TopLogits> readTopLogits(const TopLogitsWork& work)
 {
-    (void)device;
     const vk::Buffer& host = work.readback.valid() ? work.readback : work.selected;
     if (!host.mapped())
         return makeError(ErrorCode::Vulkan, "top logits: the candidate list is not host-visible");

@@ -45,6 +45,6 @@ struct TopLogits {
 };
 
 // After the batch that recorded topLogits() has run.
-Result<TopLogits> readTopLogits(vk::Device& device, const TopLogitsWork& work);
+Result<TopLogits> readTopLogits(const TopLogitsWork& work);
 
 } // namespace atelier::ops

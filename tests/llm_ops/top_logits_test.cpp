@@ -31,7 +31,7 @@ Result<ops::TopLogits> runTopLogits(const std::vector<float>& logits, uint32_t k
     ATELIER_ASSIGN(auto work, ops::TopLogitsWork::create(dev, uint32_t(logits.size())));
     ATELIER_ASSIGN(auto t, ops::Tensor::fromFloats(dev, DType::F32, {1, int64_t(logits.size())}, logits));
     ATELIER_TRY(dev.execute([&](vk::CommandBatch& b) { return ops::topLogits(b, t, k, work); }));
-    return ops::readTopLogits(dev, work);
+    return ops::readTopLogits(work);
 }
 
 } // namespace
