@@ -1,0 +1,53 @@
+#pragma once
+// The bodies of POST /v1/chat/completions, /v1/completions and /v1/images/generations read into
+// what the compute jobs take. Every field is checked (type, range) and a bad one names itself in
+// the ApiError; fields OpenAI has that Atelier ignores (user, logit_bias, ...) are ignored.
+
+#include "server/api_error.h"
+
+#include "diffusion/sampling/sampler_names.h"
+#include "llm/chat_session.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <variant>
+#include <vector>
+
+namespace atelier::server {
+
+// A chat or a plain text completion.
+struct TextRequest {
+    QString model;
+    bool chat = true;
+    std::string systemPrompt;                // chat: the system (and developer) messages, joined
+    std::vector<llm::ChatMessage> messages;  // chat: user and assistant turns; the last is the user's
+    std::string prompt;                      // completion: the text to continue
+    llm::GenerationSettings generation;      // temperature, top_p, (top_k, min_p), seed, max_tokens
+    QStringList stop;                        // at most 4; the answer ends before the first one
+    bool stream = false;
+    bool streamUsage = false;                // stream_options.include_usage
+};
+
+struct ImagesRequest {
+    QString model;
+    QString prompt;
+    QString negativePrompt;     // Atelier: negative_prompt
+    int width = 0;              // size "WxH"; 0: the model's own
+    int height = 0;
+    int count = 1;              // n
+    int steps = 20;             // Atelier: steps
+    double cfgScale = 7.0;      // Atelier: cfg_scale
+    diffusion::SamplerChoice sampler{diffusion::SamplerKind::EulerAncestral, diffusion::ScheduleKind::Automatic};
+    uint64_t seed = 0;          // Atelier: seed; picture i uses seed + i
+};
+
+template <typename T>
+using Parsed = std::variant<T, ApiError>;
+
+Parsed<TextRequest> parseChatRequest(const QByteArray& body);
+Parsed<TextRequest> parseCompletionRequest(const QByteArray& body);
+Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body);
+
+} // namespace atelier::server

@@ -1,0 +1,156 @@
+#include "server/text_job.h"
+
+#include "server/stop_scanner.h"
+
+#include "llm/language_model.h"
+#include "llm/tokenizer.h"
+
+#include <QFileInfo>
+
+namespace atelier::server {
+
+namespace {
+
+const std::string kResidentKey = "server.chat.model";
+
+// The served model on the compute thread. The session goes before the model it uses.
+struct LoadedTextModel {
+    QString path;
+    int contextLength = 0;
+    std::unique_ptr<llm::LanguageModel> model;
+    std::unique_ptr<llm::ChatSession> session;
+};
+
+Result<LoadedTextModel*> loadedModel(engine::JobContext& ctx, const QString& path, int contextLength)
+{
+    auto* resident = ctx.residents().find<LoadedTextModel>(kResidentKey);
+    if (resident && resident->path == path && resident->contextLength >= contextLength)
+        return resident;
+    ctx.residents().erase(kResidentKey); // free the old model's memory before loading the next
+    llm::LoadOptions options;
+    options.contextLength = contextLength;
+    auto progress = [&ctx](double f) {
+        ctx.progress(f, QStringLiteral("Loading"));
+        return !ctx.cancelled();
+    };
+    ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), path.toStdString(), options, progress));
+    auto loaded = std::make_unique<LoadedTextModel>();
+    loaded->path = path;
+    loaded->contextLength = contextLength;
+    loaded->session = std::make_unique<llm::ChatSession>(*model);
+    loaded->model = std::move(model);
+    return &ctx.residents().put(kResidentKey, std::move(loaded));
+}
+
+// Continues `prompt` as it is, with no template: /v1/completions.
+Result<std::string> complete(llm::LanguageModel& model, const std::string& prompt, const llm::GenerationSettings& settings,
+                             const std::function<bool(std::string_view)>& onText, llm::GenerationStats& stats)
+{
+    const llm::Tokenizer& tokenizer = model.tokenizer();
+    std::vector<int32_t> context = tokenizer.encode(prompt, true, false);
+    const int limit = model.contextLength();
+    stats.promptTokens = int(context.size());
+    if (int(context.size()) >= limit)
+        return makeError(ErrorCode::InvalidArgument, "the prompt's " + std::to_string(context.size()) +
+                                                         " tokens do not fit the context of " + std::to_string(limit) + " tokens");
+    llm::Sampler sampler(settings.sampling);
+    model.truncate(0);
+    auto step = [&](std::span<const int32_t> tokens) -> Result<int32_t> {
+        const int candidates = sampler.candidatesNeeded(context, int(ops::kTopLogitsMaxK));
+        ATELIER_TRY(model.forward(tokens, candidates));
+        if (candidates > 0) {
+            ATELIER_ASSIGN(const ops::TopLogits top, model.topLogits());
+            if (top.nans > 0)
+                return makeError(ErrorCode::InvalidArgument, "the model produced NaN logits");
+            if (!top.overflowed)
+                return sampler.sample(top.candidates, context);
+        }
+        ATELIER_ASSIGN(const std::vector<float> logits, model.logits());
+        return sampler.sample(logits, context);
+    };
+    llm::Utf8Stream utf8;
+    std::string written;
+    ATELIER_ASSIGN(int32_t token, step(context));
+    while (stats.generatedTokens < settings.maxTokens && !tokenizer.isEndOfGeneration(token)) {
+        ++stats.generatedTokens;
+        const std::string piece = utf8.push(tokenizer.piece(token));
+        written += piece;
+        if (!piece.empty() && onText && !onText(piece)) {
+            stats.stoppedByUser = true;
+            return written;
+        }
+        context.push_back(token);
+        if (model.position() + 1 >= limit)
+            break;
+        ATELIER_ASSIGN(token, step(std::span<const int32_t>(&context.back(), 1)));
+    }
+    const std::string rest = utf8.flush();
+    if (!rest.empty() && onText)
+        onText(rest);
+    return written + rest;
+}
+
+} // namespace
+
+TextJob::TextJob(TextRequest request, QString modelPath, int contextLength, std::shared_ptr<JobFailure> failure)
+    : mRequest(std::move(request)), mModelPath(std::move(modelPath)), mContextLength(contextLength), mFailure(std::move(failure))
+{
+}
+
+QString TextJob::name() const
+{
+    return mRequest.chat ? QStringLiteral("API chat") : QStringLiteral("API completion");
+}
+
+Result<QVariant> TextJob::run(engine::JobContext& ctx)
+{
+    auto result = answer(ctx);
+    if (!result && mFailure)
+        mFailure->set(result.error());
+    return result;
+}
+
+Result<QVariant> TextJob::answer(engine::JobContext& ctx)
+{
+    ATELIER_ASSIGN(LoadedTextModel * loaded, loadedModel(ctx, mModelPath, mContextLength));
+    StopScanner scanner(mRequest.stop);
+    QString sent;
+    auto onText = [&](std::string_view piece) {
+        const StopScanner::Step step = scanner.push(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+        if (!step.text.isEmpty()) {
+            sent += step.text;
+            ctx.partial(step.text);
+        }
+        return !step.stopped && !ctx.cancelled();
+    };
+    llm::GenerationStats stats;
+    llm::GenerationSettings settings = mRequest.generation;
+    if (mRequest.chat) {
+        llm::ChatSession& session = *loaded->session;
+        session.setPromptProgress([&ctx](int, int) { return !ctx.cancelled(); });
+        session.setSystemPrompt(mRequest.systemPrompt);
+        session.setMessages(mRequest.messages);
+        ATELIER_TRY(session.answer(settings, onText, &stats));
+    } else {
+        auto written = complete(*loaded->model, mRequest.prompt, settings, onText, stats);
+        // The KV cache no longer holds what the chat session remembers: start it afresh.
+        loaded->session = std::make_unique<llm::ChatSession>(*loaded->model);
+        if (!written)
+            return written.error();
+    }
+    if (ctx.cancelled())
+        return makeError(ErrorCode::Cancelled, "the client went away");
+    if (const QString rest = scanner.finish(); !rest.isEmpty()) {
+        sent += rest;
+        ctx.partial(rest);
+    }
+    TextAnswer answer;
+    answer.text = sent;
+    answer.promptTokens = stats.promptTokens;
+    answer.completionTokens = stats.generatedTokens;
+    answer.finishReason = !scanner.stopped() && stats.generatedTokens >= settings.maxTokens ? QStringLiteral("length")
+                                                                                            : QStringLiteral("stop");
+    return QVariant::fromValue(answer);
+}
+
+} // namespace atelier::server
