@@ -4,7 +4,8 @@
 // invocations stride over K together (coalesced) and then reduce the partial dot products, with
 // subgroupAdd (SUBGROUP_REDUCE) or a shared-memory tree. b is any type of dequant.glsl: plain
 // types are read as scalars or vec4s; block types a 16-value group of whole quant bytes at a
-// time, dequantized in registers (p.bOffset is then in bytes).
+// time, dequantized in registers (p.bOffset is then in bytes). EXPERTS: workgroup z is one
+// (token, expert) pair of a mixture of experts, its expert's matrix read from b.
 #extension GL_GOOGLE_include_directive : require
 #ifdef SUBGROUP_REDUCE
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -20,7 +21,13 @@ layout(constant_id = 2) const uint MROWS = 1; // rows of a, = p.M
 layout(constant_id = 3) const bool VEC4 = false; // K, aOffset and bOffset are multiples of 4
 layout(constant_id = 4) const uint UNROLL = 4;    // steps over K per iteration of the vectorised loop
 
+#ifdef EXPERTS
+// A mixture of experts (MatmulExpertsPush): workgroup z is one (token, expert) pair, MROWS = 1.
+layout(push_constant) uniform Push { MatmulExpertsPush p; };
+layout(std430, binding = 3) readonly buffer Routes { float routes[]; };
+#else
 layout(push_constant) uniform Push { MatmulPush p; };
+#endif
 
 // Scalar and vec4 views of a: 16-byte loads where K allows them.
 layout(std430, binding = 0) readonly buffer A { float a[]; };
@@ -36,6 +43,20 @@ void main()
     const uint n0 = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * ROWS;
     if (n0 >= p.N)
         return; // whole workgroup
+#ifdef EXPERTS
+    // Pair z: its token's row of a, its expert's matrix of b, its own row of out.
+    const uint pair = p.firstPair + gl_WorkGroupID.z;
+    const uint expert = uint(routes[p.routeOffset + 2 * pair]);
+    if (expert < p.firstExpert || expert >= p.firstExpert + p.experts)
+        return; // whole workgroup: another dispatch binds that expert
+    const uint bShift = (expert - p.firstExpert) * p.expertStride;
+    const uint aBase = p.aOffset + pair / p.aRowEvery * p.K;
+    const uint oBase = p.outOffset + pair * p.outStride;
+#else
+    const uint bShift = 0;
+    const uint aBase = p.aOffset;
+    const uint oBase = p.outOffset;
+#endif
 
     float acc[SUMS];
     for (uint i = 0; i < SUMS; ++i)
@@ -49,7 +70,7 @@ void main()
     const uint units = p.K / 16; // groups per row
     uint bRow[ROWS];
     for (uint r = 0; r < ROWS; ++r)
-        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * (p.K / BLOCK_K) * BLOCK_BYTES;
+        bRow[r] = p.bOffset + bShift + min(n0 + r, p.N - 1) * (p.K / BLOCK_K) * BLOCK_BYTES;
     for (uint u0 = t; u0 < units; u0 += UNROLL * WORKGROUP_SIZE) {
         vec4 bv[UNROLL * ROWS * 4];
         for (uint s = 0; s < UNROLL; ++s) {
@@ -67,7 +88,7 @@ void main()
             for (uint i = 0; i < 4; ++i) {
                 const uint k4 = ((u / G) * BLOCK_K + groupRun(u % G, i)) / 4;
                 for (uint m = 0; m < MROWS; ++m) {
-                    const vec4 av = a4[(p.aOffset + m * p.K) / 4 + k4];
+                    const vec4 av = a4[(aBase + m * p.K) / 4 + k4];
                     for (uint r = 0; r < ROWS; ++r)
                         acc[r * MROWS + m] += dot(av, bv[(s * ROWS + r) * 4 + i]);
                 }
@@ -77,7 +98,7 @@ void main()
 #else
     uint bRow[ROWS];
     for (uint r = 0; r < ROWS; ++r)
-        bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * p.K;
+        bRow[r] = p.bOffset + bShift + min(n0 + r, p.N - 1) * p.K;
     if (VEC4) {
         const uint K4 = p.K / 4;
         for (uint k4 = t; k4 < K4; k4 += UNROLL * WORKGROUP_SIZE) {
@@ -91,7 +112,7 @@ void main()
             for (uint u = 0; u < UNROLL; ++u) {
                 const uint k = min(k4 + u * WORKGROUP_SIZE, K4 - 1);
                 for (uint m = 0; m < MROWS; ++m) {
-                    const vec4 av = a4[(p.aOffset + m * p.K) / 4 + k];
+                    const vec4 av = a4[(aBase + m * p.K) / 4 + k];
                     for (uint r = 0; r < ROWS; ++r)
                         acc[r * MROWS + m] += dot(av, bv[u * ROWS + r]);
                 }
@@ -101,7 +122,7 @@ void main()
         for (uint k = t; k < p.K; k += WORKGROUP_SIZE) {
             float av[MROWS];
             for (uint m = 0; m < MROWS; ++m)
-                av[m] = a[p.aOffset + m * p.K + k];
+                av[m] = a[aBase + m * p.K + k];
             for (uint r = 0; r < ROWS; ++r) {
                 const float bv = weight(bRow[r] + k);
                 for (uint m = 0; m < MROWS; ++m)
@@ -140,6 +161,6 @@ void main()
         const uint n = n0 + t / MROWS;
         const uint m = t % MROWS;
         if (n < p.N)
-            outv[p.outOffset + m * p.outStride + n] = sum;
+            outv[oBase + m * p.outStride + n] = sum;
     }
 }

@@ -6,6 +6,7 @@
 // made the storage-buffer kernel (matvec.comp) 4-8x slower there. GPUs keep matvec.comp, whose
 // coalesced loads this layout (lanes reading different rows) would lose.
 // Several passes over MROWS rows of a each go in one dispatch, one pass per gl_WorkGroupID.z.
+// EXPERTS: gl_WorkGroupID.z is instead one (token, expert) pair of a mixture of experts.
 // Several rows of a (prompts, A_FETCHED_AS_USED): each value of a is fetched where it is used
 // instead of a block's worth being held for the R rows; 8 rows of 8 vec4s held spilled 5x slower.
 // Block types: each block of each row is copied from the texels that cover it into blockWords,
@@ -27,8 +28,18 @@ layout(constant_id = 2) const uint R = 2;     // rows of b per invocation
 // (binding 3), so each invocation writes act(gate row) * (up row) and a is fetched once for both.
 #include "activation.glsl"
 layout(constant_id = 3) const uint ACTIVATION = kActivationSilu;
-layout(push_constant) uniform Push { MatmulGluPush p; };
 layout(binding = 3) uniform utextureBuffer upTexels;
+#endif
+#ifdef EXPERTS
+// A mixture of experts (MatmulExpertsPush): workgroup z is one (token, expert) pair, MROWS = 1.
+layout(push_constant) uniform Push { MatmulExpertsPush p; };
+#ifdef GLU
+layout(std430, binding = 4) readonly buffer Routes { float routes[]; };
+#else
+layout(std430, binding = 3) readonly buffer Routes { float routes[]; };
+#endif
+#elif defined(GLU)
+layout(push_constant) uniform Push { MatmulGluPush p; };
 #else
 layout(push_constant) uniform Push { MatmulPush p; };
 #endif
@@ -97,9 +108,22 @@ void main()
 #endif
     if (n0 >= p.N)
         return;
+#ifdef EXPERTS
+    // Pair z: its token's row of a, its expert's matrix of b (bShift into the bound experts), its
+    // own row of out; a pair routed to an expert outside the binding is another dispatch's.
+    const uint pair = p.firstPair + gl_WorkGroupID.z;
+    const uint expert = uint(routes[p.routeOffset + 2 * pair]);
+    if (expert < p.firstExpert || expert >= p.firstExpert + p.experts)
+        return;
+    const uint bShift = (expert - p.firstExpert) * p.expertStride;
+    const uint aBase = p.aOffset + pair / p.aRowEvery * p.K;
+    const uint oBase = p.outOffset + pair * p.outStride;
+#else
     // Pass gl_WorkGroupID.z takes rows z * MROWS .. of a and out: one dispatch for all the passes.
+    const uint bShift = 0;
     const uint aBase = p.aOffset + gl_WorkGroupID.z * MROWS * p.K;
     const uint oBase = p.outOffset + gl_WorkGroupID.z * MROWS * p.outStride;
+#endif
     float acc[R * MROWS];
     for (uint i = 0; i < R * MROWS; ++i)
         acc[i] = 0.0;
@@ -108,10 +132,10 @@ void main()
     const uint rowBytes = p.K / BLOCK_K * BLOCK_BYTES;
     uint row[R]; // rows past N repeat the last one; their sums are dropped
     for (uint r = 0; r < R; ++r)
-        row[r] = p.bOffset + min(n0 + r, p.N - 1) * rowBytes;
+        row[r] = p.bOffset + bShift + min(n0 + r, p.N - 1) * rowBytes;
 #ifdef GLU
-    row[0] = p.bOffset + n0 * rowBytes;
-    row[1] = p.upOffset + n0 * rowBytes;
+    row[0] = p.bOffset + bShift + n0 * rowBytes;
+    row[1] = p.upOffset + bShift + n0 * rowBytes;
 #endif
     for (uint j = 0; j < p.K / BLOCK_K; ++j) {
 #if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED)
@@ -146,10 +170,10 @@ void main()
     const uint PER_TEXEL = TEXEL_VEC4S * 4;
     uint row[R];
     for (uint r = 0; r < R; ++r)
-        row[r] = (p.bOffset + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
+        row[r] = (p.bOffset + bShift + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
 #ifdef GLU
-    row[0] = (p.bOffset + n0 * p.K) / PER_TEXEL;
-    row[1] = (p.upOffset + n0 * p.K) / PER_TEXEL;
+    row[0] = (p.bOffset + bShift + n0 * p.K) / PER_TEXEL;
+    row[1] = (p.upOffset + bShift + n0 * p.K) / PER_TEXEL;
 #endif
     for (uint t = 0; t < p.K / PER_TEXEL; ++t) {
         vec4 av[MROWS * TEXEL_VEC4S];

@@ -42,6 +42,43 @@ struct MatmulGluPush {
     uint upOffset;
 };
 
+// matvec_rows.comp and matvec.comp with EXPERTS (a mixture of experts' "mul_mat_id"): pair z of
+// workgroup z (firstPair + z) multiplies row (firstPair + z) / aRowEvery of a by the matrix of the
+// expert routes[pair] names, out row firstPair + z. b holds experts firstExpert ..
+// firstExpert + experts - 1, expertStride apart (in bOffset's units); pairs routed elsewhere are
+// another dispatch's. With GLU, upOffset is up's matrix of firstExpert.
+struct MatmulExpertsPush {
+    uint M;            // 1: one row of a per pair
+    uint N;
+    uint K;
+    uint aOffset;
+    uint bOffset;
+    uint outOffset;
+    uint outStride;
+    uint upOffset;
+    uint expertStride;
+    uint firstExpert;
+    uint experts;
+    uint aRowEvery;    // pairs per row of a: the experts each token uses, or 1 (a row per pair)
+    uint firstPair;
+    uint routeOffset;  // routes[0, 0, 0] in the bound range
+};
+
+// experts.comp ROUTE: per token t < tokens, the `used` largest of softmax(logits[t, :experts]),
+// as routes[t, s] = (expert index as a float, weight): weights divided by their sum where
+// normalize != 0, then times scale. COMBINE: out[t, c] = sum_s weight[t, s] * y[t * used + s, c].
+struct ExpertsPush {
+    uint tokens;
+    uint experts;
+    uint used;
+    uint normalize;
+    float scale;
+    uint n;         // COMBINE: row length of y and out
+    uint inOffset;  // logits (ROUTE) or y (COMBINE)
+    uint routeOffset;
+    uint outOffset; // routes (ROUTE) or out (COMBINE)
+};
+
 // softmax.comp: out[r, :] = softmax(x[r, :] * scale) for r < rows.
 struct SoftmaxPush {
     uint rows;      // rows in this dispatch, one workgroup each
@@ -325,6 +362,17 @@ struct StridedCopyPush {
     uint outColStride;
     uint inOffset;       // elements from the bound starts to element [0, 0]
     uint outOffset;
+};
+
+// lora_merge.comp: w[o, c] += scale * sum_k up[o, k] * down[k, c] for the rows of w in this
+// dispatch; up [rows, rank], down [rank, cols] f32, w f32 or f16 (a LoRA merged into a weight).
+struct LoraMergePush {
+    uint rows;           // rows of w (and up) in this dispatch
+    uint cols;
+    uint rank;
+    uint wOffset;        // elements from the bound start to w[first row, 0]
+    uint upOffset;       // elements from the bound start to up[first row, 0]
+    float scale;
 };
 
 #ifdef __cplusplus

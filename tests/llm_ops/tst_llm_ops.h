@@ -1,5 +1,5 @@
 #pragma once
-// Transformer kernel tests (RoPE, attention, kv-cache stores, GLU, top logits): each against a plain CPU
+// Transformer kernel tests (RoPE, attention, kv-cache stores, GLU, top logits, mixtures of experts): each against a plain CPU
 // reference in double on random inputs, under a normalised-error tolerance, validation on.
 
 #include "core/result.h"
@@ -11,6 +11,8 @@
 #include <QtTest>
 
 #include <string>
+
+Q_DECLARE_METATYPE(atelier::DType)
 
 class TestLlmOps : public QObject {
     Q_OBJECT
@@ -42,4 +44,10 @@ private slots:
     void topLogits();
     void topLogitsOverflowWhenAllTie();
     void topLogitsRejectsBadArguments();
+
+    void routeExperts_data();
+    void routeExperts();
+    void experts_data();
+    void experts();
+    void expertsRejectBadArguments();
 };
