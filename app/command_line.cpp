@@ -33,7 +33,7 @@ CommandLine parseCommandLine(const QStringList& args)
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
         } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint" ||
-                   a == "library") {
+                   a == "library" || a == "models") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -62,6 +62,8 @@ QString usageText()
         "  chat             talk to a language model (atelier chat --help)\n"
         "  library import FILE.png...\n"
         "                   copy pictures with A1111 parameters into the Library\n"
+        "  models list|download NAME_OR_URL|verify [NAME...]|remove NAME\n"
+        "                   the model catalogue: download (resumable, sha256 checked), check, delete\n"
         "  --version        print the version\n"
         "\n"
         "Environment:\n"

@@ -4,6 +4,7 @@
 #include "generate_command.h"
 #include "inpaint_command.h"
 #include "library_command.h"
+#include "models_command.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
@@ -125,6 +126,8 @@ int main(int argc, char** argv)
         return app::runInpaint(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "library")
         return app::runLibrary(argc, argv, cl.arguments);
+    if (cl.command == "models")
+        return app::runModels(argc, argv, cl.arguments);
 
     QApplication app(argc, argv);
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.atelier.Atelier")); // links the window to its menu entry on Wayland
