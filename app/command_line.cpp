@@ -33,7 +33,7 @@ CommandLine parseCommandLine(const QStringList& args)
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
         } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint" ||
-                   a == "library" || a == "models") {
+                   a == "library" || a == "models" || a == "serve") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -64,6 +64,8 @@ QString usageText()
         "                   copy pictures with A1111 parameters into the Library\n"
         "  models list|download NAME_OR_URL|verify [NAME...]|remove NAME\n"
         "                   the model catalogue: download (resumable, sha256 checked), check, delete\n"
+        "  serve [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--model GGUF] [--image-model FILE]\n"
+        "                   an OpenAI-compatible API for other programs (atelier serve --help)\n"
         "  --version        print the version\n"
         "\n"
         "Environment:\n"

@@ -5,6 +5,7 @@
 #include "inpaint_command.h"
 #include "library_command.h"
 #include "models_command.h"
+#include "serve_command.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
@@ -128,6 +129,8 @@ int main(int argc, char** argv)
         return app::runLibrary(argc, argv, cl.arguments);
     if (cl.command == "models")
         return app::runModels(argc, argv, cl.arguments);
+    if (cl.command == "serve")
+        return app::runServe(argc, argv, cl.arguments, options);
 
     QApplication app(argc, argv);
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.atelier.Atelier")); // links the window to its menu entry on Wayland
