@@ -45,3 +45,6 @@ foreach(param f32 f16)
   string(TOUPPER ${param} PARAM)
   atelier_shader(SOURCE group_norm_rows.comp NAME group_norm_rows_merge_${param} DEFINES MERGE PARAM_${PARAM})
 endforeach()
+# lora_merge.comp: a LoRA's up · down added into an f32 or f16 weight (ops/lora_merge.h).
+atelier_shader(SOURCE lora_merge.comp NAME lora_merge_f32)
+atelier_shader(SOURCE lora_merge.comp NAME lora_merge_f16 DEFINES W_F16)

@@ -19,6 +19,7 @@ QString dataDir()
 }
 
 QString modelsDir() { return dataDir() + "/models"; }
+QString lorasDir() { return modelsDir() + "/loras"; }
 QString galleryDir() { return dataDir() + "/gallery"; }
 QString databasePath() { return dataDir() + "/atelier.sqlite3"; }
 QString logsDir() { return dataDir() + "/logs"; }

@@ -8,6 +8,7 @@ namespace atelier::paths {
 
 QString dataDir();          // ~/.local/share/Atelier: the root of everything below
 QString modelsDir();        // <data>/models: GGUF and safetensors files
+QString lorasDir();         // <models>/loras: LoRA adapters for pictures (<lora:NAME:1> in a prompt)
 QString galleryDir();       // <data>/gallery: generated pictures
 QString databasePath();     // <data>/atelier.sqlite3
 QString logsDir();          // <data>/logs

@@ -1,5 +1,6 @@
 #include "diffusion/generation.h"
 
+#include "diffusion/lora_weights.h"
 #include "core/elapsed.h"
 #include "core/logging.h"
 #include "diffusion/prompt_chunks.h"
@@ -82,6 +83,7 @@ GenerationParameters describeGeneration(StableDiffusion& model, const Generation
     if (!r.initImage.empty())
         p.denoisingStrength = r.strength;
     p.clipSkip = r.clipSkip;
+    p.loraHashes = loraHashesText(model.loras().applied());
     p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }
@@ -92,7 +94,10 @@ Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt
     ChunkOptions options;
     if (model.config().generation == Generation::Sd2)
         options.padId = kOpenClipPad;
-    ChunkedPrompt cond = chunkPrompt(model.tokenizer(), prompt, options);
+    // <lora:NAME:WEIGHT> tags merge their LoRAs into the weights and are not read as text.
+    const PromptLoras loras = extractLoraTags(prompt);
+    ATELIER_TRY(applyPromptLoras(model, loras.loras, model.loraFolder()));
+    ChunkedPrompt cond = chunkPrompt(model.tokenizer(), loras.prompt, options);
     ChunkedPrompt uncond = chunkPrompt(model.tokenizer(), negativePrompt, options);
     const size_t chunks = std::max(cond.chunks.size(), uncond.chunks.size());
     padChunks(cond.chunks, chunks, options);

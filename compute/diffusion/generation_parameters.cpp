@@ -77,6 +77,8 @@ QString formatA1111(const GenerationParameters& p)
         params.append({QStringLiteral("Clip skip"), QString::number(p.clipSkip)});
     if (p.maskBlur)
         params.append({QStringLiteral("Mask blur"), QString::number(*p.maskBlur)});
+    if (!p.loraHashes.isEmpty())
+        params.append({QStringLiteral("Lora hashes"), p.loraHashes});
     params.append(p.extras);
     if (!p.version.isEmpty())
         params.append({QStringLiteral("Version"), p.version});
@@ -159,6 +161,8 @@ Result<GenerationParameters> parseA1111(const QString& text)
             const int blur = value.toInt(&ok);
             if (ok)
                 p.maskBlur = blur;
+        } else if (key == QLatin1String("Lora hashes")) {
+            p.loraHashes = value;
         } else if (key == QLatin1String("Version")) {
             p.version = value;
         } else {

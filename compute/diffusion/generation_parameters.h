@@ -30,6 +30,7 @@ struct GenerationParameters {
     std::optional<double> denoisingStrength; // img2img and inpainting
     int clipSkip = 1;                         // written only when > 1
     std::optional<int> maskBlur;
+    QString loraHashes;                       // A1111's "Lora hashes": "name: 12 hex digits, ..."
     QList<QPair<QString, QString>> extras; // further "key: value" pairs, in order, kept verbatim
     QString version;                        // "Atelier 0.1.0"
 

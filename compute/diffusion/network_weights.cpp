@@ -52,7 +52,30 @@ std::vector<uint8_t> convert(const CheckpointTensor& t, DType dtype)
     return out;
 }
 
+// The bytes of `source` as the device holds them: `dtype`, and OHWI when `repackConv`.
+std::vector<uint8_t> deviceBytes(const CheckpointTensor& source, const std::vector<int64_t>& shape, DType dtype,
+                                 bool repackConv)
+{
+    std::vector<uint8_t> bytes = convert(source, dtype);
+    if (repackConv) {
+        std::vector<uint8_t> repacked(bytes.size());
+        ops::repackConvWeight(bytes.data(), repacked.data(), dtype == DType::F32 ? 4 : 2, shape[0], shape[3], shape[1],
+                              shape[2]);
+        bytes = std::move(repacked);
+    }
+    return bytes;
+}
+
 } // namespace
+
+Status restoreMatrix(vk::Device& device, const BoundMatrix& m)
+{
+    const std::vector<int64_t> shape{m.out, m.kernel, m.kernel, m.in};
+    const std::vector<uint8_t> bytes = deviceBytes(*m.source, shape, m.weight.dtype, m.kernel > 1);
+    if (bytes.size() != m.weight.bytes())
+        return makeError(ErrorCode::Format, m.source->source + " holds the wrong number of bytes");
+    return device.upload(m.weight.buffer, bytes.data(), bytes.size());
+}
 
 WeightBinder::WeightBinder(vk::Device& device, const Checkpoint& checkpoint, std::string prefix,
                            WeightPrecision precision)
@@ -68,13 +91,7 @@ Result<const CheckpointTensor*> WeightBinder::find(std::string_view name, const 
 Result<ops::Tensor> WeightBinder::upload(const CheckpointTensor& source, std::vector<int64_t> shape, DType dtype,
                                          bool repackConv)
 {
-    std::vector<uint8_t> bytes = convert(source, dtype);
-    if (repackConv) {
-        std::vector<uint8_t> repacked(bytes.size());
-        ops::repackConvWeight(bytes.data(), repacked.data(), dtype == DType::F32 ? 4 : 2, shape[0], shape[3], shape[1],
-                              shape[2]);
-        bytes = std::move(repacked);
-    }
+    const std::vector<uint8_t> bytes = deviceBytes(source, shape, dtype, repackConv);
     ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, dtype, std::move(shape)));
     if (tensor.bytes() != bytes.size())
         return makeError(ErrorCode::Format, source.source + " holds the wrong number of bytes");
@@ -92,6 +109,7 @@ Result<ConvWeights> WeightBinder::conv(std::string_view name, int64_t out, int64
         mPrecision == WeightPrecision::F16 || w->dtype == io::SafetensorsDType::F16 ? DType::F16 : DType::F32;
     ConvWeights conv;
     ATELIER_ASSIGN(conv.weight, upload(*w, {out, kernel, kernel, in}, type, true));
+    ATELIER_TRY(remember(n, conv.weight, out, in, kernel, w));
     ATELIER_ASSIGN(conv.bias, upload(*b, {out}, type, false));
     return conv;
 }
@@ -107,12 +125,21 @@ Result<LinearWeights> WeightBinder::linear(std::string_view name, int64_t out, i
         mPrecision == WeightPrecision::F16 || w->dtype == io::SafetensorsDType::F16 ? DType::F16 : DType::F32;
     LinearWeights linear;
     ATELIER_ASSIGN(linear.weight, upload(*w, {out, in}, type, false));
+    ATELIER_TRY(remember(n, linear.weight, out, in, 1, w));
     if (bias) {
         ATELIER_ASSIGN(const CheckpointTensor* b, find(n + ".bias", {out}));
         ATELIER_ASSIGN(ops::Tensor t, upload(*b, {out}, DType::F32, false));
         linear.bias = std::move(t);
     }
     return linear;
+}
+
+Status WeightBinder::remember(const std::string& name, const ops::Tensor& weight, int64_t out, int64_t in,
+                              int64_t kernel, const CheckpointTensor* source)
+{
+    ATELIER_ASSIGN(ops::Tensor view, weight.view({out, kernel * kernel * in}));
+    mMatrices.push_back({mPrefix + name, std::move(view), out, in, kernel, source});
+    return {};
 }
 
 Result<NormWeights> WeightBinder::norm(std::string_view name, int64_t channels)

@@ -51,6 +51,22 @@ struct NormWeights {
     ops::Tensor beta;
 };
 
+// A bound matrix a LoRA may change: a Linear weight or a convolution, under its canonical name
+// (prefix included, ".weight" dropped: "model.diffusion_model.out.2"), viewed as [out, cols] with
+// cols = kernel * kernel * in in the device's layout (a conv's OHWI). The view does not own the
+// memory: it lives as long as the network that bound it.
+struct BoundMatrix {
+    std::string name;
+    ops::Tensor weight;                      // [out, kernel * kernel * in] view
+    int64_t out = 0;
+    int64_t in = 0;
+    int64_t kernel = 1;                      // 1 for Linear weights and 1x1 convolutions
+    const CheckpointTensor* source = nullptr; // the file's tensor, to upload the base again
+};
+
+// Uploads `matrix`'s tensor from the checkpoint again, undoing whatever was merged into it.
+Status restoreMatrix(vk::Device& device, const BoundMatrix& matrix);
+
 class WeightBinder {
 public:
     // Names are looked up as prefix + name (kUNetPrefix, kVaePrefix, kTextPrefix).
@@ -67,16 +83,21 @@ public:
     Result<ops::Tensor> tensor(std::string_view name, const std::vector<int64_t>& shape, DType dtype);
     // Device bytes bound so far.
     uint64_t bytes() const { return mBytes; }
+    // The matrices bound so far by conv() and linear(), in binding order.
+    std::vector<BoundMatrix> takeMatrices() { return std::move(mMatrices); }
 
 private:
     Result<const CheckpointTensor*> find(std::string_view name, const std::vector<int64_t>& shape) const;
     Result<ops::Tensor> upload(const CheckpointTensor& source, std::vector<int64_t> shape, DType dtype, bool repackConv);
+    Status remember(const std::string& name, const ops::Tensor& weight, int64_t out, int64_t in, int64_t kernel,
+                    const CheckpointTensor* source);
 
     vk::Device& mDevice;
     const Checkpoint& mCheckpoint;
     std::string mPrefix;
     WeightPrecision mPrecision;
     uint64_t mBytes = 0;
+    std::vector<BoundMatrix> mMatrices;
 };
 
 } // namespace atelier::diffusion

@@ -1,5 +1,7 @@
 #include "diffusion/stable_diffusion.h"
 
+#include "core/app_paths.h"
+#include "diffusion/lora_weights.h"
 #include "diffusion/model_hash.h"
 #include "diffusion/text_encoder.h"
 #include "diffusion/unet.h"
@@ -59,5 +61,14 @@ const std::string& StableDiffusion::modelHash()
                                                                             : std::string();
     return *mModelHash;
 }
+
+LoraMerger& StableDiffusion::loras()
+{
+    if (!mLoras)
+        mLoras = std::make_unique<LoraMerger>(*mDevice, mUNet->matrices(), mTextEncoder->matrices(), config().unet);
+    return *mLoras;
+}
+
+QString StableDiffusion::loraFolder() const { return mLoraFolder.isEmpty() ? paths::lorasDir() : mLoraFolder; }
 
 } // namespace atelier::diffusion

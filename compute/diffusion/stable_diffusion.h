@@ -9,6 +9,8 @@
 #include "diffusion/network_weights.h"
 #include "diffusion/sampling/noise_schedule.h"
 
+#include <QString>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +22,7 @@ class Device;
 
 namespace atelier::diffusion {
 
+class LoraMerger;
 class TextEncoder;
 class UNet;
 class Vae;
@@ -51,6 +54,11 @@ public:
     uint64_t weightBytes() const;
     // A1111's "Model hash" (AutoV2, model_hash.h), looked up on first use; empty for a diffusers folder.
     const std::string& modelHash();
+    // The LoRAs merged into the UNet and text encoder (lora_weights.h), made on first use.
+    LoraMerger& loras();
+    // Where a prompt's <lora:NAME:WEIGHT> looks for NAME.safetensors; paths::lorasDir() unless set.
+    QString loraFolder() const;
+    void setLoraFolder(const QString& folder) { mLoraFolder = folder; }
 
 private:
     StableDiffusion(std::unique_ptr<Checkpoint> checkpoint, ClipTokenizer tokenizer);
@@ -64,6 +72,8 @@ private:
     std::unique_ptr<TextEncoder> mTextEncoder;
     std::unique_ptr<UNet> mUNet;
     std::unique_ptr<Vae> mVae;
+    std::unique_ptr<LoraMerger> mLoras;  // after the networks: it views their weights
+    QString mLoraFolder;
 };
 
 } // namespace atelier::diffusion

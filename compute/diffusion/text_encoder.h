@@ -59,6 +59,8 @@ public:
 
     const TextEncoderConfig& config() const { return mConfig; }
     uint64_t weightBytes() const { return mWeights.bytes; }
+    // The Linear weights, where LoRAs merge (lora_weights.h).
+    std::span<const BoundMatrix> matrices() const { return mWeights.matrices; }
 
     // Hidden states of each chunk, [chunks x 77, width] row-major. clipSkip 1: the last layer's output
     // through final_layer_norm (diffusers' last_hidden_state); n > 1: A1111's "Clip skip", the output

@@ -45,6 +45,7 @@ Result<TextEncoderWeights> TextEncoderWeights::bind(vk::Device& device, const Ch
     }
     ATELIER_ASSIGN(w.finalNorm, binder.norm("final_layer_norm", config.width));
     w.bytes = binder.bytes();
+    w.matrices = binder.takeMatrices();
     return w;
 }
 

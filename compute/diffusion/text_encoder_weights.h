@@ -35,6 +35,7 @@ struct TextEncoderWeights {
     std::vector<TextEncoderLayerWeights> layers; // config.layers
     NormWeights finalNorm;         // final_layer_norm [width]
     uint64_t bytes = 0;            // device bytes of all of the above
+    std::vector<BoundMatrix> matrices; // views of the Linear weights above, by canonical name
 
     // Errors name the tensor and say which shape was expected and which was found.
     static Result<TextEncoderWeights> bind(vk::Device& device, const Checkpoint& checkpoint,

@@ -70,7 +70,9 @@ Result<std::unique_ptr<UNet>> UNet::load(vk::Device& device, const Checkpoint& c
     ATELIER_TRY(checkConfig(config));
     WeightBinder binder(device, checkpoint, std::string(kUNetPrefix), precision);
     ATELIER_ASSIGN(UNetWeights weights, bindUNetWeights(binder, config));
-    return std::unique_ptr<UNet>(new UNet(device, config, std::move(weights), binder.bytes()));
+    std::unique_ptr<UNet> unet(new UNet(device, config, std::move(weights), binder.bytes()));
+    unet->mMatrices = binder.takeMatrices();
+    return unet;
 }
 
 Status UNet::checkInputs(std::span<const float> x, int batch, int height, int width, double timestep,

@@ -48,6 +48,8 @@ public:
     // Device bytes of the activations for the last shape predicted (0 before the first).
     uint64_t stateBytes() const { return mState ? mState->bytes : 0; }
     const UNetTimings& lastTimings() const { return mTimings; }
+    // The Linear and convolution weights, where LoRAs merge (lora_weights.h).
+    std::span<const BoundMatrix> matrices() const { return mMatrices; }
     // Frees the activations (the next prediction allocates them again), e.g. to give the VAE room.
     void releaseRunState() { mState.reset(); }
 
@@ -72,6 +74,7 @@ private:
     UNetConfig mConfig;
     UNetWeights mWeights;
     uint64_t mWeightBytes = 0;
+    std::vector<BoundMatrix> mMatrices;
     std::optional<UNetState> mState; // for the last shape predicted
     UNetTimings mTimings;
 };
