@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Checks `atelier serve` with OpenAI's official Python package (run by hand; CI stays hermetic).
+
+    python3 -m venv /tmp/oai && /tmp/oai/bin/pip install openai
+    build/bin/atelier serve --port 18080 &
+    /tmp/oai/bin/python tests/server/openai_client_check.py http://127.0.0.1:18080/v1
+
+Lists the models, asks one chat question streamed and not, continues a prompt, paints a picture
+when an image model is served, and checks that an unknown model raises NotFoundError.
+"""
+import base64
+import sys
+
+import openai
+
+base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080/v1"
+key = sys.argv[2] if len(sys.argv) > 2 else "none"
+client = openai.OpenAI(base_url=base, api_key=key)
+
+models = client.models.list().data
+chat = next(m.id for m in models if getattr(m, "kind", "chat") == "chat")
+image = next((m.id for m in models if getattr(m, "kind", "") == "image"), None)
+print("models:", [m.id for m in models])
+
+question = [{"role": "user", "content": "What is the capital of France?"}]
+answer = client.chat.completions.create(model=chat, messages=question, temperature=0, max_tokens=32)
+whole = answer.choices[0].message.content
+print("chat:", repr(whole), answer.usage)
+
+pieces = []
+for chunk in client.chat.completions.create(model=chat, messages=question, temperature=0, max_tokens=32, stream=True):
+    if chunk.choices and chunk.choices[0].delta.content:
+        pieces.append(chunk.choices[0].delta.content)
+assert "".join(pieces) == whole, ("streamed", pieces, "whole", whole)
+print("streamed in", len(pieces), "pieces: same text")
+
+completion = client.completions.create(model=chat, prompt="The capital of France is", max_tokens=5, temperature=0)
+print("completion:", repr(completion.choices[0].text), completion.choices[0].finish_reason)
+
+if image:
+    picture = client.images.generate(model=image, prompt="a large red circle in the centre on a blue background",
+                                      size="128x128", n=1, extra_body={"steps": 12, "seed": 1})
+    png = base64.b64decode(picture.data[0].b64_json)
+    assert png.startswith(b"\x89PNG")
+    print("image:", len(png), "bytes of PNG")
+
+try:
+    client.chat.completions.create(model="gpt-4o", messages=question)
+    raise SystemExit("an unknown model was answered")
+except openai.NotFoundError as error:
+    print("unknown model:", error.status_code, error.body.get("code") if isinstance(error.body, dict) else error.body)
+print("openai", openai.__version__, "works against", base)
