@@ -7,6 +7,8 @@
 #include "inpaint/inpaint_record.h"
 #include "inpaint/inpaint_workspace.h"
 #include "library/library_workspace.h"
+#include "models/models_dialog.h"
+#include "models/models_folder.h"
 #include "preferences_dialog.h"
 #include "store/database.h"
 #include "widgets/navigation_rail.h"
@@ -48,6 +50,10 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
     setWindowIcon(QIcon(appIconPath));
     mStack->setObjectName("workspaces");
     mWorkspaceGroup->setExclusive(true);
+    // The Models dialog marks what fits the memory of the device the engine opens.
+    connect(&engine, &engine::ComputeEngine::deviceReady, this, [](const engine::DeviceSummary& device) {
+        models::rememberDevice(device.type, qint64(device.deviceLocalBytes));
+    });
 
     if (paths::ensureDir(paths::dataDir())) {
         auto database = store::Database::open(paths::databasePath());
@@ -146,6 +152,9 @@ void MainWindow::createMenus()
             statusBar()->showMessage(tr("Could not open %1").arg(paths::modelsDir()), 10000);
     });
     openModels->setObjectName("openModelsFolderAction");
+    QAction* models = file->addAction(tr("&Models…"), this, [this] { showModelsDialog(this); });
+    models->setObjectName("modelsAction");
+    models->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setObjectName("quitAction");

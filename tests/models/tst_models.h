@@ -35,6 +35,10 @@ private slots:
     void cliListDownloadVerifyRemove();
     void cliRefusesUnknownModel();
 
+    // dialog_test.cpp
+    void dialogDownloadsPausesResumesAndDeletes();
+    void chatOffersTheBestModel();
+
 private:
     QByteArray makeContent(int bytes, int seed) const;
     QString writeCatalogue(const QString& name, const QByteArray& json);

@@ -103,4 +103,17 @@ qint64 memoryBudget(const QString& deviceType, qint64 deviceLocalBytes)
     return systemMemoryBytes();
 }
 
+namespace {
+QString gDeviceType;
+qint64 gDeviceLocalBytes = 0;
+} // namespace
+
+void rememberDevice(const QString& deviceType, qint64 deviceLocalBytes)
+{
+    gDeviceType = deviceType;
+    gDeviceLocalBytes = deviceLocalBytes;
+}
+
+qint64 deviceMemoryBudget() { return memoryBudget(gDeviceType, gDeviceLocalBytes); }
+
 } // namespace atelier::models

@@ -32,5 +32,9 @@ qint64 systemMemoryBytes();
 // The memory a model may need to fit: a discrete GPU's own memory, else (CPU devices, integrated
 // GPUs, or no device yet) the computer's memory.
 qint64 memoryBudget(const QString& deviceType, qint64 deviceLocalBytes);
+// The window remembers the device the engine opened; deviceMemoryBudget() is memoryBudget() of it
+// (the computer's memory until a device is known).
+void rememberDevice(const QString& deviceType, qint64 deviceLocalBytes);
+qint64 deviceMemoryBudget();
 
 } // namespace atelier::models

@@ -1,0 +1,185 @@
+#include "tst_models.h"
+
+#include "models/model_download.h"
+#include "models/model_offer.h"
+#include "models/models_dialog.h"
+#include "models/models_folder.h"
+
+#include "core/app_paths.h"
+
+#include <QApplication>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QTest>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+using namespace atelier;
+using namespace atelier::ui;
+
+namespace {
+
+QTreeWidgetItem* row(QTreeWidget* tree, const QString& name)
+{
+    for (int i = 0; i < tree->topLevelItemCount(); ++i)
+        if (tree->topLevelItem(i)->text(0) == name)
+            return tree->topLevelItem(i);
+    return nullptr;
+}
+
+QString statusOf(QTreeWidget* tree, const QString& name)
+{
+    QTreeWidgetItem* item = row(tree, name);
+    return item ? item->text(4) : QStringLiteral("(no row)");
+}
+
+// Answers the next modal question box with `button`.
+void answerNextQuestion(QMessageBox::StandardButton button)
+{
+    QTimer::singleShot(0, [button] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+            box->button(button)->click();
+    });
+}
+
+} // namespace
+
+void TestModels::dialogDownloadsPausesResumesAndDeletes()
+{
+    QDir(paths::modelsDir()).removeRecursively();
+    const QByteArray shaLarge = QCryptographicHash::hash(mLarge, QCryptographicHash::Sha256).toHex();
+    const QByteArray json = R"({"version": 1, "models": [
+        {"id": "slow-chat", "name": "Slow Chat", "kind": "chat", "architecture": "qwen2", "quantization": "Q4_K_M",
+         "licence": "Apache-2.0", "urls": [")" + mServer->url("slow", "large.gguf") + R"("], "file": "slow-chat.gguf",
+         "size": 3000000, "sha256": ")" + shaLarge + R"(", "context": 32768, "memory": 2000000000,
+         "description": "A test model served slowly."},
+        {"id": "huge-image", "name": "Huge Image", "kind": "image", "architecture": "sd2", "licence": "MIT",
+         "urls": ["https://example.invalid/huge.safetensors"], "file": "huge.safetensors", "memory": 900000000000}]})";
+    qputenv("ATELIER_CATALOGUE", writeCatalogue("dialog.json", json).toUtf8());
+    models::rememberDevice(QStringLiteral("discrete"), 8LL * 1000 * 1000 * 1000);
+
+    QWidget window;
+    ModelsDialog* dialog = showModelsDialog(&window);
+    QCOMPARE(showModelsDialog(&window), dialog); // one dialog per window
+    auto* tree = dialog->findChild<QTreeWidget*>("modelsList");
+    QVERIFY(tree);
+    QCOMPARE(statusOf(tree, "Slow Chat"), QStringLiteral("Fits this device"));
+    QCOMPARE(statusOf(tree, "Huge Image"), QStringLiteral("Needs more memory than this device has"));
+    QVERIFY(dialog->findChild<QLabel*>("modelsSummary")->text().contains("8.00 GB of memory"));
+
+    auto* download = dialog->findChild<QPushButton*>("downloadButton");
+    auto* pause = dialog->findChild<QPushButton*>("pauseButton");
+    auto* resume = dialog->findChild<QPushButton*>("resumeButton");
+    auto* cancel = dialog->findChild<QPushButton*>("cancelButton");
+    auto* remove = dialog->findChild<QPushButton*>("deleteButton");
+    auto* progressText = dialog->findChild<QLabel*>("downloadProgressText");
+    tree->setCurrentItem(row(tree, "Slow Chat"));
+    QVERIFY(dialog->findChild<QLabel*>("modelDetails")->text().contains("sha256 " + shaLarge));
+    QVERIFY(download->isEnabled() && !pause->isEnabled() && !remove->isEnabled());
+
+    download->click();
+    QTRY_VERIFY_WITH_TIMEOUT(progressText->text().contains(" of 3.00 MB · ") && progressText->text().contains("/s"), 10000);
+    QVERIFY(statusOf(tree, "Slow Chat").startsWith("Downloading "));
+    QVERIFY(pause->isEnabled() && cancel->isEnabled() && !download->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->download("slow-chat")->received() > 300 * 1000, 10000);
+    dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_downloading.png"));
+
+    pause->click();
+    QVERIFY(statusOf(tree, "Slow Chat").startsWith("Paused at "));
+    QVERIFY(progressText->text().endsWith(" · paused"));
+    QVERIFY(resume->isEnabled() && !pause->isEnabled());
+    resume->click();
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(tree, "Slow Chat"), QStringLiteral("Installed"), 20000);
+    QCOMPARE(dialog->message(), QStringLiteral("Slow Chat is installed; its sha256 matches."));
+    QCOMPARE(QFileInfo(QDir(paths::modelsDir()).filePath("slow-chat.gguf")).size(), qint64(mLarge.size()));
+    QVERIFY(remove->isEnabled() && !download->isEnabled());
+    dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_installed.png"));
+
+    // Import a file from elsewhere: listed as not in the catalogue.
+    const QString outside = mTemp.filePath("my-own-model.gguf");
+    {
+        QFile file(outside);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("GGUF not really");
+    }
+    QVERIFY(dialog->importFile(outside).ok());
+    QCOMPARE(statusOf(tree, "my-own-model.gguf"), QStringLiteral("Installed (not in the catalogue)"));
+    QVERIFY(!dialog->importFile(mTemp.filePath("notes.txt")).ok());
+    QVERIFY(dialog->message().contains("is not a file"));
+
+    // Delete asks first; Cancel keeps the file, Yes deletes it.
+    tree->setCurrentItem(row(tree, "Slow Chat"));
+    answerNextQuestion(QMessageBox::Cancel);
+    remove->click();
+    QVERIFY(QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf")));
+    answerNextQuestion(QMessageBox::Yes);
+    remove->click();
+    QVERIFY(!QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf")));
+    QCOMPARE(statusOf(tree, "Slow Chat"), QStringLiteral("Fits this device"));
+
+    // Cancel mid-way leaves nothing behind.
+    tree->setCurrentItem(row(tree, "Slow Chat"));
+    download->click();
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->download("slow-chat")->received() > 100 * 1000, 10000);
+    cancel->click();
+    QVERIFY(!QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf.part")));
+    QCOMPARE(statusOf(tree, "Slow Chat"), QStringLiteral("Fits this device"));
+    qunsetenv("ATELIER_CATALOGUE");
+}
+
+void TestModels::chatOffersTheBestModel()
+{
+    QDir(paths::modelsDir()).removeRecursively();
+    const QByteArray sha = QCryptographicHash::hash(mSmall, QCryptographicHash::Sha256).toHex();
+    const QByteArray json = R"({"version": 1, "models": [
+        {"id": "small-chat", "name": "Small Chat", "kind": "chat", "architecture": "llama", "licence": "MIT",
+         "urls": [")" + mServer->url("files", "small.gguf") + R"("], "file": "small-chat.gguf", "size": 300000,
+         "sha256": ")" + sha + R"(", "memory": 1000000000},
+        {"id": "big-chat", "name": "Big Chat", "kind": "chat", "architecture": "llama", "licence": "MIT",
+         "urls": [")" + mServer->url("files", "small.gguf") + R"("], "file": "big-chat.gguf", "memory": 6000000000}]})";
+    qputenv("ATELIER_CATALOGUE", writeCatalogue("offer.json", json).toUtf8());
+
+    // 8 GB: Big Chat needs 6, more than half, so the offer is Small Chat.
+    models::rememberDevice(QStringLiteral("discrete"), 8LL * 1000 * 1000 * 1000);
+    QWidget window;
+    auto* offer = new ModelOffer(&window);
+    (new QVBoxLayout(&window))->addWidget(offer);
+    window.show();
+    QVERIFY(offer->isVisible());
+    QCOMPARE(offer->offeredId(), QStringLiteral("small-chat"));
+    QVERIFY(offer->findChild<QLabel*>("modelOfferText")->text().contains("<b>Small Chat</b> (300 KB, MIT) fits this device"));
+    window.resize(900, 80);
+    window.grab().save(QDir(paths::dataDir()).filePath("model_offer.png"));
+
+    // 16 GB: Big Chat.
+    models::rememberDevice(QStringLiteral("discrete"), 16LL * 1000 * 1000 * 1000);
+    offer->refresh();
+    QCOMPARE(offer->offeredId(), QStringLiteral("big-chat"));
+    models::rememberDevice(QStringLiteral("discrete"), 8LL * 1000 * 1000 * 1000);
+    offer->refresh();
+
+    // Download: through the Models dialog; once installed the offer goes away.
+    offer->findChild<QPushButton*>("modelOfferDownload")->click();
+    auto* dialog = window.findChild<ModelsDialog*>("modelsDialog");
+    QVERIFY(dialog && dialog->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(QDir(paths::modelsDir()).filePath("small-chat.gguf")), 10000);
+    QTRY_VERIFY(!offer->isVisible());
+
+    // Not now: stays away.
+    QDir(paths::modelsDir()).removeRecursively();
+    offer->refresh();
+    QVERIFY(offer->isVisible());
+    offer->findChild<QPushButton*>("modelOfferDismiss")->click();
+    QVERIFY(!offer->isVisible());
+    offer->refresh();
+    QVERIFY(!offer->isVisible());
+    QSettings().remove("models/offerDismissed");
+    qunsetenv("ATELIER_CATALOGUE");
+}
