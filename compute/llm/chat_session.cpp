@@ -163,7 +163,12 @@ Result<std::string> ChatSession::answer(const GenerationSettings& settings,
             break;
         ATELIER_TRY(advance({token}, sampler));
     }
-    written += utf8.flush();
+    // Bytes of a character the answer never finished: the listener hears them too, as the reply has them.
+    if (const std::string tail = utf8.flush(); !tail.empty()) {
+        written += tail;
+        if (onText)
+            onText(tail);
+    }
     stats.generationSeconds = secondsSince(generating);
     if (!mTemplate && !written.empty() && written.front() == ' ')
         written.erase(0, 1);

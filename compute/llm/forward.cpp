@@ -2,6 +2,7 @@
 //   x = embed(tokens) * embeddingScale
 //   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(Wk·norm(x)), Wv·norm(x)))
 //              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
+//                   or, in a mixture of experts, the routed experts' sum (recordExperts)
 //   logits = lmHead · norm(x[last]), and where a sampler asks, the largest of them (ops::topLogits)
 // Each residual add, with the post-norm before it and the next norm after it, is one dispatch
 // (ops::residualNorm); the last one applies the output norm, to every row.
@@ -11,6 +12,7 @@
 #include "ops/attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
+#include "ops/experts.h"
 #include "ops/glu.h"
 #include "ops/matmul.h"
 #include "ops/residual_norm.h"
@@ -81,9 +83,13 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
             rope.freqScale = c.ropeScale;
             rope.normEps = c.rmsEps;
-            rope.normWeight = w.qNorm ? &*w.qNorm : nullptr;
+            if (c.qkNormWhole) { // OLMoE: across all heads, before RoPE
+                ATELIER_TRY(ops::rmsnorm(b, q, *w.qNorm, q, norm));
+                ATELIER_TRY(ops::rmsnorm(b, k, *w.kNorm, k, norm));
+            }
+            rope.normWeight = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
             ATELIER_TRY(ops::rope(b, qHeads, qHeads, rope));
-            rope.normWeight = w.kNorm ? &*w.kNorm : nullptr;
+            rope.normWeight = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
             ATELIER_TRY(ops::rope(b, kHeads, kHeads, rope));
             ATELIER_TRY(ops::storeKv(b, kHeads, mCache.keys[size_t(l)], start));
             ATELIER_TRY(ops::storeKv(b, vHeads, mCache.values[size_t(l)], start));
@@ -97,8 +103,12 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));
 
-            ATELIER_TRY(ops::matmulGlu(b, xn, w.gate, w.up, gate, up, c.activation));
-            ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
+            if (w.experts) {
+                ATELIER_TRY(recordExperts(b, *w.experts, xn, n, projected));
+            } else {
+                ATELIER_TRY(ops::matmulGlu(b, xn, w.gate, w.up, gate, up, c.activation));
+                ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
+            }
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, nextNorm, xn, norm));
         }
         const uint64_t rowBytes = uint64_t(c.dim) * 4;
@@ -109,6 +119,24 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     ATELIER_TRY(recorded);
     mCache.length += int(n);
     return {};
+}
+
+Status LanguageModel::recordExperts(vk::CommandBatch& b, const ExpertWeights& w, const ops::Tensor& xn, int64_t n,
+                                    ops::Tensor& out)
+{
+    const ModelConfig& c = mConfig;
+    const int64_t pairs = n * c.expertsUsed;
+    ATELIER_ASSIGN(ops::Tensor logits, rowsOf(mState.routerLogits, n));
+    ATELIER_ASSIGN(ops::Tensor routes, mState.routes.view({n, c.expertsUsed, 2}));
+    ATELIER_ASSIGN(ops::Tensor hidden, rowsOf(mState.expertHidden, pairs));
+    ATELIER_ASSIGN(ops::Tensor up, rowsOf(mState.expertUp, pairs));
+    ATELIER_ASSIGN(ops::Tensor y, rowsOf(mState.expertOut, pairs));
+    ATELIER_TRY(ops::matmul(b, xn, w.router, logits));
+    const ops::RouteOptions route{uint32_t(c.expertsUsed), c.expertWeightsNorm, c.expertWeightsScale};
+    ATELIER_TRY(ops::routeExperts(b, logits, routes, route));
+    ATELIER_TRY(ops::matmulExpertsGlu(b, xn, w.gate, w.up, routes, hidden, up, c.activation));
+    ATELIER_TRY(ops::matmulExperts(b, hidden, w.down, routes, y));
+    return ops::combineExperts(b, y, routes, out);
 }
 
 } // namespace atelier::llm

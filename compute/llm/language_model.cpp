@@ -31,6 +31,14 @@ Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int 
     ATELIER_TRY(make(s.projected, {n, c.dim}));
     ATELIER_TRY(make(s.gate, {n, c.feedForward}));
     ATELIER_TRY(make(s.up, {n, c.feedForward}));
+    if (c.experts > 0) {
+        const int64_t pairs = n * c.expertsUsed;
+        ATELIER_TRY(make(s.routerLogits, {n, c.experts}));
+        ATELIER_TRY(make(s.routes, {n, c.expertsUsed, 2}));
+        ATELIER_TRY(make(s.expertHidden, {pairs, c.expertFeedForward}));
+        ATELIER_TRY(make(s.expertUp, {pairs, c.expertFeedForward}));
+        ATELIER_TRY(make(s.expertOut, {pairs, c.dim}));
+    }
     ATELIER_TRY(make(s.last, {1, c.dim}));
     ATELIER_TRY(make(s.logits, {1, vocab}));
     ATELIER_TRY(make(s.workspace, {ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim)}));

@@ -36,6 +36,12 @@ struct RunState {
     ops::Tensor attention; // [maxBatch, heads * headDim]
     ops::Tensor projected; // [maxBatch, dim] a block's output before the residual add
     ops::Tensor gate, up;  // [maxBatch, feedForward]
+    // Mixtures of experts only (ModelConfig::experts > 0):
+    ops::Tensor routerLogits;  // [maxBatch, experts]
+    ops::Tensor routes;        // [maxBatch, expertsUsed, 2] each token's experts and weights
+    ops::Tensor expertHidden;  // [maxBatch * expertsUsed, expertFeedForward]
+    ops::Tensor expertUp;      // [maxBatch * expertsUsed, expertFeedForward] where gate and up are two passes
+    ops::Tensor expertOut;     // [maxBatch * expertsUsed, dim] each chosen expert's output
     ops::Tensor last;      // [1, dim] the last token's residual, for the logits
     ops::Tensor logits;    // [1, vocab]
     ops::Tensor workspace; // f32 for split-kv decode attention
@@ -81,6 +87,9 @@ public:
 private:
     LanguageModel(vk::Device& device) : mDevice(device) {}
     Status forwardBatch(std::span<const int32_t> tokens, int topCandidates);
+    // x[n] = the layer's mixture of experts applied to xn[n] (forward.cpp).
+    Status recordExperts(vk::CommandBatch& batch, const ExpertWeights& w, const ops::Tensor& xn, int64_t n,
+                         ops::Tensor& out);
     ops::TokenIds stageTokenIds(std::span<const int32_t> tokens);
 
     vk::Device& mDevice;

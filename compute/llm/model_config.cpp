@@ -1,6 +1,7 @@
 #include "llm/model_config.h"
 
 #include "io/gguf.h"
+#include "ops/experts.h"
 
 #include <cmath>
 
@@ -24,6 +25,38 @@ float optionalFloat(const io::GgufFile& f, const std::string& key, float fallbac
     return v.ok() ? v.value() : fallback;
 }
 
+// expert_count and the rest of a mixture of experts; none for dense models. Mixtral is llama with
+// experts; qwen3moe and olmoe must have them.
+Status readExperts(const io::GgufFile& f, const std::string& arch, ModelConfig& c)
+{
+    const bool moeArchitecture = c.architecture == Architecture::Qwen3Moe || c.architecture == Architecture::Olmoe;
+    if (!f.find(arch + ".expert_count")) {
+        if (moeArchitecture)
+            return makeError(ErrorCode::Format, "model metadata: " + arch + ".expert_count is missing");
+        return {};
+    }
+    ATELIER_ASSIGN(const uint32_t experts, f.u32(arch + ".expert_count"));
+    if (experts == 0 && !moeArchitecture)
+        return {};
+    if (experts > 4096)
+        return makeError(ErrorCode::Format, "model metadata: " + arch + ".expert_count = " + std::to_string(experts) +
+                                                " is not plausible");
+    c.experts = int(experts);
+    ATELIER_ASSIGN(c.expertsUsed, positive(f, arch, "expert_used_count"));
+    if (c.expertsUsed > c.experts || c.expertsUsed > int(ops::kMaxExpertsUsed))
+        return makeError(ErrorCode::Unsupported, "model metadata: " + arch + ".expert_used_count = " +
+                                                     std::to_string(c.expertsUsed) + " of " + std::to_string(c.experts) +
+                                                     " experts (at most " + std::to_string(ops::kMaxExpertsUsed) + ")");
+    if (f.find(arch + ".expert_feed_forward_length")) {
+        ATELIER_ASSIGN(c.expertFeedForward, positive(f, arch, "expert_feed_forward_length"));
+    }
+    // As llama.cpp's build_moe_ffn: a scale of 0 (absent) or 1 leaves the weights alone.
+    const float scale = optionalFloat(f, arch + ".expert_weights_scale", 0.0f);
+    c.expertWeightsScale = scale == 0.0f ? 1.0f : scale;
+    c.expertWeightsNorm = c.architecture != Architecture::Olmoe;
+    return {};
+}
+
 } // namespace
 
 Result<ModelConfig> ModelConfig::fromGguf(const io::GgufFile& f)
@@ -35,17 +68,31 @@ Result<ModelConfig> ModelConfig::fromGguf(const io::GgufFile& f)
         c.architecture = Architecture::Llama;
     else if (arch == "qwen2")
         c.architecture = Architecture::Qwen2;
+    else if (arch == "qwen3")
+        c.architecture = Architecture::Qwen3;
+    else if (arch == "qwen3moe")
+        c.architecture = Architecture::Qwen3Moe;
+    else if (arch == "olmoe")
+        c.architecture = Architecture::Olmoe;
     else if (arch == "gemma3")
         c.architecture = Architecture::Gemma3;
     else
         return makeError(ErrorCode::Unsupported, "models of architecture '" + (arch.empty() ? "?" : arch) +
-                                                     "' are not supported (llama, qwen2 and gemma3 are)");
+                                                     "' are not supported (llama, qwen2, qwen3, qwen3moe, olmoe and "
+                                                     "gemma3 are)");
     if (auto name = f.string("general.name"); name.ok())
         c.name = name.value();
 
     ATELIER_ASSIGN(c.dim, positive(f, arch, "embedding_length"));
     ATELIER_ASSIGN(c.layers, positive(f, arch, "block_count"));
-    ATELIER_ASSIGN(c.feedForward, positive(f, arch, "feed_forward_length"));
+    ATELIER_TRY(readExperts(f, arch, c));
+    if (c.experts > 0 && c.expertFeedForward > 0 && !f.find(arch + ".feed_forward_length")) {
+        c.feedForward = c.expertFeedForward;
+    } else {
+        ATELIER_ASSIGN(c.feedForward, positive(f, arch, "feed_forward_length"));
+    }
+    if (c.experts > 0 && c.expertFeedForward == 0)
+        c.expertFeedForward = c.architecture == Architecture::Qwen3Moe ? c.feedForward / c.expertsUsed : c.feedForward;
     ATELIER_ASSIGN(c.heads, positive(f, arch, "attention.head_count"));
     c.kvHeads = c.heads;
     if (f.find(arch + ".attention.head_count_kv")) {
@@ -89,6 +136,15 @@ Result<ModelConfig> ModelConfig::fromGguf(const io::GgufFile& f)
     case Architecture::Qwen2:
         c.rope = ops::RopeLayout::Neox;
         c.qkvBias = true;
+        break;
+    case Architecture::Qwen3:
+    case Architecture::Qwen3Moe:
+        c.rope = ops::RopeLayout::Neox;
+        c.qkNorm = true;
+        break;
+    case Architecture::Olmoe:
+        c.rope = ops::RopeLayout::Neox;
+        c.qkNormWhole = true;
         break;
     case Architecture::Gemma3:
         c.rope = ops::RopeLayout::Neox;

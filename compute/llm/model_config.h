@@ -15,7 +15,7 @@ class GgufFile;
 
 namespace atelier::llm {
 
-enum class Architecture { Llama, Qwen2, Gemma3 };
+enum class Architecture { Llama, Qwen2, Qwen3, Qwen3Moe, Olmoe, Gemma3 };
 
 struct ModelConfig {
     Architecture architecture = Architecture::Llama;
@@ -44,9 +44,20 @@ struct ModelConfig {
     float embeddingScale = 1.0f;    // Gemma multiplies token embeddings by sqrt(dim)
     float finalLogitSoftcap = 0;    // 0: off
     ops::GluActivation activation = ops::GluActivation::SiLU;
-    bool qkNorm = false;            // RMSNorm on each head of q and k (Gemma 3)
+    bool qkNorm = false;            // RMSNorm on each head of q and k (Gemma 3, Qwen3)
     bool sandwichNorms = false;     // norms after attention and after the FFN too (Gemma 3)
     bool qkvBias = false;           // biases on q, k, v (Qwen2)
+    bool qkNormWhole = false;       // RMSNorm over all of q and all of k, before splitting heads (OLMoE)
+
+    // A mixture of experts (qwen3moe, olmoe, llama with experts as Mixtral): the feed-forward of
+    // every layer is `expertsUsed` of `experts` gated FFNs of width expertFeedForward, weighted by
+    // the router's softmax (divided by the chosen ones' sum where expertWeightsNorm), times
+    // expertWeightsScale. experts = 0: dense.
+    int experts = 0;               // expert_count
+    int expertsUsed = 0;           // expert_used_count
+    int expertFeedForward = 0;     // expert_feed_forward_length, else feed_forward_length
+    bool expertWeightsNorm = false;
+    float expertWeightsScale = 1.0f;
 
     static Result<ModelConfig> fromGguf(const io::GgufFile& file);
 };

@@ -98,15 +98,28 @@ Result<LayerWeights> loadLayer(Binder& b, const ModelConfig& c, int layer)
         ATELIER_ASSIGN(w.bk, b.optional(p + "attn_k.bias", {kv}, true));
         ATELIER_ASSIGN(w.bv, b.optional(p + "attn_v.bias", {kv}, true));
     }
-    if (c.qkNorm) {
-        ATELIER_ASSIGN(w.qNorm, b.bind(p + "attn_q_norm.weight", {c.headDim}, true));
-        ATELIER_ASSIGN(w.kNorm, b.bind(p + "attn_k_norm.weight", {c.headDim}, true));
+    if (c.qkNorm || c.qkNormWhole) {
+        ATELIER_ASSIGN(w.qNorm, b.bind(p + "attn_q_norm.weight", {c.qkNorm ? c.headDim : q}, true));
+        ATELIER_ASSIGN(w.kNorm, b.bind(p + "attn_k_norm.weight", {c.qkNorm ? c.headDim : kv}, true));
     }
     if (c.sandwichNorms) {
         ATELIER_ASSIGN(w.attnPostNorm, b.bind(p + "post_attention_norm.weight", {dim}, true));
         ATELIER_ASSIGN(w.ffnPostNorm, b.bind(p + "post_ffw_norm.weight", {dim}, true));
     }
     ATELIER_ASSIGN(w.ffnNorm, b.bind(p + "ffn_norm.weight", {dim}, true));
+    if (c.experts > 0) {
+        const int64_t experts = c.experts, eff = c.expertFeedForward;
+        ExpertWeights e;
+        ATELIER_ASSIGN(e.router, b.bind(p + "ffn_gate_inp.weight", {experts, dim}));
+        ATELIER_ASSIGN(e.gate, b.bind(p + "ffn_gate_exps.weight", {experts, eff, dim}));
+        ATELIER_ASSIGN(e.up, b.bind(p + "ffn_up_exps.weight", {experts, eff, dim}));
+        ATELIER_ASSIGN(e.down, b.bind(p + "ffn_down_exps.weight", {experts, dim, eff}));
+        if (e.gate.dtype != e.up.dtype)
+            return makeError(ErrorCode::Unsupported, "tensors '" + p + "ffn_gate_exps.weight' and '" + p +
+                                                         "ffn_up_exps.weight' have different types");
+        w.experts = std::move(e);
+        return w;
+    }
     ATELIER_ASSIGN(w.gate, b.bind(p + "ffn_gate.weight", {ff, dim}));
     ATELIER_ASSIGN(w.up, b.bind(p + "ffn_up.weight", {ff, dim}));
     ATELIER_ASSIGN(w.down, b.bind(p + "ffn_down.weight", {dim, ff}));
@@ -120,8 +133,12 @@ uint64_t ModelWeights::bytes() const
     uint64_t n = tokenEmbedding.bytes() + outputNorm.bytes() + (output ? output->bytes() : 0) +
                  (ropeFreqs ? ropeFreqs->bytes() : 0);
     for (const LayerWeights& l : layers) {
-        for (const ops::Tensor* t : {&l.attnNorm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffnNorm, &l.gate, &l.up, &l.down})
+        for (const ops::Tensor* t : {&l.attnNorm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffnNorm})
             n += t->bytes();
+        if (l.experts)
+            n += l.experts->router.bytes() + l.experts->gate.bytes() + l.experts->up.bytes() + l.experts->down.bytes();
+        else
+            n += l.gate.bytes() + l.up.bytes() + l.down.bytes();
         for (const auto* t : {&l.bq, &l.bk, &l.bv, &l.qNorm, &l.kNorm, &l.attnPostNorm, &l.ffnPostNorm})
             n += *t ? (*t)->bytes() : 0;
     }

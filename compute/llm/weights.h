@@ -20,17 +20,26 @@ class Device;
 
 namespace atelier::llm {
 
+// A mixture of experts' feed-forward (ModelConfig::experts > 0), stacked as llama.cpp's converter
+// writes them (ffn_{gate,up,down}_exps).
+struct ExpertWeights {
+    ops::Tensor router;     // [experts, dim] ffn_gate_inp
+    ops::Tensor gate, up;   // [experts, expertFeedForward, dim]
+    ops::Tensor down;       // [experts, dim, expertFeedForward]
+};
+
 struct LayerWeights {
     ops::Tensor attnNorm;                   // [dim] f32
     ops::Tensor wq;                         // [heads * headDim, dim]
     ops::Tensor wk, wv;                     // [kvHeads * headDim, dim]
     ops::Tensor wo;                         // [dim, heads * headDim]
     std::optional<ops::Tensor> bq, bk, bv;  // [heads|kvHeads * headDim] f32 (Qwen2)
-    std::optional<ops::Tensor> qNorm, kNorm; // [headDim] f32 (Gemma 3)
+    std::optional<ops::Tensor> qNorm, kNorm; // [headDim] f32 (Gemma 3, Qwen3); [heads|kvHeads * headDim] (OLMoE)
     std::optional<ops::Tensor> attnPostNorm; // [dim] f32 (Gemma 3)
     ops::Tensor ffnNorm;                    // [dim] f32
-    ops::Tensor gate, up;                   // [feedForward, dim]
+    ops::Tensor gate, up;                   // [feedForward, dim]; empty where experts are
     ops::Tensor down;                       // [dim, feedForward]
+    std::optional<ExpertWeights> experts;   // a mixture of experts instead of gate, up, down
     std::optional<ops::Tensor> ffnPostNorm; // [dim] f32 (Gemma 3)
 };
 

@@ -1,5 +1,6 @@
-// The qwen2 and llama paths, on tiny random-weight models (fixtures/tiny_*.gguf, make_tiny_models.py)
-// against the float64 reference and llama.cpp (golden/tiny_*_logits.json, make_tiny_golden.py).
+// The qwen2, llama, qwen3 and mixture-of-experts (qwen3moe, olmoe, Mixtral) paths, on tiny
+// random-weight models (fixtures/tiny_*.gguf, make_tiny_models.py) against the float64 reference and
+// llama.cpp (golden/tiny_*_logits.json, make_tiny_golden.py).
 
 #include "tst_llm.h"
 
@@ -118,11 +119,58 @@ void TestLlm::tinyModelConfigs()
     QVERIFY(test::noValidationMessages());
 }
 
+void TestLlm::mixtureOfExpertsConfigs()
+{
+    struct Expected {
+        const char* file;
+        Architecture arch;
+        int experts, used, expertWidth;
+        bool normalized, qkNorm, qkNormWhole;
+        int headDim;
+    };
+    const Expected cases[] = {
+        {"tiny_qwen3", Architecture::Qwen3, 0, 0, 0, false, true, false, 64},
+        {"tiny_qwen3moe", Architecture::Qwen3Moe, 8, 2, 64, true, true, false, 64},
+        {"tiny_olmoe", Architecture::Olmoe, 8, 2, 96, false, false, true, 32},
+        {"tiny_mixtral", Architecture::Llama, 4, 2, 128, true, false, false, 32},
+    };
+    vk::Device* device = test::testDevice();
+    QVERIFY(device);
+    for (const Expected& e : cases) {
+        auto file = io::GgufFile::open(QFINDTESTDATA(QString("fixtures/%1.gguf").arg(e.file)).toStdString());
+        VERIFY_OK(file);
+        ASSIGN_OR_FAIL(const ModelConfig c, ModelConfig::fromGguf(*file.value()));
+        QCOMPARE(int(c.architecture), int(e.arch));
+        QCOMPARE(c.experts, e.experts);
+        QCOMPARE(c.expertsUsed, e.used);
+        QCOMPARE(c.expertFeedForward, e.expertWidth);
+        QCOMPARE(c.expertWeightsNorm, e.normalized);
+        QCOMPARE(c.expertWeightsScale, 1.0f);
+        QCOMPARE(c.qkNorm, e.qkNorm);
+        QCOMPARE(c.qkNormWhole, e.qkNormWhole);
+        QCOMPARE(c.headDim, e.headDim);
+        QVERIFY(!c.qkvBias);
+        ASSIGN_OR_FAIL(const ModelWeights w, loadWeights(*device, *file.value(), c));
+        const LayerWeights& layer = w.layers.front();
+        QCOMPARE(layer.experts.has_value(), e.experts > 0);
+        if (layer.experts) {
+            QCOMPARE(layer.experts->router.shape, (std::vector<int64_t>{e.experts, c.dim}));
+            QCOMPARE(layer.experts->gate.shape, (std::vector<int64_t>{e.experts, e.expertWidth, c.dim}));
+            QCOMPARE(layer.experts->down.shape, (std::vector<int64_t>{e.experts, c.dim, e.expertWidth}));
+        }
+        // OLMoE's q/k norms span every head; Qwen3's one head; Mixtral has none.
+        QCOMPARE(layer.qNorm.has_value(), e.qkNorm || e.qkNormWhole);
+        if (layer.qNorm)
+            QCOMPARE(layer.qNorm->shape.front(), int64_t(e.qkNormWhole ? c.heads * c.headDim : c.headDim));
+    }
+    QVERIFY(test::noValidationMessages());
+}
+
 void TestLlm::tinyModelsMatchReferences_data()
 {
     QTest::addColumn<QString>("arch");
     QTest::addColumn<QJsonObject>("golden");
-    for (const QString arch : {"qwen2", "llama"})
+    for (const QString arch : {"qwen2", "llama", "qwen3", "qwen3moe", "olmoe", "mixtral"})
         for (const QJsonValue& c : goldenOf(arch).value("cases").toArray())
             QTest::newRow(qPrintable(arch + "/" + c.toObject().value("name").toString())) << arch << c.toObject();
 }
@@ -163,8 +211,8 @@ void TestLlm::tinyModelsMatchReferences()
 void TestLlm::tinyModelsChat_data()
 {
     QTest::addColumn<QString>("arch");
-    QTest::newRow("qwen2") << "qwen2";
-    QTest::newRow("llama") << "llama";
+    for (const char* arch : {"qwen2", "llama", "qwen3", "qwen3moe", "olmoe", "mixtral"})
+        QTest::newRow(arch) << QString(arch);
 }
 
 void TestLlm::tinyModelsChat()
@@ -209,7 +257,9 @@ void TestLlm::tinyModelsChat()
     GenerationStats second;
     settings.maxTokens = 4;
     VERIFY_OK(session.reply("And 5+6?", settings, {}, &second));
-    QVERIFY(second.reusedTokens >= stats.promptTokens);
+    // All of the first prompt but perhaps its last token: the "\n" after the assistant header merges
+    // with an answer that opens with line breaks (tiny_qwen3moe's) when the turn is tokenized again.
+    QVERIFY(second.reusedTokens >= stats.promptTokens - 1);
     QCOMPARE(session.messages().size(), size_t(4));
     QVERIFY(test::noValidationMessages());
 }

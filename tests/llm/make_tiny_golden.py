@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/llm/golden/tiny_{qwen2,llama}_logits.json for the tiny random-weight models
+"""Writes tests/llm/golden/tiny_*_logits.json for the tiny random-weight models
 (make_tiny_models.py): per prompt, its token ids, every logit of its last token, the 32 tokens
 greedy decoding continues with and every logit after them, all from the float64 reference (reference_llm.py), plus what
 llama.cpp computes for the same ids.
@@ -127,11 +127,16 @@ def golden(spec, f32_copy):
 
 
 def main():
+    # Arguments: fixture names (tiny_olmoe ...) to remake only those; none: all of them.
+    wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
-        for spec in (make_tiny_models.QWEN2, make_tiny_models.LLAMA):
+        for spec in make_tiny_models.ALL:
+            stem = pathlib.Path(spec["file"]).stem
+            if wanted and stem not in wanted:
+                continue
             f32_copy = pathlib.Path(tmp) / spec["file"]
             make_tiny_models.write_model(spec, f32_copy, f32=True)
-            target = HERE / "golden" / f"tiny_{spec['arch']}_logits.json"
+            target = HERE / "golden" / f"{stem}_logits.json"
             target.write_text(json.dumps(golden(spec, f32_copy), ensure_ascii=False) + "\n")
             print(f"wrote {target}")
 

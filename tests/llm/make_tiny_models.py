@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes two tiny random-weight chat models, tests/llm/fixtures/tiny_{qwen2,llama}.gguf, laid out
-tensor for tensor as llama.cpp's converter writes real Qwen2.5 and Llama 3.1 models, so that the
-engine's qwen2 and llama paths are checked against references (make_tiny_golden.py) and the chat
-UI has models small enough for tests.
+"""Writes tiny random-weight chat models, tests/llm/fixtures/tiny_*.gguf, laid out tensor for tensor
+as llama.cpp's converter writes real Qwen2.5, Llama 3.1, Qwen3, Qwen3-MoE, OLMoE and Mixtral models,
+so that the engine's paths for them are checked against references (make_tiny_golden.py) and the
+chat UI has models small enough for tests.
 
 - tiny_qwen2: 3 layers, dim 128, 2 query heads of 64 sharing 1 KV head, biases on q/k/v, NeoX
   RoPE (base 1e6), SwiGLU, output tied to the embedding (as Qwen2.5 0.5B-3B), the Qwen2.5 ChatML
@@ -11,6 +11,10 @@ UI has models small enough for tests.
   (interleaved-pair) RoPE as llama.cpp applies it to the converter's permuted q/k, Llama 3
   frequency factors (rope_freqs.weight), untied output (as Llama 3.1 8B), the Llama 3.1 template;
   the vocabulary of fixtures/bpe_llama3.gguf plus the header tokens that template writes.
+- tiny_qwen3: as tiny_qwen2 without biases, with RMSNorm on each q/k head and 4 heads of 64 over a
+  dim of 128 (Qwen3's decoupled head size); tiny_qwen3moe: its mixture of experts (8 experts of
+  width 64, 2 used, weights normalised); tiny_olmoe: OLMoE's (RMSNorm across all of q and of k,
+  8 experts, 2 used, not normalised); tiny_mixtral: tiny_llama's shape with 4 experts, 2 used.
 
 Matrices use most weight types the kernels read (F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
 Q5_K, Q6_K); norms and biases are F32. gguf-py quantizes the 32-element block types itself but
@@ -57,6 +61,52 @@ LLAMA = {
         {"q": T.Q5_0, "k": T.F16, "v": T.BF16, "output": T.Q8_0, "gate": T.Q4_1, "up": T.Q5_0, "down": T.Q4_K},
     ],
 }
+
+# Qwen3 as Qwen3 0.6B-8B: no biases, RMSNorm on each q/k head, heads * head_dim != dim.
+QWEN3 = {
+    "file": "tiny_qwen3.gguf", "seed": 2040, "arch": "qwen3", "name": "Tiny Qwen3 (random weights)",
+    "vocab": "bpe_qwen2.gguf", "extra_tokens": [], "template": "qwen-2.5.jinja",
+    "dim": 128, "layers": 2, "heads": 4, "kv_heads": 2, "head_dim": 64, "ff": 256,
+    "eps": 1e-6, "rope_base": 1e6, "tied": True, "row_spread": 0.25, "bias": False, "rope_factors": False,
+    "qk_norm": "head", "head_dim_keys": True,
+    "embedding": T.Q8_0, "output": None,
+    "blocks": [
+        {"q": T.Q8_0, "k": T.Q4_0, "v": T.Q8_0, "output": T.Q5_0, "gate": T.Q4_0, "up": T.Q4_0, "down": T.Q4_K},
+        {"q": T.F16, "k": T.BF16, "v": T.Q5_1, "output": T.Q4_1, "gate": T.Q8_0, "up": T.Q5_0, "down": T.Q6_K},
+    ],
+}
+# Qwen3-MoE as Qwen3-30B-A3B (128 experts, 8 used, normalised): here 8 experts, 2 used.
+QWEN3MOE = dict(QWEN3, **{
+    "file": "tiny_qwen3moe.gguf", "seed": 2041, "arch": "qwen3moe", "name": "Tiny Qwen3 MoE (random weights)",
+    "moe": {"experts": 8, "used": 2, "ff": 64, "ff_key": True},
+    "blocks": [
+        {"q": T.Q8_0, "k": T.Q4_0, "v": T.Q8_0, "output": T.Q5_0, "router": T.F32, "gate": T.Q4_0, "up": T.Q4_0, "down": T.Q8_0},
+        {"q": T.F16, "k": T.BF16, "v": T.Q5_1, "output": T.Q4_1, "router": T.F16, "gate": T.Q5_1, "up": T.Q5_1, "down": T.F16},
+    ],
+})
+# OLMoE as OLMoE-1B-7B (64 experts, 8 used, not normalised, RMSNorm over all of q and k): 8 choose 2.
+OLMOE = {
+    "file": "tiny_olmoe.gguf", "seed": 2044, "arch": "olmoe", "name": "Tiny OLMoE (random weights)",
+    "vocab": "bpe_qwen2.gguf", "extra_tokens": [], "template": "qwen-2.5.jinja",
+    "dim": 128, "layers": 2, "heads": 4, "kv_heads": 4, "head_dim": 32, "ff": 96,
+    "eps": 1e-5, "rope_base": 1e4, "tied": False, "row_spread": 0.6, "bias": False, "rope_factors": False,
+    "qk_norm": "whole", "moe": {"experts": 8, "used": 2, "ff": 96, "ff_key": False},
+    "embedding": T.Q8_0, "output": T.Q8_0,
+    "blocks": [
+        {"q": T.Q8_0, "k": T.Q8_0, "v": T.Q4_0, "output": T.Q5_0, "router": T.F32, "gate": T.Q8_0, "up": T.Q8_0, "down": T.Q4_0},
+        {"q": T.Q4_1, "k": T.F16, "v": T.Q8_0, "output": T.Q8_0, "router": T.F32, "gate": T.Q4_0, "up": T.Q4_0, "down": T.BF16},
+    ],
+}
+# Mixtral: llama with experts (8 choose 2, normalised); here 4 choose 2.
+MIXTRAL = dict(LLAMA, **{
+    "file": "tiny_mixtral.gguf", "seed": 2052, "name": "Tiny Mixtral (random weights)",
+    "ff": 128, "rope_factors": False, "moe": {"experts": 4, "used": 2, "ff": 128, "ff_key": False},
+    "blocks": [
+        {"q": T.Q4_0, "k": T.Q8_0, "v": T.Q8_0, "output": T.Q5_1, "router": T.F32, "gate": T.Q8_0, "up": T.Q8_0, "down": T.Q5_0},
+        {"q": T.Q5_0, "k": T.F16, "v": T.BF16, "output": T.Q8_0, "router": T.F32, "gate": T.Q4_1, "up": T.Q4_1, "down": T.Q8_0},
+    ],
+})
+ALL = (QWEN2, LLAMA, QWEN3, QWEN3MOE, OLMOE, MIXTRAL)
 
 
 # --- K-quants (block layouts as gguf.quants dequantizes them; ggml-common.h) -------------------
@@ -127,11 +177,12 @@ def encode(x, qtype, f32=False):
         return x.astype(np.float32), None
     if qtype == T.F16:
         return x.astype(np.float16).astype(np.float32 if f32 else np.float16), None
+    shape, x2 = x.shape, x.reshape(-1, x.shape[-1])  # stacks of experts [experts, rows, cols] as rows
     if qtype in K_QUANTS:
-        rows, cols = x.shape
-        data = K_QUANTS[qtype](x.reshape(-1, 256).astype(np.float32)).reshape(rows, -1)
+        data = K_QUANTS[qtype](x2.reshape(-1, 256).astype(np.float32)).reshape(len(x2), -1)
     else:
-        data = quantize(x.astype(np.float32), qtype)
+        data = quantize(x2.astype(np.float32), qtype)
+    data = data.reshape(*shape[:-1], -1)
     back = dequantize(data, qtype).reshape(x.shape)
     # Within a quantization step: the coarsest type here (4-bit) keeps 1/15 of a block's range.
     assert np.abs(back - x).max() <= np.abs(x).max() / 7, (qtype.name, np.abs(back - x).max())
@@ -185,6 +236,15 @@ def write_model(spec, path=None, f32=False):
         w.add_rope_dimension_count(hd)
         w.add_key_length(hd)
         w.add_value_length(hd)
+    elif spec.get("head_dim_keys"):  # Qwen3: heads * head_dim differs from dim
+        w.add_key_length(hd)
+        w.add_value_length(hd)
+    moe = spec.get("moe")
+    if moe:
+        w.add_expert_count(moe["experts"])
+        w.add_expert_used_count(moe["used"])
+        if moe["ff_key"]:
+            w.add_expert_feed_forward_length(moe["ff"])
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre(vocab["pre"])
     w.add_token_list(tokens)
@@ -224,8 +284,19 @@ def write_model(spec, path=None, f32=False):
             add(p + "attn_q.bias", normal(q_dim, 0.5))
             add(p + "attn_k.bias", normal(kv_dim, 0.5))
             add(p + "attn_v.bias", normal(kv_dim, 0.1))
+        if spec.get("qk_norm"):  # per head (Qwen3) or across all of q and k (OLMoE)
+            per_head = spec["qk_norm"] == "head"
+            add(p + "attn_q_norm.weight", (1 + normal(hd if per_head else q_dim, 0.1)).astype(np.float32))
+            add(p + "attn_k_norm.weight", (1 + normal(hd if per_head else kv_dim, 0.1)).astype(np.float32))
         add(p + "attn_output.weight", linear(dim, q_dim), types_["output"])
         add(p + "ffn_norm.weight", norm())
+        if moe:  # the router's rows spread out so that choices are clear-cut
+            e, eff = moe["experts"], moe["ff"]
+            add(p + "ffn_gate_inp.weight", normal((e, dim), 2.0 * dim ** -0.5), types_["router"])
+            add(p + "ffn_gate_exps.weight", np.stack([linear(eff, dim) for _ in range(e)]), types_["gate"])
+            add(p + "ffn_up_exps.weight", np.stack([linear(eff, dim) for _ in range(e)]), types_["up"])
+            add(p + "ffn_down_exps.weight", np.stack([linear(dim, eff) for _ in range(e)]), types_["down"])
+            continue
         add(p + "ffn_gate.weight", linear(ff, dim), types_["gate"])
         add(p + "ffn_up.weight", linear(ff, dim), types_["up"])
         add(p + "ffn_down.weight", linear(dim, ff), types_["down"])
@@ -237,7 +308,7 @@ def write_model(spec, path=None, f32=False):
 
 
 def main():
-    for spec in (QWEN2, LLAMA):
+    for spec in ALL:
         write_model(spec)
 
 

@@ -8,6 +8,10 @@ llama.cpp does at inference: the exact-arithmetic reference Atelier's logits are
   permutation and rotates halves, to check that claim), optional rope_freqs divisors (Llama 3.1
   scaling), grouped-query attention, SwiGLU, output.weight or the tied embedding.
 - qwen2: as llama, plus biases on q, k and v, and RoPE on (i, i + headDim/2) pairs (NeoX).
+- qwen3: as qwen2 without biases, RMSNorm on each q/k head; qwen3moe: its mixture of experts
+  (softmax router, the top expert_used_count, weights divided by their sum); olmoe: RMSNorm across
+  all of q and all of k, NeoX RoPE, experts' weights not divided by their sum; llama with
+  ffn_gate_inp: Mixtral's experts (divided by their sum).
 - gemma3: NeoX RoPE, embeddings times sqrt(dim), RMSNorm on each q/k head, norms after attention
   and after the FFN, GELU (tanh) gating, five sliding-window layers (RoPE base 10000) per global
   one, tied output.
@@ -33,7 +37,10 @@ class Transformer:
         self.eps = f("attention.layer_norm_rms_epsilon", 1e-5)
         self.base = f("rope.freq_base", 10000.0)
         self.gemma = self.arch == "gemma3"
-        self.neox = self.arch in ("qwen2", "gemma3")
+        self.neox = self.arch in ("qwen2", "gemma3", "qwen3", "qwen3moe", "olmoe")
+        self.used = f("expert_used_count", 0)
+        self.normalize_experts = self.arch != "olmoe"  # as llama.cpp's build_moe_ffn is called per arch
+        self.expert_scale = f("expert_weights_scale", 0.0) or 1.0
         self.window = f("attention.sliding_window", 0) if self.gemma else 0
         self.base_local = f("rope.freq_base_swa", 10000.0)
         self.hf_layout = hf_layout and self.arch == "llama"
@@ -97,7 +104,12 @@ class Transformer:
             k = self.project(h, p + "attn_k", self.kv_heads)
             v = self.project(h, p + "attn_v", self.kv_heads)
             if self.has(p + "attn_q_norm.weight"):
-                q, k = self.rms(q, self.w(p + "attn_q_norm.weight")), self.rms(k, self.w(p + "attn_k_norm.weight"))
+                qn, kn = self.w(p + "attn_q_norm.weight"), self.w(p + "attn_k_norm.weight")
+                if len(qn) == self.hd:  # each head (gemma3, qwen3)
+                    q, k = self.rms(q, qn), self.rms(k, kn)
+                else:  # all of q and all of k at once (olmoe)
+                    q = self.rms(q.reshape(n, -1), qn).reshape(q.shape)
+                    k = self.rms(k.reshape(n, -1), kn).reshape(k.shape)
             base = self.base_local if sliding else self.base
             q, k = self.rope(q, pos, base), self.rope(k, pos, base)
             self.k[l] = np.concatenate([self.k[l], k]); self.v[l] = np.concatenate([self.v[l], v])
@@ -117,13 +129,38 @@ class Transformer:
             x = x + o
             h = self.rms(x, self.w(p + "ffn_norm.weight"))
             act = gelu if self.gemma else silu
-            g = act(h @ self.w(p + "ffn_gate.weight").T) * (h @ self.w(p + "ffn_up.weight").T)
-            d = g @ self.w(p + "ffn_down.weight").T
+            if self.has(p + "ffn_gate_inp.weight"):
+                d = self.experts(p, h, act)
+            else:
+                g = act(h @ self.w(p + "ffn_gate.weight").T) * (h @ self.w(p + "ffn_up.weight").T)
+                d = g @ self.w(p + "ffn_down.weight").T
             if self.has(p + "post_ffw_norm.weight"):
                 d = self.rms(d, self.w(p + "post_ffw_norm.weight"))
             x = x + d
         head = self.w("output.weight") if self.has("output.weight") else self.w("token_embd.weight")
         return head @ self.rms(x[-1], self.w("output_norm.weight"))
+
+    def route(self, p, h):
+        """Each token's experts (the `used` largest of the router's softmax, lower index first among
+        equals) and their weights: divided by their sum unless olmoe, times expert_weights_scale."""
+        logits = h @ self.w(p + "ffn_gate_inp.weight").T
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
+        probs /= probs.sum(-1, keepdims=True)
+        chosen = np.argsort(-probs, axis=-1, kind="stable")[:, :self.used]
+        weights = np.take_along_axis(probs, chosen, -1)
+        if self.normalize_experts:
+            weights = weights / np.maximum(weights.sum(-1, keepdims=True), 6.103515625e-5)
+        return chosen, weights * self.expert_scale
+
+    def experts(self, p, h, act):
+        """A mixture of experts: the chosen experts' gated FFNs, weighted and summed."""
+        gate, up, down = (self.w(p + f"ffn_{n}_exps.weight") for n in ("gate", "up", "down"))
+        chosen, weights = self.route(p, h)
+        out = np.zeros_like(h)
+        for t in range(len(h)):
+            for e, wt in zip(chosen[t], weights[t]):
+                out[t] += wt * (down[e] @ (act(gate[e] @ h[t]) * (up[e] @ h[t])))
+        return out
 
     def greedy(self, logits, count):
         """Greedy continuation: `count` tokens, the smallest gap between the chosen logit and the

@@ -53,6 +53,7 @@ private slots:
     void gemmaLogitsMatchReferences();
     // architecture_test.cpp
     void tinyModelConfigs();
+    void mixtureOfExpertsConfigs();
     void tinyModelsMatchReferences_data();
     void tinyModelsMatchReferences();
     void tinyModelsChat_data();
