@@ -36,8 +36,11 @@ void printError(const QString& message) { std::fprintf(stderr, "atelier models: 
 int list(const models::Catalogue& catalogue)
 {
     const qint64 budget = models::systemMemoryBytes();
-    std::printf("Catalogue %s: %lld models. This computer has %s of memory.\n\n",
-                qPrintable(QDir::toNativeSeparators(models::cataloguePath())), static_cast<long long>(catalogue.models.size()),
+    const QString path = models::cataloguePath();
+    std::printf("%s: %lld models. This computer has %s of memory.\n\n",
+                qPrintable(path.startsWith(':') ? QStringLiteral("The built-in catalogue")
+                                                : QStringLiteral("The catalogue %1").arg(QDir::toNativeSeparators(path))),
+                static_cast<long long>(catalogue.models.size()),
                 budget > 0 ? qPrintable(formatDownloadSize(budget)) : "an unknown amount");
     std::printf("%-30s %-6s %-9s %-9s %s\n", "ID", "KIND", "SIZE", "NEEDS", "STATUS");
     for (const models::CatalogueModel& m : catalogue.models) {

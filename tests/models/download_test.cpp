@@ -202,6 +202,18 @@ void TestModels::refusedConnectionSaysSo()
     QVERIFY2(f.failure() == "127.0.0.1 refused the connection: the server is down or the address is wrong.", qPrintable(f.failure()));
 }
 
+void TestModels::unknownHostSaysOffline()
+{
+    // .invalid never resolves (RFC 6761): what a computer without a network sees for every host.
+    const QString destination = mTemp.filePath("offline/small.gguf");
+    Fixture f("http://atelier-test.invalid/files/small.gguf", destination, QString());
+    f.download->start();
+    QTRY_COMPARE_WITH_TIMEOUT(f.failed->size(), 1, 30000);
+    QVERIFY2(f.failure() == "Cannot reach atelier-test.invalid (host not found): check that this computer is online.",
+             qPrintable(f.failure()));
+    QVERIFY(!QFileInfo::exists(destination + ".part")); // nothing arrived, nothing left behind
+}
+
 void TestModels::noChecksumIsSaid()
 {
     const QString destination = mTemp.filePath("nosum/small.gguf");

@@ -29,6 +29,7 @@ private slots:
     void fullDiskSaysSo();
     void notEnoughFreeSpaceBeforeStarting();
     void refusedConnectionSaysSo();
+    void unknownHostSaysOffline();
     void noChecksumIsSaid();
 
     // cli_test.cpp

@@ -406,6 +406,9 @@ void ModelDownload::fail(const QString& message)
 {
     abortReply();
     mFile.close();
+    const QFileInfo part(partPath());
+    if (part.exists() && part.size() == 0 && !part.isSymLink())
+        QFile::remove(partPath()); // nothing arrived: leave no trace
     mError = message;
     mSpeed = 0;
     setState(State::Failed);
