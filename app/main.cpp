@@ -6,6 +6,7 @@
 #include "library_command.h"
 #include "models_command.h"
 #include "serve_command.h"
+#include "serving/window_server.h"
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
@@ -137,6 +138,7 @@ int main(int argc, char** argv)
     app.setWindowIcon(QIcon(":/icons/atelier.svg"));
     engine::ComputeEngine engine;
     ui::MainWindow window(engine);
+    new ui::WindowServer(engine, &window); // Preferences > Server; starts now when it was left on
     window.show();
     engine.start(options);
     return app.exec();

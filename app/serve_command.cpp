@@ -84,7 +84,7 @@ int runServe(int argc, char** argv, const QStringList& arguments, const engine::
     }
     auto options = readOptions(arguments);
     if (!options) {
-        std::fprintf(stderr, "atelier serve: %s\n\n%s", options.error().message.c_str(), kUsage);
+        std::fprintf(stderr, "atelier serve: %s\n\n%s", options.error().message.c_str(), kUsage); // the usage names --api-key
         return 2;
     }
     QCoreApplication app(argc, argv);

@@ -62,7 +62,7 @@ QString modelId(const QString& path) { return QFileInfo(path).completeBaseName()
 QString refusalReason(const ServerOptions& options)
 {
     if (!isLoopback(options.host) && options.apiKey.isEmpty())
-        return QStringLiteral("serving on %1 (not this computer only) needs an API key (--api-key)").arg(options.host);
+        return QStringLiteral("serving on %1 (not this computer only) needs an API key").arg(options.host);
     return {};
 }
 

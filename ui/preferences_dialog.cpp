@@ -2,6 +2,8 @@
 
 #include "chat/chat_defaults.h"
 #include "chat/chat_settings_form.h"
+#include "serving/server_form.h"
+#include "serving/window_server.h"
 
 #include <QDialogButtonBox>
 #include <QGroupBox>
@@ -31,6 +33,10 @@ PreferencesDialog::PreferencesDialog(QWidget* parent) : QDialog(parent), mChat(n
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(group);
+    if (auto* server = parent ? parent->findChild<WindowServer*>() : nullptr) {
+        mServer = new ServerForm(*server, this);
+        layout->addWidget(mServer);
+    }
     layout->addWidget(buttons);
 }
 
@@ -39,6 +45,8 @@ void PreferencesDialog::accept()
     store::ChatSettings defaults = mChat->settings();
     defaults.modelPath = loadChatDefaults().modelPath;
     saveChatDefaults(defaults);
+    if (mServer && !mServer->apply())
+        return; // the form says why the server could not start
     QDialog::accept();
 }
 

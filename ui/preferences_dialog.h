@@ -1,11 +1,12 @@
 #pragma once
-// Edit > Preferences: the settings new conversations start with.
+// Edit > Preferences: the settings new conversations start with, and the window's API server.
 
 #include <QDialog>
 
 namespace atelier::ui {
 
 class ChatSettingsForm;
+class ServerForm;
 
 class PreferencesDialog : public QDialog {
     Q_OBJECT
@@ -15,6 +16,7 @@ public:
 
 private:
     ChatSettingsForm* mChat = nullptr;
+    ServerForm* mServer = nullptr; // when the parent window has a WindowServer
 };
 
 } // namespace atelier::ui

@@ -1,0 +1,154 @@
+// Preferences > Server through the real window: the switch starts the window's server on its
+// compute engine serving the chat model, a public address without a key keeps the dialog open
+// with the reason, and switching it off stops it.
+
+#include "chat/chat_defaults.h"
+#include "core/app_paths.h"
+#include "engine/compute_engine.h"
+#include "main_window.h"
+#include "preferences_dialog.h"
+#include "serving/window_server.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSettings>
+#include <QtTest>
+#include <QtWidgets>
+
+using namespace atelier;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+
+struct Reply {
+    int status = 0; // 0: no connection
+    QJsonObject json;
+};
+
+Reply send(QNetworkAccessManager& network, const QString& url, const QByteArray& body = {})
+{
+    QNetworkRequest request{QUrl(url)};
+    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* reply = body.isEmpty() ? network.get(request) : network.post(request, body);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        done.wait(kTimeoutMs);
+    Reply r{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), QJsonDocument::fromJson(reply->readAll()).object()};
+    reply->deleteLater();
+    return r;
+}
+
+} // namespace
+
+class TestServerWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+        QSettings().clear();
+    }
+
+    void preferencesSwitchServesTheChatModel()
+    {
+        store::ChatSettings defaults = ui::loadChatDefaults();
+        defaults.modelPath = QStringLiteral(ATELIER_TINY_MODEL);
+        ui::saveChatDefaults(defaults);
+
+        engine::ComputeEngine engine;
+        ui::MainWindow window(engine);
+        auto* server = new ui::WindowServer(engine, &window);
+        QVERIFY(!server->running()); // off until switched on
+        QSignalSpy ready(&engine, &engine::ComputeEngine::deviceReady);
+        engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+        options.validation = true;
+        engine.start(options);
+        QVERIFY(ready.wait(kTimeoutMs));
+        window.show();
+
+        // A public address without a key: the dialog stays open and says why.
+        {
+            ui::PreferencesDialog dialog(&window);
+            auto* enabled = dialog.findChild<QCheckBox*>("serverEnabled");
+            QVERIFY(enabled);
+            QVERIFY(!enabled->isChecked());
+            dialog.findChild<QLineEdit*>("serverHost")->setText("0.0.0.0");
+            dialog.findChild<QSpinBox*>("serverPort")->setValue(0);
+            enabled->setChecked(true);
+            dialog.show();
+            dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+            QVERIFY(dialog.isVisible());
+            QVERIFY(!server->running());
+            QVERIFY2(dialog.findChild<QLabel*>("serverState")->text().contains("needs an API key"),
+                     qPrintable(dialog.findChild<QLabel*>("serverState")->text()));
+            QTest::qWait(50); // the longer message lays out again
+            if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+                dialog.grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/preferences-server-refused.png");
+
+            dialog.findChild<QLineEdit*>("serverHost")->setText("127.0.0.1");
+            dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+            QVERIFY(!dialog.isVisible());
+            QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        }
+        QVERIFY(server->running());
+        QCOMPARE(server->chatModel(), QStringLiteral("tiny_qwen2"));
+        const QString url = server->url();
+        QVERIFY(url.startsWith("http://127.0.0.1:"));
+
+        // The window's engine answers API requests.
+        QNetworkAccessManager network;
+        const Reply models = send(network, url + "/models");
+        QCOMPARE(models.status, 200);
+        QCOMPARE(models.json.value("data").toArray().first().toObject().value("id").toString(), QStringLiteral("tiny_qwen2"));
+        const QByteArray chat = R"({"model": "tiny_qwen2", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})";
+        const Reply answer = send(network, url + "/chat/completions", chat);
+        QCOMPARE(answer.status, 200);
+        QCOMPARE(answer.json.value("object").toString(), QStringLiteral("chat.completion"));
+
+        // Reopened, Preferences shows what is served; switched off, the port closes.
+        {
+            ui::PreferencesDialog dialog(&window);
+            QVERIFY(dialog.findChild<QCheckBox*>("serverEnabled")->isChecked());
+            const QString state = dialog.findChild<QLabel*>("serverState")->text();
+            QVERIFY2(state.contains("Serving tiny_qwen2 at " + url), qPrintable(state));
+            dialog.show();
+            if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+                dialog.grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/preferences-server-on.png");
+            dialog.findChild<QCheckBox*>("serverEnabled")->setChecked(false);
+            dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+        }
+        QVERIFY(!server->running());
+        QCOMPARE(send(network, url + "/models").status, 0);
+        QCOMPARE(QSettings().value("server/enabled").toBool(), false);
+    }
+
+    void startsWithTheWindowWhenLeftOn()
+    {
+        ui::ServerSettings settings;
+        settings.enabled = true;
+        settings.port = 0;
+        settings.save();
+        engine::ComputeEngine engine;
+        ui::MainWindow window(engine);
+        auto* server = new ui::WindowServer(engine, &window);
+        QVERIFY(server->running());
+        QCOMPARE(server->chatModel(), QStringLiteral("tiny_qwen2"));
+        QSettings().clear();
+    }
+};
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName("AtelierTest");
+    QCoreApplication::setApplicationName("tst_server_window");
+    TestServerWindow test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_server_window.moc"
