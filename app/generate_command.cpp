@@ -3,8 +3,12 @@
 #include "command_line.h"
 #include "picture_command.h"
 
+#include "core/app_paths.h"
 #include "create/picture_png.h"
 #include "diffusion/generation.h"
+#include "diffusion/lora_prompt.h"
+#include "diffusion/lora_weights.h"
+#include "diffusion/stable_diffusion.h"
 
 #include <cstdio>
 #include <map>
@@ -18,17 +22,20 @@ const char* kUsage =
     "usage: atelier generate [--model PATH] --prompt TEXT [--negative TEXT] [--steps N] [--cfg S]\n"
     "                        [--sampler NAME] [--scheduler NAME] [--seed N] [--width W] [--height H]\n"
     "                        [--clip-skip N] [--init-image PNG --strength S] [--vae PATH] [--precision f16|f32]\n"
-    "                        -o OUT.png\n"
+    "                        [--lora-dir DIR] -o OUT.png\n"
     "Samplers: \"Euler\", \"Euler a\" (default), \"Heun\", \"DPM++ 2M\", \"DDIM\", \"LCM\"; schedulers:\n"
     "\"Automatic\" (default), \"Uniform\", \"Karras\". A seed of -1 (the default) picks a random one.\n"
     "Without --model, uses the default model in the models folder. --width and --height default to the\n"
     "model's own resolution (512 for SD 1.x, 768 for SD 2.x v-prediction, what a file's\n"
-    "modelspec.resolution says). The picture's path goes to stdout; progress and timings to stderr.\n";
+    "modelspec.resolution says). The picture's path goes to stdout; progress and timings to stderr.\n"
+    "LoRAs come in the prompt as A1111 writes them, <lora:NAME:WEIGHT> (several at once), NAME.safetensors\n"
+    "in the models folder's loras/ or in --lora-dir.\n";
 
 struct GenerateOptions {
     PictureOptions picture;
     std::string initImage;
     int width = 0, height = 0;  // 0: the model's own resolution (512 for SD 1.x)
+    QString loraDir;            // where <lora:NAME:...> looks; empty: paths::lorasDir()
     diffusion::GenerationRequest request;
 };
 
@@ -51,6 +58,8 @@ Status parse(const QStringList& args, GenerateOptions& o)
             ATELIER_ASSIGN(o.height, wholeNumber(key, value, 1, kMaxPictureSide));
         } else if (key == "--init-image") {
             o.initImage = value.toStdString();
+        } else if (key == "--lora-dir") {
+            o.loraDir = value;
         } else {
             return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
         }
@@ -70,7 +79,17 @@ Status checkAgainstModel(GenerateOptions& o)
         return makeError(ErrorCode::InvalidArgument,
                          "the size must be a multiple of " + std::to_string(scale) + " pixels for this model, not " +
                              std::to_string(o.request.width) + "x" + std::to_string(o.request.height));
-    return checkClipSkip(config, o.request.clipSkip);
+    ATELIER_TRY(checkClipSkip(config, o.request.clipSkip));
+    // every LoRA the prompt names is there, before the model loads
+    if (o.loraDir.isEmpty())
+        o.loraDir = paths::lorasDir();
+    for (const diffusion::LoraTag& tag : diffusion::extractLoraTags(o.request.prompt).loras) {
+        if (!tag.valid)
+            return makeError(ErrorCode::InvalidArgument, "the LoRA tag <lora:" + tag.name.toStdString() +
+                                                             ":...> needs a number as its weight");
+        ATELIER_TRY(diffusion::findLora(o.loraDir, tag.name));
+    }
+    return {};
 }
 
 int fail(const std::string& message)
@@ -104,6 +123,7 @@ int runGenerate(const QStringList& arguments, int deviceIndex, bool validation)
     auto opened = openPictureModel(p.model, p.vae, p.f32, deviceIndex, validation);
     if (!opened)
         return fail(opened.error().message);
+    opened->model->setLoraFolder(o.loraDir);
     auto image = diffusion::generate(*opened->model, o.request, stepsOnStderr());
     if (!image)
         return fail(image.error().message);

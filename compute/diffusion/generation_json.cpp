@@ -31,6 +31,8 @@ QByteArray generationJson(const GenerationRequest& request, const GeneratedImage
     };
     if (img2img)
         o.insert("strength", request.strength);
+    if (!p.loraHashes.isEmpty())
+        o.insert("lora_hashes", p.loraHashes);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

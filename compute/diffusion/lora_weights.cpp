@@ -109,6 +109,17 @@ Result<std::string> findLora(const QString& folder, const QString& name)
                      "there is no LoRA '" + name.toStdString() + "' (" + fileName.toStdString() + ") in " + folder.toStdString());
 }
 
+QStringList listLoras(const QString& folder)
+{
+    QStringList names;
+    QDirIterator it(folder, {QStringLiteral("*.safetensors")}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        names << QFileInfo(it.next()).completeBaseName();
+    names.sort(Qt::CaseInsensitive);
+    names.removeDuplicates();
+    return names;
+}
+
 Status applyPromptLoras(StableDiffusion& model, const std::vector<LoraTag>& tags, const QString& folder)
 {
     std::vector<LoraUse> uses;

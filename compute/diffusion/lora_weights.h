@@ -14,6 +14,7 @@
 #include "diffusion/lora_prompt.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <set>
 #include <span>
@@ -75,6 +76,9 @@ std::string loraShortHash(const std::string& path);
 // The file a prompt's NAME means: NAME.safetensors in `folder` or a folder below it (as A1111
 // finds it); the error names the folder.
 Result<std::string> findLora(const QString& folder, const QString& name);
+
+// The LoRA names `folder` offers (NAME of every NAME.safetensors in it or below), sorted.
+QStringList listLoras(const QString& folder);
 
 // Resolves the prompt's tags in `folder` and merges them into `model` (no tags: the base weights;
 // an error, e.g. a name the folder lacks: the base weights too).

@@ -19,6 +19,10 @@
 #include "ops/lora_merge.h"
 #include "vk/device.h"
 
+#include "create/picture_png.h"
+#include "diffusion/generation_json.h"
+#include "store/picture_store.h"
+
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -261,6 +265,36 @@ private slots:
         QVERIFY2(missing.error().message.find("no_such_lora") != std::string::npos, missing.error().message.c_str());
         QVERIFY(model->loras().uses().empty());
         QVERIFY(!encodePrompts(*model, QStringLiteral("<lora:lora_sd1_kohya:heavy> a cat"), {}, 1));
+    }
+
+    // A whole generation with two LoRAs: a different picture from the base model's, whose PNG
+    // names them with their hashes, which the Library reads back on import.
+    void generatedPictureCarriesLoraHashes()
+    {
+        std::unique_ptr<StableDiffusion> model = loadGolden();
+        model->setLoraFolder(QStringLiteral(ATELIER_DIFFUSION_TEST_DIR "/fixtures"));
+        GenerationRequest request;
+        request.width = request.height = 64;
+        request.steps = 3;
+        request.seed = 7;
+        request.prompt = QStringLiteral("a red circle");
+        ASSIGN_OR_FAIL(const GeneratedImage base, generate(*model, request));
+        QVERIFY(base.parameters.loraHashes.isEmpty());
+        request.prompt = QStringLiteral("a red circle <lora:lora_sd1_kohya:0.7> <lora:lora_sd1_peft:1>");
+        ASSIGN_OR_FAIL(const GeneratedImage adapted, generate(*model, request));
+        QVERIFY(adapted.rgb != base.rgb);
+        const QString hashes = QStringLiteral("lora_sd1_kohya: %1, lora_sd1_peft: %2")
+                                   .arg(QString::fromStdString(goldenMetadata("kohya_hash")),
+                                        QString::fromStdString(goldenMetadata("peft_hash")));
+        QCOMPARE(adapted.parameters.loraHashes, hashes);
+        ASSIGN_OR_FAIL(const QByteArray png, ui::encodePicturePng(adapted, generationJson(request, adapted)));
+        ASSIGN_OR_FAIL(const store::PictureRecord record, store::PictureStore::recordFromPng(png, QStringLiteral("lora.png")));
+        QCOMPARE(record.parameters().loraHashes, hashes);
+        QCOMPARE(record.prompt, request.prompt);
+        // and the same picture again once the LoRAs are gone from the prompt
+        request.prompt = QStringLiteral("a red circle");
+        ASSIGN_OR_FAIL(const GeneratedImage again, generate(*model, request));
+        QCOMPARE(again.rgb, base.rgb);
     }
 
     void extractsTagsAsA1111()
