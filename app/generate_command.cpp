@@ -129,6 +129,9 @@ int runGenerate(const QStringList& arguments, int deviceIndex, bool validation)
         return fail(image.error().message);
     if (const Status written = writePicture(p.output, o.request, *image); !written)
         return fail(written.error().message);
+    for (const diffusion::AppliedLora& lora : opened->model->loras().applied())
+        std::fprintf(stderr, "LoRA %s (%s): %d weights changed, %d keys not for this model\n", lora.name.c_str(),
+                     lora.shortHash.c_str(), lora.modules, lora.skippedKeys);
     const diffusion::GenerationTimings& t = image->timings;
     std::fprintf(stderr, "wrote %s (%dx%d, seed %llu)\ntext %.2f s, sampling %.2f s (%.2f it/s), VAE %.2f s\n",
                  p.output.c_str(), image->width, image->height, static_cast<unsigned long long>(o.request.seed),
