@@ -16,6 +16,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
 #include <QTreeWidget>
@@ -84,6 +85,7 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
     QVERIFY(dialog->findChild<QLabel*>("modelDetails")->text().contains("sha256 " + shaLarge));
     QVERIFY(download->isEnabled() && !pause->isEnabled() && !remove->isEnabled());
 
+    QSignalSpy folderChanged(models::folderEvents(), &models::FolderEvents::changed);
     download->click();
     QTRY_VERIFY_WITH_TIMEOUT(progressText->text().contains(" of 3.00 MB · ") && progressText->text().contains("/s"), 10000);
     QVERIFY(statusOf(tree, "Slow Chat").startsWith("Downloading "));
@@ -98,6 +100,7 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
     resume->click();
     QTRY_COMPARE_WITH_TIMEOUT(statusOf(tree, "Slow Chat"), QStringLiteral("Installed"), 20000);
     QCOMPARE(dialog->message(), QStringLiteral("Slow Chat is installed; its sha256 matches."));
+    QCOMPARE(folderChanged.size(), 1); // Chat's and Create's pickers list it again
     QCOMPARE(QFileInfo(QDir(paths::modelsDir()).filePath("slow-chat.gguf")).size(), qint64(mLarge.size()));
     QVERIFY(remove->isEnabled() && !download->isEnabled());
     dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_installed.png"));

@@ -35,7 +35,6 @@ ModelOffer::ModelOffer(QWidget* parent) : QFrame(parent)
     connect(mDownload, &QPushButton::clicked, this, &ModelOffer::downloadOffered);
     connect(mBrowse, &QPushButton::clicked, this, [this] {
         ModelsDialog* dialog = showModelsDialog(this);
-        connect(dialog, &ModelsDialog::modelsChanged, this, &ModelOffer::refresh, Qt::UniqueConnection);
         if (!mOfferedId.isEmpty())
             dialog->selectModel(mOfferedId);
     });
@@ -47,6 +46,7 @@ ModelOffer::ModelOffer(QWidget* parent) : QFrame(parent)
     layout->addWidget(mDownload);
     layout->addWidget(mBrowse);
     layout->addWidget(mDismiss);
+    connect(models::folderEvents(), &models::FolderEvents::changed, this, &ModelOffer::refresh);
     hide();
     refresh();
 }
@@ -82,9 +82,7 @@ void ModelOffer::downloadOffered()
 {
     if (mOfferedId.isEmpty())
         return;
-    ModelsDialog* dialog = showModelsDialog(this);
-    connect(dialog, &ModelsDialog::modelsChanged, this, &ModelOffer::refresh, Qt::UniqueConnection);
-    dialog->startDownload(mOfferedId);
+    showModelsDialog(this)->startDownload(mOfferedId);
 }
 
 void ModelOffer::dismiss()

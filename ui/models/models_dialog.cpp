@@ -396,6 +396,7 @@ void ModelsDialog::downloadFinished(const QString& id)
     updateDetails();
     updateButtons();
     emit modelsChanged();
+    emit models::folderEvents()->changed();
 }
 
 void ModelsDialog::deleteSelected()
@@ -419,6 +420,7 @@ void ModelsDialog::deleteSelected()
     updateDetails();
     updateButtons();
     emit modelsChanged();
+    emit models::folderEvents()->changed();
 }
 
 Status ModelsDialog::importFile(const QString& path)
@@ -434,6 +436,7 @@ Status ModelsDialog::importFile(const QString& path)
         if (mTree->topLevelItem(i)->data(NameColumn, kFileRole).toString() == QFileInfo(path).fileName())
             mTree->setCurrentItem(mTree->topLevelItem(i));
     emit modelsChanged();
+    emit models::folderEvents()->changed();
     return {};
 }
 

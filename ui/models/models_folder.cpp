@@ -114,6 +114,12 @@ void rememberDevice(const QString& deviceType, qint64 deviceLocalBytes)
     gDeviceLocalBytes = deviceLocalBytes;
 }
 
+FolderEvents* folderEvents()
+{
+    static FolderEvents events;
+    return &events;
+}
+
 qint64 deviceMemoryBudget() { return memoryBudget(gDeviceType, gDeviceLocalBytes); }
 
 } // namespace atelier::models

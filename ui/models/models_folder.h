@@ -5,6 +5,7 @@
 #include "catalogue.h"
 
 #include <QList>
+#include <QObject>
 #include <QString>
 
 namespace atelier::models {
@@ -26,6 +27,15 @@ bool isInstalled(const CatalogueModel& model);
 Status removeModelFile(const QString& fileName);
 // Copies a model file from elsewhere into the models folder (refuses other kinds of file).
 Result<QString> importModelFile(const QString& sourcePath);
+
+// Says when a download, an import or a delete changed the models folder, so that pickers list it
+// again. One per process, on the UI thread.
+class FolderEvents : public QObject {
+    Q_OBJECT
+signals:
+    void changed();
+};
+FolderEvents* folderEvents();
 
 // Physical memory of this computer (Linux: MemTotal), 0 when unknown.
 qint64 systemMemoryBytes();
