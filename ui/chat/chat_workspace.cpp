@@ -10,6 +10,8 @@
 #include "chat/model_picker.h"
 #include "core/app_paths.h"
 #include "model_files.h"
+#include "models/model_offer.h"
+#include "models/models_folder.h"
 #include "store/chat_export.h"
 #include "store/database.h"
 #include "widgets/empty_state.h"
@@ -82,7 +84,9 @@ ChatWorkspace::ChatWorkspace(engine::ComputeEngine& engine, store::Database* dat
     buildChatPage();
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(new ModelOffer(this)); // first run: the best catalogue model that fits (issue 19)
     layout->addWidget(mPages);
+    connect(models::folderEvents(), &models::FolderEvents::changed, mCatalog, &ModelCatalog::refresh);
 
     connect(mCatalog, &ModelCatalog::changed, this, [this] {
         updatePage();
