@@ -102,15 +102,18 @@ Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std
 
     const double tgRate = median(tgRates);
     const double weightGB = double(model->weightBytes()) / 1e9;
+    const double activeGB = double(model->weightBytesPerToken()) / 1e9;
+    const bool experts = model->config().experts > 0;
     char line[512];
     std::snprintf(line, sizeof line,
                   "model: %s (%s, %.0f MB of weights)\ndevice: %s\n"
                   "%-12s %12s\n%-12s %12.2f\n%-12s %12.2f\n"
-                  "generation reads %.2f GB/s of weights (every weight once per token)\n"
+                  "generation reads %.2f GB/s of weights (%s once per token)\n"
                   "peak device memory: %.0f MB, peak host memory: %.0f MB (median of %d runs)\n",
                   path.c_str(), model->config().architectureName.c_str(), weightGB * 1e3, device.info().name.c_str(),
                   "test", "tokens/s", ("pp" + std::to_string(pp)).c_str(), median(ppRates),
-                  ("tg" + std::to_string(tg)).c_str(), tgRate, tgRate * weightGB,
+                  ("tg" + std::to_string(tg)).c_str(), tgRate, tgRate * activeGB,
+                  experts ? "every weight but the experts the router leaves out" : "every weight",
                   double(device.allocator().bytesReserved()) / 1e6, double(peakHostBytes()) / 1e6, reps);
     out << line;
     std::snprintf(line, sizeof line, "per generated token: %.1f dispatches, %.1f barriers, %.1f submits\n",

@@ -71,6 +71,7 @@ public:
     int position() const { return mCache.length; }
     int vocabSize() const { return int(mWeights.lmHead().dim(0)); }
     uint64_t weightBytes() const { return mWeights.bytes(); }
+    uint64_t weightBytesPerToken() const { return mWeights.bytesPerToken(mConfig.expertsUsed); }
 
     // Runs `tokens` at positions position()..; the logits of the last token are then in logits().
     // With `topCandidates` > 0 (at most ops::kTopLogitsMaxK) the same submission also chooses at

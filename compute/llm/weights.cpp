@@ -4,6 +4,8 @@
 #include "io/gguf.h"
 #include "vk/device.h"
 
+#include <algorithm>
+
 namespace atelier::llm {
 
 namespace {
@@ -141,6 +143,19 @@ uint64_t ModelWeights::bytes() const
             n += l.gate.bytes() + l.up.bytes() + l.down.bytes();
         for (const auto* t : {&l.bq, &l.bk, &l.bv, &l.qNorm, &l.kNorm, &l.attnPostNorm, &l.ffnPostNorm})
             n += *t ? (*t)->bytes() : 0;
+    }
+    return n;
+}
+
+uint64_t ModelWeights::bytesPerToken(int expertsUsed) const
+{
+    uint64_t n = bytes();
+    for (const LayerWeights& l : layers) {
+        if (!l.experts)
+            continue;
+        const uint64_t stacks = l.experts->gate.bytes() + l.experts->up.bytes() + l.experts->down.bytes();
+        const uint64_t experts = uint64_t(l.experts->gate.dim(0));
+        n -= stacks - stacks / experts * std::min<uint64_t>(uint64_t(expertsUsed), experts);
     }
     return n;
 }

@@ -52,6 +52,9 @@ struct ModelWeights {
 
     const ops::Tensor& lmHead() const { return output ? *output : tokenEmbedding; }
     uint64_t bytes() const;
+    // What decoding one token reads: every weight, but of each mixture of experts only the
+    // `expertsUsed` experts the router chooses.
+    uint64_t bytesPerToken(int expertsUsed) const;
 };
 
 // progress(fraction) returns false to cancel the load (an ErrorCode::Cancelled error).
