@@ -1,0 +1,230 @@
+// The chat's OpenAI-compatible client (RemoteEngine) against Atelier's own server, in-process on
+// a free port with the tiny Qwen2 model: the streamed answer, its stats, Stop, and the failures a
+// user meets (unknown model, missing key, nothing listening).
+
+#include "chat/remote_engine.h"
+#include "server/openai_server.h"
+
+#include "engine/compute_engine.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTcpServer>
+#include <QtTest>
+
+using namespace atelier;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+
+ui::ChatRequest question(const QString& text, int maxTokens, float temperature = 0)
+{
+    ui::ChatRequest r;
+    r.conversationId = 7;
+    r.systemPrompt = QStringLiteral("Be brief.");
+    r.turns = {{QStringLiteral("user"), text}};
+    r.generation.maxTokens = maxTokens;
+    r.generation.sampling.temperature = temperature;
+    r.generation.sampling.seed = 11;
+    return r;
+}
+
+} // namespace
+
+class TestRemoteChat : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void readsServerSentEventsAcrossPieces();
+    void keepsTheEndpointInTheModelPath();
+    void streamsTheServersAnswer();
+    void continuesAConversation();
+    void stopKeepsWhatArrivedAndCancelsTheServersJob();
+    void reportsFailures();
+
+private:
+    struct Outcome {
+        QStringList pieces;
+        std::optional<ui::ChatAnswer> answer;
+        QString failure;
+    };
+    Outcome ask(ui::RemoteEngine& remote, const ui::ChatRequest& request, int stopAfterPieces = 0);
+    QString serverAnswer(const ui::ChatRequest& request);
+
+    engine::ComputeEngine* mEngine = nullptr;
+    server::OpenAiServer* mServer = nullptr;
+};
+
+void TestRemoteChat::initTestCase()
+{
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY(ready.wait(kTimeoutMs));
+    mServer = new server::OpenAiServer(*mEngine, this);
+    server::ServerOptions serve;
+    serve.port = 0;
+    serve.chatModelPath = QStringLiteral(ATELIER_TINY_MODEL);
+    serve.contextLength = 512;
+    QVERIFY(mServer->start(serve).ok());
+}
+
+void TestRemoteChat::cleanupTestCase()
+{
+    delete mServer;
+    delete mEngine;
+}
+
+TestRemoteChat::Outcome TestRemoteChat::ask(ui::RemoteEngine& remote, const ui::ChatRequest& request, int stopAfterPieces)
+{
+    Outcome out;
+    bool done = false;
+    auto text = connect(&remote, &ui::RemoteEngine::answerText, this, [&](qint64 id, const QString& piece) {
+        QCOMPARE(id, request.conversationId);
+        out.pieces << piece;
+        if (stopAfterPieces && out.pieces.size() == stopAfterPieces)
+            remote.stop();
+    });
+    auto finished = connect(&remote, &ui::RemoteEngine::answerFinished, this,
+                            [&](const ui::ChatRequest&, const ui::ChatAnswer& a) { out.answer = a; done = true; });
+    auto failed = connect(&remote, &ui::RemoteEngine::answerFailed, this,
+                          [&](const ui::ChatRequest&, const QString& m) { out.failure = m; done = true; });
+    remote.answer(request);
+    if (!QTest::qWaitFor([&] { return done; }, kTimeoutMs))
+        out.failure = QStringLiteral("no answer within %1 ms").arg(kTimeoutMs);
+    disconnect(text);
+    disconnect(finished);
+    disconnect(failed);
+    return out;
+}
+
+QString TestRemoteChat::serverAnswer(const ui::ChatRequest& request)
+{
+    QJsonArray messages{QJsonObject{{"role", "system"}, {"content", request.systemPrompt}}};
+    for (const ui::ChatTurn& t : request.turns)
+        messages.append(QJsonObject{{"role", t.role}, {"content", t.text}});
+    const QJsonObject body{{"model", "tiny_qwen2"}, {"messages", messages}, {"temperature", 0},
+                           {"max_tokens", request.generation.maxTokens}};
+    QNetworkAccessManager network;
+    QNetworkRequest http(QUrl(mServer->baseUrl() + "/chat/completions"));
+    http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* reply = network.post(http, QJsonDocument(body).toJson());
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    done.wait(kTimeoutMs);
+    const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
+    delete reply;
+    return o.value("choices").toArray().first().toObject().value("message").toObject().value("content").toString();
+}
+
+void TestRemoteChat::readsServerSentEventsAcrossPieces()
+{
+    const QByteArray stream = ": keep-alive\r\n\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: line one\ndata: line two\n\ndata: [DONE]\n\n";
+    // Every way of cutting the stream in two gives the same events.
+    for (qsizetype cut = 0; cut <= stream.size(); ++cut) {
+        ui::ServerSentEvents events;
+        QList<QByteArray> got = events.push(stream.left(cut));
+        got += events.push(stream.mid(cut));
+        QCOMPARE(got, (QList<QByteArray>{"{\"a\":1}", "line one\nline two", "[DONE]"}));
+    }
+}
+
+void TestRemoteChat::keepsTheEndpointInTheModelPath()
+{
+    const ui::RemoteEndpoint endpoint{QUrl("https://example.org:8443/v1"), "secret", "qwen2.5:7b"};
+    const QString path = endpoint.modelPath();
+    QVERIFY(!path.contains("secret"));
+    const auto back = ui::RemoteEndpoint::fromModelPath(path);
+    QVERIFY(back);
+    QCOMPARE(back->baseUrl, endpoint.baseUrl);
+    QCOMPARE(back->model, endpoint.model);
+    QVERIFY(!ui::RemoteEndpoint::fromModelPath("/home/me/models/gemma.gguf"));
+    QVERIFY(!ui::RemoteEndpoint::fromModelPath("http://127.0.0.1:8080/v1")); // no model
+}
+
+void TestRemoteChat::streamsTheServersAnswer()
+{
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_qwen2"});
+    const ui::ChatRequest request = question("What is the capital of France?", 12);
+    QSignalSpy started(&remote, &ui::RemoteEngine::answerStarted);
+    const Outcome out = ask(remote, request);
+    QVERIFY2(out.failure.isEmpty(), qPrintable(out.failure));
+    QCOMPARE(started.size(), 1);
+    QVERIFY(out.answer);
+    QVERIFY(out.pieces.size() >= 2); // streamed, not in one piece
+    QCOMPARE(out.pieces.join(QString()), out.answer->text);
+    QCOMPARE(out.answer->text, serverAnswer(request)); // the same answer the API gives whole
+    QVERIFY(out.answer->stats.promptTokens > 10);
+    QVERIFY(out.answer->stats.generatedTokens >= 1 && out.answer->stats.generatedTokens <= 12);
+    QVERIFY(out.answer->stats.firstTokenSeconds > 0);
+    QCOMPARE(out.answer->stats.model, QStringLiteral("tiny_qwen2"));
+    QVERIFY(!out.answer->stats.stopped);
+    QVERIFY(!remote.answering());
+}
+
+void TestRemoteChat::continuesAConversation()
+{
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_qwen2"});
+    ui::ChatRequest request = question("What is the capital of France?", 8);
+    const Outcome first = ask(remote, request);
+    QVERIFY(first.answer);
+    request.turns << ui::ChatTurn{"assistant", first.answer->text} << ui::ChatTurn{"user", "And of Italy?"};
+    const Outcome second = ask(remote, request);
+    QVERIFY(second.answer);
+    QCOMPARE(second.answer->text, serverAnswer(request));
+    QVERIFY(second.answer->stats.promptTokens > first.answer->stats.promptTokens);
+}
+
+void TestRemoteChat::stopKeepsWhatArrivedAndCancelsTheServersJob()
+{
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_qwen2"});
+    QSignalSpy abandoned(mServer, &server::OpenAiServer::requestAbandoned);
+    const Outcome out = ask(remote, question("Write a long story.", 400, 1.0f), 3);
+    QVERIFY(out.answer);
+    QVERIFY(out.answer->stats.stopped);
+    QCOMPARE(out.answer->text, out.pieces.join(QString()));
+    QCOMPARE(out.pieces.size(), 3);
+    QVERIFY(abandoned.wait(kTimeoutMs)); // the server saw the client go and cancelled its job
+    QTRY_COMPARE(mServer->pendingRequests(), 0);
+}
+
+void TestRemoteChat::reportsFailures()
+{
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "no-such-model"});
+    Outcome out = ask(remote, question("hi", 4));
+    QVERIFY2(out.failure.contains("does not exist"), qPrintable(out.failure));
+
+    server::OpenAiServer keyed(*mEngine);
+    server::ServerOptions options = mServer->options();
+    options.port = 0;
+    options.apiKey = "sesame";
+    QVERIFY(keyed.start(options).ok());
+    remote.setEndpoint({QUrl(keyed.baseUrl()), {}, "tiny_qwen2"});
+    out = ask(remote, question("hi", 4));
+    QVERIFY2(out.failure.contains("API key"), qPrintable(out.failure));
+    remote.setEndpoint({QUrl(keyed.baseUrl()), "sesame", "tiny_qwen2"});
+    out = ask(remote, question("hi", 4));
+    QVERIFY2(out.failure.isEmpty() && out.answer, qPrintable(out.failure));
+
+    // Nothing listens on a port that was free a moment ago.
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    remote.setEndpoint({QUrl(QStringLiteral("http://127.0.0.1:%1/v1").arg(port)), {}, "tiny_qwen2"});
+    out = ask(remote, question("hi", 4));
+    QVERIFY2(!out.failure.isEmpty() && !out.answer, "a refused connection must fail the answer");
+}
+
+QTEST_GUILESS_MAIN(TestRemoteChat)
+#include "tst_remote_chat.moc"

@@ -1,0 +1,192 @@
+#include "chat/remote_engine.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+
+namespace atelier::ui {
+
+QString RemoteEndpoint::modelPath() const
+{
+    QUrl url = baseUrl;
+    url.setFragment(model);
+    return url.toString();
+}
+
+std::optional<RemoteEndpoint> RemoteEndpoint::fromModelPath(const QString& path)
+{
+    const QUrl url(path);
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
+        url.fragment().isEmpty())
+        return std::nullopt;
+    RemoteEndpoint endpoint;
+    endpoint.model = url.fragment();
+    endpoint.baseUrl = url.adjusted(QUrl::RemoveFragment);
+    return endpoint;
+}
+
+QList<QByteArray> ServerSentEvents::push(const QByteArray& bytes)
+{
+    mBuffer += bytes;
+    mBuffer.replace("\r\n", "\n");
+    QList<QByteArray> out;
+    for (qsizetype end = mBuffer.indexOf("\n\n"); end >= 0; end = mBuffer.indexOf("\n\n")) {
+        QByteArray data;
+        for (const QByteArray& line : mBuffer.left(end).split('\n')) {
+            if (!line.startsWith("data:"))
+                continue; // comments (": keep-alive"), event names, ids
+            if (!data.isEmpty())
+                data += '\n';
+            data += line.mid(line.startsWith("data: ") ? 6 : 5);
+        }
+        if (!data.isEmpty())
+            out << data;
+        mBuffer.remove(0, end + 2);
+    }
+    return out;
+}
+
+RemoteEngine::RemoteEngine(QObject* parent) : QObject(parent), mNetwork(new QNetworkAccessManager(this)) {}
+
+void RemoteEngine::answer(const ChatRequest& request)
+{
+    if (mReply) {
+        emit answerFailed(request, tr("Another answer is still being written."));
+        return;
+    }
+    QJsonArray messages;
+    if (!request.systemPrompt.isEmpty())
+        messages.append(QJsonObject{{"role", "system"}, {"content", request.systemPrompt}});
+    for (const ChatTurn& turn : request.turns)
+        messages.append(QJsonObject{{"role", turn.role}, {"content", turn.text}});
+    const llm::SamplingParams& s = request.generation.sampling;
+    const QJsonObject body{{"model", mEndpoint.model},
+                           {"messages", messages},
+                           {"stream", true},
+                           {"stream_options", QJsonObject{{"include_usage", true}}},
+                           {"temperature", double(s.temperature)},
+                           {"top_p", double(s.topP)},
+                           {"max_tokens", request.generation.maxTokens},
+                           {"seed", qint64(s.seed & 0x7fffffffffffffffull)}};
+    QNetworkRequest http(QUrl(mEndpoint.baseUrl.toString() + "/chat/completions"));
+    http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    http.setRawHeader("Accept", "text/event-stream");
+    if (!mEndpoint.apiKey.isEmpty())
+        http.setRawHeader("Authorization", "Bearer " + mEndpoint.apiKey.toUtf8());
+    mRequest = request;
+    mAnswer = {};
+    mAnswer.stats.model = mEndpoint.model;
+    mEvents = {};
+    mFirstTextMs = -1;
+    mDone = false;
+    mUsageSeen = false;
+    mClock.start();
+    mReply = mNetwork->post(http, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    connect(mReply, &QNetworkReply::readyRead, this, &RemoteEngine::readEvents);
+    connect(mReply, &QNetworkReply::finished, this, &RemoteEngine::replyFinished);
+    emit answerStarted(request);
+}
+
+void RemoteEngine::readEvents()
+{
+    if (!mReply || mReply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 200)
+        return; // an error body is read whole when the reply ends
+    for (const QByteArray& data : mEvents.push(mReply->readAll())) {
+        if (data == "[DONE]") {
+            mDone = true;
+            continue;
+        }
+        const QJsonObject event = QJsonDocument::fromJson(data).object();
+        if (event.contains("error")) {
+            fail(event.value("error").toObject().value("message").toString(tr("The server reported an error.")));
+            return;
+        }
+        if (event.value("usage").isObject()) {
+            const QJsonObject usage = event.value("usage").toObject();
+            mAnswer.stats.promptTokens = usage.value("prompt_tokens").toInt();
+            mAnswer.stats.generatedTokens = usage.value("completion_tokens").toInt();
+            mUsageSeen = true;
+        }
+        const QJsonObject choice = event.value("choices").toArray().first().toObject();
+        const QString piece = choice.value("delta").toObject().value("content").toString();
+        if (!piece.isEmpty()) {
+            if (mFirstTextMs < 0)
+                mFirstTextMs = mClock.elapsed();
+            mAnswer.text += piece;
+            if (!mUsageSeen)
+                ++mAnswer.stats.generatedTokens; // one piece is about one token until the server counts
+            emit answerText(mRequest.conversationId, piece);
+            if (!mReply)
+                return; // stopped by a listener of the piece
+        }
+        if (choice.value("finish_reason").isString())
+            mDone = true;
+    }
+}
+
+void RemoteEngine::replyFinished()
+{
+    if (!mReply)
+        return;
+    QNetworkReply* reply = mReply;
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status == 200)
+        readEvents();
+    if (!mReply)
+        return; // failed while reading
+    if (status != 200) {
+        const QJsonObject error = QJsonDocument::fromJson(reply->readAll()).object().value("error").toObject();
+        QString message = error.value("message").toString();
+        if (message.isEmpty())
+            message = status ? tr("The server answered %1.").arg(status) : reply->errorString();
+        fail(tr("%1 (%2)").arg(message, mEndpoint.baseUrl.host()));
+        return;
+    }
+    if (!mDone && reply->error() != QNetworkReply::NoError) {
+        fail(tr("The connection to %1 broke: %2").arg(mEndpoint.baseUrl.host(), reply->errorString()));
+        return;
+    }
+    finish(false);
+}
+
+void RemoteEngine::stop()
+{
+    if (!mReply)
+        return;
+    finish(true);
+}
+
+void RemoteEngine::finish(bool stopped)
+{
+    QNetworkReply* reply = mReply;
+    mReply.clear();
+    reply->disconnect(this);
+    if (reply->isRunning())
+        reply->abort(); // the server sees the connection close and cancels its job
+    reply->deleteLater();
+    const double seconds = mClock.elapsed() / 1000.0;
+    ChatAnswer answer = std::move(mAnswer);
+    answer.stats.stopped = stopped;
+    if (mFirstTextMs >= 0) {
+        answer.stats.firstTokenSeconds = mFirstTextMs / 1000.0;
+        const double writing = seconds - answer.stats.firstTokenSeconds;
+        answer.stats.tokensPerSecond = writing > 0 && answer.stats.generatedTokens > 1 ? answer.stats.generatedTokens / writing : 0;
+    }
+    emit answerFinished(mRequest, answer);
+}
+
+void RemoteEngine::fail(const QString& message)
+{
+    QNetworkReply* reply = mReply;
+    mReply.clear();
+    reply->disconnect(this);
+    if (reply->isRunning())
+        reply->abort();
+    reply->deleteLater();
+    emit answerFailed(mRequest, message);
+}
+
+} // namespace atelier::ui

@@ -1,0 +1,80 @@
+#pragma once
+// A chat model behind an OpenAI-compatible endpoint (llama.cpp's server, Ollama, vLLM, Atelier's
+// own `atelier serve`, any such service): answers a ChatRequest with POST /chat/completions,
+// streamed as server-sent events parsed as they arrive, and reports through the same signals
+// ChatEngine uses, so a conversation, its branches, export and stats work as with a local model.
+
+#include "chat/chat_engine.h"
+
+#include <QElapsedTimer>
+#include <QNetworkReply>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+#include <optional>
+
+class QNetworkAccessManager;
+
+
+namespace atelier::ui {
+
+struct RemoteEndpoint {
+    QUrl baseUrl;   // "http://127.0.0.1:8080/v1": the part before /chat/completions
+    QString apiKey; // sent as "Authorization: Bearer KEY"; empty: none
+    QString model;  // the id the service knows the model by
+
+    // A conversation keeps its model as a path; an endpoint's is "<baseUrl>#<model>" (the key is
+    // not part of it, so it never reaches the database or an export).
+    QString modelPath() const;
+    static std::optional<RemoteEndpoint> fromModelPath(const QString& path);
+};
+
+// Reads a server-sent event stream as it arrives: push() whatever bytes came, get back the `data:`
+// payloads of every event completed so far (an event may span many pushes).
+class ServerSentEvents {
+public:
+    QList<QByteArray> push(const QByteArray& bytes);
+
+private:
+    QByteArray mBuffer;
+};
+
+class RemoteEngine : public QObject {
+    Q_OBJECT
+public:
+    explicit RemoteEngine(QObject* parent = nullptr);
+
+    void setEndpoint(const RemoteEndpoint& endpoint) { mEndpoint = endpoint; }
+    const RemoteEndpoint& endpoint() const { return mEndpoint; }
+    // Sends the conversation; one answer at a time (a second is refused with answerFailed).
+    void answer(const ChatRequest& request);
+    // Ends the answer now; what arrived so far is the answer, marked stopped.
+    void stop();
+    bool answering() const { return mReply != nullptr; }
+
+signals:
+    void answerStarted(const atelier::ui::ChatRequest& request);
+    void answerText(qint64 conversationId, const QString& piece);
+    void answerFinished(const atelier::ui::ChatRequest& request, const atelier::ui::ChatAnswer& answer);
+    void answerFailed(const atelier::ui::ChatRequest& request, const QString& message);
+
+private:
+    void readEvents();
+    void replyFinished();
+    void finish(bool stopped);
+    void fail(const QString& message);
+
+    QNetworkAccessManager* mNetwork = nullptr;
+    RemoteEndpoint mEndpoint;
+    QPointer<QNetworkReply> mReply;
+    ChatRequest mRequest;
+    ChatAnswer mAnswer;
+    ServerSentEvents mEvents;
+    QElapsedTimer mClock;
+    qint64 mFirstTextMs = -1;
+    bool mDone = false;       // [DONE] or a finish reason arrived
+    bool mUsageSeen = false;  // the server counted the tokens (stream_options.include_usage)
+};
+
+} // namespace atelier::ui
