@@ -2,8 +2,10 @@
 
 #include "core/app_paths.h"
 #include "create/image_form_parts.h"
+#include "create/lora_picker.h"
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/default_image_model.h"
+#include "diffusion/lora_prompt.h"
 #include "diffusion/model_resolution.h"
 #include "diffusion/prompt_chunks.h"
 
@@ -71,7 +73,10 @@ CreateForm::CreateForm(QWidget* parent)
     connect(mPrompt, &QPlainTextEdit::textChanged, this, &CreateForm::edited);
     auto* promptColumn = new QVBoxLayout;
     promptColumn->addWidget(mPrompt);
-    promptColumn->addWidget(mTokens);
+    auto* promptFooter = new QHBoxLayout;
+    promptFooter->addWidget(new LoraPicker(mPrompt, this));
+    promptFooter->addWidget(mTokens, 1);
+    promptColumn->addLayout(promptFooter);
     form->addRow(tr("Prompt"), promptColumn);
     mNegative = makePromptEditor("negativePrompt", tr("What to keep out of the picture"), 2, this);
     form->addRow(tr("Negative"), mNegative);
@@ -317,7 +322,8 @@ void CreateForm::updateTokenCount()
     const diffusion::ClipTokenizer* clip = tokenizer();
     if (!clip)
         return;
-    const diffusion::ChunkedPrompt chunks = diffusion::chunkPrompt(*clip, mPrompt->toPlainText());
+    const diffusion::ChunkedPrompt chunks =
+        diffusion::chunkPrompt(*clip, diffusion::extractLoraTags(mPrompt->toPlainText()).prompt);
     const int limit = int(chunks.chunks.size()) * diffusion::kChunkPromptTokens;
     mTokens->setText(tr("%1/%2 tokens").arg(chunks.tokenCount).arg(limit));
 }

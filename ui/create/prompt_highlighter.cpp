@@ -1,5 +1,6 @@
 #include "create/prompt_highlighter.h"
 
+#include "diffusion/lora_prompt.h"
 #include "diffusion/prompt_weights.h"
 
 #include <QPalette>
@@ -56,6 +57,28 @@ void PromptHighlighter::highlightBlock(const QString& text)
         QTextCharFormat merged = this->format(int(start - blockStart));
         merged.merge(format);
         setFormat(int(start - blockStart), int(end - start), merged);
+    }
+    // LoRA tags are taken out before the weighting is read, so they replace what it set.
+    for (const diffusion::LoraTag& tag : diffusion::extractLoraTags(prompt).loras) {
+        const qsizetype start = std::max(tag.start, blockStart);
+        const qsizetype end = std::min(tag.start + tag.length, blockEnd);
+        if (start >= end)
+            continue;
+        QTextCharFormat format;
+        format.setBackground(QColor(60, 170, 90, 60));
+        format.setForeground(QColor(20, 120, 60));
+        if (!tag.valid) {
+            format.setUnderlineStyle(QTextCharFormat::WaveUnderline);
+            format.setUnderlineColor(Qt::red);
+        }
+        setFormat(int(start - blockStart), int(end - start), format);
+        // the name, after "<lora:"
+        const qsizetype nameStart = std::max(tag.start + 6, blockStart);
+        const qsizetype nameEnd = std::min(tag.start + 6 + qsizetype(tag.name.size()), blockEnd);
+        if (nameStart < nameEnd) {
+            format.setFontWeight(QFont::Bold);
+            setFormat(int(nameStart - blockStart), int(nameEnd - nameStart), format);
+        }
     }
 }
 
