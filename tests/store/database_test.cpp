@@ -73,7 +73,10 @@ void TestStore::newDatabaseIsConfigured()
     QCOMPARE(pragma(*db, "user_version").toInt(), Database::kSchemaVersion);
     QStringList tables = db->sql().tables();
     tables.sort();
-    QCOMPARE(tables, (QStringList{"conversations", "messages", "pictures", "sqlite_sequence"}));
+    QCOMPARE(tables, (QStringList{"conversations", "doc_chunks", "doc_chunks_fts", "doc_chunks_fts_config",
+                                  "doc_chunks_fts_data", "doc_chunks_fts_docsize", "doc_chunks_fts_idx",
+                                  "doc_collections", "doc_files", "doc_roots", "doc_vectors", "messages",
+                                  "pictures", "sqlite_sequence"}));
 }
 
 void TestStore::createsMissingFolder()

@@ -14,7 +14,7 @@ namespace atelier::store {
 class Database {
 public:
     // The schema this build writes; open() migrates older files up to it.
-    static constexpr int kSchemaVersion = 3; // 1: chats; 2: pictures; 3: one row per picture file
+    static constexpr int kSchemaVersion = 4; // 1: chats; 2: pictures; 3: one row per picture file; 4: documents
 
     // Opens or creates the file and migrates it. A file that is not an Atelier database, a schema
     // newer than this build, a corrupt file or a lock held by another process for longer than

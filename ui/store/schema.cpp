@@ -106,13 +106,77 @@ Status makePictureFilesUnique(Database& db)
     });
 }
 
+// Schema 4: document collections for chat with your documents (issue 21; docs/README.md). A
+// collection is a set of roots (folders or files); each file under them is one doc_files row,
+// indexed or skipped with the reason; its chunks are searched with FTS5's BM25 through
+// doc_chunks_fts (external content, kept in step by the triggers) and, once an embedding model
+// has run, by the vectors in doc_vectors (float32 BLOBs, one per chunk and model).
+Status createDocumentTables(Database& db)
+{
+    return runAll(db, {
+        QStringLiteral(R"(CREATE TABLE doc_collections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            created INTEGER NOT NULL,
+            settings TEXT NOT NULL         -- docs::CollectionSettings as JSON
+        ))"),
+        QStringLiteral(R"(CREATE TABLE doc_roots (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            collection_id INTEGER NOT NULL REFERENCES doc_collections(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,            -- absolute, as the user added it
+            UNIQUE (collection_id, path)
+        ))"),
+        QStringLiteral(R"(CREATE TABLE doc_files (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            collection_id INTEGER NOT NULL REFERENCES doc_collections(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,            -- absolute
+            size INTEGER NOT NULL,         -- bytes
+            mtime INTEGER NOT NULL,        -- milliseconds since the epoch
+            hash TEXT NOT NULL,            -- sha256 of the bytes, hex; '' when never read
+            kind TEXT NOT NULL,            -- text, markdown, code, html, pdf
+            status TEXT NOT NULL,          -- indexed or skipped
+            reason TEXT NOT NULL,          -- why it was skipped; '' when indexed
+            indexed INTEGER NOT NULL,      -- when this row was last written
+            UNIQUE (collection_id, path)
+        ))"),
+        QStringLiteral(R"(CREATE TABLE doc_chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_id INTEGER NOT NULL REFERENCES doc_files(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,      -- 0, 1, ... within the file
+            byte_start INTEGER NOT NULL,   -- UTF-8 offsets in the file's text (the page's for a PDF)
+            byte_end INTEGER NOT NULL,
+            line_start INTEGER NOT NULL,   -- 1-based
+            line_end INTEGER NOT NULL,
+            page INTEGER NOT NULL,         -- 1-based PDF page; 0 for other files
+            heading TEXT NOT NULL,         -- "Install > Linux"; '' when none
+            text TEXT NOT NULL
+        ))"),
+        QStringLiteral("CREATE INDEX doc_chunks_by_file ON doc_chunks(file_id, ordinal)"),
+        QStringLiteral(R"(CREATE VIRTUAL TABLE doc_chunks_fts USING fts5(
+            text, heading, content='doc_chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'))"),
+        QStringLiteral(R"(CREATE TRIGGER doc_chunks_fts_insert AFTER INSERT ON doc_chunks BEGIN
+            INSERT INTO doc_chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END)"),
+        QStringLiteral(R"(CREATE TRIGGER doc_chunks_fts_delete AFTER DELETE ON doc_chunks BEGIN
+            INSERT INTO doc_chunks_fts(doc_chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
+        END)"),
+        QStringLiteral(R"(CREATE TABLE doc_vectors (
+            chunk_id INTEGER NOT NULL REFERENCES doc_chunks(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,           -- the embedding model's id
+            vector BLOB NOT NULL,          -- float32, little-endian, unit length
+            PRIMARY KEY (chunk_id, model)
+        ))"),
+    });
+}
+
 using Migration = Status (*)(Database&);
 
-// kMigrations[v] takes a schema-v file to schema v + 1. Schema 4 is one more function here.
+// kMigrations[v] takes a schema-v file to schema v + 1. Schema 5 is one more function here.
 constexpr Migration kMigrations[] = {
     createChatTables,
     createPictureTables,
     makePictureFilesUnique,
+    createDocumentTables,
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion);
 
