@@ -33,6 +33,11 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab)
         ATELIER_TRY(t->prepareBpe());
         return t;
     }
+    if (v.kind == TokenizerKind::WordPiece) {
+        for (const std::string& token : v.tokens)
+            t->mLongestToken = std::max(t->mLongestToken, token.size());
+        return t;
+    }
     for (int b = 0; b < 256; ++b) {
         char name[8];
         std::snprintf(name, sizeof name, "<0x%02X>", b);
@@ -88,6 +93,19 @@ std::vector<Tokenizer::Fragment> Tokenizer::partition(std::string_view text, boo
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial, bool parseSpecial) const
 {
     std::vector<int32_t> out;
+    if (mVocab.kind == TokenizerKind::WordPiece) { // [CLS] pieces [SEP], as llama.cpp
+        if (addSpecial)
+            out.push_back(mVocab.bos);
+        for (const Fragment& f : partition(text, parseSpecial)) {
+            if (f.id >= 0)
+                out.push_back(f.id);
+            else
+                encodeWordPiece(f.text, out);
+        }
+        if (addSpecial)
+            out.push_back(mVocab.sep);
+        return out;
+    }
     if (addSpecial && mVocab.addBos)
         out.push_back(mVocab.bos);
     bool afterSpecial = true; // SentencePiece adds its space prefix at the start and after specials
@@ -135,6 +153,8 @@ std::string Tokenizer::piece(int32_t id, bool special) const
     }
     if (mVocab.kind == TokenizerKind::BytePairEncoding)
         return bpePiece(text);
+    if (mVocab.kind == TokenizerKind::WordPiece) // a word's first piece carries U+2581 for its space
+        return text.compare(0, kSpaceMarker.size(), kSpaceMarker) == 0 ? " " + text.substr(kSpaceMarker.size()) : text;
     switch (mVocab.types[size_t(id)]) {
     case TokenType::Byte: {
         unsigned value = 0;

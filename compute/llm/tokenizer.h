@@ -1,7 +1,7 @@
 #pragma once
 // Text <-> token ids from the GGUF vocabulary alone, matching llama.cpp: special and user-defined
-// tokens are split out first (longest first), the rest goes through SentencePiece merges or,
-// for "gpt2" vocabularies, a pre-tokenizer and byte-level BPE merges.
+// tokens are split out first (longest first), the rest goes through SentencePiece merges, for
+// "gpt2" vocabularies a pre-tokenizer and byte-level BPE merges, for "bert" ones WordPiece.
 
 #include "core/result.h"
 #include "llm/pretokenizer.h"
@@ -42,6 +42,7 @@ private:
     void encodeBpe(std::string_view text, std::vector<int32_t>& out) const;
     void encodeBpeWord(std::string_view word, std::vector<int32_t>& out) const;
     std::string bpePiece(const std::string& text) const;
+    void encodeWordPiece(std::string_view text, std::vector<int32_t>& out) const; // wordpiece.cpp
 
     Vocab mVocab;
     std::vector<int32_t> mSpecialByLength; // control, user-defined and unknown ids, longest text first
@@ -50,6 +51,7 @@ private:
     TokenIds mMergeRanks;                    // "left right" -> rank, lower merges first
     PreTokenizer mPreTokenizer = PreTokenizer::Gpt2;
     bool mIgnoreMerges = false;              // a whole pre-token in the vocabulary is one token
+    size_t mLongestToken = 0;                // WordPiece: bytes of the longest token text
 };
 
 // Turns a stream of token pieces into valid UTF-8: a character split across tokens is held back

@@ -44,8 +44,10 @@ Result<Vocab> Vocab::fromGguf(const io::GgufFile& f)
         v.kind = TokenizerKind::SentencePiece;
     else if (model == "gpt2")
         v.kind = TokenizerKind::BytePairEncoding;
+    else if (model == "bert")
+        v.kind = TokenizerKind::WordPiece;
     else
-        return makeError(ErrorCode::Unsupported, "tokenizer '" + model + "' is not supported (only llama and gpt2)");
+        return makeError(ErrorCode::Unsupported, "tokenizer '" + model + "' is not supported (only llama, gpt2 and bert)");
     if (f.find("tokenizer.ggml.pre")) {
         ATELIER_ASSIGN(v.pre, f.string("tokenizer.ggml.pre"));
     }
@@ -83,7 +85,19 @@ Result<Vocab> Vocab::fromGguf(const io::GgufFile& f)
     ATELIER_ASSIGN(v.unk, optionalId(f, "tokenizer.ggml.unknown_token_id", n));
     ATELIER_ASSIGN(v.pad, optionalId(f, "tokenizer.ggml.padding_token_id", n));
     ATELIER_ASSIGN(const int32_t eot, optionalId(f, "tokenizer.ggml.eot_token_id", n));
-    v.addBos = optionalBool(f, "tokenizer.ggml.add_bos_token", v.kind == TokenizerKind::SentencePiece);
+    if (v.kind == TokenizerKind::WordPiece) {
+        // As llama.cpp: [CLS] text [SEP] always, BERT's usual ids where the file names none.
+        ATELIER_ASSIGN(v.sep, optionalId(f, "tokenizer.ggml.seperator_token_id", n)); // sic, as GGUF spells it
+        for (auto [id, fallback] : {std::pair{&v.bos, 101}, {&v.sep, 102}, {&v.unk, 100}})
+            if (*id < 0 && size_t(fallback) < n)
+                *id = fallback;
+        if (v.bos < 0 || v.sep < 0 || v.unk < 0)
+            return vocabError("a WordPiece vocabulary needs [CLS], [SEP] and [UNK] tokens");
+        v.lowercase = optionalBool(f, "tokenizer.ggml.normalizer.lowercase", true);
+        v.stripAccents = optionalBool(f, "tokenizer.ggml.normalizer.strip_accents", v.lowercase);
+    }
+    v.addBos = optionalBool(f, "tokenizer.ggml.add_bos_token",
+                            v.kind == TokenizerKind::SentencePiece || v.kind == TokenizerKind::WordPiece);
     v.addEos = optionalBool(f, "tokenizer.ggml.add_eos_token", false);
     v.addSpacePrefix = optionalBool(f, "tokenizer.ggml.add_space_prefix", v.kind == TokenizerKind::SentencePiece);
     if (v.addBos && v.bos < 0)

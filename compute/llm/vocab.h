@@ -22,6 +22,7 @@ enum class TokenType : int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control
 enum class TokenizerKind {
     SentencePiece,    // "llama": scores, byte fallback, U+2581 for spaces (Llama 2, Gemma, Mistral)
     BytePairEncoding, // "gpt2": ranked merges over byte-level text (Llama 3, Qwen2)
+    WordPiece,        // "bert": longest-match pieces of lower-cased, accent-stripped words (BERT, nomic-bert)
 };
 
 // Lookups by std::string_view without building a std::string.
@@ -40,6 +41,8 @@ struct Vocab {
     std::vector<std::string> merges;       // BPE: "left right", in rank order
     TokenIds ids;                          // token text -> id
     int32_t bos = -1, eos = -1, unk = -1, pad = -1;
+    int32_t sep = -1;                      // WordPiece: [SEP], which ends every encoded text
+    bool lowercase = true, stripAccents = true; // WordPiece's normalizer (tokenizer.ggml.normalizer.*)
     bool addBos = false, addEos = false;
     bool addSpacePrefix = false;           // SentencePiece: a space before the first word
     std::vector<int32_t> endOfGeneration;  // eos plus end-of-turn tokens: generation stops on any

@@ -40,8 +40,10 @@ class Binder {
 public:
     Binder(vk::Device& device, const io::GgufFile& file) : mDevice(device), mFile(file) {}
 
-    // shape is row-major ([rows, columns]); GGUF lists dimensions fastest first.
-    Result<ops::Tensor> bind(const std::string& name, std::vector<int64_t> shape, bool floatOnly = false)
+    // shape is row-major ([rows, columns]); GGUF lists dimensions fastest first. With `rows`, only
+    // rows [rows->first, rows->first + rows->second) of a 2-D tensor (a fused q/k/v split apart).
+    Result<ops::Tensor> bind(const std::string& name, std::vector<int64_t> shape, bool floatOnly = false,
+                             std::optional<std::pair<int64_t, int64_t>> rows = std::nullopt)
     {
         const io::GgufTensor* t = mFile.tensor(name);
         if (!t)
@@ -57,9 +59,16 @@ public:
             return makeError(ErrorCode::Unsupported, "tensor '" + name + "' is stored as " +
                                                          io::ggmlTypeName(t->type) +
                                                          (floatOnly ? ", expected f32" : ", which has no GPU kernel"));
-        const auto bytes = mFile.data(*t);
+        auto bytes = mFile.data(*t);
         if (bytes.size() != storageBytes(*type, uint64_t(t->elements())))
             return makeError(ErrorCode::Format, "tensor '" + name + "' holds the wrong number of bytes");
+        if (rows) {
+            if (shape.size() != 2 || rows->first < 0 || rows->second < 1 || rows->first + rows->second > shape[0])
+                return makeError(ErrorCode::InvalidArgument, "rows outside tensor '" + name + "'");
+            const uint64_t rowBytes = storageBytes(*type, uint64_t(shape[1]));
+            bytes = bytes.subspan(uint64_t(rows->first) * rowBytes, uint64_t(rows->second) * rowBytes);
+            shape[0] = rows->second;
+        }
         // CPU devices read Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.2-5x faster there.
         const auto cpuType = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? cpuRepackedType(*type) : std::nullopt;
         ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, cpuType.value_or(*type), std::move(shape)));
@@ -129,6 +138,25 @@ Result<LayerWeights> loadLayer(Binder& b, const ModelConfig& c, int layer)
 }
 
 } // namespace
+
+Result<ops::Tensor> bindTensor(vk::Device& device, const io::GgufFile& file, const std::string& name,
+                               std::vector<int64_t> shape, bool floatOnly)
+{
+    return Binder(device, file).bind(name, std::move(shape), floatOnly);
+}
+
+Result<std::optional<ops::Tensor>> bindOptionalTensor(vk::Device& device, const io::GgufFile& file,
+                                                      const std::string& name, std::vector<int64_t> shape,
+                                                      bool floatOnly)
+{
+    return Binder(device, file).optional(name, std::move(shape), floatOnly);
+}
+
+Result<ops::Tensor> bindTensorRows(vk::Device& device, const io::GgufFile& file, const std::string& name,
+                                   std::vector<int64_t> shape, int64_t firstRow, int64_t rows)
+{
+    return Binder(device, file).bind(name, std::move(shape), false, std::pair{firstRow, rows});
+}
 
 uint64_t ModelWeights::bytes() const
 {

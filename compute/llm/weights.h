@@ -57,6 +57,16 @@ struct ModelWeights {
     uint64_t bytesPerToken(int expertsUsed) const;
 };
 
+// One GGUF tensor on the device, checked against `shape` (row-major) and, with floatOnly, f32.
+Result<ops::Tensor> bindTensor(vk::Device& device, const io::GgufFile& file, const std::string& name,
+                               std::vector<int64_t> shape, bool floatOnly = false);
+Result<std::optional<ops::Tensor>> bindOptionalTensor(vk::Device& device, const io::GgufFile& file,
+                                                      const std::string& name, std::vector<int64_t> shape,
+                                                      bool floatOnly = false);
+// Rows [firstRow, firstRow + rows) of a 2-D tensor of `shape` as a tensor of their own.
+Result<ops::Tensor> bindTensorRows(vk::Device& device, const io::GgufFile& file, const std::string& name,
+                                   std::vector<int64_t> shape, int64_t firstRow, int64_t rows);
+
 // progress(fraction) returns false to cancel the load (an ErrorCode::Cancelled error).
 Result<ModelWeights> loadWeights(vk::Device& device, const io::GgufFile& file, const ModelConfig& config,
                                  const std::function<bool(double)>& progress = {});

@@ -54,6 +54,9 @@ private slots:
     // architecture_test.cpp
     void tinyModelConfigs();
     void mixtureOfExpertsConfigs();
+    void embeddingsMatchReferences_data();
+    void embeddingsMatchReferences();
+    void embeddingModelRefusesOthers();
     void tinyModelsMatchReferences_data();
     void tinyModelsMatchReferences();
     void tinyModelsChat_data();
