@@ -83,7 +83,7 @@ GenerationParameters describeGeneration(StableDiffusion& model, const Generation
     if (!r.initImage.empty())
         p.denoisingStrength = r.strength;
     p.clipSkip = r.clipSkip;
-    p.loraHashes = loraHashesText(model.loras().applied());
+    setLoraHashes(p, loraHashesText(model.loras().applied()));
     p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }

@@ -31,8 +31,8 @@ QByteArray generationJson(const GenerationRequest& request, const GeneratedImage
     };
     if (img2img)
         o.insert("strength", request.strength);
-    if (!p.loraHashes.isEmpty())
-        o.insert("lora_hashes", p.loraHashes);
+    if (const QString hashes = loraHashes(p); !hashes.isEmpty())
+        o.insert("lora_hashes", hashes);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

@@ -77,8 +77,6 @@ QString formatA1111(const GenerationParameters& p)
         params.append({QStringLiteral("Clip skip"), QString::number(p.clipSkip)});
     if (p.maskBlur)
         params.append({QStringLiteral("Mask blur"), QString::number(*p.maskBlur)});
-    if (!p.loraHashes.isEmpty())
-        params.append({QStringLiteral("Lora hashes"), p.loraHashes});
     params.append(p.extras);
     if (!p.version.isEmpty())
         params.append({QStringLiteral("Version"), p.version});
@@ -161,8 +159,6 @@ Result<GenerationParameters> parseA1111(const QString& text)
             const int blur = value.toInt(&ok);
             if (ok)
                 p.maskBlur = blur;
-        } else if (key == QLatin1String("Lora hashes")) {
-            p.loraHashes = value;
         } else if (key == QLatin1String("Version")) {
             p.version = value;
         } else {
@@ -173,6 +169,29 @@ Result<GenerationParameters> parseA1111(const QString& text)
             p.extras.append({key, value});
     }
     return p;
+}
+
+QString loraHashes(const GenerationParameters& p)
+{
+    for (const auto& [key, value] : p.extras)
+        if (key == QLatin1String("Lora hashes"))
+            return value;
+    return {};
+}
+
+void setLoraHashes(GenerationParameters& p, const QString& value)
+{
+    const auto key = QStringLiteral("Lora hashes");
+    for (qsizetype i = 0; i < p.extras.size(); ++i)
+        if (p.extras[i].first == key) {
+            if (value.isEmpty())
+                p.extras.removeAt(i);
+            else
+                p.extras[i].second = value;
+            return;
+        }
+    if (!value.isEmpty())
+        p.extras.append({key, value});
 }
 
 } // namespace atelier::diffusion

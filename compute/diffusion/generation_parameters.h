@@ -30,12 +30,17 @@ struct GenerationParameters {
     std::optional<double> denoisingStrength; // img2img and inpainting
     int clipSkip = 1;                         // written only when > 1
     std::optional<int> maskBlur;
-    QString loraHashes;                       // A1111's "Lora hashes": "name: 12 hex digits, ..."
     QList<QPair<QString, QString>> extras; // further "key: value" pairs, in order, kept verbatim
     QString version;                        // "Atelier 0.1.0"
 
     bool operator==(const GenerationParameters&) const = default;
 };
+
+// A1111's "Lora hashes" ("name: 12 hex digits, name: ..."), kept among the extras where A1111 put it,
+// so texts read and written again keep their order; empty when absent.
+QString loraHashes(const GenerationParameters& p);
+// Sets it (in place when present, else at the end of the extras); an empty value removes it.
+void setLoraHashes(GenerationParameters& p, const QString& value);
 
 // The text A1111 writes. Values holding ',', ':' or a line break are written as JSON strings.
 QString formatA1111(const GenerationParameters& p);

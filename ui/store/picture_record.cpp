@@ -106,8 +106,6 @@ QJsonObject parametersToJson(const diffusion::GenerationParameters& p)
         json.insert("denoisingStrength", *p.denoisingStrength);
     if (p.maskBlur)
         json.insert("maskBlur", *p.maskBlur);
-    if (!p.loraHashes.isEmpty())
-        json.insert("loraHashes", p.loraHashes);
     QJsonArray extras;
     for (const auto& [key, value] : p.extras)
         extras.append(QJsonArray{key, value});
@@ -137,7 +135,6 @@ diffusion::GenerationParameters parametersFromJson(const QJsonObject& json)
         p.denoisingStrength = json.value("denoisingStrength").toDouble();
     if (json.contains("maskBlur"))
         p.maskBlur = json.value("maskBlur").toInt();
-    p.loraHashes = json.value("loraHashes").toString();
     for (const QJsonValue& pair : json.value("extras").toArray()) {
         const QJsonArray kv = pair.toArray();
         if (kv.size() == 2)
