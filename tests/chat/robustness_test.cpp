@@ -58,6 +58,7 @@ QByteArray readAll(const QString& path)
 void TestChat::brokenModelIsReported()
 {
     ChatFixture& f = mFixture;
+    const QString tiny = paths::modelsDir() + QStringLiteral("/tiny-qwen2.gguf");
     const QString unknown = writeUnknownArchitecture();
     QVERIFY(!unknown.isEmpty());
     const QString garbage = paths::modelsDir() + QStringLiteral("/garbage.gguf");
@@ -71,33 +72,67 @@ void TestChat::brokenModelIsReported()
     QVERIFY(!f.chat->catalog().find(unknown)->usable());
     QVERIFY(f.chat->catalog().find(unknown)->summary().contains("qwen9"));
     QVERIFY(!f.chat->catalog().find(garbage)->error.isEmpty());
-
-    // Picking the unknown architecture says why it cannot load, in the window.
     QVERIFY(f.waitForAnswer());
-    QVERIFY(choose(f, unknown));
-    auto* status = f.find<QLabel>("modelStatus");
-    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Could not load"), 30000);
-    QVERIFY2(status->text().contains("qwen9"), qPrintable(status->text()));
+    QCOMPARE(f.chat->chatEngine().loadedPath(), tiny);
 
-    // A question asked now fails with that reason; the question itself is kept.
+    // The broken files are listed after the working one, greyed and marked, with the reason.
+    auto* combo = f.find<QComboBox>("modelCombo");
+    QTRY_COMPARE(combo->count(), 3);
+    QCOMPARE(combo->itemData(0).toString(), tiny);
+    for (int row : {1, 2}) {
+        QVERIFY2(combo->itemText(row).contains("cannot be used"), qPrintable(combo->itemText(row)));
+        QCOMPARE(combo->itemData(row, Qt::ForegroundRole).value<QBrush>().color(),
+                 combo->palette().color(QPalette::Disabled, QPalette::Text));
+    }
+    QVERIFY(combo->itemData(combo->findData(unknown), Qt::ToolTipRole).toString().contains("qwen9"));
+
+    // Picking one says why and keeps the working model chosen and loaded.
+    auto* status = f.find<QLabel>("modelStatus");
+    for (const QString& broken : {unknown, garbage}) {
+        QVERIFY(choose(f, broken));
+        QVERIFY2(status->text().contains("cannot be used") && status->text().contains("stays loaded"),
+                 qPrintable(status->text()));
+        QCOMPARE(combo->currentData().toString(), tiny);
+        QVERIFY(!f.chat->chatEngine().loading());
+        QCOMPARE(f.chat->chatEngine().loadedPath(), tiny);
+    }
+    QVERIFY(status->text().contains(QFileInfo(garbage).fileName()));
+
+    // A broken file from Open… is read first and refused the same way.
+    const QString outside = QDir(paths::dataDir()).filePath(QStringLiteral("outside-unknown.gguf"));
+    QFile::remove(outside);
+    QVERIFY(QFile::copy(unknown, outside));
+    QTimer answerDialog;
+    answerDialog.setInterval(50);
+    QObject::connect(&answerDialog, &QTimer::timeout, [&] {
+        for (QWidget* w : QApplication::topLevelWidgets()) {
+            if (auto* dialog = qobject_cast<QFileDialog*>(w); dialog && dialog->isVisible()) {
+                answerDialog.stop();
+                // Typed in, as a user would: the file lies outside the folder the dialog shows.
+                auto* name = dialog->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"));
+                QVERIFY(name);
+                name->setText(outside);
+                QTest::keyClick(name, Qt::Key_Return);
+            }
+        }
+    });
+    answerDialog.start();
+    QTest::mouseClick(f.find<QToolButton>("openModelButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("outside-unknown.gguf") && status->text().contains("qwen9"),
+                             10000);
+    QCOMPARE(combo->currentData().toString(), tiny);
+    QCOMPARE(f.chat->chatEngine().loadedPath(), tiny);
+
+    // And the conversation goes on with the model that works.
     f.type("Are you there?");
     QVERIFY(f.waitForAnswer());
-    auto* error = f.find<QLabel>("answerError");
-    QTRY_VERIFY(error->isVisible());
-    QVERIFY2(error->text().contains("qwen9"), qPrintable(error->text()));
-    QCOMPARE(f.messages().size(), 1);
-
-    // The garbage file too, and the app still answers once a good model is picked again.
-    QVERIFY(choose(f, garbage));
-    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Could not load"), 30000);
-    QVERIFY(choose(f, paths::modelsDir() + QStringLiteral("/tiny-qwen2.gguf")));
-    QTest::mouseClick(f.find<QPushButton>("retryButton"), Qt::LeftButton);
-    QVERIFY(f.waitForAnswer());
     QCOMPARE(f.messages().size(), 2);
-    QVERIFY(!error->isVisible());
+    QVERIFY(!f.find<QLabel>("answerError")->isVisible());
+    QCOMPARE(f.chat->chatEngine().loadedPath(), tiny);
 
     QFile::remove(unknown);
     QFile::remove(garbage);
+    QFile::remove(outside);
 }
 
 void TestChat::damagedDatabaseIsReported()

@@ -37,6 +37,13 @@ QString ModelEntry::displayName() const
     return QFileInfo(path).completeBaseName();
 }
 
+QString ModelEntry::reason() const
+{
+    if (!error.isEmpty())
+        return error;
+    return QString::fromStdString(info.problem);
+}
+
 QString ModelEntry::summary() const
 {
     if (!error.isEmpty())

@@ -19,6 +19,7 @@ struct ModelEntry {
 
     bool usable() const { return error.isEmpty() && info.problem.empty(); }
     QString displayName() const;
+    QString reason() const;  // why it cannot be used; "" when usable
     QString summary() const; // "gemma3 · Q4_K_M · 268M parameters · 241 MiB · ...", or why it cannot be used
 };
 

@@ -55,6 +55,10 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
             return;
         mPath = path;
         describeCurrent();
+        if (const ModelEntry* e = mCatalog.find(path); e && !e->usable()) {
+            refuse(*e); // the model in use stays chosen and loaded
+            return;
+        }
         emit modelChosen(path);
     });
     connect(mOpen, &QToolButton::clicked, this, &ModelPicker::openFile);
@@ -82,9 +86,18 @@ void ModelPicker::fill()
 {
     mFilling = true;
     mCombo->clear();
-    for (const ModelEntry& e : mCatalog.models()) {
-        mCombo->addItem(e.displayName(), e.path);
-        mCombo->setItemData(mCombo->count() - 1, e.path + QLatin1Char('\n') + e.summary(), Qt::ToolTipRole);
+    // Models that can run first; files that cannot are listed after them, greyed and marked, so
+    // the user sees why a file in the folder is not offered.
+    for (const bool usable : {true, false}) {
+        for (const ModelEntry& e : mCatalog.models()) {
+            if (e.usable() != usable)
+                continue;
+            const int row = mCombo->count();
+            mCombo->addItem(usable ? e.displayName() : tr("%1 — cannot be used").arg(e.displayName()), e.path);
+            mCombo->setItemData(row, e.path + QLatin1Char('\n') + e.summary(), Qt::ToolTipRole);
+            if (!usable)
+                mCombo->setItemData(row, palette().brush(QPalette::Disabled, QPalette::Text), Qt::ForegroundRole);
+        }
     }
     if (!mPath.isEmpty() && mCombo->findData(mPath) < 0)
         mCombo->addItem(QFileInfo(mPath).completeBaseName(), mPath); // listed once the scan catches up
@@ -112,10 +125,38 @@ void ModelPicker::openFile()
                                                       tr("GGUF models (*.gguf);;All files (*)"));
     if (path.isEmpty())
         return;
-    mCatalog.addFile(path);
-    mPath = QFileInfo(path).absoluteFilePath();
-    fill();
+    takeOpenedFile();
+}
+
+void ModelPicker::takeOpenedFile()
+{
+    // A file from Open… is used only once its header has been read and found runnable.
+    if (mOpened.isEmpty() || mCatalog.scanning())
+        return;
+    const ModelEntry* e = mCatalog.find(mOpened);
+    if (!e)
+        return;
+    mOpened.clear();
+    if (!e->usable()) {
+        refuse(*e);
+        return;
+    }
+    mPath = e->path;
+    mCombo->setCurrentIndex(std::max(0, int(mCombo->findData(mPath))));
+    describeCurrent();
     emit modelChosen(mPath);
+}
+
+void ModelPicker::refuse(const ModelEntry& entry)
+{
+    mCombo->setCurrentIndex(std::max(0, int(mCombo->findData(mPath))));
+    QString text = tr("%1 cannot be used: %2").arg(QFileInfo(entry.path).fileName(), entry.reason());
+    if (mLoaded && !mPath.isEmpty())
+        text += tr(" · %1 stays loaded").arg(mCombo->currentText());
+    mStatus->setText(text);
+    mOpened = QFileInfo(path).absoluteFilePath();
+    mStatus->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    mCatalog.addFile(mOpened); // its header is read on a worker; takeOpenedFile() goes on from there
 }
 
 void ModelPicker::describeCurrent()

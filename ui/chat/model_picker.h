@@ -1,6 +1,7 @@
 #pragma once
 // The bar above a conversation: which language model answers it, "Open model file…", the load
-// progress, what the model is, and Unload. A model that cannot load says why here.
+// progress, what the model is, and Unload. A model that cannot load says why here; a file whose
+// header says it cannot run is listed greyed and never replaces the model in use.
 
 #include <QWidget>
 
@@ -13,6 +14,7 @@ namespace atelier::ui {
 
 class ModelCatalog;
 struct LoadedModelInfo;
+struct ModelEntry;
 
 class ModelPicker : public QWidget {
     Q_OBJECT
@@ -38,6 +40,8 @@ private:
     void fill();
     void openFile();
     void describeCurrent();
+    void takeOpenedFile();
+    void refuse(const ModelEntry& entry);
 
     ModelCatalog& mCatalog;
     QComboBox* mCombo = nullptr;
@@ -47,6 +51,7 @@ private:
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;
     QString mPath;
+    QString mOpened; // chosen through Open…, waiting for its header to be read
     bool mFilling = false;
     bool mLoaded = false;
 };
