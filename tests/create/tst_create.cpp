@@ -231,6 +231,16 @@ void TestCreate::finishedPictureHasActions()
 
 void TestCreate::reuseParametersFillsTheForm()
 {
+    // A finished picture is on show, with its actions and parameters...
+    fill("a green square", 2, "3");
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QVERIFY(mCreate->generate());
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    QVERIFY(!mCreate->pictureView()->image().isNull());
+    QVERIFY(find<QWidget>("pictureActions")->isVisible());
+    QVERIFY(!find<QPlainTextEdit>("pictureParameters")->toPlainText().isEmpty());
+
+    // ...and Reuse parameters (the Library's button) takes them away with the form's old values.
     auto parsed = diffusion::parseA1111(QStringLiteral(
         "a cat in a hat\nNegative prompt: dog\nSteps: 31, Sampler: DPM++ 2M Karras, CFG scale: 6.5, Seed: 424242, "
         "Size: 512x768, Model hash: 0123456789, Model: golden_sd1, Denoising strength: 0.4"));
@@ -247,6 +257,10 @@ void TestCreate::reuseParametersFillsTheForm()
     QCOMPARE(find<QSpinBox>("height")->value(), 768);
     QCOMPARE(find<QComboBox>("sizePreset")->currentText(), QStringLiteral("512 × 768"));
     QCOMPARE(find<QDoubleSpinBox>("strength")->value(), 0.4);
+    QVERIFY(mCreate->pictureView()->image().isNull());
+    QVERIFY(!find<QWidget>("pictureActions")->isVisible());
+    QCOMPARE(find<QPlainTextEdit>("pictureParameters")->toPlainText(), QString());
+    QCOMPARE(find<QLabel>("createStatus")->text(), QString());
 }
 
 void TestCreate::refusedSizeShowsTheReason()

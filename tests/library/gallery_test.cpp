@@ -170,6 +170,41 @@ void TestLibrary::detailsButtons()
     QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("a castle at dusk"));
 }
 
+void TestLibrary::sourceLinkSelectsTheSource()
+{
+    QVERIFY(openWorkspace());
+    const qint64 source = addPicture(QStringLiteral("a red circle"), QStringLiteral("sd15"), 1);
+    store::PictureRecord child =
+        store::PictureRecord::fromParameters(test::parametersFor("a blue circle", "sd15", 2), store::PictureKind::Inpaint);
+    child.parentId = source;
+    ASSIGN_OR_FAIL(const store::PictureRecord added, mLibrary->addPicture(child, test::tinyPng(Qt::blue)));
+    for (int i = 0; i < 3; ++i)
+        addPicture(QStringLiteral("filler %1").arg(i), QStringLiteral("sd15"), 10 + i);
+
+    // Only the inpaint is shown: the filter hides its source.
+    auto* grid = find<QListView>("galleryView");
+    find<QLineEdit>("gallerySearch")->setText(QStringLiteral("blue"));
+    QTRY_COMPARE(promptsShown(grid), QStringList{"a blue circle"});
+    clickRow(grid, 0);
+    auto* summary = find<QLabel>("pictureSummary");
+    QTRY_VERIFY(summary->text().contains(QStringLiteral("from picture %1").arg(source)));
+    QVERIFY(summary->text().contains(QStringLiteral("href=\"picture:%1\"").arg(source)));
+
+    // The link, followed from the keyboard (Tab to it, Enter): the source is chosen and shown.
+    summary->setFocus();
+    QTest::keyClick(summary, Qt::Key_Tab);
+    QTest::keyClick(summary, Qt::Key_Return);
+    QTRY_COMPARE(mLibrary->pictures().record(grid->currentIndex().row()).id, source);
+    QCOMPARE(find<QLineEdit>("gallerySearch")->text(), QString());
+    QCOMPARE(grid->model()->rowCount(), 5);
+    QTRY_VERIFY(find<QLabel>("pictureSummary")->text().contains(QStringLiteral("seed 1")));
+    QVERIFY(added.id != source);
+
+    // A source deleted since is said, not followed.
+    QVERIFY(!mLibrary->showSource(987654));
+    QVERIFY(find<QLabel>("libraryMessage")->text().contains("987654"));
+}
+
 void TestLibrary::opensFullSize()
 {
     QVERIFY(openWorkspace());

@@ -63,6 +63,7 @@ private slots:
     void filterByTextModelAndDate();
     void deleteAndUndo();
     void detailsButtons();
+    void sourceLinkSelectsTheSource();
     void opensFullSize();
     void dragOutCarriesTheFile();
     void dropImportFillsCreate();

@@ -169,6 +169,17 @@ QString CreateWorkspace::prompt() const { return mForm->settings().prompt; }
 void CreateWorkspace::setParameters(const diffusion::GenerationParameters& parameters)
 {
     mForm->setParameters(parameters);
+    // The last picture and its parameters belong to other settings: they go, unless a picture is
+    // forming (its previews are on show).
+    if (!mEngine->busy()) {
+        mView->setImage({});
+        mView->setPlaceholder(tr("The parameters are in the form.\nPress Generate (Ctrl+Enter) to make the picture."));
+        mActions->setPicture({});
+        mParameters->clear();
+        mStatus->setStyleSheet({});
+        mShowingError = false;
+        mStatus->clear();
+    }
 }
 
 void CreateWorkspace::setInitImage(const QString& path) { mForm->setInitImage(path); }

@@ -89,6 +89,19 @@ void GalleryFilterBar::setModels(const QStringList& models)
     mModel->setCurrentIndex(qMax(0, index));
 }
 
+void GalleryFilterBar::reset()
+{
+    {
+        const QSignalBlocker text(mText), model(mModel), from(mFrom), to(mTo);
+        mText->clear();
+        mModel->setCurrentIndex(0);
+        mFrom->setDate(kAnyDate);
+        mTo->setDate(kAnyDate);
+    }
+    mTyping->stop();
+    emit filterChanged();
+}
+
 void GalleryFilterBar::setCount(int shown)
 {
     mCount->setText(shown == 1 ? tr("1 picture") : tr("%1 pictures").arg(QLocale().toString(shown)));

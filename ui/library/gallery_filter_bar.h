@@ -21,6 +21,7 @@ public:
     store::PictureFilter filter() const;
     void setModels(const QStringList& models); // keeps the one chosen when it is still there
     void setCount(int shown);
+    void reset(); // every field back to "any", with one filterChanged
 
 signals:
     void filterChanged(); // typing settles for a moment first

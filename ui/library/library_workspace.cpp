@@ -149,6 +149,7 @@ QWidget* LibraryWorkspace::buildGallery()
     connect(mDetails, &PictureDetails::revealRequested, this, &LibraryWorkspace::reveal);
     connect(mDetails, &PictureDetails::deleteRequested, this, &LibraryWorkspace::removeCurrent);
     connect(mDetails, &PictureDetails::openRequested, this, [this] { openPicture(mDetails->pictureId()); });
+    connect(mDetails, &PictureDetails::sourceRequested, this, &LibraryWorkspace::showSource);
 
     // The grid or "no picture matches" beside the details; or, with no picture at all, the
     // empty state instead of both.
@@ -319,6 +320,29 @@ void LibraryWorkspace::selectPicture(qint64 id)
         return;
     mGrid->setCurrentIndex(mModel->index(row));
     mGrid->scrollTo(mModel->index(row));
+}
+
+bool LibraryWorkspace::showSource(qint64 id)
+{
+    // The source may be past the pages read so far, or hidden by the filter.
+    auto rowOf = [this, id] {
+        int row = mModel->rowOf(id);
+        while (row < 0 && mModel->canFetchMore({})) {
+            mModel->fetchMore({});
+            row = mModel->rowOf(id);
+        }
+        return row;
+    };
+    if (rowOf() < 0 && !(mModel->filter() == store::PictureFilter{})) {
+        mFilterBar->reset(); // applies the empty filter
+    }
+    if (rowOf() < 0) {
+        showError(tr("Picture %1 is no longer in the Library.").arg(id));
+        return false;
+    }
+    selectPicture(id);
+    mGrid->setFocus();
+    return true;
 }
 
 void LibraryWorkspace::openPicture(qint64 id)

@@ -48,6 +48,9 @@ public:
     QList<store::PictureRecord> importFiles(const QStringList& paths);
     void selectPicture(qint64 id);
     void openPicture(qint64 id); // full size
+    // Selects the picture an img2img or inpaint was made from (its "from picture N" link), clearing
+    // the filter when it hides it; false, said in the workspace, when it is gone.
+    bool showSource(qint64 id);
     void showGallery();
     void showPromptHistory();
 

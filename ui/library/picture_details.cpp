@@ -37,8 +37,12 @@ QString summaryOf(const store::PictureRecord& r)
     if (r.durationMs > 0)
         parts << PictureDetails::tr("made in %1 s").arg(QLocale().toString(r.durationMs / 1000.0, 'f', 1));
     parts << QLocale().toString(r.created.toLocalTime(), QLocale::ShortFormat);
+    for (QString& part : parts)
+        part = part.toHtmlEscaped();
     if (r.parentId != 0)
-        parts << PictureDetails::tr("from picture %1").arg(r.parentId);
+        parts << QStringLiteral("<a href=\"picture:%1\">%2</a>")
+                     .arg(r.parentId)
+                     .arg(PictureDetails::tr("from picture %1").arg(r.parentId).toHtmlEscaped());
     return parts.join(QStringLiteral(" · "));
 }
 
@@ -59,7 +63,14 @@ PictureDetails::PictureDetails(QWidget* parent)
     mPreview->installEventFilter(this);
     mSummary->setObjectName("pictureSummary");
     mSummary->setWordWrap(true);
-    mSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mSummary->setTextFormat(Qt::RichText);
+    mSummary->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse |
+                                      Qt::LinksAccessibleByKeyboard);
+    mSummary->setToolTip(tr("Click \"from picture\" to show the picture this one was made from"));
+    connect(mSummary, &QLabel::linkActivated, this, [this](const QString& link) {
+        if (link.startsWith(QLatin1String("picture:")))
+            emit sourceRequested(link.mid(8).toLongLong());
+    });
     mParameters->setObjectName("parametersText");
     mParameters->setReadOnly(true);
     mParameters->setMaximumHeight(160);

@@ -31,6 +31,7 @@ signals:
     void revealRequested();
     void deleteRequested();
     void openRequested();
+    void sourceRequested(qint64 id); // the "from picture N" link of an img2img or inpaint
 
 protected:
     void resizeEvent(QResizeEvent* event) override;
