@@ -87,6 +87,7 @@ void TestModels::bestChatModelFitsTheBudget()
     QCOMPARE(catalogue->bestChatModel(2 * gb)->id, QStringLiteral("qwen2.5-0.5b-instruct-q4_k_m"));
     QCOMPARE(catalogue->bestChatModel(8 * gb)->id, QStringLiteral("gemma-3-4b-it-q4_k_m"));
     QCOMPARE(catalogue->bestChatModel(16 * gb)->id, QStringLiteral("qwen2.5-7b-instruct-q4_k_m"));
+    QCOMPARE(catalogue->bestChatModel(16 * gb, 2 * gb)->id, QStringLiteral("qwen2.5-1.5b-instruct-q4_k_m")); // a CPU device
     QVERIFY(catalogue->find(QStringLiteral("sd-2.1"))->fits(8 * gb));
     QVERIFY(!catalogue->find(QStringLiteral("sd-2.1"))->fits(4 * gb));
 }

@@ -6,7 +6,10 @@
 #include "models/models_folder.h"
 
 #include "core/app_paths.h"
+#include "engine/compute_engine.h"
+#include "main_window.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCryptographicHash>
 #include <QDir>
@@ -185,4 +188,40 @@ void TestModels::chatOffersTheBestModel()
     QVERIFY(!offer->isVisible());
     QSettings().remove("models/offerDismissed");
     qunsetenv("ATELIER_CATALOGUE");
+}
+
+void TestModels::mainWindowReachesModels()
+{
+    QDir(paths::modelsDir()).removeRecursively();
+    models::rememberDevice(QString(), 0); // no device yet: the computer's memory
+    engine::ComputeEngine engine;           // not started: the window works without a device
+    MainWindow window(engine);
+    window.resize(1200, 800);
+    window.show();
+
+    // Chat offers the best built-in catalogue model that fits, while none is installed.
+    auto* offer = window.findChild<ModelOffer*>("modelOffer");
+    QVERIFY(offer);
+    if (models::systemMemoryBytes() >= 2LL * 1000 * 1000 * 1000) {
+        QTRY_VERIFY(offer->isVisible());
+        // Without a GPU only models up to 2 GB are suggested first: the 1.5B, not the 7B.
+        QCOMPARE(offer->offeredId(), QStringLiteral("qwen2.5-1.5b-instruct-q4_k_m"));
+        QVERIFY(offer->findChild<QPushButton*>("modelOfferDownload")->text().startsWith("Download "));
+    }
+    window.grab().save(QDir(paths::dataDir()).filePath("main_window_offer.png"));
+
+    // File > Models… opens the one dialog, with the built-in catalogue.
+    auto* action = window.findChild<QAction*>("modelsAction");
+    QVERIFY(action);
+    QCOMPARE(action->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    action->trigger();
+    auto* dialog = window.findChild<ModelsDialog*>("modelsDialog");
+    QVERIFY(dialog && dialog->isVisible());
+    auto* tree = dialog->findChild<QTreeWidget*>("modelsList");
+    QVERIFY(row(tree, "Qwen2.5 1.5B Instruct") && row(tree, "Stable Diffusion 1.5"));
+    tree->setCurrentItem(row(tree, "Llama 3.2 1B Instruct"));
+    dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_catalogue.png"));
+    dialog->hide();
+    action->trigger();
+    QCOMPARE(window.findChildren<ModelsDialog*>().size(), 1);
 }

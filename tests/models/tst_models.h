@@ -39,6 +39,7 @@ private slots:
     // dialog_test.cpp
     void dialogDownloadsPausesResumesAndDeletes();
     void chatOffersTheBestModel();
+    void mainWindowReachesModels();
 
 private:
     QByteArray makeContent(int bytes, int seed) const;

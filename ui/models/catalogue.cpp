@@ -182,11 +182,12 @@ const CatalogueModel* Catalogue::findByFile(const QString& fileName) const
     return nullptr;
 }
 
-const CatalogueModel* Catalogue::bestChatModel(qint64 budgetBytes) const
+const CatalogueModel* Catalogue::bestChatModel(qint64 budgetBytes, qint64 capBytes) const
 {
     const CatalogueModel* best = nullptr;
     for (const CatalogueModel& m : models) {
-        if (m.kind != ModelKind::Chat || (budgetBytes > 0 && m.memory * 2 > budgetBytes))
+        if (m.kind != ModelKind::Chat || (budgetBytes > 0 && m.memory * 2 > budgetBytes) ||
+            (capBytes > 0 && m.memory > capBytes))
             continue;
         if (!best || m.memory > best->memory)
             best = &m;

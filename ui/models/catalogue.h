@@ -41,8 +41,9 @@ struct Catalogue {
     const CatalogueModel* find(const QString& nameOrId) const;
     const CatalogueModel* findByFile(const QString& fileName) const;
     // The chat model to suggest first: the largest one needing at most half of budgetBytes
-    // (headroom for the context and the rest of the system); nullptr when none does.
-    const CatalogueModel* bestChatModel(qint64 budgetBytes) const;
+    // (headroom for the context and the rest of the system) and at most capBytes when that is
+    // set (a CPU device answers too slowly with a large model); nullptr when none does.
+    const CatalogueModel* bestChatModel(qint64 budgetBytes, qint64 capBytes = 0) const;
 };
 
 inline constexpr qint64 kMaxCatalogueBytes = 1 << 20;

@@ -64,7 +64,7 @@ void ModelOffer::refresh()
             hide(); // an instruction-following model is there already
             return;
         }
-    const models::CatalogueModel* best = catalogue->bestChatModel(models::deviceMemoryBudget());
+    const models::CatalogueModel* best = catalogue->bestChatModel(models::deviceMemoryBudget(), models::suggestionCap());
     if (!best) {
         hide();
         return;

@@ -122,4 +122,10 @@ FolderEvents* folderEvents()
 
 qint64 deviceMemoryBudget() { return memoryBudget(gDeviceType, gDeviceLocalBytes); }
 
+qint64 suggestionCap()
+{
+    const bool gpu = gDeviceType == QLatin1String("discrete") || gDeviceType == QLatin1String("integrated");
+    return gpu ? 0 : 2LL * 1000 * 1000 * 1000;
+}
+
 } // namespace atelier::models

@@ -46,5 +46,8 @@ qint64 memoryBudget(const QString& deviceType, qint64 deviceLocalBytes);
 // (the computer's memory until a device is known).
 void rememberDevice(const QString& deviceType, qint64 deviceLocalBytes);
 qint64 deviceMemoryBudget();
+// The largest model worth suggesting first on that device: 2 GB on a CPU device (lavapipe) or while
+// no device is known, where a larger model answers too slowly; 0 (no cap) on a GPU.
+qint64 suggestionCap();
 
 } // namespace atelier::models
