@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 
 namespace atelier::diffusion {
 
@@ -150,6 +151,14 @@ Result<LoraFile> readLoraFile(const std::string& path, const LoraTargets& target
         if (lora.skippedExamples.size() < 5)
             lora.skippedExamples.push_back(io::printable(key));
     };
+    // Modules whose pair is only part of the update (LyCORIS's Tucker LoCon "lora_mid", DoRA's
+    // "dora_scale"): merging their pair alone would paint something else, so they are skipped whole.
+    std::set<const BoundMatrix*> partial;
+    for (const io::SafetensorsTensor& t : file->tensors())
+        for (std::string_view suffix : {std::string_view(".lora_mid.weight"), std::string_view(".dora_scale")})
+            if (std::string_view(t.name).ends_with(suffix))
+                if (const BoundMatrix* target = targets.find(std::string_view(t.name).substr(0, t.name.size() - suffix.size())))
+                    partial.insert(target);
     for (const io::SafetensorsTensor& t : file->tensors()) {
         std::string_view module;
         Part part;
@@ -158,7 +167,7 @@ Result<LoraFile> readLoraFile(const std::string& path, const LoraTargets& target
             continue;
         }
         const BoundMatrix* target = targets.find(module);
-        if (!target) {
+        if (!target || partial.count(target)) {
             skip(t.name);
             continue;
         }

@@ -9,7 +9,8 @@
 // Suffixes: kohya ".lora_down.weight" / ".lora_up.weight" / ".alpha", PEFT ".lora_A.weight" /
 // ".lora_B.weight" (also ".lora_A.default.weight"), diffusers ".lora.down.weight" / ".lora.up.weight",
 // old diffusers "_lora.down.weight" and ".lora_linear_layer.down.weight". Keys of other kinds
-// (LoHa, LoKr, DoRA scales, modules this model lacks) are counted and skipped, not fatal.
+// (LoHa, LoKr, modules this model lacks) are counted and skipped, not fatal; so are whole modules
+// whose pair is only part of their update (Tucker LoCon's lora_mid, DoRA's dora_scale).
 
 #include "core/result.h"
 

@@ -342,6 +342,17 @@ private slots:
         QCOMPARE(ok->modules.size(), size_t(1));
         QCOMPARE(ok->skippedKeys, 2);
         QCOMPARE(ok->modules[0].alphaScale, 1.0f);  // no alpha: the rank
+        // a DoRA module is skipped whole (its pair alone is not its update), the plain one is kept
+        const std::string k = "lora_te_text_model_encoder_layers_0_self_attn_k_proj";
+        auto dora = read({{q + ".lora_down.weight", {{2, 32}, filled(64, 0.1f)}},
+                          {q + ".lora_up.weight", {{32, 2}, filled(64, 0.1f)}},
+                          {k + ".lora_down.weight", {{2, 32}, filled(64, 0.1f)}},
+                          {k + ".lora_up.weight", {{32, 2}, filled(64, 0.1f)}},
+                          {k + ".dora_scale", {{1, 32}, filled(32, 1.0f)}}});
+        QVERIFY2(dora, dora ? "" : dora.error().message.c_str());
+        QCOMPARE(dora->modules.size(), size_t(1));
+        QCOMPARE(dora->modules[0].target->name, std::string("cond_stage_model.transformer.text_model.encoder.layers.0.self_attn.q_proj"));
+        QCOMPARE(dora->skippedKeys, 3);
         // a LoRA made for a wider model
         QVERIFY(fails(read({{q + ".lora_down.weight", {{2, 768}, filled(1536, 0.1f)}},
                             {q + ".lora_up.weight", {{32, 2}, filled(64, 0.1f)}}}),
