@@ -115,10 +115,16 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write("GGUF not really");
     }
-    QVERIFY(dialog->importFile(outside).ok());
+    QSignalSpy imported(dialog, &ModelsDialog::importFinished);
+    dialog->importFile(outside); // on a worker thread
+    QTRY_COMPARE(imported.size(), 1);
+    QCOMPARE(imported.last().first().toBool(), true);
     QCOMPARE(statusOf(tree, "my-own-model.gguf"), QStringLiteral("Installed (not in the catalogue)"));
-    QVERIFY(!dialog->importFile(mTemp.filePath("notes.txt")).ok());
-    QVERIFY(dialog->message().contains("is not a file"));
+    QCOMPARE(dialog->message(), QStringLiteral("Imported my-own-model.gguf into the models folder."));
+    dialog->importFile(mTemp.filePath("notes.txt"));
+    QTRY_COMPARE(imported.size(), 2);
+    QCOMPARE(imported.last().first().toBool(), false);
+    QVERIFY2(dialog->message().contains("is not a file"), qPrintable(dialog->message()));
 
     // Delete asks first; Cancel keeps the file, Yes deletes it.
     tree->setCurrentItem(row(tree, "Slow Chat"));

@@ -19,6 +19,7 @@
 #include <QPushButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace atelier::ui {
 
@@ -135,6 +136,7 @@ ModelsDialog::ModelsDialog(QWidget* parent)
             showMessage(tr("Could not open %1.").arg(QDir::toNativeSeparators(paths::modelsDir())), true);
     });
     connect(mImport, &QPushButton::clicked, this, &ModelsDialog::chooseImport);
+    connect(&mImportWatcher, &QFutureWatcher<QString>::finished, this, &ModelsDialog::onImported);
 
     auto* actions = new QHBoxLayout;
     for (QPushButton* b : {mDownload, mPause, mResume, mCancel, mDelete})
@@ -158,7 +160,10 @@ ModelsDialog::ModelsDialog(QWidget* parent)
     refresh();
 }
 
-ModelsDialog::~ModelsDialog() = default; // downloads are children; a .part stays for next time
+ModelsDialog::~ModelsDialog()
+{
+    mImportWatcher.waitForFinished(); // a copy in progress finishes; downloads are children, their .part stays
+}
 
 void ModelsDialog::showEvent(QShowEvent* event)
 {
@@ -423,21 +428,37 @@ void ModelsDialog::deleteSelected()
     emit models::folderEvents()->changed();
 }
 
-Status ModelsDialog::importFile(const QString& path)
+void ModelsDialog::importFile(const QString& path)
 {
-    auto imported = models::importModelFile(path);
-    if (!imported) {
-        showMessage(QString::fromStdString(imported.error().message), true);
-        return imported.error();
+    if (mImportWatcher.isRunning())
+        return;
+    mImporting = path;
+    mImport->setEnabled(false);
+    showMessage(tr("Importing %1…").arg(QFileInfo(path).fileName()), false);
+    mImportWatcher.setFuture(QtConcurrent::run([path]() -> QString {
+        auto imported = models::importModelFile(path);
+        return imported ? imported.value() : QStringLiteral("!") + QString::fromStdString(imported.error().message);
+    }));
+}
+
+void ModelsDialog::onImported()
+{
+    mImport->setEnabled(true);
+    const QString result = mImportWatcher.result();
+    if (result.startsWith('!')) {
+        showMessage(result.mid(1), true);
+        emit importFinished(false);
+        return;
     }
-    showMessage(tr("Imported %1 into the models folder.").arg(QFileInfo(path).fileName()), false);
+    const QString name = QFileInfo(result).fileName();
+    showMessage(tr("Imported %1 into the models folder.").arg(name), false);
     buildRows();
     for (int i = 0; i < mTree->topLevelItemCount(); ++i)
-        if (mTree->topLevelItem(i)->data(NameColumn, kFileRole).toString() == QFileInfo(path).fileName())
+        if (mTree->topLevelItem(i)->data(NameColumn, kFileRole).toString() == name)
             mTree->setCurrentItem(mTree->topLevelItem(i));
     emit modelsChanged();
     emit models::folderEvents()->changed();
-    return {};
+    emit importFinished(true);
 }
 
 void ModelsDialog::chooseImport()
@@ -445,7 +466,7 @@ void ModelsDialog::chooseImport()
     const QString path = QFileDialog::getOpenFileName(this, tr("Import a model file"), QString(),
                                                       tr("Model files (*.gguf *.safetensors)"));
     if (!path.isEmpty())
-        (void)importFile(path);
+        importFile(path);
 }
 
 ModelsDialog* showModelsDialog(QWidget* window)

@@ -6,6 +6,7 @@
 #include "models/catalogue.h"
 
 #include <QDialog>
+#include <QFutureWatcher>
 #include <QHash>
 
 class QLabel;
@@ -31,11 +32,14 @@ public:
     void selectModel(const QString& id);
     void startDownload(const QString& id);
     models::ModelDownload* download(const QString& id) const { return mDownloads.value(id); }
-    Status importFile(const QString& path); // copies a model file into the models folder
+    // Copies a model file into the models folder on a worker thread (a checkpoint is gigabytes);
+    // the message line says how it went, and importFinished follows.
+    void importFile(const QString& path);
     QString message() const;                // the last error or note shown under the list
 
 signals:
     void modelsChanged(); // a model was installed, imported or deleted
+    void importFinished(bool ok);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -51,6 +55,7 @@ private:
     QString selectedFile() const; // the file name of the selected row, installed or not
     void deleteSelected();
     void chooseImport();
+    void onImported();
     void downloadFinished(const QString& id);
 
     models::Catalogue mCatalogue;
@@ -71,6 +76,8 @@ private:
     QPushButton* mDelete = nullptr;
     QPushButton* mReveal = nullptr;
     QPushButton* mImport = nullptr;
+    QFutureWatcher<QString> mImportWatcher; // the imported path, or "!" and the reason
+    QString mImporting;                      // the file being imported
 };
 
 // The window's one Models dialog (made on first use), shown and raised.
