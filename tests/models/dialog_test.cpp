@@ -53,6 +53,14 @@ void answerNextQuestion(QMessageBox::StandardButton button)
     });
 }
 
+// refresh() reads GGUF headers on a worker; this waits for its decision.
+bool refreshed(ModelOffer* offer)
+{
+    QSignalSpy checked(offer, &ModelOffer::checked);
+    offer->refresh();
+    return checked.wait(10000);
+}
+
 } // namespace
 
 void TestModels::dialogDownloadsPausesResumesAndDeletes()
@@ -164,7 +172,7 @@ void TestModels::chatOffersTheBestModel()
     auto* offer = new ModelOffer(&window);
     (new QVBoxLayout(&window))->addWidget(offer);
     window.show();
-    QVERIFY(offer->isVisible());
+    QTRY_VERIFY(offer->isVisible());
     QCOMPARE(offer->offeredId(), QStringLiteral("small-chat"));
     QVERIFY(offer->findChild<QLabel*>("modelOfferText")->text().contains("<b>Small Chat</b> (300 KB, MIT) fits this device"));
     window.resize(900, 80);
@@ -172,10 +180,10 @@ void TestModels::chatOffersTheBestModel()
 
     // 16 GB: Big Chat.
     models::rememberDevice(QStringLiteral("discrete"), 16LL * 1000 * 1000 * 1000);
-    offer->refresh();
+    QVERIFY(refreshed(offer));
     QCOMPARE(offer->offeredId(), QStringLiteral("big-chat"));
     models::rememberDevice(QStringLiteral("discrete"), 8LL * 1000 * 1000 * 1000);
-    offer->refresh();
+    QVERIFY(refreshed(offer));
 
     // Download: through the Models dialog; once installed the offer goes away.
     offer->findChild<QPushButton*>("modelOfferDownload")->click();
@@ -184,13 +192,27 @@ void TestModels::chatOffersTheBestModel()
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(QDir(paths::modelsDir()).filePath("small-chat.gguf")), 10000);
     QTRY_VERIFY(!offer->isVisible());
 
+    // A GGUF of the user's own with a chat template follows instructions too: no offer. One
+    // without a usable header (a base model, a broken file) does not count.
+    QDir(paths::modelsDir()).removeRecursively();
+    QVERIFY(QDir().mkpath(paths::modelsDir()));
+    QFile garbage(QDir(paths::modelsDir()).filePath("garbage.gguf"));
+    QVERIFY(garbage.open(QIODevice::WriteOnly));
+    garbage.write(QByteArray(4096, 'z'));
+    garbage.close();
+    QVERIFY(refreshed(offer));
+    QVERIFY(offer->isVisible());
+    QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), QDir(paths::modelsDir()).filePath("my-instruct.gguf")));
+    QVERIFY(refreshed(offer));
+    QVERIFY(!offer->isVisible());
+
     // Not now: stays away.
     QDir(paths::modelsDir()).removeRecursively();
-    offer->refresh();
+    QVERIFY(refreshed(offer));
     QVERIFY(offer->isVisible());
     offer->findChild<QPushButton*>("modelOfferDismiss")->click();
     QVERIFY(!offer->isVisible());
-    offer->refresh();
+    QVERIFY(refreshed(offer));
     QVERIFY(!offer->isVisible());
     QSettings().remove("models/offerDismissed");
     qunsetenv("ATELIER_CATALOGUE");

@@ -1,5 +1,6 @@
 #include "model_offer.h"
 
+#include "llm/model_file_info.h"
 #include "models/catalogue.h"
 #include "models/model_download.h"
 #include "models/models_dialog.h"
@@ -9,6 +10,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSettings>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace atelier::ui {
 
@@ -47,26 +49,49 @@ ModelOffer::ModelOffer(QWidget* parent) : QFrame(parent)
     layout->addWidget(mBrowse);
     layout->addWidget(mDismiss);
     connect(models::folderEvents(), &models::FolderEvents::changed, this, &ModelOffer::refresh);
+    connect(&mScan, &QFutureWatcher<bool>::finished, this, &ModelOffer::decide);
     hide();
     refresh();
 }
 
 void ModelOffer::refresh()
 {
-    mOfferedId.clear();
-    auto catalogue = models::loadCatalogue();
-    if (!catalogue || QSettings().value(kDismissedKey).toBool()) {
-        hide();
+    if (mScan.isRunning()) {
+        mRefreshAgain = true;
         return;
     }
-    for (const models::CatalogueModel& m : catalogue->models)
-        if (m.kind == models::ModelKind::Chat && models::isInstalled(m)) {
-            hide(); // an instruction-following model is there already
-            return;
+    QStringList ggufs;
+    for (const models::InstalledFile& f : models::installedFiles())
+        if (!f.partial && f.fileName.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive))
+            ggufs << f.path;
+    mScan.setFuture(QtConcurrent::run([ggufs] {
+        for (const QString& path : ggufs) {
+            auto info = llm::readModelFileInfo(path.toStdString());
+            if (info && info->problem.empty() && info->hasChatTemplate)
+                return true;
         }
-    const models::CatalogueModel* best = catalogue->bestChatModel(models::deviceMemoryBudget(), models::suggestionCap());
-    if (!best) {
+        return false;
+    }));
+}
+
+void ModelOffer::decide()
+{
+    if (mRefreshAgain) {
+        mRefreshAgain = false;
+        refresh();
+        return;
+    }
+    mOfferedId.clear();
+    auto catalogue = models::loadCatalogue();
+    bool instructionModel = mScan.result();
+    if (catalogue)
+        for (const models::CatalogueModel& m : catalogue->models)
+            instructionModel = instructionModel || (m.kind == models::ModelKind::Chat && models::isInstalled(m));
+    const models::CatalogueModel* best =
+        catalogue ? catalogue->bestChatModel(models::deviceMemoryBudget(), models::suggestionCap()) : nullptr;
+    if (!best || instructionModel || QSettings().value(kDismissedKey).toBool()) {
         hide();
+        emit checked();
         return;
     }
     mOfferedId = best->id;
@@ -75,7 +100,8 @@ void ModelOffer::refresh()
                       "<b>%1</b> (%2, %3) fits this device and answers questions.")
                        .arg(best->name.toHtmlEscaped(), size, best->licence.toHtmlEscaped()));
     mDownload->setText(tr("Download %1").arg(best->name));
-    setVisible(true);
+    show();
+    emit checked();
 }
 
 void ModelOffer::downloadOffered()
