@@ -49,6 +49,7 @@ private slots:
     void reuseParametersFillsTheForm();
     void refusedSizeShowsTheReason();
     void theFormIsKeptAcrossRuns();
+    void sizeFollowsTheModel();
 
 private:
     template <typename T>
@@ -286,17 +287,77 @@ void TestCreate::theFormIsKeptAcrossRuns()
     seed->setText("4294967295");
     QVERIFY(seed->width() >= seed->fontMetrics().horizontalAdvance(seed->text()) + 12); // text, margins and frame
     fill("a purple star", 2, "77");
-    find<QComboBox>("sampler")->setCurrentText("DPM++ 2M");
     QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
     QVERIFY(mCreate->generate());
     QVERIFY(done.wait(kPictureTimeoutMs));
-    ui::CreateWorkspace again(*mEngine);
-    auto* form = again.findChild<QWidget*>("createForm");
-    QCOMPARE(form->findChild<QPlainTextEdit*>("prompt")->toPlainText(), QStringLiteral("a purple star"));
-    QCOMPARE(form->findChild<QSpinBox*>("steps")->value(), 2);
-    QCOMPARE(form->findChild<QSpinBox*>("width")->value(), 64);
-    QCOMPARE(form->findChild<QLineEdit*>("seed")->text(), QStringLiteral("77"));
-    QCOMPARE(form->findChild<QComboBox*>("sampler")->currentText(), QStringLiteral("DPM++ 2M"));
+
+    // What is on screen when the app closes comes back, not what the last picture was made with;
+    // a width the model cannot make (100: the golden model takes multiples of 32) comes back as
+    // the nearest it can.
+    fill("a yellow moon, not generated", 7, "1234");
+    find<QPlainTextEdit>("negativePrompt")->setPlainText("clouds");
+    find<QComboBox>("sampler")->setCurrentText("DPM++ 2M");
+    find<QComboBox>("schedule")->setCurrentText("Karras");
+    find<QDoubleSpinBox>("cfgScale")->setValue(4.5);
+    find<QSpinBox>("width")->setValue(100);
+    find<QSpinBox>("height")->setValue(96);
+    mCreate.reset(); // the app closes at once, before any timer
+    mCreate = std::make_unique<ui::CreateWorkspace>(*mEngine);
+    QCOMPARE(find<QPlainTextEdit>("prompt")->toPlainText(), QStringLiteral("a yellow moon, not generated"));
+    QCOMPARE(find<QPlainTextEdit>("negativePrompt")->toPlainText(), QStringLiteral("clouds"));
+    QCOMPARE(find<QSpinBox>("steps")->value(), 7);
+    QCOMPARE(find<QLineEdit>("seed")->text(), QStringLiteral("1234"));
+    QCOMPARE(find<QComboBox>("sampler")->currentText(), QStringLiteral("DPM++ 2M"));
+    QCOMPARE(find<QComboBox>("schedule")->currentText(), QStringLiteral("Karras"));
+    QCOMPARE(find<QDoubleSpinBox>("cfgScale")->value(), 4.5);
+    QCOMPARE(find<QSpinBox>("width")->value(), 96);
+    QCOMPARE(find<QSpinBox>("height")->value(), 96);
+
+    // A change settles into the settings a moment later too, with no close.
+    find<QSpinBox>("steps")->setValue(9);
+    QTRY_COMPARE(QSettings().value("create/steps").toInt(), 9);
+}
+
+void TestCreate::sizeFollowsTheModel()
+{
+    // Atelier's shapes model was trained at 128 pixels; SD-sized presets make no sense for it.
+    const QString shapes = paths::modelsDir() + "/shapes-128.safetensors";
+    QFile::remove(shapes);
+    QVERIFY(QFile::copy(QStringLiteral(ATELIER_SHAPES_MODEL), shapes));
+    mCreate->form()->refreshModels();
+    auto* model = find<QComboBox>("imageModel");
+    auto pick = [model](const QString& name) {
+        const int index = model->findText(name);
+        QVERIFY(index >= 0);
+        model->setCurrentIndex(index);
+        emit model->activated(index); // as when the user picks it
+    };
+    pick("shapes-128");
+    auto* width = find<QSpinBox>("width");
+    auto* height = find<QSpinBox>("height");
+    auto* presets = find<QComboBox>("sizePreset");
+    QCOMPARE(width->value(), 128);
+    QCOMPARE(height->value(), 128);
+    QCOMPARE(presets->currentText(), QStringLiteral("128 × 128"));
+    QCOMPARE(presets->itemText(1), QStringLiteral("128 × 192"));
+    QCOMPARE(presets->itemText(4), QStringLiteral("256 × 256"));
+    QCOMPARE(width->singleStep(), 32); // the VAE's 8 times the UNet's two downsamplings
+    QCOMPARE(width->minimum(), 32);
+    width->setFocus();
+    QTest::keyClick(width, Qt::Key_Up);
+    QCOMPARE(width->value(), 160);
+    QCOMPARE(presets->currentText(), QStringLiteral("Custom"));
+    presets->setCurrentIndex(2);
+    emit presets->activated(2);
+    QCOMPARE(QSize(width->value(), height->value()), QSize(192, 128));
+    QVERIFY(width->toolTip().contains("32"));
+
+    // Back to an SD-sized checkpoint: its own side and presets.
+    pick("golden_sd1");
+    QCOMPARE(width->value(), 512);
+    QCOMPARE(presets->itemText(0), QStringLiteral("512 × 512"));
+    QCOMPARE(presets->itemText(4), QStringLiteral("1024 × 1024"));
+    QFile::remove(shapes);
 }
 
 QTEST_MAIN(TestCreate)

@@ -6,7 +6,6 @@
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/default_image_model.h"
 #include "diffusion/lora_prompt.h"
-#include "diffusion/model_resolution.h"
 #include "diffusion/prompt_chunks.h"
 
 #include <QComboBox>
@@ -24,13 +23,14 @@
 #include <QRegularExpressionValidator>
 #include <QSettings>
 #include <QSpinBox>
+#include <QTimer>
 #include <QToolButton>
 
 namespace atelier::ui {
 
 namespace {
 
-const QList<QSize> kSizePresets = {{512, 512}, {512, 768}, {768, 512}, {768, 768}, {1024, 1024}};
+constexpr int kMaxSide = 2048;
 
 const diffusion::ClipTokenizer* tokenizer()
 {
@@ -83,22 +83,14 @@ CreateForm::CreateForm(QWidget* parent)
 
     mSizePreset = new QComboBox(this);
     mSizePreset->setObjectName("sizePreset");
-    for (const QSize& s : kSizePresets)
-        mSizePreset->addItem(QStringLiteral("%1 × %2").arg(s.width()).arg(s.height()), s);
-    mSizePreset->addItem(tr("Custom"));
     mWidth = new QSpinBox(this);
     mHeight = new QSpinBox(this);
     for (QSpinBox* side : {mWidth, mHeight}) {
-        side->setRange(64, 2048);
-        side->setSingleStep(64);
+        side->setRange(mModelSize.multiple, kMaxSide);
+        side->setSingleStep(mModelSize.multiple);
         side->setValue(512);
         side->setSuffix(tr(" px"));
-        connect(side, &QSpinBox::valueChanged, this, [this] {
-            const int preset = kSizePresets.indexOf(QSize(mWidth->value(), mHeight->value()));
-            QSignalBlocker block(mSizePreset);
-            mSizePreset->setCurrentIndex(preset >= 0 ? preset : mSizePreset->count() - 1);
-            emit edited();
-        });
+        connect(side, &QSpinBox::valueChanged, this, &CreateForm::sizeEdited);
     }
     mWidth->setObjectName("width");
     mHeight->setObjectName("height");
@@ -200,10 +192,40 @@ CreateForm::CreateForm(QWidget* parent)
     form->addRow(generate);
 
     refreshModels();
-    if (!restore())
-        followModelResolution(); // a first run: the default model's own size
-    connect(mModel, &QComboBox::activated, this, &CreateForm::followModelResolution);
+    followModelSize(true); // a first run: the default model's own size
+    restore();
+    connect(mModel, &QComboBox::activated, this, [this] { followModelSize(true); });
     updateTokenCount();
+
+    // What is on screen is what the next start shows.
+    mRememberDelay = new QTimer(this);
+    mRememberDelay->setSingleShot(true);
+    mRememberDelay->setInterval(300);
+    connect(mRememberDelay, &QTimer::timeout, this, &CreateForm::remember);
+    auto later = [this] { mRememberDelay->start(); };
+    connect(this, &CreateForm::edited, mRememberDelay, later);
+    connect(mNegative, &QPlainTextEdit::textChanged, mRememberDelay, later);
+    connect(mCfg, &QDoubleSpinBox::valueChanged, mRememberDelay, later);
+    connect(mSampler, &QComboBox::currentIndexChanged, mRememberDelay, later);
+    connect(mSchedule, &QComboBox::currentIndexChanged, mRememberDelay, later);
+    connect(mSeed, &QLineEdit::textChanged, mRememberDelay, later);
+    connect(mBatch, &QSpinBox::valueChanged, mRememberDelay, later);
+    connect(mStrength, &QDoubleSpinBox::valueChanged, mRememberDelay, later);
+    connect(mModel, &QComboBox::currentIndexChanged, mRememberDelay, later);
+}
+
+CreateForm::~CreateForm()
+{
+    if (mRememberDelay->isActive())
+        remember();
+}
+
+void CreateForm::sizeEdited()
+{
+    const int preset = mPresets.indexOf(QSize(mWidth->value(), mHeight->value()));
+    QSignalBlocker block(mSizePreset);
+    mSizePreset->setCurrentIndex(preset >= 0 ? preset : mSizePreset->count() - 1);
+    emit edited();
 }
 
 void CreateForm::remember() const
@@ -232,12 +254,15 @@ bool CreateForm::restore()
     if (!settings.contains("steps"))
         return false;
     const int model = mModel->findData(settings.value("model").toString());
-    if (model >= 0)
+    if (model >= 0) {
         mModel->setCurrentIndex(model);
+        followModelSize(false);
+    }
     mPrompt->setPlainText(settings.value("prompt").toString());
     mNegative->setPlainText(settings.value("negativePrompt").toString());
-    mWidth->setValue(settings.value("width", 512).toInt());
-    mHeight->setValue(settings.value("height", 512).toInt());
+    // A size this model cannot make (typed, or kept from another model) comes back as the nearest it can.
+    mWidth->setValue(snapToMultiple(settings.value("width", mModelSize.native).toInt(), mModelSize.multiple));
+    mHeight->setValue(snapToMultiple(settings.value("height", mModelSize.native).toInt(), mModelSize.multiple));
     mSteps->setValue(settings.value("steps", 20).toInt());
     mCfg->setValue(settings.value("cfgScale", 7.0).toDouble());
     if (mSampler->findText(settings.value("sampler").toString()) >= 0)
@@ -264,15 +289,34 @@ void CreateForm::chooseModelFile()
         index = mModel->count() - 1;
     }
     mModel->setCurrentIndex(index);
-    followModelResolution();
+    followModelSize(true);
 }
 
-void CreateForm::followModelResolution()
+void CreateForm::followModelSize(bool useNativeSize)
 {
-    if (const auto side = diffusion::declaredResolution(mModel->currentData().toString().toStdString())) {
-        mWidth->setValue(*side);
-        mHeight->setValue(*side);
+    const std::optional<ModelSize> read = readModelSize(mModel->currentData().toString());
+    mModelSize = read.value_or(ModelSize{});
+    mPresets = sizePresets(mModelSize);
+    {
+        const QSignalBlocker block(mSizePreset);
+        mSizePreset->clear();
+        for (const QSize& s : std::as_const(mPresets))
+            mSizePreset->addItem(QStringLiteral("%1 × %2").arg(s.width()).arg(s.height()), s);
+        mSizePreset->addItem(tr("Custom"));
     }
+    const QString rule = tr("Multiples of %1 pixels; this model was trained at %2 × %2")
+                             .arg(mModelSize.multiple)
+                             .arg(mModelSize.native);
+    for (QSpinBox* side : {mWidth, mHeight}) {
+        const QSignalBlocker block(side);
+        side->setRange(mModelSize.multiple, kMaxSide / mModelSize.multiple * mModelSize.multiple);
+        side->setSingleStep(mModelSize.multiple);
+        side->setToolTip(rule);
+        if (useNativeSize && read)
+            side->setValue(mModelSize.native);
+    }
+    mSizePreset->setToolTip(rule);
+    sizeEdited();
 }
 
 void CreateForm::sizePresetChosen(int index)

@@ -4,6 +4,7 @@
 // (fixed or random, with a dice and a "reuse last seed" button), batch count and, for img2img, an
 // init picture with its denoising strength.
 
+#include "create/model_size.h"
 #include "diffusion/generation_parameters.h"
 
 #include <QWidget>
@@ -15,6 +16,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
+class QTimer;
 class QToolButton;
 
 namespace atelier::ui {
@@ -40,6 +42,7 @@ class CreateForm : public QWidget {
     Q_OBJECT
 public:
     explicit CreateForm(QWidget* parent = nullptr);
+    ~CreateForm() override;
 
     CreateSettings settings() const;
     // Fills the form from a picture's parameters (Reuse parameters, a dropped PNG); the model is
@@ -51,7 +54,8 @@ public:
     void setLastSeed(quint64 seed);
     // Lists the models folder again, keeping the choice when it is still there.
     void refreshModels();
-    // The form as the user left it, kept in QSettings across runs (group "create").
+    // The form as it is on screen, kept in QSettings across runs (group "create"): written a
+    // moment after every change and when the form goes.
     void remember() const;
     bool restore();  // false when nothing was remembered (a first run)
     QPlainTextEdit* promptEdit() const { return mPrompt; }
@@ -65,8 +69,10 @@ private:
     void sizePresetChosen(int index);
     void chooseInitImage();
     void chooseModelFile();
-    // The size the chosen checkpoint declares it was trained at (modelspec.resolution), if any.
-    void followModelResolution();
+    // The chosen checkpoint's size rule: the fields step by its multiple and the presets start at
+    // its own side; `useNativeSize` also sets the size to that side (a model chosen, a first run).
+    void followModelSize(bool useNativeSize);
+    void sizeEdited();
     void updateTokenCount();
     void updateSizeLimits();
 
@@ -89,6 +95,9 @@ private:
     QPushButton* mChooseInit = nullptr;
     QToolButton* mClearInit = nullptr;
     QDoubleSpinBox* mStrength = nullptr;
+    ModelSize mModelSize;
+    QList<QSize> mPresets;
+    QTimer* mRememberDelay = nullptr;
     QString mInitPath;
     quint64 mLastSeedValue = 0;
     bool mHasLastSeed = false;
