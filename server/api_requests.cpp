@@ -84,7 +84,7 @@ std::optional<ApiError> readGeneration(const QJsonObject& o, TextRequest& r)
         return e;
     if (auto e = readNumber(o, "min_p", 0, 1, minP))
         return e;
-    if (auto e = readInteger(o, "seed", -9.0e15, 9.0e15, seed))
+    if (auto e = readInteger(o, "seed", -9.2e18, 1.8e19, seed)) // int64 or uint64, as clients send them
         return e;
     if (auto e = readInteger(o, "max_tokens", 1, 1e7, maxTokens))
         return e;
@@ -95,7 +95,7 @@ std::optional<ApiError> readGeneration(const QJsonObject& o, TextRequest& r)
     s.topP = float(topP);
     s.topK = int(topK);
     s.minP = float(minP);
-    s.seed = o.value("seed").isDouble() ? uint64_t(int64_t(seed)) : randomSeed();
+    s.seed = !o.value("seed").isDouble() ? randomSeed() : seed < 0 ? uint64_t(int64_t(seed)) : uint64_t(seed);
     r.generation.maxTokens = int(maxTokens);
 
     const QJsonValue stop = o.value("stop");

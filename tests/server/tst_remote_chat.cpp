@@ -2,8 +2,19 @@
 // a free port with the tiny Qwen2 model: the streamed answer, its stats, Stop, and the failures a
 // user meets (unknown model, missing key, nothing listening).
 
+#include "chat/chat_defaults.h"
+#include "chat/chat_workspace.h"
+#include "chat/message_view.h"
+#include "chat/message_widget.h"
+#include "chat/model_catalog.h"
 #include "chat/remote_engine.h"
+#include "chat/remote_model_dialog.h"
+#include "chat/remote_models.h"
+#include "core/app_paths.h"
 #include "server/openai_server.h"
+#include "store/chat_export.h"
+#include "store/chat_store.h"
+#include "store/database.h"
 
 #include "engine/compute_engine.h"
 
@@ -14,6 +25,7 @@
 #include <QNetworkReply>
 #include <QTcpServer>
 #include <QtTest>
+#include <QtWidgets>
 
 using namespace atelier;
 
@@ -46,6 +58,7 @@ private slots:
     void continuesAConversation();
     void stopKeepsWhatArrivedAndCancelsTheServersJob();
     void reportsFailures();
+    void chatTalksToARemoteModel();
 
 private:
     struct Outcome {
@@ -62,6 +75,9 @@ private:
 
 void TestRemoteChat::initTestCase()
 {
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    QSettings().clear();
     mEngine = new engine::ComputeEngine(this);
     QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
     engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
@@ -140,12 +156,17 @@ void TestRemoteChat::keepsTheEndpointInTheModelPath()
     const ui::RemoteEndpoint endpoint{QUrl("https://example.org:8443/v1"), "secret", "qwen2.5:7b"};
     const QString path = endpoint.modelPath();
     QVERIFY(!path.contains("secret"));
+    QCOMPARE(path, QStringLiteral("https://example.org:8443/v1/models/qwen2.5:7b"));
+    QCOMPARE(QFileInfo(path).fileName(), QStringLiteral("qwen2.5:7b")); // what Chat shows as the author
     const auto back = ui::RemoteEndpoint::fromModelPath(path);
     QVERIFY(back);
     QCOMPARE(back->baseUrl, endpoint.baseUrl);
     QCOMPARE(back->model, endpoint.model);
     QVERIFY(!ui::RemoteEndpoint::fromModelPath("/home/me/models/gemma.gguf"));
     QVERIFY(!ui::RemoteEndpoint::fromModelPath("http://127.0.0.1:8080/v1")); // no model
+    const auto slashed = ui::RemoteEndpoint::fromModelPath("http://h:1/v1/models/Qwen/Qwen2.5-7B-Instruct");
+    QVERIFY(slashed);
+    QCOMPARE(slashed->model, QStringLiteral("Qwen/Qwen2.5-7B-Instruct"));
 }
 
 void TestRemoteChat::streamsTheServersAnswer()
@@ -226,5 +247,91 @@ void TestRemoteChat::reportsFailures()
     QVERIFY2(!out.failure.isEmpty() && !out.answer, "a refused connection must fail the answer");
 }
 
-QTEST_GUILESS_MAIN(TestRemoteChat)
+void TestRemoteChat::chatTalksToARemoteModel()
+{
+    // A local model in the folder too, so Chat opens on its conversation page.
+    paths::ensureDir(paths::modelsDir());
+    QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), paths::modelsDir() + "/local-qwen2.gguf");
+    store::ChatSettings defaults;
+    defaults.temperature = 0;
+    defaults.maxTokens = 10;
+    defaults.contextLength = 512;
+    ui::saveChatDefaults(defaults);
+    QFile::remove(paths::databasePath());
+    auto db = store::Database::open(paths::databasePath());
+    QVERIFY(db.ok());
+    auto chat = std::make_unique<ui::ChatWorkspace>(*mEngine, db.value().get(), QString());
+    chat->resize(1100, 760);
+    chat->show();
+    QVERIFY(QTest::qWaitForWindowExposed(chat.get()));
+    QVERIFY(QTest::qWaitFor([&] { return !chat->catalog().scanning() && !chat->catalog().models().isEmpty(); }, 10000));
+
+    // Remote…: the URL, List models, OK.
+    chat->findChild<QToolButton*>("remoteModelButton")->click();
+    auto* dialog = chat->findChild<ui::RemoteModelDialog*>("remoteModelDialog");
+    QVERIFY(dialog && dialog->isVisible());
+    dialog->findChild<QLineEdit*>("remoteUrl")->setText(mServer->baseUrl());
+    dialog->findChild<QPushButton*>("remoteListModels")->click();
+    auto* models = dialog->findChild<QComboBox*>("remoteModel");
+    QTRY_COMPARE_WITH_TIMEOUT(models->count(), 1, 10000);
+    QCOMPARE(models->currentText(), QStringLiteral("tiny_qwen2"));
+    if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+        dialog->grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/remote-model-dialog.png");
+    dialog->accept();
+    const QString path = mServer->baseUrl() + "/models/tiny_qwen2";
+    QCOMPARE(ui::savedRemoteModels().size(), 1);
+    auto* combo = chat->findChild<QComboBox*>("modelCombo");
+    QCOMPARE(combo->currentData().toString(), path);
+    QVERIFY(combo->currentText().contains("(remote)"));
+    QTRY_VERIFY(chat->findChild<QLabel*>("modelStatus")->text().startsWith("Remote model tiny_qwen2 at"));
+
+    // A question answered by the server, streamed into the window and stored with its stats.
+    QSignalSpy finished(&chat->chatEngine(), &ui::ChatEngine::answerFinished);
+    QSignalSpy failed(&chat->chatEngine(), &ui::ChatEngine::answerFailed);
+    QWidget* input = chat->findChild<QWidget*>("chatInput");
+    input->setFocus();
+    QTest::keyClicks(input, "What is the capital of France?");
+    QTest::keyClick(input, Qt::Key_Return);
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs));
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().at(1).toString()));
+    QCoreApplication::processEvents();
+    const QList<ui::MessageWidget*> shown = chat->findChild<ui::MessageView*>("messageView")->messageWidgets();
+    QCOMPARE(shown.size(), 2);
+    store::ChatStore store(*db.value());
+    const auto conversations = store.conversations();
+    QVERIFY(conversations.ok() && conversations.value().size() == 1);
+    const auto messages = store.messages(conversations.value().first().id);
+    QVERIFY(messages.ok());
+    QCOMPARE(messages.value().size(), 2);
+    const store::StoredMessage& answer = messages.value()[1];
+    QCOMPARE(answer.role, QStringLiteral("assistant"));
+    QVERIFY(!answer.text.isEmpty());
+    QCOMPARE(shown[1]->text(), answer.text);
+    QCOMPARE(answer.stats.model, QStringLiteral("tiny_qwen2"));
+    QVERIFY(answer.stats.generatedTokens >= 1 && answer.stats.promptTokens > 0);
+    QVERIFY(shown[1]->findChild<QLabel*>("messageStats")->text().contains("s to first token"));
+    if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+        chat->grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/chat-remote-answer.png");
+    // The server wrote that answer: the API gives the same text for the same conversation.
+    ui::ChatRequest same = question("What is the capital of France?", 10);
+    same.systemPrompt = conversations.value().first().settings.systemPrompt;
+    if (!same.systemPrompt.isEmpty())
+        QCOMPARE(answer.text, serverAnswer(same));
+    // It exports like any other.
+    QVERIFY(store::exportMarkdown(conversations.value().first(), messages.value()).contains(answer.text));
+    // The conversation keeps the remote model: reopened, the picker shows it again.
+    QCOMPARE(conversations.value().first().settings.modelPath, path);
+    chat.reset();
+    ui::forgetRemoteModel(path);
+    QVERIFY(ui::savedRemoteModels().isEmpty());
+}
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName("AtelierTest");
+    QCoreApplication::setApplicationName("tst_remote_chat");
+    TestRemoteChat test;
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_remote_chat.moc"

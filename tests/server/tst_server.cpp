@@ -208,6 +208,10 @@ void TestServer::answersAChat()
     const QString finish = choice.value("finish_reason").toString();
     QCOMPARE(finish, usage.value("completion_tokens").toInt() == 12 ? QStringLiteral("length") : QStringLiteral("stop"));
 
+    // Any 64-bit seed a client sends is taken (Atelier's own random seeds use all 64 bits).
+    QCOMPARE(send("POST", "/v1/chat/completions", chatBody("hi", 2, false, QJsonObject{{"seed", 5.4231e18}})).status, 200);
+    QCOMPARE(send("POST", "/v1/chat/completions", chatBody("hi", 2, false, QJsonObject{{"seed", -3}})).status, 200);
+
     // Greedy decoding: the same question gets the same answer (the KV cache reused or not).
     const Reply again = send("POST", "/v1/chat/completions", chatBody("What is the capital of France?", 12, false));
     QCOMPARE(again.json().value("choices").toArray().first().toObject().value("message").toObject().value("content").toString(), text);

@@ -1,5 +1,8 @@
 #include "chat/chat_engine.h"
 
+#include "chat/remote_engine.h"
+#include "chat/remote_models.h"
+
 #include "llm/language_model.h"
 
 #include <QFileInfo>
@@ -123,6 +126,11 @@ ChatEngine::ChatEngine(engine::ComputeEngine& engine, QObject* parent) : QObject
     connect(&engine, &engine::ComputeEngine::jobFinished, this, &ChatEngine::jobFinished);
     connect(&engine, &engine::ComputeEngine::jobFailed, this, &ChatEngine::jobFailed);
     connect(&engine, &engine::ComputeEngine::jobCancelled, this, &ChatEngine::jobCancelled);
+    mRemote = new RemoteEngine(this);
+    connect(mRemote, &RemoteEngine::answerStarted, this, &ChatEngine::answerStarted);
+    connect(mRemote, &RemoteEngine::answerText, this, &ChatEngine::answerText);
+    connect(mRemote, &RemoteEngine::answerFinished, this, &ChatEngine::answerFinished);
+    connect(mRemote, &RemoteEngine::answerFailed, this, &ChatEngine::answerFailed);
 }
 
 void ChatEngine::load(const QString& path, int contextLength)
@@ -131,10 +139,18 @@ void ChatEngine::load(const QString& path, int contextLength)
         return;
     if (mLoadJob)
         mEngine.cancel(mLoadJob);
+    mLoadJob = 0;
     mRequestedPath = path;
     mRequestedContext = contextLength;
     mLoadError.clear();
     mLoaded = {};
+    if (const auto remote = remoteModel(path)) {
+        // Nothing to load: the endpoint holds the model. (A local model stays on the GPU until Unload.)
+        mLoaded = LoadedModelInfo{path, remote->model, contextLength, false, {}};
+        emit loadStarted(path);
+        emit loaded(mLoaded);
+        return;
+    }
     mLoadJob = mEngine.submit(std::make_unique<LoadJob>(path, contextLength));
     emit loadStarted(path);
 }
@@ -152,11 +168,16 @@ void ChatEngine::unload()
 
 void ChatEngine::answer(const ChatRequest& request)
 {
-    if (mAnswer) {
+    if (answering()) {
         emit answerFailed(request, tr("Another answer is still being written."));
         return;
     }
     load(request.modelPath, request.contextLength);
+    if (const auto remote = remoteModel(request.modelPath)) {
+        mRemote->setEndpoint(*remote);
+        mRemote->answer(request);
+        return;
+    }
     mAnswer = RunningAnswer{mEngine.submit(std::make_unique<AnswerJob>(request)), request};
 }
 
@@ -164,12 +185,15 @@ void ChatEngine::stop()
 {
     if (mAnswer)
         mEngine.cancel(mAnswer->job);
+    mRemote->stop();
 }
+
+bool ChatEngine::answering() const { return mAnswer.has_value() || mRemote->answering(); }
 
 std::optional<ChatRequest> ChatEngine::currentRequest() const
 {
     if (!mAnswer)
-        return std::nullopt;
+        return mRemote->currentRequest();
     return mAnswer->request;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The chat's end of the compute engine: keeps one language model loaded on the compute thread (a
-// resident of the worker) and answers with it. Every call returns at once; results come back as
+// resident of the worker) and answers with it; a remote model (a model path that is an endpoint's
+// URL, remote_engine.h) answers through RemoteEngine instead, with the same signals. Every call returns at once; results come back as
 // signals on the UI thread.
 
 #include "engine/compute_engine.h"
@@ -14,6 +15,8 @@
 #include <optional>
 
 namespace atelier::ui {
+
+class RemoteEngine;
 
 struct ChatTurn {
     QString role; // "user" or "assistant"
@@ -60,7 +63,7 @@ public:
     // Ends the running answer at its next token; what it wrote so far is its answer.
     void stop();
 
-    bool answering() const { return mAnswer.has_value(); }
+    bool answering() const;
     std::optional<ChatRequest> currentRequest() const;
     bool loading() const { return mLoadJob != 0; }
     const QString& loadedPath() const { return mLoaded.path; } // "" while none is loaded
@@ -98,6 +101,7 @@ private:
     LoadedModelInfo mLoaded;
     QString mLoadError; // why the last load failed, for answers queued behind it
     std::optional<RunningAnswer> mAnswer;
+    RemoteEngine* mRemote = nullptr; // answers for remote models
 };
 
 } // namespace atelier::ui

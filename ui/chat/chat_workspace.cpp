@@ -8,6 +8,7 @@
 #include "chat/message_view.h"
 #include "chat/model_catalog.h"
 #include "chat/model_picker.h"
+#include "chat/remote_engine.h"
 #include "core/app_paths.h"
 #include "model_files.h"
 #include "models/model_offer.h"
@@ -534,14 +535,15 @@ void ChatWorkspace::chooseModel(const QString& path)
 void ChatWorkspace::loadCurrentModel()
 {
     const QString model = modelFor(mConversation.settings);
-    if (!model.isEmpty() && mCatalog->find(model))
+    if ((!model.isEmpty() && mCatalog->find(model)) || RemoteEndpoint::fromModelPath(model))
         mEngine->load(model, mConversation.settings.contextLength);
 }
 
 QString ChatWorkspace::modelFor(const store::ChatSettings& settings) const
 {
     // A conversation keeps its model even while the catalog is still being read.
-    if (!settings.modelPath.isEmpty() && (QFileInfo::exists(settings.modelPath) || mCatalog->scanning()))
+    if (!settings.modelPath.isEmpty() &&
+        (QFileInfo::exists(settings.modelPath) || mCatalog->scanning() || RemoteEndpoint::fromModelPath(settings.modelPath)))
         return settings.modelPath;
     return mCatalog->pick(settings.modelPath);
 }

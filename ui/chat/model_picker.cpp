@@ -2,6 +2,8 @@
 
 #include "chat/chat_engine.h"
 #include "chat/model_catalog.h"
+#include "chat/remote_model_dialog.h"
+#include "chat/remote_models.h"
 #include "core/app_paths.h"
 
 #include <QComboBox>
@@ -53,15 +55,29 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
         const QString path = mCombo->itemData(index).toString();
         if (path.isEmpty() || path == mPath)
             return;
-        mPath = path;
-        describeCurrent();
         if (const ModelEntry* e = mCatalog.find(path); e && !e->usable()) {
             refuse(*e); // the model in use stays chosen and loaded
             return;
         }
+        mPath = path;
+        describeCurrent();
         emit modelChosen(path);
     });
     connect(mOpen, &QToolButton::clicked, this, &ModelPicker::openFile);
+    auto* remote = new QToolButton(this); // a model behind an OpenAI-compatible endpoint
+    remote->setObjectName("remoteModelButton");
+    remote->setText(tr("Remote…"));
+    remote->setToolTip(tr("Chat with a model on another computer or service (OpenAI-compatible API)"));
+    connect(remote, &QToolButton::clicked, this, [this] {
+        auto* dialog = new RemoteModelDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog] {
+            mPath = dialog->endpoint().modelPath();
+            fill();
+            emit modelChosen(mPath);
+        });
+        dialog->open();
+    });
     connect(mUnload, &QToolButton::clicked, this, &ModelPicker::unloadRequested);
     connect(mSettings, &QToolButton::toggled, this, &ModelPicker::settingsToggled);
     connect(&mCatalog, &ModelCatalog::changed, this, &ModelPicker::fill);
@@ -69,6 +85,7 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
     auto* row = new QHBoxLayout;
     row->addWidget(mCombo);
     row->addWidget(mOpen);
+    row->addWidget(remote);
     row->addWidget(mProgress);
     row->addStretch(1);
     row->addWidget(mUnload);
@@ -99,6 +116,7 @@ void ModelPicker::fill()
                 mCombo->setItemData(row, palette().brush(QPalette::Disabled, QPalette::Text), Qt::ForegroundRole);
         }
     }
+    addRemoteModels(*mCombo);
     if (!mPath.isEmpty() && mCombo->findData(mPath) < 0)
         mCombo->addItem(QFileInfo(mPath).completeBaseName(), mPath); // listed once the scan catches up
     if (mCombo->count() == 0)
@@ -107,24 +125,6 @@ void ModelPicker::fill()
     mFilling = false;
     if (!mLoaded && mProgress->isHidden())
         describeCurrent();
-}
-
-void ModelPicker::setCurrentPath(const QString& path)
-{
-    if (path == mPath)
-        return;
-    mPath = path;
-    fill();
-}
-
-QString ModelPicker::currentPath() const { return mPath; }
-
-void ModelPicker::openFile()
-{
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open a language model"), paths::modelsDir(),
-                                                      tr("GGUF models (*.gguf);;All files (*)"));
-    if (path.isEmpty())
-        return;
     takeOpenedFile();
 }
 
@@ -154,6 +154,24 @@ void ModelPicker::refuse(const ModelEntry& entry)
     if (mLoaded && !mPath.isEmpty())
         text += tr(" · %1 stays loaded").arg(mCombo->currentText());
     mStatus->setText(text);
+}
+
+void ModelPicker::setCurrentPath(const QString& path)
+{
+    if (path == mPath)
+        return;
+    mPath = path;
+    fill();
+}
+
+QString ModelPicker::currentPath() const { return mPath; }
+
+void ModelPicker::openFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a language model"), paths::modelsDir(),
+                                                      tr("GGUF models (*.gguf);;All files (*)"));
+    if (path.isEmpty())
+        return;
     mOpened = QFileInfo(path).absoluteFilePath();
     mStatus->setText(tr("Reading %1…").arg(QFileInfo(path).fileName()));
     mCatalog.addFile(mOpened); // its header is read on a worker; takeOpenedFile() goes on from there
@@ -161,6 +179,10 @@ void ModelPicker::refuse(const ModelEntry& entry)
 
 void ModelPicker::describeCurrent()
 {
+    if (const QString remote = describeRemoteModel(mPath); !remote.isEmpty()) {
+        mStatus->setText(remote);
+        return;
+    }
     // With nothing chosen (no usable model), say what is wrong with the one listed first.
     const ModelEntry* e = mCatalog.find(mPath.isEmpty() ? mCombo->currentData().toString() : mPath);
     mStatus->setText(e ? e->summary() : QString());
@@ -182,6 +204,10 @@ void ModelPicker::showLoaded(const LoadedModelInfo& info)
     mLoaded = true;
     mProgress->hide();
     mUnload->setEnabled(true);
+    if (const QString remote = describeRemoteModel(info.path); !remote.isEmpty()) {
+        mStatus->setText(remote);
+        return;
+    }
     const ModelEntry* e = mCatalog.find(info.path);
     QString text = tr("Loaded with %1 tokens of context").arg(info.contextLength);
     if (e)

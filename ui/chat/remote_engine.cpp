@@ -11,20 +11,21 @@ namespace atelier::ui {
 
 QString RemoteEndpoint::modelPath() const
 {
-    QUrl url = baseUrl;
-    url.setFragment(model);
-    return url.toString();
+    return baseUrl.toString(QUrl::StripTrailingSlash) + QStringLiteral("/models/") + model;
 }
 
 std::optional<RemoteEndpoint> RemoteEndpoint::fromModelPath(const QString& path)
 {
-    const QUrl url(path);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
-        url.fragment().isEmpty())
+    if (!path.startsWith(QLatin1String("http://")) && !path.startsWith(QLatin1String("https://")))
+        return std::nullopt;
+    const qsizetype at = path.lastIndexOf(QLatin1String("/models/"));
+    if (at < 0 || at + 8 >= path.size())
         return std::nullopt;
     RemoteEndpoint endpoint;
-    endpoint.model = url.fragment();
-    endpoint.baseUrl = url.adjusted(QUrl::RemoveFragment);
+    endpoint.baseUrl = QUrl(path.left(at));
+    endpoint.model = path.mid(at + 8);
+    if (!endpoint.baseUrl.isValid() || endpoint.baseUrl.host().isEmpty())
+        return std::nullopt;
     return endpoint;
 }
 
@@ -70,7 +71,7 @@ void RemoteEngine::answer(const ChatRequest& request)
                            {"temperature", double(s.temperature)},
                            {"top_p", double(s.topP)},
                            {"max_tokens", request.generation.maxTokens},
-                           {"seed", qint64(s.seed & 0x7fffffffffffffffull)}};
+                           {"seed", qint64(s.seed & ((1ull << 53) - 1))}}; // what a JSON number holds exactly
     QNetworkRequest http(QUrl(mEndpoint.baseUrl.toString() + "/chat/completions"));
     http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
     http.setRawHeader("Accept", "text/event-stream");

@@ -24,8 +24,9 @@ struct RemoteEndpoint {
     QString apiKey; // sent as "Authorization: Bearer KEY"; empty: none
     QString model;  // the id the service knows the model by
 
-    // A conversation keeps its model as a path; an endpoint's is "<baseUrl>#<model>" (the key is
-    // not part of it, so it never reaches the database or an export).
+    // A conversation keeps its model as a path; an endpoint's is the model's URL in the API,
+    // "<baseUrl>/models/<model>" (the key is not part of it, so it never reaches the database or
+    // an export; remote_models.h keeps it).
     QString modelPath() const;
     static std::optional<RemoteEndpoint> fromModelPath(const QString& path);
 };
@@ -52,6 +53,7 @@ public:
     // Ends the answer now; what arrived so far is the answer, marked stopped.
     void stop();
     bool answering() const { return mReply != nullptr; }
+    std::optional<ChatRequest> currentRequest() const { return mReply ? std::optional(mRequest) : std::nullopt; }
 
 signals:
     void answerStarted(const atelier::ui::ChatRequest& request);

@@ -2,6 +2,7 @@
 
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
+#include "chat/remote_engine.h"
 #include "diffusion/default_image_model.h"
 #include "server/openai_server.h"
 
@@ -36,7 +37,7 @@ WindowServer::WindowServer(engine::ComputeEngine& engine, QObject* window) : QOb
     mChat = window ? window->findChild<ChatEngine*>() : nullptr;
     if (mChat)
         connect(mChat, &ChatEngine::loaded, this, [this](const LoadedModelInfo& info) {
-            if (mServer) {
+            if (mServer && !RemoteEndpoint::fromModelPath(info.path)) { // a remote model is not ours to serve
                 mServer->setChatModel(info.path);
                 emit stateChanged();
             }
@@ -50,10 +51,10 @@ WindowServer::~WindowServer() = default;
 
 QString WindowServer::chatModelPath() const
 {
-    if (mChat && !mChat->loadedPath().isEmpty())
+    if (mChat && !mChat->loadedPath().isEmpty() && !RemoteEndpoint::fromModelPath(mChat->loadedPath()))
         return mChat->loadedPath();
     const QString chosen = loadChatDefaults().modelPath;
-    return QFileInfo::exists(chosen) ? chosen : QString();
+    return QFileInfo::exists(chosen) ? chosen : QString(); // (a remote model's URL does not exist as a file)
 }
 
 Status WindowServer::apply(const ServerSettings& settings)
