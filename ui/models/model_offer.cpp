@@ -27,7 +27,9 @@ ModelOffer::ModelOffer(QWidget* parent) : QFrame(parent)
     mText = new QLabel(this);
     mText->setObjectName("modelOfferText");
     mText->setWordWrap(true);
-    mDownload = new QPushButton(this);
+    mText->setMinimumWidth(120);
+    mText->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    mDownload = new QPushButton(tr("Download"), this); // short: the bar must not widen the window
     mDownload->setObjectName("modelOfferDownload");
     mBrowse = new QPushButton(tr("Other models…"), this);
     mBrowse->setObjectName("modelOfferBrowse");
@@ -99,7 +101,7 @@ void ModelOffer::decide()
     mText->setText(tr("The offline default model continues text but does not follow instructions. "
                       "<b>%1</b> (%2, %3) fits this device and answers questions.")
                        .arg(best->name.toHtmlEscaped(), size, best->licence.toHtmlEscaped()));
-    mDownload->setText(tr("Download %1").arg(best->name));
+    mDownload->setToolTip(tr("Download %1 into the models folder").arg(best->name));
     show();
     emit checked();
 }

@@ -1,5 +1,6 @@
 #include "widgets/empty_state.h"
 
+#include "models/models_dialog.h"
 #include "widgets/open_folder.h"
 #include "widgets/tinted_icon.h"
 
@@ -114,7 +115,17 @@ EmptyState::EmptyState(const QString& iconPath, const QString& heading, const QS
     columnLayout->addWidget(mDetail);
     columnLayout->addWidget(mDefaults);
     columnLayout->addSpacing(8);
-    columnLayout->addWidget(mButton, 0, Qt::AlignHCenter);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch();
+    buttons->addWidget(mButton);
+    if (files.nameFilters.contains(QStringLiteral("*.gguf")) || files.nameFilters.contains(QStringLiteral("*.safetensors"))) {
+        auto* download = new QPushButton(tr("Download models…"), this); // the catalogue (issue 19)
+        download->setObjectName("downloadModelsButton");
+        connect(download, &QPushButton::clicked, this, [this] { showModelsDialog(this); });
+        buttons->addWidget(download);
+    }
+    buttons->addStretch();
+    columnLayout->addLayout(buttons);
     columnLayout->addWidget(mError);
 
     // The column takes the width it can up to its maximum, centred, and sits a little above the middle.
