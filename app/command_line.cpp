@@ -72,7 +72,8 @@ QString usageText()
         "  ATELIER_DEVICE=N          use Vulkan device N\n"
         "  ATELIER_VK_VALIDATION=1   enable the Khronos validation layer\n"
         "  ATELIER_PROFILE=1         print GPU time per kernel after each job\n"
-        "  ATELIER_DATA_DIR=PATH     keep models, pictures and the database in PATH\n");
+        "  ATELIER_DATA_DIR=PATH     keep models, pictures and the database in PATH\n"
+        "  ATELIER_CATALOGUE=FILE    use this model catalogue instead of the built-in one\n");
 }
 
 Result<long long> wholeNumber(const std::string& option, const QString& text, long long min, long long max)
