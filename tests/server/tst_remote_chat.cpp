@@ -266,8 +266,8 @@ void TestRemoteChat::chatTalksToARemoteModel()
     QVERIFY(QTest::qWaitForWindowExposed(chat.get()));
     QVERIFY(QTest::qWaitFor([&] { return !chat->catalog().scanning() && !chat->catalog().models().isEmpty(); }, 10000));
 
-    // Remote…: the URL, List models, OK.
-    chat->findChild<QToolButton*>("remoteModelButton")->click();
+    // Open… > Remote model…: the URL, List models, OK.
+    chat->findChild<QAction*>("remoteModelAction")->trigger(); // Open…'s menu: Remote model…
     auto* dialog = chat->findChild<ui::RemoteModelDialog*>("remoteModelDialog");
     QVERIFY(dialog && dialog->isVisible());
     dialog->findChild<QLineEdit*>("remoteUrl")->setText(mServer->baseUrl());
@@ -319,6 +319,17 @@ void TestRemoteChat::chatTalksToARemoteModel()
         QCOMPARE(answer.text, serverAnswer(same));
     // It exports like any other.
     QVERIFY(store::exportMarkdown(conversations.value().first(), messages.value()).contains(answer.text));
+    // Regenerate: a second branch of the answer, written by the server too.
+    finished.clear();
+    shown[1]->findChild<QToolButton*>("regenerateButton")->click();
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs));
+    QVERIFY(failed.isEmpty());
+    QCoreApplication::processEvents();
+    const auto branches = store.messages(conversations.value().first().id);
+    QCOMPARE(branches.value().size(), 3); // the question and two answers to it
+    const QList<ui::MessageWidget*> now = chat->findChild<ui::MessageView*>("messageView")->messageWidgets();
+    QTRY_COMPARE(now.last()->findChild<QLabel*>("branchLabel")->text(), QStringLiteral("2/2"));
+
     // The conversation keeps the remote model: reopened, the picker shows it again.
     QCOMPARE(conversations.value().first().settings.modelPath, path);
     chat.reset();

@@ -3,6 +3,7 @@
 // with the reason, and switching it off stops it.
 
 #include "chat/chat_defaults.h"
+#include "chat/chat_engine.h"
 #include "core/app_paths.h"
 #include "engine/compute_engine.h"
 #include "main_window.h"
@@ -56,8 +57,15 @@ private slots:
 
     void preferencesSwitchServesTheChatModel()
     {
+        paths::ensureDir(paths::modelsDir());
+        const QString model = paths::modelsDir() + "/tiny_qwen2.gguf";
+        if (!QFile::exists(model))
+            QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), model));
         store::ChatSettings defaults = ui::loadChatDefaults();
-        defaults.modelPath = QStringLiteral(ATELIER_TINY_MODEL);
+        defaults.modelPath = model;
+        defaults.maxTokens = 24;
+        defaults.temperature = 0;
+        defaults.contextLength = 512;
         ui::saveChatDefaults(defaults);
 
         engine::ComputeEngine engine;
@@ -109,6 +117,28 @@ private slots:
         const Reply answer = send(network, url + "/chat/completions", chat);
         QCOMPARE(answer.status, 200);
         QCOMPARE(answer.json.value("object").toString(), QStringLiteral("chat.completion"));
+
+        // A client's request while the window is writing an answer: it waits its turn on the one
+        // compute queue, and both are answered.
+        QVERIFY(QTest::qWaitFor([&] { return window.findChild<ui::ChatEngine*>()->loadedPath() == model; }, kTimeoutMs));
+        QList<engine::JobId> order;
+        auto started = connect(&engine, &engine::ComputeEngine::jobStarted, this, [&](engine::JobId id) { order << id; });
+        auto ended = connect(&engine, &engine::ComputeEngine::jobFinished, this, [&](engine::JobId id) { order << id; });
+        QSignalSpy windowAnswer(window.findChild<ui::ChatEngine*>(), &ui::ChatEngine::answerFinished);
+        QWidget* input = window.findChild<QWidget*>("chatInput");
+        input->setFocus();
+        QTest::keyClicks(input, "Tell me a story.");
+        QTest::keyClick(input, Qt::Key_Return);
+        QVERIFY(window.findChild<ui::ChatEngine*>()->answering());
+        const Reply during = send(network, url + "/chat/completions", chat);
+        QCOMPARE(during.status, 200);
+        QVERIFY(windowAnswer.size() == 1 || windowAnswer.wait(kTimeoutMs));
+        QVERIFY(!windowAnswer.first().at(1).value<ui::ChatAnswer>().text.isEmpty());
+        disconnect(started);
+        disconnect(ended);
+        QCOMPARE(order.size(), 4);
+        QCOMPARE(order[0], order[1]); // the window's answer ran to its end before the API's started
+        QCOMPARE(order[2], order[3]);
 
         // Reopened, Preferences shows what is served; switched off, the port closes.
         {

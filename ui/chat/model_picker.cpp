@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QProgressBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -64,11 +65,9 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
         emit modelChosen(path);
     });
     connect(mOpen, &QToolButton::clicked, this, &ModelPicker::openFile);
-    auto* remote = new QToolButton(this); // a model behind an OpenAI-compatible endpoint
-    remote->setObjectName("remoteModelButton");
-    remote->setText(tr("Remote…"));
-    remote->setToolTip(tr("Chat with a model on another computer or service (OpenAI-compatible API)"));
-    connect(remote, &QToolButton::clicked, this, [this] {
+    // Open…'s menu: a model behind an OpenAI-compatible endpoint instead of a file.
+    auto* openMenu = new QMenu(mOpen);
+    QAction* remote = openMenu->addAction(tr("Remote model…"), this, [this] {
         auto* dialog = new RemoteModelDialog(this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         connect(dialog, &QDialog::accepted, this, [this, dialog] {
@@ -78,6 +77,10 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
         });
         dialog->open();
     });
+    remote->setObjectName("remoteModelAction");
+    remote->setToolTip(tr("Chat with a model on another computer or service (OpenAI-compatible API)"));
+    mOpen->setMenu(openMenu);
+    mOpen->setPopupMode(QToolButton::MenuButtonPopup);
     connect(mUnload, &QToolButton::clicked, this, &ModelPicker::unloadRequested);
     connect(mSettings, &QToolButton::toggled, this, &ModelPicker::settingsToggled);
     connect(&mCatalog, &ModelCatalog::changed, this, &ModelPicker::fill);
@@ -85,7 +88,6 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
     auto* row = new QHBoxLayout;
     row->addWidget(mCombo);
     row->addWidget(mOpen);
-    row->addWidget(remote);
     row->addWidget(mProgress);
     row->addStretch(1);
     row->addWidget(mUnload);

@@ -1,5 +1,5 @@
 #pragma once
-// Chat's model picker > Remote…: a chat model behind an OpenAI-compatible endpoint. The user gives
+// Chat's model picker, Open… > Remote model…: a chat model behind an OpenAI-compatible endpoint. The user gives
 // the URL (".../v1") and, when the service needs one, a key; "List models" asks GET /models for
 // the ids to choose from. OK saves it (remote_models.h) for the picker.
 

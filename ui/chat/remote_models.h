@@ -1,5 +1,5 @@
 #pragma once
-// The remote chat models the user added (Chat's model picker > Remote…): endpoint URL, API key and
+// The remote chat models the user added (Chat's model picker, Open… > Remote model…): endpoint URL, API key and
 // model id, kept in QSettings under "remoteModels" (the key in the settings file, as other
 // OpenAI clients keep theirs; never in the database or an export).
 
