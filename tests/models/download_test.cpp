@@ -202,6 +202,29 @@ void TestModels::refusedConnectionSaysSo()
     QVERIFY2(f.failure() == "127.0.0.1 refused the connection: the server is down or the address is wrong.", qPrintable(f.failure()));
 }
 
+void TestModels::resumesThroughARedirect()
+{
+    // A .part holding the first 1000 bytes from an earlier run: the Range request survives the
+    // redirect, so only the rest is sent.
+    const QString destination = mTemp.filePath("redirect/small.gguf");
+    QVERIFY(QDir().mkpath(QFileInfo(destination).absolutePath()));
+    QFile part(destination + ".part");
+    QVERIFY(part.open(QIODevice::WriteOnly));
+    part.write(mSmall.left(1000));
+    part.close();
+    const int before = mServer->requests().size();
+    Fixture f(mServer->url("redirect", "small.gguf"), destination, sha256Of(mSmall), mSmall.size());
+    f.download->start();
+    QTRY_COMPARE_WITH_TIMEOUT(f.finished->size(), 1, 10000);
+    QCOMPARE(f.failure(), QString());
+    QCOMPARE(readAll(destination), mSmall);
+    const auto requests = mServer->requests().mid(before);
+    QCOMPARE(requests.size(), 2);
+    QCOMPARE(requests[1].path, QByteArray("/files/small.gguf"));
+    QCOMPARE(requests[1].range, QByteArray("bytes=1000-"));
+    QVERIFY2(!f.allNotices().contains("starts over"), qPrintable(f.allNotices()));
+}
+
 void TestModels::unknownHostSaysOffline()
 {
     // .invalid never resolves (RFC 6761): what a computer without a network sees for every host.

@@ -51,9 +51,15 @@ void TestHttpServer::respond(QTcpSocket* socket, const QByteArray& path, const Q
     const QByteArray mode = parts.value(1);
     const QByteArray name = parts.value(2);
     if (parts.size() != 3 || !mFiles.contains(name) ||
-        (mode != "files" && mode != "drop" && mode != "norange" && mode != "slow")) {
+        (mode != "files" && mode != "drop" && mode != "norange" && mode != "slow" && mode != "redirect")) {
         socket->write("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
                       "Connection: close\r\n\r\nnot found");
+        socket->disconnectFromHost();
+        return;
+    }
+    if (mode == "redirect" && mFiles.contains(name)) {
+        // Hugging Face's resolve/main answers with a redirect to its CDN.
+        socket->write("HTTP/1.1 302 Found\r\nLocation: /files/" + name + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         socket->disconnectFromHost();
         return;
     }

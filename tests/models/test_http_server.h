@@ -5,6 +5,7 @@
 //   /drop/NAME     the first request gets the headers and half the bytes, then the connection closes
 //   /norange/NAME  ignores Range and always sends the whole file with 200
 //   /slow/NAME     like /files but 16 KiB every 10 ms, so a test can pause or cancel mid-way
+//   /redirect/NAME 302 to /files/NAME, as Hugging Face's resolve/main sends to its CDN
 // Anything else, or an unknown NAME, is 404. Every request's path and Range header are kept.
 
 #include <QByteArray>

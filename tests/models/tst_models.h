@@ -29,6 +29,7 @@ private slots:
     void fullDiskSaysSo();
     void notEnoughFreeSpaceBeforeStarting();
     void refusedConnectionSaysSo();
+    void resumesThroughARedirect();
     void unknownHostSaysOffline();
     void noChecksumIsSaid();
 
