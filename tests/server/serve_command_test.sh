@@ -1,0 +1,32 @@
+#!/bin/bash
+# `atelier serve` as a user runs it: started on a free port with the tiny Qwen2 model, asked with
+# curl for the model list, a chat answer and bad JSON, then stopped.
+# usage: serve_command_test.sh ATELIER MODEL
+set -u
+atelier="$1"
+model="$2"
+out="$(mktemp)"
+"$atelier" --validation serve --port 0 --model "$model" >"$out" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$out"' EXIT
+fail() { echo "serve: $*"; cat "$out"; exit 1; }
+url=""
+for _ in $(seq 200); do
+  url="$(sed -n 's/^Serving \(http[^ ]*\)$/\1/p' "$out")"
+  [ -n "$url" ] && break
+  kill -0 $pid 2>/dev/null || fail "it stopped"
+  sleep 0.1
+done
+[ -n "$url" ] || fail "it did not say where it serves"
+echo "serve: $url"
+models="$(curl -sS "$url/models")" || fail "GET /models failed"
+[[ "$models" == *'"id":"tiny_qwen2"'* ]] || fail "the model list lacks tiny_qwen2: $models"
+answer="$(curl -sS "$url/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "tiny_qwen2", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0}')" ||
+  fail "POST /chat/completions failed"
+[[ "$answer" == *'"object":"chat.completion"'* ]] || fail "no chat.completion: $answer"
+status="$(curl -s -o /dev/null -w '%{http_code}' "$url/chat/completions" -H 'Content-Type: application/json' -d '{"model": ')"
+[ "$status" = 400 ] || fail "bad JSON answered $status"
+grep -q "POST /v1/chat/completions 200" "$out" || fail "the request was not logged"
+grep -q "validation\]" "$out" && fail "validation messages"
+echo "serve: all checks passed"
