@@ -28,6 +28,7 @@ foreach(act f32 f16)
   atelier_shader(SOURCE channels.comp NAME concat_${act} DEFINES CONCAT ACT_${ACT})
 endforeach()
 atelier_shader(SOURCE timestep_embedding.comp)
+atelier_shader(SOURCE masked_sum.comp)
 # attention.comp on token-major k and v, all tensors of one type.
 atelier_shader(SOURCE attention.comp NAME attention_tokens_f32 DEFINES KV_F32)
 atelier_shader(SOURCE attention.comp NAME attention_tokens_f16 DEFINES QO_F16)

@@ -79,6 +79,17 @@ struct ExpertsPush {
     uint outOffset; // routes (ROUTE) or out (COMBINE)
 };
 
+// masked_sum.comp: out[i] (+)= mask[(i / channels) % pixels] * x[i] for i < count.
+struct MaskedSumPush {
+    uint count;      // batch * pixels * channels in this dispatch
+    uint pixels;
+    uint channels;
+    uint accumulate; // 0: out = the term; otherwise out += it
+    uint xOffset;
+    uint maskOffset;
+    uint outOffset;
+};
+
 // softmax.comp: out[r, :] = softmax(x[r, :] * scale) for r < rows.
 struct SoftmaxPush {
     uint rows;      // rows in this dispatch, one workgroup each

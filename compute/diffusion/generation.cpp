@@ -53,7 +53,7 @@ Status checkRequest(const StableDiffusion& model, const GenerationRequest& r)
         if (!(r.strength > 0 && r.strength <= 1))
             return makeError(ErrorCode::InvalidArgument, "the denoising strength must be in (0, 1]");
     }
-    return {};
+    return checkRegions(r.regions, r.width, r.height);
 }
 
 // Every prompt of a batch needs as many chunks (A1111 pads the shorter with empty ones).
@@ -89,7 +89,7 @@ GenerationParameters describeGeneration(StableDiffusion& model, const Generation
 }
 
 Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt, const QString& negativePrompt,
-                                   int clipSkip)
+                                   int clipSkip, std::span<const Region> regions)
 {
     ChunkOptions options;
     if (model.config().generation == Generation::Sd2)
@@ -97,15 +97,26 @@ Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt
     // <lora:NAME:WEIGHT> tags merge their LoRAs into the weights and are not read as text.
     const PromptLoras loras = extractLoraTags(prompt);
     ATELIER_TRY(applyPromptLoras(model, loras.loras, model.loraFolder()));
-    ChunkedPrompt cond = chunkPrompt(model.tokenizer(), loras.prompt, options);
-    ChunkedPrompt uncond = chunkPrompt(model.tokenizer(), negativePrompt, options);
-    const size_t chunks = std::max(cond.chunks.size(), uncond.chunks.size());
-    padChunks(cond.chunks, chunks, options);
-    padChunks(uncond.chunks, chunks, options);
+    // Context by context: (cond, uncond) for the prompt, then for each region.
+    std::vector<ChunkedPrompt> prompts{chunkPrompt(model.tokenizer(), loras.prompt, options),
+                                       chunkPrompt(model.tokenizer(), negativePrompt, options)};
+    for (const Region& region : regions) {
+        prompts.push_back(chunkPrompt(model.tokenizer(), extractLoraTags(region.prompt).prompt, options));
+        prompts.push_back(chunkPrompt(model.tokenizer(),
+                                      region.negativePrompt.isEmpty() ? negativePrompt : region.negativePrompt, options));
+    }
+    size_t chunks = 0;
+    for (const ChunkedPrompt& p : prompts)
+        chunks = std::max(chunks, p.chunks.size());
     Conditioning c;
-    ATELIER_ASSIGN(c.cond, model.textEncoder().condition(cond, clipSkip));
-    ATELIER_ASSIGN(c.uncond, model.textEncoder().condition(uncond, clipSkip));
+    c.contexts = 1 + int(regions.size());
     c.tokens = int(chunks) * kChunkTokens;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        padChunks(prompts[i].chunks, chunks, options);
+        ATELIER_ASSIGN(const std::vector<float> encoded, model.textEncoder().condition(prompts[i], clipSkip));
+        std::vector<float>& into = i % 2 == 0 ? c.cond : c.uncond;
+        into.insert(into.end(), encoded.begin(), encoded.end());
+    }
     return c;
 }
 
@@ -133,11 +144,21 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
     ATELIER_ASSIGN(Latent x, startingLatent(*sampler, plan.sigmas.front(), initialNoise, r.encoded));
 
     const int width = config.unet.contextDim;
-    const size_t contextSize = size_t(conditioning.tokens) * size_t(width);
+    const size_t slotSize = size_t(conditioning.tokens) * size_t(width);
+    const size_t contextSize = size_t(conditioning.contexts) * slotSize;
     if (conditioning.cond.size() != contextSize || conditioning.uncond.size() != contextSize)
         return makeError(ErrorCode::InvalidArgument, "the conditioning does not match the UNet's context width");
-    std::vector<float> both(conditioning.uncond);
-    both.insert(both.end(), conditioning.cond.begin(), conditioning.cond.end());
+    const bool regional = conditioning.contexts > 1;
+    if (regional && r.regions.contexts != conditioning.contexts)
+        return makeError(ErrorCode::InvalidArgument, "the region weights do not match the conditioning's regions");
+    const RegionWeights* regions = regional ? &r.regions : nullptr;
+    // The UNet's batch of two, context by context: [contexts, (uncond, cond), tokens, width].
+    std::vector<float> both;
+    both.reserve(2 * contextSize);
+    for (int i = 0; i < conditioning.contexts; ++i)
+        for (const std::vector<float>* half : {&conditioning.uncond, &conditioning.cond})
+            both.insert(both.end(), half->begin() + std::ptrdiff_t(size_t(i) * slotSize),
+                        half->begin() + std::ptrdiff_t(size_t(i + 1) * slotSize));
 
     int evaluations = 0;
     ModelFunction unet = [&](const Latent& input, double timestep, bool withUncond) -> Result<ModelPrediction> {
@@ -148,13 +169,13 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         item.insert(item.end(), r.extraChannels.begin(), r.extraChannels.end());
         if (!withUncond) {
             ATELIER_ASSIGN(prediction.cond, model.unet().predict(item, 1, r.latentHeight, r.latentWidth, timestep,
-                                                                 conditioning.cond, conditioning.tokens));
+                                                                 conditioning.cond, conditioning.tokens, regions));
             return prediction;
         }
         Latent batch(item);
         batch.insert(batch.end(), item.begin(), item.end());
         ATELIER_ASSIGN(Latent out, model.unet().predict(batch, 2, r.latentHeight, r.latentWidth, timestep, both,
-                                                        conditioning.tokens));
+                                                        conditioning.tokens, regions));
         prediction.uncond.assign(out.begin(), out.begin() + std::ptrdiff_t(latentSize));
         prediction.cond.assign(out.begin() + std::ptrdiff_t(latentSize), out.end());
         return prediction;
@@ -203,7 +224,8 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     GeneratedImage image;
     auto start = Clock::now();
     ATELIER_TRY(checkCancel(callbacks));
-    ATELIER_ASSIGN(const Conditioning conditioning, encodePrompts(model, r.prompt, r.negativePrompt, r.clipSkip));
+    ATELIER_ASSIGN(const Conditioning conditioning,
+                   encodePrompts(model, r.prompt, r.negativePrompt, r.clipSkip, r.regions));
     image.timings.textSeconds = secondsSince(start);
 
     SamplingRequest sampling;
@@ -213,6 +235,9 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     sampling.cfgScale = r.cfgScale;
     sampling.sampler = r.sampler;
     sampling.seed = r.seed;
+    if (!r.regions.empty())
+        sampling.regions = regionWeights(r.regions, r.width, r.height, latentWidth, latentHeight,
+                                         model.config().unet.levels(), defaultFeather(r.width, r.height));
     if (!r.initImage.empty()) {
         start = Clock::now();
         ATELIER_TRY(checkCancel(callbacks));

@@ -10,6 +10,7 @@
 
 #include "core/result.h"
 #include "diffusion/generation_parameters.h"
+#include "diffusion/regions.h"
 #include "diffusion/sampling/latent.h"
 #include "diffusion/sampling/sampler_names.h"
 #include "diffusion/vae.h"
@@ -38,6 +39,7 @@ struct GenerationRequest {
     // img2img: the init picture as RGB [height, width, 3] in [-1, 1]; empty for txt2img.
     std::vector<float> initImage;
     double strength = 0.75;          // img2img denoising strength in (0, 1]
+    std::vector<Region> regions;     // regional prompts over `prompt` (regions.h); none: the whole picture
     bool autoTiling = true;          // tile the VAE when the picture would not fit otherwise
     VaeTiling tiling;                // used as given when autoTiling is off
 };
@@ -82,14 +84,17 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
 // --- the stages, for tests and for the inpaint pipeline
 
 // Text-encoder outputs for the prompt and the negative prompt, padded to the same number of chunks
-// as A1111 does; each [chunks * 77, width].
+// as A1111 does; each [chunks * 77, width]. With regions, one such pair per context (the prompt's,
+// then each region's with its own negative prompt or the picture's), all padded alike:
+// [contexts, chunks * 77, width].
 struct Conditioning {
     std::vector<float> cond;
     std::vector<float> uncond;
     int tokens = 0;                // chunks * 77
+    int contexts = 1;
 };
 Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt, const QString& negativePrompt,
-                                   int clipSkip);
+                                   int clipSkip, std::span<const Region> regions = {});
 
 struct SamplingRequest {
     int latentWidth = 0;
@@ -103,6 +108,8 @@ struct SamplingRequest {
     // Inpainting (inpaint.h); empty otherwise. UNet input channels after the latent's, appended at
     // every evaluation: a 9-channel model's mask and masked-picture latent [inChannels - 4, h, w].
     Latent extraChannels;
+    // Regional prompts: the weight of each of the conditioning's contexts per pixel at every UNet level.
+    RegionWeights regions;
     // Applied to every denoiser output (the x0 estimate at sigma): a regular model's mask blending.
     std::function<void(Latent& denoised, double sigma)> blendDenoised;
 };

@@ -76,8 +76,18 @@ Result<std::unique_ptr<UNet>> UNet::load(vk::Device& device, const Checkpoint& c
 }
 
 Status UNet::checkInputs(std::span<const float> x, int batch, int height, int width, double timestep,
-                         std::span<const float> context, int contextTokens) const
+                         std::span<const float> context, int contextTokens, const RegionWeights* regions) const
 {
+    const int contexts = regions ? regions->contexts : 1;
+    if (regions) {
+        if (contexts < 1 || contexts > kMaxRegionSlots || regions->levels.size() != size_t(mConfig.levels()))
+            return invalid("region weights for " + std::to_string(contexts) + " contexts over " +
+                           std::to_string(regions->levels.size()) + " levels (1.." + std::to_string(kMaxRegionSlots) +
+                           " contexts over the UNet's " + std::to_string(mConfig.levels()) + " levels)");
+        for (int level = 0; level < mConfig.levels(); ++level)
+            if (regions->levels[size_t(level)].size() != size_t(contexts) * size_t(height >> level) * size_t(width >> level))
+                return invalid("region weights at level " + std::to_string(level) + " do not cover the latent");
+    }
     const int multiple = 1 << (mConfig.levels() - 1);
     if (batch < 1 || batch > kMaxBatch)
         return invalid("batch of " + std::to_string(batch) + " (1.." + std::to_string(kMaxBatch) + " supported)");
@@ -97,25 +107,26 @@ Status UNet::checkInputs(std::span<const float> x, int batch, int height, int wi
         return invalid("x holds " + std::to_string(x.size()) + " values, expected " + std::to_string(xSize) + " [" +
                        std::to_string(batch) + ", " + std::to_string(mConfig.inChannels) + ", " +
                        std::to_string(height) + ", " + std::to_string(width) + "]");
-    const size_t contextSize = size_t(batch) * size_t(contextTokens) * size_t(mConfig.contextDim);
+    const size_t contextSize = size_t(contexts) * size_t(batch) * size_t(contextTokens) * size_t(mConfig.contextDim);
     if (context.size() != contextSize)
         return invalid("context holds " + std::to_string(context.size()) + " values, expected " +
-                       std::to_string(contextSize) + " [" + std::to_string(batch) + ", " +
+                       std::to_string(contextSize) + " [" + std::to_string(contexts) + ", " + std::to_string(batch) + ", " +
                        std::to_string(contextTokens) + ", " + std::to_string(mConfig.contextDim) + "]");
     return {};
 }
 
 Result<std::vector<float>> UNet::predict(std::span<const float> x, int batch, int height, int width, double timestep,
-                                         std::span<const float> context, int contextTokens)
+                                         std::span<const float> context, int contextTokens,
+                                         const RegionWeights* regions)
 {
-    ATELIER_TRY(checkInputs(x, batch, height, width, timestep, context, contextTokens));
+    ATELIER_TRY(checkInputs(x, batch, height, width, timestep, context, contextTokens, regions));
     using Clock = std::chrono::steady_clock;
     auto msSince = [](Clock::time_point start) {
         return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     };
     mTimings = {};
     auto start = Clock::now();
-    const UNetShape shape{batch, height, width, contextTokens};
+    const UNetShape shape{batch, height, width, contextTokens, regions ? regions->contexts : 1};
     if (!mState || mState->shape != shape) {
         mState.reset(); // free the old buffers before allocating the new ones
         ATELIER_ASSIGN(UNetState state, UNetState::create(mDevice, mConfig, mWeights, shape));
@@ -128,7 +139,17 @@ Result<std::vector<float>> UNet::predict(std::span<const float> x, int batch, in
     const std::vector<float> input = nchwToNhwc(x, batch, mConfig.inChannels, height, width);
     const std::vector<float> timesteps(size_t(batch), static_cast<float>(timestep));
     ATELIER_TRY(mDevice.upload(s.input.buffer, input.data(), input.size() * sizeof(float)));
-    ATELIER_TRY(mDevice.upload(s.context.buffer, context.data(), context.size() * sizeof(float)));
+    const size_t slotSize = context.size() / size_t(shape.contexts);
+    ATELIER_TRY(mDevice.upload(s.context.buffer, context.data(), slotSize * sizeof(float)));
+    for (size_t r = 0; r < s.regionContexts.size(); ++r)
+        ATELIER_TRY(mDevice.upload(s.regionContexts[r].buffer, context.data() + (r + 1) * slotSize, slotSize * sizeof(float)));
+    for (int level = 0; regions && level < mConfig.levels(); ++level) {
+        const std::vector<float>& weights = regions->levels[size_t(level)];
+        const size_t pixels = weights.size() / size_t(shape.contexts);
+        for (int i = 0; i < shape.contexts; ++i)
+            ATELIER_TRY(mDevice.upload(s.regionMasks[size_t(level * shape.contexts + i)].buffer,
+                                       weights.data() + size_t(i) * pixels, pixels * sizeof(float)));
+    }
     ATELIER_TRY(mDevice.upload(s.timesteps.buffer, timesteps.data(), timesteps.size() * sizeof(float)));
     mTimings.uploadMs = msSince(start);
 

@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "diffusion/checkpoint_config.h"
 #include "diffusion/network_weights.h"
+#include "diffusion/regions.h"
 #include "diffusion/unet_state.h"
 #include "diffusion/unet_weights.h"
 
@@ -56,13 +57,16 @@ public:
     // One prediction. x: [batch, inChannels, height, width] NCHW; context: [batch, contextTokens,
     // contextDim], one per batch item; the same timestep for every item. Returns [batch, outChannels,
     // height, width] NCHW. height and width are latent pixels, multiples of 2^(levels - 1).
+    // Regional prompts: `regions` weighs `regions->contexts` contexts per pixel at every level, and
+    // context holds them context after context, [contexts, batch, contextTokens, contextDim].
     Result<std::vector<float>> predict(std::span<const float> x, int batch, int height, int width, double timestep,
-                                       std::span<const float> context, int contextTokens);
+                                       std::span<const float> context, int contextTokens,
+                                       const RegionWeights* regions = nullptr);
 
 private:
     UNet(vk::Device& device, UNetConfig config, UNetWeights weights, uint64_t weightBytes);
     Status checkInputs(std::span<const float> x, int batch, int height, int width, double timestep,
-                       std::span<const float> context, int contextTokens) const;
+                       std::span<const float> context, int contextTokens, const RegionWeights* regions) const;
     Status record(vk::CommandBatch& batch);
     Status recordTimeEmbedding(vk::CommandBatch& batch);
     Status recordDown(vk::CommandBatch& batch);

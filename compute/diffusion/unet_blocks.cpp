@@ -4,6 +4,7 @@
 #include "ops/conv2d.h"
 #include "ops/gelu.h"
 #include "ops/group_norm.h"
+#include "ops/masked_sum.h"
 #include "ops/matmul.h"
 #include "ops/sequence_attention.h"
 
@@ -88,6 +89,13 @@ Status recordSpatialTransformer(vk::CommandBatch& batch, const SpatialTransforme
     ATELIER_ASSIGN(ops::Tensor crossValueHeads, state.crossValue.view({b, s, heads, headDim}));
     ATELIER_ASSIGN(ops::Tensor feedForward, state.feedForward.view({b, h, wd, 8 * c}));
     ATELIER_ASSIGN(ops::Tensor gated, state.gated.view({b, h, wd, 4 * c}));
+    // Regional prompts blend into the feed-forward's scratch, free until the feed-forward runs.
+    ATELIER_ASSIGN(ops::Tensor attentionRows, state.attention.view({b, n, c}));
+    ATELIER_ASSIGN(ops::Tensor blended, state.gated.view({b, h, wd, c}));
+    ATELIER_ASSIGN(ops::Tensor blendedRows, state.gated.view({b, n, c}));
+    int level = 0;
+    while ((state.shape.height >> level) > h)
+        ++level;
 
     ops::GroupNormOptions groupNorm;
     groupNorm.groups = uint32_t(normGroups);
@@ -110,10 +118,18 @@ Status recordSpatialTransformer(vk::CommandBatch& batch, const SpatialTransforme
 
         ATELIER_TRY(ops::layerNorm(batch, tokenRows, block.norm2.gamma, block.norm2.beta, normedRows, layerNorm));
         ATELIER_TRY(recordProjection(batch, block.crossQ, normed, query));
-        ATELIER_TRY(recordProjection(batch, block.crossK, state.context, crossKey));
-        ATELIER_TRY(recordProjection(batch, block.crossV, state.context, crossValue));
-        ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, crossKeyHeads, crossValueHeads, attentionHeads, attend));
-        ATELIER_TRY(recordProjection(batch, block.crossOut, attention, tokens, &tokens));
+        // Regional prompts: each context's attention, weighted per pixel by that context's mask, summed.
+        const int contexts = state.shape.contexts;
+        for (int i = 0; i < contexts; ++i) {
+            const ops::Tensor& context = i == 0 ? state.context : state.regionContexts[size_t(i - 1)];
+            ATELIER_TRY(recordProjection(batch, block.crossK, context, crossKey));
+            ATELIER_TRY(recordProjection(batch, block.crossV, context, crossValue));
+            ATELIER_TRY(ops::sequenceAttention(batch, queryHeads, crossKeyHeads, crossValueHeads, attentionHeads, attend));
+            if (contexts > 1)
+                ATELIER_TRY(ops::addMasked(batch, attentionRows, state.regionMasks[size_t(level * contexts + i)],
+                                           blendedRows, i > 0));
+        }
+        ATELIER_TRY(recordProjection(batch, block.crossOut, contexts > 1 ? blended : attention, tokens, &tokens));
 
         ATELIER_TRY(ops::layerNorm(batch, tokenRows, block.norm3.gamma, block.norm3.beta, normedRows, layerNorm));
         ATELIER_TRY(recordProjection(batch, block.feedForwardIn, normed, feedForward));

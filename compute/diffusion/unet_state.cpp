@@ -98,6 +98,15 @@ Result<UNetState> UNetState::create(vk::Device& device, const UNetConfig& config
     ATELIER_TRY(make(s.timeBias, {sizes.timeBias}));
     ATELIER_TRY(make(s.input, {b, shape.height, shape.width, config.inChannels}));
     ATELIER_TRY(make(s.context, {b, shape.contextTokens, 1, config.contextDim}));
+    if (shape.contexts > 1) {
+        s.regionContexts.resize(size_t(shape.contexts - 1));
+        for (ops::Tensor& t : s.regionContexts)
+            ATELIER_TRY(make(t, {b, shape.contextTokens, 1, config.contextDim}));
+        s.regionMasks.resize(size_t(config.levels() * shape.contexts));
+        for (int level = 0; level < config.levels(); ++level)
+            for (int i = 0; i < shape.contexts; ++i)
+                ATELIER_TRY(make(s.regionMasks[size_t(level * shape.contexts + i)], {heightAt(level) * widthAt(level)}));
+    }
     ATELIER_TRY(make(s.output, {b, shape.height, shape.width, config.outChannels}));
 
     // Skips in the order the input blocks write them.

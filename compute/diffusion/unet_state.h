@@ -24,6 +24,7 @@ struct UNetShape {
     int height = 0;        // latent pixels
     int width = 0;
     int contextTokens = 0;
+    int contexts = 1;         // contexts: the prompt's, then one per region (regions.h)
     bool operator==(const UNetShape&) const = default;
 };
 
@@ -36,6 +37,10 @@ struct UNetState {
     ops::Tensor timeBias;      // [B, widest C]: one res block's emb_layers projection
     ops::Tensor input;         // [B, H, W, inChannels]
     ops::Tensor context;       // [B, S, 1, X]
+    // Regional prompts (shape.contexts > 1): each region's context [B, S, 1, X], and at each level l
+    // each context's weight per pixel, regionMasks[l * contexts + context] [H_l * W_l] (regions.h).
+    std::vector<ops::Tensor> regionContexts;
+    std::vector<ops::Tensor> regionMasks;
     ops::Tensor output;        // [B, H, W, outChannels]
     std::vector<ops::Tensor> skips; // conv_in and each input block's output, [B, H_l, W_l, C]
     ops::Tensor stream[2];     // the activation going through the middle and up blocks

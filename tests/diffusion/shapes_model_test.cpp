@@ -12,6 +12,7 @@
 #include "diffusion/stable_diffusion.h"
 #include "test_device.h"
 
+#include <QImage>
 #include <QtTest>
 
 #include <algorithm>
@@ -259,6 +260,19 @@ GenerationRequest request(const QString& prompt, uint64_t seed)
     return r;
 }
 
+// The pixels of `image` inside [x0, x1) x [y0, y1), as a picture of their own.
+GeneratedImage crop(const GeneratedImage& image, int x0, int y0, int x1, int y1)
+{
+    GeneratedImage out;
+    out.width = x1 - x0;
+    out.height = y1 - y0;
+    for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x)
+            for (int c = 0; c < 3; ++c)
+                out.rgb.push_back(image.rgb[(size_t(y) * size_t(image.width) + size_t(x)) * 3 + size_t(c)]);
+    return out;
+}
+
 } // namespace
 
 class TestShapesModel : public QObject {
@@ -316,6 +330,41 @@ private slots:
         QVERIFY2(seen.background == background && seen.colour == colour && seen.shape == shape &&
                      seen.column == column && seen.row == row,
                  qPrintable(what));
+    }
+
+    // Regional prompts: a region's prompt paints its object inside its box, over a base prompt that
+    // paints nothing of its own (a yellow circle on yellow), which alone leaves the picture empty.
+    void regionPaintsItsObject_data()
+    {
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<QString>("colour");
+        QTest::addColumn<QString>("shape");
+        QTest::addColumn<quint64>("seed");
+        QTest::newRow("red circle") << "a large red circle on the left on a yellow background" << "red" << "circle" << quint64(1);
+        QTest::newRow("blue square") << "a large blue square on the left on a yellow background" << "blue" << "square" << quint64(2);
+    }
+
+    void regionPaintsItsObject()
+    {
+        QFETCH(QString, prompt);
+        QFETCH(QString, colour);
+        QFETCH(QString, shape);
+        QFETCH(quint64, seed);
+        GenerationRequest r = request(QStringLiteral("a large yellow circle in the centre on a yellow background"), seed);
+        auto empty = generate(*model(), r);
+        QVERIFY2(empty, empty ? "" : empty.error().message.c_str());
+        QCOMPARE(describe(crop(*empty, 0, 0, 64, 128)).colour, QString());
+
+        r.regions = {Region{0, 16, 48, 112, prompt, {}, 1.0}};
+        auto image = generate(*model(), r);
+        QVERIFY2(image, image ? "" : image.error().message.c_str());
+        const Seen left = describe(crop(*image, 0, 0, 64, 128)), right = describe(crop(*image, 64, 0, 128, 128));
+        qInfo("left half: %s %s on %s; right half: %s on %s", qPrintable(left.colour), qPrintable(left.shape),
+              qPrintable(left.background), qPrintable(right.colour), qPrintable(right.background));
+        QCOMPARE(left.colour, colour);
+        QCOMPARE(left.shape, shape);
+        QCOMPARE(left.background, QString("yellow"));
+        QCOMPARE(right.background, QString("yellow"));
     }
 
     // goldens_shapes.py: the same prompt, seed and sampler through the PyTorch model (float32).

@@ -1,6 +1,6 @@
 #pragma once
 // The diffusion models' kernels (convolution, GroupNorm/LayerNorm, GELU/GEGLU, upsample, concat,
-// bias, timestep embedding, sequence attention): each against a plain CPU reference in double on
+// bias, timestep embedding, sequence attention, masked sums): each against a plain CPU reference in double on
 // random inputs with odd shapes, under a normalised-error tolerance, validation on.
 
 #include "core/result.h"
@@ -55,6 +55,8 @@ private slots:
     void wideAttentionRejectsBadArguments();
     void layoutCopies_data();
     void layoutCopies();
+    void addMasked_data();
+    void addMasked();
 };
 
 namespace atelier::test {
