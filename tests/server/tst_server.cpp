@@ -95,6 +95,7 @@ private slots:
     void refusesAPublicAddressWithoutAKey();
     void aClientThatHangsUpCancelsItsJob();
     void twoClientsAreQueued();
+    void aQueuedClientThatHangsUpNeverRuns();
     void curlStreamsAChat();
 
 private:
@@ -487,6 +488,34 @@ void TestServer::twoClientsAreQueued()
     QVERIFY(order[0] != order[2]);
     ra->deleteLater();
     rb->deleteLater();
+}
+
+void TestServer::aQueuedClientThatHangsUpNeverRuns()
+{
+    QList<engine::JobId> started;
+    auto onStart = connect(mEngine, &engine::ComputeEngine::jobStarted, this, [&](engine::JobId id) { started << id; });
+    QSignalSpy abandoned(mServer, &server::OpenAiServer::requestAbandoned);
+    QSignalSpy cancelled(mEngine, &engine::ComputeEngine::jobCancelled);
+    QNetworkRequest request(url("/v1/chat/completions"));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* first = mNetwork->post(request, chatBody("Write a long story.", 60, true, QJsonObject{{"temperature", 1.0}}));
+    QNetworkAccessManager other;
+    QNetworkReply* second = other.post(request, chatBody("And another one.", 60, true));
+    QTRY_COMPARE(mServer->pendingRequests(), 2);
+    second->abort(); // while it waits behind the first
+    QVERIFY(abandoned.wait(kAnswerTimeoutMs));
+    const engine::JobId gone = abandoned.first().first().value<engine::JobId>();
+    QTRY_VERIFY(!cancelled.isEmpty());
+    QCOMPARE(cancelled.first().first().value<engine::JobId>(), gone);
+    QSignalSpy done(first, &QNetworkReply::finished);
+    QVERIFY(first->isFinished() || done.wait(kAnswerTimeoutMs));
+    QCOMPARE(first->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(events(first->readAll()).last(), QByteArray("[DONE]"));
+    disconnect(onStart);
+    QVERIFY(!started.contains(gone)); // it never ran
+    QCOMPARE(mServer->pendingRequests(), 0);
+    first->deleteLater();
+    second->deleteLater();
 }
 
 void TestServer::curlStreamsAChat()
