@@ -61,7 +61,6 @@ ModelDownload::~ModelDownload()
     if (mHashCancel)
         mHashCancel->store(true);
     if (mReply) {
-        mStopping = true;
         mReply->disconnect(this);
         mReply->abort();
         mReply->deleteLater();
@@ -128,13 +127,11 @@ void ModelDownload::abortReply()
 {
     if (!mReply)
         return;
-    mStopping = true;
     QNetworkReply* reply = mReply;
     mReply = nullptr;
-    reply->disconnect(this);
+    reply->disconnect(this); // its finished() is not ours to handle any more
     reply->abort();
     reply->deleteLater();
-    mStopping = false;
 }
 
 void ModelDownload::sendRequest()

@@ -88,7 +88,6 @@ private:
     int mUrlIndex = 0;
     int mRetries = 0;
     bool mHeadersSeen = false;
-    bool mStopping = false;        // pause, cancel or a failure aborted the reply on purpose
     bool mRestartedWithoutRange = false;
     qint64 mReceived = 0;
     qint64 mTotal = -1;
