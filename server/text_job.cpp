@@ -2,7 +2,7 @@
 
 #include "server/stop_scanner.h"
 
-#include "llm/language_model.h"
+#include "llm/chat_resident.h"
 #include "llm/tokenizer.h"
 
 #include <QFileInfo>
@@ -13,18 +13,15 @@ namespace {
 
 const std::string kResidentKey = "server.chat.model";
 
-// The served model on the compute thread. The session goes before the model it uses.
-struct LoadedTextModel {
-    QString path;
-    int contextLength = 0;
-    std::unique_ptr<llm::LanguageModel> model;
-    std::unique_ptr<llm::ChatSession> session;
-};
-
-Result<LoadedTextModel*> loadedModel(engine::JobContext& ctx, const QString& path, int contextLength)
+// The window's model when it is the file asked for (no second copy in memory), else the server's
+// own, loaded on first use.
+Result<llm::ChatResident*> loadedModel(engine::JobContext& ctx, const QString& path, int contextLength)
 {
-    auto* resident = ctx.residents().find<LoadedTextModel>(kResidentKey);
-    if (resident && resident->path == path && resident->contextLength >= contextLength)
+    const std::string file = path.toStdString();
+    if (auto* window = ctx.residents().find<llm::ChatResident>(llm::kChatResidentKey); window && window->path == file)
+        return window;
+    auto* resident = ctx.residents().find<llm::ChatResident>(kResidentKey);
+    if (resident && resident->path == file)
         return resident;
     ctx.residents().erase(kResidentKey); // free the old model's memory before loading the next
     llm::LoadOptions options;
@@ -33,10 +30,9 @@ Result<LoadedTextModel*> loadedModel(engine::JobContext& ctx, const QString& pat
         ctx.progress(f, QStringLiteral("Loading"));
         return !ctx.cancelled();
     };
-    ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), path.toStdString(), options, progress));
-    auto loaded = std::make_unique<LoadedTextModel>();
-    loaded->path = path;
-    loaded->contextLength = contextLength;
+    ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), file, options, progress));
+    auto loaded = std::make_unique<llm::ChatResident>();
+    loaded->path = file;
     loaded->session = std::make_unique<llm::ChatSession>(*model);
     loaded->model = std::move(model);
     return &ctx.residents().put(kResidentKey, std::move(loaded));
@@ -112,7 +108,7 @@ Result<QVariant> TextJob::run(engine::JobContext& ctx)
 
 Result<QVariant> TextJob::answer(engine::JobContext& ctx)
 {
-    ATELIER_ASSIGN(LoadedTextModel * loaded, loadedModel(ctx, mModelPath, mContextLength));
+    ATELIER_ASSIGN(llm::ChatResident * loaded, loadedModel(ctx, mModelPath, mContextLength));
     StopScanner scanner(mRequest.stop);
     QString sent;
     auto onText = [&](std::string_view piece) {

@@ -1,7 +1,7 @@
 #pragma once
-// The compute job behind /v1/chat/completions and /v1/completions. It keeps the served language
-// model loaded on the compute thread as the resident "server.chat.model" (loading it first when it
-// is not), answers a chat through the model's chat template (llm::ChatSession, which reuses the KV
+// The compute job behind /v1/chat/completions and /v1/completions. It answers with the window's
+// loaded model when that is the served file (llm/chat_resident.h), else keeps its own loaded on the
+// compute thread as the resident "server.chat.model" (loading it first when it is not), answers a chat through the model's chat template (llm::ChatSession, which reuses the KV
 // cache for the prefix the previous request left) or continues a plain prompt, and streams the
 // answer as QString partials, cut before any stop string.
 

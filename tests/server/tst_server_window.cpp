@@ -6,6 +6,8 @@
 #include "chat/chat_engine.h"
 #include "core/app_paths.h"
 #include "engine/compute_engine.h"
+#include "engine/job.h"
+#include "llm/chat_resident.h"
 #include "main_window.h"
 #include "preferences_dialog.h"
 #include "serving/window_server.h"
@@ -139,6 +141,16 @@ private slots:
         QCOMPARE(order.size(), 4);
         QCOMPARE(order[0], order[1]); // the window's answer ran to its end before the API's started
         QCOMPARE(order[2], order[3]);
+
+        // The API answered with the window's loaded model: no second copy was loaded for it.
+        QSignalSpy inspected(&engine, &engine::ComputeEngine::jobFinished);
+        engine.submit(std::make_unique<engine::FunctionJob>("residents", [](engine::JobContext& ctx) {
+            const bool window = ctx.residents().find<llm::ChatResident>(llm::kChatResidentKey) != nullptr;
+            const bool own = ctx.residents().find<llm::ChatResident>("server.chat.model") != nullptr;
+            return Result<QVariant>(QVariant(QStringLiteral("%1 %2").arg(window).arg(own)));
+        }));
+        QVERIFY(inspected.wait(kTimeoutMs));
+        QCOMPARE(inspected.last().at(1).toString(), QStringLiteral("1 0"));
 
         // Reopened, Preferences shows what is served; switched off, the port closes.
         {

@@ -3,7 +3,7 @@
 #include "chat/remote_engine.h"
 #include "chat/remote_models.h"
 
-#include "llm/language_model.h"
+#include "llm/chat_resident.h"
 
 #include <QFileInfo>
 #include <QVariantMap>
@@ -12,13 +12,10 @@ namespace atelier::ui {
 
 namespace {
 
-const std::string kResidentKey = "chat.model";
+const std::string kResidentKey = llm::kChatResidentKey;
 
-// What stays loaded on the compute thread between jobs. The session goes before the model it uses.
-struct LoadedChat {
-    std::unique_ptr<llm::LanguageModel> model;
-    std::unique_ptr<llm::ChatSession> session;
-};
+// What stays loaded on the compute thread between jobs (the API server may answer with it too).
+using LoadedChat = llm::ChatResident;
 
 class LoadJob final : public engine::Job {
 public:
@@ -36,6 +33,7 @@ public:
         };
         ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), mPath.toStdString(), options, progress));
         auto chat = std::make_unique<LoadedChat>();
+        chat->path = mPath.toStdString();
         chat->session = std::make_unique<llm::ChatSession>(*model);
         chat->model = std::move(model);
         LoadedModelInfo info;
