@@ -1,8 +1,10 @@
 #include "chat_command.h"
 
 #include "command_line.h"
+#include "docs_command.h"
 
 #include "core/app_paths.h"
+#include "docs/grounding.h"
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
 #include "vk/device.h"
@@ -21,14 +23,18 @@ namespace {
 const char* kUsage =
     "usage: atelier chat [--model PATH] [--system TEXT] [--prompt TEXT] [--temp T] [--top-k K] [--top-p P]\n"
     "                    [--min-p P] [--repeat-penalty R] [--seed N] [--max-tokens N] [--ctx N]\n"
+    "                    [--docs COLLECTION[,COLLECTION...] [--docs-k 5]]\n"
     "Without --prompt, reads one message per line from standard input. Without --model, uses the\n"
-    "default model in the models folder.\n";
+    "default model in the models folder. With --docs, each question is answered from the collections'\n"
+    "best chunks (atelier docs), cited as [1], [2], ..., and the sources are listed after the answer.\n";
 
 struct ChatOptions {
     std::string model, system, prompt;
     bool hasPrompt = false;
     llm::GenerationSettings settings;
     int context = 4096;
+    QStringList docs; // collections to answer from
+    int docsK = 5;
 };
 
 // A sampling value in range: temperature 0 (greedy) to 100, top-k 0 (off) or more, top-p in (0, 1],
@@ -85,6 +91,10 @@ Status parse(const QStringList& args, ChatOptions& o)
             ATELIER_ASSIGN(o.settings.sampling.seed, wholeNumber(key, value, 0));
         } else if (key == "--max-tokens") {
             ATELIER_ASSIGN(o.settings.maxTokens, wholeNumber(key, value, 1, kIntMax));
+        } else if (key == "--docs") {
+            o.docs = value.split(u',', Qt::SkipEmptyParts);
+        } else if (key == "--docs-k") {
+            ATELIER_ASSIGN(o.docsK, wholeNumber(key, value, 1, 50));
         } else if (key == "--ctx") {
             ATELIER_ASSIGN(o.context, wholeNumber(key, value, 1, kIntMax));
         } else {
@@ -110,6 +120,15 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
     }
     if (o.model.empty())
         o.model = (paths::modelsDir() + "/gemma-3-270m-q4_k_m.gguf").toStdString();
+    std::unique_ptr<ChatDocuments> documents;
+    if (!o.docs.isEmpty()) {
+        auto opened = ChatDocuments::open(o.docs, o.docsK); // before the model: a wrong name fails at once
+        if (!opened) {
+            std::fprintf(stderr, "atelier chat: %s\n", opened.error().message.c_str());
+            return 1;
+        }
+        documents = std::move(opened).value();
+    }
 
     vk::Device::Options deviceOptions;
     deviceOptions.deviceIndex = deviceIndex;
@@ -136,7 +155,19 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
         std::fprintf(stderr, "atelier chat: %s has no chat template (a base model): it continues the text\n",
                      o.model.c_str());
 
-    auto ask = [&](const std::string& text) {
+    auto ask = [&](const std::string& question) {
+        std::string text = question;
+        std::vector<docs::Hit> sources;
+        if (documents) {
+            auto grounded = documents->ground(QString::fromStdString(question), sources);
+            if (!grounded) {
+                std::fprintf(stderr, "atelier chat: %s\n", grounded.error().message.c_str());
+                return false;
+            }
+            text = grounded->toStdString();
+            if (sources.empty())
+                std::fprintf(stderr, "atelier chat: nothing in the documents matches; answering without them\n");
+        }
         llm::GenerationStats stats;
         auto answer = session.reply(text, o.settings, [](std::string_view piece) {
             std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -144,6 +175,8 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
             return true;
         }, &stats);
         std::fputc('\n', stdout);
+        if (!sources.empty())
+            std::printf("Sources:\n%s\n", qPrintable(docs::sourceList(sources)));
         std::fflush(stdout); // the answer's line ends before the stats' line starts, in one pipe too
         if (!answer) {
             std::fprintf(stderr, "atelier chat: %s\n", answer.error().message.c_str());

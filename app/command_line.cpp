@@ -33,7 +33,7 @@ CommandLine parseCommandLine(const QStringList& args)
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
         } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint" ||
-                   a == "library" || a == "models" || a == "serve") {
+                   a == "library" || a == "models" || a == "serve" || a == "docs") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -66,6 +66,8 @@ QString usageText()
         "                   the model catalogue: download (resumable, sha256 checked), check, delete\n"
         "  serve [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--model GGUF] [--image-model FILE]\n"
         "                   an OpenAI-compatible API for other programs (atelier serve --help)\n"
+        "  docs add NAME PATH... | search NAME QUERY [--k 5] | list | skipped NAME | remove NAME\n"
+        "                   document collections to chat with (atelier docs --help)\n"
         "  --version        print the version\n"
         "\n"
         "Environment:\n"

@@ -3,6 +3,7 @@
 #include "chat_command.h"
 #include "generate_command.h"
 #include "inpaint_command.h"
+#include "docs_command.h"
 #include "library_command.h"
 #include "models_command.h"
 #include "serve_command.h"
@@ -130,6 +131,8 @@ int main(int argc, char** argv)
         return app::runLibrary(argc, argv, cl.arguments);
     if (cl.command == "models")
         return app::runModels(argc, argv, cl.arguments);
+    if (cl.command == "docs")
+        return app::runDocs(argc, argv, cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "serve")
         return app::runServe(argc, argv, cl.arguments, options);
 
