@@ -117,6 +117,7 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
 
 MainWindow::~MainWindow()
 {
+    disconnect(mStack, nullptr, this, nullptr); // no export state updates from a half-deleted stack
     delete mStack; // the workspaces use the database: they go first
     mStack = nullptr;
 }
@@ -155,6 +156,20 @@ void MainWindow::createMenus()
     QAction* models = file->addAction(tr("&Models…"), this, [this] { showModelsDialog(this); });
     models->setObjectName("modelsAction");
     models->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    file->addSeparator();
+    mExportConversation = file->addAction(tr("Export &Conversation…"), this, [this] {
+        if (mChat->currentConversation() != 0)
+            mChat->exportConversation(mChat->currentConversation());
+    });
+    mExportConversation->setObjectName("exportConversationAction");
+    mExportConversation->setToolTip(tr("Save the conversation on show in Chat as Markdown or JSON"));
+    mExportPicture = file->addAction(tr("Export &Picture…"), this, &MainWindow::exportPicture);
+    mExportPicture->setObjectName("exportPictureAction");
+    mExportPicture->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    mExportPicture->setToolTip(tr("Save Create's finished picture, or the Library's chosen one, as a PNG"));
+    connect(file, &QMenu::aboutToShow, this, &MainWindow::updateExportActions);
+    connect(mStack, &QStackedWidget::currentChanged, this, &MainWindow::updateExportActions);
+    updateExportActions();
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setObjectName("quitAction");
@@ -201,6 +216,25 @@ void MainWindow::showPreferences()
     auto* dialog = new PreferencesDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
+}
+
+void MainWindow::updateExportActions()
+{
+    mExportConversation->setEnabled(mChat->currentConversation() != 0);
+    const QWidget* shown = mStack->currentWidget();
+    mExportPicture->setEnabled((shown == mCreate && mCreate->hasPicture()) ||
+                               (shown == mLibrary && mLibrary->hasPicture()));
+}
+
+void MainWindow::exportPicture()
+{
+    // The picture of the workspace on show; the shortcut may fire while the menu's state is old.
+    if (mStack->currentWidget() == mCreate && mCreate->hasPicture())
+        mCreate->exportPicture();
+    else if (mStack->currentWidget() == mLibrary && mLibrary->hasPicture())
+        mLibrary->exportPicture();
+    else
+        statusBar()->showMessage(tr("No picture to export: finish one in Create or choose one in the Library"), 10000);
 }
 
 void MainWindow::sendToCreate(const QString& prompt)

@@ -60,6 +60,8 @@ private:
     void showAbout();
     void restoreSettings();
     void showPreferences();
+    void updateExportActions();
+    void exportPicture();
     void sendToCreate(const QString& prompt);
     void sendToChat(const QString& text);
     void reuseInCreate(const diffusion::GenerationParameters& parameters);
@@ -77,6 +79,8 @@ private:
     CreateWorkspace* mCreate = nullptr;
     InpaintWorkspace* mInpaint = nullptr;
     LibraryWorkspace* mLibrary = nullptr;
+    QAction* mExportConversation = nullptr;
+    QAction* mExportPicture = nullptr;
 };
 
 } // namespace atelier::ui

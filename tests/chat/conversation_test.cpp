@@ -5,7 +5,10 @@
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "chat/message_widget.h"
+#include "chat/model_catalog.h"
+#include "core/app_paths.h"
 #include "create/create_workspace.h"
+#include "main_window.h"
 #include "preferences_dialog.h"
 #include "store/chat_store.h"
 #include "store/message_tree.h"
@@ -31,6 +34,27 @@ void click(QWidget* parent, const char* name)
     QVERIFY2(button, name);
     QTRY_VERIFY2(button->isVisible() && button->isEnabled(), name);
     QTest::mouseClick(button, Qt::LeftButton);
+}
+
+// Answers the next file dialog by typing `path` into its name field and pressing Enter.
+void answerFileDialog(const QString& path)
+{
+    auto* timer = new QTimer;
+    timer->setInterval(50);
+    QObject::connect(timer, &QTimer::timeout, [timer, path] {
+        for (QWidget* w : QApplication::topLevelWidgets()) {
+            auto* dialog = qobject_cast<QFileDialog*>(w);
+            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
+            if (name) {
+                timer->deleteLater();
+                timer->stop();
+                name->setText(path);
+                QTest::keyClick(name, Qt::Key_Return);
+                return;
+            }
+        }
+    });
+    timer->start();
 }
 
 } // namespace
@@ -348,4 +372,50 @@ void TestChat::preferencesSetTheDefaults()
     f.chat->newConversation();
     QCOMPARE(f.find<QDoubleSpinBox>("temperatureSpin")->value(), 1.25);
     QCOMPARE(f.find<QPlainTextEdit>("systemPromptEdit")->toPlainText(), QStringLiteral("Be brief."));
+}
+
+void TestChat::fileMenuExportsTheConversation()
+{
+    mFixture.close();
+    ui::MainWindow window(*mEngine);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* chat = window.findChild<ui::ChatWorkspace*>();
+    QTRY_VERIFY(!chat->catalog().scanning() && !chat->catalog().models().isEmpty());
+    QMenu* file = window.menuBar()->actions().first()->menu();
+    auto* exportConversation = window.findChild<QAction*>("exportConversationAction");
+    QVERIFY(file->actions().contains(exportConversation));
+    auto openFile = [&] {
+        file->popup(window.mapToGlobal(QPoint(10, 10)));
+        QTRY_VERIFY(file->isVisible());
+        file->hide();
+    };
+    openFile();
+    QVERIFY(!exportConversation->isEnabled()); // nothing said yet
+
+    QWidget* input = chat->findChild<QWidget*>("chatInput");
+    input->setFocus();
+    QTest::keyClicks(input, "Export me");
+    QTest::keyClick(input, Qt::Key_Return);
+    QVERIFY(QTest::qWaitFor([chat] { return !chat->chatEngine().answering() && !chat->chatEngine().loading(); }, 120000));
+    openFile();
+    QVERIFY(exportConversation->isEnabled());
+
+    // As JSON and as Markdown, by the name given.
+    for (const QString& name : {QStringLiteral("exported.json"), QStringLiteral("exported.md")}) {
+        const QString target = atelier::paths::dataDir() + "/" + name;
+        QFile::remove(target);
+        answerFileDialog(target);
+        exportConversation->trigger();
+        QTRY_VERIFY(QFile::exists(target));
+        QFile out(target);
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        const QByteArray bytes = out.readAll();
+        QVERIFY2(bytes.contains("Export me"), bytes.constData());
+        if (name.endsWith(".json"))
+            QVERIFY(QJsonDocument::fromJson(bytes).isObject());
+        else
+            QVERIFY(bytes.startsWith("#"));
+        QFile::remove(target);
+    }
 }

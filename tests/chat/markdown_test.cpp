@@ -6,6 +6,8 @@
 #include "chat/code_block.h"
 #include "chat/markdown_blocks.h"
 #include "chat/message_body.h"
+#include "chat/message_view.h"
+#include "chat/message_widget.h"
 
 #include <QtTest>
 #include <QtWidgets>
@@ -86,4 +88,58 @@ void TestChat::proseRendersMarkdown()
     QVERIFY(html.contains("<li"));
     QVERIFY(html.contains("<table"));
     QVERIFY(html.contains("font-weight:700") || html.contains("font-weight:600"));
+}
+
+void TestChat::messagesFitTheirContent()
+{
+    using atelier::store::StoredMessage;
+    QList<StoredMessage> path;
+    path.append({1, 1, 0, "user", "How do I list files?", QDateTime::currentDateTimeUtc(), {}});
+    path.append({2, 1, 1, "assistant",
+                 "# Listing files\n\n## With ls\n\nRun this:\n```sh\necho hello\nls -la\n```\n### Notes\n\nThat is all.",
+                 QDateTime::currentDateTimeUtc(), {}});
+    MessageView view;
+    view.resize(800, 700);
+    view.showMessages(path, atelier::store::MessageTree(path), [](const QString&) { return QStringLiteral("model"); });
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QCoreApplication::processEvents();
+
+    // A two-line code block is as tall as its two lines and its header, not more (it was 121
+    // pixels for 40 pixels of code: the view gave its spare height to the messages).
+    auto* code = view.findChild<CodeBlock*>();
+    auto* codeText = code->findChild<QLabel*>("codeText");
+    const int header = code->findChild<QToolButton*>("copyCodeButton")->sizeHint().height();
+    QVERIFY(codeText->height() >= codeText->sizeHint().height()); // no line clipped
+    QVERIFY2(code->height() <= codeText->sizeHint().height() + header + 12, qPrintable(QString::number(code->height())));
+    for (MessageWidget* w : view.messageWidgets())
+        QCOMPARE(w->height(), w->heightForWidth(w->width()));
+
+    // Markdown titles are drawn as headings: taller than the same words as plain prose.
+    auto heightOf = [](const QString& markdown) {
+        MessageBody body;
+        body.setMarkdown(markdown);
+        return body.findChild<QLabel*>("messageProse")->heightForWidth(600);
+    };
+    const int plain = heightOf("Listing files");
+    QVERIFY(heightOf("# Listing files") > plain);
+    QVERIFY(heightOf("## Listing files") > plain);
+    QVERIFY(heightOf("### Listing files") > plain);
+
+    // Editing a one-line question: a one-line editor (it was 190 pixels), growing as lines are added.
+    QTest::mouseClick(view.messageWidgets()[0]->findChild<QToolButton*>("editMessageButton"), Qt::LeftButton);
+    QCoreApplication::processEvents();
+    auto* editor = view.findChild<QPlainTextEdit*>("messageEditor");
+    const int line = editor->fontMetrics().lineSpacing();
+    const int oneLine = editor->height();
+    QVERIFY2(oneLine >= line + 8 && oneLine < 2 * line + 16, qPrintable(QString::number(oneLine)));
+    QVERIFY(!editor->horizontalScrollBar()->isVisible());
+    editor->moveCursor(QTextCursor::End);
+    for (int i = 0; i < 3; ++i) {
+        QTest::keyClick(editor, Qt::Key_Return);
+        QTest::keyClicks(editor, "more");
+    }
+    QTRY_COMPARE(editor->height(), oneLine + 3 * line);
+    MessageWidget* question = view.messageWidgets()[0];
+    QTRY_COMPARE(question->height(), question->sizeHint().height()); // no spare height in it either
 }

@@ -53,12 +53,14 @@ private slots:
     void contextOverflowIsShown();
     void preferencesSetTheDefaults();
     void imagePromptLeavesTheChat();
+    void fileMenuExportsTheConversation();
 
     // markdown_test.cpp
     void splitMarkdown_data();
     void splitMarkdown();
     void codeBlocksCopy();
     void proseRendersMarkdown();
+    void messagesFitTheirContent();
 
     // robustness_test.cpp
     void brokenModelIsReported();

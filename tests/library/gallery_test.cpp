@@ -49,6 +49,36 @@ void click(QWidget* parent, const char* name)
     QTest::mouseClick(button, Qt::LeftButton);
 }
 
+// Answers the next file dialog by typing `path` into its name field and pressing Enter.
+void answerFileDialog(const QString& path)
+{
+    auto* timer = new QTimer;
+    timer->setInterval(50);
+    QObject::connect(timer, &QTimer::timeout, [timer, path] {
+        for (QWidget* w : QApplication::topLevelWidgets()) {
+            auto* dialog = qobject_cast<QFileDialog*>(w);
+            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
+            if (name) {
+                timer->deleteLater();
+                timer->stop();
+                name->setText(path);
+                QTest::keyClick(name, Qt::Key_Return);
+                return;
+            }
+        }
+    });
+    timer->start();
+}
+
+// The File menu, opened as a user opens it (its actions are brought up to date as it shows).
+QMenu* openFileMenu(QMainWindow& window)
+{
+    QMenu* file = window.menuBar()->actions().first()->menu();
+    file->popup(window.mapToGlobal(QPoint(10, 10)));
+    QTest::qWaitFor([file] { return file->isVisible(); }, 2000);
+    return file;
+}
+
 } // namespace
 
 void TestLibrary::galleryShowsNewestFirst()
@@ -203,6 +233,46 @@ void TestLibrary::sourceLinkSelectsTheSource()
     // A source deleted since is said, not followed.
     QVERIFY(!mLibrary->showSource(987654));
     QVERIFY(find<QLabel>("libraryMessage")->text().contains("987654"));
+}
+
+void TestLibrary::fileMenuExportsThePicture()
+{
+    QVERIFY(openDatabase());
+    const qint64 id = addPicture(QStringLiteral("exported"), QStringLiteral("sd15"), 5);
+    ASSIGN_OR_FAIL(const store::PictureRecord record, mStore->picture(id));
+    const QString source = mStore->absolutePath(record.file);
+    closeAll();
+    const QString target = paths::dataDir() + QStringLiteral("/exported copy.png");
+    QFile::remove(target);
+    auto removeTarget = qScopeGuard([&] { QFile::remove(target); });
+
+    engine::ComputeEngine engine; // never started: exporting needs no GPU
+    ui::MainWindow window(engine);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* exportPicture = window.findChild<QAction*>("exportPictureAction");
+    QVERIFY(exportPicture);
+
+    // In Chat there is no picture to export; in the Library the chosen one is.
+    window.findChild<QAction*>("chatAction")->trigger();
+    QMenu* file = openFileMenu(window);
+    QVERIFY(file->actions().contains(exportPicture));
+    QVERIFY(!exportPicture->isEnabled());
+    file->hide();
+    window.findChild<QAction*>("libraryAction")->trigger();
+    auto* library = window.findChild<ui::LibraryWorkspace*>();
+    clickRow(library->findChild<QListView*>("galleryView"), 0);
+    QVERIFY(library->hasPicture());
+    file = openFileMenu(window);
+    QVERIFY(exportPicture->isEnabled());
+    file->hide();
+
+    answerFileDialog(target);
+    exportPicture->trigger();
+    QTRY_VERIFY(QFile::exists(target));
+    QFile in(source), out(target);
+    QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::ReadOnly));
+    QCOMPARE(out.readAll(), in.readAll()); // the gallery's PNG, its parameters chunk included
 }
 
 void TestLibrary::opensFullSize()

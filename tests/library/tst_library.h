@@ -64,6 +64,7 @@ private slots:
     void deleteAndUndo();
     void detailsButtons();
     void sourceLinkSelectsTheSource();
+    void fileMenuExportsThePicture();
     void opensFullSize();
     void dragOutCarriesTheFile();
     void dropImportFillsCreate();

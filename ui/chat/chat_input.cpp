@@ -1,10 +1,29 @@
 #include "chat/chat_input.h"
 
+#include <QAbstractTextDocumentLayout>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QPushButton>
 
+#include <cmath>
+
 namespace atelier::ui {
+
+void fitHeightToText(QPlainTextEdit* edit, int minLines, int maxLines)
+{
+    edit->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    edit->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // wrapped: a bar would only eat a line
+    auto fit = [edit, minLines, maxLines] {
+        // QPlainTextEdit's document layout measures its height in lines, wrapped ones included.
+        const int lines = qBound(minLines, int(std::ceil(edit->document()->size().height())), maxLines);
+        const QMargins margins = edit->contentsMargins();
+        const int height = lines * edit->fontMetrics().lineSpacing() + 2 * int(edit->document()->documentMargin()) +
+                           2 * edit->frameWidth() + margins.top() + margins.bottom() + 2;
+        edit->setFixedHeight(height);
+    };
+    QObject::connect(edit->document()->documentLayout(), &QAbstractTextDocumentLayout::documentSizeChanged, edit, fit);
+    fit();
+}
 
 PromptEdit::PromptEdit(QWidget* parent) : QPlainTextEdit(parent)
 {
@@ -40,13 +59,12 @@ ChatInput::ChatInput(QWidget* parent) : QWidget(parent), mEdit(new PromptEdit(th
         else
             submit();
     });
-    connect(mEdit->document(), &QTextDocument::contentsChanged, this, &ChatInput::fitHeight);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(12, 6, 12, 10);
     layout->addWidget(mEdit, 1);
     layout->addWidget(mButton, 0, Qt::AlignBottom);
     setAnswering(false);
-    fitHeight();
+    fitHeightToText(mEdit, 2, 8); // grows with the text up to eight lines, then scrolls
 }
 
 void ChatInput::setAnswering(bool answering)
@@ -70,11 +88,5 @@ void ChatInput::submit()
     emit sendRequested(text);
 }
 
-void ChatInput::fitHeight()
-{
-    // Grows with the text up to eight lines, then scrolls.
-    const int lines = qBound(2, int(mEdit->document()->lineCount()), 8);
-    mEdit->setFixedHeight(mEdit->fontMetrics().lineSpacing() * lines + 14);
-}
 
 } // namespace atelier::ui

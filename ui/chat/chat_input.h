@@ -9,6 +9,10 @@ class QPushButton;
 
 namespace atelier::ui {
 
+// Keeps `edit` as tall as its text (wrapped lines counted), between minLines and maxLines; past
+// that it scrolls. Follows every change of the text and of the width.
+void fitHeightToText(QPlainTextEdit* edit, int minLines, int maxLines);
+
 class PromptEdit : public QPlainTextEdit {
     Q_OBJECT
 public:
@@ -38,7 +42,6 @@ signals:
 
 private:
     void submit();
-    void fitHeight();
 
     PromptEdit* mEdit = nullptr;
     QPushButton* mButton = nullptr;

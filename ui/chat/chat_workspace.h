@@ -51,6 +51,9 @@ public slots:
     void openConversation(qint64 id);
     void send(const QString& text);
     void stop();
+    // Asks where, then writes the conversation's branch on show as Markdown or JSON (by the file
+    // name or the filter chosen).
+    void exportConversation(qint64 id);
 
 signals:
     void imagePromptRequested(const QString& text);
@@ -73,7 +76,6 @@ private:
     void removeConversation(qint64 id);
     void undoRemove();
     void renameConversation(qint64 id, const QString& title);
-    void exportConversation(qint64 id);
     void settingsEdited();
     void chooseModel(const QString& path);
     void loadCurrentModel();

@@ -48,7 +48,7 @@ MessageView::MessageView(QWidget* parent)
     errorLayout->addWidget(retry);
     mErrorBar->hide();
     mLayout->addWidget(mErrorBar);
-    mLayout->addStretch(0);
+    mLayout->addStretch(1); // extra height goes below the messages, never into them
     setWidget(mContent);
 
     // Keep following the newest text only while the reader has not scrolled away from it.

@@ -1,5 +1,6 @@
 #include "chat/message_widget.h"
 
+#include "chat/chat_input.h"
 #include "chat/message_body.h"
 
 #include <QApplication>
@@ -190,6 +191,7 @@ void MessageWidget::startEditing()
     mEditor->setObjectName("messageEditor");
     mEditor->setPlainText(mMessage.text);
     mEditor->setTabChangesFocus(true);
+    fitHeightToText(mEditor, 1, 12); // one line for a one-line question, not the default 190 pixels
     mEditButtons = new QWidget(this);
     auto* send = new QPushButton(tr("Send"), mEditButtons);
     send->setObjectName("sendEditButton");

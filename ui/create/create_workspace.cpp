@@ -184,6 +184,14 @@ void CreateWorkspace::setParameters(const diffusion::GenerationParameters& param
 
 void CreateWorkspace::setInitImage(const QString& path) { mForm->setInitImage(path); }
 
+bool CreateWorkspace::hasPicture() const { return !mActions->picture().image.isNull() && !mView->image().isNull(); }
+
+void CreateWorkspace::exportPicture()
+{
+    if (hasPicture())
+        mActions->saveAs();
+}
+
 bool CreateWorkspace::generate()
 {
     const CreateSettings s = mForm->settings();

@@ -41,6 +41,11 @@ public:
     // next step. Without a selection, the running one (the Cancel button, Delete in the queue).
     void cancelSelected();
 
+    // The finished picture on show, saved where the user says (File > Export Picture…); false
+    // when there is none.
+    bool hasPicture() const;
+    void exportPicture();
+
     CreateForm* form() const { return mForm; }
     ImageEngine* imageEngine() const { return mEngine; }
     PictureView* pictureView() const { return mView; }

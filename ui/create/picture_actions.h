@@ -22,6 +22,8 @@ public:
     bool saveTo(const QString& path) const;
     // The picture as a PNG file other workspaces can open: written once into the cache folder.
     QString pictureFile();
+    // Save as…: asks where, then saveTo(); says how it went through message().
+    void saveAs();
 
 signals:
     void useAsInitPicture(const QString& path);
@@ -29,7 +31,6 @@ signals:
     void message(const QString& text);
 
 private:
-    void saveAs();
     void copy();
 
     ImageResult mResult;

@@ -12,6 +12,9 @@
 #include "widgets/open_folder.h"
 
 #include <QClipboard>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -20,6 +23,7 @@
 #include <QListView>
 #include <QLocale>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -320,6 +324,30 @@ void LibraryWorkspace::selectPicture(qint64 id)
         return;
     mGrid->setCurrentIndex(mModel->index(row));
     mGrid->scrollTo(mModel->index(row));
+}
+
+void LibraryWorkspace::exportPicture()
+{
+    const store::PictureRecord* r = current();
+    if (!r)
+        return;
+    const QString source = mStore->absolutePath(r->file);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export picture"),
+                                                      QDir::home().filePath(QFileInfo(source).fileName()),
+                                                      tr("PNG pictures (*.png)"));
+    if (path.isEmpty())
+        return;
+    // The file as the gallery keeps it, its parameters chunk included.
+    QFile in(source);
+    QSaveFile out(path);
+    const bool read = in.open(QIODevice::ReadOnly);
+    const QByteArray bytes = read ? in.readAll() : QByteArray();
+    if (!read || !out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit()) {
+        showError(tr("Could not export to %1: %2")
+                      .arg(QDir::toNativeSeparators(path), read ? out.errorString() : in.errorString()));
+        return;
+    }
+    emit statusMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)));
 }
 
 bool LibraryWorkspace::showSource(qint64 id)

@@ -51,6 +51,9 @@ public:
     // Selects the picture an img2img or inpaint was made from (its "from picture N" link), clearing
     // the filter when it hides it; false, said in the workspace, when it is gone.
     bool showSource(qint64 id);
+    // The chosen picture's PNG, copied where the user says (File > Export Picture…).
+    bool hasPicture() const { return current() != nullptr; }
+    void exportPicture();
     void showGallery();
     void showPromptHistory();
 
