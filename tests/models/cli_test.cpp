@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
@@ -115,4 +116,48 @@ void TestModels::cliRefusesUnknownModel()
 
     Run usage = runAtelier({"frobnicate"}, data, catalogue);
     QCOMPARE(usage.exitCode, 2);
+}
+
+void TestModels::cliFullDiskOnTmpfs()
+{
+    // A real small filesystem: a 200 KB tmpfs mounted in a user and mount namespace of its own
+    // (`unshare -rm`, no root needed where user namespaces are allowed), then a 300 KB download
+    // into it. Skipped where the system allows neither.
+    const QString unshare = QStandardPaths::findExecutable(QStringLiteral("unshare"));
+    if (unshare.isEmpty())
+        QSKIP("no unshare on this system");
+    const QString mountPoint = mTemp.filePath("tmpfs");
+    QVERIFY(QDir().mkpath(mountPoint));
+    const QByteArray sha = QCryptographicHash::hash(mSmall, QCryptographicHash::Sha256).toHex();
+    const QString catalogue = writeCatalogue("tmpfs.json", catalogueFor("tiny.gguf", mServer->url("files", "small.gguf"), sha, mSmall.size()).toUtf8());
+    auto runInTmpfs = [&](const QString& catalogue, QString* err) {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("ATELIER_CATALOGUE", catalogue);
+        process.setProcessEnvironment(env);
+        process.start(unshare, {"-rm", "sh", "-c",
+                                R"(mount -t tmpfs -o size=200k tmpfs "$0" || exit 77; ATELIER_DATA_DIR="$0" exec "$1" models download tiny-chat)",
+                                mountPoint, QStringLiteral(ATELIER_EXECUTABLE)});
+        if (!process.waitForStarted(10000))
+            return -1;
+        QElapsedTimer clock;
+        clock.start();
+        while (process.state() != QProcess::NotRunning && clock.elapsed() < 30000)
+            QTest::qWait(20);
+        *err = QString::fromUtf8(process.readAllStandardError());
+        return process.exitCode();
+    };
+    QString err;
+    const int status = runInTmpfs(catalogue, &err);
+    if (status == 77 || err.contains("unshare:"))
+        QSKIP(qPrintable("cannot mount a tmpfs here: " + err.trimmed()));
+    // The size is known: refused before anything is written.
+    QCOMPARE(status, 1);
+    QVERIFY2(err.contains("atelier models: Not enough free space on") && err.contains("the download needs 300 KB more, 205 KB are free"),
+             qPrintable(err));
+    // No size anywhere (no catalogue size, no Content-Length): the writes fill the disk.
+    const QString unsized = writeCatalogue("tmpfs-unsized.json", catalogueFor("tiny.gguf", mServer->url("nolength", "small.gguf"), sha, 0).toUtf8());
+    QCOMPARE(runInTmpfs(unsized, &err), 1);
+    QVERIFY2(err.contains("atelier models: The disk is full: ") && err.contains("tiny.gguf.part could not be written after"),
+             qPrintable(err));
 }

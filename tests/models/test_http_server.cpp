@@ -51,7 +51,8 @@ void TestHttpServer::respond(QTcpSocket* socket, const QByteArray& path, const Q
     const QByteArray mode = parts.value(1);
     const QByteArray name = parts.value(2);
     if (parts.size() != 3 || !mFiles.contains(name) ||
-        (mode != "files" && mode != "drop" && mode != "norange" && mode != "slow" && mode != "redirect")) {
+        (mode != "files" && mode != "drop" && mode != "norange" && mode != "slow" && mode != "redirect" &&
+         mode != "nolength")) {
         socket->write("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
                       "Connection: close\r\n\r\nnot found");
         socket->disconnectFromHost();
@@ -67,7 +68,7 @@ void TestHttpServer::respond(QTcpSocket* socket, const QByteArray& path, const Q
     qint64 start = 0;
     static const QRegularExpression pattern(QStringLiteral("^bytes=(\\d+)-$"));
     const auto match = pattern.match(QString::fromLatin1(range));
-    const bool ranged = mode != "norange" && match.hasMatch();
+    const bool ranged = mode != "norange" && mode != "nolength" && match.hasMatch();
     if (ranged)
         start = match.captured(1).toLongLong();
     if (ranged && start >= file.size()) {
@@ -80,10 +81,12 @@ void TestHttpServer::respond(QTcpSocket* socket, const QByteArray& path, const Q
     QByteArray header = ranged ? "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + QByteArray::number(start) + "-" +
                                      QByteArray::number(file.size() - 1) + "/" + QByteArray::number(file.size()) + "\r\n"
                                : QByteArray("HTTP/1.1 200 OK\r\n");
-    if (mode != "norange")
+    if (mode != "norange" && mode != "nolength")
         header += "Accept-Ranges: bytes\r\n";
-    header += "Content-Type: application/octet-stream\r\nContent-Length: " + QByteArray::number(body.size()) +
-              "\r\nConnection: close\r\n\r\n";
+    header += "Content-Type: application/octet-stream\r\n";
+    if (mode != "nolength")
+        header += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    header += "Connection: close\r\n\r\n";
     socket->write(header);
     if (mode == "drop" && mDropped.value(name) == 0) {
         ++mDropped[name];

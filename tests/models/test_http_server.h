@@ -6,6 +6,7 @@
 //   /norange/NAME  ignores Range and always sends the whole file with 200
 //   /slow/NAME     like /files but 16 KiB every 10 ms, so a test can pause or cancel mid-way
 //   /redirect/NAME 302 to /files/NAME, as Hugging Face's resolve/main sends to its CDN
+//   /nolength/NAME the whole file without Content-Length (the body ends when the connection does)
 // Anything else, or an unknown NAME, is 404. Every request's path and Range header are kept.
 
 #include <QByteArray>

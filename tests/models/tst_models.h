@@ -36,6 +36,7 @@ private slots:
     // cli_test.cpp
     void cliListDownloadVerifyRemove();
     void cliRefusesUnknownModel();
+    void cliFullDiskOnTmpfs();
 
     // dialog_test.cpp
     void dialogDownloadsPausesResumesAndDeletes();
