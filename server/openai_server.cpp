@@ -19,7 +19,7 @@ namespace atelier::server {
 
 namespace {
 
-using Status_ = QHttpServerResponder::StatusCode;
+using HttpStatus = QHttpServerResponder::StatusCode;
 
 qint64 now() { return QDateTime::currentSecsSinceEpoch(); }
 
@@ -116,7 +116,7 @@ void OpenAiServer::respond(QHttpServerResponder& responder, const QString& metho
 {
     QTcpSocket* socket = responder.socket();
     if (socket && socket->isOpen())
-        responder.write(json, "application/json", Status_(status));
+        responder.write(json, "application/json", HttpStatus(status));
     emit requestAnswered(method, path, status);
 }
 
@@ -182,13 +182,13 @@ bool OpenAiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* 
     if (path == QLatin1String("/v1/chat/completions") || path == QLatin1String("/v1/completions")) {
         if (!post)
             return wrongMethod("POST");
-        postText(request, socket, path == QLatin1String("/v1/chat/completions"));
+        postText(request, std::move(responder), socket, path == QLatin1String("/v1/chat/completions"));
         return true;
     }
     if (path == QLatin1String("/v1/images/generations")) {
         if (!post)
             return wrongMethod("POST");
-        postImages(request, socket);
+        postImages(request, std::move(responder), socket);
         return true;
     }
     return false;
@@ -202,10 +202,9 @@ void OpenAiServer::missingHandler(const QHttpServerRequest& request, QTcpSocket*
                   QStringLiteral("invalid_request_error"), {}, QStringLiteral("unknown_url")});
 }
 
-void OpenAiServer::postText(const QHttpServerRequest& request, QTcpSocket* socket, bool chat)
+void OpenAiServer::postText(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket, bool chat)
 {
     const QString path = request.url().path();
-    QHttpServerResponder responder = makeResponder(request, socket);
     auto parsed = chat ? parseChatRequest(request.body()) : parseCompletionRequest(request.body());
     if (auto* error = std::get_if<ApiError>(&parsed))
         return fail(responder, "POST", path, *error);
@@ -226,10 +225,9 @@ void OpenAiServer::postText(const QHttpServerRequest& request, QTcpSocket* socke
     exchange.header = std::move(header);
 }
 
-void OpenAiServer::postImages(const QHttpServerRequest& request, QTcpSocket* socket)
+void OpenAiServer::postImages(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket)
 {
     const QString path = request.url().path();
-    QHttpServerResponder responder = makeResponder(request, socket);
     auto parsed = parseImagesRequest(request.body());
     if (auto* error = std::get_if<ApiError>(&parsed))
         return fail(responder, "POST", path, *error);
@@ -278,7 +276,7 @@ void OpenAiServer::beginStream(Exchange& exchange)
         return;
     exchange.streaming = true;
     QHttpServerResponder& r = *exchange.responder;
-    r.writeStatusLine(Status_::Ok);
+    r.writeStatusLine(HttpStatus::Ok);
     r.writeHeaders({{"Content-Type", "text/event-stream"},
                     {"Cache-Control", "no-cache"},
                     {"Transfer-Encoding", "chunked"}});

@@ -89,8 +89,8 @@ private:
     void fail(QHttpServerResponder& responder, const QString& method, const QString& path, const ApiError& error);
     Exchange& submit(std::unique_ptr<engine::Job> job, std::shared_ptr<JobFailure> failure,
                      QHttpServerResponder responder, QTcpSocket* socket, const QString& method, const QString& path);
-    void postText(const QHttpServerRequest& request, QTcpSocket* socket, bool chat);
-    void postImages(const QHttpServerRequest& request, QTcpSocket* socket);
+    void postText(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket, bool chat);
+    void postImages(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket);
     void writeChunk(Exchange& exchange, const QByteArray& data);
     void beginStream(Exchange& exchange);
     void finishExchange(engine::JobId id);
