@@ -8,7 +8,10 @@
 #include "diffusion/generation.h"
 #include "diffusion/lora_prompt.h"
 #include "diffusion/lora_weights.h"
+#include "diffusion/regions.h"
 #include "diffusion/stable_diffusion.h"
+
+#include <QFile>
 
 #include <cstdio>
 #include <map>
@@ -22,14 +25,18 @@ const char* kUsage =
     "usage: atelier generate [--model PATH] --prompt TEXT [--negative TEXT] [--steps N] [--cfg S]\n"
     "                        [--sampler NAME] [--scheduler NAME] [--seed N] [--width W] [--height H]\n"
     "                        [--clip-skip N] [--init-image PNG --strength S] [--vae PATH] [--precision f16|f32]\n"
-    "                        [--lora-dir DIR] -o OUT.png\n"
+    "                        [--lora-dir DIR] [--region X0,Y0,X1,Y1:PROMPT ...] [--layout FILE.json]\n"
+    "                        -o OUT.png\n"
     "Samplers: \"Euler\", \"Euler a\" (default), \"Heun\", \"DPM++ 2M\", \"DDIM\", \"LCM\"; schedulers:\n"
     "\"Automatic\" (default), \"Uniform\", \"Karras\". A seed of -1 (the default) picks a random one.\n"
     "Without --model, uses the default model in the models folder. --width and --height default to the\n"
     "model's own resolution (512 for SD 1.x, 768 for SD 2.x v-prediction, what a file's\n"
     "modelspec.resolution says). The picture's path goes to stdout; progress and timings to stderr.\n"
     "LoRAs come in the prompt as A1111 writes them, <lora:NAME:WEIGHT> (several at once), NAME.safetensors\n"
-    "in the models folder's loras/ or in --lora-dir.\n";
+    "in the models folder's loras/ or in --lora-dir.\n"
+    "Regional prompts: each --region (repeatable, picture pixels) paints its own prompt inside its box,\n"
+    "the --prompt the rest; --layout reads {\"regions\": [{\"box\": [x0, y0, x1, y1], \"prompt\": \"...\",\n"
+    "\"negative\": \"...\", \"strength\": 1.0}, ...]}.\n";
 
 struct GenerateOptions {
     PictureOptions picture;
@@ -46,6 +53,11 @@ Status parse(const QStringList& args, GenerateOptions& o)
         const std::string key = args[i].toStdString();
         if (key.rfind("-", 0) != 0 || i + 1 >= args.size())
             return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
+        if (key == "--region") { // repeatable: one box and prompt each
+            ATELIER_ASSIGN(diffusion::Region region, diffusion::parseRegion(args[++i]));
+            o.request.regions.push_back(std::move(region));
+            continue;
+        }
         values[key == "-o" ? "--output" : key] = args[++i];
     }
     for (const auto& [key, value] : values) {
@@ -60,6 +72,13 @@ Status parse(const QStringList& args, GenerateOptions& o)
             o.initImage = value.toStdString();
         } else if (key == "--lora-dir") {
             o.loraDir = value;
+        } else if (key == "--layout") {
+            QFile file(value);
+            if (file.size() > (1 << 20) || !file.open(QIODevice::ReadOnly))
+                return makeError(ErrorCode::Io, "cannot read the layout " + value.toStdString() +
+                                                    (file.size() > (1 << 20) ? " (larger than 1 MiB)" : ""));
+            ATELIER_ASSIGN(std::vector<diffusion::Region> regions, diffusion::parseLayout(file.readAll()));
+            o.request.regions.insert(o.request.regions.end(), regions.begin(), regions.end());
         } else {
             return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
         }
@@ -80,6 +99,7 @@ Status checkAgainstModel(GenerateOptions& o)
                          "the size must be a multiple of " + std::to_string(scale) + " pixels for this model, not " +
                              std::to_string(o.request.width) + "x" + std::to_string(o.request.height));
     ATELIER_TRY(checkClipSkip(config, o.request.clipSkip));
+    ATELIER_TRY(diffusion::checkRegions(o.request.regions, o.request.width, o.request.height));
     // every LoRA the prompt names is there, before the model loads
     if (o.loraDir.isEmpty())
         o.loraDir = paths::lorasDir();

@@ -84,6 +84,8 @@ GenerationParameters describeGeneration(StableDiffusion& model, const Generation
         p.denoisingStrength = r.strength;
     p.clipSkip = r.clipSkip;
     setLoraHashes(p, loraHashesText(model.loras().applied()));
+    if (!r.regions.empty()) // Atelier's own extra: the layout as JSON, which A1111 keeps as a quoted value
+        p.extras.append({QStringLiteral("Regions"), QString::fromUtf8(layoutJson(r.regions))});
     p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }

@@ -33,6 +33,8 @@ QByteArray generationJson(const GenerationRequest& request, const GeneratedImage
         o.insert("strength", request.strength);
     if (const QString hashes = loraHashes(p); !hashes.isEmpty())
         o.insert("lora_hashes", hashes);
+    if (!request.regions.empty()) // regions.h's layout: {"box": [x0, y0, x1, y1], "prompt", ...}
+        o.insert("regions", QJsonDocument::fromJson(layoutJson(request.regions)).object().value("regions"));
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

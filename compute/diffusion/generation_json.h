@@ -11,7 +11,8 @@ namespace atelier::diffusion {
 
 // {"version", "kind": "txt2img"|"img2img", "prompt", "negative_prompt", "width", "height", "steps",
 //  "cfg_scale", "sampler", "schedule", "seed" (a string: JSON numbers lose 64-bit seeds), "clip_skip",
-//  "strength" (img2img), "model", "model_hash", "timings": {"text_s", "sampling_s", "decode_s",
+//  "strength" (img2img), "lora_hashes", "regions" (regional prompts, as regions.h's layout files),
+//  "model", "model_hash", "timings": {"text_s", "sampling_s", "decode_s",
 //  "unet_evaluations"}}, compact, keys sorted.
 QByteArray generationJson(const GenerationRequest& request, const GeneratedImage& image);
 

@@ -1,5 +1,7 @@
 #include "diffusion/regions.h"
 
+#include "diffusion/generation_parameters.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -131,6 +133,14 @@ Result<std::vector<Region>> parseLayout(const QByteArray& json)
             return invalid("the layout has more than " + std::to_string(kMaxRegionSlots - 1) + " regions");
     }
     return regions;
+}
+
+Result<std::vector<Region>> regionsOf(const GenerationParameters& parameters)
+{
+    for (const auto& [key, value] : parameters.extras)
+        if (key == QLatin1String("Regions"))
+            return parseLayout(value.toUtf8());
+    return std::vector<Region>{};
 }
 
 QByteArray layoutJson(std::span<const Region> regions)

@@ -52,5 +52,8 @@ Result<Region> parseRegion(const QString& text);
 Result<std::vector<Region>> parseLayout(const QByteArray& json);
 // The same JSON for regions, as Atelier's PNG chunk keeps them.
 QByteArray layoutJson(std::span<const Region> regions);
+// The regions a picture's A1111 parameters carry (Atelier's "Regions" extra); none when absent.
+struct GenerationParameters;
+Result<std::vector<Region>> regionsOf(const GenerationParameters& parameters);
 
 } // namespace atelier::diffusion

@@ -6,6 +6,7 @@
 #include "test_device.h"
 
 #include "diffusion/checkpoint.h"
+#include "diffusion/generation_parameters.h"
 #include "diffusion/regions.h"
 #include "diffusion/unet.h"
 
@@ -99,6 +100,17 @@ private slots:
         for (const char* bad : {"", "[]", "{\"regions\": 3}", "{\"regions\": [{\"box\": [1, 2, 3]}]}",
                                 "{\"regions\": [{\"box\": [0, 0, 1, \"x\"], \"prompt\": \"p\"}]}"})
             QVERIFY2(!parseLayout(bad), bad);
+
+        // Kept in a picture's A1111 parameters as Atelier's "Regions" extra, and read back.
+        GenerationParameters parameters;
+        parameters.prompt = "a yellow background";
+        parameters.extras.append({"Regions", QString::fromUtf8(layoutJson(regions))});
+        auto reread = parseA1111(formatA1111(parameters));
+        QVERIFY(reread);
+        auto kept = regionsOf(*reread);
+        QVERIFY(kept);
+        QCOMPARE(*kept, regions);
+        QVERIFY(regionsOf(GenerationParameters{}) && regionsOf(GenerationParameters{})->empty());
 
         QVERIFY(checkRegions(regions, 128, 128).ok());
         QVERIFY(!checkRegions(regions, 100, 128).ok()); // the second box leaves a 100-pixel picture
