@@ -11,6 +11,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -260,4 +261,28 @@ void TestModels::mainWindowReachesModels()
     QCOMPARE(buttons.size(), 3);
     buttons.last()->click();
     QVERIFY(dialog->isVisible());
+
+    // So do the Open… menus of Chat's model picker and Create's model row.
+    const auto actions = window.findChildren<QAction*>("downloadModelsAction");
+    QCOMPARE(actions.size(), 2);
+    for (QAction* a : actions) {
+        dialog->hide();
+        a->trigger();
+        QVERIFY(dialog->isVisible());
+    }
+
+    // A checkpoint the dialog imports is in Create's model list at once.
+    auto* imageModels = window.findChild<QComboBox*>("imageModel");
+    QVERIFY(imageModels);
+    const QString checkpoint = mTemp.filePath("imported-checkpoint.safetensors");
+    {
+        QFile file(checkpoint);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("not really a checkpoint");
+    }
+    QVERIFY(imageModels->findText("imported-checkpoint") < 0);
+    QSignalSpy imported(dialog, &ModelsDialog::importFinished);
+    dialog->importFile(checkpoint);
+    QTRY_COMPARE(imported.size(), 1);
+    QVERIFY(imageModels->findText("imported-checkpoint") >= 0);
 }

@@ -5,6 +5,7 @@
 #include "chat/remote_model_dialog.h"
 #include "chat/remote_models.h"
 #include "core/app_paths.h"
+#include "models/models_dialog.h"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -79,6 +80,8 @@ ModelPicker::ModelPicker(ModelCatalog& catalog, QWidget* parent)
     });
     remote->setObjectName("remoteModelAction");
     remote->setToolTip(tr("Chat with a model on another computer or service (OpenAI-compatible API)"));
+    QAction* download = openMenu->addAction(tr("Download models…"), this, [this] { showModelsDialog(this); });
+    download->setObjectName("downloadModelsAction"); // the catalogue (issue 19)
     mOpen->setMenu(openMenu);
     mOpen->setPopupMode(QToolButton::MenuButtonPopup);
     connect(mUnload, &QToolButton::clicked, this, &ModelPicker::unloadRequested);

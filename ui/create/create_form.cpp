@@ -7,6 +7,8 @@
 #include "diffusion/default_image_model.h"
 #include "diffusion/lora_prompt.h"
 #include "diffusion/prompt_chunks.h"
+#include "models/models_dialog.h"
+#include "models/models_folder.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -15,6 +17,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QMenu>
 #include <QImageReader>
 #include <QLabel>
 #include <QLineEdit>
@@ -58,6 +61,11 @@ CreateForm::CreateForm(QWidget* parent)
     openModel->setText(tr("Open…"));
     openModel->setToolTip(tr("Open a model file from anywhere"));
     connect(openModel, &QToolButton::clicked, this, &CreateForm::chooseModelFile);
+    auto* openMenu = new QMenu(openModel); // the catalogue (issue 19)
+    openMenu->addAction(tr("Download models…"), this, [this] { showModelsDialog(this); })->setObjectName("downloadModelsAction");
+    openModel->setMenu(openMenu);
+    openModel->setPopupMode(QToolButton::MenuButtonPopup);
+    connect(models::folderEvents(), &models::FolderEvents::changed, this, &CreateForm::refreshModels);
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(mModel, 1);
     modelRow->addWidget(openModel);
