@@ -14,7 +14,7 @@ float16), the layout most LoRAs are shared in, which Atelier reads through <lora
 Usage:
   python3 train_lora.py --out runs/heart                    # CPU, 2 cores: see the model card
   python3 train_lora.py --out runs/heart --device cuda --steps 3000
-  python3 train_lora.py --evaluate runs/heart/atelier-shapes-heart-lora.safetensors --count 20
+  python3 train_lora.py --evaluate runs/heart/atelier-shapes-heart-lora.safetensors --count 20 --base-too
 """
 import argparse
 import json
@@ -180,12 +180,12 @@ def train(args):
 
 def evaluate(args):
     """Heart prompts through `atelier generate` with the LoRA at weight 1 and at 0, and ordinary
-    held-out prompts at weight 1, read back by shapes_dataset.describe()."""
+    held-out prompts at weight 1 and 0 (the base model), read back by shapes_dataset.describe()."""
     folder = os.path.dirname(os.path.abspath(args.evaluate))
     name = os.path.splitext(os.path.basename(args.evaluate))[0]
     atelier = os.environ.get("ATELIER", os.path.join(sm.REPO, "build", "bin", "atelier"))
     rng = np.random.default_rng(4242)
-    results = {"heart@1": [], "heart@0": [], "others@1": []}
+    results = {"heart@1": [], "heart@0": [], "others@1": [], "others@0": []}
     from PIL import Image
     with tempfile.TemporaryDirectory() as tmp:
         def paint(prompt, seed):
@@ -200,10 +200,12 @@ def evaluate(args):
                 found = paint(f"<lora:{name}:{weight}> {sc['caption']}", 100 + i)
                 results[f"heart@{weight}"].append(ds.score(sc, found))
             other = ds.scene("heldout", i)
-            results["others@1"].append(ds.score(other, paint(f"<lora:{name}:1> {other['caption']}", 100 + i)))
+            for weight in ([1, 0] if args.base_too else [1]):
+                found = paint(f"<lora:{name}:{weight}> {other['caption']}", 100 + i)
+                results[f"others@{weight}"].append(ds.score(other, found))
             print(i, {k: v[-1]["all"] for k, v in results.items()}, flush=True)
     summary = {k: {attr: round(float(np.mean([r[attr] for r in v])), 3) for attr in ("shape", "colour", "all")}
-               for k, v in results.items()}
+               for k, v in results.items() if v}
     print(json.dumps(summary, indent=1))
 
 
@@ -224,6 +226,7 @@ def main():
     ap.add_argument("--evaluate", help="a trained LoRA file to score instead of training")
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--eval-steps", type=int, default=20)
+    ap.add_argument("--base-too", action="store_true", help="also paint the held-out prompts at weight 0")
     args = ap.parse_args()
     evaluate(args) if args.evaluate else train(args)
 
