@@ -3,6 +3,7 @@
 #include "chat/chat_workspace.h"
 #include "core/app_paths.h"
 #include "create/create_workspace.h"
+#include "docs/documents_dialog.h"
 #include "engine_status.h"
 #include "inpaint/inpaint_record.h"
 #include "inpaint/inpaint_workspace.h"
@@ -118,6 +119,7 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
 MainWindow::~MainWindow()
 {
     disconnect(mStack, nullptr, this, nullptr); // no export state updates from a half-deleted stack
+    delete findChild<DocumentsDialog*>(); // it uses the database too
     delete mStack; // the workspaces use the database: they go first
     mStack = nullptr;
 }
@@ -181,6 +183,17 @@ void MainWindow::createMenus()
     preferences->setObjectName("preferencesAction");
     preferences->setShortcut(QKeySequence::Preferences);
     preferences->setMenuRole(QAction::PreferencesRole);
+    if (mDatabase) {
+        // Made with the window, so that it watches the collections' folders while the window runs.
+        auto* documents = new DocumentsDialog(*mDatabase, this);
+        QAction* showDocuments = edit->addAction(tr("&Documents…"), documents, [documents] {
+            documents->show();
+            documents->raise();
+            documents->activateWindow();
+        });
+        showDocuments->setObjectName("documentsAction");
+        showDocuments->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    }
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addActions(mWorkspaceGroup->actions());

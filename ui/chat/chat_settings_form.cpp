@@ -1,5 +1,7 @@
 #include "chat/chat_settings_form.h"
 
+#include "ui/docs/chat_documents.h"
+
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QPlainTextEdit>
@@ -64,6 +66,7 @@ ChatSettingsForm::ChatSettingsForm(QWidget* parent) : QWidget(parent), mSystemPr
     form->addRow(tr("Maximum tokens"), mMaxTokens);
     form->addRow(tr("Seed"), mSeed);
     form->addRow(tr("Context length"), mContext);
+    mForm = form;
     setSettings({});
 }
 
@@ -109,6 +112,8 @@ void ChatSettingsForm::setSettings(const store::ChatSettings& s)
     mMaxTokens->setValue(s.maxTokens);
     mSeed->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
     mContext->setValue(s.contextLength);
+    if (mDocuments)
+        mDocuments->setSelected(s.documents);
     mFilling = false;
 }
 
@@ -125,7 +130,23 @@ store::ChatSettings ChatSettingsForm::settings() const
     s.maxTokens = mMaxTokens->value();
     s.seed = mSeed->value();
     s.contextLength = mContext->value();
+    if (mDocuments)
+        s.documents = mDocuments->selected();
     return s;
+}
+
+void ChatSettingsForm::setDocumentCollections(std::function<QStringList()> names)
+{
+    if (!mDocuments) {
+        mDocuments = new DocumentsButton(this);
+        mDocuments->setSelected(mSettings.documents);
+        connect(mDocuments, &DocumentsButton::edited, this, [this] {
+            if (!mFilling)
+                emit edited();
+        });
+        mForm->addRow(tr("Documents"), mDocuments);
+    }
+    mDocuments->setCollections(std::move(names));
 }
 
 } // namespace atelier::ui

@@ -6,9 +6,12 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class QDoubleSpinBox;
 class QPlainTextEdit;
 class QSpinBox;
+class QFormLayout;
 
 namespace atelier::ui {
 
@@ -20,6 +23,8 @@ public:
     // modelPath is not edited here; it passes through unchanged.
     void setSettings(const store::ChatSettings& settings);
     store::ChatSettings settings() const;
+    // Shows the Documents row (the collections answers draw on), listing what `names` returns.
+    void setDocumentCollections(std::function<QStringList()> names);
 
 signals:
     void edited(); // the user changed a value
@@ -40,6 +45,8 @@ private:
     QSpinBox* mMaxTokens = nullptr;
     QSpinBox* mSeed = nullptr;
     QSpinBox* mContext = nullptr;
+    class DocumentsButton* mDocuments = nullptr;
+    QFormLayout* mForm = nullptr;
 };
 
 } // namespace atelier::ui

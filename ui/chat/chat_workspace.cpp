@@ -16,6 +16,8 @@
 #include "store/chat_export.h"
 #include "store/database.h"
 #include "widgets/empty_state.h"
+#include "docs/grounding.h"
+#include "ui/docs/chat_documents.h"
 
 #include <QDir>
 #include <QFileDialog>
@@ -74,6 +76,7 @@ ChatWorkspace::ChatWorkspace(engine::ComputeEngine& engine, store::Database* dat
     , mPages(new QStackedWidget(this))
 {
     setObjectName("chatWorkspace");
+    mDocumentsDb = database;
     if (database) {
         mStore = std::make_unique<store::ChatStore>(*database);
         (void)mStore->purgeRemoved(); // what was deleted last time and not undone
@@ -119,6 +122,8 @@ void ChatWorkspace::buildChatPage()
     mView = new MessageView(mChatPage);
     mInput = new ChatInput(mChatPage);
     mSettings = new ChatSettingsForm(mChatPage);
+    if (store::Database* database = mDocumentsDb)
+        mSettings->setDocumentCollections([database] { return collectionNames(*database); });
 
     auto* settingsScroll = new QScrollArea(mChatPage);
     settingsScroll->setWidget(mSettings);
@@ -361,6 +366,12 @@ void ChatWorkspace::startAnswer(qint64 questionId)
     for (const store::StoredMessage& m : mTree.path(questionId))
         request.turns.append({m.role, m.text});
     request.generation = generationFrom(mConversation.settings);
+    // Documents: the question goes to the model with the collections' best chunks as numbered sources.
+    mSources.clear();
+    if (mDocumentsDb && !mConversation.settings.documents.isEmpty() && !request.turns.isEmpty()) {
+        mSources = findSources(*mDocumentsDb, mConversation.settings.documents, request.turns.last().text);
+        request.turns.last().text = docs::groundedQuestion(request.turns.last().text, mSources);
+    }
     mStreamed.clear();
     mEngine->answer(request);
     showCurrent(false); // the tree was just read
@@ -371,7 +382,7 @@ void ChatWorkspace::answerFinished(const ChatRequest& request, const ChatAnswer&
     mStreamed.clear();
     if (mStore && !answer.text.isEmpty()) {
         auto added = mStore->addMessage(request.conversationId, request.questionId, QStringLiteral("assistant"),
-                                        answer.text, answer.stats);
+                                        citedAnswer(answer.text, mSources), answer.stats);
         if (!added)
             showStoreError(added.error());
         else if (request.conversationId == mConversation.id)
@@ -535,7 +546,8 @@ void ChatWorkspace::chooseModel(const QString& path)
 void ChatWorkspace::loadCurrentModel()
 {
     const QString model = modelFor(mConversation.settings);
-    if ((!model.isEmpty() && mCatalog->find(model)) || RemoteEndpoint::fromModelPath(model))
+    const ModelEntry* e = mCatalog->find(model);
+    if ((e && e->usable()) || RemoteEndpoint::fromModelPath(model))
         mEngine->load(model, mConversation.settings.contextLength);
 }
 

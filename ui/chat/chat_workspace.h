@@ -5,10 +5,12 @@
 
 #include "store/chat_store.h"
 #include "store/message_tree.h"
+#include "docs/collection.h"
 
 #include <QWidget>
 
 #include <memory>
+#include <vector>
 
 class QStackedWidget;
 class QTimer;
@@ -92,6 +94,8 @@ private:
     store::MessageTree mTree{{}};
     qint64 mRemovedId = 0; // the conversation the Undo bar would bring back
     QString mStreamed;     // the answer being written, for when its conversation is shown again
+    store::Database* mDocumentsDb = nullptr; // where the document collections are (docs/)
+    std::vector<docs::Hit> mSources;         // the chunks the running answer was given, [1]..[n]
 
     QStackedWidget* mPages = nullptr;
     EmptyState* mNoModels = nullptr;

@@ -3,6 +3,7 @@
 
 #include "store/chat_store.h"
 
+#include <QJsonArray>
 #include <QJsonValue>
 
 namespace atelier::store {
@@ -52,6 +53,7 @@ QJsonObject ChatSettings::toJson() const
         {"maxTokens", maxTokens},
         {"seed", seed},
         {"contextLength", contextLength},
+        {"documents", QJsonArray::fromStringList(documents)},
     };
 }
 
@@ -69,6 +71,9 @@ ChatSettings ChatSettings::fromJson(const QJsonObject& json)
     read(json, "maxTokens", settings.maxTokens);
     read(json, "seed", settings.seed);
     read(json, "contextLength", settings.contextLength);
+    for (const QJsonValue& name : json.value(QLatin1String("documents")).toArray())
+        if (name.isString())
+            settings.documents << name.toString();
     return settings;
 }
 

@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace atelier::store {
 
@@ -27,6 +28,7 @@ struct ChatSettings {
     int maxTokens = 1024;       // per answer
     qint64 seed = -1;           // -1: a new random seed for each answer
     int contextLength = 4096;   // tokens; capped by the model's own
+    QStringList documents;      // document collections the answers draw on (docs/; issue 21)
 
     QJsonObject toJson() const;
     static ChatSettings fromJson(const QJsonObject& json); // missing fields keep their defaults

@@ -1,0 +1,187 @@
+// The window's side of documents (issue 21): the Documents dialog indexing off the UI thread with
+// progress, skipped files and their reasons, Cancel and the folder watcher; the chat's Documents
+// control, the grounded question and the answer's citation links. Screenshots go to
+// ATELIER_DATA_DIR/screenshots.
+
+#include "chat/chat_settings_form.h"
+#include "docs/collection_store.h"
+#include "docs/document_indexer.h"
+#include "docs/documents_dialog.h"
+#include "store/database.h"
+#include "test_result.h"
+#include "ui/docs/chat_documents.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+
+using namespace atelier;
+
+namespace {
+
+bool write(const QString& path, const QByteArray& bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+void screenshot(QWidget* w, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("ATELIER_DATA_DIR", QDir::tempPath()) + QStringLiteral("/screenshots");
+    QDir().mkpath(dir);
+    w->grab().save(dir + u'/' + name + QStringLiteral(".png"));
+}
+
+} // namespace
+
+class TestDocsUi : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<QTemporaryDir> mDir;
+    std::unique_ptr<store::Database> mDb;
+    QString path(const QString& name) const { return mDir->filePath(name); }
+
+private slots:
+    void init()
+    {
+        mDir = std::make_unique<QTemporaryDir>();
+        auto db = store::Database::open(path(QStringLiteral("atelier.sqlite3")));
+        QVERIFY2(db.ok(), test::errorText(db).c_str());
+        mDb = std::move(db).value();
+    }
+    void cleanup()
+    {
+        mDb.reset();
+        mDir.reset();
+    }
+
+    void dialogIndexesAndShowsSkippedFiles()
+    {
+        const QString notes = path(QStringLiteral("notes"));
+        QVERIFY(write(notes + QStringLiteral("/velmora.md"), "# Velmora\n\nThe main export of Velmora is blue wool.\n"));
+        QVERIFY(write(notes + QStringLiteral("/korvath.txt"), "Korvath exports copper wire."));
+        QVERIFY(write(notes + QStringLiteral("/image.txt"), QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)));
+        QVERIFY(write(notes + QStringLiteral("/scan.pdf"), "GIF89a not a pdf"));
+
+        ui::DocumentsDialog dialog(*mDb);
+        dialog.indexer().setSettleMs(200);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        auto* list = dialog.findChild<QListWidget*>("collections");
+        auto* status = dialog.findChild<QLabel*>("indexStatus");
+        auto* skipped = dialog.findChild<QTreeWidget*>("skipped");
+        QVERIFY(list && status && skipped);
+        QCOMPARE(list->count(), 0);
+        QVERIFY(dialog.createCollection(QStringLiteral("notes")));
+        QVERIFY(!dialog.createCollection(QStringLiteral("notes")));
+        QVERIFY(status->text().contains(QStringLiteral("already")));
+        QCOMPARE(list->count(), 1);
+
+        dialog.addPaths({notes});
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("notes: 2 added")), 10000);
+        QVERIFY(!dialog.indexer().busy());
+        QVERIFY2(list->item(0)->text().contains(QStringLiteral("2 files · 2 skipped · 2 chunks")), qPrintable(list->item(0)->text()));
+        QCOMPARE(skipped->topLevelItemCount(), 2);
+        QCOMPARE(skipped->topLevelItem(0)->text(0), QStringLiteral("image.txt"));
+        QVERIFY(skipped->topLevelItem(0)->text(1).startsWith(QStringLiteral("binary: a NUL byte")));
+        QCOMPARE(skipped->topLevelItem(1)->text(1), QStringLiteral("not a PDF: no %PDF- header"));
+        QCOMPARE(dialog.findChild<QListWidget*>("roots")->item(0)->text(), QDir::toNativeSeparators(notes));
+        screenshot(&dialog, QStringLiteral("documents_dialog"));
+
+        // A file written while the window runs is indexed without asking (the watcher).
+        QVERIFY(write(notes + QStringLiteral("/sub/later.md"), "Written later: the heron."));
+        QVERIFY(write(notes + QStringLiteral("/added.txt"), "Added later: the otter."));
+        QTRY_VERIFY_WITH_TIMEOUT(list->item(0)->text().contains(QStringLiteral("4 files")), 10000);
+
+        dialog.removeSelected();
+        QCOMPARE(list->count(), 0);
+    }
+
+    void cancelStopsIndexing()
+    {
+        const QString many = path(QStringLiteral("many"));
+        for (int i = 0; i < 3000; ++i)
+            QVERIFY(write(many + QStringLiteral("/n%1.md").arg(i), QByteArray("# Note\n\nnumber ") + QByteArray::number(i)));
+        ui::DocumentsDialog dialog(*mDb);
+        dialog.show();
+        QVERIFY(dialog.createCollection(QStringLiteral("many")));
+        auto* status = dialog.findChild<QLabel*>("indexStatus");
+        auto* cancel = dialog.findChild<QPushButton*>("cancelIndexing");
+        dialog.addPaths({many});
+        // The UI thread stays free while it indexes: progress arrives and Cancel can be clicked.
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains(QStringLiteral(" of 3000")), 10000);
+        QVERIFY(cancel->isVisible());
+        screenshot(&dialog, QStringLiteral("documents_indexing"));
+        QTest::mouseClick(cancel, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains(QStringLiteral("(cancelled)")), 10000);
+        QVERIFY(!cancel->isVisible());
+        docs::CollectionStore store(*mDb);
+        ASSIGN_OR_FAIL(const docs::Collection c, store.find(QStringLiteral("many")));
+        QVERIFY2(c.indexedFiles < 3000, qPrintable(QString::number(c.indexedFiles)));
+    }
+
+    void chatChoosesCollectionsAndCitesSources()
+    {
+        QVERIFY(write(path(QStringLiteral("n/velmora.md")), "# Velmora\n\nThe main export of Velmora is blue wool.\n"));
+        docs::CollectionStore store(*mDb);
+        ASSIGN_OR_FAIL(const docs::Collection c, store.create(QStringLiteral("towns")));
+        VERIFY_OK(store.addRoots(c.id, {path(QStringLiteral("n"))}));
+        VERIFY_OK(store.create(QStringLiteral("empty")));
+        docs::Indexer indexer(store);
+        VERIFY_OK(indexer.update(store.find(QStringLiteral("towns")).value()));
+
+        // The per-conversation choice in the chat settings, kept in the settings' JSON.
+        ui::ChatSettingsForm form;
+        store::Database* db = mDb.get();
+        form.setDocumentCollections([db] { return ui::collectionNames(*db); });
+        auto* button = form.findChild<ui::DocumentsButton*>("documentsButton");
+        QVERIFY(button);
+        QCOMPARE(button->text(), QStringLiteral("Documents: none"));
+        QSignalSpy edited(&form, &ui::ChatSettingsForm::edited);
+        emit button->menu()->aboutToShow();
+        const QList<QAction*> actions = button->menu()->actions();
+        QCOMPARE(actions.size(), 2);
+        QCOMPARE(actions[1]->text(), QStringLiteral("towns"));
+        actions[1]->trigger();
+        QCOMPARE(edited.count(), 1);
+        QCOMPARE(form.settings().documents, QStringList{"towns"});
+        QCOMPARE(button->text(), QStringLiteral("Documents: towns"));
+        const store::ChatSettings roundTrip = store::ChatSettings::fromJson(form.settings().toJson());
+        QCOMPARE(roundTrip.documents, QStringList{"towns"});
+        form.resize(420, 560);
+        form.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&form));
+        screenshot(&form, QStringLiteral("chat_settings_documents"));
+
+        // The question finds its source; the answer's [1] becomes a link that opens it.
+        const std::vector<docs::Hit> sources =
+            ui::findSources(*mDb, {"towns", "gone"}, QStringLiteral("What does Velmora export?"));
+        QCOMPARE(sources.size(), size_t(1));
+        const QString link = QUrl::fromLocalFile(path(QStringLiteral("n/velmora.md"))).toString(QUrl::FullyEncoded);
+        QCOMPARE(ui::citedAnswer(QStringLiteral("Blue wool [1], not [4]."), sources),
+                 QStringLiteral("Blue wool [[1]](%1), not [4].\n\nSources:\n\n1. [velmora.md, lines 1-3](%1)").arg(link));
+        docs::Hit pdf = sources[0];
+        pdf.path = QStringLiteral("/docs/report.pdf");
+        pdf.page = 3;
+        QCOMPARE(ui::sourceLink(pdf), QStringLiteral("file:///docs/report.pdf#page=3"));
+        QLabel shown;
+        shown.setTextFormat(Qt::MarkdownText);
+        shown.setText(ui::citedAnswer(QStringLiteral("Velmora exports blue wool [1]."), sources));
+        shown.resize(520, 140);
+        shown.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&shown));
+        screenshot(&shown, QStringLiteral("cited_answer"));
+        QVERIFY(ui::findSources(*mDb, {}, QStringLiteral("Velmora")).empty());
+    }
+};
+
+QTEST_MAIN(TestDocsUi)
+#include "tst_docs_ui.moc"
