@@ -135,6 +135,38 @@ void TestChat::brokenModelIsReported()
     QFile::remove(outside);
 }
 
+void TestChat::baseModelSaysItAnswersOneLine()
+{
+    // The tiny model without its chat template: a base model, as Atelier's default one is.
+    QByteArray bytes = readAll(QStringLiteral(ATELIER_TINY_MODEL));
+    QCOMPARE(bytes.count("tokenizer.chat_template"), 1);
+    bytes.replace("tokenizer.chat_template", "tokenizer.chat_templatX");
+    const QString base = paths::modelsDir() + QStringLiteral("/zz-tiny-base.gguf"); // listed after the working one
+    {
+        QFile out(base);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes);
+    }
+    auto removeBase = qScopeGuard([&] { QFile::remove(base); });
+    ChatFixture& f = mFixture;
+    f.chat->catalog().refresh();
+    QTRY_VERIFY(f.chat->catalog().find(base));
+    QVERIFY(f.chat->catalog().find(base)->usable());
+
+    // In the list, before it is chosen, and in the bar once it is.
+    auto* combo = f.find<QComboBox>("modelCombo");
+    QTRY_VERIFY(combo->findData(base) >= 0);
+    QVERIFY(combo->itemData(combo->findData(base), Qt::ToolTipRole).toString().contains("one line per answer"));
+    QVERIFY(!combo->itemData(combo->findData(paths::modelsDir() + "/tiny-qwen2.gguf"), Qt::ToolTipRole)
+                 .toString()
+                 .contains("one line per answer"));
+    QVERIFY(f.waitForAnswer());
+    QVERIFY(choose(f, base));
+    auto* status = f.find<QLabel>("modelStatus");
+    QTRY_VERIFY2_WITH_TIMEOUT(f.chat->chatEngine().loadedPath() == base, qPrintable(status->text()), 10000);
+    QTRY_VERIFY2(status->text().contains("one line per answer"), qPrintable(status->text()));
+}
+
 void TestChat::damagedDatabaseIsReported()
 {
     mFixture.close();

@@ -64,6 +64,7 @@ private slots:
 
     // robustness_test.cpp
     void brokenModelIsReported();
+    void baseModelSaysItAnswersOneLine();
     void damagedDatabaseIsReported();
     void killedMidAnswerKeepsTheQuestion();
 

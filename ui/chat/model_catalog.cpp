@@ -59,6 +59,8 @@ QString ModelEntry::summary() const
         parts << QObject::tr("%1 tokens of context").arg(info.contextLength);
     if (!info.problem.empty())
         parts << QObject::tr("cannot run: %1").arg(QString::fromStdString(info.problem));
+    else if (!info.hasChatTemplate) // said before it is chosen, not only once it has loaded
+        parts << QObject::tr("a base model without a chat template: it completes text, one line per answer");
     return parts.join(QStringLiteral(" · "));
 }
 
