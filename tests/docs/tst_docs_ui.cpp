@@ -3,7 +3,14 @@
 // control, the grounded question and the answer's citation links. Screenshots go to
 // ATELIER_DATA_DIR/screenshots.
 
+#include "chat/chat_defaults.h"
+#include "chat/chat_engine.h"
 #include "chat/chat_settings_form.h"
+#include "chat/chat_workspace.h"
+#include "chat/model_catalog.h"
+#include "core/app_paths.h"
+#include "engine/compute_engine.h"
+#include "store/chat_store.h"
 #include "docs/collection_store.h"
 #include "docs/document_indexer.h"
 #include "docs/documents_dialog.h"
@@ -17,6 +24,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QPushButton>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
@@ -128,6 +136,8 @@ private slots:
         QVERIFY2(c.indexedFiles < 3000, qPrintable(QString::number(c.indexedFiles)));
     }
 
+    void chatAnswersFromDocuments();
+
     void chatChoosesCollectionsAndCitesSources()
     {
         QVERIFY(write(path(QStringLiteral("n/velmora.md")), "# Velmora\n\nThe main export of Velmora is blue wool.\n"));
@@ -182,6 +192,88 @@ private slots:
         QVERIFY(ui::findSources(*mDb, {}, QStringLiteral("Velmora")).empty());
     }
 };
+
+// The whole way through the chat: the conversation's Documents choice, the question grounded in
+// the note's chunk on its way to the (tiny, random-weight) model, the stored answer with its sources.
+void TestDocsUi::chatAnswersFromDocuments()
+{
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    QSettings().clear();
+    store::ChatSettings quick;
+    quick.temperature = 0;
+    quick.maxTokens = 8;
+    quick.seed = 1;
+    quick.contextLength = 512;
+    ui::saveChatDefaults(quick);
+    paths::ensureDir(paths::modelsDir());
+    const QString model = paths::modelsDir() + QStringLiteral("/tiny-qwen2.gguf");
+    if (!QFile::exists(model))
+        QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), model));
+    for (const char* suffix : {"", "-wal", "-shm"})
+        QFile::remove(paths::databasePath() + QLatin1String(suffix));
+
+    QVERIFY(write(path(QStringLiteral("n/velmora.md")), "# Velmora\n\nThe main export of Velmora is blue wool.\n"));
+    ASSIGN_OR_FAIL(auto db, store::Database::open(paths::databasePath()));
+    docs::CollectionStore collections(*db);
+    ASSIGN_OR_FAIL(const docs::Collection c, collections.create(QStringLiteral("towns")));
+    VERIFY_OK(collections.addRoots(c.id, {path(QStringLiteral("n"))}));
+    docs::Indexer indexer(collections);
+    VERIFY_OK(indexer.update(collections.find(QStringLiteral("towns")).value()));
+
+    engine::ComputeEngine engine;
+    QSignalSpy ready(&engine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    engine.start(options);
+    QVERIFY2(ready.wait(60000), "the Vulkan device did not open");
+    {
+        ui::ChatWorkspace chat(engine, db.get(), QString());
+        chat.resize(1100, 760);
+        chat.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chat));
+        QTRY_VERIFY_WITH_TIMEOUT(!chat.catalog().scanning() && !chat.catalog().models().isEmpty(), 10000);
+
+        auto* button = chat.findChild<ui::DocumentsButton*>("documentsButton");
+        QVERIFY(button);
+        emit button->menu()->aboutToShow();
+        QCOMPARE(button->menu()->actions().size(), 1);
+        button->menu()->actions()[0]->trigger();
+        QCOMPARE(button->text(), QStringLiteral("Documents: towns"));
+
+        QSignalSpy started(&chat.chatEngine(), &ui::ChatEngine::answerStarted);
+        QWidget* input = chat.findChild<QWidget*>("chatInput");
+        input->setFocus();
+        QTest::keyClicks(input, QStringLiteral("What does Velmora export?"));
+        QTest::keyClick(input, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 60000);
+        const auto request = started.at(0).at(0).value<ui::ChatRequest>();
+        QVERIFY2(request.turns.last().text.contains(
+                     QStringLiteral("[1] velmora.md (lines 1-3)\n# Velmora\n\nThe main export of Velmora is blue wool.")),
+                 qPrintable(request.turns.last().text));
+        QVERIFY(request.turns.last().text.endsWith(QStringLiteral("Question: What does Velmora export?")));
+        QVERIFY(QTest::qWaitFor([&] { return !chat.chatEngine().answering(); }, 120000));
+        // The answer on show ends with its sources, each a link.
+        QLabel* sources = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((sources = [&]() -> QLabel* {
+                                     for (QLabel* l : chat.findChildren<QLabel*>("messageProse"))
+                                         if (l->isVisible() && l->text().contains(QStringLiteral("1. [velmora.md, lines 1-3](")))
+                                             return l;
+                                     return nullptr;
+                                 }()) != nullptr, 5000);
+        screenshot(&chat, QStringLiteral("chat_with_documents"));
+    }
+    store::ChatStore chats(*db);
+    ASSIGN_OR_FAIL(const auto conversations, chats.conversations());
+    QCOMPARE(conversations.size(), 1);
+    QCOMPARE(conversations[0].settings.documents, QStringList{"towns"});
+    ASSIGN_OR_FAIL(const auto messages, chats.messages(conversations[0].id));
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages[0].text, QStringLiteral("What does Velmora export?")); // the question as asked
+    const QString link = QUrl::fromLocalFile(path(QStringLiteral("n/velmora.md"))).toString(QUrl::FullyEncoded);
+    QVERIFY2(messages[1].text.endsWith(QStringLiteral("\n\nSources:\n\n1. [velmora.md, lines 1-3](%1)").arg(link)),
+             qPrintable(messages[1].text));
+}
 
 QTEST_MAIN(TestDocsUi)
 #include "tst_docs_ui.moc"
