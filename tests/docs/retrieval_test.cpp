@@ -6,12 +6,15 @@
 #include "docs/grounding.h"
 #include "docs/indexer.h"
 #include "docs/retrieval.h"
+#include "llm/embedding_model.h"
+#include "test_device.h"
 
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace atelier::docs;
@@ -107,6 +110,63 @@ void TestDocs::bm25FindsTheSourceOfMostQuestions()
     QVERIFY2(bm25.top1 / n >= 0.85, "BM25 top-1");
     QVERIFY2(bm25.top5 / n >= 0.9, "BM25 top-5");
     QVERIFY2(hybrid.top5 / n >= 0.85, "hybrid top-5");
+}
+
+// The engine's embedding model (compute/llm, a tiny random-weight BERT) behind the Embedder seam:
+// every chunk gets a unit vector, and search fuses its ranking with BM25's. Random weights rank
+// poorly on their own, so only the plumbing and the fused result's floor are asserted.
+void TestDocs::tinyEmbeddingModelGivesHybridSearch()
+{
+    atelier::vk::Device* device = testDevice();
+    QVERIFY(device);
+    ASSIGN_OR_FAIL(auto model, atelier::llm::EmbeddingModel::load(*device, ATELIER_TINY_BERT));
+    Embedder embedder;
+    embedder.model = QStringLiteral("tiny_bert.gguf");
+    embedder.embed = [&model](const QStringList& texts) {
+        std::vector<std::string> utf8;
+        for (const QString& t : texts)
+            utf8.push_back(t.toStdString());
+        return model->embed(utf8);
+    };
+    const QString corpus = path(QStringLiteral("corpus"));
+    QVERIFY(makeCorpus(corpus, 60));
+    QFile file(corpus + QStringLiteral("/queries.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonArray queries = QJsonDocument::fromJson(file.readAll()).array();
+    CollectionStore store(*mDb);
+    ASSIGN_OR_FAIL(const Collection created, store.create(QStringLiteral("towns")));
+    VERIFY_OK(store.addRoots(created.id, {corpus + QStringLiteral("/docs")}));
+    Indexer indexer(store, embedder);
+    ASSIGN_OR_FAIL(const IndexReport report, indexer.update(store.find(QStringLiteral("towns")).value()));
+    QVERIFY2(report.embedError.isEmpty(), qPrintable(report.embedError));
+    ASSIGN_OR_FAIL(const auto stored, store.vectors({created.id}, embedder.model));
+    QCOMPARE(int(stored.size()), report.chunks);
+    for (const auto& [id, v] : stored) {
+        QCOMPARE(int(v.size()), model->dimension());
+        double norm = 0;
+        for (float x : v)
+            norm += double(x) * x;
+        QVERIFY(std::abs(norm - 1.0) < 1e-3);
+    }
+    int vectorTop5 = 0, hybridTop5 = 0;
+    for (const QJsonValue& value : queries) {
+        const QJsonObject q = value.toObject();
+        const QString source = QDir::cleanPath(corpus + QStringLiteral("/docs/") + q.value("source").toString());
+        const QString question = q.value("query").toString();
+        std::vector<qint64> ids;
+        for (const auto& [id, score] : nearestVectors(stored, embedder.embed({question}).value().front(), 5))
+            ids.push_back(id);
+        ASSIGN_OR_FAIL(const auto semantic, store.hits(ids));
+        vectorTop5 += std::any_of(semantic.begin(), semantic.end(), [&](const Hit& h) { return h.path == source; });
+        ASSIGN_OR_FAIL(const auto fused, search(store, {created.id}, question, {5, 50}, embedder));
+        QCOMPARE(fused.size(), size_t(5));
+        hybridTop5 += std::any_of(fused.begin(), fused.end(), [&](const Hit& h) { return h.path == source; });
+    }
+    const double n = queries.size();
+    qInfo("tiny random-weight BERT, %d chunks in %.1f s; %d queries: vectors top-5 %.3f, hybrid top-5 %.3f",
+          report.chunks, report.seconds, int(n), vectorTop5 / n, hybridTop5 / n);
+    QVERIFY2(hybridTop5 / n >= 0.6, "hybrid top-5");
+    QVERIFY(noValidationMessages());
 }
 
 void TestDocs::reciprocalRankFusion()

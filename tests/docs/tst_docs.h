@@ -52,6 +52,7 @@ private slots:
 
     // retrieval_test.cpp
     void bm25FindsTheSourceOfMostQuestions();
+    void tinyEmbeddingModelGivesHybridSearch();
     void reciprocalRankFusion();
     void hybridSearchWithFakeVectors();
     void groundedPromptNumbersSources();
