@@ -170,6 +170,26 @@ Status CollectionStore::removeRoot(qint64 collectionId, const QString& path)
     return {};
 }
 
+Status CollectionStore::setSettings(qint64 collectionId, const CollectionSettings& settings)
+{
+    ATELIER_ASSIGN(WriteTransaction t, WriteTransaction::begin(mDb, QStringLiteral("change the chunk settings")));
+    ATELIER_ASSIGN(const QVariant old, scalar(mDb, QStringLiteral("change the chunk settings"),
+                                              QStringLiteral("SELECT settings FROM doc_collections WHERE id = ?"),
+                                              {collectionId}));
+    const CollectionSettings before = CollectionSettings::fromJson(old.toByteArray());
+    ATELIER_TRY(execute(mDb, QStringLiteral("change the chunk settings"),
+                        QStringLiteral("UPDATE doc_collections SET settings = ? WHERE id = ?"),
+                        {QString::fromUtf8(settings.toJson()), collectionId}));
+    if (before.chunks.maxChars != settings.chunks.maxChars || before.chunks.overlapChars != settings.chunks.overlapChars ||
+        before.maxFileBytes != settings.maxFileBytes) {
+        // size -1 matches no file: the next update reads each one again.
+        ATELIER_TRY(execute(mDb, QStringLiteral("change the chunk settings"),
+                            QStringLiteral("UPDATE doc_files SET size = -1, hash = '' WHERE collection_id = ?"),
+                            {collectionId}));
+    }
+    return t.commit();
+}
+
 Result<QHash<QString, FileRecord>> CollectionStore::files(qint64 collectionId)
 {
     ATELIER_ASSIGN(QSqlQuery q, execute(mDb, QStringLiteral("read the collection's files"),

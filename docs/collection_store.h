@@ -25,6 +25,9 @@ public:
     Status remove(const QString& name);           // its files, chunks and vectors go too
     Status addRoots(qint64 collectionId, const QStringList& absolutePaths);
     Status removeRoot(qint64 collectionId, const QString& path);
+    // New chunking settings; when the chunks would differ, every file is read again on the next
+    // update (their rows are marked stale).
+    Status setSettings(qint64 collectionId, const CollectionSettings& settings);
 
     Result<QHash<QString, FileRecord>> files(qint64 collectionId); // by path
     Result<std::vector<FileRecord>> skippedFiles(qint64 collectionId);

@@ -83,6 +83,24 @@ void TestDocs::reindexingSkipsUnchangedAndDropsRemoved()
     ASSIGN_OR_FAIL(const Collection after, store.find(QStringLiteral("notes")));
     QCOMPARE(after.indexedFiles, 3);
     QCOMPARE(after.chunks, 3);
+
+    // Smaller chunks: every file is cut again on the next update.
+    QVERIFY(writeBytes(root + QStringLiteral("/long.txt"), QString(QStringLiteral("pelican ")).repeated(100).toUtf8()));
+    VERIFY_OK(indexer.update(after));
+    ASSIGN_OR_FAIL(const Collection withLong, store.find(QStringLiteral("notes")));
+    QCOMPARE(withLong.chunks, 4);
+    CollectionSettings small = withLong.settings;
+    small.chunks = {100, 0};
+    VERIFY_OK(store.setSettings(withLong.id, small));
+    ASSIGN_OR_FAIL(const Collection resized, store.find(QStringLiteral("notes")));
+    QCOMPARE(resized.settings.chunks.maxChars, 100);
+    ASSIGN_OR_FAIL(IndexReport rechunked, indexer.update(resized));
+    QCOMPARE(rechunked.updated, 4);
+    ASSIGN_OR_FAIL(const Collection cut, store.find(QStringLiteral("notes")));
+    QCOMPARE(cut.chunks, 3 + 9); // 100 words of 8 characters, 12 words (96 characters) a chunk
+    VERIFY_OK(store.setSettings(cut.id, small)); // the same settings: nothing to read again
+    ASSIGN_OR_FAIL(IndexReport same, indexer.update(cut));
+    QCOMPARE(same.unchanged, 4);
 }
 
 void TestDocs::reindexingAThousandUnchangedFilesIsFast()
