@@ -11,6 +11,8 @@
 #include "store/database.h"
 #include "store/picture_store.h"
 
+#include "io/png_text.h"
+
 #include <QBuffer>
 #include <QClipboard>
 #include <QComboBox>
@@ -443,6 +445,26 @@ void TestInpaint::aPictureComesFromAFileOrTheClipboard()
     QApplication::sendEvent(ws.get(), &drop);
     QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128));
     QCOMPARE(ws->picturePath(), QFileInfo(path).absoluteFilePath());
+
+    // A picture with A1111 parameters (one of Atelier's, or A1111's) brings its prompt along.
+    {
+        QByteArray png;
+        QBuffer buffer(&png);
+        QVERIFY(buffer.open(QIODevice::WriteOnly) && testPicture().save(&buffer, "PNG"));
+        auto made = io::addPngText(png, {{QStringLiteral("parameters"),
+                                          QStringLiteral("a red circle on a blue background\nNegative prompt: stripes\n"
+                                                         "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: "
+                                                         "128x128, Model: shapes")}});
+        QVERIFY(made);
+        QFile file(mFiles.filePath("made.png"));
+        QVERIFY(file.open(QIODevice::WriteOnly) && file.write(made.value()) == made.value().size());
+    }
+    auto* prompt = ws->form()->promptEdit();
+    prompt->setPlainText(QStringLiteral("something typed before"));
+    QVERIFY(ws->setPicture(mFiles.filePath("made.png")));
+    QCOMPARE(prompt->toPlainText(), QStringLiteral("a red circle on a blue background"));
+    QVERIFY(ws->setPicture(path)); // no parameters: the prompt stays as it was
+    QCOMPARE(prompt->toPlainText(), QStringLiteral("a red circle on a blue background"));
 
     QVERIFY(!ws->setPicture(mFiles.filePath("missing.png")));
     QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().startsWith("Cannot open"));

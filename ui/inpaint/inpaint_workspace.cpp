@@ -1,6 +1,8 @@
 #include "inpaint/inpaint_workspace.h"
 
 #include "core/app_paths.h"
+#include "diffusion/generation_parameters.h"
+#include "io/png_text.h"
 #include "diffusion/sampling/sampler_names.h"
 #include "inpaint/inpaint_form.h"
 #include "inpaint/mask_canvas.h"
@@ -12,6 +14,7 @@
 #include <QClipboard>
 #include <QDir>
 #include <QDragEnterEvent>
+#include <QFile>
 #include <QFileInfo>
 #include <QFileDialog>
 #include <QGuiApplication>
@@ -243,16 +246,32 @@ void InpaintWorkspace::showEvent(QShowEvent* event)
     updatePage();
 }
 
+namespace {
+constexpr qint64 kMaxTextScanBytes = qint64(256) << 20; // larger files are opened without their prompt
+} // namespace
+
 bool InpaintWorkspace::setPicture(const QString& path)
 {
     QImageReader reader(path);
     reader.setAutoTransform(true);
+    // A1111's `parameters` text (Atelier's pictures carry it too): the prompt comes along, as
+    // A1111's Send to inpaint does.
     const QImage picture = reader.read();
+    QString parameters; // Qt's own PNG reader folds its line breaks into spaces
+    if (QFile file(path); file.size() <= kMaxTextScanBytes && file.open(QIODevice::ReadOnly)) {
+        if (auto chunks = io::readPngText(file.readAll()); chunks) {
+            for (const io::PngTextChunk& chunk : chunks.value())
+                if (chunk.keyword == QLatin1String("parameters"))
+                    parameters = chunk.text;
+        }
+    }
     if (picture.isNull()) {
         showError(tr("Cannot open %1: %2").arg(QDir::toNativeSeparators(path), reader.errorString()));
         return false;
     }
     setPictureImage(picture);
+    if (auto made = diffusion::parseA1111(parameters); !parameters.isEmpty() && made && !made->prompt.isEmpty())
+        mForm->setPrompt(made->prompt);
     mSourcePath = QFileInfo(path).absoluteFilePath();
     showStatus(tr("%1 (%2 × %3). Paint over what should change.")
                    .arg(QFileInfo(path).fileName())
