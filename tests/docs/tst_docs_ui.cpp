@@ -25,6 +25,7 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
@@ -103,6 +104,15 @@ private slots:
         QCOMPARE(skipped->topLevelItem(1)->text(1), QStringLiteral("not a PDF: no %PDF- header"));
         QCOMPARE(dialog.findChild<QListWidget*>("roots")->item(0)->text(), QDir::toNativeSeparators(notes));
         screenshot(&dialog, QStringLiteral("documents_dialog"));
+
+        // Smaller chunks with overlap: the files are cut again.
+        auto* chunkChars = dialog.findChild<QSpinBox*>("chunkChars");
+        QCOMPARE(chunkChars->value(), 1200);
+        chunkChars->setValue(200);
+        dialog.findChild<QSpinBox*>("overlapChars")->setValue(500); // at most half a chunk
+        QTest::mouseClick(dialog.findChild<QPushButton*>("applyChunking"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("notes: 0 added, 2 changed, 0 unchanged, 2 skipped")), 10000);
+        QCOMPARE(dialog.findChild<QSpinBox*>("overlapChars")->value(), 100);
 
         // A file written while the window runs is indexed without asking (the watcher).
         QVERIFY(write(notes + QStringLiteral("/sub/later.md"), "Written later: the heron."));

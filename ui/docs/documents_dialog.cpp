@@ -17,6 +17,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -58,6 +59,20 @@ DocumentsDialog::DocumentsDialog(store::Database& db, QWidget* parent)
     mCancel = new QPushButton(tr("Cancel"));
     mCancel->setObjectName(QStringLiteral("cancelIndexing"));
     mCancel->setVisible(false);
+    mChunkChars = new QSpinBox;
+    mChunkChars->setObjectName(QStringLiteral("chunkChars"));
+    mChunkChars->setRange(200, 8000);
+    mChunkChars->setSingleStep(100);
+    mChunkChars->setSuffix(tr(" characters"));
+    mChunkChars->setToolTip(tr("The longest chunk a question can get from a file (code fences can be longer)"));
+    mOverlapChars = new QSpinBox;
+    mOverlapChars->setObjectName(QStringLiteral("overlapChars"));
+    mOverlapChars->setRange(0, 2000);
+    mOverlapChars->setSingleStep(50);
+    mOverlapChars->setSuffix(tr(" characters"));
+    mOverlapChars->setToolTip(tr("How much of a chunk's end the next chunk repeats"));
+    mApplyChunking = new QPushButton(tr("Apply and Index Again"));
+    mApplyChunking->setObjectName(QStringLiteral("applyChunking"));
     mSkipped = new QTreeWidget;
     mSkipped->setObjectName(QStringLiteral("skipped"));
     mSkipped->setHeaderLabels({tr("Skipped file"), tr("Reason")});
@@ -73,6 +88,14 @@ DocumentsDialog::DocumentsDialog(store::Database& db, QWidget* parent)
     rootButtons->addWidget(mReindex);
     rootButtons->addStretch();
     right->addLayout(rootButtons);
+    auto* chunkRow = new QHBoxLayout;
+    chunkRow->addWidget(new QLabel(tr("Chunks of")));
+    chunkRow->addWidget(mChunkChars);
+    chunkRow->addWidget(new QLabel(tr("overlapping")));
+    chunkRow->addWidget(mOverlapChars);
+    chunkRow->addWidget(mApplyChunking);
+    chunkRow->addStretch();
+    right->addLayout(chunkRow);
     auto* progressRow = new QHBoxLayout;
     progressRow->addWidget(mProgress, 1);
     progressRow->addWidget(mCancel);
@@ -119,6 +142,8 @@ DocumentsDialog::DocumentsDialog(store::Database& db, QWidget* parent)
             mIndexer->index(selectedCollection());
     });
     connect(mCancel, &QPushButton::clicked, mIndexer, &DocumentIndexer::cancel);
+    connect(mApplyChunking, &QPushButton::clicked, this,
+            [this] { setChunking(mChunkChars->value(), mOverlapChars->value()); });
     connect(mCollections, &QListWidget::currentRowChanged, this, &DocumentsDialog::showSelected);
     connect(mSkipped, &QTreeWidget::itemActivated, this, [](QTreeWidgetItem* item) {
         QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(item->toolTip(0)).absolutePath()));
@@ -207,6 +232,23 @@ void DocumentsDialog::removeSelected()
     emit collectionsChanged();
 }
 
+void DocumentsDialog::setChunking(int chunkChars, int overlapChars)
+{
+    const QString name = selectedCollection();
+    auto c = mStore->find(name);
+    if (!c.ok())
+        return;
+    docs::CollectionSettings settings = c->settings;
+    settings.chunks.maxChars = chunkChars;
+    settings.chunks.overlapChars = std::min(overlapChars, chunkChars / 2);
+    if (auto set = mStore->setSettings(c->id, settings); !set.ok()) {
+        mStatus->setText(QString::fromStdString(set.error().message));
+        return;
+    }
+    showSelected();
+    mIndexer->index(name);
+}
+
 void DocumentsDialog::reload(const QString& select)
 {
     const QString keep = select.isEmpty() ? selectedCollection() : select;
@@ -235,8 +277,9 @@ void DocumentsDialog::showSelected()
 {
     const QString name = selectedCollection();
     const bool has = !name.isEmpty();
-    for (QPushButton* b : {mAddFolder, mAddFiles, mReindex, mRemove})
-        b->setEnabled(has);
+    for (QWidget* w : std::initializer_list<QWidget*>{mAddFolder, mAddFiles, mReindex, mRemove, mChunkChars,
+                                                       mOverlapChars, mApplyChunking})
+        w->setEnabled(has);
     mRoots->clear();
     mSkipped->clear();
     if (!has)
@@ -246,6 +289,8 @@ void DocumentsDialog::showSelected()
         return;
     for (const QString& root : c->roots)
         mRoots->addItem(QDir::toNativeSeparators(root));
+    mChunkChars->setValue(c->settings.chunks.maxChars);
+    mOverlapChars->setValue(c->settings.chunks.overlapChars);
     if (auto skipped = mStore->skippedFiles(c->id); skipped.ok()) {
         for (const docs::FileRecord& f : skipped.value()) {
             auto* item = new QTreeWidgetItem(mSkipped, {QFileInfo(f.path).fileName(), f.reason});

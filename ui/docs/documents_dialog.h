@@ -11,6 +11,7 @@ class QLabel;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
+class QSpinBox;
 class QTreeWidget;
 
 namespace atelier::store { class Database; }
@@ -30,6 +31,8 @@ public:
     bool createCollection(const QString& name);
     void addPaths(const QStringList& paths); // to the selected collection, then indexes it
     void removeSelected();                   // without asking
+    // The selected collection's chunk size and overlap (characters); its files are cut again.
+    void setChunking(int chunkChars, int overlapChars);
     QString selectedCollection() const;
     DocumentIndexer& indexer() { return *mIndexer; }
 
@@ -54,6 +57,9 @@ private:
     QPushButton* mAddFiles = nullptr;
     QPushButton* mReindex = nullptr;
     QPushButton* mRemove = nullptr;
+    QSpinBox* mChunkChars = nullptr;
+    QSpinBox* mOverlapChars = nullptr;
+    QPushButton* mApplyChunking = nullptr;
 };
 
 } // namespace atelier::ui
