@@ -422,6 +422,9 @@ void TestInpaint::aPictureComesFromAFileOrTheClipboard()
     QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128));
     QCOMPARE(ws->picturePath(), QFileInfo(path).absoluteFilePath());
     QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().contains("gradient.png (128 × 128)"));
+    // The brush fits the picture: a tenth of a 128-pixel one, not the 48 pixels of a 512-pixel one.
+    QCOMPARE(ws->form()->brushSize(), 12);
+    QCOMPARE(ws->canvas()->brushSize(), 12);
     dragOn(ws->canvas(), {{20, 20}, {60, 60}});
     QVERIFY(!ws->canvas()->maskIsEmpty());
 

@@ -284,6 +284,11 @@ void InpaintWorkspace::setPictureImage(const QImage& picture)
 {
     mSourcePath.clear();
     mCanvas->setPicture(picture);
+    // A brush wider than a tenth of the picture paints half of a small one at a stroke (48 pixels
+    // were 40% of a 128-pixel picture): it shrinks to fit, and never grows on its own.
+    const int fitting = std::max(4, std::min(picture.width(), picture.height()) / 10);
+    if (mForm->brushSize() > fitting)
+        mForm->setBrushSize(fitting);
     mBeforeAfter->setChecked(false);
     updatePage();
     showStatus(tr("A picture of %1 × %2. Paint over what should change.").arg(picture.width()).arg(picture.height()));
