@@ -42,10 +42,10 @@ RegionWeights regionWeights(std::span<const Region> regions, int width, int heig
         const size_t pixels = size_t(lw) * size_t(lh);
         std::vector<float> weights(size_t(w.contexts) * pixels, 0.0f);
         const double cellW = double(width) / lw, cellH = double(height) / lh;
+        std::vector<double> mine(regions.size()); // each region's weight at one cell
         for (int cy = 0; cy < lh; ++cy)
             for (int cx = 0; cx < lw; ++cx) {
                 const size_t p = size_t(cy) * size_t(lw) + size_t(cx);
-                std::vector<double> mine(regions.size(), 0.0);
                 double total = 0;
                 for (size_t r = 0; r < regions.size(); ++r) {
                     double covered = 0;

@@ -1,6 +1,7 @@
 #include "ops/experts.h"
 
 #include "ops/grid.h"
+#include "ops/matmul.h"
 #include "push_constants.h"
 #include "vk/device.h"
 
@@ -47,7 +48,7 @@ Result<ExpertKernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t 
 {
     using Path = ExpertsOptions::Path;
     const bool cpuLayout = b == DType::Q4_CPU || b == DType::Q8_CPU;
-    const bool rowsFit = K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
+    const bool rowsFit = rowsKernelFits(b, K);
     if (cpuLayout && path == Path::MatrixVector)
         return makeError(ErrorCode::Unsupported, std::string("experts: ") + dtypeName(b) + " weights have only the rows kernel");
     if (path == Path::Rows || (path == Path::Auto && (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU || cpuLayout))) {

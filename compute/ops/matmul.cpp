@@ -23,13 +23,6 @@ struct Kernel {
     std::vector<uint32_t> spec;
 };
 
-// matvec_rows reads a as 16-byte texels and b from 16-byte texels: rows of a must start on 4
-// floats, rows of plain b on 16 bytes (block types realign each block themselves).
-bool rowsKernelFits(DType b, uint64_t K)
-{
-    return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
-}
-
 // The rows kernel over several rows of a: rows of b per invocation (R) and rows of a per pass,
 // measured at M = 64 on lavapipe (Mesa 22.3, a 2-core AVX-512 EPYC) over R in 1..16 and passes of
 // 1..16 rows, all passes in one dispatch (GFLOP/s, the choice first, R 1 x 16 rows after it): q4_0
@@ -138,6 +131,11 @@ Status checkShapes(const Tensor& a, const Tensor& b, const Tensor& out)
 }
 
 } // namespace
+
+bool rowsKernelFits(DType b, uint64_t K)
+{
+    return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
+}
 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options)
 {

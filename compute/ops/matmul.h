@@ -42,6 +42,11 @@ constexpr int64_t kMatrixVectorMaxRows = 16;
 // (matmul.cpp, rowsBatchShape); each pass count is a pipeline of its own, so passes take powers of
 // two: 13 rows in passes of 8 are passes of 8, 4 and 1.
 
+// Whether the rows kernel (matvec_rows.comp) can take b: it reads a as 16-byte texels and b from
+// 16-byte texels, so rows of a must start on 4 floats and rows of plain b on 16 bytes (block types
+// realign each block themselves). ops::matmulExperts shares the kernel and the rule.
+bool rowsKernelFits(DType b, uint64_t K);
+
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});
 
