@@ -58,6 +58,7 @@ CreateForm::CreateForm(QWidget* parent)
     mModel->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     mModel->setMinimumContentsLength(16);
     auto* openModel = new QToolButton(this);
+    openModel->setObjectName("openModelButton");
     openModel->setText(tr("Open…"));
     openModel->setToolTip(tr("Open a model file from anywhere"));
     connect(openModel, &QToolButton::clicked, this, &CreateForm::chooseModelFile);
@@ -70,6 +71,12 @@ CreateForm::CreateForm(QWidget* parent)
     modelRow->addWidget(mModel, 1);
     modelRow->addWidget(openModel);
     form->addRow(tr("Model"), modelRow);
+    mModelNote = new QLabel(this);
+    mModelNote->setObjectName("modelNote");
+    mModelNote->setWordWrap(true);
+    mModelNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mModelNote->hide();
+    form->addRow(QString(), mModelNote);
 
     mPrompt = makePromptEditor("prompt", tr("What the picture shows, e.g. a small red circle at the top left on a blue "
                                        "background. (word:1.3) weighs a word more, [word] less."),
@@ -202,7 +209,10 @@ CreateForm::CreateForm(QWidget* parent)
     refreshModels();
     followModelSize(true); // a first run: the default model's own size
     restore();
-    connect(mModel, &QComboBox::activated, this, [this] { followModelSize(true); });
+    connect(mModel, &QComboBox::activated, this, [this] {
+        mModelNote->hide();
+        followModelSize(true);
+    });
     updateTokenCount();
 
     // What is on screen is what the next start shows.
@@ -262,7 +272,7 @@ bool CreateForm::restore()
     if (!settings.contains("steps"))
         return false;
     const int model = mModel->findData(settings.value("model").toString());
-    if (model >= 0) {
+    if (model >= 0 && isUsableCheckpoint(mModel, model)) {
         mModel->setCurrentIndex(model);
         followModelSize(false);
     }
@@ -291,7 +301,19 @@ void CreateForm::chooseModelFile()
                                                       tr("Checkpoints (*.safetensors)"));
     if (path.isEmpty())
         return;
+    // A file whose headers say it cannot be used is refused before anything else changes.
+    if (const QString problem = checkpointProblem(path); !problem.isEmpty()) {
+        mModelNote->setText(tr("%1 cannot be used: %2 · %3 stays chosen")
+                                .arg(QFileInfo(path).fileName(), problem, mModel->currentText()));
+        mModelNote->show();
+        return;
+    }
+    mModelNote->hide();
     int index = mModel->findData(path);
+    if (index >= 0 && !isUsableCheckpoint(mModel, index)) { // listed as broken, now mended
+        refreshModels();
+        index = mModel->findData(path);
+    }
     if (index < 0) {
         mModel->addItem(QFileInfo(path).completeBaseName(), path);
         index = mModel->count() - 1;

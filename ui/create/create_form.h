@@ -77,6 +77,7 @@ private:
     void updateSizeLimits();
 
     QComboBox* mModel = nullptr;
+    QLabel* mModelNote = nullptr; // why a file from Open… was not taken
     QPlainTextEdit* mPrompt = nullptr;
     QLabel* mTokens = nullptr;
     QPlainTextEdit* mNegative = nullptr;

@@ -84,9 +84,11 @@ private:
         auto* resident = ctx.residents().find<LoadedImageModel>(kResidentKey);
         if (resident && resident->path == mRequest.modelPath && resident->vaePath == mRequest.vaePath)
             return resident->model.get();
-        ctx.residents().erase(kResidentKey); // free the old model before loading the next
         diffusion::StableDiffusionOptions options;
         options.checkpoint.vaePath = mRequest.vaePath.toStdString();
+        // The headers first: a file that cannot be used leaves the working model loaded.
+        ATELIER_TRY(diffusion::Checkpoint::open(mRequest.modelPath.toStdString(), options.checkpoint));
+        ctx.residents().erase(kResidentKey); // free the old model before loading the next
         const QString name = QFileInfo(mRequest.modelPath).fileName();
         auto progress = [&](double f) {
             ctx.progress(f, QStringLiteral("Loading %1").arg(name));
