@@ -92,9 +92,16 @@ class Transformer:
 
     def forward(self, ids):
         """Appends ids to the context; returns the last token's logits."""
-        n, start = len(ids), self.k[0].shape[0]
+        return self.run(self.w("token_embd.weight")[ids] * (np.sqrt(self.dim) if self.gemma else 1.0))
+
+    def forward_embeddings(self, x, causal=True):
+        """Appends rows given as embeddings (a picture's, not scaled); causal False: they see each
+        other both ways (llama.cpp decodes Gemma 3's pictures so), within the sliding window."""
+        return self.run(np.asarray(x, dtype=np.float64), causal)
+
+    def run(self, x, causal=True):
+        n, start = len(x), self.k[0].shape[0]
         pos = np.arange(start, start + n, dtype=np.float64)
-        x = self.w("token_embd.weight")[ids] * (np.sqrt(self.dim) if self.gemma else 1.0)
         gelu = lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
         silu = lambda z: z / (1 + np.exp(-z))
         for l in range(self.layers):
@@ -114,7 +121,7 @@ class Transformer:
             q, k = self.rope(q, pos, base), self.rope(k, pos, base)
             self.k[l] = np.concatenate([self.k[l], k]); self.v[l] = np.concatenate([self.v[l], v])
             kpos = np.arange(self.k[l].shape[0], dtype=np.float64)
-            mask = kpos[None, :] <= pos[:, None]
+            mask = kpos[None, :] <= (pos[:, None] if causal else np.full((n, 1), pos[-1]))
             if sliding:
                 mask &= pos[:, None] - kpos[None, :] < self.window
             out = np.zeros((n, self.heads, self.hd))
