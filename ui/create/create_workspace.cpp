@@ -1,6 +1,7 @@
 #include "create/create_workspace.h"
 
 #include "create/create_form.h"
+#include "create/layout_mode.h"
 #include "create/picture_actions.h"
 #include "create/picture_png.h"
 #include "create/picture_view.h"
@@ -21,6 +22,7 @@
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace atelier::ui {
@@ -51,7 +53,15 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     auto* centerLayout = new QVBoxLayout(center);
     mView = new PictureView(center);
     mView->setPlaceholder(tr("Write a prompt and press Generate (Ctrl+Enter).\nThe picture forms here, step by step."));
-    centerLayout->addWidget(mView, 1);
+    // The picture and the Layout mode (regional prompts) share the middle as tabs.
+    mCenterTabs = new QTabWidget(center);
+    mCenterTabs->setObjectName("createTabs");
+    mCenterTabs->setDocumentMode(true);
+    mCenterTabs->addTab(mView, tr("Picture"));
+    mLayout = new LayoutMode(center);
+    mCenterTabs->addTab(mLayout, tr("Layout"));
+    mCenterTabs->setTabToolTip(1, tr("Boxes with prompts of their own: where things go in the picture"));
+    centerLayout->addWidget(mCenterTabs, 1);
     mActions = new PictureActions(center);
     centerLayout->addWidget(mActions);
     connect(mActions, &PictureActions::useAsInitPicture, this, &CreateWorkspace::setInitImage);
@@ -126,6 +136,28 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
             mShowingError = false;
         }
     });
+    auto followSize = [this] {
+        const CreateSettings s = mForm->settings();
+        mLayout->setPictureSize(QSize(s.width, s.height));
+    };
+    followSize();
+    connect(mForm, &CreateForm::edited, this, followSize);
+    connect(mLayout, &LayoutMode::edited, this, [this] {
+        showLayoutCount();
+        if (mShowingError) { // about the old regions
+            mStatus->clear();
+            mStatus->setStyleSheet({});
+            mShowingError = false;
+        }
+    });
+    connect(mLayout, &LayoutMode::message, this, [this](const QString& text, bool error) {
+        if (error)
+            return showError(text);
+        mStatus->setStyleSheet({});
+        mShowingError = false;
+        mStatus->setText(text);
+    });
+    showLayoutCount();
     connect(mCancel, &QPushButton::clicked, this, &CreateWorkspace::cancelSelected);
     connect(mQueue, &QListWidget::itemSelectionChanged, this, [this] {
         mCancel->setEnabled(mEngine->busy() || !mQueue->selectedItems().isEmpty());
@@ -169,6 +201,11 @@ QString CreateWorkspace::prompt() const { return mForm->settings().prompt; }
 void CreateWorkspace::setParameters(const diffusion::GenerationParameters& parameters)
 {
     mForm->setParameters(parameters);
+    // The picture's regions replace the layout (one undo step brings the old one back).
+    auto regions = diffusion::regionsOf(parameters);
+    mLayout->setPictureSize(QSize(parameters.width, parameters.height));
+    mLayout->setRegions(regions ? *regions : std::vector<diffusion::Region>{}, QSize(parameters.width, parameters.height),
+                        tr("Reuse a picture's regions"));
     // The last picture and its parameters belong to other settings: they go, unless a picture is
     // forming (its previews are on show).
     if (!mEngine->busy()) {
@@ -216,6 +253,12 @@ bool CreateWorkspace::generate()
     g.steps = s.steps;
     g.cfgScale = s.cfgScale;
     g.sampler = *sampler;
+    g.regions = mLayout->regions();
+    if (Status fits = diffusion::checkRegions(g.regions, g.width, g.height); !fits) {
+        mCenterTabs->setCurrentWidget(mLayout);
+        showError(tr("Layout: %1").arg(QString::fromStdString(fits.error().message)));
+        return false;
+    }
     if (!s.initImagePath.isEmpty()) {
         auto init = loadInitImage(s.initImagePath, s.width, s.height);
         if (!init) {
@@ -234,6 +277,7 @@ bool CreateWorkspace::generate()
     }
     mStatus->clear();
     mShowingError = false;
+    mCenterTabs->setCurrentWidget(mView); // the picture forms there
     return true;
 }
 
@@ -287,6 +331,12 @@ void CreateWorkspace::updateQueue()
         mProgress->hide();
 }
 
+void CreateWorkspace::showLayoutCount()
+{
+    const int count = int(mLayout->regions().size());
+    mCenterTabs->setTabText(mCenterTabs->indexOf(mLayout), count ? tr("Layout (%1)").arg(count) : tr("Layout"));
+}
+
 void CreateWorkspace::showError(const QString& message)
 {
     mStatus->setStyleSheet(QStringLiteral("color: palette(highlighted-text); background: #b3261e; padding: 6px;"));
@@ -320,6 +370,7 @@ void CreateWorkspace::jobPreview(engine::JobId, int step, int steps, const QImag
 void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
 {
     mView->setImage(result.image);
+    mLayout->setBackground(result.image);
     mActions->setPicture(result);
     mParameters->setPlainText(diffusion::formatA1111(result.parameters));
     mForm->setLastSeed(result.parameters.seed);

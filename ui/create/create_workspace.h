@@ -14,11 +14,13 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
+class QTabWidget;
 
 namespace atelier::ui {
 
 class CreateForm;
 class EmptyState;
+class LayoutMode;
 class PictureView;
 
 class CreateWorkspace : public QWidget {
@@ -49,6 +51,7 @@ public:
     CreateForm* form() const { return mForm; }
     ImageEngine* imageEngine() const { return mEngine; }
     PictureView* pictureView() const { return mView; }
+    LayoutMode* layoutMode() const { return mLayout; }
 
 signals:
     void pictureFinished(const atelier::ui::ImageResult& result);
@@ -61,6 +64,7 @@ protected:
 private:
     void updateQueue();
     void showError(const QString& message);
+    void showLayoutCount();
     void jobStarted(engine::JobId ticket);
     void jobProgress(engine::JobId ticket, double fraction, const QString& text);
     void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
@@ -73,6 +77,8 @@ private:
     EmptyState* mEmpty = nullptr;
     CreateForm* mForm = nullptr;
     PictureView* mView = nullptr;
+    LayoutMode* mLayout = nullptr; // the Layout tab beside the picture: regional prompts
+    QTabWidget* mCenterTabs = nullptr;
     class PictureActions* mActions = nullptr;
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;

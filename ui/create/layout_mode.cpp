@@ -1,0 +1,207 @@
+#include "create/layout_mode.h"
+
+#include "create/layout_canvas.h"
+#include "create/region_layout.h"
+#include "create/region_list.h"
+#include "diffusion/generation_parameters.h"
+#include "io/png_text.h"
+
+#include <QAction>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QTimer>
+#include <QToolButton>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+namespace atelier::ui {
+
+namespace {
+
+Status fileError(const QString& text) { return makeError(ErrorCode::Io, text.toStdString()); }
+
+} // namespace
+
+LayoutMode::LayoutMode(QWidget* parent)
+    : QWidget(parent)
+    , mLayout(new RegionLayout(this))
+{
+    setObjectName("layoutMode");
+    auto* column = new QVBoxLayout(this);
+    column->setContentsMargins(0, 0, 0, 0);
+
+    auto* tools = new QHBoxLayout;
+    auto tool = [this, tools](QAction* action, const char* name) {
+        action->setParent(this);
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        addAction(action);
+        auto* button = new QToolButton(this);
+        button->setObjectName(QString::fromLatin1(name));
+        button->setDefaultAction(action);
+        tools->addWidget(button);
+        return button;
+    };
+    QAction* undo = mLayout->undoStack()->createUndoAction(this, tr("Undo"));
+    undo->setShortcuts(QKeySequence::Undo);
+    tool(undo, "layoutUndo");
+    QAction* redo = mLayout->undoStack()->createRedoAction(this, tr("Redo"));
+    redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    tool(redo, "layoutRedo");
+    auto* open = new QAction(tr("Open layout…"), this);
+    open->setToolTip(tr("Read regions from a layout file (.json) or a picture made with regions (.png)"));
+    connect(open, &QAction::triggered, this, &LayoutMode::chooseLayoutFile);
+    tool(open, "openLayout");
+    auto* save = new QAction(tr("Save layout…"), this);
+    save->setToolTip(tr("Write the regions as a layout file, as atelier generate --layout reads them"));
+    connect(save, &QAction::triggered, this, &LayoutMode::chooseSaveFile);
+    tool(save, "saveLayout");
+    auto* clear = new QAction(tr("Clear"), this);
+    clear->setToolTip(tr("Delete every region"));
+    connect(clear, &QAction::triggered, this, [this] { mLayout->replaceAll({}, tr("Clear the layout")); });
+    mClear = tool(clear, "clearLayout");
+    tools->addStretch(1);
+    column->addLayout(tools);
+
+    auto* splitter = new QSplitter(this);
+    mCanvas = new LayoutCanvas(mLayout, splitter);
+    mList = new RegionList(mLayout, splitter);
+    splitter->addWidget(mCanvas);
+    splitter->addWidget(mList);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setCollapsible(0, false);
+    column->addWidget(splitter, 1);
+    connect(mCanvas, &LayoutCanvas::editPromptRequested, mList, &RegionList::editPrompt);
+
+    auto* rememberDelay = new QTimer(this);
+    rememberDelay->setSingleShot(true);
+    rememberDelay->setInterval(300);
+    connect(rememberDelay, &QTimer::timeout, this, &LayoutMode::remember);
+    connect(mLayout, &RegionLayout::changed, this, [this, rememberDelay] {
+        mClear->setEnabled(mLayout->count() > 0);
+        rememberDelay->start();
+        emit edited();
+    });
+    mClear->setEnabled(false);
+    restore();
+}
+
+LayoutMode::~LayoutMode() { remember(); }
+
+void LayoutMode::setPictureSize(QSize size) { mCanvas->setPictureSize(size); }
+
+QSize LayoutMode::pictureSize() const { return mCanvas->pictureSize(); }
+
+std::vector<diffusion::Region> LayoutMode::regions() const { return mLayout->toPixels(pictureSize()); }
+
+void LayoutMode::setRegions(const std::vector<diffusion::Region>& regions, QSize picture, const QString& what)
+{
+    mLayout->replaceAll(RegionLayout::fromPixels(regions, picture), what);
+}
+
+void LayoutMode::setBackground(const QImage& image) { mCanvas->setBackground(image); }
+
+Status LayoutMode::openLayout(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fileError(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), file.errorString()));
+    const QByteArray bytes = file.read(64 << 20);
+    const QString name = QFileInfo(path).fileName();
+    if (!path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive)) {
+        auto regions = diffusion::parseLayout(bytes);
+        if (!regions)
+            return fileError(tr("%1: %2").arg(name, QString::fromStdString(regions.error().message)));
+        setRegions(*regions, pictureSize(), tr("Open a layout"));
+        return {};
+    }
+    // A picture: its A1111 parameters' "Regions", in pixels of its own size.
+    auto chunks = io::readPngText(bytes);
+    if (!chunks)
+        return fileError(tr("%1: %2").arg(name, QString::fromStdString(chunks.error().message)));
+    for (const io::PngTextChunk& chunk : *chunks) {
+        if (chunk.keyword != QLatin1String("parameters"))
+            continue;
+        auto parameters = diffusion::parseA1111(chunk.text);
+        if (!parameters)
+            break;
+        auto regions = diffusion::regionsOf(*parameters);
+        if (!regions)
+            return fileError(tr("%1: %2").arg(name, QString::fromStdString(regions.error().message)));
+        if (regions->empty())
+            break;
+        setRegions(*regions, QSize(parameters->width, parameters->height), tr("Open a layout"));
+        return {};
+    }
+    return fileError(tr("%1 holds no regions: it was made without a layout").arg(name));
+}
+
+Status LayoutMode::saveLayout(const QString& path) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fileError(tr("Could not write %1: %2").arg(QFileInfo(path).fileName(), file.errorString()));
+    const auto pixels = regions();
+    file.write(diffusion::layoutJson(pixels));
+    if (!file.commit())
+        return fileError(tr("Could not write %1: %2").arg(QFileInfo(path).fileName(), file.errorString()));
+    return {};
+}
+
+void LayoutMode::chooseLayoutFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a layout"), {},
+                                                      tr("Layouts and pictures (*.json *.png)"));
+    if (path.isEmpty())
+        return;
+    if (Status opened = openLayout(path); !opened)
+        emit message(QString::fromStdString(opened.error().message), true);
+    else
+        emit message(tr("Opened %1").arg(QFileInfo(path).fileName()), false);
+}
+
+void LayoutMode::chooseSaveFile()
+{
+    QString path = QFileDialog::getSaveFileName(this, tr("Save the layout"), tr("layout.json"), tr("Layouts (*.json)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        path += QStringLiteral(".json");
+    if (Status saved = saveLayout(path); !saved)
+        emit message(QString::fromStdString(saved.error().message), true);
+    else
+        emit message(tr("Saved %1").arg(QFileInfo(path).fileName()), false);
+}
+
+void LayoutMode::remember() const
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("create"));
+    const auto pixels = regions();
+    settings.setValue("layout", QString::fromUtf8(diffusion::layoutJson(pixels)));
+    settings.setValue("layoutWidth", pictureSize().width());
+    settings.setValue("layoutHeight", pictureSize().height());
+}
+
+void LayoutMode::restore()
+{
+    QSettings settings;
+    settings.beginGroup(QStringLiteral("create"));
+    if (!settings.contains("layout"))
+        return;
+    const QSize size(settings.value("layoutWidth").toInt(), settings.value("layoutHeight").toInt());
+    auto regions = diffusion::parseLayout(settings.value("layout").toString().toUtf8());
+    if (!regions || size.isEmpty())
+        return;
+    mCanvas->setPictureSize(size);
+    mLayout->apply(RegionLayout::fromPixels(*regions, size), -1);
+    mLayout->undoStack()->clear();
+}
+
+} // namespace atelier::ui
