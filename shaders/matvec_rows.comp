@@ -40,13 +40,25 @@ layout(std430, binding = 3) readonly buffer Routes { float routes[]; };
 #endif
 #elif defined(GLU)
 layout(push_constant) uniform Push { MatmulGluPush p; };
+#elif defined(EPILOGUE)
+// The Linear layer's epilogue (MatmulEpiloguePush): + bias, an activation, + the residual in out.
+#include "gelu.glsl"
+layout(push_constant) uniform Push { MatmulEpiloguePush p; };
+layout(constant_id = 3) const uint ACT = 0;      // 0 none, 1 erf GELU, 2 tanh GELU, 3 quick GELU
+layout(constant_id = 4) const bool HAS_BIAS = false;
+layout(constant_id = 5) const bool RESIDUAL = false;
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 #else
 layout(push_constant) uniform Push { MatmulPush p; };
 #endif
 
 layout(binding = 0) uniform utextureBuffer aTexels; // f32 bits, 4 per texel; p.aOffset % 4 == 0
 layout(binding = 1) uniform utextureBuffer bTexels;
+#ifdef EPILOGUE
+layout(std430, binding = 2) buffer Out { float outv[]; }; // read too: the residual
+#else
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+#endif
 
 vec4 a4(uint texel) { return uintBitsToFloat(texelFetch(aTexels, int(texel))); }
 
@@ -193,6 +205,25 @@ void main()
 #ifdef GLU
     for (uint m = 0; m < MROWS; ++m)
         outv[oBase + m * p.outStride + n0] = activation(acc[m], ACTIVATION) * acc[MROWS + m];
+#elif defined(EPILOGUE)
+    for (uint r = 0; r < R; ++r) {
+        if (n0 + r >= p.N)
+            continue;
+        const uint n = p.nFirst + n0 + r;
+        const uint column = oBase + (n / p.partColumns) * p.partStride + n % p.partColumns;
+        const float b = HAS_BIAS ? bias[p.biasOffset + n] : 0.0;
+        for (uint m = 0; m < MROWS; ++m) {
+            float v = HAS_BIAS ? acc[r * MROWS + m] + b : acc[r * MROWS + m];
+            if (ACT == 1)
+                v = geluErf(v);
+            else if (ACT == 2)
+                v = geluTanh(v);
+            else if (ACT == 3)
+                v = geluQuick(v);
+            const uint i = column + m * p.outStride;
+            outv[i] = RESIDUAL ? outv[i] + v : v;
+        }
+    }
 #else
     for (uint r = 0; r < R; ++r)
         for (uint m = 0; m < MROWS; ++m)

@@ -42,6 +42,25 @@ struct MatmulGluPush {
     uint upOffset;
 };
 
+// matvec_rows.comp with EPILOGUE (ops::matmulEpilogue): the fields of MatmulPush, then what is
+// applied to dot(a[m, :], b[n, :]) before it is stored: + bias[n], an activation, + out (the residual
+// stream). Column n of the whole product (nFirst + the dispatch's n) is element
+// (n / partColumns) * partStride + m * outStride + n % partColumns of out, from outOffset (which may
+// wrap below the bound range's start: uint arithmetic): fused projections split into their parts.
+struct MatmulEpiloguePush {
+    uint M;
+    uint N;
+    uint K;
+    uint aOffset;
+    uint bOffset;
+    uint outOffset;   // out's element 0 (of part 0, row 0 of this dispatch), mod 2^32
+    uint outStride;   // elements between rows of a part
+    uint biasOffset;  // bias[0] of the whole product, mod 2^32
+    uint nFirst;      // the dispatch's first column of the whole product
+    uint partColumns; // columns per part (all of N for one part)
+    uint partStride;  // elements between parts
+};
+
 // matvec_rows.comp and matvec.comp with EXPERTS (a mixture of experts' "mul_mat_id"): pair z of
 // workgroup z (firstPair + z) multiplies row (firstPair + z) / aRowEvery of a by the matrix of the
 // expert routes[pair] names, out row firstPair + z. b holds experts firstExpert ..

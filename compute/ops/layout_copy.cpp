@@ -88,6 +88,18 @@ Status convert(vk::CommandBatch& batch, const Tensor& in, Tensor& out, const Lay
                        options.maxBindingBytes);
 }
 
+Status copyColumns(vk::CommandBatch& batch, const Tensor& in, uint64_t first, uint64_t count, Tensor& out,
+                   uint64_t outFirst, const LayoutCopyOptions& options)
+{
+    const std::string what = "copy of columns of " + in.shapeText() + " into " + out.shapeText();
+    ATELIER_TRY(checkTypes(what, in, out));
+    const uint64_t cols = in.shape.empty() ? 0 : uint64_t(in.dim(-1));
+    const uint64_t rows = cols ? uint64_t(in.numel()) / cols : 0;
+    if (count == 0 || first + count > cols || outFirst + rows * count > uint64_t(out.numel()))
+        return makeError(ErrorCode::InvalidArgument, what + ": the columns or the rows they fill fall outside");
+    return stridedCopy(batch, what, in, out, rows, count, first, cols, 1, outFirst, count, 1, options.maxBindingBytes);
+}
+
 Status padBottomRight(vk::CommandBatch& batch, const Tensor& in, Tensor& out, const LayoutCopyOptions& options)
 {
     const std::string what = "padding of " + in.shapeText() + " into " + out.shapeText();

@@ -130,6 +130,49 @@ Status checkShapes(const Tensor& a, const Tensor& b, const Tensor& out)
     return {};
 }
 
+// Where the epilogue's parts put columns [n0, n0 + nc) of rows [m0, m0 + mc): the first and one past
+// the last element of out they touch.
+std::pair<uint64_t, uint64_t> partSpan(const MatmulEpilogue& e, uint64_t N, uint64_t m0, uint64_t mc, uint64_t n0,
+                                       uint64_t nc)
+{
+    const uint64_t columns = N / e.parts;
+    const uint64_t p0 = n0 / columns, p1 = (n0 + nc - 1) / columns;
+    const uint64_t first = p0 * e.partStride + m0 * columns + (p0 == p1 ? n0 % columns : 0);
+    const uint64_t last = p1 * e.partStride + (m0 + mc - 1) * columns + (p0 == p1 ? (n0 + nc - 1) % columns : columns - 1);
+    return {first, last + 1};
+}
+
+// One dispatch of the rows kernel with its epilogue over rows [m0, m0 + mc) and columns [n0, n0 + nc)
+// of the whole product.
+Status dispatchEpilogue(vk::CommandBatch& batch, const vk::Pipeline& pipeline, const MatmulEpilogue& e,
+                        const ElementWindow& aw, const ElementWindow& bw, Tensor& out, uint64_t M, uint64_t N,
+                        uint64_t K, uint64_t m0, uint64_t mc, uint64_t n0, uint64_t nc, uint32_t groupsN,
+                        uint32_t passes)
+{
+    (void)M;
+    vk::Device& device = batch.device();
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t columns = N / e.parts;
+    const auto [first, end] = partSpan(e, N, m0, mc, n0, nc);
+    const ElementWindow ow = out.window(first, end - first, align);
+    // Element 0 of part 0, row m0, relative to the window (wrapping below it: the shader adds it back).
+    const uint32_t outOffset = uint32_t(uint64_t(ow.offset) - first + m0 * columns);
+    vk::BufferRange biasRange = aw.range; // bound but unread without a bias
+    uint32_t biasOffset = 0;
+    if (e.bias) {
+        const ElementWindow bias = e.bias->window(n0, nc, align);
+        biasRange = bias.range;
+        biasOffset = uint32_t(uint64_t(bias.offset) - n0);
+    }
+    const shader::MatmulEpiloguePush push{uint32_t(mc), uint32_t(nc),        uint32_t(K),       aw.offset,
+                                          bw.offset,    outOffset,           uint32_t(columns), biasOffset,
+                                          uint32_t(n0), uint32_t(columns),   uint32_t(e.partStride)};
+    const vk::Binding outBinding = e.residual ? vk::readWriteOf(ow.range) : vk::writeOf(ow.range);
+    const Grid g = grid1d(groupsN, 1, device.info().maxWorkgroupCount[0]);
+    return batch.dispatch(pipeline, {vk::readOf(aw.range), vk::readOf(bw.range), outBinding, vk::readOf(biasRange)},
+                          push, g.x, g.y, passes);
+}
+
 } // namespace
 
 bool rowsKernelFits(DType b, uint64_t K)
@@ -137,15 +180,18 @@ bool rowsKernelFits(DType b, uint64_t K)
     return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
 }
 
-Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options)
+// The matmul and its optional epilogue (the rows kernel only).
+static Status record(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options,
+              const MatmulEpilogue* epilogue)
 {
-    ATELIER_TRY(checkShapes(a, b, out));
     vk::Device& device = batch.device();
     const auto& info = device.info();
     const uint64_t K = uint64_t(a.dim(-1));
     const uint64_t N = uint64_t(b.dim(0));
     const uint64_t M = uint64_t(a.numel()) / K;
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, options));
+    if (epilogue && (!kernel.rows || kernel.batch))
+        return makeError(ErrorCode::Unsupported, "matmul: only the rows kernel over plain weights fuses an epilogue");
     batch.countFlops(2.0 * double(M) * double(N) * double(K));
 
     // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
@@ -181,7 +227,13 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
             mc = passRows * passes;
         }
         vk::PipelineDesc desc{"matmul_" + type, 3, sizeof(shader::MatmulPush), kernel.spec};
-        if (kernel.rows) {
+        if (epilogue) {
+            desc = {"matvec_rows_epilogue_" + type, 4, sizeof(shader::MatmulEpiloguePush), kernel.spec};
+            desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(passRows));
+            desc.specConstants.insert(desc.specConstants.end(), {epilogue->activation, epilogue->bias != nullptr,
+                                                                 epilogue->residual});
+            desc.texelBindings = 0b011;
+        } else if (kernel.rows) {
             desc.shader = (kernel.batch ? "matvec_rows_batch_" : "matvec_rows_") + type;
             desc.specConstants.insert(desc.specConstants.begin() + 1, uint32_t(passRows));
             desc.texelBindings = 0b011; // a and b
@@ -198,6 +250,11 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
             const uint64_t nc = std::min(nStep, N - n0);
             const ElementWindow aw = a.window(m0 * K, mc * K, align);
             const ElementWindow bw = rowWindow(b, n0, nc, align);
+            if (epilogue) {
+                ATELIER_TRY(dispatchEpilogue(batch, *pipeline, *epilogue, aw, bw, out, M, N, K, m0, mc, n0, nc,
+                                             uint32_t((nc + kernel.blockN - 1) / kernel.blockN), uint32_t(passes)));
+                continue;
+            }
             const ElementWindow ow = out.window(m0 * N + n0, (mc - 1) * N + nc, align);
             const shader::MatmulPush push{uint32_t(mc), uint32_t(nc), uint32_t(K), aw.offset,
                                           bw.offset,    ow.offset,    uint32_t(N)};
@@ -213,6 +270,54 @@ Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor&
         }
     }
     return {};
+}
+
+Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options)
+{
+    ATELIER_TRY(checkShapes(a, b, out));
+    return record(batch, a, b, out, options, nullptr);
+}
+
+bool matmulFusesEpilogue(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t K)
+{
+    if (b != DType::F32 && b != DType::F16 && b != DType::BF16)
+        return false;
+    const auto kernel = chooseKernel(info, b, std::max<uint64_t>(M, 2), 1, K, {});
+    return kernel.ok() && kernel->rows;
+}
+
+Status matmulEpilogue(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
+                      const MatmulEpilogue& epilogue)
+{
+    const std::string what = "matmul epilogue of a " + a.shapeText() + " and b " + b.shapeText() + " into " +
+                             out.shapeText();
+    if (epilogue.parts <= 1) {
+        ATELIER_TRY(checkShapes(a, b, out));
+    } else {
+        if (a.dtype != DType::F32 || out.dtype != DType::F32 || a.shape.empty() || b.shape.size() != 2 ||
+            b.dim(1) != a.dim(-1))
+            return makeError(ErrorCode::InvalidArgument, what + ": expected f32 a [..., K], b [N, K] and f32 out");
+        const uint64_t M = uint64_t(a.numel() / a.dim(-1)), N = uint64_t(b.dim(0));
+        if (N % epilogue.parts != 0)
+            return makeError(ErrorCode::InvalidArgument, what + ": N does not split into the parts");
+        const uint64_t stride = epilogue.partStride ? epilogue.partStride : M * N / epilogue.parts;
+        if (stride < M * N / epilogue.parts || uint64_t(out.numel()) < (epilogue.parts - 1) * stride + M * N / epilogue.parts)
+            return makeError(ErrorCode::InvalidArgument, what + ": out does not hold the parts");
+    }
+    if (epilogue.bias && (epilogue.bias->dtype != DType::F32 || epilogue.bias->numel() != b.dim(0)))
+        return makeError(ErrorCode::InvalidArgument, what + ": the bias must be f32 [N], got " + epilogue.bias->shapeText());
+    if (epilogue.activation > 3 || (epilogue.residual && epilogue.parts > 1))
+        return makeError(ErrorCode::InvalidArgument, what + ": unknown activation, or a residual into parts");
+    if (!matmulFusesEpilogue(batch.device().info(), b.dtype, uint64_t(a.numel() / a.dim(-1)), uint64_t(a.dim(-1))))
+        return makeError(ErrorCode::Unsupported, what + ": this device's matmul does not fuse an epilogue");
+    MatmulEpilogue e = epilogue;
+    const uint64_t M = uint64_t(a.numel() / a.dim(-1)), N = uint64_t(b.dim(0));
+    e.parts = std::max<uint64_t>(e.parts, 1);
+    if (e.partStride == 0)
+        e.partStride = M * N / e.parts;
+    MatmulOptions options;
+    options.path = MatmulOptions::Path::MatrixVectorRows;
+    return record(batch, a, b, out, options, &e);
 }
 
 Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, const Tensor& up, Tensor& out,

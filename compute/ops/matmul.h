@@ -11,6 +11,7 @@
 #include "ops/glu.h"
 #include "ops/tensor.h"
 #include "vk/command_batch.h"
+#include "vk/device_info.h"
 
 #include <cstdint>
 
@@ -49,6 +50,26 @@ bool rowsKernelFits(DType b, uint64_t K);
 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
               const MatmulOptions& options = {});
+
+// What the rows kernel applies to each product before storing it, in the same pass (a Linear layer's
+// epilogue, ops/linear.h): out = [out +] act(a . b^T + bias). With parts > 1 the product's N columns
+// are parts blocks of N / parts, block p stored as rows of its own at p * partStride in out (q, k
+// and v of a fused projection, each [M, N / parts]).
+struct MatmulEpilogue {
+    const Tensor* bias = nullptr; // [N] f32
+    uint32_t activation = 0;      // 0 none, 1 erf GELU, 2 tanh GELU, 3 quick GELU (matvec_rows.comp's ACT)
+    bool residual = false;        // add the product to what out holds
+    uint64_t parts = 1;
+    uint64_t partStride = 0;      // elements between parts of out; 0: M * N / parts
+};
+
+// Whether matmulEpilogue can take these shapes on this device (the rows kernel over plain f32,
+// f16 or bf16 weights); elsewhere ops::linear runs the epilogue as passes of its own.
+bool matmulFusesEpilogue(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t K);
+
+// out = matmul with the epilogue, one pass; out is [..., N] for one part, else holds every part.
+Status matmulEpilogue(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
+                      const MatmulEpilogue& epilogue);
 
 // A gated feed-forward's first half: out = act(a · gate^T) * (a · up^T), gate and up [N, K] of one
 // type. CPU devices decode it (one row of a) in one pass of the rows kernel, a fetched once for

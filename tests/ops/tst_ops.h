@@ -34,6 +34,9 @@ private slots:
     void matmulSplitBindings();
     void matmulWeightsOverBindingLimit();
     void matmulRejectsBadArguments();
+    void linear_data();
+    void linear();
+    void linearRejectsBadArguments();
 
     void quantReferenceMatchesGguf();
     void cpuRepackedKQuants_data();
