@@ -22,6 +22,14 @@ ChatSession::ChatSession(LanguageModel& model) : mModel(model)
     }
 }
 
+Status ChatSession::setAdapters(std::vector<ActiveLora> adapters)
+{
+    ATELIER_ASSIGN(const bool changed, mModel.setAdapters(std::move(adapters)));
+    if (changed)
+        mContext.clear(); // the KV cache was emptied: nothing of it is reusable
+    return {};
+}
+
 Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage) const
 {
     const Tokenizer& tokenizer = mModel.tokenizer();

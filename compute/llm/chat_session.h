@@ -4,6 +4,7 @@
 // turn left, drops the oldest turns when the context overflows, and streams the answer.
 
 #include "core/result.h"
+#include "llm/lora_adapter.h"
 #include "llm/sampler.h"
 #include "llm/template/chat_template.h"
 
@@ -47,6 +48,9 @@ public:
     // prefix the new conversation shares with what it holds.
     void setMessages(std::vector<ChatMessage> messages) { mMessages = std::move(messages); }
     bool completesText() const { return !mTemplate.has_value(); }
+    // LoRA adapters for the answers from now on (LanguageModel::setAdapters); another set than the
+    // last one reads the whole conversation again on the next answer.
+    Status setAdapters(std::vector<ActiveLora> adapters);
     // Why the model's chat template could not be read (a syntax error, say): such a model is no
     // base model, yet it completes text too, having no template to follow. Empty when the template
     // was read or the model has none.

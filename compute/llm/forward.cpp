@@ -4,6 +4,7 @@
 //              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
 //                   or, in a mixture of experts, the routed experts' sum (recordExperts)
 //   logits = lmHead · norm(x[last]), and where a sampler asks, the largest of them (ops::topLogits)
+// Active LoRA adapters add their low-rank term after each matmul they adapt (addLora, lora_forward.cpp).
 // Each residual add, with the post-norm before it and the next norm after it, is one dispatch
 // (ops::residualNorm); the last one applies the output norm, to every row.
 
@@ -34,13 +35,14 @@ Result<ops::Tensor> rowsOf(const ops::Tensor& t, int64_t rows, int64_t heads = 0
 
 } // namespace
 
-Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandidates)
+Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandidates, const ops::Tensor* embeddings,
+                                   bool causal)
 {
     const ModelConfig& c = mConfig;
-    const int64_t n = int64_t(tokens.size());
+    const int64_t n = embeddings ? embeddings->dim(0) : int64_t(tokens.size());
     const uint32_t start = uint32_t(mCache.length);
     const ops::RmsNormOptions norm{c.rmsEps};
-    const ops::TokenIds ids = stageTokenIds(tokens);
+    const ops::TokenIds ids = embeddings ? ops::TokenIds{} : stageTokenIds(tokens);
 
     ATELIER_ASSIGN(ops::Tensor x, rowsOf(mState.x, n));
     ATELIER_ASSIGN(ops::Tensor xn, rowsOf(mState.xn, n));
@@ -57,9 +59,14 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     ATELIER_ASSIGN(ops::Tensor up, rowsOf(mState.up, n));
 
     const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
-        if (mState.idStaging.valid())
-            b.copy(mState.idStaging.range(0, tokens.size_bytes()), ids.buffer.range());
-        ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
+        if (embeddings) {
+            b.copy(embeddings->buffer.range(0, embeddings->bytes()), x.buffer.range(0, embeddings->bytes()));
+        } else {
+            if (mState.idStaging.valid())
+                b.copy(mState.idStaging.range(0, tokens.size_bytes()), ids.buffer.range());
+            ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
+        ATELIER_TRY(addTokenLora(b, ids, x));
+        }
         ATELIER_TRY(ops::rmsnorm(b, x, mWeights.layers.front().attnNorm, xn, norm));
         for (int l = 0; l < c.layers; ++l) {
             const LayerWeights& w = mWeights.layers[size_t(l)];
@@ -67,8 +74,11 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             const ops::Tensor& nextNorm = l + 1 < c.layers ? mWeights.layers[size_t(l) + 1].attnNorm : mWeights.outputNorm;
 
             ATELIER_TRY(ops::matmul(b, xn, w.wq, q));
+            ATELIER_TRY(addLora(b, LoraTarget::Query, l, xn, q));
             ATELIER_TRY(ops::matmul(b, xn, w.wk, k));
+            ATELIER_TRY(addLora(b, LoraTarget::Key, l, xn, k));
             ATELIER_TRY(ops::matmul(b, xn, w.wv, v));
+            ATELIER_TRY(addLora(b, LoraTarget::Value, l, xn, v));
             if (w.bq)
                 ATELIER_TRY(ops::add(b, q, *w.bq, q));
             if (w.bk)
@@ -96,24 +106,29 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
 
             ops::AttentionOptions attend;
             attend.startPosition = start;
+            attend.causal = causal;
+            attend.kvLength = causal ? 0 : start + uint32_t(n);
             attend.window = sliding ? uint32_t(c.slidingWindow) : 0;
             attend.scale = c.attentionScale;
             attend.workspace = &mState.workspace;
             ATELIER_TRY(ops::attention(b, qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
+            ATELIER_TRY(addLora(b, LoraTarget::AttentionOutput, l, attention, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));
 
             if (w.experts) {
                 ATELIER_TRY(recordExperts(b, *w.experts, xn, n, projected));
             } else {
-                ATELIER_TRY(ops::matmulGlu(b, xn, w.gate, w.up, gate, up, c.activation));
+                ATELIER_TRY(recordGlu(b, w, l, xn, gate, up));
                 ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
+                ATELIER_TRY(addLora(b, LoraTarget::Down, l, gate, projected));
             }
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, nextNorm, xn, norm));
         }
         const uint64_t rowBytes = uint64_t(c.dim) * 4;
         b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
         ATELIER_TRY(ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits));
+        ATELIER_TRY(addLora(b, LoraTarget::Output, 0, mState.last, mState.logits));
         return topCandidates > 0 ? ops::topLogits(b, mState.logits, uint32_t(topCandidates), mState.top) : Status{};
     });
     ATELIER_TRY(recorded);

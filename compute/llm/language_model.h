@@ -5,6 +5,7 @@
 
 #include "core/result.h"
 #include "llm/kv_cache.h"
+#include "llm/lora_adapter.h"
 #include "llm/model_config.h"
 #include "llm/tokenizer.h"
 #include "llm/weights.h"
@@ -48,6 +49,9 @@ struct RunState {
     vk::Buffer tokenIds;   // int32 [maxBatch], written by the host where it is mapped
     vk::Buffer idStaging;  // host-visible copy source where tokenIds is not mapped
     ops::TopLogitsWork top; // the largest logits, for samplers that need only those
+    // LoRA adapters only, made when the first is set (lora_forward.cpp):
+    ops::Tensor loraRank;  // [maxBatch * largest rank] A x
+    ops::Tensor loraOut;   // [max(maxBatch * widest projection, vocab)] B (A x)
 
     static Result<RunState> create(vk::Device& device, const ModelConfig& config, int vocab, int maxBatch);
 };
@@ -80,18 +84,40 @@ public:
     // stops there with ErrorCode::Cancelled (the tokens done stay in the context).
     Status forward(std::span<const int32_t> tokens, int topCandidates = 0,
                    const std::function<bool(int, int)>& progress = {});
+    // Runs rows given as embeddings instead of tokens (a picture's: f32 [n, dim] on this device,
+    // used as they are, not scaled like token embeddings) at positions position()..; with causal
+    // false they see each other both ways, as llama.cpp decodes Gemma 3's pictures. All n rows go
+    // in one pass: n is at most maxBatch().
+    Status forwardEmbeddings(const ops::Tensor& rows, bool causal, int topCandidates = 0);
+    int maxBatch() const { return mState.maxBatch; }
     Result<std::vector<float>> logits() const;
     Result<ops::TopLogits> topLogits() const;
     // Forgets positions from `length` on, keeping the prefix (a follow-up reuses it).
     void truncate(int length);
 
+    const ModelWeights& weights() const { return mWeights; }
+    // LoRA adapters applied from the next forward pass on, each with its scale (0: left out),
+    // without touching the weights. A set other than the current one empties the KV cache, which
+    // the old one computed; the result says whether it did.
+    Result<bool> setAdapters(std::vector<ActiveLora> adapters);
+    const std::vector<ActiveLora>& adapters() const { return mAdapters; }
+
 private:
     LanguageModel(vk::Device& device) : mDevice(device) {}
-    Status forwardBatch(std::span<const int32_t> tokens, int topCandidates);
+    // One pass over `tokens`, or over the rows of `embeddings` where it is given (tokens then empty).
+    Status forwardBatch(std::span<const int32_t> tokens, int topCandidates, const ops::Tensor* embeddings = nullptr,
+                        bool causal = true);
     // x[n] = the layer's mixture of experts applied to xn[n] (forward.cpp).
     Status recordExperts(vk::CommandBatch& batch, const ExpertWeights& w, const ops::Tensor& xn, int64_t n,
                          ops::Tensor& out);
     ops::TokenIds stageTokenIds(std::span<const int32_t> tokens);
+    // y += scale * alpha / rank * B (A x) for each active adapter of the weight (lora_forward.cpp);
+    // the token embedding's A is looked up by id instead.
+    Status addLora(vk::CommandBatch& batch, LoraTarget target, int layer, const ops::Tensor& x, ops::Tensor& y);
+    Status addTokenLora(vk::CommandBatch& batch, const ops::TokenIds& ids, ops::Tensor& x);
+    // gate = act(gate · xn) * (up · xn), fused where no adapter changes gate or up.
+    Status recordGlu(vk::CommandBatch& batch, const LayerWeights& w, int layer, const ops::Tensor& xn,
+                     ops::Tensor& gate, ops::Tensor& up);
 
     vk::Device& mDevice;
     ModelConfig mConfig;
@@ -100,6 +126,7 @@ private:
     RunState mState;
     std::unique_ptr<Tokenizer> mTokenizer;
     std::string mChatTemplate;
+    std::vector<ActiveLora> mAdapters;
 };
 
 } // namespace atelier::llm
