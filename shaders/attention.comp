@@ -98,11 +98,10 @@ void main()
 
     // The kv rows some query of this block sees, then this workgroup's split of them.
     uint lo = 0, hi = p.kvLength;
-    if (p.causal != 0) {
+    if (p.causal != 0)
         hi = min(hi, posLast + 1);
-        if (p.window != 0 && posFirst + 1 > p.window)
-            lo = posFirst + 1 - p.window;
-    }
+    if (p.window != 0 && posFirst + 1 > p.window)
+        lo = posFirst + 1 - p.window;
     if (p.splits > 1) {
         const uint chunk = ((hi - lo + p.splits - 1) / p.splits + BC - 1) / BC * BC;
         lo = min(hi, lo + gl_WorkGroupID.z * chunk);
@@ -165,7 +164,9 @@ void main()
                     const uint kvPos = j0 + c;
                     bool visible = r < nRows && c < cols;
                     if (p.causal != 0)
-                        visible = visible && kvPos <= pos && (p.window == 0 || pos - kvPos < p.window);
+                        visible = visible && kvPos <= pos;
+                    if (p.window != 0) // both ways without the causal mask (Gemma 3's pictures)
+                        visible = visible && kvPos + p.window > pos;
                     const float score = visible ? softCap(sum[i * SC + j]) : NEG_INF;
                     if (VEC_SCORES) {
                         quad[j % 4] = score;

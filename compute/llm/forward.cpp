@@ -65,7 +65,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             if (mState.idStaging.valid())
                 b.copy(mState.idStaging.range(0, tokens.size_bytes()), ids.buffer.range());
             ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, ids, x, c.embeddingScale));
-        ATELIER_TRY(addTokenLora(b, ids, x));
+            ATELIER_TRY(addTokenLora(b, ids, x));
         }
         ATELIER_TRY(ops::rmsnorm(b, x, mWeights.layers.front().attnNorm, xn, norm));
         for (int l = 0; l < c.layers; ++l) {

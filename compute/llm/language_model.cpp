@@ -98,6 +98,23 @@ Status LanguageModel::forward(std::span<const int32_t> tokens, int topCandidates
     return {};
 }
 
+Status LanguageModel::forwardEmbeddings(const ops::Tensor& rows, bool causal, int topCandidates)
+{
+    if (topCandidates < 0 || topCandidates > int(ops::kTopLogitsMaxK))
+        return makeError(ErrorCode::InvalidArgument, "can choose 1 to " + std::to_string(ops::kTopLogitsMaxK) +
+                                                         " top logits, not " + std::to_string(topCandidates));
+    if (rows.dtype != DType::F32 || rows.shape.size() != 2 || rows.dim(1) != mConfig.dim || rows.dim(0) < 1)
+        return makeError(ErrorCode::InvalidArgument, "embeddings to run must be f32 [rows, " +
+                                                         std::to_string(mConfig.dim) + "], not " + rows.shapeText());
+    const int64_t n = rows.dim(0);
+    if (n > mState.maxBatch)
+        return makeError(ErrorCode::InvalidArgument, std::to_string(n) + " embeddings do not fit one pass of " +
+                                                         std::to_string(mState.maxBatch) + " rows");
+    if (mCache.length + n > mCache.capacity)
+        return makeError(ErrorCode::InvalidArgument, "the context is full (" + std::to_string(mCache.capacity) + " tokens)");
+    return forwardBatch({}, topCandidates, &rows, causal);
+}
+
 Result<std::vector<float>> LanguageModel::logits() const { return mState.logits.toFloats(mDevice); }
 
 Result<ops::TopLogits> LanguageModel::topLogits() const { return ops::readTopLogits(mState.top); }

@@ -158,8 +158,6 @@ Status attention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, cons
                          "attention: queries at positions " + std::to_string(options.startPosition) + ".." +
                              std::to_string(options.startPosition + tokens - 1) + " need kv rows that do not exist (" +
                              std::to_string(kvLength) + " of capacity " + std::to_string(capacity) + ")");
-    if (!options.causal && options.window != 0)
-        return makeError(ErrorCode::InvalidArgument, "attention: a sliding window needs the causal mask");
     if (!std::isfinite(scale) || !(options.softCap >= 0.0f) || !std::isfinite(options.softCap))
         return makeError(ErrorCode::InvalidArgument, "attention: invalid scale or soft cap");
 
@@ -225,7 +223,7 @@ Status attention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, cons
                                              uint32_t(capacity * headDim),
                                              uint32_t(kvLength),
                                              uint32_t(options.startPosition + t0),
-                                             options.causal ? options.window : 0u,
+                                             options.window,
                                              options.causal ? 1u : 0u,
                                              splits,
                                              qw.offset,

@@ -28,7 +28,8 @@ struct AttentionOptions {
     uint32_t startPosition = 0;   // position of query token 0; token i is at startPosition + i
     uint32_t kvLength = 0;        // cache rows that exist; 0: startPosition + tokens
     bool causal = true;           // query at position p sees kv rows <= p; else all kvLength rows
-    uint32_t window = 0;          // causal sliding window: p sees (p - window, p]; 0: none (Gemma 3 local layers)
+    uint32_t window = 0;          // sliding window: p sees (p - window, p], without the causal mask every row
+                                  // after p - window (Gemma 3's local layers, its pictures); 0: none
     float scale = 0.0f;           // on q.k; 0: 1 / sqrt(headDim) (Gemma 3: query_pre_attn_scalar^-0.5)
     float softCap = 0.0f;         // 0: off, else scores become softCap * tanh(score / softCap) (Gemma 2)
     Tensor* workspace = nullptr;  // f32 of >= attentionWorkspaceElements(): enables kv splits

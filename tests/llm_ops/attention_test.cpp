@@ -105,6 +105,11 @@ void TestLlmOps::attention_data()
     QTest::addRow("prompt d128 soft cap 20") << 20 << 4 << 4 << 128 << 10u << 0u << 0u << 0.2 << 20.0 << true << 0;
     QTest::addRow("prompt not causal 16 tokens kv 100")
         << 16 << 2 << 2 << 64 << 0u << 100u << 0u << 0.0 << 0.0 << false << 0;
+    // A picture's tokens on Gemma 3's local layers: both ways, but not before the window.
+    QTest::addRow("picture not causal 16 tokens at 30 window 24")
+        << 16 << 4 << 2 << 32 << 30u << 46u << 24u << 0.0 << 0.0 << false << 0;
+    QTest::addRow("picture not causal 256 tokens at 900 window 512 d256")
+        << 256 << 8 << 4 << 256 << 900u << 1156u << 512u << 0.0625 << 0.0 << false << -1;
 }
 
 void TestLlmOps::attention()

@@ -41,7 +41,8 @@ std::vector<float> attentionReference(const std::vector<float>& q, const std::ve
             const size_t head = size_t(h / group) * c.capacity * d;
             double m = -INFINITY;
             for (int64_t j = 0; j < c.kvLength; ++j) {
-                const bool visible = !c.causal || (j <= pos && (c.window == 0 || pos - j < c.window));
+                // A window cuts rows before it both ways; the causal mask also those after pos.
+                const bool visible = (!c.causal || j <= pos) && (c.window == 0 || j + c.window > pos);
                 double s = 0;
                 for (int i = 0; i < d; ++i)
                     s += double(qr[i]) * k[head + j * d + i];

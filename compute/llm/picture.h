@@ -1,0 +1,37 @@
+#pragma once
+// Pictures for vision models: 8-bit RGB pixels, resized as llama.cpp's mtmd (and Pillow, whose
+// resampling it reproduces) resize them, then cut into the ViT's patches.
+
+#include "core/result.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace atelier::llm {
+
+struct VisionConfig;
+
+// Rows top to bottom, 3 bytes (R, G, B) per pixel.
+struct RgbPicture {
+    int width = 0, height = 0;
+    std::vector<uint8_t> rgb;
+
+    bool valid() const { return width > 0 && height > 0 && rgb.size() == size_t(width) * size_t(height) * 3; }
+};
+
+// Pillow's bilinear resize (Image.resize(..., BILINEAR)): a triangle filter widened by the scale
+// when shrinking, 22-bit fixed-point weights, horizontal pass then vertical, each pass skipped
+// where that side keeps its size. Sizes up to 16384.
+Result<RgbPicture> resizeBilinear(const RgbPicture& picture, int width, int height);
+
+// The picture scaled to fit size x size keeping its aspect ratio (sides rounded up), centred on
+// black, as mtmd prepares a picture for a fixed-size encoder; a picture of that size is kept.
+Result<RgbPicture> fitSquare(const RgbPicture& picture, int size);
+
+// The encoder's input: the picture fitted to its size, scaled to [0, 1], normalised by the
+// projector's mean and std, as rows [patches, 3 * patch * patch] (patches in reading order, each
+// row's values channel by channel, then row by row, as the patch embedding's weights).
+Result<std::vector<float>> patchRows(const RgbPicture& picture, const VisionConfig& config);
+
+} // namespace atelier::llm

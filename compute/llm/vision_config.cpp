@@ -1,0 +1,95 @@
+#include "llm/vision_config.h"
+
+#include "io/gguf.h"
+
+namespace atelier::llm {
+
+namespace {
+
+Result<int> positive(const io::GgufFile& f, const std::string& key, uint32_t most = 1u << 20)
+{
+    ATELIER_ASSIGN(const uint32_t v, f.u32(key));
+    if (v == 0 || v > most)
+        return makeError(ErrorCode::Format, "vision projector: " + key + " = " + std::to_string(v) + " is not plausible");
+    return int(v);
+}
+
+Result<std::array<float, 3>> triple(const io::GgufFile& f, const std::string& key)
+{
+    ATELIER_ASSIGN(const std::vector<float> v, f.f32Array(key));
+    if (v.size() < 3)
+        return makeError(ErrorCode::Format, "vision projector: " + key + " needs 3 values, not " + std::to_string(v.size()));
+    for (size_t i = 0; i < 3; ++i)
+        if (!(v[i] > -1e3f && v[i] < 1e3f) || (key.ends_with("std") && !(v[i] > 1e-6f)))
+            return makeError(ErrorCode::Format, "vision projector: " + key + " holds an implausible value");
+    return std::array<float, 3>{v[0], v[1], v[2]};
+}
+
+} // namespace
+
+bool isVisionProjector(const io::GgufFile& f)
+{
+    if (f.architecture() != "clip")
+        return false;
+    auto vision = f.boolean("clip.has_vision_encoder");
+    return vision.ok() && vision.value();
+}
+
+Result<VisionConfig> VisionConfig::fromGguf(const io::GgufFile& f)
+{
+    if (!isVisionProjector(f))
+        return makeError(ErrorCode::Unsupported, "not a vision projector (an mmproj GGUF with a vision encoder)");
+    VisionConfig c;
+    auto type = f.string("clip.projector_type");
+    if (!type.ok())
+        type = f.string("clip.vision.projector_type");
+    c.projectorName = type.ok() ? type.value() : std::string();
+    if (c.projectorName == "gemma3")
+        c.projector = Projector::Gemma3;
+    else
+        return makeError(ErrorCode::Unsupported, "vision projectors of type '" +
+                                                     (c.projectorName.empty() ? "?" : c.projectorName) +
+                                                     "' are not supported (gemma3 is)");
+    if (auto name = f.string("general.name"); name.ok())
+        c.name = name.value();
+    ATELIER_ASSIGN(c.imageSize, positive(f, "clip.vision.image_size", 4096));
+    ATELIER_ASSIGN(c.patchSize, positive(f, "clip.vision.patch_size", 64));
+    ATELIER_ASSIGN(c.dim, positive(f, "clip.vision.embedding_length"));
+    ATELIER_ASSIGN(c.feedForward, positive(f, "clip.vision.feed_forward_length"));
+    ATELIER_ASSIGN(c.layers, positive(f, "clip.vision.block_count", 1024));
+    ATELIER_ASSIGN(c.heads, positive(f, "clip.vision.attention.head_count", 1024));
+    ATELIER_ASSIGN(c.textDim, positive(f, "clip.vision.projection_dim"));
+    if (auto eps = f.f32("clip.vision.attention.layer_norm_epsilon"); eps.ok())
+        c.eps = eps.value();
+    if (!(c.eps > 0.0f && c.eps < 1.0f))
+        return makeError(ErrorCode::Format, "vision projector: layer_norm_epsilon is not plausible");
+    ATELIER_ASSIGN(c.mean, triple(f, "clip.vision.image_mean"));
+    ATELIER_ASSIGN(c.std, triple(f, "clip.vision.image_std"));
+    // As llama.cpp: use_gelu is the tanh GELU, use_silu SiLU, neither CLIP's quick GELU.
+    const bool gelu = f.boolean("clip.use_gelu").ok() && f.boolean("clip.use_gelu").value();
+    const bool silu = f.boolean("clip.use_silu").ok() && f.boolean("clip.use_silu").value();
+    if (gelu && silu)
+        return makeError(ErrorCode::Format, "vision projector: both use_gelu and use_silu are set");
+    c.activation = gelu ? VisionActivation::GeluTanh : silu ? VisionActivation::Silu : VisionActivation::GeluQuick;
+
+    if (c.imageSize % c.patchSize != 0)
+        return makeError(ErrorCode::Format, "vision projector: pictures of " + std::to_string(c.imageSize) +
+                                                " pixels do not split into patches of " + std::to_string(c.patchSize));
+    if (c.dim % c.heads != 0 || (c.dim / c.heads) % 4 != 0 || c.dim / c.heads > 256)
+        return makeError(ErrorCode::Unsupported, "vision projector: heads of " + std::to_string(c.dim) + " / " +
+                                                     std::to_string(c.heads) + " values are not supported");
+    if (c.projector == Projector::Gemma3) {
+        c.merge = 4; // Gemma 3's 64 x 64 patches pool to 16 x 16; a file may say otherwise (test models)
+        if (f.find("clip.vision.projector.scale_factor")) {
+            ATELIER_ASSIGN(c.merge, positive(f, "clip.vision.projector.scale_factor", 64));
+        }
+        if (c.patchesPerSide() % c.merge != 0)
+            return makeError(ErrorCode::Format, "vision projector: a grid of " + std::to_string(c.patchesPerSide()) +
+                                                    " patches does not pool by " + std::to_string(c.merge));
+    }
+    if (int64_t(c.patches()) > 65536)
+        return makeError(ErrorCode::Unsupported, "vision projector: " + std::to_string(c.patches()) + " patches are too many");
+    return c;
+}
+
+} // namespace atelier::llm

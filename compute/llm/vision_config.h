@@ -1,0 +1,49 @@
+#pragma once
+// A vision projector ("mmproj") GGUF as llama.cpp's converter writes them (general.architecture
+// `clip`, keys under clip.vision.*): the ViT that turns a picture into patch vectors and the
+// projector that turns those into the language model's embeddings. Supported: Gemma 3's
+// (`clip.projector_type` gemma3: SigLIP, then average pooling of the patch grid, RMSNorm and a
+// projection).
+
+#include "core/result.h"
+
+#include <array>
+#include <string>
+
+namespace atelier::io {
+class GgufFile;
+}
+
+namespace atelier::llm {
+
+enum class Projector { Gemma3 };
+enum class VisionActivation { GeluTanh, GeluQuick, Silu };
+
+struct VisionConfig {
+    Projector projector = Projector::Gemma3;
+    std::string projectorName; // as the file says it
+    std::string name;
+    int imageSize = 0;   // pictures are resized to imageSize x imageSize
+    int patchSize = 0;
+    int dim = 0;         // the ViT's width
+    int feedForward = 0;
+    int layers = 0;
+    int heads = 0;
+    int textDim = 0;     // the language model's embedding length, what the projector outputs
+    int merge = 1;       // Gemma 3: the patch grid is average-pooled in merge x merge squares
+    float eps = 1e-6f;
+    VisionActivation activation = VisionActivation::GeluQuick;
+    std::array<float, 3> mean{0.5f, 0.5f, 0.5f}, std{0.5f, 0.5f, 0.5f};
+
+    int patchesPerSide() const { return imageSize / patchSize; }
+    int patches() const { return patchesPerSide() * patchesPerSide(); }
+    // The embeddings one picture becomes.
+    int tokens() const { return patches() / (merge * merge); }
+
+    static Result<VisionConfig> fromGguf(const io::GgufFile& file);
+};
+
+// Whether a GGUF is a vision projector (general.architecture `clip` with a vision encoder).
+bool isVisionProjector(const io::GgufFile& file);
+
+} // namespace atelier::llm

@@ -1,0 +1,235 @@
+// Gemma 3's vision path on tiny random weights (tests/llm/make_tiny_vision.py): the picture
+// encoder's embeddings, and the language model's logits and greedy tokens with a picture inside
+// the prompt (its 16 embeddings seeing each other both ways), against the float64 reference that
+// llama.cpp's mtmd confirms (golden/tiny_vision.json).
+
+#include "io/gguf.h"
+#include "llm/language_model.h"
+#include "llm/picture.h"
+#include "llm/vision_config.h"
+#include "llm/vision_encoder.h"
+#include "picture_rgb.h"
+#include "test_device.h"
+#include "test_result.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace atelier;
+using namespace atelier::llm;
+
+namespace {
+
+const QString kTests = QStringLiteral(ATELIER_LLM_TESTS);
+// The encoder's f16 weights are dequantized exactly in the reference; what is left is f32
+// accumulation over 2 layers: measured below 1e-4 of values up to 3.6.
+constexpr double kEmbeddingTolerance = 2e-3;
+// As the other tiny models (tests/llm/architecture_test.cpp): the engine's f16 KV cache.
+constexpr double kLogitTolerance = 0.02;
+
+QJsonObject golden()
+{
+    QFile file(kTests + "/golden/tiny_vision.json");
+    return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
+}
+
+std::vector<float> floats(const QJsonArray& rows)
+{
+    std::vector<float> out;
+    for (const QJsonValue& row : rows)
+        for (const QJsonValue& v : row.toArray())
+            out.push_back(float(v.toDouble()));
+    return out;
+}
+
+double largestDifference(const std::vector<float>& a, const std::vector<float>& b)
+{
+    if (a.size() != b.size())
+        return INFINITY;
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double d = std::abs(double(a[i]) - double(b[i]));
+        worst = std::isfinite(d) ? std::max(worst, d) : INFINITY;
+    }
+    return worst;
+}
+
+int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+VisionEncoder* encoder()
+{
+    static std::unique_ptr<VisionEncoder> loaded;
+    if (!loaded && test::testDevice()) {
+        auto e = VisionEncoder::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3_mmproj.gguf").toStdString());
+        if (e)
+            loaded = std::move(e).value();
+        else
+            qWarning("%s", e.error().message.c_str());
+    }
+    return loaded.get();
+}
+
+} // namespace
+
+class TestVision : public QObject {
+    Q_OBJECT
+private slots:
+    void projectorConfigFromGguf();
+    void projectorRefusesOtherFiles();
+    void resizeKeepsSizeAndAspect();
+    void pictureEmbeddingsMatchReference_data();
+    void pictureEmbeddingsMatchReference();
+    void logitsWithPictureMatchReference();
+};
+
+void TestVision::projectorConfigFromGguf()
+{
+    ASSIGN_OR_FAIL(auto file, io::GgufFile::open((kTests + "/fixtures/tiny_gemma3_mmproj.gguf").toStdString()));
+    QVERIFY(isVisionProjector(*file));
+    ASSIGN_OR_FAIL(const VisionConfig c, VisionConfig::fromGguf(*file));
+    QCOMPARE(c.projector, Projector::Gemma3);
+    QCOMPARE(c.imageSize, 32);
+    QCOMPARE(c.patchSize, 4);
+    QCOMPARE(c.patches(), 64);
+    QCOMPARE(c.merge, 2);
+    QCOMPARE(c.tokens(), 16);
+    QCOMPARE(c.textDim, 128);
+    QCOMPARE(c.activation, VisionActivation::GeluTanh);
+}
+
+void TestVision::projectorRefusesOtherFiles()
+{
+    // A language model is no projector.
+    ASSIGN_OR_FAIL(auto text, io::GgufFile::open((kTests + "/fixtures/tiny_gemma3.gguf").toStdString()));
+    QVERIFY(!isVisionProjector(*text));
+    auto config = VisionConfig::fromGguf(*text);
+    QVERIFY(!config);
+    QVERIFY(QString::fromStdString(config.error().message).contains("vision projector"));
+
+    // A projector cut short: an error, not a crash.
+    QFile source(kTests + "/fixtures/tiny_gemma3_mmproj.gguf");
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    const QByteArray bytes = source.readAll();
+    QTemporaryDir dir;
+    const QString cut = dir.filePath("cut.gguf");
+    QFile out(cut);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(bytes.left(bytes.size() / 2));
+    out.close();
+    QVERIFY(test::testDevice());
+    auto loaded = VisionEncoder::load(*test::testDevice(), cut.toStdString());
+    QVERIFY(!loaded);
+    qInfo("%s", loaded.error().message.c_str());
+    QVERIFY(test::noValidationMessages());
+}
+
+void TestVision::resizeKeepsSizeAndAspect()
+{
+    RgbPicture flat{5, 3, std::vector<uint8_t>(5 * 3 * 3, 200)};
+    ASSIGN_OR_FAIL(const RgbPicture big, resizeBilinear(flat, 17, 9));
+    QCOMPARE(big.width, 17);
+    QCOMPARE(big.height, 9);
+    QVERIFY(std::all_of(big.rgb.begin(), big.rgb.end(), [](uint8_t v) { return v == 200; })); // weights sum to one
+    ASSIGN_OR_FAIL(const RgbPicture square, fitSquare(flat, 10));
+    QCOMPARE(square.width, 10);
+    QCOMPARE(square.height, 10);
+    // 5 x 3 fits as 10 x 6, centred: black rows above and below.
+    QCOMPARE(int(square.rgb[0]), 0);
+    QCOMPARE(int(square.rgb[(size_t(5) * 10 + 5) * 3]), 200);
+    QCOMPARE(int(square.rgb[(size_t(9) * 10 + 5) * 3]), 0);
+    QVERIFY(!resizeBilinear(RgbPicture{}, 4, 4));
+    QVERIFY(!resizeBilinear(flat, 0, 4));
+    QVERIFY(!fitSquare(RgbPicture{100000, 1, {}}, 32));
+}
+
+void TestVision::pictureEmbeddingsMatchReference_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::newRow("square, the encoder's own size") << "square";
+    QTest::newRow("wide, resized and padded") << "wide";
+}
+
+void TestVision::pictureEmbeddingsMatchReference()
+{
+    QFETCH(QString, name);
+    VisionEncoder* e = encoder();
+    QVERIFY(e);
+    const QJsonObject picture = golden()["pictures"].toObject()[name].toObject();
+    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + picture["file"].toString()));
+    ASSIGN_OR_FAIL(const std::vector<float> got, e->encodeToHost(rgb));
+    const double diff = largestDifference(got, floats(picture["embeddings"].toArray()));
+    qInfo("embeddings of %s differ from the float64 reference by %.2g (llama.cpp: %.2g)", qPrintable(name), diff,
+          picture["llamacpp_max_diff"].toDouble());
+    QVERIFY2(diff < kEmbeddingTolerance, qPrintable(QString::number(diff)));
+    QVERIFY(test::noValidationMessages());
+}
+
+void TestVision::logitsWithPictureMatchReference()
+{
+    VisionEncoder* e = encoder();
+    QVERIFY(e);
+    LoadOptions options;
+    options.contextLength = 256;
+    options.maxBatch = 16;
+    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3.gguf").toStdString(),
+                                                   options));
+    const QJsonObject g = golden();
+    const QJsonObject prompt = g["prompt"].toObject();
+    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["pictures"].toObject()["square"].toObject()["file"].toString()));
+
+    // The prompt as llama.cpp's mtmd split it: text ids, the picture (its token count), text ids.
+    auto run = [&](bool causalPicture) -> Result<std::vector<float>> {
+        model->truncate(0);
+        for (const QJsonValue& piece : prompt["pieces"].toArray()) {
+            if (piece.isArray()) {
+                std::vector<int32_t> ids;
+                for (const QJsonValue& id : piece.toArray())
+                    ids.push_back(int32_t(id.toInt()));
+                ATELIER_TRY(model->forward(ids));
+            } else {
+                ATELIER_ASSIGN(const ops::Tensor* rows, e->encode(rgb));
+                if (rows->dim(0) != piece.toInt())
+                    return makeError(ErrorCode::InvalidArgument, "the picture became " + std::to_string(rows->dim(0)) + " embeddings");
+                ATELIER_TRY(model->forwardEmbeddings(*rows, causalPicture));
+            }
+        }
+        return model->logits();
+    };
+    std::vector<float> expected;
+    for (const QJsonValue& v : prompt["logits"].toArray())
+        expected.push_back(float(v.toDouble()));
+
+    ASSIGN_OR_FAIL(std::vector<float> logits, run(false));
+    const double diff = largestDifference(logits, expected);
+    qInfo("logits after the prompt with a picture differ from the float64 reference by %.3g (llama.cpp F32: %.2g)", diff,
+          prompt["llamacpp_f32_max_diff"].toDouble());
+    QVERIFY2(diff < kLogitTolerance, qPrintable(QString::number(diff)));
+
+    std::vector<int32_t> greedy;
+    for (int i = 0; i < prompt["greedy"].toArray().size(); ++i) {
+        greedy.push_back(argmax(logits));
+        const int32_t token = greedy.back();
+        VERIFY_OK(model->forward(std::span(&token, 1)));
+        ASSIGN_OR_FAIL(logits, model->logits());
+    }
+    std::vector<int32_t> want;
+    for (const QJsonValue& v : prompt["greedy"].toArray())
+        want.push_back(int32_t(v.toInt()));
+    QCOMPARE(greedy, want);
+
+    // The picture read causally, as a plain prompt would be, is measurably wrong: the test can tell.
+    ASSIGN_OR_FAIL(const std::vector<float> causal, run(true));
+    qInfo("read causally, the picture moves the logits by %.3g", largestDifference(causal, expected));
+    QVERIFY(largestDifference(causal, expected) > 5 * kLogitTolerance);
+    QVERIFY(test::noValidationMessages());
+}
+
+QTEST_MAIN(TestVision)
+#include "tst_vision.moc"
