@@ -11,11 +11,19 @@
 #include "ops/sequence_attention.h"
 #include "vk/device.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace atelier::llm {
 
 namespace {
+
+// Rows of activations a batched pass holds (at least a whole context), and the most texts in one.
+constexpr int64_t kPassTokens = 2048;
+constexpr size_t kPassTexts = 256;
+// On CPU devices attention takes three passes through a scores workspace (several times faster on
+// lavapipe than the fused kernel); each text's holds up to 16 MiB of scores.
+constexpr int64_t kScoresPerText = int64_t(4) << 20;
 
 Result<int> positive(const io::GgufFile& f, const std::string& key)
 {
@@ -139,17 +147,19 @@ Result<std::unique_ptr<EmbeddingModel>> EmbeddingModel::load(vk::Device& device,
         w.layers.push_back(std::move(layer));
     }
 
-    const int64_t n = c.contextLength;
+    m->mCapacity = std::max<int64_t>(c.contextLength, kPassTokens);
+    const int64_t n = m->mCapacity;
     for (auto [t, width] : {std::pair{&m->mX, c.dim}, {&m->mSum, c.dim}, {&m->mQ, c.dim}, {&m->mK, c.dim},
                             {&m->mV, c.dim}, {&m->mAttention, c.dim}, {&m->mHidden, c.feedForward},
                             {&m->mUp, c.feedForward}}) {
         ATELIER_ASSIGN(*t, ops::Tensor::create(device, DType::F32, {n, width}));
     }
     ATELIER_ASSIGN(m->mIds.buffer, device.allocate(uint64_t(n) * sizeof(int32_t)));
+    ATELIER_ASSIGN(m->mPositions.buffer, device.allocate(uint64_t(n) * sizeof(int32_t)));
     return m;
 }
 
-Status EmbeddingModel::record(vk::CommandBatch& b, int64_t n)
+Status EmbeddingModel::record(vk::CommandBatch& b, std::span<PackedText> texts, int64_t n)
 {
     const EmbeddingConfig& c = mConfig;
     const int64_t headDim = c.dim / c.heads;
@@ -162,12 +172,6 @@ Status EmbeddingModel::record(vk::CommandBatch& b, int64_t n)
     ATELIER_ASSIGN(ops::Tensor attention, mAttention.view(rows));
     ATELIER_ASSIGN(ops::Tensor hidden, mHidden.view({n, c.feedForward}));
     ATELIER_ASSIGN(ops::Tensor up, mUp.view({n, c.feedForward}));
-    ATELIER_ASSIGN(ops::Tensor qHeads, mQ.view(heads));
-    ATELIER_ASSIGN(ops::Tensor kHeads, mK.view(heads));
-    ATELIER_ASSIGN(const ops::Tensor vHeads, mV.view(heads));
-    ATELIER_ASSIGN(ops::Tensor attentionHeads, mAttention.view(heads));
-    ATELIER_ASSIGN(ops::Tensor ropeQ, mQ.view({n, c.heads, headDim}));
-    ATELIER_ASSIGN(ops::Tensor ropeK, mK.view({n, c.heads, headDim}));
     const ops::LayerNormOptions norm{c.eps};
 
     ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, mIds, sum));
@@ -175,24 +179,56 @@ Status EmbeddingModel::record(vk::CommandBatch& b, int64_t n)
         ATELIER_ASSIGN(const ops::Tensor typeZero, mWeights.tokenTypes->view({c.dim}));
         ATELIER_TRY(ops::add(b, sum, typeZero, sum));
     }
-    if (mWeights.positions) {
-        ATELIER_ASSIGN(const ops::Tensor positions, mWeights.positions->view(rows));
-        ATELIER_TRY(ops::add(b, sum, positions, sum));
+    if (mWeights.positions) { // row i of each text's own positions
+        ATELIER_TRY(ops::embedding(b, *mWeights.positions, mPositions, x));
+        ATELIER_TRY(ops::add(b, sum, x, sum));
     }
     ATELIER_TRY(ops::layerNorm(b, sum, mWeights.embeddingNorm.gamma, mWeights.embeddingNorm.beta, x, norm));
 
     ops::RopeOptions rope;
     rope.layout = ops::RopeLayout::Neox;
     rope.freqBase = c.ropeBase;
+    const bool one = texts.size() == 1; // attention straight on the projections, no copies
+    const uint64_t rowBytes = uint64_t(c.dim) * sizeof(float);
+    auto copyRows = [&](const ops::Tensor& from, int64_t fromRow, ops::Tensor& to, int64_t toRow, int64_t count) {
+        b.copy(from.buffer.range(uint64_t(fromRow) * rowBytes, uint64_t(count) * rowBytes),
+               to.buffer.range(uint64_t(toRow) * rowBytes, uint64_t(count) * rowBytes));
+    };
+    auto attend = [&](ops::Tensor& tq, ops::Tensor& tk, const ops::Tensor& tv, ops::Tensor& out, int64_t count,
+                      const ops::Tensor& scores) -> Status {
+        if (c.nomic) {
+            ATELIER_ASSIGN(ops::Tensor ropeQ, tq.view({count, c.heads, headDim}));
+            ATELIER_ASSIGN(ops::Tensor ropeK, tk.view({count, c.heads, headDim}));
+            ATELIER_TRY(ops::rope(b, ropeQ, ropeQ, rope));
+            ATELIER_TRY(ops::rope(b, ropeK, ropeK, rope));
+        }
+        ops::SequenceAttentionOptions options;
+        options.workspace = scores.buffer.valid() ? &scores : nullptr;
+        return ops::sequenceAttention(b, tq, tk, tv, out, options); // every token of the text sees every token of it
+    };
     for (const EmbeddingLayerWeights& w : mWeights.layers) {
         ATELIER_TRY(linear(b, x, w.q, q));
         ATELIER_TRY(linear(b, x, w.k, k));
         ATELIER_TRY(linear(b, x, w.v, v));
-        if (c.nomic) {
-            ATELIER_TRY(ops::rope(b, ropeQ, ropeQ, rope));
-            ATELIER_TRY(ops::rope(b, ropeK, ropeK, rope));
+        if (one) {
+            ATELIER_ASSIGN(ops::Tensor qHeads, q.view(heads));
+            ATELIER_ASSIGN(ops::Tensor kHeads, k.view(heads));
+            ATELIER_ASSIGN(const ops::Tensor vHeads, v.view(heads));
+            ATELIER_ASSIGN(ops::Tensor outHeads, attention.view(heads));
+            ATELIER_TRY(attend(qHeads, kHeads, vHeads, outHeads, n, texts.front().scores));
+        } else {
+            // Each text's rows out to its own tensors, attention there, and back: the copies of
+            // all texts need no barrier between them, nor do their attentions.
+            for (PackedText& t : texts) {
+                copyRows(q, t.first, t.q, 0, t.count);
+                copyRows(k, t.first, t.k, 0, t.count);
+                copyRows(v, t.first, t.v, 0, t.count);
+            }
+            for (PackedText& t : texts)
+                ATELIER_TRY(attend(t.q, t.k, t.v, t.out, t.count, t.scores));
+            for (PackedText& t : texts)
+                copyRows(t.out, 0, attention, t.first, t.count);
         }
-        ATELIER_TRY(ops::sequenceAttention(b, qHeads, kHeads, vHeads, attentionHeads)); // every token sees every token
         ATELIER_TRY(linear(b, attention, w.out, q));
         ATELIER_TRY(ops::add(b, x, q, sum));
         ATELIER_TRY(ops::layerNorm(b, sum, w.attentionNorm.gamma, w.attentionNorm.beta, x, norm));
@@ -210,44 +246,99 @@ Status EmbeddingModel::record(vk::CommandBatch& b, int64_t n)
     return {};
 }
 
-Result<std::vector<float>> EmbeddingModel::embedTokens(std::span<const int32_t> ids, bool normalize)
+Status EmbeddingModel::embedPass(std::span<const std::vector<int32_t>> texts, bool normalize,
+                                 std::vector<std::vector<float>>& out)
 {
-    if (ids.empty())
-        return makeError(ErrorCode::InvalidArgument, "nothing to embed: no tokens");
-    ids = ids.first(std::min(ids.size(), size_t(mConfig.contextLength)));
-    const int64_t n = int64_t(ids.size());
-    for (int32_t id : ids)
-        if (id < 0 || size_t(id) >= mTokenizer->vocab().size())
-            return makeError(ErrorCode::InvalidArgument, "token id " + std::to_string(id) + " is outside the vocabulary");
-    mIds.host.assign(ids.begin(), ids.end());
-    ATELIER_TRY(mDevice.upload(mIds.buffer, ids.data(), ids.size_bytes()));
-    ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) { return record(b, n); }));
-    ATELIER_ASSIGN(const ops::Tensor x, mX.view({n, mConfig.dim}));
+    const EmbeddingConfig& c = mConfig;
+    const int64_t headDim = c.dim / c.heads;
+    std::vector<PackedText> packed(texts.size());
+    const bool cpu = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    mIds.host.clear();
+    mPositions.host.clear();
+    for (size_t i = 0; i < texts.size(); ++i) {
+        packed[i].first = int64_t(mIds.host.size());
+        packed[i].count = int64_t(texts[i].size());
+        mIds.host.insert(mIds.host.end(), texts[i].begin(), texts[i].end());
+        for (int32_t p = 0; p < int32_t(texts[i].size()); ++p)
+            mPositions.host.push_back(p);
+        if (cpu) { // scores for up to kScoresPerText elements' worth of queries at a time
+            const int64_t scores = std::min(kScoresPerText, ops::sequenceAttentionWorkspaceElements(packed[i].count, packed[i].count, c.heads));
+            ATELIER_ASSIGN(packed[i].scores, ops::Tensor::create(mDevice, DType::F32, {scores}));
+        }
+        if (texts.size() > 1) {
+            for (ops::Tensor* t : {&packed[i].q, &packed[i].k, &packed[i].v, &packed[i].out}) {
+                ATELIER_ASSIGN(*t, ops::Tensor::create(mDevice, DType::F32, {1, packed[i].count, c.heads, headDim}));
+            }
+        }
+    }
+    const int64_t n = int64_t(mIds.host.size());
+    ATELIER_TRY(mDevice.upload(mIds.buffer, mIds.host.data(), mIds.host.size() * sizeof(int32_t)));
+    ATELIER_TRY(mDevice.upload(mPositions.buffer, mPositions.host.data(), mPositions.host.size() * sizeof(int32_t)));
+    ATELIER_TRY(mDevice.execute([&](vk::CommandBatch& b) { return record(b, packed, n); }));
+    ATELIER_ASSIGN(const ops::Tensor x, mX.view({n, c.dim}));
     ATELIER_ASSIGN(const std::vector<float> values, x.toFloats(mDevice));
 
-    const size_t dim = size_t(mConfig.dim);
-    std::vector<double> pooled(dim, 0.0);
-    auto addRow = [&](int64_t row, double weight) {
+    const size_t dim = size_t(c.dim);
+    for (const PackedText& t : packed) {
+        std::vector<double> pooled(dim, 0.0);
+        auto addRow = [&](int64_t row, double weight) {
+            const float* r = values.data() + size_t(t.first + row) * dim;
+            for (size_t i = 0; i < dim; ++i)
+                pooled[i] += weight * r[i];
+        };
+        switch (c.pooling) {
+        case Pooling::Mean:
+            for (int64_t r = 0; r < t.count; ++r)
+                addRow(r, 1.0 / double(t.count));
+            break;
+        case Pooling::Cls: addRow(0, 1.0); break;
+        case Pooling::Last: addRow(t.count - 1, 1.0); break;
+        }
+        double length = 0;
+        for (double v : pooled)
+            length += v * v;
+        length = std::sqrt(length);
+        const double scale = normalize && length > 0 ? 1.0 / length : 1.0;
+        std::vector<float> vector(dim);
         for (size_t i = 0; i < dim; ++i)
-            pooled[i] += weight * values[size_t(row) * dim + i];
-    };
-    switch (mConfig.pooling) {
-    case Pooling::Mean:
-        for (int64_t r = 0; r < n; ++r)
-            addRow(r, 1.0 / double(n));
-        break;
-    case Pooling::Cls: addRow(0, 1.0); break;
-    case Pooling::Last: addRow(n - 1, 1.0); break;
+            vector[i] = float(pooled[i] * scale);
+        out.push_back(std::move(vector));
     }
-    double length = 0;
-    for (double v : pooled)
-        length += v * v;
-    length = std::sqrt(length);
-    const double scale = normalize && length > 0 ? 1.0 / length : 1.0;
-    std::vector<float> out(dim);
-    for (size_t i = 0; i < dim; ++i)
-        out[i] = float(pooled[i] * scale);
+    return {};
+}
+
+Result<std::vector<std::vector<float>>> EmbeddingModel::embedTokenLists(std::span<const std::vector<int32_t>> texts,
+                                                                        bool normalize)
+{
+    const size_t limit = size_t(mConfig.contextLength);
+    std::vector<std::vector<int32_t>> cut;
+    cut.reserve(texts.size());
+    for (const std::vector<int32_t>& ids : texts) {
+        if (ids.empty())
+            return makeError(ErrorCode::InvalidArgument, "nothing to embed: no tokens");
+        for (int32_t id : ids)
+            if (id < 0 || size_t(id) >= mTokenizer->vocab().size())
+                return makeError(ErrorCode::InvalidArgument, "token id " + std::to_string(id) + " is outside the vocabulary");
+        cut.emplace_back(ids.begin(), ids.begin() + std::ptrdiff_t(std::min(ids.size(), limit)));
+    }
+    std::vector<std::vector<float>> out;
+    out.reserve(texts.size());
+    size_t first = 0;
+    while (first < cut.size()) { // as many texts as fit a pass, in order
+        size_t end = first, tokens = 0;
+        while (end < cut.size() && end - first < kPassTexts && tokens + cut[end].size() <= size_t(mCapacity))
+            tokens += cut[end++].size();
+        ATELIER_TRY(embedPass(std::span(cut).subspan(first, end - first), normalize, out));
+        first = end;
+    }
     return out;
+}
+
+Result<std::vector<float>> EmbeddingModel::embedTokens(std::span<const int32_t> ids, bool normalize)
+{
+    const std::vector<int32_t> one(ids.begin(), ids.end());
+    ATELIER_ASSIGN(std::vector<std::vector<float>> vectors, embedTokenLists(std::span(&one, 1), normalize));
+    return std::move(vectors.front());
 }
 
 Result<std::vector<float>> EmbeddingModel::embed(std::string_view text, bool normalize)
@@ -258,13 +349,11 @@ Result<std::vector<float>> EmbeddingModel::embed(std::string_view text, bool nor
 
 Result<std::vector<std::vector<float>>> EmbeddingModel::embed(std::span<const std::string> texts, bool normalize)
 {
-    std::vector<std::vector<float>> out;
-    out.reserve(texts.size());
-    for (const std::string& text : texts) {
-        ATELIER_ASSIGN(std::vector<float> v, embed(text, normalize));
-        out.push_back(std::move(v));
-    }
-    return out;
+    std::vector<std::vector<int32_t>> ids;
+    ids.reserve(texts.size());
+    for (const std::string& text : texts)
+        ids.push_back(mTokenizer->encode(text, true, false));
+    return embedTokenLists(ids, normalize);
 }
 
 } // namespace atelier::llm

@@ -1,8 +1,8 @@
 #pragma once
 // Sentence-embedding models from GGUF, as llama.cpp runs them: BERT (`bert`: all-MiniLM, bge) and
-// nomic-bert (nomic-embed-text). Bidirectional attention over one text, post-norm LayerNorm
-// blocks, then the text's vector pooled as the model says (mean of its tokens, or [CLS]) and
-// scaled to unit length (what llama-embedding prints and what cosine retrieval needs).
+// nomic-bert (nomic-embed-text). Several texts packed into one forward pass, bidirectional
+// attention within each, post-norm LayerNorm blocks, then each text's vector pooled as the model
+// says (mean of its tokens, or [CLS]) and scaled to unit length (what llama-embedding prints and what cosine retrieval needs).
 //   x = LN(tok_embd[ids] + token_types[0] (+ position_embd[0..n)))
 //   per layer: x = LN(x + Wo·attention(q, k, v) (+ bo)), NeoX RoPE on q and k for nomic-bert
 //              x = LN(x + Wdown·gelu(Wup·x + bup) + bdown), or Wdown·(silu(Wgate·x) * Wup·x)
@@ -83,21 +83,37 @@ public:
     // The unit-length vector of `text` ([CLS] text [SEP], cut at contextLength tokens); with
     // normalize false, the pooled vector as it is.
     Result<std::vector<float>> embed(std::string_view text, bool normalize = true);
+    // Several texts in as few forward passes as hold them (embedTokenLists).
     Result<std::vector<std::vector<float>>> embed(std::span<const std::string> texts, bool normalize = true);
     // The same for token ids already made (tests compare with llama.cpp's).
     Result<std::vector<float>> embedTokens(std::span<const int32_t> ids, bool normalize = true);
+    // Batched: texts packed one after another into passes of up to tokenCapacity() tokens; the
+    // projections and feed-forward layers run once over all of a pass's rows, attention (and
+    // positions, RoPE) per text, so each vector is the one its text alone would get.
+    Result<std::vector<std::vector<float>>> embedTokenLists(std::span<const std::vector<int32_t>> texts,
+                                                            bool normalize = true);
+    int64_t tokenCapacity() const { return mCapacity; }
 
 private:
+    // A text's rows in a pass, and its own q, k, v and attention output [1, count, heads, headDim]
+    // (attention runs on them, so that it never reaches another text's rows).
+    struct PackedText {
+        int64_t first = 0, count = 0;
+        ops::Tensor q, k, v, out;
+        ops::Tensor scores; // f32 scratch for attention's scores on CPU devices (sequenceAttention's workspace)
+    };
     explicit EmbeddingModel(vk::Device& device) : mDevice(device) {}
-    Status record(vk::CommandBatch& batch, int64_t tokens);
+    Status record(vk::CommandBatch& batch, std::span<PackedText> texts, int64_t tokens);
+    Status embedPass(std::span<const std::vector<int32_t>> texts, bool normalize, std::vector<std::vector<float>>& out);
 
     vk::Device& mDevice;
     EmbeddingConfig mConfig;
     EmbeddingWeights mWeights;
     std::unique_ptr<Tokenizer> mTokenizer;
-    // Activations for up to contextLength tokens; a text uses views of the first rows.
+    int64_t mCapacity = 0; // rows of the activations: max(contextLength, kPassTokens)
+    // Activations [mCapacity, width]; a pass uses views of the first rows.
     ops::Tensor mX, mSum, mQ, mK, mV, mAttention, mHidden, mUp;
-    ops::TokenIds mIds;
+    ops::TokenIds mIds, mPositions; // token ids; each token's position within its text
 };
 
 } // namespace atelier::llm

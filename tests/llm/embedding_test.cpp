@@ -7,12 +7,14 @@
 #include "test_device.h"
 #include "test_result.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cmath>
+#include <random>
 
 using namespace atelier;
 using namespace atelier::llm;
@@ -120,4 +122,84 @@ void TestLlm::embeddingModelRefusesOthers()
     ASSIGN_OR_FAIL(const std::vector<float> v, bert->embed(longText));
     QCOMPARE(int(v.size()), bert->dimension());
     QVERIFY(test::noValidationMessages());
+}
+
+namespace {
+
+// `count` texts of 1 to `maxWords` words of the tiny vocabulary's (about a token a word), the
+// first one empty ([CLS] [SEP] alone) and the last longer than any context (cut there).
+std::vector<std::string> variedTexts(int count, int maxWords, uint32_t seed)
+{
+    static const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "cat", "sat",
+                                  "on", "mat", "paris", "is", "capital", "of", "france", "embedding", "vector",
+                                  "search", "document", "query", "hello", "world", "xyzzy", "42"};
+    std::mt19937 rng(seed);
+    std::vector<std::string> texts{std::string()};
+    for (int i = 1; i < count; ++i) {
+        const int n = i == count - 1 ? 3000 : 1 + int(rng() % uint32_t(maxWords));
+        std::string text;
+        for (int w = 0; w < n; ++w)
+            text += std::string(w ? " " : "") + words[rng() % std::size(words)];
+        texts.push_back(text + ".");
+    }
+    return texts;
+}
+
+// Embeds `texts` one call each and all in one call; returns the largest difference and logs both rates.
+Result<double> compareBatched(EmbeddingModel& model, const std::vector<std::string>& texts, const char* label)
+{
+    QElapsedTimer timer;
+    timer.start();
+    std::vector<std::vector<float>> single;
+    for (const std::string& t : texts) {
+        ATELIER_ASSIGN(std::vector<float> v, model.embed(t));
+        single.push_back(std::move(v));
+    }
+    const double singleSeconds = timer.nsecsElapsed() * 1e-9;
+    timer.restart();
+    ATELIER_ASSIGN(const std::vector<std::vector<float>> batched, model.embed(texts));
+    const double batchedSeconds = timer.nsecsElapsed() * 1e-9;
+    if (batched.size() != single.size())
+        return makeError(ErrorCode::InvalidArgument, "batched embeddings: " + std::to_string(batched.size()) + " vectors");
+    double worst = 0;
+    for (size_t t = 0; t < texts.size(); ++t) {
+        if (batched[t].size() != single[t].size())
+            return makeError(ErrorCode::InvalidArgument, "batched embedding " + std::to_string(t) + " has another size");
+        for (size_t i = 0; i < single[t].size(); ++i)
+            worst = std::max(worst, std::abs(double(batched[t][i]) - single[t][i]));
+    }
+    qInfo("%s: %zu texts, one at a time %.1f chunks/s, batched %.1f chunks/s (%.2fx); largest difference %.2e", label,
+          texts.size(), texts.size() / singleSeconds, texts.size() / batchedSeconds, singleSeconds / batchedSeconds, worst);
+    return worst;
+}
+
+} // namespace
+
+void TestLlm::batchedEmbeddingsEqualOneAtATime_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::newRow("bert") << QStringLiteral("fixtures/tiny_bert.gguf");
+    QTest::newRow("nomic-bert") << QStringLiteral("fixtures/tiny_nomic_bert.gguf");
+}
+
+void TestLlm::batchedEmbeddingsEqualOneAtATime()
+{
+    QFETCH(QString, model);
+    vk::Device* device = test::testDevice();
+    QVERIFY(device);
+    ASSIGN_OR_FAIL(auto m, EmbeddingModel::load(*device, QFINDTESTDATA(model).toStdString()));
+    // Texts of every length side by side: each must see only its own tokens and positions.
+    const std::vector<std::string> texts = variedTexts(40, 60, 7);
+    ASSIGN_OR_FAIL(const double worst, compareBatched(*m, texts, qPrintable(model)));
+    QVERIFY2(worst <= 1e-5, qPrintable(QString("batched vectors differ by %1").arg(worst)));
+    QVERIFY(test::noValidationMessages());
+
+    // A bigger model to time (tests/llm/make_bench_bert.py), when one is named.
+    const QByteArray bench = qgetenv("ATELIER_EMBEDDING_BENCH_MODEL");
+    if (!bench.isEmpty() && model.endsWith("tiny_bert.gguf")) {
+        ASSIGN_OR_FAIL(auto big, EmbeddingModel::load(*device, bench.toStdString()));
+        ASSIGN_OR_FAIL(const double benchWorst, compareBatched(*big, variedTexts(64, 200, 11), bench.constData()));
+        QVERIFY2(benchWorst <= 1e-4, qPrintable(QString("batched vectors differ by %1").arg(benchWorst)));
+        QVERIFY(test::noValidationMessages());
+    }
 }

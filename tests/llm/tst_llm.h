@@ -57,6 +57,8 @@ private slots:
     void embeddingsMatchReferences_data();
     void embeddingsMatchReferences();
     void embeddingModelRefusesOthers();
+    void batchedEmbeddingsEqualOneAtATime_data();
+    void batchedEmbeddingsEqualOneAtATime();
     void tinyModelsMatchReferences_data();
     void tinyModelsMatchReferences();
     void tinyModelsChat_data();
