@@ -5,7 +5,9 @@
 
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
+#include "llm/lora_adapter.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -17,6 +19,7 @@ struct ChatResident {
     std::string path;                        // the GGUF it was loaded from
     std::unique_ptr<LanguageModel> model;
     std::unique_ptr<ChatSession> session;    // uses model; destroyed first (declared after it)
+    std::map<std::string, std::shared_ptr<const LoraAdapter>> adapters; // LoRA files read for model, by path
 };
 
 } // namespace atelier::llm

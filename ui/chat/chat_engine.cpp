@@ -6,6 +6,8 @@
 #include "llm/chat_resident.h"
 
 #include <QFileInfo>
+
+#include <map>
 #include <QVariantMap>
 
 namespace atelier::ui {
@@ -54,6 +56,30 @@ private:
     int mContext;
 };
 
+// The conversation's LoRA adapters on the loaded model: each file is read once while the model stays
+// loaded (files no longer chosen are let go), and a different choice re-reads the conversation.
+Status useAdapters(engine::JobContext& ctx, LoadedChat& chat, const QList<store::LoraChoice>& choices)
+{
+    std::vector<llm::ActiveLora> active;
+    std::map<std::string, std::shared_ptr<const llm::LoraAdapter>> kept;
+    for (const store::LoraChoice& choice : choices) {
+        const std::string path = choice.path.toStdString();
+        auto& adapter = kept[path];
+        if (const auto cached = chat.adapters.find(path); !adapter && cached != chat.adapters.end())
+            adapter = cached->second;
+        if (!adapter) {
+            auto loaded = llm::LoraAdapter::load(ctx.device(), path, chat.model->config(), chat.model->weights());
+            if (!loaded)
+                return makeError(loaded.error().code, "the LoRA adapter " + QFileInfo(choice.path).fileName().toStdString() +
+                                                          " cannot be used: " + loaded.error().message);
+            adapter = std::move(loaded).value();
+        }
+        active.push_back({adapter, float(choice.scale)});
+    }
+    chat.adapters = std::move(kept);
+    return chat.session->setAdapters(std::move(active));
+}
+
 class UnloadJob final : public engine::Job {
 public:
     QString name() const override { return QStringLiteral("Unload the language model"); }
@@ -77,6 +103,7 @@ public:
         std::vector<llm::ChatMessage> messages;
         for (const ChatTurn& turn : mRequest.turns)
             messages.push_back({turn.role.toStdString(), turn.text.toStdString(), {}});
+        ATELIER_TRY(useAdapters(ctx, *chat, mRequest.loras));
         chat->session->setSystemPrompt(mRequest.systemPrompt.toStdString());
         chat->session->setMessages(std::move(messages));
 

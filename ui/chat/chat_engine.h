@@ -32,6 +32,7 @@ struct ChatRequest {
     QString systemPrompt;
     QList<ChatTurn> turns;   // oldest first; the last is the question
     llm::GenerationSettings generation;
+    QList<store::LoraChoice> loras; // LoRA adapters on the model, with their scales (local models)
 };
 
 struct ChatAnswer {

@@ -366,6 +366,7 @@ void ChatWorkspace::startAnswer(qint64 questionId)
     for (const store::StoredMessage& m : mTree.path(questionId))
         request.turns.append({m.role, m.text});
     request.generation = generationFrom(mConversation.settings);
+    request.loras = mConversation.settings.loras;
     // Documents: the question goes to the model with the collections' best chunks as numbered sources.
     mSources.clear();
     if (mDocumentsDb && !mConversation.settings.documents.isEmpty() && !request.turns.isEmpty()) {

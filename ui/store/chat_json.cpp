@@ -54,6 +54,12 @@ QJsonObject ChatSettings::toJson() const
         {"seed", seed},
         {"contextLength", contextLength},
         {"documents", QJsonArray::fromStringList(documents)},
+        {"loras", [this] {
+             QJsonArray array;
+             for (const LoraChoice& lora : loras)
+                 array.append(QJsonObject{{"path", lora.path}, {"scale", lora.scale}});
+             return array;
+         }()},
     };
 }
 
@@ -74,6 +80,13 @@ ChatSettings ChatSettings::fromJson(const QJsonObject& json)
     for (const QJsonValue& name : json.value(QLatin1String("documents")).toArray())
         if (name.isString())
             settings.documents << name.toString();
+    for (const QJsonValue& value : json.value(QLatin1String("loras")).toArray()) {
+        LoraChoice lora;
+        read(value.toObject(), "path", lora.path);
+        read(value.toObject(), "scale", lora.scale);
+        if (!lora.path.isEmpty())
+            settings.loras << lora;
+    }
     return settings;
 }
 

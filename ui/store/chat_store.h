@@ -15,6 +15,13 @@ namespace atelier::store {
 
 class Database;
 
+// A LoRA adapter (a GGUF file in llama.cpp's adapter format) applied to the model, with its scale.
+struct LoraChoice {
+    QString path;
+    double scale = 1.0; // 0: off; negative values subtract the adapter
+    bool operator==(const LoraChoice&) const = default;
+};
+
 // What a conversation remembers about how to answer; stored as JSON so new fields need no migration.
 struct ChatSettings {
     QString modelPath;          // the GGUF file; empty: the default model
@@ -29,6 +36,7 @@ struct ChatSettings {
     qint64 seed = -1;           // -1: a new random seed for each answer
     int contextLength = 4096;   // tokens; capped by the model's own
     QStringList documents;      // document collections the answers draw on (docs/; issue 21)
+    QList<LoraChoice> loras;    // LoRA adapters on the model, in order (issue 20)
 
     QJsonObject toJson() const;
     static ChatSettings fromJson(const QJsonObject& json); // missing fields keep their defaults
