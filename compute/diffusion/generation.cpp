@@ -113,11 +113,13 @@ Result<Conditioning> encodePrompts(StableDiffusion& model, const QString& prompt
     Conditioning c;
     c.contexts = 1 + int(regions.size());
     c.tokens = int(chunks) * kChunkTokens;
+    for (ChunkedPrompt& p : prompts)
+        padChunks(p.chunks, chunks, options);
+    // Every context's prompt and negative prompt in one batch of the text encoder.
+    ATELIER_ASSIGN(const std::vector<std::vector<float>> encoded, model.textEncoder().condition(prompts, clipSkip));
     for (size_t i = 0; i < prompts.size(); ++i) {
-        padChunks(prompts[i].chunks, chunks, options);
-        ATELIER_ASSIGN(const std::vector<float> encoded, model.textEncoder().condition(prompts[i], clipSkip));
         std::vector<float>& into = i % 2 == 0 ? c.cond : c.uncond;
-        into.insert(into.end(), encoded.begin(), encoded.end());
+        into.insert(into.end(), encoded[i].begin(), encoded[i].end());
     }
     return c;
 }

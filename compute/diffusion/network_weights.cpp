@@ -134,6 +134,43 @@ Result<LinearWeights> WeightBinder::linear(std::string_view name, int64_t out, i
     return linear;
 }
 
+Result<LinearWeights> WeightBinder::stackedLinear(std::span<const std::string> names, int64_t out, int64_t in)
+{
+    const int64_t parts = int64_t(names.size());
+    std::vector<const CheckpointTensor*> weights, biases;
+    bool allHalf = true;
+    for (const std::string& n : names) {
+        ATELIER_ASSIGN(const CheckpointTensor* w, find(n + ".weight", {out, in}));
+        ATELIER_ASSIGN(const CheckpointTensor* b, find(n + ".bias", {out}));
+        weights.push_back(w);
+        biases.push_back(b);
+        allHalf = allHalf && w->dtype == io::SafetensorsDType::F16;
+    }
+    const DType type = mPrecision == WeightPrecision::F16 || allHalf ? DType::F16 : DType::F32;
+    const uint64_t partBytes = storageBytes(type, uint64_t(out * in));
+    const uint64_t align = mDevice.allocator().alignment();
+    if (partBytes % align != 0)
+        return makeError(ErrorCode::Unsupported, "cannot stack " + names.front() + " and the others: a [" +
+                                                     std::to_string(out) + ", " + std::to_string(in) +
+                                                     "] part is not a multiple of " + std::to_string(align) + " bytes");
+    LinearWeights linear;
+    ATELIER_ASSIGN(linear.weight, ops::Tensor::create(mDevice, type, {parts * out, in}));
+    ATELIER_ASSIGN(ops::Tensor bias, ops::Tensor::create(mDevice, DType::F32, {parts * out}));
+    for (int64_t p = 0; p < parts; ++p) {
+        const std::vector<uint8_t> w = deviceBytes(*weights[size_t(p)], {out, in}, type, false);
+        const std::vector<uint8_t> b = deviceBytes(*biases[size_t(p)], {out}, DType::F32, false);
+        if (w.size() != partBytes || b.size() != uint64_t(out) * 4)
+            return makeError(ErrorCode::Format, weights[size_t(p)]->source + " holds the wrong number of bytes");
+        ATELIER_TRY(mDevice.upload(linear.weight.buffer, w.data(), w.size(), uint64_t(p) * partBytes));
+        ATELIER_TRY(mDevice.upload(bias.buffer, b.data(), b.size(), uint64_t(p * out) * 4));
+        ATELIER_ASSIGN(ops::Tensor part, linear.weight.slice(uint64_t(p * out * in), {out, in}, align));
+        mMatrices.push_back({mPrefix + names[size_t(p)], std::move(part), out, in, 1, weights[size_t(p)]});
+        mBytes += w.size() + b.size();
+    }
+    linear.bias = std::move(bias);
+    return linear;
+}
+
 Status WeightBinder::remember(const std::string& name, const ops::Tensor& weight, int64_t out, int64_t in,
                               int64_t kernel, const CheckpointTensor* source)
 {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,11 @@ public:
     // `name`.weight [out, in] (a [out, in, 1, 1] 1x1 conv is taken as the same matrix) and, if
     // `bias`, `name`.bias [out].
     Result<LinearWeights> linear(std::string_view name, int64_t out, int64_t in, bool bias = true);
+    // Several Linear layers of one shape [out, in], each with its bias, stacked as one weight
+    // [parts x out, in] and one bias [parts x out] (a fused q/k/v projection). Each part is remembered
+    // under its own name as a view of its rows, where LoRAs merge; a part's bytes must keep the
+    // device's binding alignment (every CLIP width does).
+    Result<LinearWeights> stackedLinear(std::span<const std::string> names, int64_t out, int64_t in);
     // `name`.weight and `name`.bias [channels].
     Result<NormWeights> norm(std::string_view name, int64_t channels);
     // The tensor `name` (full name after the prefix) with exactly `shape`, as `dtype` (F32 or F16).

@@ -2,9 +2,8 @@
 
 #include "diffusion/checkpoint.h"
 #include "ops/elementwise.h"
-#include "ops/gelu.h"
 #include "ops/group_norm.h"
-#include "ops/matmul.h"
+#include "ops/linear.h"
 #include "ops/sequence_attention.h"
 #include "vk/command_batch.h"
 #include "vk/device.h"
@@ -15,13 +14,6 @@
 namespace atelier::diffusion {
 
 namespace {
-
-// out = x . W^T + b
-Status linear(vk::CommandBatch& b, const ops::Tensor& x, const LinearWeights& w, ops::Tensor& out)
-{
-    ATELIER_TRY(ops::matmul(b, x, w.weight, out));
-    return w.bias ? ops::add(b, out, *w.bias, out) : Status{};
-}
 
 Status checkConfig(const TextEncoderConfig& c)
 {
@@ -41,20 +33,27 @@ Status checkConfig(const TextEncoderConfig& c)
 
 } // namespace
 
+uint64_t TextEncoderRunState::qkvPartStride(int64_t rows, int64_t width) const
+{
+    const uint64_t alignElements = align / sizeof(float);
+    return (uint64_t(rows * width) + alignElements - 1) / alignElements * alignElements;
+}
+
 Result<TextEncoderRunState> TextEncoderRunState::create(vk::Device& device, const TextEncoderConfig& c, int chunks)
 {
     const int64_t rows = int64_t(chunks) * kChunkTokens;
     TextEncoderRunState s;
     s.chunks = chunks;
+    s.align = device.allocator().alignment();
     ATELIER_ASSIGN(s.ids.buffer, device.allocate(uint64_t(rows) * sizeof(int32_t)));
     ATELIER_ASSIGN(s.x, ops::Tensor::create(device, DType::F32, {rows, c.width}));
     ATELIER_ASSIGN(s.xn, ops::Tensor::create(device, DType::F32, {rows, c.width}));
-    ATELIER_ASSIGN(s.q, ops::Tensor::create(device, DType::F32, {rows, c.width}));
-    ATELIER_ASSIGN(s.k, ops::Tensor::create(device, DType::F32, {rows, c.width}));
-    ATELIER_ASSIGN(s.v, ops::Tensor::create(device, DType::F32, {rows, c.width}));
+    ATELIER_ASSIGN(s.qkv, ops::Tensor::create(device, DType::F32, {int64_t(3 * s.qkvPartStride(rows, c.width))}));
     ATELIER_ASSIGN(s.attention, ops::Tensor::create(device, DType::F32, {rows, c.width}));
-    ATELIER_ASSIGN(s.projected, ops::Tensor::create(device, DType::F32, {rows, c.width}));
     ATELIER_ASSIGN(s.hidden, ops::Tensor::create(device, DType::F32, {rows, c.intermediate}));
+    ATELIER_ASSIGN(s.scores, ops::Tensor::create(device, DType::F32, {ops::sequenceAttentionWorkspaceElements(
+                                                                        kChunkTokens, kChunkTokens, c.heads)}));
+    ATELIER_ASSIGN(s.scratch, ops::Tensor::create(device, DType::F32, {rows * 3 * c.width}));
     return s;
 }
 
@@ -75,42 +74,51 @@ Status TextEncoder::record(vk::CommandBatch& b, int chunks, int layers)
     const int64_t headDim = c.width / c.heads;
     const std::vector<int64_t> tokenShape{rows, c.width};
     const std::vector<int64_t> headShape{chunks, kChunkTokens, c.heads, headDim};
+    const uint64_t partStride = mState.qkvPartStride(rows, c.width);
     ATELIER_ASSIGN(ops::Tensor x, mState.x.view(tokenShape));
     ATELIER_ASSIGN(ops::Tensor xn, mState.xn.view(tokenShape));
-    ATELIER_ASSIGN(ops::Tensor q, mState.q.view(tokenShape));
-    ATELIER_ASSIGN(ops::Tensor k, mState.k.view(tokenShape));
-    ATELIER_ASSIGN(ops::Tensor v, mState.v.view(tokenShape));
     ATELIER_ASSIGN(ops::Tensor attention, mState.attention.view(tokenShape));
-    ATELIER_ASSIGN(ops::Tensor projected, mState.projected.view(tokenShape));
     ATELIER_ASSIGN(ops::Tensor hidden, mState.hidden.view({rows, c.intermediate}));
-    ATELIER_ASSIGN(const ops::Tensor qHeads, mState.q.view(headShape));
-    ATELIER_ASSIGN(const ops::Tensor kHeads, mState.k.view(headShape));
-    ATELIER_ASSIGN(const ops::Tensor vHeads, mState.v.view(headShape));
+    ATELIER_ASSIGN(const ops::Tensor qHeads, mState.qkv.slice(0, headShape, mState.align));
+    ATELIER_ASSIGN(const ops::Tensor kHeads, mState.qkv.slice(partStride, headShape, mState.align));
+    ATELIER_ASSIGN(const ops::Tensor vHeads, mState.qkv.slice(2 * partStride, headShape, mState.align));
     ATELIER_ASSIGN(ops::Tensor attentionHeads, mState.attention.view(headShape));
     ATELIER_ASSIGN(const ops::Tensor positions, mWeights.positionEmbedding.view({kChunkTokens, c.width}));
 
     const ops::LayerNormOptions norm{c.layerNormEps};
     ops::SequenceAttentionOptions attend;
     attend.causal = true;
+    attend.workspace = &mState.scores; // CPU devices: the passes without shared memory, 3x faster there
     const ops::GeluForm gelu = c.activation == TextActivation::QuickGelu ? ops::GeluForm::Quick : ops::GeluForm::Erf;
+    // The epilogues of the four products (ops::linear).
+    const auto options = [&](const LinearWeights& w) {
+        ops::LinearOptions o;
+        o.bias = w.bias ? &*w.bias : nullptr;
+        o.scratch = &mState.scratch;
+        return o;
+    };
 
     ATELIER_TRY(ops::embedding(b, mWeights.tokenEmbedding, mState.ids, x));
     ATELIER_TRY(ops::add(b, x, positions, x)); // positions repeat for every chunk
     for (int l = 0; l < layers; ++l) {
         const TextEncoderLayerWeights& w = mWeights.layers[size_t(l)];
         ATELIER_TRY(ops::layerNorm(b, x, w.norm1.gamma, w.norm1.beta, xn, norm));
-        ATELIER_TRY(linear(b, xn, w.q, q));
-        ATELIER_TRY(linear(b, xn, w.k, k));
-        ATELIER_TRY(linear(b, xn, w.v, v));
+        ops::LinearOptions qkv = options(w.qkv);
+        qkv.parts = 3;
+        qkv.partStride = partStride;
+        ATELIER_TRY(ops::linear(b, xn, w.qkv.weight, mState.qkv, qkv));
         ATELIER_TRY(ops::sequenceAttention(b, qHeads, kHeads, vHeads, attentionHeads, attend));
-        ATELIER_TRY(linear(b, attention, w.out, projected));
-        ATELIER_TRY(ops::add(b, x, projected, x));
+        ops::LinearOptions out = options(w.out);
+        out.residual = true;
+        ATELIER_TRY(ops::linear(b, attention, w.out.weight, x, out));
 
         ATELIER_TRY(ops::layerNorm(b, x, w.norm2.gamma, w.norm2.beta, xn, norm));
-        ATELIER_TRY(linear(b, xn, w.fc1, hidden));
-        ATELIER_TRY(ops::gelu(b, hidden, hidden, gelu));
-        ATELIER_TRY(linear(b, hidden, w.fc2, projected));
-        ATELIER_TRY(ops::add(b, x, projected, x));
+        ops::LinearOptions fc1 = options(w.fc1);
+        fc1.activation = gelu;
+        ATELIER_TRY(ops::linear(b, xn, w.fc1.weight, hidden, fc1));
+        ops::LinearOptions fc2 = options(w.fc2);
+        fc2.residual = true;
+        ATELIER_TRY(ops::linear(b, hidden, w.fc2.weight, x, fc2));
     }
     return ops::layerNorm(b, x, mWeights.finalNorm.gamma, mWeights.finalNorm.beta, xn, norm);
 }
@@ -152,12 +160,29 @@ Status TextEncoder::encodePass(std::span<const PromptChunk> chunks, int layers, 
 
 Result<std::vector<float>> TextEncoder::condition(const ChunkedPrompt& prompt, int clipSkip)
 {
-    ATELIER_ASSIGN(std::vector<float> z, encode(prompt.chunks, clipSkip));
+    ATELIER_ASSIGN(std::vector<std::vector<float>> z, condition(std::span(&prompt, 1), clipSkip));
+    return std::move(z.front());
+}
+
+Result<std::vector<std::vector<float>>> TextEncoder::condition(std::span<const ChunkedPrompt> prompts, int clipSkip)
+{
+    std::vector<PromptChunk> chunks;
+    for (const ChunkedPrompt& prompt : prompts)
+        chunks.insert(chunks.end(), prompt.chunks.begin(), prompt.chunks.end());
+    ATELIER_ASSIGN(const std::vector<float> z, encode(chunks, clipSkip));
     const size_t chunkValues = size_t(kChunkTokens) * size_t(mConfig.width);
-    for (size_t i = 0; i < prompt.chunks.size(); ++i)
-        applyPromptWeights(std::span<float>(z).subspan(i * chunkValues, chunkValues), prompt.chunks[i].weights,
-                           mConfig.width);
-    return z;
+    std::vector<std::vector<float>> out;
+    out.reserve(prompts.size());
+    size_t first = 0;
+    for (const ChunkedPrompt& prompt : prompts) {
+        const auto begin = z.begin() + std::ptrdiff_t(first * chunkValues);
+        std::vector<float>& one = out.emplace_back(begin, begin + std::ptrdiff_t(prompt.chunks.size() * chunkValues));
+        for (size_t i = 0; i < prompt.chunks.size(); ++i)
+            applyPromptWeights(std::span<float>(one).subspan(i * chunkValues, chunkValues), prompt.chunks[i].weights,
+                               mConfig.width);
+        first += prompt.chunks.size();
+    }
+    return out;
 }
 
 void applyPromptWeights(std::span<float> z, std::span<const float> weights, int width)

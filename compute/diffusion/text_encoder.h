@@ -8,8 +8,11 @@
 //   per layer: x += out_proj(causal_attention(q_proj, k_proj, v_proj of layer_norm1(x)))
 //              x += fc2(gelu(fc1(layer_norm2(x))))
 //   hidden = final_layer_norm(x)
-// The chunks run as one batch (up to kMaxChunksPerPass); activations are f32 whatever the weights'
-// precision.
+// The chunks run as one batch (up to kMaxChunksPerPass; a prompt, its negative and every region's
+// prompts together); activations are f32 whatever the weights' precision. Each layer is five
+// passes of the rows matmul on CPU devices (ops::linear): q, k and v as one product over the
+// stacked weights, split into three tensors as it is stored; the output projection and fc2 adding
+// their bias and the residual as they store; fc1 its bias and GELU.
 
 #include "core/result.h"
 #include "diffusion/checkpoint_config.h"
@@ -39,11 +42,18 @@ struct TextEncoderRunState {
     ops::TokenIds ids;     // [rows] int32 on the device; host: this call's ids
     ops::Tensor x;         // [rows, width] the residual stream
     ops::Tensor xn;        // [rows, width] a block's normalised input; at the end the output
-    ops::Tensor q, k, v;   // [rows, width], read by attention as [chunks, 77, heads, headDim]
+    // The fused projection's q, k and v, each [rows, width] (read by attention as [chunks, 77, heads,
+    // headDim]) at qkvPartStride(rows) elements from each other.
+    ops::Tensor qkv;
     ops::Tensor attention; // [rows, width]
-    ops::Tensor projected; // [rows, width] a block's output before the residual add
     ops::Tensor hidden;    // [rows, intermediate] the MLP's inner activations
+    ops::Tensor scores;    // attention's scores for one chunk (sequenceAttentionWorkspaceElements)
+    ops::Tensor scratch;   // [rows, 3 x width]: products before their residual add or split, on
+                           // devices whose matmul does not fuse the epilogue (ops::linear)
+    uint64_t align = 256;  // the allocator's binding alignment, in bytes
 
+    // Elements from q to k and from k to v: rows x width rounded up to the alignment.
+    uint64_t qkvPartStride(int64_t rows, int64_t width) const;
     static Result<TextEncoderRunState> create(vk::Device& device, const TextEncoderConfig& config, int chunks);
 };
 
@@ -71,6 +81,10 @@ public:
     // token's vector by its weight, then rescale each chunk so its mean is the unweighted one.
     // [chunks x 77, width].
     Result<std::vector<float>> condition(const ChunkedPrompt& prompt, int clipSkip = 1);
+    // The same for several prompts (a prompt and its negative, regions' prompts) through one batch:
+    // their chunks run together, kMaxChunksPerPass at a time, and come back prompt by prompt. Each
+    // chunk's states are the ones it gets alone, bit for bit (rows never mix).
+    Result<std::vector<std::vector<float>>> condition(std::span<const ChunkedPrompt> prompts, int clipSkip = 1);
 
 private:
     explicit TextEncoder(vk::Device& device) : mDevice(device) {}

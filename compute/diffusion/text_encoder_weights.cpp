@@ -14,9 +14,8 @@ Result<TextEncoderLayerWeights> bindLayer(WeightBinder& binder, const TextEncode
     const int64_t width = c.width;
     TextEncoderLayerWeights w;
     ATELIER_ASSIGN(w.norm1, binder.norm(p + "layer_norm1", width));
-    ATELIER_ASSIGN(w.q, binder.linear(p + "self_attn.q_proj", width, width));
-    ATELIER_ASSIGN(w.k, binder.linear(p + "self_attn.k_proj", width, width));
-    ATELIER_ASSIGN(w.v, binder.linear(p + "self_attn.v_proj", width, width));
+    const std::string qkv[] = {p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"};
+    ATELIER_ASSIGN(w.qkv, binder.stackedLinear(qkv, width, width));
     ATELIER_ASSIGN(w.out, binder.linear(p + "self_attn.out_proj", width, width));
     ATELIER_ASSIGN(w.norm2, binder.norm(p + "layer_norm2", width));
     ATELIER_ASSIGN(w.fc1, binder.linear(p + "mlp.fc1", c.intermediate, width));

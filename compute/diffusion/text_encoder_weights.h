@@ -22,7 +22,7 @@ class Checkpoint;
 // encoder.layers.i: pre-LayerNorm self-attention and MLP, each added to the residual stream.
 struct TextEncoderLayerWeights {
     NormWeights norm1;          // layer_norm1 [width]
-    LinearWeights q, k, v;      // self_attn.{q,k,v}_proj [width, width], bias [width]
+    LinearWeights qkv;          // self_attn.{q,k,v}_proj stacked: [3 x width, width], bias [3 x width]
     LinearWeights out;          // self_attn.out_proj [width, width], bias [width]
     NormWeights norm2;          // layer_norm2 [width]
     LinearWeights fc1;          // mlp.fc1 [inner, width], bias [inner]

@@ -43,6 +43,23 @@ Result<Tensor> Tensor::view(std::vector<int64_t> newShape) const
     return t;
 }
 
+Result<Tensor> Tensor::slice(uint64_t first, std::vector<int64_t> newShape, uint64_t align) const
+{
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = std::move(newShape);
+    const uint64_t offset = first * dtypeSize(dtype);
+    bool valid = !t.shape.empty() && !isQuantized(dtype) && align > 0 && offset % align == 0;
+    for (int64_t d : t.shape)
+        valid = valid && d > 0;
+    if (!valid || first + uint64_t(t.numel()) > uint64_t(numel()))
+        return makeError(ErrorCode::InvalidArgument, "cannot slice " + t.shapeText() + " from element " +
+                                                         std::to_string(first) + " of " + shapeText() +
+                                                         " at a " + std::to_string(align) + "-byte alignment");
+    t.buffer = buffer.alias(offset, t.bytes());
+    return t;
+}
+
 Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64_t> shape)
 {
     Tensor t;

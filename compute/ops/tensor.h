@@ -37,6 +37,10 @@ struct Tensor {
     // The same memory with another shape of no more elements: a reshape, or the first rows of a
     // batch. The view does not own the memory and must not outlive this tensor.
     Result<Tensor> view(std::vector<int64_t> shape) const;
+    // The elements from `first` on with `shape` (plain types): a part of a fused weight or of a
+    // fused projection's output. first's byte offset must be a multiple of `align` (the allocator's
+    // alignment), so that the part binds as any tensor does. Must not outlive this tensor.
+    Result<Tensor> slice(uint64_t first, std::vector<int64_t> shape, uint64_t align) const;
 
     static Result<Tensor> create(vk::Device& device, DType dtype, std::vector<int64_t> shape);
     // Uploads host floats, converting to the tensor's dtype.

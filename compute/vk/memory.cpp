@@ -41,6 +41,16 @@ Buffer Buffer::alias(uint64_t bytes) const
     return b; // mOwner stays null: release() frees nothing
 }
 
+Buffer Buffer::alias(uint64_t offset, uint64_t bytes) const
+{
+    offset = std::min(offset, mSize);
+    Buffer b = alias(mSize);
+    b.mOffset = mOffset + offset;
+    b.mSize = std::min(bytes, mSize - offset);
+    b.mMapped = mMapped ? static_cast<char*>(mMapped) + offset : nullptr;
+    return b;
+}
+
 BufferRange Buffer::range(uint64_t offset, uint64_t size) const
 {
     offset = std::min(offset, mSize);

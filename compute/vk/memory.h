@@ -42,6 +42,9 @@ public:
     // A non-owning handle on the first `bytes` of this buffer (a reshaped or shortened tensor);
     // it must not outlive this buffer.
     Buffer alias(uint64_t bytes) const;
+    // The same from byte `offset` on (a part of a fused weight or activation); offset is clamped to
+    // the buffer and should keep the device's binding alignment.
+    Buffer alias(uint64_t offset, uint64_t bytes) const;
     uint64_t size() const { return mSize; }
     VkBuffer vkBuffer() const { return mBuffer; }
     uint64_t blockOffset() const { return mOffset; }

@@ -1,7 +1,7 @@
 // The CLIP text encoder against transformers' CLIPTextModel (goldens_text_encoder.py): the hidden
-// states the UNet reads for two chunks run as one batch, with clip skip 1 and 2, A1111's weighted
-// conditioning (of a text prompt too), f32 and f16 weights, and checkpoints whose text encoder does
-// not fit its configuration.
+// states the UNet reads for two chunks run as one batch (and several prompts in one batch as each
+// alone), with clip skip 1 and 2, A1111's weighted conditioning (of a text prompt too), f32 and f16
+// weights, and checkpoints whose text encoder does not fit its configuration.
 
 #include "golden.h"
 
@@ -263,6 +263,26 @@ private slots:
             const double error = test::normalisedError(alone, reference(c));
             qInfo("chunk %zu alone: error %.3g", c, error);
             QVERIFY2(error <= kTolerance, qPrintable(QString("error %1").arg(error)));
+        }
+        QVERIFY(test::noValidationMessages());
+    }
+
+    // A prompt, its negative and a region's prompt conditioned in one batch (as encodePrompts does)
+    // give each the values it gets alone, bit for bit: a seed paints the same picture either way.
+    void promptsInOneBatchAsAlone()
+    {
+        auto encoder = loadEncoder(test::goldenCheckpointPath("sd1"), WeightPrecision::F16);
+        ASSIGN_OR_FAIL(const ClipTokenizer tokenizer, ClipTokenizer::builtIn());
+        const QString longText = QString("a (red:1.2) circle on a blue background, ").repeated(14) + "detailed";
+        const std::vector<ChunkedPrompt> prompts{chunkPrompt(tokenizer, longText), chunkPrompt(tokenizer, ""),
+                                                 chunkPrompt(tokenizer, "a [green] square")};
+        QCOMPARE(prompts[0].chunks.size(), size_t(2));
+        ASSIGN_OR_FAIL(const auto together, encoder->condition(prompts));
+        QCOMPARE(together.size(), prompts.size());
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            ASSIGN_OR_FAIL(const auto alone, encoder->condition(prompts[i]));
+            QCOMPARE(together[i].size(), prompts[i].chunks.size() * size_t(kChunkTokens) * size_t(encoder->config().width));
+            QVERIFY2(together[i] == alone, qPrintable(QString("prompt %1 differs").arg(i)));
         }
         QVERIFY(test::noValidationMessages());
     }
