@@ -2,6 +2,8 @@
 
 #include "core/elapsed.h"
 #include "llm/language_model.h"
+#include "llm/picture.h"
+#include "llm/vision_encoder.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +12,76 @@ namespace atelier::llm {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// Where a message's pictures go in its rendered text, before being replaced by their places.
+constexpr std::string_view kPictureMarker = "<__atelier_picture__>";
+
+// A negative id of the picture's own (FNV-1a of its size and pixels): equal pictures get equal
+// places, so the KV cache prefix a picture left is found again.
+int32_t placeId(const RgbPicture& p)
+{
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](uint8_t byte) { h = (h ^ byte) * 1099511628211ull; };
+    for (int v : {p.width, p.height})
+        for (int i = 0; i < 4; ++i)
+            mix(uint8_t(v >> (8 * i)));
+    for (uint8_t byte : p.rgb)
+        mix(byte);
+    return -1 - int32_t(h % 0x3FFFFFFFull);
+}
+
+// The message's text with a marker for each of its pictures before it.
+ChatMessage withMarkers(const ChatMessage& m)
+{
+    ChatMessage out = m;
+    std::string markers;
+    for (size_t i = 0; i < m.pictures.size(); ++i)
+        markers += kPictureMarker;
+    out.content = markers + m.content;
+    return out;
+}
 } // namespace
+
+Status ChatSession::setVision(VisionEncoder* encoder)
+{
+    if (encoder && encoder->config().textDim != mModel.config().dim)
+        return makeError(ErrorCode::InvalidArgument,
+                         "the vision projector makes embeddings of " + std::to_string(encoder->config().textDim) +
+                             " values, the model reads " + std::to_string(mModel.config().dim) + ": it belongs to another model");
+    if (encoder && encoder->tokensPerPicture() > mModel.maxBatch())
+        return makeError(ErrorCode::InvalidArgument, "a picture's " + std::to_string(encoder->tokensPerPicture()) +
+                                                         " embeddings do not fit the model's batch of " +
+                                                         std::to_string(mModel.maxBatch()));
+    mVision = encoder;
+    mContext.clear(); // places of pictures read by another projector mean other embeddings
+    mModel.truncate(0);
+    return {};
+}
+
+Result<std::vector<int32_t>> ChatSession::pictureTokens(const PictureRef& picture)
+{
+    if (!mVision)
+        return makeError(ErrorCode::Unsupported, "this model cannot read pictures: no vision projector (mmproj) is loaded");
+    if (!picture || !picture->valid())
+        return makeError(ErrorCode::InvalidArgument, "a picture of the conversation is empty");
+    const VisionConfig& c = mVision->config();
+    const Tokenizer& tokenizer = mModel.tokenizer();
+    std::vector<int32_t> ids;
+    for (const std::string* text : {&c.pictureBegin, static_cast<const std::string*>(nullptr), &c.pictureEnd}) {
+        if (!text) {
+            const int32_t place = placeId(*picture);
+            mPictures[place] = picture;
+            ids.insert(ids.end(), size_t(mVision->tokensPerPicture()), place);
+        } else if (!text->empty()) {
+            const std::vector<int32_t> marker = tokenizer.encode(*text, false, true);
+            if (marker.size() != 1)
+                return makeError(ErrorCode::Unsupported, "this model's vocabulary has no " + *text +
+                                                             " token: the vision projector belongs to another model");
+            ids.push_back(marker.front());
+        }
+    }
+    return ids;
+}
 
 ChatSession::ChatSession(LanguageModel& model) : mModel(model)
 {
@@ -30,29 +101,55 @@ Status ChatSession::setAdapters(std::vector<ActiveLora> adapters)
     return {};
 }
 
-Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage) const
+Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage)
 {
     const Tokenizer& tokenizer = mModel.tokenizer();
     std::string text;
+    std::vector<PictureRef> pictures;
+    for (size_t i = firstMessage; i < mMessages.size(); ++i)
+        pictures.insert(pictures.end(), mMessages[i].pictures.begin(), mMessages[i].pictures.end());
+    bool addBos = true, parseSpecial = false;
     if (mTemplate) {
         ChatTemplateInput input;
         if (!mSystemPrompt.empty())
-            input.messages.push_back({"system", mSystemPrompt, {}});
-        input.messages.insert(input.messages.end(), mMessages.begin() + long(firstMessage), mMessages.end());
+            input.messages.push_back({"system", mSystemPrompt, {}, {}});
+        for (size_t i = firstMessage; i < mMessages.size(); ++i)
+            input.messages.push_back(withMarkers(mMessages[i]));
         const Vocab& v = tokenizer.vocab();
         input.bosToken = v.bos >= 0 ? v.tokens[size_t(v.bos)] : std::string();
         input.eosToken = v.eos >= 0 ? v.tokens[size_t(v.eos)] : std::string();
         ATELIER_ASSIGN(text, mTemplate->render(input));
         // Templates usually write the BOS token themselves; never add a second one.
-        const bool hasBos = !input.bosToken.empty() && text.rfind(input.bosToken, 0) == 0;
-        return tokenizer.encode(text, !hasBos, true);
+        addBos = input.bosToken.empty() || text.rfind(input.bosToken, 0) != 0;
+        parseSpecial = true;
+    } else {
+        // A base model: the turns as plain lines of text, each answer following its question.
+        if (!mSystemPrompt.empty())
+            text += mSystemPrompt + "\n";
+        for (size_t i = firstMessage; i < mMessages.size(); ++i)
+            text += withMarkers(mMessages[i]).content + "\n";
     }
-    // A base model: the turns as plain lines of text, each answer following its question.
-    if (!mSystemPrompt.empty())
-        text += mSystemPrompt + "\n";
-    for (size_t i = firstMessage; i < mMessages.size(); ++i)
-        text += mMessages[i].content + "\n";
-    return tokenizer.encode(text, true, false);
+    if (pictures.empty())
+        return tokenizer.encode(text, addBos, parseSpecial);
+    // The text between pictures, tokenized piece by piece (as llama.cpp's mtmd does), and each
+    // picture's tokens where its marker was.
+    std::vector<int32_t> ids;
+    mPictures.clear();
+    size_t from = 0;
+    for (size_t next = 0; next <= pictures.size(); ++next) {
+        const size_t at = next < pictures.size() ? text.find(kPictureMarker, from) : std::string::npos;
+        if (next < pictures.size() && at == std::string::npos)
+            return makeError(ErrorCode::InvalidArgument, "the chat template left out a picture of the conversation");
+        const std::vector<int32_t> piece = tokenizer.encode(text.substr(from, at == std::string::npos ? std::string::npos : at - from),
+                                                            addBos && next == 0, parseSpecial);
+        ids.insert(ids.end(), piece.begin(), piece.end());
+        if (at == std::string::npos)
+            break;
+        ATELIER_ASSIGN(const std::vector<int32_t> picture, pictureTokens(pictures[next]));
+        ids.insert(ids.end(), picture.begin(), picture.end());
+        from = at + kPictureMarker.size();
+    }
+    return ids;
 }
 
 Status ChatSession::advance(const std::vector<int32_t>& tokens, const Sampler& sampler)
@@ -62,6 +159,25 @@ Status ChatSession::advance(const std::vector<int32_t>& tokens, const Sampler& s
     mContext.insert(mContext.end(), tokens.begin(), tokens.end());
     mCandidates = sampler.candidatesNeeded(mContext, int(ops::kTopLogitsMaxK));
     if (const Status s = mModel.forward(tokens, mCandidates, mPromptProgress); !s) {
+        mContext.resize(before);
+        mCandidates = 0;
+        return s;
+    }
+    return {};
+}
+
+Status ChatSession::advancePicture(const std::vector<int32_t>& places, const Sampler& sampler)
+{
+    const auto found = mPictures.find(places.front());
+    if (!mVision || found == mPictures.end())
+        return makeError(ErrorCode::InvalidArgument, "a picture of the conversation is missing");
+    ATELIER_ASSIGN(const ops::Tensor* rows, mVision->encode(*found->second));
+    if (rows->dim(0) != int64_t(places.size()))
+        return makeError(ErrorCode::InvalidArgument, "a picture's embeddings do not fill its places");
+    const size_t before = mContext.size();
+    mContext.insert(mContext.end(), places.begin(), places.end());
+    mCandidates = sampler.candidatesNeeded(mContext, int(ops::kTopLogitsMaxK));
+    if (const Status s = mModel.forwardEmbeddings(*rows, !mVision->config().picturesBothWays, mCandidates); !s) {
         mContext.resize(before);
         mCandidates = 0;
         return s;
@@ -91,20 +207,32 @@ Status ChatSession::prefill(const std::vector<int32_t>& prompt, const Sampler& s
     while (same < prompt.size() && same < mContext.size() && prompt[same] == mContext[same])
         ++same;
     same = std::min(same, prompt.size() - 1);
+    // A picture is read whole: never keep only the first of its places.
+    while (same > 0 && prompt[same] < 0 && prompt[same - 1] == prompt[same])
+        --same;
     mModel.truncate(int(same));
     mContext.assign(prompt.begin(), prompt.begin() + long(same));
     stats.reusedTokens = int(same);
     const auto start = Clock::now();
-    const std::vector<int32_t> rest(prompt.begin() + long(same), prompt.end());
-    ATELIER_TRY(advance(rest, sampler));
+    // Runs of text tokens, and of one picture's places.
+    for (size_t at = same; at < prompt.size();) {
+        const bool picture = prompt[at] < 0;
+        size_t end = at + 1;
+        while (end < prompt.size() && (picture ? prompt[end] == prompt[at] : prompt[end] >= 0))
+            ++end;
+        const std::vector<int32_t> run(prompt.begin() + long(at), prompt.begin() + long(end));
+        ATELIER_TRY(picture ? advancePicture(run, sampler) : advance(run, sampler));
+        at = end;
+    }
     stats.promptSeconds = secondsSince(start);
     return {};
 }
 
 Result<std::string> ChatSession::reply(const std::string& userText, const GenerationSettings& settings,
-                                       const std::function<bool(std::string_view)>& onText, GenerationStats* statsOut)
+                                       const std::function<bool(std::string_view)>& onText, GenerationStats* statsOut,
+                                       std::vector<PictureRef> pictures)
 {
-    mMessages.push_back({"user", userText, {}});
+    mMessages.push_back({"user", userText, {}, std::move(pictures)});
     auto answered = answer(settings, onText, statsOut);
     if (!answered)
         mMessages.pop_back();
@@ -180,7 +308,7 @@ Result<std::string> ChatSession::answer(const GenerationSettings& settings,
     stats.generationSeconds = secondsSince(generating);
     if (!mTemplate && !written.empty() && written.front() == ' ')
         written.erase(0, 1);
-    mMessages.push_back({"assistant", written, {}});
+    mMessages.push_back({"assistant", written, {}, {}});
     if (statsOut)
         *statsOut = stats;
     return written;

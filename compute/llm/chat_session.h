@@ -9,6 +9,8 @@
 #include "llm/template/chat_template.h"
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +19,9 @@
 namespace atelier::llm {
 
 class LanguageModel;
+class VisionEncoder;
+struct RgbPicture;
+using PictureRef = std::shared_ptr<const RgbPicture>;
 
 struct GenerationStats {
     int promptTokens = 0;        // tokens of the rendered conversation
@@ -44,6 +49,12 @@ public:
     // the answer's first token; returning false stops the answer there (ErrorCode::Cancelled).
     void setPromptProgress(std::function<bool(int, int)> progress) { mPromptProgress = std::move(progress); }
     const std::vector<ChatMessage>& messages() const { return mMessages; }
+    // A vision projector for this model (the caller owns it; same device, its projection as wide
+    // as the model's embeddings): messages' pictures are then read, each in the place its
+    // VisionConfig gives it before the message's text. Without one, a message with pictures is an
+    // error. nullptr takes it away.
+    Status setVision(VisionEncoder* encoder);
+    bool readsPictures() const { return mVision != nullptr; }
     // Replaces the conversation (another branch, an edited question). The KV cache keeps whatever
     // prefix the new conversation shares with what it holds.
     void setMessages(std::vector<ChatMessage> messages) { mMessages = std::move(messages); }
@@ -59,17 +70,23 @@ public:
     // Adds the user's message and generates the answer, which is also added. onText receives the
     // answer as it grows, in valid UTF-8 pieces, and returns false to stop (the text so far stays).
     Result<std::string> reply(const std::string& userText, const GenerationSettings& settings,
-                              const std::function<bool(std::string_view)>& onText, GenerationStats* stats = nullptr);
+                              const std::function<bool(std::string_view)>& onText, GenerationStats* stats = nullptr,
+                              std::vector<PictureRef> pictures = {});
     // Answers the conversation as it stands, whose last message must be the user's; the answer is
     // added. On an error the messages are left as they were.
     Result<std::string> answer(const GenerationSettings& settings, const std::function<bool(std::string_view)>& onText,
                                GenerationStats* stats = nullptr);
 
 private:
-    Result<std::vector<int32_t>> promptTokens(size_t firstMessage) const;
+    // The prompt's tokens; each picture stands there as `tokensPerPicture` copies of a negative id
+    // of its own (its pixels' hash), which mPictures maps back to it.
+    Result<std::vector<int32_t>> promptTokens(size_t firstMessage);
+    Result<std::vector<int32_t>> pictureTokens(const PictureRef& picture);
     Status prefill(const std::vector<int32_t>& prompt, const Sampler& sampler, GenerationStats& stats);
     // Runs one more token of the context, asking the device for the candidates `sampler` needs.
     Status advance(const std::vector<int32_t>& tokens, const Sampler& sampler);
+    // Runs a picture's places (copies of one negative id) with its embeddings.
+    Status advancePicture(const std::vector<int32_t>& places, const Sampler& sampler);
     Result<int32_t> nextToken(Sampler& sampler);
 
     LanguageModel& mModel;
@@ -78,6 +95,8 @@ private:
     std::string mSystemPrompt;
     std::vector<ChatMessage> mMessages; // user and assistant turns
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
+    VisionEncoder* mVision = nullptr;
+    std::map<int32_t, PictureRef> mPictures; // a picture's place id -> the picture
     int mCandidates = 0;
     std::function<bool(int, int)> mPromptProgress;                // largest logits the last forward pass chose on the device (0: none)
 };

@@ -15,6 +15,7 @@ std::vector<int32_t> Sampler::penalised(std::span<const int32_t> history) const
         return {};
     const size_t n = mParams.repeatLastN < 0 ? history.size() : std::min(history.size(), size_t(mParams.repeatLastN));
     std::vector<int32_t> ids(history.end() - long(n), history.end());
+    std::erase_if(ids, [](int32_t id) { return id < 0; }); // a picture's places (chat_session.h) are no tokens
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     return ids;

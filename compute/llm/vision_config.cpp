@@ -79,6 +79,9 @@ Result<VisionConfig> VisionConfig::fromGguf(const io::GgufFile& f)
         return makeError(ErrorCode::Unsupported, "vision projector: heads of " + std::to_string(c.dim) + " / " +
                                                      std::to_string(c.heads) + " values are not supported");
     if (c.projector == Projector::Gemma3) {
+        c.pictureBegin = "<start_of_image>";
+        c.pictureEnd = "<end_of_image>";
+        c.picturesBothWays = true;
         c.merge = 4; // Gemma 3's 64 x 64 patches pool to 16 x 16; a file may say otherwise (test models)
         if (f.find("clip.vision.projector.scale_factor")) {
             ATELIER_ASSIGN(c.merge, positive(f, "clip.vision.projector.scale_factor", 64));

@@ -34,6 +34,10 @@ struct VisionConfig {
     float eps = 1e-6f;
     VisionActivation activation = VisionActivation::GeluQuick;
     std::array<float, 3> mean{0.5f, 0.5f, 0.5f}, std{0.5f, 0.5f, 0.5f};
+    // How the language model reads a picture: these tokens around its embeddings, which see each
+    // other both ways where picturesBothWays (as llama.cpp's mtmd places and decodes them).
+    std::string pictureBegin, pictureEnd;
+    bool picturesBothWays = false;
 
     int patchesPerSide() const { return imageSize / patchSize; }
     int patches() const { return patchesPerSide() * patchesPerSide(); }

@@ -30,6 +30,8 @@ import tempfile
 import gguf
 import numpy as np
 from gguf import GGMLQuantizationType as T
+import jinja2.ext
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from PIL import Image
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -40,6 +42,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 TEXT_FILE, PROJECTOR_FILE = FIXTURES / "tiny_gemma3.gguf", FIXTURES / "tiny_gemma3_mmproj.gguf"
 GREEDY_TOKENS = 16
+CHAT_QUESTION = "What colour is the square?"
 
 TEXT = {"dim": 128, "layers": 6, "heads": 4, "kv_heads": 2, "head_dim": 32, "ff": 256, "window": 24,
         "eps": 1e-6, "rope_base": 1e6, "rope_base_local": 1e4}
@@ -250,7 +253,7 @@ class Mtmd:
         assert self.ctx, "mtmd could not load the projector"
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
 
-    def chunks(self, text, pictures):
+    def chunks(self, text, pictures, add_special=True):
         m = self.mtmd
         bitmaps = []
         for path in pictures:
@@ -259,7 +262,7 @@ class Mtmd:
             bitmaps.append(m.mtmd_bitmap_init(img.width, img.height, buf))
         chunks = m.mtmd_input_chunks_init()
         data = text.encode()
-        inp = m.mtmd_input_text(data, len(data), True, True)
+        inp = m.mtmd_input_text(data, len(data), add_special, True)
         arr = (m.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps)
         assert m.mtmd_tokenize(self.ctx, chunks, ctypes.byref(inp), arr, len(bitmaps)) == 0
         return chunks
@@ -276,14 +279,14 @@ class Mtmd:
                 return np.ctypeslib.as_array(out, shape=(n * TEXT["dim"],)).astype(np.float64).reshape(n, -1)
         raise AssertionError("no picture chunk")
 
-    def run(self, text, pictures):
+    def run(self, text, pictures, add_special=True):
         """The prompt's pieces ([ids] or a picture's token count), the logits after it, greedy tokens."""
         L, m = self.llama, self.mtmd
         cparams = L.llama_context_default_params()
         cparams.n_ctx, cparams.n_batch, cparams.n_ubatch = 512, 512, 512
         cparams.type_k = cparams.type_v = 0  # F32 KV cache
         lctx = L.llama_init_from_model(self.model, cparams)
-        chunks = self.chunks(text, pictures)
+        chunks = self.chunks(text, pictures, add_special)
         pieces = []
         for i in range(m.mtmd_input_chunks_size(chunks)):
             chunk = m.mtmd_input_chunks_get(chunks, i)
@@ -304,6 +307,17 @@ class Mtmd:
             assert L.llama_decode(lctx, L.llama_batch_get_one(tok, 1)) == 0
         L.llama_free(lctx)
         return pieces, logits, greedy
+
+    def answer(self, tokens):
+        """The bytes of greedy tokens up to the first end-of-generation one, as a chat writes them."""
+        L, out = self.llama, b""
+        for t in tokens:
+            if L.llama_vocab_is_eog(self.vocab, t):
+                break
+            buf = ctypes.create_string_buffer(64)
+            n = L.llama_token_to_piece(self.vocab, t, buf, 64, 0, True)
+            out += buf.raw[:n]
+        return out
 
 
 def reference_run(pieces, pictures):
@@ -344,6 +358,18 @@ def main():
           f"(F32 matrices: {f32_diff:.2e}), greedy margin {margin:.3f}, "
           f"greedy agrees for {tiny_agree(greedy, their_greedy)} of {GREEDY_TOKENS}")
     assert f32_pieces == pieces and f32_diff < 2e-2 and f32_greedy == greedy and greedy == their_greedy
+    # A chat turn: the question with the picture before it, through the model's template (the
+    # picture's marker where ChatSession puts it), without a second BOS.
+    r = gguf.GGUFReader(str(TEXT_FILE))
+    vocab_tokens = r.fields["tokenizer.ggml.tokens"].contents()
+    bos = vocab_tokens[r.fields["tokenizer.ggml.bos_token_id"].contents()]
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols])
+    chat_text = env.from_string(r.fields["tokenizer.chat_template"].contents()).render(
+        messages=[{"role": "user", "content": "<__media__>" + CHAT_QUESTION}], add_generation_prompt=True,
+        bos_token=bos, eos_token="<end_of_turn>")
+    chat_pieces, _, chat_greedy = mt.run(chat_text, [square], add_special=not chat_text.startswith(bos))
+    chat_ref = reference_run(chat_pieces, [square])[1]
+    assert chat_ref == chat_greedy, (chat_ref, chat_greedy)
     golden = {
         "text_model": "fixtures/tiny_gemma3.gguf", "projector": "fixtures/tiny_gemma3_mmproj.gguf",
         "reference": "tests/llm/make_tiny_vision.py (numpy float64)",
@@ -353,6 +379,8 @@ def main():
                    "logits": [round(float(x), 5) for x in logits], "greedy": greedy, "greedy_min_margin": round(margin, 4),
                    "llamacpp_max_diff": float(f"{diff:.2g}"), "llamacpp_f32_max_diff": float(f"{f32_diff:.2g}"),
                    "llamacpp_greedy": their_greedy},
+        "chat": {"question": CHAT_QUESTION, "picture": "square", "text": chat_text, "pieces": chat_pieces,
+                 "greedy": chat_greedy, "answer_bytes": list(mt.answer(chat_greedy))},
     }
     (HERE / "golden" / "tiny_vision.json").write_text(json.dumps(golden) + "\n")
     print("wrote golden/tiny_vision.json")

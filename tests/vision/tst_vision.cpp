@@ -4,6 +4,7 @@
 // llama.cpp's mtmd confirms (golden/tiny_vision.json).
 
 #include "io/gguf.h"
+#include "llm/chat_session.h"
 #include "llm/language_model.h"
 #include "llm/picture.h"
 #include "llm/vision_config.h"
@@ -87,6 +88,7 @@ private slots:
     void pictureEmbeddingsMatchReference_data();
     void pictureEmbeddingsMatchReference();
     void logitsWithPictureMatchReference();
+    void chatReadsAPicture();
 };
 
 void TestVision::projectorConfigFromGguf()
@@ -228,6 +230,63 @@ void TestVision::logitsWithPictureMatchReference()
     ASSIGN_OR_FAIL(const std::vector<float> causal, run(true));
     qInfo("read causally, the picture moves the logits by %.3g", largestDifference(causal, expected));
     QVERIFY(largestDifference(causal, expected) > 5 * kLogitTolerance);
+    QVERIFY(test::noValidationMessages());
+}
+
+void TestVision::chatReadsAPicture()
+{
+    VisionEncoder* e = encoder();
+    QVERIFY(e);
+    LoadOptions options;
+    options.contextLength = 256;
+    options.maxBatch = 16;
+    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3.gguf").toStdString(),
+                                                   options));
+    const QJsonObject g = golden();
+    const QJsonObject chat = g["chat"].toObject();
+    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["pictures"].toObject()["square"].toObject()["file"].toString()));
+    const auto picture = std::make_shared<const RgbPicture>(rgb);
+
+    ChatSession session(*model);
+    GenerationSettings settings;
+    settings.sampling.temperature = 0; // greedy, as the golden
+    settings.maxTokens = int(chat["greedy"].toArray().size());
+    const std::string question = chat["question"].toString().toStdString();
+
+    // Without a projector a picture is refused, and nothing is added to the conversation.
+    auto refused = session.reply(question, settings, {}, nullptr, {picture});
+    QVERIFY(!refused);
+    QVERIFY(QString::fromStdString(refused.error().message).contains("cannot read pictures"));
+    QVERIFY(session.messages().empty());
+
+    VERIFY_OK(session.setVision(e));
+    GenerationStats stats;
+    ASSIGN_OR_FAIL(const std::string answer, session.reply(question, settings, {}, &stats, {picture}));
+    int promptTokens = 0;
+    for (const QJsonValue& piece : chat["pieces"].toArray())
+        promptTokens += piece.isArray() ? int(piece.toArray().size()) : piece.toInt();
+    QCOMPARE(stats.promptTokens, promptTokens); // text, <start_of_image>, 16 places, <end_of_image>, text
+    // llama.cpp's greedy tokens, written as the chat writes them (random weights: broken UTF-8,
+    // replaced as it streams).
+    std::string expected;
+    Utf8Stream utf8;
+    for (const QJsonValue& token : chat["greedy"].toArray())
+        expected += utf8.push(model->tokenizer().piece(int32_t(token.toInt())));
+    expected += utf8.flush();
+    QCOMPARE(QByteArray::fromStdString(answer), QByteArray::fromStdString(expected));
+    QCOMPARE(session.messages().front().pictures.size(), size_t(1));
+
+    // A follow-up keeps the picture and question in the KV cache (the random answer's broken UTF-8
+    // tokenizes anew, so reuse stops there).
+    GenerationStats followUp;
+    ASSIGN_OR_FAIL(const std::string second, session.reply("And the corners?", settings, {}, &followUp));
+    QVERIFY2(followUp.reusedTokens >= promptTokens, qPrintable(QString::number(followUp.reusedTokens)));
+
+    // The same question without the picture: its 16 places and two markers are gone.
+    ChatSession plain(*model);
+    GenerationStats blind;
+    ASSIGN_OR_FAIL(const std::string unseen, plain.reply(question, settings, {}, &blind));
+    QCOMPARE(blind.promptTokens, promptTokens - e->tokensPerPicture() - 2);
     QVERIFY(test::noValidationMessages());
 }
 

@@ -15,10 +15,14 @@
 
 namespace atelier::llm {
 
+struct RgbPicture;
+
 struct ChatMessage {
     std::string role;
     std::string content;
     jinja::ValueMap extra; // further keys a template may read (tool_calls, tool_call_id, ...); may override content
+    // Pictures the message shows (a vision model reads them before its text; chat_session.h).
+    std::vector<std::shared_ptr<const RgbPicture>> pictures;
 };
 
 struct ChatTemplateInput {
