@@ -9,6 +9,7 @@
 #include "llm/language_model.h"
 #include "vk/device.h"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -23,10 +24,12 @@ namespace {
 const char* kUsage =
     "usage: atelier chat [--model PATH] [--system TEXT] [--prompt TEXT] [--temp T] [--top-k K] [--top-p P]\n"
     "                    [--min-p P] [--repeat-penalty R] [--seed N] [--max-tokens N] [--ctx N]\n"
-    "                    [--docs COLLECTION[,COLLECTION...] [--docs-k 5]]\n"
+    "                    [--docs COLLECTION[,COLLECTION...] [--docs-k 5]] [--lora FILE[:SCALE] ...]\n"
     "Without --prompt, reads one message per line from standard input. Without --model, uses the\n"
     "default model in the models folder. With --docs, each question is answered from the collections'\n"
-    "best chunks (atelier docs), cited as [1], [2], ..., and the sources are listed after the answer.\n";
+    "best chunks (atelier docs), cited as [1], [2], ..., and the sources are listed after the answer.\n"
+    "--lora applies a LoRA adapter in llama.cpp's GGUF format to the model, with a scale (default 1;\n"
+    "0 leaves it out, negative subtracts it); repeat it for several.\n";
 
 struct ChatOptions {
     std::string model, system, prompt;
@@ -35,7 +38,23 @@ struct ChatOptions {
     int context = 4096;
     QStringList docs; // collections to answer from
     int docsK = 5;
+    std::vector<std::pair<std::string, float>> loras; // LoRA adapter files and their scales
 };
+
+// FILE or FILE:SCALE; a path may hold colons itself, so only a number after the last one is a scale.
+Status readLora(const QString& value, ChatOptions& o)
+{
+    const qsizetype colon = value.lastIndexOf(u':');
+    bool isNumber = false;
+    const double scale = colon > 0 ? value.mid(colon + 1).toDouble(&isNumber) : 1.0;
+    if (colon > 0 && isNumber && (!std::isfinite(scale) || std::abs(scale) > 100))
+        return outOfRange("--lora", "a scale between -100 and 100", value.mid(colon + 1));
+    const QString file = colon > 0 && isNumber ? value.left(colon) : value;
+    if (file.isEmpty())
+        return makeError(ErrorCode::InvalidArgument, "--lora needs a file");
+    o.loras.emplace_back(file.toStdString(), isNumber ? float(scale) : 1.0f);
+    return {};
+}
 
 // A sampling value in range: temperature 0 (greedy) to 100, top-k 0 (off) or more, top-p in (0, 1],
 // min-p in [0, 1], a repeat penalty in (0, 100] (1: off).
@@ -73,7 +92,10 @@ Status parse(const QStringList& args, ChatOptions& o)
         const std::string key = args[i].toStdString();
         if (key.rfind("--", 0) != 0 || i + 1 >= args.size())
             return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
-        values[key] = args[++i];
+        if (key == "--lora") // repeatable
+            ATELIER_TRY(readLora(args[++i], o));
+        else
+            values[key] = args[++i];
     }
     constexpr long long kIntMax = std::numeric_limits<int>::max();
     for (const auto& [key, value] : values) {
@@ -148,6 +170,24 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
     }
     llm::ChatSession session(*model.value());
     session.setSystemPrompt(o.system);
+    std::vector<llm::ActiveLora> adapters;
+    for (const auto& [path, scale] : o.loras) {
+        auto adapter = llm::LoraAdapter::load(*device.value(), path, model.value()->config(), model.value()->weights());
+        if (!adapter) {
+            std::fprintf(stderr, "atelier chat: cannot use the LoRA adapter %s: %s\n", path.c_str(),
+                         adapter.error().message.c_str());
+            return 1;
+        }
+        for (const std::string& skipped : adapter.value()->skipped())
+            std::fprintf(stderr, "atelier chat: %s: left out %s\n", path.c_str(), skipped.c_str());
+        std::fprintf(stderr, "atelier chat: LoRA %s at scale %g (%d weights)\n", path.c_str(), double(scale),
+                     adapter.value()->pairCount());
+        adapters.push_back({adapter.value(), scale});
+    }
+    if (const Status s = session.setAdapters(std::move(adapters)); !s) {
+        std::fprintf(stderr, "atelier chat: %s\n", s.error().message.c_str());
+        return 1;
+    }
     if (session.templateError())
         std::fprintf(stderr, "atelier chat: the chat template of %s could not be read (%s): it continues the text\n",
                      o.model.c_str(), session.templateError()->message.c_str());
