@@ -82,6 +82,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     mStatus->setObjectName("createStatus");
     mStatus->setWordWrap(true);
     mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    mStatus->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum); // an error is never squeezed out of sight
     centerLayout->addWidget(mStatus);
 
     // Below the picture: the queue and the finished picture's parameters, side by side.

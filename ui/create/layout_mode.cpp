@@ -47,11 +47,24 @@ LayoutMode::LayoutMode(QWidget* parent)
         tools->addWidget(button);
         return button;
     };
-    QAction* undo = mLayout->undoStack()->createUndoAction(this, tr("Undo"));
+    // Undo and Redo keep their names (the step they would take is in the tooltip), so the row
+    // does not jump as the steps change.
+    QUndoStack* stack = mLayout->undoStack();
+    auto* undo = new QAction(tr("Undo"), this);
     undo->setShortcuts(QKeySequence::Undo);
+    undo->setEnabled(false);
+    connect(undo, &QAction::triggered, stack, &QUndoStack::undo);
+    connect(stack, &QUndoStack::canUndoChanged, undo, &QAction::setEnabled);
+    connect(stack, &QUndoStack::undoTextChanged, undo,
+            [undo](const QString& text) { undo->setToolTip(text.isEmpty() ? tr("Undo") : tr("Undo: %1").arg(text)); });
     tool(undo, "layoutUndo");
-    QAction* redo = mLayout->undoStack()->createRedoAction(this, tr("Redo"));
+    auto* redo = new QAction(tr("Redo"), this);
     redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    redo->setEnabled(false);
+    connect(redo, &QAction::triggered, stack, &QUndoStack::redo);
+    connect(stack, &QUndoStack::canRedoChanged, redo, &QAction::setEnabled);
+    connect(stack, &QUndoStack::redoTextChanged, redo,
+            [redo](const QString& text) { redo->setToolTip(text.isEmpty() ? tr("Redo") : tr("Redo: %1").arg(text)); });
     tool(redo, "layoutRedo");
     auto* open = new QAction(tr("Open layout…"), this);
     open->setToolTip(tr("Read regions from a layout file (.json) or a picture made with regions (.png)"));

@@ -44,6 +44,10 @@ RegionList::RegionList(RegionLayout* layout, QWidget* parent)
     mList = new QListWidget(this);
     mList->setObjectName("regions");
     mList->setToolTip(tr("Later regions are drawn over earlier ones"));
+    // Long prompts wrap instead of scrolling sideways; a few rows fit before it scrolls.
+    mList->setWordWrap(true);
+    mList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    mList->setMinimumHeight(4 * mList->fontMetrics().lineSpacing());
     column->addWidget(mList, 1);
 
     auto* buttons = new QHBoxLayout;
@@ -110,8 +114,9 @@ void RegionList::rebuild()
                           .arg(prompt.isEmpty() ? tr("(no prompt)") : prompt)
                           .arg(regions[i].strength < 1.0 ? tr("  · %1").arg(regions[i].strength, 0, 'f', 2) : QString()));
     }
-    mCount->setText(regions.isEmpty() ? tr("No regions: the form's prompt paints the whole picture")
-                                      : tr("%n region(s) of at most %1", nullptr, int(regions.size())).arg(RegionLayout::kMaxRegions));
+    mCount->setText(regions.isEmpty()      ? tr("No regions: the form's prompt paints the whole picture")
+                    : regions.size() == 1 ? tr("1 region of at most %1").arg(RegionLayout::kMaxRegions)
+                                          : tr("%1 regions of at most %2").arg(regions.size()).arg(RegionLayout::kMaxRegions));
     showCurrent();
 }
 
@@ -134,8 +139,10 @@ void RegionList::showCurrent()
         mPrompt->setText(region.prompt);
     if (mNegative->text() != region.negativePrompt)
         mNegative->setText(region.negativePrompt);
-    const QSignalBlocker quiet(mStrength);
-    mStrength->setValue(region.strength);
+    if (mStrength->value() != region.strength) {
+        const QSignalBlocker quiet(mStrength);
+        mStrength->setValue(region.strength);
+    }
 }
 
 void RegionList::editPrompt(int index)
