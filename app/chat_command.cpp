@@ -7,6 +7,8 @@
 #include "docs/grounding.h"
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
+#include "llm/vision_encoder.h"
+#include "picture_rgb.h"
 #include "vk/device.h"
 
 #include <cmath>
@@ -16,6 +18,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace atelier::app {
 
@@ -25,11 +28,14 @@ const char* kUsage =
     "usage: atelier chat [--model PATH] [--system TEXT] [--prompt TEXT] [--temp T] [--top-k K] [--top-p P]\n"
     "                    [--min-p P] [--repeat-penalty R] [--seed N] [--max-tokens N] [--ctx N]\n"
     "                    [--docs COLLECTION[,COLLECTION...] [--docs-k 5]] [--lora FILE[:SCALE] ...]\n"
+    "                    [--image FILE ...] [--mmproj FILE]\n"
     "Without --prompt, reads one message per line from standard input. Without --model, uses the\n"
     "default model in the models folder. With --docs, each question is answered from the collections'\n"
     "best chunks (atelier docs), cited as [1], [2], ..., and the sources are listed after the answer.\n"
     "--lora applies a LoRA adapter in llama.cpp's GGUF format to the model, with a scale (default 1;\n"
-    "0 leaves it out, negative subtracts it); repeat it for several.\n";
+    "0 leaves it out, negative subtracts it); repeat it for several.\n"
+    "--image shows the model a picture with the first message (repeat it for several); the model then\n"
+    "needs its vision projector: --mmproj, or an mmproj*.gguf of the right width next to the model.\n";
 
 struct ChatOptions {
     std::string model, system, prompt;
@@ -39,6 +45,8 @@ struct ChatOptions {
     QStringList docs; // collections to answer from
     int docsK = 5;
     std::vector<std::pair<std::string, float>> loras; // LoRA adapter files and their scales
+    QStringList images;                               // pictures shown with the first message
+    std::string projector;                            // the vision projector (mmproj GGUF)
 };
 
 // FILE or FILE:SCALE; a path may hold colons itself, so only a number after the last one is a scale.
@@ -94,6 +102,8 @@ Status parse(const QStringList& args, ChatOptions& o)
             return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
         if (key == "--lora") // repeatable
             ATELIER_TRY(readLora(args[++i], o));
+        else if (key == "--image") // repeatable
+            o.images.append(args[++i]);
         else
             values[key] = args[++i];
     }
@@ -117,6 +127,8 @@ Status parse(const QStringList& args, ChatOptions& o)
             o.docs = value.split(u',', Qt::SkipEmptyParts);
         } else if (key == "--docs-k") {
             ATELIER_ASSIGN(o.docsK, wholeNumber(key, value, 1, 50));
+        } else if (key == "--mmproj") {
+            o.projector = value.toStdString();
         } else if (key == "--ctx") {
             ATELIER_ASSIGN(o.context, wholeNumber(key, value, 1, kIntMax));
         } else {
@@ -152,6 +164,16 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
         documents = std::move(opened).value();
     }
 
+    std::vector<llm::PictureRef> pictures; // read before the model loads: a bad file fails at once
+    for (const QString& path : o.images) {
+        auto picture = ui::loadRgbPicture(path);
+        if (!picture) {
+            std::fprintf(stderr, "atelier chat: %s\n", picture.error().message.c_str());
+            return 1;
+        }
+        pictures.push_back(std::make_shared<const llm::RgbPicture>(std::move(picture).value()));
+    }
+
     vk::Device::Options deviceOptions;
     deviceOptions.deviceIndex = deviceIndex;
     deviceOptions.validation = validation;
@@ -170,6 +192,29 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
     }
     llm::ChatSession session(*model.value());
     session.setSystemPrompt(o.system);
+    std::unique_ptr<llm::VisionEncoder> vision;
+    if (!pictures.empty() || !o.projector.empty()) {
+        const std::string projector =
+            o.projector.empty() ? llm::findVisionProjector(o.model, model.value()->config().dim) : o.projector;
+        if (projector.empty()) {
+            std::fprintf(stderr, "atelier chat: %s cannot read pictures: no vision projector (mmproj*.gguf) for it lies "
+                                 "next to it; name one with --mmproj\n", o.model.c_str());
+            return 1;
+        }
+        auto loaded = llm::VisionEncoder::load(*device.value(), projector);
+        if (!loaded) {
+            std::fprintf(stderr, "atelier chat: cannot load the vision projector %s: %s\n", projector.c_str(),
+                         loaded.error().message.c_str());
+            return 1;
+        }
+        vision = std::move(loaded).value();
+        if (const Status s = session.setVision(vision.get()); !s) {
+            std::fprintf(stderr, "atelier chat: %s: %s\n", projector.c_str(), s.error().message.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "atelier chat: vision projector %s (%d embeddings a picture)\n", projector.c_str(),
+                     vision->tokensPerPicture());
+    }
     std::vector<llm::ActiveLora> adapters;
     for (const auto& [path, scale] : o.loras) {
         auto adapter = llm::LoraAdapter::load(*device.value(), path, model.value()->config(), model.value()->weights());
@@ -213,7 +258,7 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
             std::fwrite(piece.data(), 1, piece.size(), stdout);
             std::fflush(stdout);
             return true;
-        }, &stats);
+        }, &stats, std::exchange(pictures, {}));
         std::fputc('\n', stdout);
         if (!sources.empty())
             std::printf("Sources:\n%s\n", qPrintable(docs::sourceList(sources)));

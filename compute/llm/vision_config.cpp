@@ -2,6 +2,11 @@
 
 #include "io/gguf.h"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <vector>
+
 namespace atelier::llm {
 
 namespace {
@@ -26,6 +31,34 @@ Result<std::array<float, 3>> triple(const io::GgufFile& f, const std::string& ke
 }
 
 } // namespace
+
+std::string findVisionProjector(const std::string& modelPath, int textDim)
+{
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::path folder = fs::path(modelPath).parent_path();
+    std::vector<fs::path> candidates;
+    for (fs::directory_iterator it(folder.empty() ? fs::path(".") : folder, error), end; !error && it != end;
+         it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+        if (lower.rfind("mmproj", 0) == 0 && lower.ends_with(".gguf"))
+            candidates.push_back(it->path());
+        if (candidates.size() > 64)
+            break;
+    }
+    std::sort(candidates.begin(), candidates.end());
+    for (const fs::path& candidate : candidates) {
+        auto file = io::GgufFile::open(candidate.string());
+        if (!file)
+            continue;
+        auto config = VisionConfig::fromGguf(*file.value());
+        if (config && config.value().textDim == textDim)
+            return candidate.string();
+    }
+    return {};
+}
 
 bool isVisionProjector(const io::GgufFile& f)
 {

@@ -50,4 +50,9 @@ struct VisionConfig {
 // Whether a GGUF is a vision projector (general.architecture `clip` with a vision encoder).
 bool isVisionProjector(const io::GgufFile& file);
 
+// The vision projector that goes with a model, found as LM Studio and llama.cpp users keep them:
+// a GGUF in the model's folder whose name starts with "mmproj" and whose projector makes
+// embeddings of the model's width (`textDim`). Empty when there is none.
+std::string findVisionProjector(const std::string& modelPath, int textDim);
+
 } // namespace atelier::llm
