@@ -65,6 +65,7 @@ QString usageText()
         "  models list|download NAME_OR_URL|verify [NAME...]|remove NAME\n"
         "                   the model catalogue: download (resumable, sha256 checked), check, delete\n"
         "  serve [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--model GGUF] [--image-model FILE]\n"
+        "        [--embedding-model GGUF]\n"
         "                   an OpenAI-compatible API for other programs (atelier serve --help)\n"
         "  docs add NAME PATH... | search NAME QUERY [--k 5] | list | skipped NAME | remove NAME\n"
         "                   document collections to chat with (atelier docs --help)\n"

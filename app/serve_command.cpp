@@ -17,10 +17,11 @@ namespace {
 
 const char* kUsage =
     "usage: atelier serve [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--model GGUF]\n"
-    "                     [--image-model CHECKPOINT] [--ctx N] [--max-body-mb N]\n"
+    "                     [--image-model CHECKPOINT] [--embedding-model GGUF] [--ctx N] [--max-body-mb N]\n"
     "Serves an OpenAI-compatible API at http://HOST:PORT/v1: GET /v1/models, POST /v1/chat/completions,\n"
-    "/v1/completions and /v1/images/generations. Without --model, the default language model in the\n"
-    "models folder; without --image-model, the default image model. Any host but this computer's own\n"
+    "/v1/completions, /v1/images/generations and (with --embedding-model, a bert or nomic-bert GGUF)\n"
+    "/v1/embeddings. Without --model, the default language model in the models folder; without\n"
+    "--image-model, the default image model. Any host but this computer's own\n"
     "(127.0.0.1, ::1, localhost) needs --api-key; clients then send \"Authorization: Bearer KEY\".\n";
 
 Result<server::ServerOptions> readOptions(const QStringList& arguments)
@@ -47,6 +48,10 @@ Result<server::ServerOptions> readOptions(const QStringList& arguments)
         } else if (key == "--image-model") {
             o.imageModelPath = value;
             imageGiven = true;
+        } else if (key == "--embedding-model") {
+            if (!QFileInfo::exists(value))
+                return makeError(ErrorCode::Io, "--embedding-model: no such file: " + value.toStdString());
+            o.embeddingModelPath = value;
         } else if (key == "--ctx") {
             ATELIER_ASSIGN(const long long ctx, wholeNumber("--ctx", value, 64, 1 << 20));
             o.contextLength = int(ctx);
@@ -66,8 +71,8 @@ Result<server::ServerOptions> readOptions(const QStringList& arguments)
             return makeError(ErrorCode::Io, std::string(what) + ": no such file: " + path->toStdString());
         path->clear();
     }
-    if (o.chatModelPath.isEmpty() && o.imageModelPath.isEmpty())
-        return makeError(ErrorCode::InvalidArgument, "no model to serve: give --model or --image-model, or install the "
+    if (o.chatModelPath.isEmpty() && o.imageModelPath.isEmpty() && o.embeddingModelPath.isEmpty())
+        return makeError(ErrorCode::InvalidArgument, "no model to serve: give --model, --image-model or --embedding-model, or install the "
                                                      "default models (installer/models.sh)");
     if (const QString reason = server::refusalReason(o); !reason.isEmpty())
         return makeError(ErrorCode::InvalidArgument, reason.toStdString());
@@ -111,6 +116,9 @@ int runServe(int argc, char** argv, const QStringList& arguments, const engine::
         std::printf("  chat model:  %s (%s)\n", qPrintable(server::modelId(o.chatModelPath)), qPrintable(o.chatModelPath));
     if (!o.imageModelPath.isEmpty())
         std::printf("  image model: %s (%s)\n", qPrintable(server::modelId(o.imageModelPath)), qPrintable(o.imageModelPath));
+    if (!o.embeddingModelPath.isEmpty())
+        std::printf("  embedding model: %s (%s)\n", qPrintable(server::modelId(o.embeddingModelPath)),
+                    qPrintable(o.embeddingModelPath));
     std::fflush(stdout);
     const int code = app.exec();
     return status ? status : code;

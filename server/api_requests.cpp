@@ -17,6 +17,7 @@ constexpr int kMaxStops = 4;
 constexpr int kMaxPictures = 10;
 constexpr int kMaxSide = 2048;
 constexpr int kMaxSteps = 150;
+constexpr int kMaxInputs = 2048; // OpenAI's limit on texts per embeddings request
 
 Parsed<QJsonObject> readObject(const QByteArray& body)
 {
@@ -250,6 +251,52 @@ Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body)
             return badRequest(QString::fromStdString(choice.error().message), "sampler");
         r.sampler = choice.value();
     }
+    return r;
+}
+
+Parsed<EmbeddingRequest> parseEmbeddingRequest(const QByteArray& body)
+{
+    auto parsed = readObject(body);
+    if (auto* e = std::get_if<ApiError>(&parsed))
+        return *e;
+    const QJsonObject o = std::get<QJsonObject>(parsed);
+    EmbeddingRequest r;
+    if (auto e = readModel(o, r.model))
+        return *e;
+    const QJsonValue input = o.value("input");
+    const QString tokensRefused = QStringLiteral("'input' holds token ids; this server embeds text only: send the text itself.");
+    auto addText = [&r](const QJsonValue& v, const QString& where) -> std::optional<ApiError> {
+        if (v.toString().isEmpty())
+            return badRequest(QStringLiteral("%1 is empty; each input must be a non-empty string.").arg(where), "input");
+        r.inputs.push_back(v.toString().toStdString());
+        return std::nullopt;
+    };
+    if (input.isString()) {
+        if (auto e = addText(input, QStringLiteral("'input'")))
+            return *e;
+    } else if (input.isArray()) {
+        const QJsonArray items = input.toArray();
+        if (items.isEmpty() || items.size() > kMaxInputs)
+            return badRequest(QStringLiteral("'input' must hold 1 to %1 strings.").arg(kMaxInputs), "input");
+        for (qsizetype i = 0; i < items.size(); ++i) {
+            if (items[i].isDouble() || items[i].isArray())
+                return badRequest(tokensRefused, "input");
+            if (!items[i].isString())
+                return badRequest(QStringLiteral("'input[%1]' must be a string.").arg(i), "input");
+            if (auto e = addText(items[i], QStringLiteral("'input[%1]'").arg(i)))
+                return *e;
+        }
+    } else {
+        return badRequest(QStringLiteral("'input' is required: a string or an array of strings."), "input");
+    }
+    const QString format = o.value("encoding_format").toString(QStringLiteral("float"));
+    if (format != QLatin1String("float") && format != QLatin1String("base64"))
+        return badRequest(QStringLiteral("'encoding_format' must be 'float' or 'base64'."), "encoding_format");
+    r.base64 = format == QLatin1String("base64");
+    double dimensions = 0;
+    if (auto e = readInteger(o, "dimensions", 1, 65536, dimensions))
+        return *e;
+    r.dimensions = int(dimensions);
     return r;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The bodies of POST /v1/chat/completions, /v1/completions and /v1/images/generations read into
+// The bodies of POST /v1/chat/completions, /v1/completions, /v1/images/generations and
+// /v1/embeddings read into
 // what the compute jobs take. Every field is checked (type, range) and a bad one names itself in
 // the ApiError; fields OpenAI has that Atelier ignores (user, logit_bias, ...) are ignored.
 
@@ -43,11 +44,20 @@ struct ImagesRequest {
     uint64_t seed = 0;          // Atelier: seed; picture i uses seed + i
 };
 
+// POST /v1/embeddings: one text or several.
+struct EmbeddingRequest {
+    QString model;
+    std::vector<std::string> inputs; // `input`: a string or an array of strings (UTF-8, none empty)
+    bool base64 = false;             // encoding_format "base64": little-endian float32 bytes
+    int dimensions = 0;              // the first `dimensions` values, unit length again; 0: all
+};
+
 template <typename T>
 using Parsed = std::variant<T, ApiError>;
 
 Parsed<TextRequest> parseChatRequest(const QByteArray& body);
 Parsed<TextRequest> parseCompletionRequest(const QByteArray& body);
 Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body);
+Parsed<EmbeddingRequest> parseEmbeddingRequest(const QByteArray& body);
 
 } // namespace atelier::server

@@ -1,7 +1,8 @@
 #pragma once
 // The JSON Atelier answers with, in the shapes OpenAI's API documents: chat.completion and
-// chat.completion.chunk, text_completion, the model list and image results.
+// chat.completion.chunk, text_completion, the model list, image results and embeddings.
 
+#include "server/embedding_job.h"
 #include "server/image_job.h"
 #include "server/text_job.h"
 
@@ -31,9 +32,13 @@ QJsonObject textChunkJson(const AnswerHeader& header, const QString& text, const
 QByteArray serverSentEvent(const QJsonObject& data);
 QByteArray serverSentEvent(const QByteArray& data);
 
-// GET /v1/models: each id with `kind` ("chat" or "image", Atelier's own field).
-QJsonObject modelListJson(const QStringList& chatModels, const QStringList& imageModels, qint64 created);
+// GET /v1/models: each id with `kind` ("chat", "image" or "embedding", Atelier's own field).
+QJsonObject modelListJson(const QStringList& chatModels, const QStringList& imageModels, qint64 created,
+                          const QStringList& embeddingModels = {});
 QJsonObject modelJson(const QString& id, const QString& kind, qint64 created);
 QJsonObject imagesJson(const ImagesAnswer& answer, qint64 created);
+// {"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model", "usage"}; with
+// `base64` each embedding is its little-endian float32 bytes in base64, as OpenAI sends them.
+QJsonObject embeddingsJson(const EmbeddingAnswer& answer, const QString& model, bool base64);
 
 } // namespace atelier::server

@@ -4,11 +4,13 @@
 #include "server/api_requests.h"
 #include "server/api_responses.h"
 #include "server/body_limit.h"
+#include "server/embedding_job.h"
 #include "server/image_job.h"
 #include "server/text_job.h"
 
 #include <QDateTime>
 #include <QFileInfo>
+#include <QHash>
 #include <QHostAddress>
 #include <QHttpServerRequest>
 #include <QJsonArray>
@@ -70,6 +72,7 @@ OpenAiServer::OpenAiServer(engine::ComputeEngine& engine, QObject* parent) : QAb
 {
     qRegisterMetaType<TextAnswer>();
     qRegisterMetaType<ImagesAnswer>();
+    qRegisterMetaType<EmbeddingAnswer>();
     connect(&engine, &engine::ComputeEngine::jobPartial, this, &OpenAiServer::jobPartial);
     connect(&engine, &engine::ComputeEngine::jobFinished, this, &OpenAiServer::jobFinished);
     connect(&engine, &engine::ComputeEngine::jobFailed, this, &OpenAiServer::jobFailed);
@@ -159,22 +162,23 @@ bool OpenAiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* 
     if (path == QLatin1String("/v1/models")) {
         if (!get)
             return wrongMethod("GET");
-        QStringList chat, image;
+        QStringList chat, image, embedding;
         if (!mOptions.chatModelPath.isEmpty())
             chat << modelId(mOptions.chatModelPath);
         if (!mOptions.imageModelPath.isEmpty())
             image << modelId(mOptions.imageModelPath);
-        respond(responder, method, path, 200, QJsonDocument(modelListJson(chat, image, now())).toJson(QJsonDocument::Compact));
+        if (!mOptions.embeddingModelPath.isEmpty())
+            embedding << modelId(mOptions.embeddingModelPath);
+        respond(responder, method, path, 200,
+                QJsonDocument(modelListJson(chat, image, now(), embedding)).toJson(QJsonDocument::Compact));
         return true;
     }
     if (path.startsWith(QLatin1String("/v1/models/"))) {
         if (!get)
             return wrongMethod("GET");
         const QString id = path.mid(int(qstrlen("/v1/models/")));
-        if (!mOptions.chatModelPath.isEmpty() && id == modelId(mOptions.chatModelPath))
-            respond(responder, method, path, 200, QJsonDocument(modelJson(id, "chat", now())).toJson(QJsonDocument::Compact));
-        else if (!mOptions.imageModelPath.isEmpty() && id == modelId(mOptions.imageModelPath))
-            respond(responder, method, path, 200, QJsonDocument(modelJson(id, "image", now())).toJson(QJsonDocument::Compact));
+        if (const QString kind = kindOf(id); !kind.isEmpty())
+            respond(responder, method, path, 200, QJsonDocument(modelJson(id, kind, now())).toJson(QJsonDocument::Compact));
         else
             fail(responder, method, path, modelNotFound(id));
         return true;
@@ -189,6 +193,12 @@ bool OpenAiServer::handleRequest(const QHttpServerRequest& request, QTcpSocket* 
         if (!post)
             return wrongMethod("POST");
         postImages(request, std::move(responder), socket);
+        return true;
+    }
+    if (path == QLatin1String("/v1/embeddings")) {
+        if (!post)
+            return wrongMethod("POST");
+        postEmbeddings(request, std::move(responder), socket);
         return true;
     }
     return false;
@@ -209,8 +219,8 @@ void OpenAiServer::postText(const QHttpServerRequest& request, QHttpServerRespon
     if (auto* error = std::get_if<ApiError>(&parsed))
         return fail(responder, "POST", path, *error);
     TextRequest text = std::get<TextRequest>(std::move(parsed));
-    if (mOptions.chatModelPath.isEmpty() || text.model != modelId(mOptions.chatModelPath))
-        return fail(responder, "POST", path, modelNotFound(text.model));
+    if (kindOf(text.model) != QLatin1String("chat"))
+        return fail(responder, "POST", path, wrongKind(text.model, "chat"));
     auto header = std::make_unique<AnswerHeader>();
     header->id = QStringLiteral("%1-atelier%2").arg(chat ? "chatcmpl" : "cmpl").arg(mNextAnswer++);
     header->created = now();
@@ -232,11 +242,54 @@ void OpenAiServer::postImages(const QHttpServerRequest& request, QHttpServerResp
     if (auto* error = std::get_if<ApiError>(&parsed))
         return fail(responder, "POST", path, *error);
     ImagesRequest images = std::get<ImagesRequest>(std::move(parsed));
-    if (mOptions.imageModelPath.isEmpty() || images.model != modelId(mOptions.imageModelPath))
-        return fail(responder, "POST", path, modelNotFound(images.model));
+    if (kindOf(images.model) != QLatin1String("image"))
+        return fail(responder, "POST", path, wrongKind(images.model, "image"));
     auto failure = std::make_shared<JobFailure>();
     submit(std::make_unique<ImageJob>(std::move(images), mOptions.imageModelPath, failure), failure, std::move(responder),
            socket, "POST", path);
+}
+
+void OpenAiServer::postEmbeddings(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket)
+{
+    const QString path = request.url().path();
+    auto parsed = parseEmbeddingRequest(request.body());
+    if (auto* error = std::get_if<ApiError>(&parsed))
+        return fail(responder, "POST", path, *error);
+    EmbeddingRequest embedding = std::get<EmbeddingRequest>(std::move(parsed));
+    if (kindOf(embedding.model) != QLatin1String("embedding"))
+        return fail(responder, "POST", path, wrongKind(embedding.model, "embedding"));
+    const QString model = embedding.model;
+    const bool base64 = embedding.base64;
+    auto failure = std::make_shared<JobFailure>();
+    Exchange& exchange = submit(std::make_unique<EmbeddingJob>(std::move(embedding), mOptions.embeddingModelPath, failure),
+                                failure, std::move(responder), socket, "POST", path);
+    exchange.model = model;
+    exchange.base64 = base64;
+}
+
+QString OpenAiServer::kindOf(const QString& id) const
+{
+    // In this order: a file served as two kinds answers as the first.
+    for (auto [file, kind] : {std::pair{&mOptions.chatModelPath, "chat"},
+                              {&mOptions.embeddingModelPath, "embedding"},
+                              {&mOptions.imageModelPath, "image"}})
+        if (!file->isEmpty() && id == modelId(*file))
+            return QLatin1String(kind);
+    return {};
+}
+
+ApiError OpenAiServer::wrongKind(const QString& id, const QString& wanted) const
+{
+    const QString kind = kindOf(id);
+    if (kind.isEmpty())
+        return modelNotFound(id);
+    static const QHash<QString, QString> article{{"chat", "a chat"}, {"image", "an image"}, {"embedding", "an embedding"}};
+    static const QHash<QString, QString> product{{"chat", "chat answers"}, {"image", "pictures"}, {"embedding", "embeddings"}};
+    ApiError error = badRequest(QStringLiteral("'%1' is %2 model and makes no %3; GET /v1/models lists each model's kind.")
+                                    .arg(id, article.value(kind), product.value(wanted)),
+                                "model");
+    error.code = QStringLiteral("model_not_supported");
+    return error;
 }
 
 OpenAiServer::Exchange& OpenAiServer::submit(std::unique_ptr<engine::Job> job, std::shared_ptr<JobFailure> failure,
@@ -312,7 +365,11 @@ void OpenAiServer::jobFinished(engine::JobId id, const QVariant& result)
         finishExchange(id);
         return;
     }
-    if (result.canConvert<ImagesAnswer>()) {
+    if (result.canConvert<EmbeddingAnswer>()) {
+        respond(*exchange.responder, exchange.method, exchange.path, 200,
+                QJsonDocument(embeddingsJson(result.value<EmbeddingAnswer>(), exchange.model, exchange.base64))
+                    .toJson(QJsonDocument::Compact));
+    } else if (result.canConvert<ImagesAnswer>()) {
         respond(*exchange.responder, exchange.method, exchange.path, 200,
                 QJsonDocument(imagesJson(result.value<ImagesAnswer>(), now())).toJson(QJsonDocument::Compact));
     } else if (exchange.stream) {

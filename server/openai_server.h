@@ -4,6 +4,7 @@
 //   POST /v1/chat/completions      through the model's chat template; streamed as server-sent events
 //   POST /v1/completions           a plain prompt continued
 //   POST /v1/images/generations    PNGs as b64_json
+//   POST /v1/embeddings            vectors from a BERT-family GGUF, batched
 // Every request becomes a job on the compute engine the window shares, so requests wait their turn
 // behind each other and the window's own jobs in the order they came (one queue, first come first
 // served); a client that disconnects cancels its job. Errors answer in OpenAI's JSON error shape.
@@ -34,6 +35,7 @@ struct ServerOptions {
     QString apiKey;                      // required as "Authorization: Bearer KEY" when set
     QString chatModelPath;               // GGUF; empty: no chat model served
     QString imageModelPath;              // SD checkpoint; empty: no image model served
+    QString embeddingModelPath;          // bert / nomic-bert GGUF; empty: no embeddings served
     int contextLength = 4096;            // tokens the served chat model holds
     qint64 maxBodyBytes = 8 * 1024 * 1024;
 };
@@ -58,6 +60,7 @@ public:
     // Changes the served models (the window serves the model it has loaded).
     void setChatModel(const QString& path) { mOptions.chatModelPath = path; }
     void setImageModel(const QString& path) { mOptions.imageModelPath = path; }
+    void setEmbeddingModel(const QString& path) { mOptions.embeddingModelPath = path; }
     // Requests whose job is queued or running.
     int pendingRequests() const { return int(mExchanges.size()); }
 
@@ -82,6 +85,8 @@ private:
         bool streamUsage = false;
         bool streaming = false; // the 200 and its headers have gone out
         std::unique_ptr<AnswerHeader> header; // text answers
+        QString model;                        // embeddings: the id answered with
+        bool base64 = false;                  // embeddings: encoding_format
         std::shared_ptr<JobFailure> failure;  // the job's error code
     };
     void respond(QHttpServerResponder& responder, const QString& method, const QString& path, int status,
@@ -91,6 +96,10 @@ private:
                      QHttpServerResponder responder, QTcpSocket* socket, const QString& method, const QString& path);
     void postText(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket, bool chat);
     void postImages(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket);
+    void postEmbeddings(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket);
+    // The served models' kinds by id; wrongKind: a 400 for a served model of another kind.
+    QString kindOf(const QString& id) const;
+    ApiError wrongKind(const QString& id, const QString& wanted) const;
     void writeChunk(Exchange& exchange, const QByteArray& data);
     void beginStream(Exchange& exchange);
     void finishExchange(engine::JobId id);

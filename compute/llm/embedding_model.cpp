@@ -308,7 +308,7 @@ Status EmbeddingModel::embedPass(std::span<const std::vector<int32_t>> texts, bo
 }
 
 Result<std::vector<std::vector<float>>> EmbeddingModel::embedTokenLists(std::span<const std::vector<int32_t>> texts,
-                                                                        bool normalize)
+                                                                        bool normalize, const std::atomic<bool>* cancel)
 {
     const size_t limit = size_t(mConfig.contextLength);
     std::vector<std::vector<int32_t>> cut;
@@ -325,6 +325,8 @@ Result<std::vector<std::vector<float>>> EmbeddingModel::embedTokenLists(std::spa
     out.reserve(texts.size());
     size_t first = 0;
     while (first < cut.size()) { // as many texts as fit a pass, in order
+        if (cancel && cancel->load(std::memory_order_relaxed))
+            return makeError(ErrorCode::Cancelled, "embedding cancelled");
         size_t end = first, tokens = 0;
         while (end < cut.size() && end - first < kPassTexts && tokens + cut[end].size() <= size_t(mCapacity))
             tokens += cut[end++].size();

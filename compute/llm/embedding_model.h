@@ -12,6 +12,7 @@
 #include "ops/embedding.h"
 #include "ops/tensor.h"
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <span>
@@ -89,9 +90,11 @@ public:
     Result<std::vector<float>> embedTokens(std::span<const int32_t> ids, bool normalize = true);
     // Batched: texts packed one after another into passes of up to tokenCapacity() tokens; the
     // projections and feed-forward layers run once over all of a pass's rows, attention (and
-    // positions, RoPE) per text, so each vector is the one its text alone would get.
+    // positions, RoPE) per text, so each vector is the one its text alone would get. A set
+    // `cancel` stops it between passes with ErrorCode::Cancelled.
     Result<std::vector<std::vector<float>>> embedTokenLists(std::span<const std::vector<int32_t>> texts,
-                                                            bool normalize = true);
+                                                            bool normalize = true,
+                                                            const std::atomic<bool>* cancel = nullptr);
     int64_t tokenCapacity() const { return mCapacity; }
 
 private:

@@ -1,12 +1,13 @@
 #!/bin/bash
-# `atelier serve` as a user runs it: started on a free port with the tiny Qwen2 model, asked with
-# curl for the model list, a chat answer and bad JSON, then stopped.
-# usage: serve_command_test.sh ATELIER MODEL
+# `atelier serve` as a user runs it: started on a free port with the tiny Qwen2 model and the tiny
+# BERT, asked with curl for the model list, a chat answer, embeddings and bad JSON, then stopped.
+# usage: serve_command_test.sh ATELIER MODEL EMBEDDING_MODEL
 set -u
 atelier="$1"
 model="$2"
+embedding_model="$3"
 out="$(mktemp)"
-"$atelier" --validation serve --port 0 --model "$model" >"$out" 2>&1 &
+"$atelier" --validation serve --port 0 --model "$model" --embedding-model "$embedding_model" >"$out" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$out"' EXIT
 fail() { echo "serve: $*"; cat "$out"; exit 1; }
@@ -25,6 +26,9 @@ answer="$(curl -sS "$url/chat/completions" -H 'Content-Type: application/json' \
   -d '{"model": "tiny_qwen2", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0}')" ||
   fail "POST /chat/completions failed"
 [[ "$answer" == *'"object":"chat.completion"'* ]] || fail "no chat.completion: $answer"
+embeddings="$(curl -sS "$url/embeddings" -H 'Content-Type: application/json' \
+  -d '{"model": "tiny_bert", "input": ["Paris is the capital of France.", "hello world"]}')" || fail "POST /embeddings failed"
+[[ "$embeddings" == *'"object":"embedding"'*'"index":1'* ]] || fail "no two embeddings: $embeddings"
 status="$(curl -s -o /dev/null -w '%{http_code}' "$url/chat/completions" -H 'Content-Type: application/json' -d '{"model": ')"
 [ "$status" = 400 ] || fail "bad JSON answered $status"
 grep -q "POST /v1/chat/completions 200" "$out" || fail "the request was not logged"

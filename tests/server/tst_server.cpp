@@ -3,6 +3,7 @@
 #include "server/openai_server.h"
 
 #include "engine/compute_engine.h"
+#include "llm/embedding_model.h"
 #include "vk/device.h"
 #include "vk/instance.h"
 
@@ -17,6 +18,9 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
+#include <QtEndian>
+
+#include <cmath>
 
 using namespace atelier;
 
@@ -88,6 +92,7 @@ private slots:
     void continuesAPlainPrompt();
     void endsBeforeAStopString();
     void paintsPictures();
+    void embedsTexts();
     void refusesBadRequests_data();
     void refusesBadRequests();
     void refusesAnOversizedBody();
@@ -125,6 +130,7 @@ void TestServer::initTestCase()
     serve.port = 0;
     serve.chatModelPath = QStringLiteral(ATELIER_TINY_MODEL);
     serve.imageModelPath = QStringLiteral(ATELIER_GOLDEN_SD1);
+    serve.embeddingModelPath = QStringLiteral(ATELIER_TINY_BERT);
     serve.contextLength = 512;
     serve.maxBodyBytes = 256 * 1024;
     const Status started = mServer->start(serve);
@@ -175,12 +181,15 @@ void TestServer::listsTheServedModels()
     QVERIFY(r.contentType.startsWith("application/json"));
     QCOMPARE(r.json().value("object").toString(), QStringLiteral("list"));
     const QJsonArray data = r.json().value("data").toArray();
-    QCOMPARE(data.size(), 2);
+    QCOMPARE(data.size(), 3);
     QCOMPARE(data[0].toObject().value("id").toString(), QStringLiteral("tiny_qwen2"));
     QCOMPARE(data[0].toObject().value("object").toString(), QStringLiteral("model"));
     QCOMPARE(data[0].toObject().value("kind").toString(), QStringLiteral("chat"));
     QCOMPARE(data[1].toObject().value("id").toString(), QStringLiteral("golden_sd1"));
     QCOMPARE(data[1].toObject().value("kind").toString(), QStringLiteral("image"));
+    QCOMPARE(data[2].toObject().value("id").toString(), QStringLiteral("tiny_bert"));
+    QCOMPARE(data[2].toObject().value("kind").toString(), QStringLiteral("embedding"));
+    QCOMPARE(send("GET", "/v1/models/tiny_bert").json().value("kind").toString(), QStringLiteral("embedding"));
 
     const Reply one = send("GET", "/v1/models/tiny_qwen2");
     QCOMPARE(one.status, 200);
@@ -332,6 +341,82 @@ void TestServer::paintsPictures()
     QCOMPARE(refused.json().value("error").toObject().value("param").toString(), QStringLiteral("size"));
 }
 
+void TestServer::embedsTexts()
+{
+    // What the engine's own EmbeddingModel makes of each text alone, and its token counts.
+    const QStringList texts{"The quick brown fox jumps over the lazy dog.", "Paris is the capital of France.",
+                            "xyzzy", "A cat sat on the mat; the dog jumped over it twice."};
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    mEngine->submit(std::make_unique<engine::FunctionJob>("reference embeddings", [texts](engine::JobContext& ctx) -> Result<QVariant> {
+        ATELIER_ASSIGN(auto model, llm::EmbeddingModel::load(ctx.device(), ATELIER_TINY_BERT));
+        QVariantList out;
+        int tokens = 0;
+        for (const QString& t : texts) {
+            tokens += int(model->tokenizer().encode(t.toStdString(), true, false).size());
+            ATELIER_ASSIGN(const std::vector<float> v, model->embed(t.toStdString()));
+            out << QVariant::fromValue(QList<float>(v.begin(), v.end()));
+        }
+        out << tokens;
+        return QVariant(out);
+    }));
+    QVERIFY(finished.wait(kAnswerTimeoutMs));
+    const QVariantList reference = finished.first().at(1).toList();
+    QCOMPARE(reference.size(), texts.size() + 1);
+
+    auto compare = [&](const QJsonArray& data, int first) {
+        for (qsizetype i = 0; i < data.size(); ++i) {
+            const QJsonObject item = data[i].toObject();
+            QCOMPARE(item.value("object").toString(), QStringLiteral("embedding"));
+            QCOMPARE(item.value("index").toInt(), int(i));
+            const QList<float> expected = reference[first + i].value<QList<float>>();
+            QList<float> got;
+            if (item.value("embedding").isString()) { // base64 of little-endian float32
+                const QByteArray bytes = QByteArray::fromBase64(item.value("embedding").toString().toLatin1());
+                QCOMPARE(bytes.size(), qsizetype(expected.size() * sizeof(float)));
+                for (qsizetype j = 0; j < expected.size(); ++j)
+                    got << qFromLittleEndian<float>(bytes.constData() + j * sizeof(float));
+            } else {
+                for (const QJsonValue& v : item.value("embedding").toArray())
+                    got << float(v.toDouble());
+            }
+            QCOMPARE(got.size(), expected.size());
+            for (qsizetype j = 0; j < got.size(); ++j)
+                QVERIFY2(std::abs(got[j] - expected[j]) <= 1e-6f, qPrintable(QString("text %1 value %2: %3 against %4").arg(first + i).arg(j).arg(got[j]).arg(expected[j])));
+        }
+    };
+    // All four at once, batched on the device.
+    const Reply all = send("POST", "/v1/embeddings",
+                           QJsonDocument(QJsonObject{{"model", "tiny_bert"}, {"input", QJsonArray::fromStringList(texts)}}).toJson());
+    QCOMPARE(all.status, 200);
+    QCOMPARE(all.json().value("object").toString(), QStringLiteral("list"));
+    QCOMPARE(all.json().value("model").toString(), QStringLiteral("tiny_bert"));
+    QCOMPARE(all.json().value("data").toArray().size(), texts.size());
+    compare(all.json().value("data").toArray(), 0);
+    QCOMPARE(all.json().value("usage").toObject().value("prompt_tokens").toInt(), reference.last().toInt());
+    QCOMPARE(all.json().value("usage").toObject().value("total_tokens").toInt(), reference.last().toInt());
+
+    // One string, in base64 as OpenAI's Python package asks by default.
+    const Reply one = send("POST", "/v1/embeddings",
+                           QJsonDocument(QJsonObject{{"model", "tiny_bert"}, {"input", texts[1]}, {"encoding_format", "base64"}}).toJson());
+    QCOMPARE(one.status, 200);
+    QCOMPARE(one.json().value("data").toArray().size(), 1);
+    compare(one.json().value("data").toArray(), 1);
+
+    // `dimensions`: the first values at unit length again.
+    const Reply shorter = send("POST", "/v1/embeddings",
+                               QJsonDocument(QJsonObject{{"model", "tiny_bert"}, {"input", texts[0]}, {"dimensions", 16}}).toJson());
+    QCOMPARE(shorter.status, 200);
+    const QJsonArray cut = shorter.json().value("data").toArray().first().toObject().value("embedding").toArray();
+    QCOMPARE(cut.size(), 16);
+    double length = 0, firstRatio = cut[0].toDouble() / reference[0].value<QList<float>>()[0];
+    for (qsizetype j = 0; j < cut.size(); ++j) {
+        length += cut[j].toDouble() * cut[j].toDouble();
+        QVERIFY(std::abs(cut[j].toDouble() / reference[0].value<QList<float>>()[j] - firstRatio) < 1e-3);
+    }
+    QVERIFY(std::abs(length - 1.0) < 1e-5);
+    QCOMPARE(send("POST", "/v1/embeddings", R"({"model": "tiny_bert", "input": "a", "dimensions": 4096})").status, 400);
+}
+
 void TestServer::refusesBadRequests_data()
 {
     QTest::addColumn<QByteArray>("method");
@@ -347,7 +432,24 @@ void TestServer::refusesBadRequests_data()
     QTest::newRow("unknown model") << QByteArray("POST") << "/v1/chat/completions"
                                    << "{\"model\": \"gpt-4o\", " + question + "}" << 404 << "model";
     QTest::newRow("chat model asked to paint")
-        << QByteArray("POST") << "/v1/images/generations" << QByteArray(R"({"model": "tiny_qwen2", "prompt": "x"})") << 404 << "model";
+        << QByteArray("POST") << "/v1/images/generations" << QByteArray(R"({"model": "tiny_qwen2", "prompt": "x"})") << 400 << "model";
+    QTest::newRow("chat model asked to embed")
+        << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "tiny_qwen2", "input": "x"})") << 400 << "model";
+    QTest::newRow("embedding model asked to chat")
+        << QByteArray("POST") << "/v1/chat/completions" << "{\"model\": \"tiny_bert\", " + question + "}" << 400 << "model";
+    QTest::newRow("unknown embedding model")
+        << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "text-embedding-3-small", "input": "x"})") << 404 << "model";
+    QTest::newRow("token ids to embed")
+        << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "tiny_bert", "input": [[101, 102]]})") << 400 << "input";
+    QTest::newRow("no input") << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "tiny_bert"})") << 400 << "input";
+    QTest::newRow("an empty input")
+        << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "tiny_bert", "input": ["a", ""]})") << 400 << "input";
+    QTest::newRow("encoding_format")
+        << QByteArray("POST") << "/v1/embeddings" << QByteArray(R"({"model": "tiny_bert", "input": "a", "encoding_format": "int8"})")
+        << 400 << "encoding_format";
+    QTest::newRow("an input longer than the context")
+        << QByteArray("POST") << "/v1/embeddings"
+        << QByteArray(R"({"model": "tiny_bert", "input": ")") + QByteArray("word ").repeated(200) + QByteArray(R"("})") << 400 << "";
     QTest::newRow("no messages") << QByteArray("POST") << "/v1/chat/completions"
                                  << QByteArray(R"({"model": "tiny_qwen2", "messages": []})") << 400 << "messages";
     QTest::newRow("last message not the user's")
@@ -386,6 +488,8 @@ void TestServer::refusesBadRequests()
         QCOMPARE(error.value("param").toString(), param);
     if (status == 404 && param == "model")
         QCOMPARE(error.value("code").toString(), QStringLiteral("model_not_found"));
+    if (QByteArray(QTest::currentDataTag()).contains(" asked to "))
+        QCOMPARE(error.value("code").toString(), QStringLiteral("model_not_supported"));
     // The server is still there.
     QCOMPARE(send("GET", "/v1/models").status, 200);
 }
@@ -414,7 +518,7 @@ void TestServer::requiresTheKeyWhenOneIsSet()
     QCOMPARE(send("POST", "/v1/chat/completions", chatBody("hi", 2, false), "open", keyed.port()).status, 401);
     const Reply right = send("GET", "/v1/models", {}, "sesame", keyed.port());
     QCOMPARE(right.status, 200);
-    QCOMPARE(right.json().value("data").toArray().size(), 2);
+    QCOMPARE(right.json().value("data").toArray().size(), 3);
 }
 
 void TestServer::refusesAPublicAddressWithoutAKey()
