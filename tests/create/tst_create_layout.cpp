@@ -186,6 +186,7 @@ void TestCreateLayout::draw(QPointF from, QPointF to, const QString& prompt)
 void TestCreateLayout::screenshot(const QString& name)
 {
     const QString dir = qEnvironmentVariable("ATELIER_SCREENSHOTS");
+    QTest::qWait(50); // the layouts settle, as they would on screen before anyone looks
     if (!dir.isEmpty() && QDir().mkpath(dir))
         QVERIFY(mCreate->grab().save(dir + "/" + name + ".png"));
 }
@@ -303,6 +304,8 @@ void TestCreateLayout::aRegionWithoutPromptIsRefusedInTheBanner()
     auto* status = find<QLabel>("createStatus");
     QVERIFY2(status->text().contains("region 2 has no prompt"), qPrintable(status->text()));
     QVERIFY(status->isVisible());
+    // Readable: the banner is as tall as its text.
+    QTRY_VERIFY(status->height() >= status->heightForWidth(status->width()));
     // The layout comes to the front, and writing the prompt takes the stale error away.
     QCOMPARE(find<QTabWidget>("createTabs")->currentWidget(), mCreate->layoutMode());
     screenshot("layout-error");
@@ -400,6 +403,19 @@ void TestCreateLayout::regionsPlaceTheObjectsOnTheShapesModel()
     // so the square is often missing: resources/shapes_model/README.md).
     QVERIFY(blue.pixels == 0 || blue.centreX > 128.0 * 2 / 3);
 
+    // Without the layout, the same prompt and seed paint no red at all: the regions did.
+    const std::vector<diffusion::Region> drawn = regions();
+    QTest::mouseClick(find<QToolButton>("clearLayout"), Qt::LeftButton);
+    QTest::mouseClick(find<QPushButton>("generateButton"), Qt::LeftButton);
+    QVERIFY(done.wait(kPictureTimeoutMs));
+    const auto plain = done.back().front().value<ui::ImageResult>();
+    QVERIFY(plain.request.generation.regions.empty());
+    const int plainRed = colourStats(plain.image, kRed).pixels;
+    qInfo("without the layout: %d red pixels", plainRed);
+    QVERIFY(plainRed < red.pixels / 20);
+    QTest::mouseClick(find<QToolButton>("layoutUndo"), Qt::LeftButton);
+    QVERIFY(regions() == drawn);
+
     // The picture keeps its regions: in its PNG's A1111 parameters...
     auto chunks = io::readPngText(result.png);
     QVERIFY(chunks.ok());
@@ -421,7 +437,6 @@ void TestCreateLayout::regionsPlaceTheObjectsOnTheShapesModel()
     store::PictureStore pictures(**db, library.filePath("gallery"));
     auto stored = pictures.add(store::PictureRecord::fromParameters(result.parameters, store::PictureKind::Txt2Img), result.png);
     QVERIFY(stored.ok());
-    const std::vector<diffusion::Region> drawn = regions();
     QTest::mouseClick(find<QToolButton>("clearLayout"), Qt::LeftButton);
     QVERIFY(regions().empty());
     mCreate->setParameters(pictures.picture(stored->id)->parameters());
