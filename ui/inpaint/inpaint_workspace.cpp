@@ -134,7 +134,10 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mStatus->setObjectName("inpaintStatus");
     mStatus->setWordWrap(true);
     mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    centerLayout->addWidget(mStatus);
+    auto* statusRow = new QHBoxLayout;
+    statusRow->addWidget(mStatus, 1);
+    statusRow->addWidget(mResultTools, 0, Qt::AlignTop);
+    centerLayout->addLayout(statusRow);
     splitter->addWidget(center);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({360, 720});
@@ -182,11 +185,12 @@ QWidget* InpaintWorkspace::toolBar()
     auto* bar = new QToolBar(this);
     bar->setObjectName("inpaintTools");
     bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    auto action = [bar](const QString& name, const QString& text, const QString& tip) {
-        QAction* a = bar->addAction(text);
+    QToolBar* into = bar; // where action() adds
+    auto action = [&into](const QString& name, const QString& text, const QString& tip) {
+        QAction* a = into->addAction(text);
         a->setObjectName(name);
         a->setToolTip(tip);
-        bar->widgetForAction(a)->setObjectName(name);
+        into->widgetForAction(a)->setObjectName(name);
         return a;
     };
     connect(action("openPicture", tr("Open…"), tr("Open a picture (Ctrl+O)")), &QAction::triggered, this,
@@ -226,7 +230,13 @@ QWidget* InpaintWorkspace::toolBar()
             &MaskCanvas::fillMask);
     connect(action("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QAction::triggered, mCanvas,
             &MaskCanvas::fit);
-    bar->addSeparator();
+    // The result's own actions sit under the canvas beside the status that announces the result,
+    // so the tools above need no » menu in a 1024-pixel window (issue 18: it hid Continue from result).
+    auto* results = new QToolBar(this);
+    results->setObjectName("inpaintResultTools");
+    results->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    mResultTools = results;
+    into = results;
     mBeforeAfter = action("beforeAfter", tr("Result"), tr("Flip between the result and the picture it was made from"));
     mBeforeAfter->setCheckable(true);
     connect(mBeforeAfter, &QAction::toggled, this, &InpaintWorkspace::showResult);
@@ -384,6 +394,8 @@ bool InpaintWorkspace::generate()
     part.fill = s.fill;
     request.inpaint = std::move(part);
     mRunningMask = pngBytes(mask);
+    mRunningSteps = g.steps;
+    mRunningStrength = g.strength;
     // Previews cover the whole picture unless only a crop is repainted; they are shown through the
     // feathered mask, so what is kept stays in view.
     mPreviewBase = s.onlyMasked ? QImage() : picture.convertToFormat(QImage::Format_RGB32);
@@ -438,19 +450,34 @@ void InpaintWorkspace::jobStarted(engine::JobId)
     mProgress->setValue(0);
     mProgress->setFormat(tr("Starting…"));
     mProgress->show();
+    mStepShown = false;
 }
 
 void InpaintWorkspace::jobProgress(engine::JobId, double fraction, const QString& text)
 {
     mProgress->setValue(int(std::clamp(fraction, 0.0, 1.0) * 1000));
-    mProgress->setFormat(text);
+    if (!mStepShown) // the steps' own text says more (stepText)
+        mProgress->setFormat(text);
 }
 
 void InpaintWorkspace::jobPreview(engine::JobId, int step, int steps, const QImage& image)
 {
     mCanvas->setShownResult(previewOverPicture(image));
     mProgress->setValue(int(1000.0 * (step + 1) / steps));
-    mProgress->setFormat(tr("Step %1 of %2").arg(step + 1).arg(steps));
+    mProgress->setFormat(stepText(step, steps));
+    mStepShown = true;
+}
+
+QString InpaintWorkspace::stepText(int step, int steps) const
+{
+    QString text = tr("Step %1 of %2").arg(step + 1).arg(steps);
+    // A strength below 1 starts part of the way down the schedule, so fewer steps run than Steps says.
+    if (mRunningSteps > 0 && steps != mRunningSteps)
+        text += tr(" (%1 of %2 steps at strength %3)")
+                    .arg(steps)
+                    .arg(mRunningSteps)
+                    .arg(QString::number(mRunningStrength, 'g', 3));
+    return text;
 }
 
 // The step's preview (latent resolution) scaled up and laid over the picture where the mask is.

@@ -68,6 +68,8 @@ private:
     void jobPreview(engine::JobId ticket, int step, int steps, const QImage& image);
     void jobFinished(engine::JobId ticket, const ImageResult& result);
     QImage previewOverPicture(const QImage& preview) const;
+    // "Step 9 of 16", with the strength's share of the form's steps when it runs fewer.
+    QString stepText(int step, int steps) const;
     void jobFailed(engine::JobId ticket, const QString& message);
     void jobCancelled(engine::JobId ticket);
 
@@ -82,9 +84,13 @@ private:
     QAction* mEraser = nullptr;
     QAction* mBeforeAfter = nullptr;
     QAction* mKeepResult = nullptr;
+    QWidget* mResultTools = nullptr; // Result and Continue from result, beside the status
     QString mSourcePath;
     engine::JobId mRunning = 0;
     QByteArray mRunningMask; // the running job's mask as PNG
+    int mRunningSteps = 0;   // the running job's Steps and strength, to explain its step count
+    double mRunningStrength = 1.0;
+    bool mStepShown = false; // the progress bar shows a step's text (previews write it)
     QImage mPreviewBase;     // the running job's picture and feathered mask, for its previews
     QImage mPreviewMask;
     QImage mResult;

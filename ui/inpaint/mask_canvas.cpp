@@ -1,6 +1,7 @@
 #include "inpaint/mask_canvas.h"
 
 #include "inpaint/mask_shaping.h"
+#include "inpaint/mask_tint.h"
 
 #include <QKeyEvent>
 #include <QMouseEvent>
@@ -16,7 +17,6 @@
 namespace atelier::ui {
 
 namespace {
-const QColor kTint(235, 40, 200); // magenta: apart from the reds, greens and blues of most pictures
 constexpr double kMinZoom = 0.05;
 constexpr double kMaxZoom = 32.0;
 } // namespace
@@ -76,6 +76,7 @@ void MaskCanvas::setPicture(const QImage& picture)
     mMask = QImage(mPicture.size(), QImage::Format_Grayscale8);
     mMask.fill(0);
     mShownResult = {};
+    mTint = contrastingTint(mPicture);
     rebuildOverlay();
     fit();
     emit pictureChanged();
@@ -205,6 +206,7 @@ void MaskCanvas::replacePicture(const QImage& picture, const QImage& mask)
     mPicture = picture;
     mMask = mask;
     mShownResult = {};
+    mTint = contrastingTint(mPicture);
     rebuildOverlay();
     fit();
     emit pictureChanged();
@@ -323,7 +325,7 @@ void MaskCanvas::updateOverlay(const QRect& rect)
         auto* out = reinterpret_cast<QRgb*>(mOverlay.scanLine(y));
         for (int x = area.left(); x <= area.right(); ++x) {
             const int alpha = int(in[x] * mOpacity + 0.5);
-            out[x] = qRgba(kTint.red() * alpha / 255, kTint.green() * alpha / 255, kTint.blue() * alpha / 255, alpha);
+            out[x] = qRgba(mTint.red() * alpha / 255, mTint.green() * alpha / 255, mTint.blue() * alpha / 255, alpha);
         }
     }
     update();

@@ -5,6 +5,7 @@
 // one step on the undo stack, storing only the rectangle it changed. Wheel zooms around the
 // pointer, space+drag or the middle button pans.
 
+#include <QColor>
 #include <QImage>
 #include <QPointF>
 #include <QWidget>
@@ -36,6 +37,8 @@ public:
 
     void setOverlayOpacity(double opacity); // 0..1
     double overlayOpacity() const { return mOpacity; }
+    // The mask's colour, chosen to stand out against the picture (mask_tint.h).
+    QColor tint() const { return mTint; }
     // Shows the mask grown and feathered as the engine will use it; 0, 0 shows it as painted.
     void setShapingPreview(int grow, int feather);
 
@@ -99,6 +102,7 @@ private:
     QImage mPicture;
     QImage mMask;
     QImage mOverlay;     // ARGB32 premultiplied tint, alpha from the (shaped) mask
+    QColor mTint{235, 40, 200};
     QImage mShownResult;
     QUndoStack* mUndo = nullptr;
 
