@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStringList>
+#include <QUrl>
 
 namespace atelier::store {
 
@@ -79,6 +80,8 @@ QString exportMarkdown(const Conversation& conversation, const QList<StoredMessa
         out += QStringLiteral("**System**\n\n%1\n\n").arg(conversation.settings.systemPrompt);
     for (const StoredMessage& message : path) {
         out += message.role == QLatin1String("user") ? QStringLiteral("**User**\n\n") : QStringLiteral("**Assistant**\n\n");
+        for (const QString& picture : message.pictures) // the stored file, as an image link
+            out += QStringLiteral("![%1](%2)\n\n").arg(picture, QUrl::fromLocalFile(chatPicturePath(picture)).toString());
         out += message.text;
         if (!message.text.endsWith(QLatin1Char('\n')))
             out += QLatin1Char('\n');
@@ -95,12 +98,19 @@ QByteArray exportJson(const Conversation& conversation, const QList<StoredMessag
 {
     QJsonArray messages;
     for (const StoredMessage& message : path) {
-        messages.append(QJsonObject{
+        QJsonObject json{
             {"role", message.role},
             {"content", message.text},
             {"created", isoUtc(message.created)},
             {"stats", message.stats.toJson()},
-        });
+        };
+        if (!message.pictures.isEmpty()) {
+            QJsonArray pictures;
+            for (const QString& picture : message.pictures)
+                pictures.append(chatPicturePath(picture));
+            json.insert(QStringLiteral("pictures"), pictures);
+        }
+        messages.append(json);
     }
     const QJsonObject root{
         {"title", conversation.title},

@@ -3,6 +3,9 @@
 #include "store/database.h"
 #include "store/sql.h"
 
+#include "core/app_paths.h"
+
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlQuery>
 
@@ -47,8 +50,21 @@ StoredMessage readMessage(const QSqlQuery& query)
     message.role = query.value(3).toString();
     message.text = query.value(4).toString();
     message.created = fromMs(query.value(5).toLongLong());
-    message.stats = MessageStats::fromJson(parseJson(query.value(6).toString()));
+    const QJsonObject json = parseJson(query.value(6).toString());
+    message.stats = MessageStats::fromJson(json);
+    for (const QJsonValue& name : json.value(QLatin1String("pictures")).toArray()) // beside the stats
+        if (name.isString() && !name.toString().isEmpty())
+            message.pictures << name.toString();
     return message;
+}
+
+// The message column's JSON: its stats, and the file names of its pictures when it has any.
+QString messageJson(const MessageStats& stats, const QStringList& pictures)
+{
+    QJsonObject json = stats.toJson();
+    if (!pictures.isEmpty())
+        json.insert(QStringLiteral("pictures"), QJsonArray::fromStringList(pictures));
+    return jsonText(json);
 }
 
 Error noConversation(const Database& db, qint64 id)
@@ -100,6 +116,9 @@ Status touchConversation(Database& db, qint64 id, const QString& what, const QSt
 }
 
 } // namespace
+
+QString chatPicturesDir() { return paths::dataDir() + QStringLiteral("/chat-pictures"); }
+QString chatPicturePath(const QString& name) { return chatPicturesDir() + QLatin1Char('/') + name; }
 
 Result<Conversation> ChatStore::createConversation(const QString& title, const ChatSettings& settings)
 {
@@ -192,7 +211,8 @@ Status ChatStore::purgeRemoved()
 }
 
 Result<StoredMessage> ChatStore::addMessage(qint64 conversationId, qint64 parentId, const QString& role,
-                                            const QString& text, const MessageStats& stats)
+                                            const QString& text, const MessageStats& stats,
+                                            const QStringList& pictures)
 {
     if (role != QLatin1String("user") && role != QLatin1String("assistant")) {
         return makeError(ErrorCode::InvalidArgument,
@@ -218,6 +238,7 @@ Result<StoredMessage> ChatStore::addMessage(qint64 conversationId, qint64 parent
     message.text = nonNull(text);
     message.created = fromMs(QDateTime::currentMSecsSinceEpoch());
     message.stats = stats;
+    message.pictures = pictures;
     // The conversation row first: a missing one fails here, before a message without a home exists.
     ATELIER_TRY(updateConversation(mDb, conversationId, what,
                                    QStringLiteral("UPDATE conversations SET updated = ? WHERE id = ?"),
@@ -227,7 +248,7 @@ Result<StoredMessage> ChatStore::addMessage(qint64 conversationId, qint64 parent
                            QStringLiteral("INSERT INTO messages (conversation_id, parent_id, role, text, text_folded, "
                                           "created, stats) VALUES (?, ?, ?, ?, ?, ?, ?)"),
                            {conversationId, idOrNull(parentId), role, message.text, nonNull(text.toCaseFolded()),
-                            message.created.toMSecsSinceEpoch(), jsonText(stats.toJson())}));
+                            message.created.toMSecsSinceEpoch(), messageJson(stats, pictures)}));
     message.id = insert.lastInsertId().toLongLong();
     ATELIER_TRY(execute(mDb, what, QStringLiteral("UPDATE conversations SET current_leaf_id = ? WHERE id = ?"),
                         {message.id, conversationId}));

@@ -66,7 +66,13 @@ struct StoredMessage {
     QString text;
     QDateTime created;
     MessageStats stats;
+    QStringList pictures; // pictures shown with a question: file names in chatPicturesDir() (issue 22)
 };
+
+// Where the pictures of chat messages are kept (<data>/chat-pictures), each once, named by its
+// content's hash; and the full path of one of them.
+QString chatPicturesDir();
+QString chatPicturePath(const QString& name);
 
 struct Conversation {
     qint64 id = 0;
@@ -96,7 +102,8 @@ public:
     // Adds a finished message under `parentId` (0 for a first message) and commits it; it becomes
     // the current leaf and the conversation's activity time moves to now.
     Result<StoredMessage> addMessage(qint64 conversationId, qint64 parentId, const QString& role,
-                                     const QString& text, const MessageStats& stats = {});
+                                     const QString& text, const MessageStats& stats = {},
+                                     const QStringList& pictures = {});
     // Every message of the conversation, every branch, in the order they were added.
     Result<QList<StoredMessage>> messages(qint64 conversationId) const;
     Status setCurrentLeaf(qint64 conversationId, qint64 messageId);
