@@ -216,6 +216,21 @@ void TestCreateLayout::drawingABoxMakesARegion()
     QCOMPARE(mCreate->layoutMode()->layout()->current(), -1);
     QVERIFY(!find<QLineEdit>("regionPrompt")->isEnabled());
     screenshot("layout-drawn");
+
+    // The engine takes eight regions: a ninth box is refused with the reason in the banner.
+    for (int i = 3; i < 9; ++i)
+        drag({2.0 + 12 * i, 110}, {10.0 + 12 * i, 126});
+    QCOMPARE(int(regions().size()), 8);
+    auto* status = find<QLabel>("createStatus");
+    QVERIFY2(status->text().contains("At most 8 regions"), qPrintable(status->text()));
+    // Delete drops the chosen one; then a box can be drawn again, and the stale reason goes.
+    QTest::mouseClick(mCanvas, Qt::LeftButton, {}, mCanvas->toWidget({90, 118}).toPoint());
+    QCOMPARE(mCreate->layoutMode()->layout()->current(), 7);
+    QTest::keyClick(mCanvas, Qt::Key_Delete);
+    QCOMPARE(int(regions().size()), 7);
+    QVERIFY(status->text().isEmpty());
+    drag({2, 110}, {10, 126});
+    QCOMPARE(int(regions().size()), 8);
 }
 
 void TestCreateLayout::moveResizeDeleteWithUndo()

@@ -190,6 +190,8 @@ void LayoutCanvas::mouseReleaseEvent(QMouseEvent* event)
             const int added = mLayout->add(LayoutRegion{area, {}, {}, 1.0});
             if (added >= 0)
                 emit editPromptRequested(added);
+            else
+                emit refused(tr("At most %1 regions: delete one to draw another").arg(RegionLayout::kMaxRegions));
         }
     } else if (index >= 0) {
         mLayout->setArea(index, mLayout->regions()[index].area, mStartArea);

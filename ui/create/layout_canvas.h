@@ -35,6 +35,8 @@ public:
 signals:
     // A box was drawn (its region is `index`) or double-clicked: its prompt wants writing.
     void editPromptRequested(int index);
+    // A box could not be drawn (the layout is full), with the reason.
+    void refused(const QString& reason);
 
 protected:
     void paintEvent(QPaintEvent* event) override;

@@ -91,6 +91,7 @@ LayoutMode::LayoutMode(QWidget* parent)
     splitter->setCollapsible(0, false);
     column->addWidget(splitter, 1);
     connect(mCanvas, &LayoutCanvas::editPromptRequested, mList, &RegionList::editPrompt);
+    connect(mCanvas, &LayoutCanvas::refused, this, [this](const QString& reason) { emit message(reason, true); });
 
     auto* rememberDelay = new QTimer(this);
     rememberDelay->setSingleShot(true);
