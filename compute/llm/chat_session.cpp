@@ -3,6 +3,7 @@
 #include "core/elapsed.h"
 #include "llm/language_model.h"
 #include "llm/picture.h"
+#include "llm/picture_plan.h"
 #include "llm/vision_encoder.h"
 
 #include <algorithm>
@@ -58,26 +59,54 @@ Status ChatSession::setVision(VisionEncoder* encoder)
     return {};
 }
 
+Result<int32_t> ChatSession::tokenOfText(const std::string& text)
+{
+    if (const auto found = mTokenOfText.find(text); found != mTokenOfText.end())
+        return found->second;
+    // As mtmd's lookup_token: the first token that reads as this text.
+    const Tokenizer& tokenizer = mModel.tokenizer();
+    for (size_t id = 0; id < tokenizer.vocab().size(); ++id)
+        if (tokenizer.piece(int32_t(id), true) == text)
+            return mTokenOfText[text] = int32_t(id);
+    return makeError(ErrorCode::Unsupported, "this model's vocabulary has no token for the picture marker '" + text +
+                                                 "': the vision projector belongs to another model");
+}
+
 Result<std::vector<int32_t>> ChatSession::pictureTokens(const PictureRef& picture)
 {
     if (!mVision)
         return makeError(ErrorCode::Unsupported, "this model cannot read pictures: no vision projector (mmproj) is loaded");
     if (!picture || !picture->valid())
         return makeError(ErrorCode::InvalidArgument, "a picture of the conversation is empty");
-    const VisionConfig& c = mVision->config();
+    ATELIER_ASSIGN(PicturePlan plan, planPicture(*picture, mVision->config()));
     const Tokenizer& tokenizer = mModel.tokenizer();
+    const int32_t base = placeId(*picture);
     std::vector<int32_t> ids;
-    for (const std::string* text : {&c.pictureBegin, static_cast<const std::string*>(nullptr), &c.pictureEnd}) {
-        if (!text) {
-            const int32_t place = placeId(*picture);
-            mPictures[place] = picture;
+    for (const PicturePart& part : plan.parts) {
+        switch (part.kind) {
+        case PicturePart::Kind::Text: {
+            const std::vector<int32_t> text = tokenizer.encode(part.text, false, true);
+            // Markers are special tokens; a vocabulary without them spells them out in pieces.
+            for (int32_t id : text)
+                if (const TokenType type = tokenizer.vocab().types[size_t(id)];
+                    type != TokenType::Control && type != TokenType::UserDefined)
+                    return makeError(ErrorCode::Unsupported, "this model's vocabulary lacks the picture markers in '" +
+                                                                 part.text + "': the vision projector belongs to another model");
+            ids.insert(ids.end(), text.begin(), text.end());
+            break;
+        }
+        case PicturePart::Kind::Token: {
+            ATELIER_ASSIGN(const int32_t id, tokenOfText(part.text));
+            ids.push_back(id);
+            break;
+        }
+        case PicturePart::Kind::Tile: {
+            // Each tile its own place id, derived from the picture's.
+            const int32_t place = -1 - int32_t((uint32_t(-(base + 1)) + uint32_t(part.tile) * 0x9E3779B1u) % 0x3FFFFFFFu);
+            mPictures[place] = std::make_shared<const RgbPicture>(std::move(plan.tiles[size_t(part.tile)]));
             ids.insert(ids.end(), size_t(mVision->tokensPerPicture()), place);
-        } else if (!text->empty()) {
-            const std::vector<int32_t> marker = tokenizer.encode(*text, false, true);
-            if (marker.size() != 1)
-                return makeError(ErrorCode::Unsupported, "this model's vocabulary has no " + *text +
-                                                             " token: the vision projector belongs to another model");
-            ids.push_back(marker.front());
+            break;
+        }
         }
     }
     return ids;

@@ -82,6 +82,7 @@ private:
     // of its own (its pixels' hash), which mPictures maps back to it.
     Result<std::vector<int32_t>> promptTokens(size_t firstMessage);
     Result<std::vector<int32_t>> pictureTokens(const PictureRef& picture);
+    Result<int32_t> tokenOfText(const std::string& text);
     Status prefill(const std::vector<int32_t>& prompt, const Sampler& sampler, GenerationStats& stats);
     // Runs one more token of the context, asking the device for the candidates `sampler` needs.
     Status advance(const std::vector<int32_t>& tokens, const Sampler& sampler);
@@ -96,7 +97,8 @@ private:
     std::vector<ChatMessage> mMessages; // user and assistant turns
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
     VisionEncoder* mVision = nullptr;
-    std::map<int32_t, PictureRef> mPictures; // a picture's place id -> the picture
+    std::map<int32_t, PictureRef> mPictures; // a tile's place id -> the tile (picture_plan.h)
+    std::map<std::string, int32_t> mTokenOfText;
     int mCandidates = 0;
     std::function<bool(int, int)> mPromptProgress;                // largest logits the last forward pass chose on the device (0: none)
 };

@@ -19,11 +19,27 @@ struct Filter {
     std::vector<int32_t> weights; // [out * taps], fixed point
 };
 
-Filter bilinearFilter(int in, int out)
+double sinc(double x)
+{
+    if (x == 0.0)
+        return 1.0;
+    const double px = x * 3.14159265358979323846;
+    return std::sin(px) / px;
+}
+
+double filterAt(Resample kind, double x)
+{
+    if (kind == Resample::Lanczos)
+        return x > -3.0 && x < 3.0 ? sinc(x) * sinc(x / 3.0) : 0.0;
+    x = std::abs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+Filter makeFilter(Resample kind, int in, int out)
 {
     const double scale = double(in) / out;
-    const double widen = std::max(scale, 1.0); // shrinking widens the triangle: no aliasing
-    const double support = 1.0 * widen;
+    const double widen = std::max(scale, 1.0); // shrinking widens the filter: no aliasing
+    const double support = (kind == Resample::Lanczos ? 3.0 : 1.0) * widen;
     Filter f;
     f.taps = int(std::ceil(support)) * 2 + 1;
     f.first.resize(size_t(out));
@@ -36,8 +52,7 @@ Filter bilinearFilter(int in, int out)
         const int hi = std::min(in, int(centre + support + 0.5));
         double sum = 0;
         for (int i = 0; i < hi - lo; ++i) {
-            const double x = std::abs((i + lo - centre + 0.5) / widen);
-            w[size_t(i)] = x < 1.0 ? 1.0 - x : 0.0;
+            w[size_t(i)] = filterAt(kind, (i + lo - centre + 0.5) / widen);
             sum += w[size_t(i)];
         }
         for (int i = 0; i < hi - lo; ++i) {
@@ -59,9 +74,9 @@ uint8_t clip8(int32_t v)
 }
 
 // One pass along x (horizontal) or y (vertical), as Pillow's ImagingResample does them.
-RgbPicture horizontal(const RgbPicture& in, int width)
+RgbPicture horizontal(const RgbPicture& in, int width, Resample kind)
 {
-    const Filter f = bilinearFilter(in.width, width);
+    const Filter f = makeFilter(kind, in.width, width);
     RgbPicture out{width, in.height, std::vector<uint8_t>(size_t(width) * size_t(in.height) * 3)};
     for (int y = 0; y < in.height; ++y) {
         const uint8_t* row = in.rgb.data() + size_t(y) * size_t(in.width) * 3;
@@ -80,9 +95,9 @@ RgbPicture horizontal(const RgbPicture& in, int width)
     return out;
 }
 
-RgbPicture vertical(const RgbPicture& in, int height)
+RgbPicture vertical(const RgbPicture& in, int height, Resample kind)
 {
-    const Filter f = bilinearFilter(in.height, height);
+    const Filter f = makeFilter(kind, in.height, height);
     const size_t rowBytes = size_t(in.width) * 3;
     RgbPicture out{in.width, height, std::vector<uint8_t>(rowBytes * size_t(height))};
     std::vector<int32_t> acc(rowBytes);
@@ -114,7 +129,7 @@ Status checkPicture(const RgbPicture& p)
 
 } // namespace
 
-Result<RgbPicture> resizeBilinear(const RgbPicture& picture, int width, int height)
+Result<RgbPicture> resize(const RgbPicture& picture, int width, int height, Resample kind)
 {
     ATELIER_TRY(checkPicture(picture));
     if (width < 1 || height < 1 || width > kMaxSide || height > kMaxSide)
@@ -122,9 +137,21 @@ Result<RgbPicture> resizeBilinear(const RgbPicture& picture, int width, int heig
                                                          std::to_string(height));
     RgbPicture out = picture;
     if (width != out.width)
-        out = horizontal(out, width);
+        out = horizontal(out, width, kind);
     if (height != out.height)
-        out = vertical(out, height);
+        out = vertical(out, height, kind);
+    return out;
+}
+
+Result<RgbPicture> crop(const RgbPicture& picture, int x, int y, int width, int height)
+{
+    ATELIER_TRY(checkPicture(picture));
+    if (x < 0 || y < 0 || width < 1 || height < 1 || x + width > picture.width || y + height > picture.height)
+        return makeError(ErrorCode::InvalidArgument, "the crop lies outside the picture");
+    RgbPicture out{width, height, std::vector<uint8_t>(size_t(width) * size_t(height) * 3)};
+    for (int row = 0; row < height; ++row)
+        std::copy_n(picture.rgb.data() + (size_t(y + row) * size_t(picture.width) + size_t(x)) * 3, size_t(width) * 3,
+                    out.rgb.data() + size_t(row) * size_t(width) * 3);
     return out;
 }
 

@@ -20,10 +20,18 @@ struct RgbPicture {
     bool valid() const { return width > 0 && height > 0 && rgb.size() == size_t(width) * size_t(height) * 3; }
 };
 
-// Pillow's bilinear resize (Image.resize(..., BILINEAR)): a triangle filter widened by the scale
-// when shrinking, 22-bit fixed-point weights, horizontal pass then vertical, each pass skipped
-// where that side keeps its size. Sizes up to 16384.
-Result<RgbPicture> resizeBilinear(const RgbPicture& picture, int width, int height);
+enum class Resample { Bilinear, Lanczos };
+
+// Pillow's resize (Image.resize(..., BILINEAR or LANCZOS)): a triangle or 3-lobe Lanczos filter
+// widened by the scale when shrinking, 22-bit fixed-point weights, horizontal pass then vertical,
+// each pass skipped where that side keeps its size. Sizes up to 16384.
+Result<RgbPicture> resize(const RgbPicture& picture, int width, int height, Resample filter);
+inline Result<RgbPicture> resizeBilinear(const RgbPicture& picture, int width, int height)
+{
+    return resize(picture, width, height, Resample::Bilinear);
+}
+// The part of the picture at (x, y) of width x height, which must lie inside it.
+Result<RgbPicture> crop(const RgbPicture& picture, int x, int y, int width, int height);
 
 // The picture scaled to fit size x size keeping its aspect ratio (sides rounded up), centred on
 // black, as mtmd prepares a picture for a fixed-size encoder; a picture of that size is kept.

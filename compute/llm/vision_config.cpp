@@ -79,10 +79,12 @@ Result<VisionConfig> VisionConfig::fromGguf(const io::GgufFile& f)
     c.projectorName = type.ok() ? type.value() : std::string();
     if (c.projectorName == "gemma3")
         c.projector = Projector::Gemma3;
+    else if (c.projectorName == "idefics3")
+        c.projector = Projector::Idefics3;
     else
         return makeError(ErrorCode::Unsupported, "vision projectors of type '" +
                                                      (c.projectorName.empty() ? "?" : c.projectorName) +
-                                                     "' are not supported (gemma3 is)");
+                                                     "' are not supported (gemma3 and idefics3 are)");
     if (auto name = f.string("general.name"); name.ok())
         c.name = name.value();
     ATELIER_ASSIGN(c.imageSize, positive(f, "clip.vision.image_size", 4096));
@@ -111,9 +113,17 @@ Result<VisionConfig> VisionConfig::fromGguf(const io::GgufFile& f)
     if (c.dim % c.heads != 0 || (c.dim / c.heads) % 4 != 0 || c.dim / c.heads > 256)
         return makeError(ErrorCode::Unsupported, "vision projector: heads of " + std::to_string(c.dim) + " / " +
                                                      std::to_string(c.heads) + " values are not supported");
+    if (c.projector == Projector::Idefics3) {
+        if (!f.find("clip.vision.projector.scale_factor") || !f.find("clip.vision.preproc_image_size"))
+            return makeError(ErrorCode::Unsupported, "this SmolVLM / Idefics3 projector lacks projector.scale_factor or "
+                                                     "preproc_image_size: convert it again with a current llama.cpp");
+        ATELIER_ASSIGN(c.merge, positive(f, "clip.vision.projector.scale_factor", 64));
+        ATELIER_ASSIGN(c.longestEdge, positive(f, "clip.vision.preproc_image_size", 8192));
+        if (c.merge < 2 || c.patchesPerSide() % c.merge != 0)
+            return makeError(ErrorCode::Format, "vision projector: a grid of " + std::to_string(c.patchesPerSide()) +
+                                                    " patches does not merge by " + std::to_string(c.merge));
+    }
     if (c.projector == Projector::Gemma3) {
-        c.pictureBegin = "<start_of_image>";
-        c.pictureEnd = "<end_of_image>";
         c.picturesBothWays = true;
         c.merge = 4; // Gemma 3's 64 x 64 patches pool to 16 x 16; a file may say otherwise (test models)
         if (f.find("clip.vision.projector.scale_factor")) {

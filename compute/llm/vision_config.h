@@ -3,7 +3,9 @@
 // `clip`, keys under clip.vision.*): the ViT that turns a picture into patch vectors and the
 // projector that turns those into the language model's embeddings. Supported: Gemma 3's
 // (`clip.projector_type` gemma3: SigLIP, then average pooling of the patch grid, RMSNorm and a
-// projection).
+// projection) and SmolVLM's / Idefics3's (idefics3: SigLIP on tiles of the picture and on the
+// whole of it, then each merge x merge square of patches side by side (pixel shuffle) through
+// one linear layer).
 
 #include "core/result.h"
 
@@ -16,7 +18,7 @@ class GgufFile;
 
 namespace atelier::llm {
 
-enum class Projector { Gemma3 };
+enum class Projector { Gemma3, Idefics3 };
 enum class VisionActivation { GeluTanh, GeluQuick, Silu };
 
 struct VisionConfig {
@@ -30,13 +32,13 @@ struct VisionConfig {
     int layers = 0;
     int heads = 0;
     int textDim = 0;     // the language model's embedding length, what the projector outputs
-    int merge = 1;       // Gemma 3: the patch grid is average-pooled in merge x merge squares
+    int merge = 1;       // squares of merge x merge patches become one embedding (pooled or side by side)
+    int longestEdge = 0; // Idefics3: the picture's longer side is resized to this before tiling
     float eps = 1e-6f;
     VisionActivation activation = VisionActivation::GeluQuick;
     std::array<float, 3> mean{0.5f, 0.5f, 0.5f}, std{0.5f, 0.5f, 0.5f};
-    // How the language model reads a picture: these tokens around its embeddings, which see each
-    // other both ways where picturesBothWays (as llama.cpp's mtmd places and decodes them).
-    std::string pictureBegin, pictureEnd;
+    // Whether a picture's embeddings see each other both ways in the language model (Gemma 3), as
+    // llama.cpp's mtmd decodes them; how they are placed among tokens is picture_plan.h's.
     bool picturesBothWays = false;
 
     int patchesPerSide() const { return imageSize / patchSize; }

@@ -55,6 +55,46 @@ std::vector<float> poolingMatrix(const VisionConfig& c)
     return matrix;
 }
 
+// For each token (Y, X) of the merged grid, its merge x merge patches row by row: (Y*m+dy, X*m+dx),
+// as llama.cpp's build_patch_merge_permute lays them side by side.
+std::vector<int32_t> shuffleOrder(const VisionConfig& c)
+{
+    const int side = c.patchesPerSide(), m = c.merge, out = side / m;
+    std::vector<int32_t> order;
+    order.reserve(size_t(c.patches()));
+    for (int ty = 0; ty < out; ++ty)
+        for (int tx = 0; tx < out; ++tx)
+            for (int dy = 0; dy < m; ++dy)
+                for (int dx = 0; dx < m; ++dx)
+                    order.push_back(int32_t((ty * m + dy) * side + tx * m + dx));
+    return order;
+}
+
+Status bindGemma3(vk::Device& device, const io::GgufFile& f, const VisionConfig& c, VisionWeights& w)
+{
+    const int64_t dim = c.dim;
+    ATELIER_ASSIGN(w.softEmbeddingNorm, bindTensor(device, f, "mm.soft_emb_norm.weight", {dim}, true));
+    ATELIER_ASSIGN(const ops::Tensor projection,
+                   bindTensor(device, f, "mm.input_projection.weight", {dim, int64_t(c.textDim)}));
+    if (projection.dtype != DType::F32 && projection.dtype != DType::F16)
+        return makeError(ErrorCode::Unsupported, "vision projector: mm.input_projection.weight must be f32 or f16, not " +
+                                                     projection.shapeText());
+    ATELIER_ASSIGN(w.projection, ops::Tensor::create(device, projection.dtype, {int64_t(c.textDim), dim}));
+    ATELIER_TRY(device.execute([&](vk::CommandBatch& b) { return ops::transpose2d(b, projection, w.projection); }));
+    ATELIER_ASSIGN(w.pooling, ops::Tensor::fromFloats(device, DType::F32, {int64_t(c.tokens()), int64_t(c.patches())},
+                                                      poolingMatrix(c)));
+    return {};
+}
+
+Status bindIdefics3(vk::Device& device, const io::GgufFile& f, const VisionConfig& c, VisionWeights& w)
+{
+    ATELIER_ASSIGN(w.connector, bindTensor(device, f, "mm.model.fc.weight",
+                                           {int64_t(c.textDim), int64_t(c.dim) * c.merge * c.merge}));
+    const std::vector<int32_t> order = shuffleOrder(c);
+    ATELIER_ASSIGN(w.shuffle, ops::TokenIds::upload(device, order));
+    return {};
+}
+
 } // namespace
 
 Result<std::unique_ptr<VisionEncoder>> VisionEncoder::load(vk::Device& device, const std::string& path)
@@ -78,21 +118,14 @@ Result<std::unique_ptr<VisionEncoder>> VisionEncoder::load(vk::Device& device, c
     if (f.tensor("v.post_ln.weight")) {
         ATELIER_ASSIGN(w.postNorm, bindLayerNorm(device, f, "v.post_ln", dim));
     }
-    ATELIER_ASSIGN(w.softEmbeddingNorm, bindTensor(device, f, "mm.soft_emb_norm.weight", {dim}, true));
-    ATELIER_ASSIGN(const ops::Tensor projection,
-                   bindTensor(device, f, "mm.input_projection.weight", {dim, int64_t(c.textDim)}));
-    if (projection.dtype != DType::F32 && projection.dtype != DType::F16)
-        return makeError(ErrorCode::Unsupported, "vision projector: mm.input_projection.weight must be f32 or f16, not " +
-                                                     projection.shapeText());
-    ATELIER_ASSIGN(w.projection, ops::Tensor::create(device, projection.dtype, {int64_t(c.textDim), dim}));
-    ATELIER_TRY(device.execute([&](vk::CommandBatch& b) { return ops::transpose2d(b, projection, w.projection); }));
-    ATELIER_ASSIGN(w.pooling, ops::Tensor::fromFloats(device, DType::F32, {tokens, patches}, poolingMatrix(c)));
+    ATELIER_TRY(c.projector == Projector::Gemma3 ? bindGemma3(device, f, c, w) : bindIdefics3(device, f, c, w));
 
     for (auto [t, shape] : {std::pair{&e->mPatchRows, std::vector<int64_t>{patches, patchValues}},
                             {&e->mX, {patches, dim}}, {&e->mSum, {patches, dim}}, {&e->mQ, {patches, dim}},
                             {&e->mK, {patches, dim}}, {&e->mV, {patches, dim}}, {&e->mAttention, {patches, dim}},
                             {&e->mHidden, {patches, int64_t(c.feedForward)}}, {&e->mTransposed, {dim, patches}},
-                            {&e->mPooled, {tokens, dim}}, {&e->mNormed, {tokens, dim}}, {&e->mEmbeddings, {tokens, int64_t(c.textDim)}}}) {
+                            {&e->mPooled, {tokens, dim}}, {&e->mNormed, {tokens, dim}}, {&e->mShuffled, {patches, dim}},
+                            {&e->mEmbeddings, {tokens, int64_t(c.textDim)}}}) {
         ATELIER_ASSIGN(*t, ops::Tensor::create(device, DType::F32, shape));
     }
     const int64_t scores = std::min(ops::sequenceAttentionWorkspaceElements(patches, patches, c.heads), kMaxScoreElements);
@@ -141,6 +174,11 @@ Status VisionEncoder::record(vk::CommandBatch& b)
         ATELIER_TRY(ops::layerNorm(b, mX, w.postNorm->gamma, w.postNorm->beta, mSum, norm));
     } else {
         b.copy(mX.buffer.range(0, mX.bytes()), mSum.buffer.range(0, mX.bytes()));
+    }
+    if (c.projector == Projector::Idefics3) { // each square's patches side by side, then the connector
+        ATELIER_TRY(ops::embedding(b, mSum, w.shuffle, mShuffled));
+        ATELIER_ASSIGN(const ops::Tensor squares, mShuffled.view({int64_t(c.tokens()), int64_t(c.dim) * c.merge * c.merge}));
+        return ops::matmul(b, squares, w.connector, mEmbeddings);
     }
     // The average of each square of patches, as a product with the pooling matrix.
     ATELIER_TRY(ops::transpose2d(b, mSum, mTransposed));

@@ -207,8 +207,17 @@ def preprocess(path):
 
 def encode_picture(path):
     r, v = gguf.GGUFReader(str(PROJECTOR_FILE)), VISION
+    x = vit(r, v, preprocess(path))
+    g, e, m = v["image_size"] // v["patch"], v["dim"], v["merge"]
+    pooled = x.reshape(g // m, m, g // m, m, e).mean((1, 3)).reshape(-1, e)
+    normed = pooled / np.sqrt((pooled ** 2).mean(-1, keepdims=True) + v["eps"]) * tensor(r, "mm.soft_emb_norm.weight")
+    return normed @ tensor(r, "mm.input_projection.weight")  # [tokens, text dim]
+
+
+def vit(r, v, a):
+    """The SigLIP encoder of projector file `r` (config v) on a normalised [size, size, 3] picture:
+    [patches, dim] after its last LayerNorm."""
     pt, e, heads = v["patch"], v["dim"], v["heads"]
-    a = preprocess(path)
     g = v["image_size"] // pt
     # Patch (py, px) in row-major order, its values in (channel, y, x) order as the conv weight.
     cols = a.reshape(g, pt, g, pt, 3).transpose(0, 2, 4, 1, 3).reshape(g * g, 3 * pt * pt)
@@ -230,17 +239,13 @@ def encode_picture(path):
             out[:, hh] = (s / s.sum(-1, keepdims=True)) @ vv[:, hh]
         x = x + lin(out.reshape(len(x), e), p + "attn_out")
         x = x + lin(gelu(lin(ln(x, p + "ln2"), p + "ffn_up")), p + "ffn_down")
-    x = ln(x, "v.post_ln")
-    m = v["merge"]
-    pooled = x.reshape(g // m, m, g // m, m, e).mean((1, 3)).reshape(-1, e)
-    normed = pooled / np.sqrt((pooled ** 2).mean(-1, keepdims=True) + v["eps"]) * tensor(r, "mm.soft_emb_norm.weight")
-    return normed @ tensor(r, "mm.input_projection.weight")  # [tokens, text dim]
+    return ln(x, "v.post_ln")
 
 
 # --- llama.cpp (mtmd) ------------------------------------------------------------------------
 
 class Mtmd:
-    def __init__(self, text_file=TEXT_FILE):
+    def __init__(self, text_file=TEXT_FILE, projector_file=PROJECTOR_FILE):
         import llama_cpp
         import llama_cpp.mtmd_cpp as mtmd
         self.llama, self.mtmd = llama_cpp, mtmd
@@ -249,7 +254,7 @@ class Mtmd:
         self.model = llama_cpp.llama_model_load_from_file(str(text_file).encode(), params)
         cp = mtmd.mtmd_context_params_default()
         cp.use_gpu, cp.n_threads, cp.print_timings = False, 2, False
-        self.ctx = mtmd.mtmd_init_from_file(str(PROJECTOR_FILE).encode(), self.model, cp)
+        self.ctx = mtmd.mtmd_init_from_file(str(projector_file).encode(), self.model, cp)
         assert self.ctx, "mtmd could not load the projector"
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
 
@@ -267,17 +272,22 @@ class Mtmd:
         assert m.mtmd_tokenize(self.ctx, chunks, ctypes.byref(inp), arr, len(bitmaps)) == 0
         return chunks
 
-    def embeddings(self, path):
-        m = self.mtmd
+    def embeddings(self, path, dim=None):
+        """The picture's first image chunk's embeddings; every chunk's with all_tiles."""
+        return self.tiles(path, dim)[0]
+
+    def tiles(self, path, dim=None):
+        m, out = self.mtmd, []
         chunks = self.chunks("<__media__>", [path])
         for i in range(m.mtmd_input_chunks_size(chunks)):
             chunk = m.mtmd_input_chunks_get(chunks, i)
             if m.mtmd_input_chunk_get_type(chunk) == m.MTMD_INPUT_CHUNK_TYPE_IMAGE:
                 n = m.mtmd_input_chunk_get_n_tokens(chunk)
                 assert m.mtmd_encode_chunk(self.ctx, chunk) == 0
-                out = m.mtmd_get_output_embd(self.ctx)
-                return np.ctypeslib.as_array(out, shape=(n * TEXT["dim"],)).astype(np.float64).reshape(n, -1)
-        raise AssertionError("no picture chunk")
+                embd = m.mtmd_get_output_embd(self.ctx)
+                out.append(np.ctypeslib.as_array(embd, shape=(n * (dim or TEXT["dim"]),)).astype(np.float64).reshape(n, -1))
+        assert out, "no picture chunk"
+        return out
 
     def run(self, text, pictures, add_special=True):
         """The prompt's pieces ([ids] or a picture's token count), the logits after it, greedy tokens."""

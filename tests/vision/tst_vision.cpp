@@ -7,6 +7,7 @@
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
 #include "llm/picture.h"
+#include "llm/picture_plan.h"
 #include "llm/vision_config.h"
 #include "llm/vision_encoder.h"
 #include "picture_rgb.h"
@@ -89,6 +90,8 @@ private slots:
     void pictureEmbeddingsMatchReference();
     void logitsWithPictureMatchReference();
     void chatReadsAPicture();
+    void smolvlmTilesMatchReference();
+    void smolvlmChatMatchesLlamaCpp();
 };
 
 void TestVision::projectorConfigFromGguf()
@@ -287,6 +290,111 @@ void TestVision::chatReadsAPicture()
     GenerationStats blind;
     ASSIGN_OR_FAIL(const std::string unseen, plain.reply(question, settings, {}, &blind));
     QCOMPARE(blind.promptTokens, promptTokens - e->tokensPerPicture() - 2);
+    QVERIFY(test::noValidationMessages());
+}
+
+namespace {
+
+QJsonObject smolGolden()
+{
+    QFile file(kTests + "/golden/tiny_smolvlm.json");
+    return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
+}
+
+VisionEncoder* smolEncoder()
+{
+    static std::unique_ptr<VisionEncoder> loaded;
+    if (!loaded && test::testDevice()) {
+        auto e = VisionEncoder::load(*test::testDevice(), (kTests + "/fixtures/tiny_smolvlm_mmproj.gguf").toStdString());
+        if (e)
+            loaded = std::move(e).value();
+        else
+            qWarning("%s", e.error().message.c_str());
+    }
+    return loaded.get();
+}
+
+} // namespace
+
+// SmolVLM's projector (Idefics3): the wide picture becomes 2 tiles and the whole picture, each
+// 16 embeddings of its 2x2 patch squares side by side, against the float64 reference.
+void TestVision::smolvlmTilesMatchReference()
+{
+    VisionEncoder* e = smolEncoder();
+    QVERIFY(e);
+    QCOMPARE(e->config().projector, Projector::Idefics3);
+    QCOMPARE(e->config().longestEdge, 64);
+    const QJsonObject g = smolGolden();
+    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["picture"].toString()));
+    ASSIGN_OR_FAIL(const PicturePlan plan, planPicture(rgb, e->config()));
+    const QJsonArray tiles = g["tiles"].toArray();
+    QCOMPARE(plan.tiles.size(), size_t(tiles.size()));
+    for (size_t i = 0; i < plan.tiles.size(); ++i) {
+        ASSIGN_OR_FAIL(const std::vector<float> got, e->encodeToHost(plan.tiles[i]));
+        const double diff = largestDifference(got, floats(tiles[int(i)].toArray()));
+        qInfo("tile %zu differs from the float64 reference by %.2g (llama.cpp: %.2g)", i, diff,
+              g["llamacpp_max_diff"].toDouble());
+        QVERIFY2(diff < kEmbeddingTolerance, qPrintable(QString::number(diff)));
+    }
+    QVERIFY(test::noValidationMessages());
+}
+
+// The chat turn through the Llama 3.1 template: the prompt laid out as mtmd lays it (row/column
+// markers, the whole picture after its tiles), the logits after it and the greedy answer.
+void TestVision::smolvlmChatMatchesLlamaCpp()
+{
+    VisionEncoder* e = smolEncoder();
+    QVERIFY(e);
+    LoadOptions options;
+    options.contextLength = 512;
+    options.maxBatch = 32;
+    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_smolvlm.gguf").toStdString(),
+                                                   options));
+    const QJsonObject g = smolGolden();
+    const QJsonObject chat = g["chat"].toObject();
+    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["picture"].toString()));
+
+    ChatSession session(*model);
+    VERIFY_OK(session.setVision(e));
+    GenerationSettings settings;
+    settings.sampling.temperature = 0;
+    settings.maxTokens = int(chat["greedy"].toArray().size());
+    GenerationStats stats;
+    ASSIGN_OR_FAIL(const std::string answer, session.reply(chat["question"].toString().toStdString(), settings, {}, &stats,
+                                                           {std::make_shared<const RgbPicture>(rgb)}));
+    int promptTokens = 0;
+    for (const QJsonValue& piece : chat["pieces"].toArray())
+        promptTokens += piece.isArray() ? int(piece.toArray().size()) : piece.toInt();
+    QCOMPARE(stats.promptTokens, promptTokens);
+    std::string expected;
+    Utf8Stream utf8;
+    for (const QJsonValue& token : chat["greedy"].toArray())
+        expected += utf8.push(model->tokenizer().piece(int32_t(token.toInt())));
+    expected += utf8.flush();
+    QCOMPARE(QByteArray::fromStdString(answer), QByteArray::fromStdString(expected));
+
+    // The logits after the prompt, run piece by piece as mtmd split it.
+    model->truncate(0);
+    ASSIGN_OR_FAIL(const PicturePlan plan, planPicture(rgb, e->config()));
+    size_t tile = 0;
+    for (const QJsonValue& piece : chat["pieces"].toArray()) {
+        if (piece.isArray()) {
+            std::vector<int32_t> ids;
+            for (const QJsonValue& id : piece.toArray())
+                ids.push_back(int32_t(id.toInt()));
+            VERIFY_OK(model->forward(ids));
+        } else {
+            ASSIGN_OR_FAIL(const ops::Tensor* rows, e->encode(plan.tiles[tile++]));
+            VERIFY_OK(model->forwardEmbeddings(*rows, true));
+        }
+    }
+    ASSIGN_OR_FAIL(const std::vector<float> logits, model->logits());
+    std::vector<float> want;
+    for (const QJsonValue& v : chat["logits"].toArray())
+        want.push_back(float(v.toDouble()));
+    const double diff = largestDifference(logits, want);
+    qInfo("logits after the SmolVLM prompt differ from the float64 reference by %.3g", diff);
+    QVERIFY2(diff < kLogitTolerance, qPrintable(QString::number(diff)));
     QVERIFY(test::noValidationMessages());
 }
 
