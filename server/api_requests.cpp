@@ -152,6 +152,7 @@ Parsed<TextRequest> parseChatRequest(const QByteArray& body)
         return *e;
     const QJsonObject o = std::get<QJsonObject>(parsed);
     TextRequest r;
+    r.user = o.value("user").toString();
     r.chat = true;
     if (auto e = readModel(o, r.model))
         return *e;
@@ -188,6 +189,7 @@ Parsed<TextRequest> parseCompletionRequest(const QByteArray& body)
         return *e;
     const QJsonObject o = std::get<QJsonObject>(parsed);
     TextRequest r;
+    r.user = o.value("user").toString();
     r.chat = false;
     if (auto e = readModel(o, r.model))
         return *e;
@@ -211,6 +213,7 @@ Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body)
         return *e;
     const QJsonObject o = std::get<QJsonObject>(parsed);
     ImagesRequest r;
+    r.user = o.value("user").toString();
     if (auto e = readModel(o, r.model))
         return *e;
     if (!o.value("prompt").isString() || o.value("prompt").toString().trimmed().isEmpty())
@@ -261,6 +264,7 @@ Parsed<EmbeddingRequest> parseEmbeddingRequest(const QByteArray& body)
         return *e;
     const QJsonObject o = std::get<QJsonObject>(parsed);
     EmbeddingRequest r;
+    r.user = o.value("user").toString();
     if (auto e = readModel(o, r.model))
         return *e;
     const QJsonValue input = o.value("input");

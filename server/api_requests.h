@@ -21,6 +21,7 @@ namespace atelier::server {
 // A chat or a plain text completion.
 struct TextRequest {
     QString model;
+    QString user; // OpenAI's end-user id: the server takes turns between users
     bool chat = true;
     std::string systemPrompt;                // chat: the system (and developer) messages, joined
     std::vector<llm::ChatMessage> messages;  // chat: user and assistant turns; the last is the user's
@@ -33,6 +34,7 @@ struct TextRequest {
 
 struct ImagesRequest {
     QString model;
+    QString user; // OpenAI's end-user id: the server takes turns between users
     QString prompt;
     QString negativePrompt;     // Atelier: negative_prompt
     int width = 0;              // size "WxH"; 0: the model's own
@@ -47,6 +49,7 @@ struct ImagesRequest {
 // POST /v1/embeddings: one text or several.
 struct EmbeddingRequest {
     QString model;
+    QString user; // OpenAI's end-user id: the server takes turns between users
     std::vector<std::string> inputs; // `input`: a string or an array of strings (UTF-8, none empty)
     bool base64 = false;             // encoding_format "base64": little-endian float32 bytes
     int dimensions = 0;              // the first `dimensions` values, unit length again; 0: all

@@ -17,6 +17,8 @@
 #include <QJsonDocument>
 #include <QTcpSocket>
 
+#include <algorithm>
+
 namespace atelier::server {
 
 namespace {
@@ -81,9 +83,10 @@ OpenAiServer::OpenAiServer(engine::ComputeEngine& engine, QObject* parent) : QAb
 
 OpenAiServer::~OpenAiServer()
 {
-    for (auto& [id, exchange] : mExchanges) {
+    for (auto& [request, exchange] : mExchanges) {
         disconnect(exchange.disconnected);
-        mEngine.cancel(id);
+        if (exchange.jobId)
+            mEngine.cancel(exchange.jobId);
     }
 }
 
@@ -227,8 +230,9 @@ void OpenAiServer::postText(const QHttpServerRequest& request, QHttpServerRespon
     header->model = text.model;
     header->chat = chat;
     const bool stream = text.stream, usage = text.streamUsage;
+    const QString client = clientOf(request, text.user);
     auto failure = std::make_shared<JobFailure>();
-    Exchange& exchange = submit(std::make_unique<TextJob>(std::move(text), mOptions.chatModelPath, mOptions.contextLength, failure),
+    Exchange& exchange = enqueue(client, std::make_unique<TextJob>(std::move(text), mOptions.chatModelPath, mOptions.contextLength, failure),
                                 failure, std::move(responder), socket, "POST", path);
     exchange.stream = stream;
     exchange.streamUsage = usage;
@@ -244,9 +248,10 @@ void OpenAiServer::postImages(const QHttpServerRequest& request, QHttpServerResp
     ImagesRequest images = std::get<ImagesRequest>(std::move(parsed));
     if (kindOf(images.model) != QLatin1String("image"))
         return fail(responder, "POST", path, wrongKind(images.model, "image"));
+    const QString client = clientOf(request, images.user);
     auto failure = std::make_shared<JobFailure>();
-    submit(std::make_unique<ImageJob>(std::move(images), mOptions.imageModelPath, failure), failure, std::move(responder),
-           socket, "POST", path);
+    enqueue(client, std::make_unique<ImageJob>(std::move(images), mOptions.imageModelPath, failure), failure,
+            std::move(responder), socket, "POST", path);
 }
 
 void OpenAiServer::postEmbeddings(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket)
@@ -260,8 +265,9 @@ void OpenAiServer::postEmbeddings(const QHttpServerRequest& request, QHttpServer
         return fail(responder, "POST", path, wrongKind(embedding.model, "embedding"));
     const QString model = embedding.model;
     const bool base64 = embedding.base64;
+    const QString client = clientOf(request, embedding.user);
     auto failure = std::make_shared<JobFailure>();
-    Exchange& exchange = submit(std::make_unique<EmbeddingJob>(std::move(embedding), mOptions.embeddingModelPath, failure),
+    Exchange& exchange = enqueue(client, std::make_unique<EmbeddingJob>(std::move(embedding), mOptions.embeddingModelPath, failure),
                                 failure, std::move(responder), socket, "POST", path);
     exchange.model = model;
     exchange.base64 = base64;
@@ -292,27 +298,92 @@ ApiError OpenAiServer::wrongKind(const QString& id, const QString& wanted) const
     return error;
 }
 
-OpenAiServer::Exchange& OpenAiServer::submit(std::unique_ptr<engine::Job> job, std::shared_ptr<JobFailure> failure,
-                                             QHttpServerResponder responder, QTcpSocket* socket, const QString& method,
-                                             const QString& path)
+QString OpenAiServer::clientOf(const QHttpServerRequest& request, const QString& user)
 {
-    const engine::JobId id = mEngine.submit(std::move(job));
-    Exchange& exchange = mExchanges[id];
+    if (!user.isEmpty())
+        return QStringLiteral("user ") + user;
+    return QStringLiteral("address ") + request.remoteAddress().toString();
+}
+
+OpenAiServer::Exchange& OpenAiServer::enqueue(const QString& client, std::unique_ptr<engine::Job> job,
+                                              std::shared_ptr<JobFailure> failure, QHttpServerResponder responder,
+                                              QTcpSocket* socket, const QString& method, const QString& path)
+{
+    const quint64 request = mNextRequest++;
+    Exchange& exchange = mExchanges[request];
+    exchange.client = client;
+    exchange.job = std::move(job);
     exchange.responder = std::make_unique<QHttpServerResponder>(std::move(responder));
     exchange.socket = socket;
     exchange.method = method;
     exchange.path = path;
     exchange.failure = std::move(failure);
-    // The client hung up: nobody wants the answer, so stop making it.
-    exchange.disconnected = connect(socket, &QTcpSocket::disconnected, this, [this, id] {
-        auto it = mExchanges.find(id);
-        if (it == mExchanges.end())
-            return;
-        it->second.socket.clear();
-        mEngine.cancel(id);
-        emit requestAbandoned(id);
-    });
+    // The client hung up: nobody wants the answer, so stop making it (or never start).
+    exchange.disconnected = connect(socket, &QTcpSocket::disconnected, this, [this, request] { abandon(request); });
+    mQueues[client].push_back(request);
+    // After the handler has filled in the rest of the exchange.
+    QMetaObject::invokeMethod(this, &OpenAiServer::startNext, Qt::QueuedConnection);
     return exchange;
+}
+
+void OpenAiServer::startNext()
+{
+    if (mRunning)
+        return;
+    if (mQueues.empty()) {
+        mLastTurn.clear(); // idle: the next busy spell starts everyone even
+        return;
+    }
+    // The client whose last turn is oldest (never: 0), then the one waiting longest.
+    auto next = mQueues.begin();
+    for (auto it = mQueues.begin(); it != mQueues.end(); ++it) {
+        const std::pair a{mLastTurn[it->first], it->second.front()}, b{mLastTurn[next->first], next->second.front()};
+        if (a < b)
+            next = it;
+    }
+    const QString client = next->first;
+    const quint64 request = next->second.front();
+    next->second.pop_front();
+    if (next->second.empty())
+        mQueues.erase(next);
+    mLastTurn[client] = ++mTurn;
+    Exchange& exchange = mExchanges.at(request);
+    exchange.jobId = mEngine.submit(std::move(exchange.job));
+    mRunning = request;
+    emit requestStarted(exchange.jobId, client);
+}
+
+void OpenAiServer::abandon(quint64 request)
+{
+    auto it = mExchanges.find(request);
+    if (it == mExchanges.end())
+        return;
+    Exchange& exchange = it->second;
+    exchange.socket.clear();
+    if (exchange.jobId) { // its jobCancelled (or a finish that raced it) ends the exchange
+        mEngine.cancel(exchange.jobId);
+        emit requestAbandoned(exchange.jobId);
+        return;
+    }
+    std::deque<quint64>& queue = mQueues[exchange.client];
+    queue.erase(std::remove(queue.begin(), queue.end(), request), queue.end());
+    if (queue.empty())
+        mQueues.erase(exchange.client);
+    disconnect(exchange.disconnected);
+    mExchanges.erase(it);
+    emit requestAbandoned(0);
+}
+
+OpenAiServer::Exchange* OpenAiServer::exchangeOfJob(engine::JobId id, quint64* request)
+{
+    if (!mRunning || !id)
+        return nullptr;
+    auto it = mExchanges.find(mRunning);
+    if (it == mExchanges.end() || it->second.jobId != id)
+        return nullptr;
+    if (request)
+        *request = mRunning;
+    return &it->second;
 }
 
 void OpenAiServer::writeChunk(Exchange& exchange, const QByteArray& data)
@@ -338,29 +409,32 @@ void OpenAiServer::beginStream(Exchange& exchange)
 
 void OpenAiServer::finishExchange(engine::JobId id)
 {
-    auto it = mExchanges.find(id);
-    if (it == mExchanges.end())
+    quint64 request = 0;
+    Exchange* exchange = exchangeOfJob(id, &request);
+    if (!exchange)
         return;
-    disconnect(it->second.disconnected);
-    mExchanges.erase(it);
+    disconnect(exchange->disconnected);
+    mExchanges.erase(request);
+    mRunning = 0;
+    startNext();
 }
 
 void OpenAiServer::jobPartial(engine::JobId id, const QVariant& data)
 {
-    auto it = mExchanges.find(id);
-    if (it == mExchanges.end() || !it->second.stream || !it->second.header)
+    Exchange* found = exchangeOfJob(id);
+    if (!found || !found->stream || !found->header)
         return;
-    Exchange& exchange = it->second;
+    Exchange& exchange = *found;
     beginStream(exchange);
     writeChunk(exchange, serverSentEvent(textChunkJson(*exchange.header, data.toString())));
 }
 
 void OpenAiServer::jobFinished(engine::JobId id, const QVariant& result)
 {
-    auto it = mExchanges.find(id);
-    if (it == mExchanges.end())
+    Exchange* found = exchangeOfJob(id);
+    if (!found)
         return;
-    Exchange& exchange = it->second;
+    Exchange& exchange = *found;
     if (!exchange.socket) {
         finishExchange(id);
         return;
@@ -395,10 +469,10 @@ void OpenAiServer::jobFinished(engine::JobId id, const QVariant& result)
 
 void OpenAiServer::jobFailed(engine::JobId id, const QString& message)
 {
-    auto it = mExchanges.find(id);
-    if (it == mExchanges.end())
+    Exchange* found = exchangeOfJob(id);
+    if (!found)
         return;
-    Exchange& exchange = it->second;
+    Exchange& exchange = *found;
     const int code = exchange.failure ? exchange.failure->code.load() : -1;
     const ApiError error = fromJobError(code >= 0 ? ErrorCode(code) : ErrorCode::Vulkan, message);
     if (exchange.socket && exchange.streaming) {
@@ -415,10 +489,10 @@ void OpenAiServer::jobFailed(engine::JobId id, const QString& message)
 
 void OpenAiServer::jobCancelled(engine::JobId id)
 {
-    auto it = mExchanges.find(id);
-    if (it == mExchanges.end())
+    Exchange* found = exchangeOfJob(id);
+    if (!found)
         return;
-    Exchange& exchange = it->second;
+    Exchange& exchange = *found;
     if (exchange.socket) {
         // Cancelled by someone else (the window's Cancel all): say so.
         const ApiError error{503, QStringLiteral("The request was cancelled on the server."), QStringLiteral("server_error"), {},

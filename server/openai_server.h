@@ -5,9 +5,13 @@
 //   POST /v1/completions           a plain prompt continued
 //   POST /v1/images/generations    PNGs as b64_json
 //   POST /v1/embeddings            vectors from a BERT-family GGUF, batched
-// Every request becomes a job on the compute engine the window shares, so requests wait their turn
-// behind each other and the window's own jobs in the order they came (one queue, first come first
-// served); a client that disconnects cancels its job. Errors answer in OpenAI's JSON error shape.
+// Every request becomes a job on the compute engine the window shares. The server keeps one queue
+// per client (the request's `user` field, else the client's address) and hands the engine one job
+// at a time, the next from the waiting client served longest ago: a client with many requests
+// waiting cannot keep another (or the window, whose jobs reach the engine between the server's)
+// waiting behind all of them.
+// A client that disconnects cancels its job, or drops it from its queue. Errors answer in
+// OpenAI's JSON error shape.
 // Binds 127.0.0.1 unless told otherwise, and any other address only with an API key.
 
 #include "engine/compute_engine.h"
@@ -18,6 +22,7 @@
 #include <QPointer>
 #include <QString>
 
+#include <deque>
 #include <map>
 #include <memory>
 
@@ -61,22 +66,30 @@ public:
     void setChatModel(const QString& path) { mOptions.chatModelPath = path; }
     void setImageModel(const QString& path) { mOptions.imageModelPath = path; }
     void setEmbeddingModel(const QString& path) { mOptions.embeddingModelPath = path; }
-    // Requests whose job is queued or running.
+    // Requests waiting in the server's queues or running on the engine.
     int pendingRequests() const { return int(mExchanges.size()); }
+    // Requests waiting in the server's queues (not yet handed to the engine).
+    int queuedRequests() const { return int(mExchanges.size()) - (mRunning ? 1 : 0); }
 
 signals:
     // After each request: "POST /v1/chat/completions 200" for a log or a status line.
     void requestAnswered(const QString& method, const QString& path, int status);
-    // A client went away before its answer was done and its job was cancelled.
+    // A client went away before its answer was done: its job was cancelled, or (job 0) it was
+    // dropped from the queue before it reached the engine.
     void requestAbandoned(atelier::engine::JobId job);
+    // A request's job went to the engine; `client` is whose turn it was.
+    void requestStarted(atelier::engine::JobId job, const QString& client);
 
 protected:
     bool handleRequest(const QHttpServerRequest& request, QTcpSocket* socket) override;
     void missingHandler(const QHttpServerRequest& request, QTcpSocket* socket) override;
 
 private:
-    // A request waiting for its compute job.
+    // A request waiting in its client's queue or for its compute job.
     struct Exchange {
+        QString client;
+        std::unique_ptr<engine::Job> job; // until it goes to the engine
+        engine::JobId jobId = 0;          // once it has
         std::unique_ptr<QHttpServerResponder> responder;
         QPointer<QTcpSocket> socket;
         QMetaObject::Connection disconnected;
@@ -92,8 +105,13 @@ private:
     void respond(QHttpServerResponder& responder, const QString& method, const QString& path, int status,
                  const QByteArray& json);
     void fail(QHttpServerResponder& responder, const QString& method, const QString& path, const ApiError& error);
-    Exchange& submit(std::unique_ptr<engine::Job> job, std::shared_ptr<JobFailure> failure,
-                     QHttpServerResponder responder, QTcpSocket* socket, const QString& method, const QString& path);
+    // Queues the request's job behind its client's earlier ones.
+    Exchange& enqueue(const QString& client, std::unique_ptr<engine::Job> job, std::shared_ptr<JobFailure> failure,
+                      QHttpServerResponder responder, QTcpSocket* socket, const QString& method, const QString& path);
+    // When no job of the server's is on the engine: the next client's next request goes there.
+    void startNext();
+    void abandon(quint64 request);
+    Exchange* exchangeOfJob(engine::JobId id, quint64* request = nullptr);
     void postText(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket, bool chat);
     void postImages(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket);
     void postEmbeddings(const QHttpServerRequest& request, QHttpServerResponder responder, QTcpSocket* socket);
@@ -103,6 +121,7 @@ private:
     void writeChunk(Exchange& exchange, const QByteArray& data);
     void beginStream(Exchange& exchange);
     void finishExchange(engine::JobId id);
+    static QString clientOf(const QHttpServerRequest& request, const QString& user);
 
     void jobPartial(engine::JobId id, const QVariant& data);
     void jobFinished(engine::JobId id, const QVariant& result);
@@ -112,7 +131,12 @@ private:
     engine::ComputeEngine& mEngine;
     ServerOptions mOptions;
     quint16 mPort = 0;
-    std::map<engine::JobId, Exchange> mExchanges;
+    std::map<quint64, Exchange> mExchanges;               // by request number, queued and running
+    std::map<QString, std::deque<quint64>> mQueues;      // each client's waiting requests, oldest first
+    std::map<QString, quint64> mLastTurn;                 // when each client last had a job started (mTurn)
+    quint64 mTurn = 0;
+    quint64 mRunning = 0;                                 // the request whose job is on the engine
+    quint64 mNextRequest = 1;
     quint64 mNextAnswer = 1;
 };
 

@@ -112,6 +112,8 @@ Result<QVariant> TextJob::answer(engine::JobContext& ctx)
     StopScanner scanner(mRequest.stop);
     QString sent;
     auto onText = [&](std::string_view piece) {
+        if (ctx.cancelled()) // the client went away while this token was made: it goes nowhere
+            return false;
         const StopScanner::Step step = scanner.push(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
         if (!step.text.isEmpty()) {
             sent += step.text;
