@@ -4,6 +4,8 @@
 #include "chat/remote_models.h"
 
 #include "llm/chat_resident.h"
+#include "llm/vision_encoder.h"
+#include "picture_rgb.h"
 
 #include <QFileInfo>
 
@@ -19,6 +21,42 @@ const std::string kResidentKey = llm::kChatResidentKey;
 // What stays loaded on the compute thread between jobs (the API server may answer with it too).
 using LoadedChat = llm::ChatResident;
 
+// The loaded model's vision projector, which its session reads pictures with. Erased after the
+// model (its session holds a pointer to it).
+const std::string kVisionKey = "chat.vision";
+struct LoadedVision {
+    std::unique_ptr<llm::VisionEncoder> encoder;
+};
+
+// Loads the vision projector next to the model, if there is one, and gives it to the session.
+// A projector that cannot be used leaves the model loaded, reading no pictures, and says why.
+void loadVision(engine::JobContext& ctx, LoadedChat& chat, LoadedModelInfo& info)
+{
+    if (chat.session->completesText()) {
+        info.visionError = QObject::tr("%1 has no chat template to place pictures in").arg(info.name);
+        return;
+    }
+    const std::string projector = llm::findVisionProjector(chat.path, chat.model->config().dim);
+    if (projector.empty()) {
+        info.visionError = QObject::tr("%1 cannot read pictures: no vision projector (mmproj*.gguf) for it lies next to "
+                                       "it in its folder").arg(QFileInfo(info.path).fileName());
+        return;
+    }
+    auto encoder = llm::VisionEncoder::load(ctx.device(), projector);
+    Status used = encoder ? chat.session->setVision(encoder.value().get()) : Status(encoder.error());
+    if (!used) {
+        (void)chat.session->setVision(nullptr);
+        info.visionError = QObject::tr("the vision projector %1 cannot be used: %2")
+                               .arg(QFileInfo(QString::fromStdString(projector)).fileName(),
+                                    QString::fromStdString(used.error().message));
+        return;
+    }
+    auto vision = std::make_unique<LoadedVision>();
+    vision->encoder = std::move(encoder).value();
+    ctx.residents().put(kVisionKey, std::move(vision));
+    info.readsPictures = true;
+}
+
 class LoadJob final : public engine::Job {
 public:
     LoadJob(QString path, int contextLength) : mPath(std::move(path)), mContext(contextLength) {}
@@ -27,6 +65,7 @@ public:
     Result<QVariant> run(engine::JobContext& ctx) override
     {
         ctx.residents().erase(kResidentKey); // free the old model's memory before loading the next
+        ctx.residents().erase(kVisionKey);
         llm::LoadOptions options;
         options.contextLength = mContext;
         auto progress = [&ctx](double f) {
@@ -47,6 +86,7 @@ public:
         info.completesText = chat->session->completesText();
         if (const auto& error = chat->session->templateError())
             info.templateError = QString::fromStdString(error->message);
+        loadVision(ctx, *chat, info);
         ctx.residents().put(kResidentKey, std::move(chat));
         return QVariant::fromValue(info);
     }
@@ -86,6 +126,7 @@ public:
     Result<QVariant> run(engine::JobContext& ctx) override
     {
         ctx.residents().erase(kResidentKey);
+        ctx.residents().erase(kVisionKey);
         return QVariant();
     }
 };
@@ -101,8 +142,19 @@ public:
         if (!chat)
             return makeError(ErrorCode::InvalidArgument, "no language model is loaded");
         std::vector<llm::ChatMessage> messages;
-        for (const ChatTurn& turn : mRequest.turns)
-            messages.push_back({turn.role.toStdString(), turn.text.toStdString(), {}});
+        for (const ChatTurn& turn : mRequest.turns) {
+            std::vector<llm::PictureRef> pictures;
+            for (const QString& path : turn.pictures) {
+                auto picture = loadRgbPicture(path);
+                if (!picture)
+                    return makeError(picture.error().code, QObject::tr("the picture %1 cannot be read: %2")
+                                                               .arg(QFileInfo(path).fileName(),
+                                                                    QString::fromStdString(picture.error().message))
+                                                               .toStdString());
+                pictures.push_back(std::make_shared<const llm::RgbPicture>(std::move(picture).value()));
+            }
+            messages.push_back({turn.role.toStdString(), turn.text.toStdString(), {}, std::move(pictures)});
+        }
         ATELIER_TRY(useAdapters(ctx, *chat, mRequest.loras));
         chat->session->setSystemPrompt(mRequest.systemPrompt.toStdString());
         chat->session->setMessages(std::move(messages));
@@ -171,7 +223,8 @@ void ChatEngine::load(const QString& path, int contextLength)
     mLoaded = {};
     if (const auto remote = remoteModel(path)) {
         // Nothing to load: the endpoint holds the model. (A local model stays on the GPU until Unload.)
-        mLoaded = LoadedModelInfo{path, remote->model, contextLength, false, {}};
+        mLoaded = LoadedModelInfo{path, remote->model, contextLength, false, {}, false,
+                                  tr("a model on another server takes no pictures here")};
         emit loadStarted(path);
         emit loaded(mLoaded);
         return;

@@ -11,6 +11,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -21,6 +22,7 @@ class RemoteEngine;
 struct ChatTurn {
     QString role; // "user" or "assistant"
     QString text;
+    QStringList pictures; // picture files shown with the message (full paths), read before its text
 };
 
 // One answer to write: the conversation up to the question, and how to write it.
@@ -47,6 +49,8 @@ struct LoadedModelInfo {
     int contextLength = 0; // what the KV cache holds
     bool completesText = false; // a base model without a chat template, or one whose template could not be read
     QString templateError;      // why the model's chat template could not be read; empty when it was or there is none
+    bool readsPictures = false; // its vision projector (an mmproj*.gguf next to it) is loaded too
+    QString visionError;        // why it reads no pictures: no projector found, or the projector's load error
 };
 
 class ChatEngine : public QObject {

@@ -1,9 +1,21 @@
 #include "chat/chat_input.h"
 
+#include "chat/picture_files.h"
+#include "chat/picture_strip.h"
+
 #include <QAbstractTextDocumentLayout>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
 #include <QHBoxLayout>
+#include <QImageReader>
 #include <QKeyEvent>
+#include <QLabel>
+#include <QMimeData>
 #include <QPushButton>
+#include <QToolButton>
+#include <QUrl>
+#include <QVBoxLayout>
 
 #include <cmath>
 
@@ -49,9 +61,42 @@ void PromptEdit::keyPressEvent(QKeyEvent* event)
     QPlainTextEdit::keyPressEvent(event);
 }
 
-ChatInput::ChatInput(QWidget* parent) : QWidget(parent), mEdit(new PromptEdit(this)), mButton(new QPushButton(this))
+bool PromptEdit::canInsertFromMimeData(const QMimeData* source) const
 {
+    return source->hasImage() || QPlainTextEdit::canInsertFromMimeData(source);
+}
+
+void PromptEdit::insertFromMimeData(const QMimeData* source)
+{
+    if (mTakePictures && mTakePictures(source))
+        return;
+    QPlainTextEdit::insertFromMimeData(source);
+}
+
+ChatInput::ChatInput(QWidget* parent)
+    : QWidget(parent)
+    , mEdit(new PromptEdit(this))
+    , mButton(new QPushButton(this))
+    , mAttach(new QToolButton(this))
+    , mStrip(new PictureStrip(64, true, this))
+    , mPictureError(new QLabel(this))
+{
+    setAcceptDrops(true);
     mButton->setObjectName("sendButton");
+    mAttach->setObjectName("attachPictureButton");
+    mAttach->setText(tr("Picture…"));
+    mPictureError->setObjectName("pictureError");
+    mPictureError->setWordWrap(true);
+    mPictureError->setForegroundRole(QPalette::PlaceholderText);
+    mPictureError->hide();
+    mEdit->setPictureHandler([this](const QMimeData* mime) { return attachFromMime(mime); });
+    connect(mAttach, &QToolButton::clicked, this, &ChatInput::chooseFiles);
+    connect(mStrip, &PictureStrip::removeRequested, this, [this](int index) {
+        QStringList names = mStrip->pictures();
+        if (index >= 0 && index < names.size())
+            names.removeAt(index);
+        setPictures(names);
+    });
     connect(mEdit, &PromptEdit::submitted, this, &ChatInput::submit);
     connect(mButton, &QPushButton::clicked, this, [this] {
         if (mAnswering)
@@ -59,11 +104,18 @@ ChatInput::ChatInput(QWidget* parent) : QWidget(parent), mEdit(new PromptEdit(th
         else
             submit();
     });
-    auto* layout = new QHBoxLayout(this);
+    auto* row = new QHBoxLayout;
+    row->addWidget(mAttach, 0, Qt::AlignBottom);
+    row->addWidget(mEdit, 1);
+    row->addWidget(mButton, 0, Qt::AlignBottom);
+    auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(12, 6, 12, 10);
-    layout->addWidget(mEdit, 1);
-    layout->addWidget(mButton, 0, Qt::AlignBottom);
+    layout->setSpacing(4);
+    layout->addWidget(mStrip);
+    layout->addWidget(mPictureError);
+    layout->addLayout(row);
     setAnswering(false);
+    setPicturesAllowed(false, tr("No model is loaded yet."));
     fitHeightToText(mEdit, 2, 8); // grows with the text up to eight lines, then scrolls
 }
 
@@ -82,10 +134,116 @@ void ChatInput::submit()
 {
     // Enter while an answer is written does nothing: the text stays for when it is done.
     const QString text = mEdit->toPlainText();
-    if (mAnswering || text.trimmed().isEmpty())
+    const QStringList pictures = mStrip->pictures();
+    if (mAnswering || (text.trimmed().isEmpty() && pictures.isEmpty()))
         return;
     mEdit->clear();
-    emit sendRequested(text);
+    setPictures({});
+    emit sendRequested(text, pictures);
+}
+
+void ChatInput::setPicturesAllowed(bool allowed, const QString& why)
+{
+    mPicturesAllowed = allowed;
+    mNoPicturesWhy = allowed ? QString() : why;
+    mAttach->setEnabled(allowed);
+    mAttach->setToolTip(allowed ? tr("Show the model pictures (or drop or paste them here)") : why);
+    // Pictures already waiting stay (the model may come back), but say why they cannot go.
+    showPictureError(!allowed && !pictures().isEmpty() ? why : QString());
+}
+
+bool ChatInput::attachPicture(const QString& path)
+{
+    if (!mPicturesAllowed) {
+        showPictureError(mNoPicturesWhy);
+        return false;
+    }
+    auto kept = keepChatPicture(path);
+    if (!kept) {
+        showPictureError(QString::fromStdString(kept.error().message));
+        return false;
+    }
+    setPictures(pictures() << kept.value());
+    return true;
+}
+
+bool ChatInput::attachPicture(const QImage& image)
+{
+    if (!mPicturesAllowed) {
+        showPictureError(mNoPicturesWhy);
+        return false;
+    }
+    auto kept = keepChatPicture(image);
+    if (!kept) {
+        showPictureError(QString::fromStdString(kept.error().message));
+        return false;
+    }
+    setPictures(pictures() << kept.value());
+    return true;
+}
+
+QStringList ChatInput::pictures() const { return mStrip->pictures(); }
+
+void ChatInput::setPictures(const QStringList& names)
+{
+    mStrip->setPictures(names);
+    showPictureError({});
+}
+
+bool ChatInput::hasPictures(const QMimeData* mime) const
+{
+    if (mime->hasImage())
+        return true;
+    for (const QUrl& url : mime->urls())
+        if (url.isLocalFile() && isPictureFile(url.toLocalFile()))
+            return true;
+    return false;
+}
+
+bool ChatInput::attachFromMime(const QMimeData* mime)
+{
+    if (!mPicturesAllowed || !hasPictures(mime))
+        return false;
+    bool any = false;
+    for (const QUrl& url : mime->urls()) { // image files: kept as they are
+        if (url.isLocalFile() && isPictureFile(url.toLocalFile()))
+            any = attachPicture(url.toLocalFile()) || any;
+    }
+    if (!any && mime->hasImage())
+        any = attachPicture(qvariant_cast<QImage>(mime->imageData()));
+    mEdit->setFocus();
+    return any;
+}
+
+void ChatInput::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (mPicturesAllowed && hasPictures(event->mimeData()))
+        event->acceptProposedAction();
+}
+
+void ChatInput::dropEvent(QDropEvent* event)
+{
+    if (attachFromMime(event->mimeData()))
+        event->acceptProposedAction();
+}
+
+void ChatInput::chooseFiles()
+{
+    QStringList patterns;
+    for (const QByteArray& format : QImageReader::supportedImageFormats())
+        patterns << QStringLiteral("*.") + QString::fromLatin1(format);
+    const QStringList files = QFileDialog::getOpenFileNames(
+        this, tr("Show the model pictures"), QString(),
+        tr("Pictures (%1)").arg(patterns.join(QLatin1Char(' '))));
+    for (const QString& file : files)
+        attachPicture(file);
+    mEdit->setFocus();
+}
+
+void ChatInput::showPictureError(const QString& text)
+{
+    mPictureError->setText(text);
+    mPictureError->setVisible(!text.isEmpty());
 }
 
 

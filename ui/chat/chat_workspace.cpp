@@ -22,6 +22,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
 #include <QRandomGenerator>
@@ -31,6 +32,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTimer>
+#include <QToolBar>
 #include <QVBoxLayout>
 
 namespace atelier::ui {
@@ -137,7 +139,19 @@ void ChatWorkspace::buildChatPage()
     auto* centreLayout = new QVBoxLayout(centre);
     centreLayout->setContentsMargins(0, 0, 0, 0);
     centreLayout->setSpacing(0);
-    centreLayout->addWidget(mPicker);
+    // The conversation's own actions beside the model bar (issue 18: Export was only in a context menu).
+    auto* tools = new QToolBar(centre);
+    tools->setObjectName("chatTools");
+    tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    mExportAction = tools->addAction(tr("Export…"), this, [this] { exportConversation(mConversation.id); });
+    mExportAction->setObjectName("exportConversationTool");
+    mExportAction->setToolTip(tr("Save this conversation as Markdown or JSON"));
+    tools->widgetForAction(mExportAction)->setObjectName("exportConversationTool");
+    auto* top = new QHBoxLayout;
+    top->setSpacing(0);
+    top->addWidget(mPicker, 1);
+    top->addWidget(tools, 0, Qt::AlignTop);
+    centreLayout->addLayout(top);
     centreLayout->addWidget(mView, 1);
     centreLayout->addWidget(mInput);
 
@@ -206,6 +220,17 @@ void ChatWorkspace::buildChatPage()
     });
 
     connect(mEngine, &ChatEngine::loadStarted, mPicker, &ModelPicker::showLoading);
+    // Pictures: offered while a model loads (whether it reads them is known once it has).
+    connect(mEngine, &ChatEngine::loadStarted, mInput, [this] { mInput->setPicturesAllowed(true); });
+    connect(mEngine, &ChatEngine::loaded, mInput, [this](const LoadedModelInfo& info) {
+        mInput->setPicturesAllowed(info.readsPictures, info.visionError);
+    });
+    connect(mEngine, &ChatEngine::loadFailed, mInput, [this](const QString&, const QString& why) {
+        mInput->setPicturesAllowed(false, tr("The model could not be loaded: %1").arg(why));
+    });
+    connect(mEngine, &ChatEngine::unloaded, mInput, [this] {
+        mInput->setPicturesAllowed(false, tr("No model is loaded."));
+    });
     connect(mEngine, &ChatEngine::loadProgress, mPicker, &ModelPicker::showProgress);
     connect(mEngine, &ChatEngine::loaded, mPicker, &ModelPicker::showLoaded);
     connect(mEngine, &ChatEngine::loadFailed, mPicker, [this](const QString&, const QString& why) {
@@ -246,8 +271,15 @@ void ChatWorkspace::updatePage()
     mPages->setCurrentWidget(empty ? static_cast<QWidget*>(mNoModels) : mChatPage);
 }
 
+void ChatWorkspace::updateTools()
+{
+    if (mExportAction)
+        mExportAction->setEnabled(mStore && mConversation.id != 0);
+}
+
 void ChatWorkspace::reloadList()
 {
+    updateTools();
     if (!mStore)
         return;
     auto conversations = mStore->conversations(mList->filter());
@@ -318,25 +350,29 @@ void ChatWorkspace::showCurrent(bool reload)
         mView->showError(tr("This question has no answer yet."));
     }
     setAnswering(mEngine->answering());
+    updateTools();
 }
 
-void ChatWorkspace::send(const QString& text)
+void ChatWorkspace::send(const QString& text, const QStringList& pictures)
 {
-    if (!mStore || mEngine->answering() || text.trimmed().isEmpty())
+    if (!mStore || mEngine->answering() || (text.trimmed().isEmpty() && pictures.isEmpty()))
         return;
     if (mConversation.id == 0) {
         auto created = mStore->createConversation(titleFrom(text), mConversation.settings);
         if (!created) {
             showStoreError(created.error());
             mInput->setText(text);
+            mInput->setPictures(pictures);
             return;
         }
         mConversation = created.value();
     }
-    auto added = mStore->addMessage(mConversation.id, mConversation.currentLeafId, QStringLiteral("user"), text);
+    auto added = mStore->addMessage(mConversation.id, mConversation.currentLeafId, QStringLiteral("user"), text, {},
+                                    pictures);
     if (!added) {
         showStoreError(added.error());
-        mInput->setText(text); // nothing is lost: the text goes back into the box
+        mInput->setText(text); // nothing is lost: the text and pictures go back into the box
+        mInput->setPictures(pictures);
         return;
     }
     mConversation.currentLeafId = added.value().id;
@@ -363,8 +399,12 @@ void ChatWorkspace::startAnswer(qint64 questionId)
         if (auto all = mStore->messages(mConversation.id); all.ok())
             mTree = store::MessageTree(all.value());
     }
-    for (const store::StoredMessage& m : mTree.path(questionId))
-        request.turns.append({m.role, m.text});
+    for (const store::StoredMessage& m : mTree.path(questionId)) {
+        QStringList pictures;
+        for (const QString& name : m.pictures)
+            pictures << store::chatPicturePath(name);
+        request.turns.append({m.role, m.text, pictures});
+    }
     request.generation = generationFrom(mConversation.settings);
     request.loras = mConversation.settings.loras;
     // Documents: the question goes to the model with the collections' best chunks as numbered sources.
@@ -413,6 +453,14 @@ void ChatWorkspace::setAnswering(bool answering)
 
 void ChatWorkspace::stop() { mEngine->stop(); }
 
+void ChatWorkspace::askAboutPicture(const QString& path)
+{
+    newConversation();
+    mInput->setPictures({});
+    mInput->attachPicture(path); // when the model reads no pictures, the input says why
+    mInput->focusInput();
+}
+
 void ChatWorkspace::regenerate(qint64 assistantId)
 {
     const store::StoredMessage* answer = mTree.find(assistantId);
@@ -426,7 +474,9 @@ void ChatWorkspace::editQuestion(qint64 userId, const QString& text)
     const store::StoredMessage* question = mTree.find(userId);
     if (!question || !mStore || mEngine->answering())
         return;
-    auto added = mStore->addMessage(mConversation.id, question->parentId, QStringLiteral("user"), text);
+    // The edited question keeps the pictures it was asked with.
+    auto added = mStore->addMessage(mConversation.id, question->parentId, QStringLiteral("user"), text, {},
+                                    question->pictures);
     if (!added) {
         showStoreError(added.error());
         return;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+class QAction;
 class QStackedWidget;
 class QTimer;
 
@@ -51,7 +52,10 @@ public:
 public slots:
     void newConversation();
     void openConversation(qint64 id);
-    void send(const QString& text);
+    void send(const QString& text, const QStringList& pictures = {});
+    // A new conversation with this picture file attached to its question (the Library's "Ask about
+    // this picture").
+    void askAboutPicture(const QString& path);
     void stop();
     // Asks where, then writes the conversation's branch on show as Markdown or JSON (by the file
     // name or the filter chosen).
@@ -67,6 +71,7 @@ private:
     void buildChatPage();
     void updatePage();
     void reloadList();
+    void updateTools(); // the toolbar's actions follow the conversation on show
     void showCurrent(bool reload = true); // reload: read the messages from the store first
     void startAnswer(qint64 questionId);
     void answerFinished(const ChatRequest& request, const ChatAnswer& answer);
@@ -102,6 +107,7 @@ private:
     QWidget* mChatPage = nullptr;
     ConversationList* mList = nullptr;
     ModelPicker* mPicker = nullptr;
+    QAction* mExportAction = nullptr; // the toolbar's Export… (File > Export Conversation… too)
     MessageView* mView = nullptr;
     ChatInput* mInput = nullptr;
     ChatSettingsForm* mSettings = nullptr;

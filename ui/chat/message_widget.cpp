@@ -2,6 +2,7 @@
 
 #include "chat/chat_input.h"
 #include "chat/message_body.h"
+#include "chat/picture_strip.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -26,6 +27,7 @@ MessageWidget::MessageWidget(const QString& role, const QString& author, QWidget
     , mOlder(new QToolButton(this))
     , mBranchLabel(new QLabel(this))
     , mNewer(new QToolButton(this))
+    , mPictures(new PictureStrip(96, false, this))
     , mBody(new MessageBody(this))
     , mNotice(new QLabel(this))
     , mStats(new QLabel(this))
@@ -83,6 +85,7 @@ MessageWidget::MessageWidget(const QString& role, const QString& author, QWidget
     layout->setContentsMargins(16, 10, 16, 6);
     layout->setSpacing(6);
     layout->addLayout(header);
+    layout->addWidget(mPictures);
     layout->addWidget(mBody);
     layout->addWidget(mNotice);
     layout->addLayout(mActions);
@@ -104,6 +107,7 @@ void MessageWidget::setMessage(const store::StoredMessage& message, MessageBranc
 {
     mMessage = message;
     mBranch = branch;
+    mPictures->setPictures(message.pictures);
     mBody->setMarkdown(message.text);
     mStats->setText(statsText());
     mBranchLabel->setText(QStringLiteral("%1/%2").arg(branch.index).arg(branch.count));
@@ -167,6 +171,8 @@ QString MessageWidget::statsText() const
         return QLocale().toString(mMessage.created.toLocalTime().time(), QStringLiteral("HH:mm"));
     }
     QStringList parts;
+    if (s.promptTokens > 0) // what the model read, pictures' places included
+        parts << tr("prompt %1 tokens").arg(s.promptTokens);
     parts << (s.generatedTokens == 1 ? tr("1 token") : tr("%1 tokens").arg(s.generatedTokens));
     if (s.tokensPerSecond > 0)
         parts << tr("%1 tokens/s").arg(s.tokensPerSecond, 0, 'f', 1);

@@ -1,5 +1,5 @@
 #pragma once
-// One message in the conversation view: who wrote it, its text, the figures under an answer, and
+// One message in the conversation view: who wrote it, its pictures (thumbnails that open larger), its text, the figures under an answer, and
 // what can be done with it (copy, edit a question, regenerate an answer, flip between branches,
 // send it to Create as an image prompt).
 
@@ -16,6 +16,7 @@ class QToolButton;
 namespace atelier::ui {
 
 class MessageBody;
+class PictureStrip;
 
 // Where a message stands among its siblings (the versions of the same turn).
 struct MessageBranch {
@@ -64,6 +65,7 @@ private:
     QToolButton* mOlder = nullptr;
     QLabel* mBranchLabel = nullptr;
     QToolButton* mNewer = nullptr;
+    PictureStrip* mPictures = nullptr; // a question's pictures, above its text
     MessageBody* mBody = nullptr;
     QPlainTextEdit* mEditor = nullptr;
     QWidget* mEditButtons = nullptr;
