@@ -213,6 +213,7 @@ void CreateWorkspace::setParameters(const diffusion::GenerationParameters& param
         mView->setImage({});
         mView->setPlaceholder(tr("The parameters are in the form.\nPress Generate (Ctrl+Enter) to make the picture."));
         mActions->setPicture({});
+        mLayout->setBackground({});
         mParameters->clear();
         mStatus->setStyleSheet({});
         mShowingError = false;

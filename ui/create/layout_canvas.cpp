@@ -242,7 +242,7 @@ void LayoutCanvas::paintEvent(QPaintEvent*)
         std::abs(double(mBackground.width()) / mBackground.height() - double(mPicture.width()) / mPicture.height()) < 0.01;
     if (backgroundFits) {
         painter.drawImage(picture, mBackground);
-        painter.fillRect(picture, QColor(0, 0, 0, 110)); // faint, so the boxes read over it
+        painter.fillRect(picture, QColor(0, 0, 0, 80)); // dimmed, so the boxes read over it
     } else {
         painter.fillRect(picture, palette().color(QPalette::Base));
     }

@@ -89,6 +89,8 @@ LayoutMode::LayoutMode(QWidget* parent)
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     splitter->setCollapsible(0, false);
+    splitter->setCollapsible(1, false);
+    splitter->setSizes({600, 300});
     column->addWidget(splitter, 1);
     connect(mCanvas, &LayoutCanvas::editPromptRequested, mList, &RegionList::editPrompt);
     connect(mCanvas, &LayoutCanvas::refused, this, [this](const QString& reason) { emit message(reason, true); });

@@ -36,10 +36,12 @@ RegionList::RegionList(RegionLayout* layout, QWidget* parent)
     , mLayout(layout)
 {
     setObjectName("regionList");
+    setMinimumWidth(240);
     auto* column = new QVBoxLayout(this);
     column->setContentsMargins(0, 0, 0, 0);
     mCount = new QLabel(this);
     mCount->setObjectName("regionCount");
+    mCount->setWordWrap(true); // its sentence must not set the column's width, or the canvas jumps as it changes
     column->addWidget(mCount);
     mList = new QListWidget(this);
     mList->setObjectName("regions");
