@@ -9,9 +9,11 @@ namespace atelier::docs {
 
 QByteArray CollectionSettings::toJson() const
 {
-    const QJsonObject o{{QStringLiteral("chunkChars"), chunks.maxChars},
-                        {QStringLiteral("overlapChars"), chunks.overlapChars},
-                        {QStringLiteral("maxFileBytes"), double(maxFileBytes)}};
+    QJsonObject o{{QStringLiteral("chunkChars"), chunks.maxChars},
+                  {QStringLiteral("overlapChars"), chunks.overlapChars},
+                  {QStringLiteral("maxFileBytes"), double(maxFileBytes)}};
+    if (!embeddingModel.isEmpty())
+        o[QStringLiteral("embeddingModel")] = embeddingModel;
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -25,6 +27,7 @@ CollectionSettings CollectionSettings::fromJson(const QByteArray& json)
     const double maxBytes = o.value(QStringLiteral("maxFileBytes")).toDouble(double(s.maxFileBytes));
     if (maxBytes >= 1 && maxBytes <= 1e12)
         s.maxFileBytes = qint64(maxBytes);
+    s.embeddingModel = o.value(QStringLiteral("embeddingModel")).toString();
     return s;
 }
 

@@ -12,6 +12,7 @@ namespace atelier::docs {
 struct CollectionSettings {
     ChunkOptions chunks;
     qint64 maxFileBytes = 50LL * 1000 * 1000; // larger files are skipped unread
+    QString embeddingModel; // a bert / nomic-bert GGUF giving chunks vectors; empty: keyword search only
 
     QByteArray toJson() const;
     static CollectionSettings fromJson(const QByteArray& json); // defaults for what is missing or odd

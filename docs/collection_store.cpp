@@ -62,6 +62,34 @@ QString text(const QString& s) { return s.isNull() ? QStringLiteral("") : s; }
 
 } // namespace
 
+Result<std::vector<std::pair<qint64, QString>>> CollectionStore::chunksWithoutVectors(qint64 collectionId,
+                                                                                      const QString& model, int limit)
+{
+    ATELIER_ASSIGN(QSqlQuery q, execute(mDb, QStringLiteral("find chunks without vectors"),
+                                        QStringLiteral("SELECT c.id, c.heading, c.text FROM doc_chunks AS c "
+                                                       "JOIN doc_files AS f ON f.id = c.file_id "
+                                                       "WHERE f.collection_id = ? AND NOT EXISTS (SELECT 1 FROM doc_vectors AS v "
+                                                       "WHERE v.chunk_id = c.id AND v.model = ?) ORDER BY c.id LIMIT ?"),
+                                        {collectionId, model, limit}));
+    std::vector<std::pair<qint64, QString>> out;
+    while (q.next()) {
+        const QString heading = q.value(1).toString(), text = q.value(2).toString();
+        out.emplace_back(q.value(0).toLongLong(), heading.isEmpty() ? text : heading + u'\n' + text);
+    }
+    return out;
+}
+
+Result<int> CollectionStore::vectorCount(qint64 collectionId, const QString& model)
+{
+    ATELIER_ASSIGN(QSqlQuery q, execute(mDb, QStringLiteral("count the vectors"),
+                                        QStringLiteral("SELECT COUNT(*) FROM doc_vectors AS v "
+                                                       "JOIN doc_chunks AS c ON c.id = v.chunk_id "
+                                                       "JOIN doc_files AS f ON f.id = c.file_id "
+                                                       "WHERE f.collection_id = ? AND v.model = ?"),
+                                        {collectionId, model}));
+    return q.next() ? q.value(0).toInt() : 0;
+}
+
 QString ftsQuery(const QString& text)
 {
     static const QRegularExpression word(QStringLiteral("[\\p{L}\\p{N}_]+"));

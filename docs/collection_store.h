@@ -47,6 +47,11 @@ public:
     Result<std::vector<std::pair<qint64, std::vector<float>>>> vectors(const std::vector<qint64>& collectionIds,
                                                                         const QString& model);
     Result<std::vector<Hit>> hits(const std::vector<qint64>& chunkIds); // in the order given
+    // Up to `limit` chunks of the collection that have no vector for `model` yet (id, the text an
+    // embedder is given: heading and text), oldest first; and how many have one.
+    Result<std::vector<std::pair<qint64, QString>>> chunksWithoutVectors(qint64 collectionId, const QString& model,
+                                                                         int limit);
+    Result<int> vectorCount(qint64 collectionId, const QString& model);
 
 private:
     Result<Collection> fill(Collection c);

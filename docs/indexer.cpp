@@ -147,7 +147,7 @@ Result<IndexReport> Indexer::update(const Collection& collection, const std::fun
                 chunks = std::move(read->chunks);
             }
         }
-        ATELIER_ASSIGN(const std::vector<qint64> chunkIds, mStore.writeFile(collection.id, record, chunks));
+        ATELIER_TRY(mStore.writeFile(collection.id, record, chunks));
         if (!record.indexed)
             ++report.skipped;
         else if (old.id > 0)
@@ -155,25 +155,6 @@ Result<IndexReport> Indexer::update(const Collection& collection, const std::fun
         else
             ++report.added;
         report.chunks += int(chunks.size());
-
-        if (mEmbedder && record.indexed && report.embedError.isEmpty()) {
-            constexpr size_t kBatch = 32;
-            for (size_t at = 0; at < chunks.size(); at += kBatch) {
-                QStringList texts;
-                std::vector<qint64> ids;
-                for (size_t i = at; i < std::min(chunks.size(), at + kBatch); ++i) {
-                    texts << (chunks[i].heading.isEmpty() ? chunks[i].text : chunks[i].heading + u'\n' + chunks[i].text);
-                    ids.push_back(chunkIds[i]);
-                }
-                auto vectors = mEmbedder.embed(texts);
-                if (!vectors.ok() || vectors->size() != ids.size()) {
-                    report.embedError = vectors.ok() ? QStringLiteral("the embedding model gave a wrong number of vectors")
-                                                     : QString::fromStdString(vectors.error().message);
-                    break;
-                }
-                ATELIER_TRY(mStore.writeVectors(mEmbedder.model, ids, *vectors));
-            }
-        }
     }
 
     if (!report.cancelled) {
@@ -184,8 +165,50 @@ Result<IndexReport> Indexer::update(const Collection& collection, const std::fun
         ATELIER_TRY(mStore.removeFiles(gone));
         report.removed = int(gone.size());
     }
+    if (mEmbedder && !report.cancelled)
+        ATELIER_TRY(embedMissing(collection, report, progress, cancel));
     report.seconds = timer.elapsed() / 1000.0;
     return report;
+}
+
+Status Indexer::embedMissing(const Collection& collection, IndexReport& report,
+                             const std::function<void(const IndexProgress&)>& progress, const std::atomic<bool>* cancel)
+{
+    // Every chunk without a vector for this model: the new files' and, after the collection's
+    // model changed, all of them. A cancelled or failed run leaves the rest for the next one.
+    constexpr int kBatch = 32;
+    ATELIER_ASSIGN(const Collection fresh, mStore.find(collection.name));
+    ATELIER_ASSIGN(const int have, mStore.vectorCount(collection.id, mEmbedder.model));
+    IndexProgress step;
+    step.total = step.done = fresh.indexedFiles + fresh.skippedFiles;
+    step.toEmbed = std::max(0, fresh.chunks - have);
+    while (step.embedded < step.toEmbed) {
+        if (cancel && cancel->load()) {
+            report.cancelled = true;
+            return {};
+        }
+        if (progress)
+            progress(step);
+        ATELIER_ASSIGN(const auto batch, mStore.chunksWithoutVectors(collection.id, mEmbedder.model, kBatch));
+        if (batch.empty())
+            break;
+        QStringList texts;
+        std::vector<qint64> ids;
+        for (const auto& [id, text] : batch) {
+            ids.push_back(id);
+            texts << text;
+        }
+        auto vectors = mEmbedder.embed(texts);
+        if (!vectors.ok() || vectors->size() != ids.size()) {
+            report.embedError = vectors.ok() ? QStringLiteral("the embedding model gave a wrong number of vectors")
+                                             : QString::fromStdString(vectors.error().message);
+            return {};
+        }
+        ATELIER_TRY(mStore.writeVectors(mEmbedder.model, ids, *vectors));
+        step.embedded += int(ids.size());
+        report.vectors += int(ids.size());
+    }
+    return {};
 }
 
 } // namespace atelier::docs

@@ -20,6 +20,9 @@ struct IndexProgress {
     int done = 0;  // files looked at
     int total = 0; // files found
     QString path;  // the one being read
+    // Once the files are done: chunks given vectors in this run, of the ones that lacked them.
+    int embedded = 0;
+    int toEmbed = 0;
 };
 
 struct IndexReport {
@@ -29,6 +32,7 @@ struct IndexReport {
     int skipped = 0;   // files skipped in this run (new or changed ones that are no documents)
     int removed = 0;   // rows of files that are gone
     int chunks = 0;    // chunks written
+    int vectors = 0;   // chunks given a vector (new ones, and all of them after the model changed)
     bool cancelled = false;
     double seconds = 0;
     QString embedError; // the first failure of the embedder (the files stay searchable by keyword)
@@ -51,6 +55,9 @@ public:
                                const std::atomic<bool>* cancel = nullptr);
 
 private:
+    Status embedMissing(const Collection& collection, IndexReport& report,
+                        const std::function<void(const IndexProgress&)>& progress, const std::atomic<bool>* cancel);
+
     CollectionStore& mStore;
     Embedder mEmbedder;
 };

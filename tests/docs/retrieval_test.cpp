@@ -166,6 +166,35 @@ void TestDocs::tinyEmbeddingModelGivesHybridSearch()
     qInfo("tiny random-weight BERT, %d chunks in %.1f s; %d queries: vectors top-5 %.3f, hybrid top-5 %.3f",
           report.chunks, report.seconds, int(n), vectorTop5 / n, hybridTop5 / n);
     QVERIFY2(hybridTop5 / n >= 0.6, "hybrid top-5");
+
+    // Another model for the collection: nothing changed on disk, yet every chunk gets its vector,
+    // in batches with progress; a run cancelled on the way keeps what it wrote and the next one
+    // embeds only the rest.
+    Embedder other = embedder;
+    other.model = QStringLiteral("tiny_bert.gguf, another id");
+    std::atomic<bool> cancel{false};
+    int lastEmbedded = -1, toEmbed = 0;
+    Indexer switched(store, other);
+    ASSIGN_OR_FAIL(const IndexReport part, switched.update(store.find(QStringLiteral("towns")).value(), [&](const IndexProgress& p) {
+        if (p.toEmbed > 0 && p.embedded > 0)
+            cancel = true; // after the first batch
+        lastEmbedded = p.embedded;
+        toEmbed = p.toEmbed;
+    }, &cancel));
+    QVERIFY(part.cancelled);
+    QCOMPARE(part.unchanged, report.added);
+    QCOMPARE(toEmbed, report.chunks);
+    QVERIFY(part.vectors > 0 && part.vectors < report.chunks);
+    ASSIGN_OR_FAIL(const int partly, store.vectorCount(created.id, other.model));
+    QCOMPARE(partly, part.vectors);
+    ASSIGN_OR_FAIL(const IndexReport rest, switched.update(store.find(QStringLiteral("towns")).value()));
+    QVERIFY(!rest.cancelled);
+    QCOMPARE(rest.vectors, report.chunks - part.vectors);
+    ASSIGN_OR_FAIL(const int all, store.vectorCount(created.id, other.model));
+    QCOMPARE(all, report.chunks);
+    ASSIGN_OR_FAIL(const IndexReport again, switched.update(store.find(QStringLiteral("towns")).value()));
+    QCOMPARE(again.vectors, 0);
+    QVERIFY(lastEmbedded >= 0);
     QVERIFY(noValidationMessages());
 }
 
