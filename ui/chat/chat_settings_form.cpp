@@ -1,5 +1,6 @@
 #include "chat/chat_settings_form.h"
 
+#include "chat/lora_list.h"
 #include "ui/docs/chat_documents.h"
 
 #include <QDoubleSpinBox>
@@ -54,6 +55,12 @@ ChatSettingsForm::ChatSettingsForm(QWidget* parent) : QWidget(parent), mSystemPr
     mContext->setToolTip(tr("How many tokens of the conversation the model sees; older turns are left out "
                             "beyond it"));
 
+    mLoras = new LoraList(this);
+    connect(mLoras, &LoraList::edited, this, [this] {
+        if (!mFilling)
+            emit edited();
+    });
+
     auto* form = new QFormLayout(this);
     form->setContentsMargins(8, 8, 8, 8);
     form->addRow(tr("System prompt"), mSystemPrompt);
@@ -66,6 +73,7 @@ ChatSettingsForm::ChatSettingsForm(QWidget* parent) : QWidget(parent), mSystemPr
     form->addRow(tr("Maximum tokens"), mMaxTokens);
     form->addRow(tr("Seed"), mSeed);
     form->addRow(tr("Context length"), mContext);
+    form->addRow(tr("LoRA adapters"), mLoras);
     mForm = form;
     setSettings({});
 }
@@ -112,6 +120,7 @@ void ChatSettingsForm::setSettings(const store::ChatSettings& s)
     mMaxTokens->setValue(s.maxTokens);
     mSeed->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
     mContext->setValue(s.contextLength);
+    mLoras->setChoices(s.loras);
     if (mDocuments)
         mDocuments->setSelected(s.documents);
     mFilling = false;
@@ -130,6 +139,7 @@ store::ChatSettings ChatSettingsForm::settings() const
     s.maxTokens = mMaxTokens->value();
     s.seed = mSeed->value();
     s.contextLength = mContext->value();
+    s.loras = mLoras->choices();
     if (mDocuments)
         s.documents = mDocuments->selected();
     return s;

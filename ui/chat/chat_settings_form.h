@@ -1,5 +1,6 @@
 #pragma once
-// The settings that shape answers: system prompt, sampling, answer length, seed and context.
+// The settings that shape answers: system prompt, sampling, answer length, seed, context and the
+// LoRA adapters on the model.
 // Used per conversation in the Chat workspace and for the defaults in Preferences.
 
 #include "store/chat_store.h"
@@ -46,6 +47,7 @@ private:
     QSpinBox* mSeed = nullptr;
     QSpinBox* mContext = nullptr;
     class DocumentsButton* mDocuments = nullptr;
+    class LoraList* mLoras = nullptr;
     QFormLayout* mForm = nullptr;
 };
 
