@@ -55,6 +55,9 @@ private slots:
     void imagePromptLeavesTheChat();
     void fileMenuExportsTheConversation();
 
+    // lora_settings_test.cpp
+    void loraAdaptersArePerConversation();
+
     // markdown_test.cpp
     void splitMarkdown_data();
     void splitMarkdown();
