@@ -109,6 +109,8 @@ Result<QVariant> TextJob::run(engine::JobContext& ctx)
 Result<QVariant> TextJob::answer(engine::JobContext& ctx)
 {
     ATELIER_ASSIGN(llm::ChatResident * loaded, loadedModel(ctx, mModelPath, mContextLength));
+    // The API serves the model itself: not the LoRA adapters a window conversation put on it (issue 20).
+    ATELIER_TRY(loaded->session->setAdapters({}));
     StopScanner scanner(mRequest.stop);
     QString sent;
     auto onText = [&](std::string_view piece) {
