@@ -54,6 +54,9 @@ Result<TextEncoderRunState> TextEncoderRunState::create(vk::Device& device, cons
     ATELIER_ASSIGN(s.scores, ops::Tensor::create(device, DType::F32, {ops::sequenceAttentionWorkspaceElements(
                                                                         kChunkTokens, kChunkTokens, c.heads)}));
     ATELIER_ASSIGN(s.scratch, ops::Tensor::create(device, DType::F32, {rows * 3 * c.width}));
+    ATELIER_ASSIGN(s.normStatistics,
+                   ops::Tensor::create(device, DType::F32, {int64_t(ops::groupNormStatisticsElements(
+                                                               device, DType::F32, 1, uint64_t(c.width), 1, 0, uint64_t(rows)))}));
     return s;
 }
 
@@ -85,7 +88,18 @@ Status TextEncoder::record(vk::CommandBatch& b, int chunks, int layers)
     ATELIER_ASSIGN(ops::Tensor attentionHeads, mState.attention.view(headShape));
     ATELIER_ASSIGN(const ops::Tensor positions, mWeights.positionEmbedding.view({kChunkTokens, c.width}));
 
-    const ops::LayerNormOptions norm{c.layerNormEps};
+    // LayerNorm as a GroupNorm of one group over rows of one pixel: with the statistics workspace CPU
+    // devices take the passes without shared memory (ops/group_norm.h).
+    ops::GroupNormOptions normOptions;
+    normOptions.groups = 1;
+    normOptions.eps = c.layerNormEps;
+    normOptions.statistics = &mState.normStatistics;
+    const std::vector<int64_t> pixelShape{rows, 1, c.width};
+    const auto layerNorm = [&](const ops::Tensor& in, const NormWeights& w, ops::Tensor& out) -> Status {
+        ATELIER_ASSIGN(const ops::Tensor pixels, in.view(pixelShape));
+        ATELIER_ASSIGN(ops::Tensor normalised, out.view(pixelShape));
+        return ops::groupNorm(b, pixels, w.gamma, w.beta, normalised, normOptions);
+    };
     ops::SequenceAttentionOptions attend;
     attend.causal = true;
     attend.workspace = &mState.scores; // CPU devices: the passes without shared memory, 3x faster there
@@ -102,7 +116,7 @@ Status TextEncoder::record(vk::CommandBatch& b, int chunks, int layers)
     ATELIER_TRY(ops::add(b, x, positions, x)); // positions repeat for every chunk
     for (int l = 0; l < layers; ++l) {
         const TextEncoderLayerWeights& w = mWeights.layers[size_t(l)];
-        ATELIER_TRY(ops::layerNorm(b, x, w.norm1.gamma, w.norm1.beta, xn, norm));
+        ATELIER_TRY(layerNorm(x, w.norm1, xn));
         ops::LinearOptions qkv = options(w.qkv);
         qkv.parts = 3;
         qkv.partStride = partStride;
@@ -112,7 +126,7 @@ Status TextEncoder::record(vk::CommandBatch& b, int chunks, int layers)
         out.residual = true;
         ATELIER_TRY(ops::linear(b, attention, w.out.weight, x, out));
 
-        ATELIER_TRY(ops::layerNorm(b, x, w.norm2.gamma, w.norm2.beta, xn, norm));
+        ATELIER_TRY(layerNorm(x, w.norm2, xn));
         ops::LinearOptions fc1 = options(w.fc1);
         fc1.activation = gelu;
         ATELIER_TRY(ops::linear(b, xn, w.fc1.weight, hidden, fc1));
@@ -120,7 +134,7 @@ Status TextEncoder::record(vk::CommandBatch& b, int chunks, int layers)
         fc2.residual = true;
         ATELIER_TRY(ops::linear(b, hidden, w.fc2.weight, x, fc2));
     }
-    return ops::layerNorm(b, x, mWeights.finalNorm.gamma, mWeights.finalNorm.beta, xn, norm);
+    return layerNorm(x, mWeights.finalNorm, xn);
 }
 
 Result<std::vector<float>> TextEncoder::encode(std::span<const PromptChunk> chunks, int clipSkip)

@@ -48,6 +48,7 @@ struct TextEncoderRunState {
     ops::Tensor attention; // [rows, width]
     ops::Tensor hidden;    // [rows, intermediate] the MLP's inner activations
     ops::Tensor scores;    // attention's scores for one chunk (sequenceAttentionWorkspaceElements)
+    ops::Tensor normStatistics; // the LayerNorms' workspace (groupNormStatisticsElements, a row per image)
     ops::Tensor scratch;   // [rows, 3 x width]: products before their residual add or split, on
                            // devices whose matmul does not fuse the epilogue (ops::linear)
     uint64_t align = 256;  // the allocator's binding alignment, in bytes
