@@ -99,6 +99,7 @@ private slots:
     void aRegionWithoutPromptIsRefusedInTheBanner();
     void resizingThePictureRescalesTheBoxes();
     void reuseParametersRestoresTheRegions();
+    void layoutFilesAndRestarts();
     void regionsPlaceTheObjectsOnTheShapesModel();
 
 private:
@@ -193,7 +194,11 @@ void TestCreateLayout::screenshot(const QString& name)
 
 void TestCreateLayout::drawingABoxMakesARegion()
 {
+    const QRectF picture = mCanvas->pictureRect();
     draw({16, 32}, {64, 96}, "a large red circle on the left on a yellow background");
+    // The canvas stays where it was while the list fills up: the next box lands where the pointer is.
+    QTest::qWait(50);
+    QCOMPARE(mCanvas->pictureRect(), picture);
     QCOMPARE(int(regions().size()), 1);
     QCOMPARE(boxOf(regions()[0]), (Box{16, 32, 64, 96}));
     QCOMPARE(regions()[0].prompt, QStringLiteral("a large red circle on the left on a yellow background"));
@@ -378,6 +383,38 @@ void TestCreateLayout::reuseParametersRestoresTheRegions()
     mCreate->setParameters(plain);
     QVERIFY(regions().empty());
     QCOMPARE(find<QTabWidget>("createTabs")->tabText(1), QStringLiteral("Layout"));
+}
+
+void TestCreateLayout::layoutFilesAndRestarts()
+{
+    QTemporaryDir dir;
+    const QString bad = dir.filePath("bad.json"), good = dir.filePath("good.json");
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly) && file.write("{\"regions\": [{\"box\": [0, 0, 10]}]}") > 0);
+    file.close();
+    auto refused = mCreate->layoutMode()->openLayout(bad);
+    QVERIFY(!refused.ok());
+    QVERIFY2(QString::fromStdString(refused.error().message).startsWith("bad.json: layout region 1"),
+             refused.error().message.c_str());
+    QVERIFY(regions().empty());
+    QVERIFY(!mCreate->layoutMode()->openLayout(dir.filePath("missing.json")).ok());
+
+    // A layout file's boxes are pixels of the picture as it is now.
+    QFile layout(good);
+    QVERIFY(layout.open(QIODevice::WriteOnly));
+    layout.write(R"({"regions": [{"box": [8, 8, 40, 120], "prompt": "a red star", "strength": 0.5},
+                                 {"box": [64, 0, 200, 64], "prompt": "a green cross", "negative": "blue"}]})");
+    layout.close();
+    QVERIFY(mCreate->layoutMode()->openLayout(good).ok());
+    // The second box reaches past the 128-pixel picture: it is cut at its edge.
+    const std::vector<diffusion::Region> opened{{8, 8, 40, 120, "a red star", {}, 0.5}, {64, 0, 128, 64, "a green cross", "blue", 1.0}};
+    QVERIFY2(regions() == opened, qPrintable(describe(regions())));
+
+    // What is on screen comes back on the next start.
+    mCreate.reset();
+    mCreate = std::make_unique<ui::CreateWorkspace>(*mEngine);
+    QVERIFY2(regions() == opened, qPrintable(describe(regions())));
+    QCOMPARE(find<QTabWidget>("createTabs")->tabText(1), QStringLiteral("Layout (2)"));
 }
 
 void TestCreateLayout::regionsPlaceTheObjectsOnTheShapesModel()
