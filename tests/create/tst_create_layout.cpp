@@ -311,6 +311,8 @@ void TestCreateLayout::editsReachTheRequest()
     const std::vector<diffusion::Region> expected{{85, 0, 128, 128, "a blue square", "green", 0.6},
                                                   {0, 0, 43, 128, "a red circle", {}, 1.0}};
     QVERIFY2(g.regions == expected, qPrintable(describe(g.regions)));
+    // The queue says the picture has them.
+    QVERIFY2(find<QListWidget>("queue")->item(0)->text().endsWith("· 2 regions"), qPrintable(find<QListWidget>("queue")->item(0)->text()));
 }
 
 void TestCreateLayout::aRegionWithoutPromptIsRefusedInTheBanner()

@@ -321,7 +321,10 @@ void CreateWorkspace::updateQueue()
                                              .arg(g.seed)
                                              .arg(g.width)
                                              .arg(g.height)
-                                             .arg(g.steps),
+                                             .arg(g.steps) +
+                                             (g.regions.empty() ? QString()
+                                              : g.regions.size() == 1 ? tr(" · 1 region")
+                                                                      : tr(" · %1 regions").arg(g.regions.size())),
                                          mQueue);
         item->setData(Qt::UserRole, QVariant::fromValue(t.id));
         item->setSelected(selected.contains(t.id));
