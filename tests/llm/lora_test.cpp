@@ -83,11 +83,17 @@ QByteArray renamed(QByteArray bytes, const QByteArray& from, const QByteArray& t
     return bytes.replace(at + 8, to.size(), to);
 }
 
-// One loaded copy of each tiny model; 8-token batches make the prompts take several passes.
-LanguageModel* tinyModel(const QString& file)
+// One loaded copy of each tiny model (freed in cleanupTestCase, before the test device closes);
+// 8-token batches make the prompts take several passes.
+std::map<QString, std::unique_ptr<LanguageModel>>& loadedModels()
 {
     static std::map<QString, std::unique_ptr<LanguageModel>> models;
-    auto& model = models[file];
+    return models;
+}
+
+LanguageModel* tinyModel(const QString& file)
+{
+    auto& model = loadedModels()[file];
     vk::Device* device = test::testDevice();
     if (!model && device) {
         LoadOptions options;
@@ -130,6 +136,7 @@ private slots:
     void unknownTensorsAreReported();
     void badAdaptersAreErrors_data();
     void badAdaptersAreErrors();
+    void cleanupTestCase() { loadedModels().clear(); }
 };
 
 void TestLora::adaptedLogitsMatchReferences_data()
