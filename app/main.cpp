@@ -11,6 +11,7 @@
 #include "command_line.h"
 
 #include "bench/llm_bench.h"
+#include "bench/vision_bench.h"
 #include "bench/ops_bench.h"
 #include "bench/sd_bench.h"
 #include "core/app_paths.h"
@@ -52,9 +53,10 @@ int listDevices(const app::CommandLine& cl)
 int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
 {
     const QString what = cl.arguments.value(0);
-    if (what != "ops" && what != "llm" && what != "sd") {
+    if (what != "ops" && what != "llm" && what != "sd" && what != "vision") {
         std::fprintf(stderr, "usage: atelier bench ops [--quick]\n       atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]\n"
-                             "       atelier bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n");
+                             "       atelier bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n"
+                             "       atelier bench vision --mmproj PATH [--reps N]\n");
         return 2;
     }
     vk::Device::Options o;
@@ -75,6 +77,7 @@ int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
         args.push_back(a.toStdString());
     const Status s = what == "ops"   ? bench::runOpsBench(*device.value(), args, std::cout)
                      : what == "llm" ? bench::runLlmBench(*device.value(), args, std::cout)
+                     : what == "vision" ? bench::runVisionBench(*device.value(), args, std::cout)
                                      : bench::runSdBench(*device.value(), args, std::cout);
     if (!s) {
         std::fprintf(stderr, "atelier: %s\n", s.error().message.c_str());
