@@ -59,12 +59,17 @@ ADAPTERS = {
 }
 
 PLAIN = "The quick brown fox jumps over the lazy dog."
+LONG = ("In 2024 the population was 1234567 and the budget 3.14159 billion; call 555-0100 or +1 (800) 123-4567. "
+        "The quick brown fox jumps over the lazy dog. It's what they'd say, and we're sure you'll agree.")
 CASES = [
     {"name": "llama", "model": "tiny_llama.gguf", "adapters": [["tiny_llama_lora.gguf", 1.0]], "text": PLAIN},
     {"name": "llama_two", "model": "tiny_llama.gguf",
      "adapters": [["tiny_llama_lora.gguf", 0.5], ["tiny_llama_lora_ffn.gguf", -0.8]],
      "text": "def fibonacci(n):\n    if n < 2:\n        return n\n"},
     {"name": "qwen2", "model": "tiny_qwen2.gguf", "adapters": [["tiny_qwen2_lora.gguf", 0.75]], "text": PLAIN},
+    # Long enough that a 64-token batch takes the tiled matmul kernel for the rank-2 and rank-4 products.
+    {"name": "llama_long", "model": "tiny_llama.gguf",
+     "adapters": [["tiny_llama_lora.gguf", 0.5], ["tiny_llama_lora_ffn.gguf", -0.8]], "text": LONG},
 ]
 
 
