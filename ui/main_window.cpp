@@ -113,6 +113,8 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
 
     statusBar()->addPermanentWidget(mEngineStatus);
     createMenus();
+    if (auto* documents = findChild<DocumentsDialog*>()) // collections' embedding models run on the engine
+        documents->setComputeEngine(&engine);
     restoreSettings();
 }
 

@@ -17,8 +17,10 @@
 #include "store/database.h"
 #include "test_result.h"
 #include "ui/docs/chat_documents.h"
+#include "ui/docs/compute_embedder.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QLabel>
 #include <QListWidget>
@@ -147,6 +149,7 @@ private slots:
     }
 
     void chatAnswersFromDocuments();
+    void dialogChoosesTheEmbeddingModel();
 
     void chatChoosesCollectionsAndCitesSources()
     {
@@ -205,6 +208,75 @@ private slots:
 
 // The whole way through the chat: the conversation's Documents choice, the question grounded in
 // the note's chunk on its way to the (tiny, random-weight) model, the stored answer with its sources.
+void TestDocsUi::dialogChoosesTheEmbeddingModel()
+{
+    // The tiny BERT installed in the models folder, next to a chat model that is not offered.
+    paths::ensureDir(paths::modelsDir());
+    const QString bert = paths::modelsDir() + QStringLiteral("/tiny-bert.gguf");
+    if (!QFile::exists(bert))
+        QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_BERT), bert));
+    const QString chatModel = paths::modelsDir() + QStringLiteral("/tiny-qwen2.gguf");
+    if (!QFile::exists(chatModel))
+        QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), chatModel));
+    const QString notes = path(QStringLiteral("towns"));
+    for (int i = 0; i < 40; ++i)
+        QVERIFY(write(notes + QStringLiteral("/town%1.md").arg(i),
+                      QStringLiteral("# Town %1\n\nThe mayor of town %1 keeps %2 sheep and a lazy dog.\n").arg(i).arg(i * 7).toUtf8()));
+
+    engine::ComputeEngine engine;
+    QSignalSpy ready(&engine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    engine.start(options);
+    QVERIFY2(ready.wait(60000), "the Vulkan device did not open");
+
+    ui::DocumentsDialog dialog(*mDb);
+    dialog.setComputeEngine(&engine);
+    dialog.resize(980, 560);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto* status = dialog.findChild<QLabel*>("indexStatus");
+    auto* models = dialog.findChild<QComboBox*>("embeddingModel");
+    auto* vectors = dialog.findChild<QLabel*>("vectorsStatus");
+    auto* apply = dialog.findChild<QPushButton*>("applyEmbedding");
+    QVERIFY(status && models && vectors && apply);
+    QVERIFY(dialog.createCollection(QStringLiteral("towns")));
+    dialog.addPaths({notes});
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("towns: 40 added")), 20000);
+
+    // Keyword search only at first; the embedding models installed are offered, the chat model not.
+    QCOMPARE(models->count(), 2);
+    QCOMPARE(models->currentData().toString(), QString());
+    QCOMPARE(models->itemText(1), QStringLiteral("tiny-bert.gguf"));
+    QCOMPARE(vectors->text(), QStringLiteral("Keyword search only"));
+    QVERIFY(!dialog.findChild<QPushButton*>("getEmbeddingModel")->isVisible()); // one is installed
+
+    // Chosen and applied: every chunk is embedded on the engine, with progress, and it says so.
+    models->setCurrentIndex(1);
+    bool sawEmbedding = false;
+    auto seen = connect(&dialog.indexer(), &ui::DocumentIndexer::embedding, this, [&] { sawEmbedding = true; });
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().contains(QStringLiteral("40 chunks embedded")), 60000);
+    disconnect(seen);
+    QVERIFY(sawEmbedding);
+    QVERIFY2(status->text().startsWith(QStringLiteral("towns: 0 added, 0 changed, 40 unchanged")), qPrintable(status->text()));
+    QCOMPARE(vectors->text(), QStringLiteral("Vectors: all 40 chunks"));
+    docs::CollectionStore store(*mDb);
+    ASSIGN_OR_FAIL(const docs::Collection c, store.find(QStringLiteral("towns")));
+    QCOMPARE(c.settings.embeddingModel, bert);
+    ASSIGN_OR_FAIL(const int stored, store.vectorCount(c.id, ui::embeddingModelId(bert)));
+    QCOMPARE(stored, 40);
+    screenshot(&dialog, QStringLiteral("documents_embedding"));
+
+    // Back to keyword search: nothing to embed; the vectors stay for a later return.
+    models->setCurrentIndex(0);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("towns: 0 added")) &&
+                                 !status->text().contains(QStringLiteral("embedded")), 20000);
+    QCOMPARE(vectors->text(), QStringLiteral("Keyword search only"));
+    QFile::remove(bert);
+}
+
 void TestDocsUi::chatAnswersFromDocuments()
 {
     QSettings::setDefaultFormat(QSettings::IniFormat);

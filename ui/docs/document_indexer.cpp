@@ -1,6 +1,7 @@
 #include "ui/docs/document_indexer.h"
 
 #include "docs/collection_store.h"
+#include "ui/docs/compute_embedder.h"
 #include "store/database.h"
 
 #include <QDirIterator>
@@ -83,16 +84,25 @@ void DocumentIndexer::startNext()
     QPointer<DocumentIndexer> self(this);
     auto cancel = mCancel;
     const QString databasePath = mDatabasePath;
-    QMetaObject::invokeMethod(mWorker, [self, cancel, databasePath, collection] {
+    QPointer<engine::ComputeEngine> computeEngine = mEngine;
+    QMetaObject::invokeMethod(mWorker, [self, cancel, databasePath, collection, computeEngine] {
         // A connection of this thread's own for the run: Qt SQL connections stay on their thread.
         auto report = [&]() -> Result<docs::IndexReport> {
             ATELIER_ASSIGN(auto db, store::Database::open(databasePath));
             docs::CollectionStore store(*db);
             ATELIER_ASSIGN(const docs::Collection c, store.find(collection));
-            docs::Indexer indexer(store);
+            docs::Embedder embedder;
+            const QString model = c.settings.embeddingModel;
+            if (!model.isEmpty() && computeEngine && QFileInfo::exists(model))
+                embedder = computeEmbedder(*computeEngine, model, cancel);
+            docs::Indexer indexer(store, embedder);
             return indexer.update(c, [&](const docs::IndexProgress& p) {
                 QMetaObject::invokeMethod(self, [self, collection, p] {
-                    if (self)
+                    if (!self)
+                        return;
+                    if (p.toEmbed > 0)
+                        emit self->embedding(collection, p.embedded, p.toEmbed);
+                    else
                         emit self->progress(collection, p.done, p.total, p.path);
                 }, Qt::QueuedConnection);
             }, cancel.get());

@@ -5,6 +5,7 @@
 // folders while the app runs and re-indexes a collection a moment after its files change.
 
 #include "docs/indexer.h"
+#include "engine/compute_engine.h"
 
 #include <QFileSystemWatcher>
 #include <QHash>
@@ -13,6 +14,8 @@
 #include <QStringList>
 #include <QThread>
 #include <QTimer>
+
+#include <QPointer>
 
 #include <atomic>
 #include <memory>
@@ -34,10 +37,15 @@ public:
     // watched for it before. Changes re-index it after `settleMs`.
     void watch(const QString& collection, const QStringList& roots);
     void setSettleMs(int ms) { mSettle.setInterval(ms); }
+    // Where a collection's embedding model runs; without one, collections are searched by keyword.
+    void setComputeEngine(engine::ComputeEngine* engine) { mEngine = engine; }
+    bool canEmbed() const { return !mEngine.isNull(); }
 
 signals:
     void started(const QString& collection);
     void progress(const QString& collection, int done, int total, const QString& path);
+    // After the files: chunks given vectors so far, of those that lacked one.
+    void embedding(const QString& collection, int embedded, int toEmbed);
     void finished(const QString& collection, const atelier::docs::IndexReport& report);
     void failed(const QString& collection, const QString& message);
 
@@ -48,6 +56,7 @@ private:
     QThread mThread;
     QObject* mWorker = nullptr; // lives on mThread
     QString mDatabasePath;
+    QPointer<engine::ComputeEngine> mEngine;
     QStringList mQueue;
     bool mRunning = false;
     std::shared_ptr<std::atomic<bool>> mCancel = std::make_shared<std::atomic<bool>>(false);

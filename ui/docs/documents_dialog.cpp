@@ -2,7 +2,10 @@
 
 #include "docs/collection_store.h"
 #include "store/database.h"
+#include "ui/docs/compute_embedder.h"
 #include "ui/docs/document_indexer.h"
+#include "ui/docs/embedding_choice.h"
+#include "ui/models/models_dialog.h"
 
 #include <QDesktopServices>
 #include <QDialogButtonBox>
@@ -96,6 +99,8 @@ DocumentsDialog::DocumentsDialog(store::Database& db, QWidget* parent)
     chunkRow->addWidget(mApplyChunking);
     chunkRow->addStretch();
     right->addLayout(chunkRow);
+    mEmbedding = new EmbeddingChoice;
+    right->addWidget(mEmbedding);
     auto* progressRow = new QHBoxLayout;
     progressRow->addWidget(mProgress, 1);
     progressRow->addWidget(mCancel);
@@ -145,6 +150,19 @@ DocumentsDialog::DocumentsDialog(store::Database& db, QWidget* parent)
     connect(mApplyChunking, &QPushButton::clicked, this,
             [this] { setChunking(mChunkChars->value(), mOverlapChars->value()); });
     connect(mCollections, &QListWidget::currentRowChanged, this, &DocumentsDialog::showSelected);
+    connect(mEmbedding, &EmbeddingChoice::applied, this, &DocumentsDialog::setEmbeddingModel);
+    connect(mEmbedding, &EmbeddingChoice::catalogueWanted, this, [this](const QString& id) {
+        auto* models = new ModelsDialog(this);
+        models->setAttribute(Qt::WA_DeleteOnClose);
+        models->selectModel(id);
+        connect(models, &QDialog::finished, this, &DocumentsDialog::showSelected); // a model may have landed
+        models->open();
+    });
+    connect(mIndexer, &DocumentIndexer::embedding, this, [this](const QString& collection, int embedded, int toEmbed) {
+        mProgress->setRange(0, toEmbed);
+        mProgress->setValue(embedded);
+        mStatus->setText(tr("Embedding %1: %2 of %3 chunks").arg(collection).arg(embedded).arg(toEmbed));
+    });
     connect(mSkipped, &QTreeWidget::itemActivated, this, [](QTreeWidgetItem* item) {
         QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(item->toolTip(0)).absolutePath()));
     });
@@ -249,6 +267,32 @@ void DocumentsDialog::setChunking(int chunkChars, int overlapChars)
     mIndexer->index(name);
 }
 
+void DocumentsDialog::setEmbeddingModel(const QString& path)
+{
+    const QString name = selectedCollection();
+    auto c = mStore->find(name);
+    if (!c.ok())
+        return;
+    docs::CollectionSettings settings = c->settings;
+    settings.embeddingModel = path;
+    if (auto set = mStore->setSettings(c->id, settings); !set.ok()) {
+        mStatus->setText(QString::fromStdString(set.error().message));
+        return;
+    }
+    showSelected();
+    mIndexer->index(name); // files unchanged are not read again; chunks without vectors get them
+}
+
+void DocumentsDialog::setComputeEngine(engine::ComputeEngine* engine)
+{
+    mIndexer->setComputeEngine(engine);
+    showSelected();
+    if (auto all = mStore->list(); all.ok()) // vectors that were not made without it
+        for (const docs::Collection& c : all.value())
+            if (!c.settings.embeddingModel.isEmpty())
+                mIndexer->index(c.name);
+}
+
 void DocumentsDialog::reload(const QString& select)
 {
     const QString keep = select.isEmpty() ? selectedCollection() : select;
@@ -291,6 +335,12 @@ void DocumentsDialog::showSelected()
         mRoots->addItem(QDir::toNativeSeparators(root));
     mChunkChars->setValue(c->settings.chunks.maxChars);
     mOverlapChars->setValue(c->settings.chunks.overlapChars);
+    mEmbedding->show(c->settings.embeddingModel, mIndexer->canEmbed());
+    if (mIndexer->canEmbed()) {
+        const QString model = c->settings.embeddingModel;
+        const auto vectors = model.isEmpty() ? Result<int>(0) : mStore->vectorCount(c->id, embeddingModelId(model));
+        mEmbedding->setVectors(vectors.ok() ? vectors.value() : 0, c->chunks);
+    }
     if (auto skipped = mStore->skippedFiles(c->id); skipped.ok()) {
         for (const docs::FileRecord& f : skipped.value()) {
             auto* item = new QTreeWidgetItem(mSkipped, {QFileInfo(f.path).fileName(), f.reason});
@@ -312,7 +362,9 @@ void DocumentsDialog::indexFinished(const QString& collection, const docs::Index
                          .arg(report.skipped)
                          .arg(report.removed)
                          .arg(report.seconds, 0, 'f', 1)
-                         .arg(report.cancelled ? tr(" (cancelled)") : QString()));
+                         .arg(report.cancelled ? tr(" (cancelled)") : QString()) +
+                     (report.vectors > 0 ? tr("; %1 chunks embedded").arg(report.vectors) : QString()) +
+                     (report.embedError.isEmpty() ? QString() : tr("; no vectors: %1").arg(report.embedError)));
     if (auto c = mStore->find(collection); c.ok())
         mIndexer->watch(collection, c->roots); // folders made since are watched too
     reload();

@@ -15,11 +15,13 @@ class QSpinBox;
 class QTreeWidget;
 
 namespace atelier::store { class Database; }
+namespace atelier::engine { class ComputeEngine; }
 namespace atelier::docs { class CollectionStore; struct IndexReport; }
 
 namespace atelier::ui {
 
 class DocumentIndexer;
+class EmbeddingChoice;
 
 class DocumentsDialog : public QDialog {
     Q_OBJECT
@@ -33,6 +35,10 @@ public:
     void removeSelected();                   // without asking
     // The selected collection's chunk size and overlap (characters); its files are cut again.
     void setChunking(int chunkChars, int overlapChars);
+    // The selected collection's embedding model (a GGUF path; empty: none); its chunks are embedded again.
+    void setEmbeddingModel(const QString& path);
+    // Where embedding models run (the window's engine); without one, keyword search only.
+    void setComputeEngine(engine::ComputeEngine* engine);
     QString selectedCollection() const;
     DocumentIndexer& indexer() { return *mIndexer; }
 
@@ -60,6 +66,7 @@ private:
     QSpinBox* mChunkChars = nullptr;
     QSpinBox* mOverlapChars = nullptr;
     QPushButton* mApplyChunking = nullptr;
+    EmbeddingChoice* mEmbedding = nullptr;
 };
 
 } // namespace atelier::ui
