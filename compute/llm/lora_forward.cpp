@@ -50,7 +50,8 @@ Status LanguageModel::addLora(vk::CommandBatch& b, LoraTarget target, int layer,
         ATELIER_ASSIGN(ops::Tensor t, mState.loraRank.view({rows, p->rank()}));
         ATELIER_ASSIGN(ops::Tensor u, mState.loraOut.view({rows, y.dim(-1)}));
         ATELIER_TRY(ops::matmul(b, x, p->a, t));
-        ATELIER_TRY(ops::scale(b, t, active.scale * p->rankScale, t));
+        if (const float factor = active.scale * p->rankScale; factor != 1.0f) // alpha = rank at scale 1: none
+            ATELIER_TRY(ops::scale(b, t, factor, t));
         ATELIER_TRY(ops::matmul(b, t, p->b, u));
         ATELIER_TRY(ops::add(b, y, u, y));
     }
