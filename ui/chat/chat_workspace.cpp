@@ -139,7 +139,7 @@ void ChatWorkspace::buildChatPage()
     auto* centreLayout = new QVBoxLayout(centre);
     centreLayout->setContentsMargins(0, 0, 0, 0);
     centreLayout->setSpacing(0);
-    // The conversation's own actions beside the model bar (issue 18: Export was only in a context menu).
+    // The conversation's own actions (issue 18: Export was only in a context menu).
     auto* tools = new QToolBar(centre);
     tools->setObjectName("chatTools");
     tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
@@ -147,11 +147,13 @@ void ChatWorkspace::buildChatPage()
     mExportAction->setObjectName("exportConversationTool");
     mExportAction->setToolTip(tr("Save this conversation as Markdown or JSON"));
     tools->widgetForAction(mExportAction)->setObjectName("exportConversationTool");
-    auto* top = new QHBoxLayout;
-    top->setSpacing(0);
-    top->addWidget(mPicker, 1);
-    top->addWidget(tools, 0, Qt::AlignTop);
-    centreLayout->addLayout(top);
+    // A row of its own under the model bar, so the window needs no more width than before.
+    auto* toolsRow = new QHBoxLayout;
+    toolsRow->setContentsMargins(0, 0, 0, 0);
+    toolsRow->addStretch(1);
+    toolsRow->addWidget(tools);
+    centreLayout->addWidget(mPicker);
+    centreLayout->addLayout(toolsRow);
     centreLayout->addWidget(mView, 1);
     centreLayout->addWidget(mInput);
 

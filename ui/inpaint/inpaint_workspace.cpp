@@ -129,15 +129,13 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     auto* progressRow = new QHBoxLayout;
     progressRow->addWidget(mProgress, 1);
     progressRow->addWidget(mCancel);
+    progressRow->addWidget(mResultTools);
     centerLayout->addLayout(progressRow);
     mStatus = new QLabel(center);
     mStatus->setObjectName("inpaintStatus");
     mStatus->setWordWrap(true);
     mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto* statusRow = new QHBoxLayout;
-    statusRow->addWidget(mStatus, 1);
-    statusRow->addWidget(mResultTools, 0, Qt::AlignTop);
-    centerLayout->addLayout(statusRow);
+    centerLayout->addWidget(mStatus);
     splitter->addWidget(center);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({360, 720});
@@ -230,8 +228,8 @@ QWidget* InpaintWorkspace::toolBar()
             &MaskCanvas::fillMask);
     connect(action("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QAction::triggered, mCanvas,
             &MaskCanvas::fit);
-    // The result's own actions sit under the canvas beside the status that announces the result,
-    // so the tools above need no » menu in a 1024-pixel window (issue 18: it hid Continue from result).
+    // The result's own actions sit under the canvas, in the progress bar's row, so the tools above
+    // need no » menu in a 1024-pixel window (issue 18: it hid Continue from result).
     auto* results = new QToolBar(this);
     results->setObjectName("inpaintResultTools");
     results->setToolButtonStyle(Qt::ToolButtonTextOnly);

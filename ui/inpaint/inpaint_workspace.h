@@ -84,7 +84,7 @@ private:
     QAction* mEraser = nullptr;
     QAction* mBeforeAfter = nullptr;
     QAction* mKeepResult = nullptr;
-    QWidget* mResultTools = nullptr; // Result and Continue from result, beside the status
+    QWidget* mResultTools = nullptr; // Result and Continue from result, under the canvas
     QString mSourcePath;
     engine::JobId mRunning = 0;
     QByteArray mRunningMask; // the running job's mask as PNG
