@@ -6,7 +6,9 @@
     /tmp/oai/bin/python tests/server/openai_client_check.py http://127.0.0.1:18080/v1
 
 Lists the models, asks one chat question streamed and not, continues a prompt, paints a picture
-when an image model is served, and checks that an unknown model raises NotFoundError.
+when an image model is served, embeds texts when an embedding model is served (`--embedding-model`:
+the package asks for base64 by default; floats asked for explicitly must match), and checks that an
+unknown model raises NotFoundError.
 """
 import base64
 import sys
@@ -20,6 +22,7 @@ client = openai.OpenAI(base_url=base, api_key=key)
 models = client.models.list().data
 chat = next(m.id for m in models if getattr(m, "kind", "chat") == "chat")
 image = next((m.id for m in models if getattr(m, "kind", "") == "image"), None)
+embedding = next((m.id for m in models if getattr(m, "kind", "") == "embedding"), None)
 print("models:", [m.id for m in models])
 
 question = [{"role": "user", "content": "What is the capital of France?"}]
@@ -43,6 +46,20 @@ if image:
     png = base64.b64decode(picture.data[0].b64_json)
     assert png.startswith(b"\x89PNG")
     print("image:", len(png), "bytes of PNG")
+
+if embedding:
+    texts = ["Paris is the capital of France.", "The quick brown fox jumps over the lazy dog."]
+    packed = client.embeddings.create(model=embedding, input=texts)  # base64 on the wire
+    floats = client.embeddings.create(model=embedding, input=texts, encoding_format="float")
+    assert [d.index for d in packed.data] == [0, 1]
+    for a, b in zip(packed.data, floats.data):
+        assert len(a.embedding) == len(b.embedding) and max(abs(x - y) for x, y in zip(a.embedding, b.embedding)) < 1e-6
+    print("embeddings:", len(packed.data), "of", len(packed.data[0].embedding), "values,", packed.usage)
+    try:
+        client.embeddings.create(model=chat, input="hi")
+        raise SystemExit("a chat model made embeddings")
+    except openai.BadRequestError as error:
+        print("chat model asked to embed:", error.status_code)
 
 try:
     client.chat.completions.create(model="gpt-4o", messages=question)
