@@ -8,7 +8,9 @@ llama-mtmd-cli side by side (vision_vs_mtmd.sh):
 - plus a one-layer Gemma 3 text model of width 2560 with a 512-token vocabulary that has the
   picture tokens, which llama-mtmd-cli needs beside the projector (it checks the widths agree).
 
-    python3 compute/bench/make_random_vision.py OUT_DIR     # writes mmproj-gemma3-random.gguf, gemma3-2560-random.gguf
+    python3 compute/bench/make_random_vision.py OUT_DIR [LAYERS]
+writes mmproj-gemma3-random.gguf (or, with LAYERS, mmproj-gemma3-random-LAYERSl.gguf: fewer layers
+for a quick profile) and gemma3-2560-random.gguf.
 """
 import pathlib
 import sys
@@ -28,14 +30,14 @@ def finish(w, path):
     print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB)")
 
 
-def projector(path, rng):
+def projector(path, rng, layers=LAYERS):
     w = gguf.GGUFWriter(str(path), "clip")
     w.add_name("Random Gemma 3 vision projector (SigLIP 400M shapes)")
     w.add_bool("clip.has_vision_encoder", True)
     w.add_string("clip.projector_type", "gemma3")
     w.add_bool("clip.use_gelu", True)
     for key, value in (("image_size", IMAGE), ("patch_size", PATCH), ("embedding_length", DIM),
-                       ("feed_forward_length", FF), ("block_count", LAYERS), ("projection_dim", TEXT_DIM),
+                       ("feed_forward_length", FF), ("block_count", layers), ("projection_dim", TEXT_DIM),
                        ("attention.head_count", HEADS)):
         w.add_uint32("clip.vision." + key, value)
     w.add_float32("clip.vision.attention.layer_norm_epsilon", 1e-6)
@@ -46,7 +48,7 @@ def projector(path, rng):
     w.add_tensor("v.patch_embd.weight", f16((DIM, 3, PATCH, PATCH), (3 * PATCH * PATCH) ** -0.5))
     w.add_tensor("v.patch_embd.bias", f32(DIM, 0.1))
     w.add_tensor("v.position_embd.weight", f32(((IMAGE // PATCH) ** 2, DIM), 0.5))
-    for l in range(LAYERS):
+    for l in range(layers):
         p = f"v.blk.{l}."
         for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
             w.add_tensor(p + name + ".weight", f16((DIM, DIM), DIM ** -0.5))
@@ -104,6 +106,9 @@ def main():
     out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(896)
+    if len(sys.argv) > 2:
+        projector(out / f"mmproj-gemma3-random-{int(sys.argv[2])}l.gguf", rng, int(sys.argv[2]))
+        return
     projector(out / "mmproj-gemma3-random.gguf", rng)
     text_model(out / "gemma3-2560-random.gguf", rng)
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 namespace atelier::bench {
 
@@ -66,8 +67,11 @@ Status runVisionBench(vk::Device& device, const std::vector<std::string>& args, 
             p[1] = square ? 30 : uint8_t(y * 255 / c.imageSize);
             p[2] = 128;
         }
+    // ATELIER_PROFILE=1: the GPU time per kernel of the last run.
+    const bool profile = device.profiling() && std::getenv("ATELIER_PROFILE") && *std::getenv("ATELIER_PROFILE") != '0';
     std::vector<double> seconds;
     for (int r = 0; r <= reps; ++r) { // run 0 warms pipelines and caches
+        device.profiler().reset();
         const auto t0 = Clock::now();
         ATELIER_ASSIGN(const std::vector<float> embeddings, encoder->encodeToHost(tile));
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -76,6 +80,8 @@ Status runVisionBench(vk::Device& device, const std::vector<std::string>& args, 
         std::snprintf(line, sizeof line, "%s %d: %.3f s\n", r == 0 ? "warm-up" : "run", r, s);
         out << line << std::flush;
     }
+    if (profile)
+        out << "GPU time per kernel, last run:\n" << device.profiler().table();
     const double m = median(seconds);
     std::snprintf(line, sizeof line, "encode one tile: %.3f s median of %d (%.1f GFLOP/s, %.1f GFLOP a tile); peak host memory %.0f MB\n",
                   m, reps, tileFlops(c) / m * 1e-9, tileFlops(c) * 1e-9, double(peakHostBytes()) / 1e6);

@@ -7,6 +7,7 @@
 #include "ops/gelu.h"
 #include "ops/group_norm.h"
 #include "ops/layout_copy.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/rmsnorm.h"
 #include "ops/sequence_attention.h"
@@ -95,6 +96,19 @@ Status bindIdefics3(vk::Device& device, const io::GgufFile& f, const VisionConfi
     return {};
 }
 
+// out = [out +] act(x . W^T + b) in as few passes as the device allows (ops::linear); `residual`
+// is where the separate passes keep the product before adding it to out.
+Status project(vk::CommandBatch& b, const ops::Tensor& x, const Linear& w, ops::Tensor& out,
+               std::optional<ops::GeluForm> activation = {}, ops::Tensor* residual = nullptr)
+{
+    ops::LinearOptions o;
+    o.bias = w.bias ? &*w.bias : nullptr;
+    o.activation = activation;
+    o.residual = residual != nullptr;
+    o.scratch = residual;
+    return ops::linear(b, x, w.weight, out, o);
+}
+
 } // namespace
 
 Result<std::unique_ptr<VisionEncoder>> VisionEncoder::load(vk::Device& device, const std::string& path)
@@ -125,6 +139,7 @@ Result<std::unique_ptr<VisionEncoder>> VisionEncoder::load(vk::Device& device, c
                             {&e->mK, {patches, dim}}, {&e->mV, {patches, dim}}, {&e->mAttention, {patches, dim}},
                             {&e->mHidden, {patches, int64_t(c.feedForward)}}, {&e->mTransposed, {dim, patches}},
                             {&e->mPooled, {tokens, dim}}, {&e->mNormed, {tokens, dim}}, {&e->mShuffled, {patches, dim}},
+                            {&e->mScratch, {patches, dim}},
                             {&e->mEmbeddings, {tokens, int64_t(c.textDim)}}}) {
         ATELIER_ASSIGN(*t, ops::Tensor::create(device, DType::F32, shape));
     }
@@ -152,23 +167,21 @@ Status VisionEncoder::record(vk::CommandBatch& b)
     if (w.patchBias)
         ATELIER_TRY(ops::add(b, mSum, *w.patchBias, mSum));
     ATELIER_TRY(ops::add(b, mSum, w.positions, mX));
+    const std::optional<ops::GeluForm> gelu = c.activation == VisionActivation::GeluTanh    ? ops::GeluForm::Tanh
+                                              : c.activation == VisionActivation::GeluQuick ? ops::GeluForm::Quick
+                                                                                            : std::optional<ops::GeluForm>{};
     for (const VisionLayerWeights& l : w.layers) {
         ATELIER_TRY(ops::layerNorm(b, mX, l.norm1.gamma, l.norm1.beta, mSum, norm));
-        ATELIER_TRY(linear(b, mSum, l.q, mQ));
-        ATELIER_TRY(linear(b, mSum, l.k, mK));
-        ATELIER_TRY(linear(b, mSum, l.v, mV));
+        ATELIER_TRY(project(b, mSum, l.q, mQ));
+        ATELIER_TRY(project(b, mSum, l.k, mK));
+        ATELIER_TRY(project(b, mSum, l.v, mV));
         ATELIER_TRY(ops::sequenceAttention(b, qHeads, kHeads, vHeads, attentionHeads, attend));
-        ATELIER_TRY(linear(b, mAttention, l.out, mQ));
-        ATELIER_TRY(ops::add(b, mX, mQ, mX));
+        ATELIER_TRY(project(b, mAttention, l.out, mX, {}, &mScratch)); // x += out(attention)
         ATELIER_TRY(ops::layerNorm(b, mX, l.norm2.gamma, l.norm2.beta, mSum, norm));
-        ATELIER_TRY(linear(b, mSum, l.up, mHidden));
-        switch (c.activation) {
-        case VisionActivation::GeluTanh: ATELIER_TRY(ops::gelu(b, mHidden, mHidden, ops::GeluForm::Tanh)); break;
-        case VisionActivation::GeluQuick: ATELIER_TRY(ops::gelu(b, mHidden, mHidden, ops::GeluForm::Quick)); break;
-        case VisionActivation::Silu: ATELIER_TRY(ops::silu(b, mHidden, mHidden)); break;
-        }
-        ATELIER_TRY(linear(b, mHidden, l.down, mQ));
-        ATELIER_TRY(ops::add(b, mX, mQ, mX));
+        ATELIER_TRY(project(b, mSum, l.up, mHidden, gelu));
+        if (c.activation == VisionActivation::Silu)
+            ATELIER_TRY(ops::silu(b, mHidden, mHidden));
+        ATELIER_TRY(project(b, mHidden, l.down, mX, {}, &mScratch)); // x += down(...)
     }
     if (w.postNorm) {
         ATELIER_TRY(ops::layerNorm(b, mX, w.postNorm->gamma, w.postNorm->beta, mSum, norm));

@@ -72,7 +72,7 @@ private:
     VisionWeights mWeights;
     // Activations for one picture.
     ops::Tensor mPatchRows, mX, mSum, mQ, mK, mV, mAttention, mHidden, mTransposed, mPooled, mNormed, mEmbeddings,
-        mScores, mShuffled;
+        mScores, mShuffled, mScratch;
 };
 
 } // namespace atelier::llm
