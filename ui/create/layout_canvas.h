@@ -30,7 +30,7 @@ public:
     QPointF toWidget(QPointF picturePixel) const;
 
     QSize sizeHint() const override { return {420, 420}; }
-    QSize minimumSizeHint() const override { return {160, 160}; }
+    QSize minimumSizeHint() const override { return {80, 80}; }
 
 signals:
     // A box was drawn (its region is `index`) or double-clicked: its prompt wants writing.

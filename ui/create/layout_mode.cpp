@@ -16,6 +16,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QTimer>
+#include <QToolBar>
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -36,15 +37,16 @@ LayoutMode::LayoutMode(QWidget* parent)
     auto* column = new QVBoxLayout(this);
     column->setContentsMargins(0, 0, 0, 0);
 
-    auto* tools = new QHBoxLayout;
+    // A tool bar, so a narrow window folds the last tools into its » menu instead of widening Create.
+    auto* tools = new QToolBar(this);
+    tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
     auto tool = [this, tools](QAction* action, const char* name) {
         action->setParent(this);
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
         addAction(action);
-        auto* button = new QToolButton(this);
+        tools->addAction(action);
+        auto* button = qobject_cast<QToolButton*>(tools->widgetForAction(action));
         button->setObjectName(QString::fromLatin1(name));
-        button->setDefaultAction(action);
-        tools->addWidget(button);
         return button;
     };
     // Undo and Redo keep their names (the step they would take is in the tooltip), so the row
@@ -77,9 +79,9 @@ LayoutMode::LayoutMode(QWidget* parent)
     auto* clear = new QAction(tr("Clear"), this);
     clear->setToolTip(tr("Delete every region"));
     connect(clear, &QAction::triggered, this, [this] { mLayout->replaceAll({}, tr("Clear the layout")); });
-    mClear = tool(clear, "clearLayout");
-    tools->addStretch(1);
-    column->addLayout(tools);
+    tool(clear, "clearLayout");
+    mClear = clear;
+    column->addWidget(tools);
 
     auto* splitter = new QSplitter(this);
     mCanvas = new LayoutCanvas(mLayout, splitter);

@@ -14,7 +14,7 @@
 #include <vector>
 
 class QLabel;
-class QToolButton;
+class QAction;
 
 namespace atelier::ui {
 
@@ -61,7 +61,7 @@ private:
     RegionLayout* mLayout = nullptr;
     LayoutCanvas* mCanvas = nullptr;
     RegionList* mList = nullptr;
-    QToolButton* mClear = nullptr;
+    QAction* mClear = nullptr;
 };
 
 } // namespace atelier::ui

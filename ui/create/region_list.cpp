@@ -36,7 +36,7 @@ RegionList::RegionList(RegionLayout* layout, QWidget* parent)
     , mLayout(layout)
 {
     setObjectName("regionList");
-    setMinimumWidth(240);
+    setMinimumWidth(150);
     auto* column = new QVBoxLayout(this);
     column->setContentsMargins(0, 0, 0, 0);
     mCount = new QLabel(this);
@@ -46,10 +46,10 @@ RegionList::RegionList(RegionLayout* layout, QWidget* parent)
     mList = new QListWidget(this);
     mList->setObjectName("regions");
     mList->setToolTip(tr("Later regions are drawn over earlier ones"));
-    // Long prompts wrap instead of scrolling sideways; a few rows fit before it scrolls.
+    // Long prompts wrap instead of scrolling sideways; a two rows fit before it scrolls.
     mList->setWordWrap(true);
     mList->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    mList->setMinimumHeight(4 * mList->fontMetrics().lineSpacing());
+    mList->setMinimumHeight(2 * mList->fontMetrics().lineSpacing());
     column->addWidget(mList, 1);
 
     auto* buttons = new QHBoxLayout;
@@ -61,8 +61,8 @@ RegionList::RegionList(RegionLayout* layout, QWidget* parent)
         buttons->addWidget(b);
         return b;
     };
-    mUp = button("regionUp", tr("Move up"), tr("Earlier in the list: drawn under the regions after it"));
-    mDown = button("regionDown", tr("Move down"), tr("Later in the list: drawn over the regions before it"));
+    mUp = button("regionUp", tr("Up"), tr("Earlier in the list: drawn under the regions after it"));
+    mDown = button("regionDown", tr("Down"), tr("Later in the list: drawn over the regions before it"));
     mDelete = button("regionDelete", tr("Delete"), tr("Delete the chosen region (Delete on the canvas)"));
     buttons->addStretch(1);
     column->addLayout(buttons);
