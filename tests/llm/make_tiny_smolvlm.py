@@ -65,23 +65,7 @@ def write_projector(rng):
     normal = lambda shape, std: (rng.standard_normal(shape) * std).astype(np.float32)
     linear = lambda rows, cols: normal((rows, cols), cols ** -0.5)
     add = lambda name, x, qtype=T.F32: w.add_tensor(name, *gemma._encoded(x, qtype))
-    add("v.patch_embd.weight", normal((e, 3, pt, pt), (3 * pt * pt) ** -0.5), T.F16)
-    add("v.patch_embd.bias", normal(e, 0.1))
-    add("v.position_embd.weight", normal((patches, e), 0.5))
-    for l in range(v["layers"]):
-        p = f"v.blk.{l}."
-        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
-            add(p + name + ".weight", linear(e, e), T.F16)
-            add(p + name + ".bias", normal(e, 0.1))
-        for name in ("ln1", "ln2"):
-            add(p + name + ".weight", (1 + normal(e, 0.1)).astype(np.float32))
-            add(p + name + ".bias", normal(e, 0.1))
-        add(p + "ffn_up.weight", linear(ff, e), T.F16)
-        add(p + "ffn_up.bias", normal(ff, 0.1))
-        add(p + "ffn_down.weight", linear(e, ff), T.F16)
-        add(p + "ffn_down.bias", normal(e, 0.1))
-    add("v.post_ln.weight", (1 + normal(e, 0.1)).astype(np.float32))
-    add("v.post_ln.bias", normal(e, 0.1))
+    gemma.write_vit(w, v, add, normal, linear)
     m = v["merge"]
     add("mm.model.fc.weight", linear(text_dim, e * m * m) * 2, T.F16)
     gemma._finish(w, PROJECTOR_FILE)

@@ -136,6 +136,18 @@ def write_projector(rng):
     normal = lambda shape, std: (rng.standard_normal(shape) * std).astype(np.float32)
     linear = lambda rows, cols: normal((rows, cols), cols ** -0.5)
     add = lambda name, x, qtype=T.F32: w.add_tensor(name, *_encoded(x, qtype))
+    write_vit(w, v, add, normal, linear)
+    add("mm.soft_emb_norm.weight", (1 + normal(e, 0.1)).astype(np.float32))
+    # [vision dim, text dim] as Hugging Face keeps it (x @ W); GGUF's ne is the reverse.
+    add("mm.input_projection.weight", normal((e, text_dim), e ** -0.5), T.F16)
+    _finish(w, PROJECTOR_FILE)
+
+
+def write_vit(w, v, add, normal, linear):
+    """The SigLIP tensors llama.cpp's converter writes (v.*): patch embedding, positions, pre-norm
+    blocks with biases, the last LayerNorm; random, in the order the fixtures were made with."""
+    e, ff, pt = v["dim"], v["ff"], v["patch"]
+    patches = (v["image_size"] // pt) ** 2
     add("v.patch_embd.weight", normal((e, 3, pt, pt), (3 * pt * pt) ** -0.5), T.F16)
     add("v.patch_embd.bias", normal(e, 0.1))
     add("v.position_embd.weight", normal((patches, e), 0.5))
@@ -153,10 +165,6 @@ def write_projector(rng):
         add(p + "ffn_down.bias", normal(e, 0.1))
     add("v.post_ln.weight", (1 + normal(e, 0.1)).astype(np.float32))
     add("v.post_ln.bias", normal(e, 0.1))
-    add("mm.soft_emb_norm.weight", (1 + normal(e, 0.1)).astype(np.float32))
-    # [vision dim, text dim] as Hugging Face keeps it (x @ W); GGUF's ne is the reverse.
-    add("mm.input_projection.weight", normal((e, text_dim), e ** -0.5), T.F16)
-    _finish(w, PROJECTOR_FILE)
 
 
 def _encoded(x, qtype, f32=False):

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 using namespace atelier;
 using namespace atelier::llm;
@@ -36,18 +37,25 @@ constexpr double kEmbeddingTolerance = 2e-3;
 // As the other tiny models (tests/llm/architecture_test.cpp): the engine's f16 KV cache.
 constexpr double kLogitTolerance = 0.02;
 
-QJsonObject golden()
+QJsonObject goldenFile(const QString& name)
 {
-    QFile file(kTests + "/golden/tiny_vision.json");
+    QFile file(kTests + "/golden/" + name);
     return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
 }
+QJsonObject golden() { return goldenFile("tiny_vision.json"); }
+QJsonObject smolGolden() { return goldenFile("tiny_smolvlm.json"); }
 
 std::vector<float> floats(const QJsonArray& rows)
 {
     std::vector<float> out;
-    for (const QJsonValue& row : rows)
-        for (const QJsonValue& v : row.toArray())
-            out.push_back(float(v.toDouble()));
+    for (const QJsonValue& row : rows) {
+        if (row.isArray()) {
+            for (const QJsonValue& v : row.toArray())
+                out.push_back(float(v.toDouble()));
+        } else {
+            out.push_back(float(row.toDouble()));
+        }
+    }
     return out;
 }
 
@@ -65,17 +73,75 @@ double largestDifference(const std::vector<float>& a, const std::vector<float>& 
 
 int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
-VisionEncoder* encoder()
+// One loaded copy of each tiny projector per test run.
+VisionEncoder* projector(const QString& file)
 {
-    static std::unique_ptr<VisionEncoder> loaded;
-    if (!loaded && test::testDevice()) {
-        auto e = VisionEncoder::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3_mmproj.gguf").toStdString());
-        if (e)
-            loaded = std::move(e).value();
+    static std::map<QString, std::unique_ptr<VisionEncoder>> loaded;
+    auto& e = loaded[file];
+    if (!e && test::testDevice()) {
+        auto made = VisionEncoder::load(*test::testDevice(), (kTests + "/fixtures/" + file).toStdString());
+        if (made)
+            e = std::move(made).value();
         else
-            qWarning("%s", e.error().message.c_str());
+            qWarning("%s", made.error().message.c_str());
     }
-    return loaded.get();
+    return e.get();
+}
+VisionEncoder* encoder() { return projector("tiny_gemma3_mmproj.gguf"); }
+VisionEncoder* smolEncoder() { return projector("tiny_smolvlm_mmproj.gguf"); }
+
+Result<std::unique_ptr<LanguageModel>> tinyModel(const QString& file, int maxBatch)
+{
+    LoadOptions options;
+    options.contextLength = 512;
+    options.maxBatch = maxBatch;
+    return LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/" + file).toStdString(), options);
+}
+
+Result<RgbPicture> goldenPicture(const QString& file) { return ui::loadRgbPicture(kTests + "/" + file); }
+
+// A golden prompt's pieces as llama.cpp's mtmd split it: text ids, and for each picture tile its
+// embedding count; tiles in order.
+Status runPieces(LanguageModel& model, VisionEncoder& e, const QJsonArray& pieces, const std::vector<RgbPicture>& tiles,
+                 bool causalPictures)
+{
+    model.truncate(0);
+    size_t tile = 0;
+    for (const QJsonValue& piece : pieces) {
+        if (piece.isArray()) {
+            std::vector<int32_t> ids;
+            for (const QJsonValue& id : piece.toArray())
+                ids.push_back(int32_t(id.toInt()));
+            ATELIER_TRY(model.forward(ids));
+            continue;
+        }
+        if (tile >= tiles.size())
+            return makeError(ErrorCode::InvalidArgument, "the golden prompt has more pictures than the plan");
+        ATELIER_ASSIGN(const ops::Tensor* rows, e.encode(tiles[tile++]));
+        if (rows->dim(0) != piece.toInt())
+            return makeError(ErrorCode::InvalidArgument, "a tile became " + std::to_string(rows->dim(0)) + " embeddings");
+        ATELIER_TRY(model.forwardEmbeddings(*rows, causalPictures));
+    }
+    return {};
+}
+
+int promptTokenCount(const QJsonArray& pieces)
+{
+    int count = 0;
+    for (const QJsonValue& piece : pieces)
+        count += piece.isArray() ? int(piece.toArray().size()) : piece.toInt();
+    return count;
+}
+
+// Greedy tokens written as the chat writes them (random weights: broken UTF-8, replaced as it streams).
+QByteArray answerText(const LanguageModel& model, const QJsonArray& tokens)
+{
+    std::string text;
+    Utf8Stream utf8;
+    for (const QJsonValue& token : tokens)
+        text += utf8.push(model.tokenizer().piece(int32_t(token.toInt())));
+    text += utf8.flush();
+    return QByteArray::fromStdString(text);
 }
 
 } // namespace
@@ -167,7 +233,7 @@ void TestVision::pictureEmbeddingsMatchReference()
     VisionEncoder* e = encoder();
     QVERIFY(e);
     const QJsonObject picture = golden()["pictures"].toObject()[name].toObject();
-    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + picture["file"].toString()));
+    ASSIGN_OR_FAIL(const RgbPicture rgb, goldenPicture(picture["file"].toString()));
     ASSIGN_OR_FAIL(const std::vector<float> got, e->encodeToHost(rgb));
     const double diff = largestDifference(got, floats(picture["embeddings"].toArray()));
     qInfo("embeddings of %s differ from the float64 reference by %.2g (llama.cpp: %.2g)", qPrintable(name), diff,
@@ -180,38 +246,14 @@ void TestVision::logitsWithPictureMatchReference()
 {
     VisionEncoder* e = encoder();
     QVERIFY(e);
-    LoadOptions options;
-    options.contextLength = 256;
-    options.maxBatch = 16;
-    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3.gguf").toStdString(),
-                                                   options));
+    ASSIGN_OR_FAIL(auto model, tinyModel("tiny_gemma3.gguf", 16));
     const QJsonObject g = golden();
     const QJsonObject prompt = g["prompt"].toObject();
-    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["pictures"].toObject()["square"].toObject()["file"].toString()));
+    ASSIGN_OR_FAIL(const RgbPicture rgb, goldenPicture(g["pictures"].toObject()["square"].toObject()["file"].toString()));
+    const std::vector<float> expected = floats(prompt["logits"].toArray());
 
-    // The prompt as llama.cpp's mtmd split it: text ids, the picture (its token count), text ids.
-    auto run = [&](bool causalPicture) -> Result<std::vector<float>> {
-        model->truncate(0);
-        for (const QJsonValue& piece : prompt["pieces"].toArray()) {
-            if (piece.isArray()) {
-                std::vector<int32_t> ids;
-                for (const QJsonValue& id : piece.toArray())
-                    ids.push_back(int32_t(id.toInt()));
-                ATELIER_TRY(model->forward(ids));
-            } else {
-                ATELIER_ASSIGN(const ops::Tensor* rows, e->encode(rgb));
-                if (rows->dim(0) != piece.toInt())
-                    return makeError(ErrorCode::InvalidArgument, "the picture became " + std::to_string(rows->dim(0)) + " embeddings");
-                ATELIER_TRY(model->forwardEmbeddings(*rows, causalPicture));
-            }
-        }
-        return model->logits();
-    };
-    std::vector<float> expected;
-    for (const QJsonValue& v : prompt["logits"].toArray())
-        expected.push_back(float(v.toDouble()));
-
-    ASSIGN_OR_FAIL(std::vector<float> logits, run(false));
+    VERIFY_OK(runPieces(*model, *e, prompt["pieces"].toArray(), {rgb}, false));
+    ASSIGN_OR_FAIL(std::vector<float> logits, model->logits());
     const double diff = largestDifference(logits, expected);
     qInfo("logits after the prompt with a picture differ from the float64 reference by %.3g (llama.cpp F32: %.2g)", diff,
           prompt["llamacpp_f32_max_diff"].toDouble());
@@ -230,7 +272,8 @@ void TestVision::logitsWithPictureMatchReference()
     QCOMPARE(greedy, want);
 
     // The picture read causally, as a plain prompt would be, is measurably wrong: the test can tell.
-    ASSIGN_OR_FAIL(const std::vector<float> causal, run(true));
+    VERIFY_OK(runPieces(*model, *e, prompt["pieces"].toArray(), {rgb}, true));
+    ASSIGN_OR_FAIL(const std::vector<float> causal, model->logits());
     qInfo("read causally, the picture moves the logits by %.3g", largestDifference(causal, expected));
     QVERIFY(largestDifference(causal, expected) > 5 * kLogitTolerance);
     QVERIFY(test::noValidationMessages());
@@ -240,14 +283,10 @@ void TestVision::chatReadsAPicture()
 {
     VisionEncoder* e = encoder();
     QVERIFY(e);
-    LoadOptions options;
-    options.contextLength = 256;
-    options.maxBatch = 16;
-    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_gemma3.gguf").toStdString(),
-                                                   options));
+    ASSIGN_OR_FAIL(auto model, tinyModel("tiny_gemma3.gguf", 16));
     const QJsonObject g = golden();
     const QJsonObject chat = g["chat"].toObject();
-    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["pictures"].toObject()["square"].toObject()["file"].toString()));
+    ASSIGN_OR_FAIL(const RgbPicture rgb, goldenPicture(g["pictures"].toObject()["square"].toObject()["file"].toString()));
     const auto picture = std::make_shared<const RgbPicture>(rgb);
 
     ChatSession session(*model);
@@ -265,18 +304,9 @@ void TestVision::chatReadsAPicture()
     VERIFY_OK(session.setVision(e));
     GenerationStats stats;
     ASSIGN_OR_FAIL(const std::string answer, session.reply(question, settings, {}, &stats, {picture}));
-    int promptTokens = 0;
-    for (const QJsonValue& piece : chat["pieces"].toArray())
-        promptTokens += piece.isArray() ? int(piece.toArray().size()) : piece.toInt();
+    const int promptTokens = promptTokenCount(chat["pieces"].toArray());
     QCOMPARE(stats.promptTokens, promptTokens); // text, <start_of_image>, 16 places, <end_of_image>, text
-    // llama.cpp's greedy tokens, written as the chat writes them (random weights: broken UTF-8,
-    // replaced as it streams).
-    std::string expected;
-    Utf8Stream utf8;
-    for (const QJsonValue& token : chat["greedy"].toArray())
-        expected += utf8.push(model->tokenizer().piece(int32_t(token.toInt())));
-    expected += utf8.flush();
-    QCOMPARE(QByteArray::fromStdString(answer), QByteArray::fromStdString(expected));
+    QCOMPARE(QByteArray::fromStdString(answer), answerText(*model, chat["greedy"].toArray())); // llama.cpp's
     QCOMPARE(session.messages().front().pictures.size(), size_t(1));
 
     // A follow-up keeps the picture and question in the KV cache (the random answer's broken UTF-8
@@ -293,29 +323,6 @@ void TestVision::chatReadsAPicture()
     QVERIFY(test::noValidationMessages());
 }
 
-namespace {
-
-QJsonObject smolGolden()
-{
-    QFile file(kTests + "/golden/tiny_smolvlm.json");
-    return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
-}
-
-VisionEncoder* smolEncoder()
-{
-    static std::unique_ptr<VisionEncoder> loaded;
-    if (!loaded && test::testDevice()) {
-        auto e = VisionEncoder::load(*test::testDevice(), (kTests + "/fixtures/tiny_smolvlm_mmproj.gguf").toStdString());
-        if (e)
-            loaded = std::move(e).value();
-        else
-            qWarning("%s", e.error().message.c_str());
-    }
-    return loaded.get();
-}
-
-} // namespace
-
 // SmolVLM's projector (Idefics3): the wide picture becomes 2 tiles and the whole picture, each
 // 16 embeddings of its 2x2 patch squares side by side, against the float64 reference.
 void TestVision::smolvlmTilesMatchReference()
@@ -325,7 +332,7 @@ void TestVision::smolvlmTilesMatchReference()
     QCOMPARE(e->config().projector, Projector::Idefics3);
     QCOMPARE(e->config().longestEdge, 64);
     const QJsonObject g = smolGolden();
-    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["picture"].toString()));
+    ASSIGN_OR_FAIL(const RgbPicture rgb, goldenPicture(g["picture"].toString()));
     ASSIGN_OR_FAIL(const PicturePlan plan, planPicture(rgb, e->config()));
     const QJsonArray tiles = g["tiles"].toArray();
     QCOMPARE(plan.tiles.size(), size_t(tiles.size()));
@@ -340,19 +347,15 @@ void TestVision::smolvlmTilesMatchReference()
 }
 
 // The chat turn through the Llama 3.1 template: the prompt laid out as mtmd lays it (row/column
-// markers, the whole picture after its tiles), the logits after it and the greedy answer.
+// markers, the whole picture after its tiles), the greedy answer and the logits after the prompt.
 void TestVision::smolvlmChatMatchesLlamaCpp()
 {
     VisionEncoder* e = smolEncoder();
     QVERIFY(e);
-    LoadOptions options;
-    options.contextLength = 512;
-    options.maxBatch = 32;
-    ASSIGN_OR_FAIL(auto model, LanguageModel::load(*test::testDevice(), (kTests + "/fixtures/tiny_smolvlm.gguf").toStdString(),
-                                                   options));
+    ASSIGN_OR_FAIL(auto model, tinyModel("tiny_smolvlm.gguf", 32));
     const QJsonObject g = smolGolden();
     const QJsonObject chat = g["chat"].toObject();
-    ASSIGN_OR_FAIL(const RgbPicture rgb, ui::loadRgbPicture(kTests + "/" + g["picture"].toString()));
+    ASSIGN_OR_FAIL(const RgbPicture rgb, goldenPicture(g["picture"].toString()));
 
     ChatSession session(*model);
     VERIFY_OK(session.setVision(e));
@@ -362,37 +365,13 @@ void TestVision::smolvlmChatMatchesLlamaCpp()
     GenerationStats stats;
     ASSIGN_OR_FAIL(const std::string answer, session.reply(chat["question"].toString().toStdString(), settings, {}, &stats,
                                                            {std::make_shared<const RgbPicture>(rgb)}));
-    int promptTokens = 0;
-    for (const QJsonValue& piece : chat["pieces"].toArray())
-        promptTokens += piece.isArray() ? int(piece.toArray().size()) : piece.toInt();
-    QCOMPARE(stats.promptTokens, promptTokens);
-    std::string expected;
-    Utf8Stream utf8;
-    for (const QJsonValue& token : chat["greedy"].toArray())
-        expected += utf8.push(model->tokenizer().piece(int32_t(token.toInt())));
-    expected += utf8.flush();
-    QCOMPARE(QByteArray::fromStdString(answer), QByteArray::fromStdString(expected));
+    QCOMPARE(stats.promptTokens, promptTokenCount(chat["pieces"].toArray()));
+    QCOMPARE(QByteArray::fromStdString(answer), answerText(*model, chat["greedy"].toArray()));
 
-    // The logits after the prompt, run piece by piece as mtmd split it.
-    model->truncate(0);
     ASSIGN_OR_FAIL(const PicturePlan plan, planPicture(rgb, e->config()));
-    size_t tile = 0;
-    for (const QJsonValue& piece : chat["pieces"].toArray()) {
-        if (piece.isArray()) {
-            std::vector<int32_t> ids;
-            for (const QJsonValue& id : piece.toArray())
-                ids.push_back(int32_t(id.toInt()));
-            VERIFY_OK(model->forward(ids));
-        } else {
-            ASSIGN_OR_FAIL(const ops::Tensor* rows, e->encode(plan.tiles[tile++]));
-            VERIFY_OK(model->forwardEmbeddings(*rows, true));
-        }
-    }
+    VERIFY_OK(runPieces(*model, *e, chat["pieces"].toArray(), plan.tiles, true));
     ASSIGN_OR_FAIL(const std::vector<float> logits, model->logits());
-    std::vector<float> want;
-    for (const QJsonValue& v : chat["logits"].toArray())
-        want.push_back(float(v.toDouble()));
-    const double diff = largestDifference(logits, want);
+    const double diff = largestDifference(logits, floats(chat["logits"].toArray()));
     qInfo("logits after the SmolVLM prompt differ from the float64 reference by %.3g", diff);
     QVERIFY2(diff < kLogitTolerance, qPrintable(QString::number(diff)));
     QVERIFY(test::noValidationMessages());
