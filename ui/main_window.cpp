@@ -84,6 +84,10 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         mInpaint->setPicture(path);
         showWorkspace(mStack->indexOf(mInpaint));
     });
+    connect(mLibrary, &LibraryWorkspace::askInChat, this, [this](const QString& path) {
+        showWorkspace(mStack->indexOf(mChat));
+        mChat->askAboutPicture(path);
+    });
     connect(mLibrary, &LibraryWorkspace::sendToInpaint, this, [this](const QString& path) {
         mInpaint->setPicture(path);
         showWorkspace(mStack->indexOf(mInpaint));

@@ -262,6 +262,11 @@ void TestChatPictures::attachByButtonPasteAndDrop()
     QTest::mouseClick(remove, Qt::LeftButton);
     QTRY_COMPARE(waiting().size(), 3);
     QCOMPARE(input()->pictures().size(), 3);
+
+    // The Library's "Ask about this picture": a new conversation with only that picture waiting.
+    mChat->askAboutPicture(widePicture());
+    QTRY_COMPARE(waiting().size(), 1);
+    QCOMPARE(mChat->currentConversation(), 0);
 }
 
 void TestChatPictures::answerReadsThePictureAndReopens()

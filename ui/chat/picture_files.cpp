@@ -78,7 +78,10 @@ QImage chatPictureThumbnail(const QString& name, int size)
     const QSize full = reader.size();
     if (full.isValid() && (full.width() > size || full.height() > size))
         reader.setScaledSize(full.scaled(size, size, Qt::KeepAspectRatio));
-    return reader.read();
+    const QImage image = reader.read();
+    if (image.isNull() || image.width() >= size || image.height() >= size)
+        return image;
+    return image.scaled(size, size, Qt::KeepAspectRatio, Qt::SmoothTransformation); // small pictures fill it too
 }
 
 bool isPictureFile(const QString& path)

@@ -17,7 +17,7 @@ constexpr qint64 kMaxPictureFileBytes = qint64(64) << 20;
 Result<QString> keepChatPicture(const QString& path);
 // Pixels (a pasted picture) kept as a PNG; returns its name.
 Result<QString> keepChatPicture(const QImage& image);
-// A kept picture scaled to fit size x size, upright; null when the file is gone or unreadable.
+// A kept picture scaled to fit size x size (smaller ones scaled up), upright; null when the file is gone or unreadable.
 QImage chatPictureThumbnail(const QString& name, int size);
 // Whether a file's contents are a picture Qt reads.
 bool isPictureFile(const QString& path);

@@ -149,6 +149,10 @@ QWidget* LibraryWorkspace::buildGallery()
         if (const store::PictureRecord* r = current())
             emit sendToInpaint(mStore->absolutePath(r->file));
     });
+    connect(mDetails, &PictureDetails::askRequested, this, [this] {
+        if (const store::PictureRecord* r = current())
+            emit askInChat(mStore->absolutePath(r->file));
+    });
     connect(mDetails, &PictureDetails::copyPromptRequested, this, &LibraryWorkspace::copyPrompt);
     connect(mDetails, &PictureDetails::revealRequested, this, &LibraryWorkspace::reveal);
     connect(mDetails, &PictureDetails::deleteRequested, this, &LibraryWorkspace::removeCurrent);

@@ -61,6 +61,7 @@ signals:
     void reuseParameters(const atelier::diffusion::GenerationParameters& parameters);
     void sendToImg2img(const QString& path);
     void sendToInpaint(const QString& path);
+    void askInChat(const QString& path); // "Ask about this picture"
     void promptChosen(const QString& text, bool image);
     void statusMessage(const QString& text);
 

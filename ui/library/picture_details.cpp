@@ -84,10 +84,13 @@ PictureDetails::PictureDetails(QWidget* parent)
                               &PictureDetails::img2imgRequested), 1, 0);
     buttons->addWidget(button("inpaintButton", tr("Send to Inpaint"), tr("Paint over part of this picture"),
                               &PictureDetails::inpaintRequested), 1, 1);
+    buttons->addWidget(button("askButton", tr("Ask about this picture"),
+                              tr("Start a chat question with this picture attached (a model with vision reads it)"),
+                              &PictureDetails::askRequested), 2, 0, 1, 2);
     buttons->addWidget(button("revealButton", tr("Show in folder"), tr("Open the folder that holds the file"),
-                              &PictureDetails::revealRequested), 2, 0);
+                              &PictureDetails::revealRequested), 3, 0);
     buttons->addWidget(button("deleteButton", tr("Delete"), tr("Delete the picture (Del); it can be undone"),
-                              &PictureDetails::deleteRequested), 2, 1);
+                              &PictureDetails::deleteRequested), 3, 1);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 0, 0, 0);

@@ -27,6 +27,7 @@ signals:
     void reuseRequested();
     void img2imgRequested();
     void inpaintRequested();
+    void askRequested(); // "Ask about this picture": a chat question with it attached (issue 22)
     void copyPromptRequested();
     void revealRequested();
     void deleteRequested();
