@@ -1,5 +1,6 @@
 #include "bench/llm_bench.h"
 
+#include "bench/bench_options.h"
 #include "bench/bench_stats.h"
 #include "llm/language_model.h"
 #include "llm/sampler.h"
@@ -21,23 +22,18 @@ using Clock = std::chrono::steady_clock;
 
 Status runLlmBench(vk::Device& device, const std::vector<std::string>& args, std::ostream& out)
 {
-    std::string path;
-    int pp = 512, tg = 128, reps = 3;
-    for (size_t i = 0; i + 1 < args.size(); i += 2) {
-        const std::string& key = args[i];
-        const std::string& value = args[i + 1];
-        try {
-            if (key == "--model") path = value;
-            else if (key == "--pp") pp = std::stoi(value);
-            else if (key == "--tg") tg = std::stoi(value);
-            else if (key == "--reps") reps = std::stoi(value);
-            else return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
-        } catch (const std::exception&) {
-            return makeError(ErrorCode::InvalidArgument, key + " needs a number");
-        }
-    }
-    if (path.empty() || pp < 1 || tg < 1 || reps < 1)
-        return makeError(ErrorCode::InvalidArgument, "usage: atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]");
+    static const char* kUsage = "usage: atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]";
+    ATELIER_ASSIGN(const auto given, readOptions(args, {"--model", "--pp", "--tg", "--reps"}));
+    const auto option = [&](const char* key, const char* otherwise) {
+        const auto it = given.find(key);
+        return it == given.end() ? std::string(otherwise) : it->second;
+    };
+    const std::string path = option("--model", "");
+    if (path.empty())
+        return makeError(ErrorCode::InvalidArgument, std::string("--model is needed\n") + kUsage);
+    ATELIER_ASSIGN(const int pp, wholeOption("--pp", option("--pp", "512"), 1, 1 << 20));
+    ATELIER_ASSIGN(const int tg, wholeOption("--tg", option("--tg", "128"), 1, 1 << 20));
+    ATELIER_ASSIGN(const int reps, wholeOption("--reps", option("--reps", "3"), 1, 1000));
 
     llm::LoadOptions options;
     options.contextLength = pp + tg;

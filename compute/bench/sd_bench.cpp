@@ -1,5 +1,6 @@
 #include "bench/sd_bench.h"
 
+#include "bench/bench_options.h"
 #include "bench/bench_stats.h"
 #include "core/elapsed.h"
 #include "diffusion/generation.h"
@@ -23,26 +24,22 @@ using Clock = std::chrono::steady_clock;
 
 Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std::ostream& out)
 {
-    std::string path;
-    int size = 512, iterations = 5;
-    bool f32 = false;
-    for (size_t i = 0; i + 1 < args.size(); i += 2) {
-        const std::string& key = args[i];
-        const std::string& value = args[i + 1];
-        try {
-            if (key == "--model") path = value;
-            else if (key == "--size") size = std::stoi(value);
-            else if (key == "--iterations") iterations = std::stoi(value);
-            else if (key == "--precision") f32 = value == "f32";
-            else return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
-        } catch (const std::exception&) {
-            return makeError(ErrorCode::InvalidArgument, key + " needs a number");
-        }
-    }
-    if (path.empty() || size < 64 || size % 64 || iterations < 1)
-        return makeError(ErrorCode::InvalidArgument,
-                         "usage: atelier bench sd --model PATH [--size N (a multiple of 64)] [--iterations N] "
-                         "[--precision f16|f32]");
+    static const char* kUsage = "usage: atelier bench sd --model PATH [--size N (a multiple of 64)] [--iterations N] "
+                                "[--precision f16|f32]";
+    ATELIER_ASSIGN(const auto given, readOptions(args, {"--model", "--size", "--iterations", "--precision"}));
+    const auto option = [&](const char* key, const char* otherwise) {
+        const auto it = given.find(key);
+        return it == given.end() ? std::string(otherwise) : it->second;
+    };
+    const std::string path = option("--model", "");
+    if (path.empty())
+        return makeError(ErrorCode::InvalidArgument, std::string("--model is needed\n") + kUsage);
+    ATELIER_ASSIGN(const int size, wholeOption("--size", option("--size", "512"), 64, 4096, 64));
+    ATELIER_ASSIGN(const int iterations, wholeOption("--iterations", option("--iterations", "5"), 1, 1000));
+    const std::string precision = option("--precision", "f16");
+    if (precision != "f16" && precision != "f32")
+        return makeError(ErrorCode::InvalidArgument, "--precision must be f16 or f32, got " + precision);
+    const bool f32 = precision == "f32";
 
     diffusion::StableDiffusionOptions options;
     options.precision = f32 ? diffusion::WeightPrecision::AsStored : diffusion::WeightPrecision::F16;
