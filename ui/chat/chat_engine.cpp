@@ -38,8 +38,8 @@ void loadVision(engine::JobContext& ctx, LoadedChat& chat, LoadedModelInfo& info
     }
     const std::string projector = llm::findVisionProjector(chat.path, chat.model->config().dim);
     if (projector.empty()) {
-        info.visionError = QObject::tr("%1 cannot read pictures: no vision projector (mmproj*.gguf) for it lies next to "
-                                       "it in its folder").arg(QFileInfo(info.path).fileName());
+        info.visionError = QObject::tr("%1 cannot read pictures: no vision projector (mmproj*.gguf) of its width "
+                                       "lies in its folder").arg(QFileInfo(info.path).fileName());
         return;
     }
     auto encoder = llm::VisionEncoder::load(ctx.device(), projector);
