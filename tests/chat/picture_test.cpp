@@ -250,6 +250,22 @@ void TestChatPictures::attachByButtonPasteAndDrop()
     QTRY_COMPARE(waiting().size(), 3);
     saveShot(input(), "input-with-pictures.png");
 
+    // Dropped on the text box itself: a picture too, not its path as text.
+    QWidget* viewport = static_cast<QPlainTextEdit*>(edit)->viewport();
+    const QPoint inBox = viewport->rect().center();
+    QDragEnterEvent enterBox(inBox, Qt::CopyAction, &dropped, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(viewport, &enterBox);
+    QDragMoveEvent moveBox(inBox, Qt::CopyAction, &dropped, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(viewport, &moveBox);
+    QDropEvent dropBox(QPointF(inBox), Qt::CopyAction, &dropped, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(viewport, &dropBox);
+    QTRY_COMPARE(waiting().size(), 4);
+    QVERIFY2(static_cast<QPlainTextEdit*>(edit)->toPlainText().isEmpty(),
+             qPrintable(static_cast<QPlainTextEdit*>(edit)->toPlainText()));
+    QCOMPARE(QDir(store::chatPicturesDir()).entryList(QDir::Files).size(), 3); // the wide picture again
+    input()->setPictures(input()->pictures().mid(0, 3));
+    QTRY_COMPARE(waiting().size(), 3);
+
     // Each kept once in the data folder, by content: the square again adds no file.
     QCOMPARE(QDir(store::chatPicturesDir()).entryList(QDir::Files).size(), 3);
     QVERIFY(input()->attachPicture(squarePicture()));
