@@ -195,7 +195,7 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
     std::unique_ptr<llm::VisionEncoder> vision;
     if (!pictures.empty() || !o.projector.empty()) {
         const std::string projector =
-            o.projector.empty() ? llm::findVisionProjector(o.model, model.value()->config().dim) : o.projector;
+            o.projector.empty() ? llm::findVisionProjector(o.model, model.value()->config().architectureName, model.value()->config().dim) : o.projector;
         if (projector.empty()) {
             std::fprintf(stderr, "atelier chat: %s cannot read pictures: no vision projector (mmproj*.gguf) for it lies "
                                  "next to it; name one with --mmproj\n", o.model.c_str());

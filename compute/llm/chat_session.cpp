@@ -45,10 +45,11 @@ ChatMessage withMarkers(const ChatMessage& m)
 
 Status ChatSession::setVision(VisionEncoder* encoder)
 {
-    if (encoder && encoder->config().textDim != mModel.config().dim)
+    if (encoder && !projectorFits(encoder->config(), mModel.config().architectureName, mModel.config().dim))
         return makeError(ErrorCode::InvalidArgument,
-                         "the vision projector makes embeddings of " + std::to_string(encoder->config().textDim) +
-                             " values, the model reads " + std::to_string(mModel.config().dim) + ": it belongs to another model");
+                         "the vision projector (" + encoder->config().projectorName + ", embeddings of " +
+                             std::to_string(encoder->config().textDim) + " values) belongs to another model than this " +
+                             mModel.config().architectureName + " of width " + std::to_string(mModel.config().dim));
     if (encoder && encoder->tokensPerPicture() > mModel.maxBatch())
         return makeError(ErrorCode::InvalidArgument, "a picture's " + std::to_string(encoder->tokensPerPicture()) +
                                                          " embeddings do not fit the model's batch of " +

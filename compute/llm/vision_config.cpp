@@ -32,7 +32,18 @@ Result<std::array<float, 3>> triple(const io::GgufFile& f, const std::string& ke
 
 } // namespace
 
-std::string findVisionProjector(const std::string& modelPath, int textDim)
+bool projectorFits(const VisionConfig& c, const std::string& architecture, int textDim)
+{
+    if (c.textDim != textDim)
+        return false;
+    switch (c.projector) {
+    case Projector::Gemma3: return architecture == "gemma3";
+    case Projector::Idefics3: return architecture == "llama";
+    }
+    return false;
+}
+
+std::string findVisionProjector(const std::string& modelPath, const std::string& architecture, int textDim)
 {
     namespace fs = std::filesystem;
     std::error_code error;
@@ -54,7 +65,7 @@ std::string findVisionProjector(const std::string& modelPath, int textDim)
         if (!file)
             continue;
         auto config = VisionConfig::fromGguf(*file.value());
-        if (config && config.value().textDim == textDim)
+        if (config && projectorFits(config.value(), architecture, textDim))
             return candidate.string();
     }
     return {};

@@ -52,9 +52,13 @@ struct VisionConfig {
 // Whether a GGUF is a vision projector (general.architecture `clip` with a vision encoder).
 bool isVisionProjector(const io::GgufFile& file);
 
+// Whether a projector can feed a language model of this architecture (Gemma 3's a gemma3, SmolVLM's
+// a llama) and width.
+bool projectorFits(const VisionConfig& config, const std::string& architecture, int textDim);
+
 // The vision projector that goes with a model, found as LM Studio and llama.cpp users keep them:
-// a GGUF in the model's folder whose name starts with "mmproj" and whose projector makes
-// embeddings of the model's width (`textDim`). Empty when there is none.
-std::string findVisionProjector(const std::string& modelPath, int textDim);
+// a GGUF in the model's folder whose name starts with "mmproj" and that fits the model
+// (projectorFits). Empty when there is none.
+std::string findVisionProjector(const std::string& modelPath, const std::string& architecture, int textDim);
 
 } // namespace atelier::llm

@@ -180,6 +180,12 @@ void TestVision::projectorRefusesOtherFiles()
     // A language model is no projector.
     ASSIGN_OR_FAIL(auto text, io::GgufFile::open((kTests + "/fixtures/tiny_gemma3.gguf").toStdString()));
     QVERIFY(!isVisionProjector(*text));
+    // Gemma 3's projector feeds a gemma3 of width 128 only, SmolVLM's a llama.
+    ASSIGN_OR_FAIL(auto gemmaFile, io::GgufFile::open((kTests + "/fixtures/tiny_gemma3_mmproj.gguf").toStdString()));
+    ASSIGN_OR_FAIL(const VisionConfig gemma, VisionConfig::fromGguf(*gemmaFile));
+    QVERIFY(projectorFits(gemma, "gemma3", 128));
+    QVERIFY(!projectorFits(gemma, "qwen2", 128));
+    QVERIFY(!projectorFits(gemma, "gemma3", 640));
     auto config = VisionConfig::fromGguf(*text);
     QVERIFY(!config);
     QVERIFY(QString::fromStdString(config.error().message).contains("vision projector"));

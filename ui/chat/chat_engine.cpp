@@ -36,7 +36,7 @@ void loadVision(engine::JobContext& ctx, LoadedChat& chat, LoadedModelInfo& info
         info.visionError = QObject::tr("%1 has no chat template to place pictures in").arg(info.name);
         return;
     }
-    const std::string projector = llm::findVisionProjector(chat.path, chat.model->config().dim);
+    const std::string projector = llm::findVisionProjector(chat.path, chat.model->config().architectureName, chat.model->config().dim);
     if (projector.empty()) {
         info.visionError = QObject::tr("%1 cannot read pictures: no vision projector (mmproj*.gguf) of its width "
                                        "lies in its folder").arg(QFileInfo(info.path).fileName());
