@@ -116,6 +116,7 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mProgress = new QProgressBar(center);
     mProgress->setObjectName("inpaintProgress");
     mProgress->setRange(0, 1000);
+    mProgress->setMinimumWidth(56); // narrow windows keep it beside Cancel and the result's tools (640 px wide)
     mProgress->hide();
     mCancel = new QPushButton(tr("Cancel"), center);
     mCancel->setObjectName("inpaintCancel");
