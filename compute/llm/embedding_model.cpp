@@ -1,5 +1,7 @@
 #include "llm/embedding_model.h"
 
+#include "llm/linear_weights.h"
+
 #include "io/gguf.h"
 #include "llm/weights.h"
 #include "ops/elementwise.h"
@@ -33,22 +35,6 @@ Result<int> positive(const io::GgufFile& f, const std::string& key)
     return int(v);
 }
 
-Result<LayerNormWeights> bindNorm(vk::Device& d, const io::GgufFile& f, const std::string& name, int64_t dim)
-{
-    LayerNormWeights n;
-    ATELIER_ASSIGN(n.gamma, bindTensor(d, f, name + ".weight", {dim}, true));
-    ATELIER_ASSIGN(n.beta, bindTensor(d, f, name + ".bias", {dim}, true));
-    return n;
-}
-
-Result<Linear> bindLinear(vk::Device& d, const io::GgufFile& f, const std::string& name, int64_t out, int64_t in)
-{
-    Linear l;
-    ATELIER_ASSIGN(l.weight, bindTensor(d, f, name + ".weight", {out, in}));
-    ATELIER_ASSIGN(l.bias, bindOptionalTensor(d, f, name + ".bias", {out}, true));
-    return l;
-}
-
 Result<EmbeddingLayerWeights> bindLayer(vk::Device& d, const io::GgufFile& f, const EmbeddingConfig& c, int layer)
 {
     const std::string p = "blk." + std::to_string(layer) + ".";
@@ -67,20 +53,14 @@ Result<EmbeddingLayerWeights> bindLayer(vk::Device& d, const io::GgufFile& f, co
         ATELIER_ASSIGN(w.v, bindLinear(d, f, p + "attn_v", dim, dim));
     }
     ATELIER_ASSIGN(w.out, bindLinear(d, f, p + "attn_output", dim, dim));
-    ATELIER_ASSIGN(w.attentionNorm, bindNorm(d, f, p + "attn_output_norm", dim));
+    ATELIER_ASSIGN(w.attentionNorm, bindLayerNorm(d, f, p + "attn_output_norm", dim));
     ATELIER_ASSIGN(w.up, bindLinear(d, f, p + "ffn_up", ff, dim));
     ATELIER_ASSIGN(w.down, bindLinear(d, f, p + "ffn_down", dim, ff));
     if (c.nomic) {
         ATELIER_ASSIGN(w.gate, bindTensor(d, f, p + "ffn_gate.weight", {ff, dim}));
     }
-    ATELIER_ASSIGN(w.outputNorm, bindNorm(d, f, p + "layer_output_norm", dim));
+    ATELIER_ASSIGN(w.outputNorm, bindLayerNorm(d, f, p + "layer_output_norm", dim));
     return w;
-}
-
-Status linear(vk::CommandBatch& b, const ops::Tensor& x, const Linear& w, ops::Tensor& out)
-{
-    ATELIER_TRY(ops::matmul(b, x, w.weight, out));
-    return w.bias ? ops::add(b, out, *w.bias, out) : Status{};
 }
 
 } // namespace
@@ -141,7 +121,7 @@ Result<std::unique_ptr<EmbeddingModel>> EmbeddingModel::load(vk::Device& device,
     if (!c.nomic) {
         ATELIER_ASSIGN(w.positions, bindTensor(device, f, "position_embd.weight", {c.contextLength, c.dim}, true));
     }
-    ATELIER_ASSIGN(w.embeddingNorm, bindNorm(device, f, "token_embd_norm", c.dim));
+    ATELIER_ASSIGN(w.embeddingNorm, bindLayerNorm(device, f, "token_embd_norm", c.dim));
     for (int l = 0; l < c.layers; ++l) {
         ATELIER_ASSIGN(EmbeddingLayerWeights layer, bindLayer(device, f, c, l));
         w.layers.push_back(std::move(layer));

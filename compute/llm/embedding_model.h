@@ -8,6 +8,7 @@
 //              x = LN(x + Wdown·gelu(Wup·x + bup) + bdown), or Wdown·(silu(Wgate·x) * Wup·x)
 
 #include "core/result.h"
+#include "llm/linear_weights.h"
 #include "llm/tokenizer.h"
 #include "ops/embedding.h"
 #include "ops/tensor.h"
@@ -46,15 +47,6 @@ struct EmbeddingConfig {
     Pooling pooling = Pooling::Mean;
 
     static Result<EmbeddingConfig> fromGguf(const io::GgufFile& file);
-};
-
-struct Linear {
-    ops::Tensor weight;               // [out, in]
-    std::optional<ops::Tensor> bias;  // [out] f32
-};
-
-struct LayerNormWeights {
-    ops::Tensor gamma, beta; // [dim] f32
 };
 
 struct EmbeddingLayerWeights {

@@ -3,15 +3,29 @@
 // models, vision transformers): weights by GGUF name with their optional biases.
 
 #include "core/result.h"
-#include "llm/embedding_model.h"
+#include "ops/tensor.h"
 
+#include <optional>
 #include <string>
 
 namespace atelier::io {
 class GgufFile;
 }
+namespace atelier::vk {
+class Device;
+class CommandBatch;
+}
 
 namespace atelier::llm {
+
+struct Linear {
+    ops::Tensor weight;               // [out, in]
+    std::optional<ops::Tensor> bias;  // [out] f32
+};
+
+struct LayerNormWeights {
+    ops::Tensor gamma, beta; // [dim] f32
+};
 
 // `name`.weight [out, in] and, where the file has one, `name`.bias [out] (f32).
 Result<Linear> bindLinear(vk::Device& device, const io::GgufFile& file, const std::string& name, int64_t out,

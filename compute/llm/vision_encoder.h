@@ -12,7 +12,7 @@
 //             embeddings = shuffled · Wfc^T                       ([tokens, textDim])
 
 #include "core/result.h"
-#include "llm/embedding_model.h"
+#include "llm/linear_weights.h"
 #include "llm/picture.h"
 #include "llm/vision_config.h"
 #include "ops/embedding.h"
