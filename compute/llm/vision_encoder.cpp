@@ -143,8 +143,19 @@ Result<std::unique_ptr<VisionEncoder>> VisionEncoder::load(vk::Device& device, c
                             {&e->mEmbeddings, {tokens, int64_t(c.textDim)}}}) {
         ATELIER_ASSIGN(*t, ops::Tensor::create(device, DType::F32, shape));
     }
-    const int64_t scores = std::min(ops::sequenceAttentionWorkspaceElements(patches, patches, c.heads), kMaxScoreElements);
-    ATELIER_ASSIGN(e->mScores, ops::Tensor::create(device, DType::F32, {scores}));
+    // On CPU devices attention goes a head at a time through stored scores, its two products on the
+    // rows matmul: a 2-layer Gemma 3 tile (4096 patches) 16.3 -> 15.3 s on lavapipe, 2 cores.
+    e->mPerHead = device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    if (e->mPerHead) {
+        const int64_t headDim = dim / c.heads;
+        for (ops::Tensor* t : {&e->mHeadQ, &e->mHeadK, &e->mHeadV, &e->mHeadOut}) {
+            ATELIER_ASSIGN(*t, ops::Tensor::create(device, DType::F32, {patches, headDim}));
+        }
+        ATELIER_ASSIGN(e->mWide, ops::WideAttentionScratch::create(device, patches, headDim, DType::F32));
+    } else {
+        const int64_t scores = std::min(ops::sequenceAttentionWorkspaceElements(patches, patches, c.heads), kMaxScoreElements);
+        ATELIER_ASSIGN(e->mScores, ops::Tensor::create(device, DType::F32, {scores}));
+    }
     return e;
 }
 
@@ -175,7 +186,7 @@ Status VisionEncoder::record(vk::CommandBatch& b)
         ATELIER_TRY(project(b, mSum, l.q, mQ));
         ATELIER_TRY(project(b, mSum, l.k, mK));
         ATELIER_TRY(project(b, mSum, l.v, mV));
-        ATELIER_TRY(ops::sequenceAttention(b, qHeads, kHeads, vHeads, attentionHeads, attend));
+        ATELIER_TRY(mPerHead ? attendByHead(b) : ops::sequenceAttention(b, qHeads, kHeads, vHeads, attentionHeads, attend));
         ATELIER_TRY(project(b, mAttention, l.out, mX, {}, &mScratch)); // x += out(attention)
         ATELIER_TRY(ops::layerNorm(b, mX, l.norm2.gamma, l.norm2.beta, mSum, norm));
         ATELIER_TRY(project(b, mSum, l.up, mHidden, gelu));
@@ -198,6 +209,19 @@ Status VisionEncoder::record(vk::CommandBatch& b)
     ATELIER_TRY(ops::matmul(b, w.pooling, mTransposed, mPooled));
     ATELIER_TRY(ops::rmsnorm(b, mPooled, w.softEmbeddingNorm, mNormed, ops::RmsNormOptions{c.eps}));
     return ops::matmul(b, mNormed, w.projection, mEmbeddings);
+}
+
+Status VisionEncoder::attendByHead(vk::CommandBatch& b)
+{
+    const uint64_t headDim = uint64_t(mConfig.dim / mConfig.heads);
+    for (uint64_t h = 0; h < uint64_t(mConfig.heads); ++h) {
+        ATELIER_TRY(ops::copyColumns(b, mQ, h * headDim, headDim, mHeadQ, 0));
+        ATELIER_TRY(ops::copyColumns(b, mK, h * headDim, headDim, mHeadK, 0));
+        ATELIER_TRY(ops::copyColumns(b, mV, h * headDim, headDim, mHeadV, 0));
+        ATELIER_TRY(ops::wideAttention(b, mHeadQ, mHeadK, mHeadV, mHeadOut, mWide));
+        ATELIER_TRY(ops::copyIntoColumns(b, mHeadOut, mAttention, h * headDim));
+    }
+    return {};
 }
 
 Result<const ops::Tensor*> VisionEncoder::encode(const RgbPicture& picture)

@@ -17,6 +17,7 @@
 #include "llm/vision_config.h"
 #include "ops/embedding.h"
 #include "ops/tensor.h"
+#include "ops/wide_attention.h"
 
 #include <memory>
 #include <string>
@@ -66,6 +67,7 @@ public:
 private:
     explicit VisionEncoder(vk::Device& device) : mDevice(device) {}
     Status record(vk::CommandBatch& batch);
+    Status attendByHead(vk::CommandBatch& batch);
 
     vk::Device& mDevice;
     VisionConfig mConfig;
@@ -73,6 +75,10 @@ private:
     // Activations for one picture.
     ops::Tensor mPatchRows, mX, mSum, mQ, mK, mV, mAttention, mHidden, mTransposed, mPooled, mNormed, mEmbeddings,
         mScores, mShuffled, mScratch;
+    // CPU devices: attention one head at a time through stored scores (ops::wideAttention).
+    bool mPerHead = false;
+    ops::Tensor mHeadQ, mHeadK, mHeadV, mHeadOut;
+    ops::WideAttentionScratch mWide;
 };
 
 } // namespace atelier::llm

@@ -100,6 +100,19 @@ Status copyColumns(vk::CommandBatch& batch, const Tensor& in, uint64_t first, ui
     return stridedCopy(batch, what, in, out, rows, count, first, cols, 1, outFirst, count, 1, options.maxBindingBytes);
 }
 
+Status copyIntoColumns(vk::CommandBatch& batch, const Tensor& in, Tensor& out, uint64_t first,
+                       const LayoutCopyOptions& options)
+{
+    const std::string what = "copy of " + in.shapeText() + " into columns of " + out.shapeText();
+    ATELIER_TRY(checkTypes(what, in, out));
+    const uint64_t count = in.shape.empty() ? 0 : uint64_t(in.dim(-1));
+    const uint64_t rows = count ? uint64_t(in.numel()) / count : 0;
+    const uint64_t cols = out.shape.empty() ? 0 : uint64_t(out.dim(-1));
+    if (count == 0 || first + count > cols || rows * cols != uint64_t(out.numel()))
+        return makeError(ErrorCode::InvalidArgument, what + ": the rows or columns do not match");
+    return stridedCopy(batch, what, in, out, rows, count, 0, count, 1, first, cols, 1, options.maxBindingBytes);
+}
+
 Status padBottomRight(vk::CommandBatch& batch, const Tensor& in, Tensor& out, const LayoutCopyOptions& options)
 {
     const std::string what = "padding of " + in.shapeText() + " into " + out.shapeText();

@@ -3,7 +3,7 @@
 // of f32 and f16):
 //   transpose2d:    [rows, cols] -> [cols, rows] (the VAE attention's values as matmul's b)
 //   convert:        the same elements in another dtype
-//   copyColumns:    a block of columns into rows of their own
+//   copyColumns:    a block of columns into rows of their own; copyIntoColumns the reverse
 //   padBottomRight: NHWC [batch, h, w, c] -> [batch, h + 1, w + 1, c] with a zero last row and
 //                   column (the VAE encoder's Downsample pads (0, 1, 0, 1) before its stride-2 conv)
 // Copies are split in bands of rows where a tensor exceeds a binding; a transpose must fit one.
@@ -30,6 +30,11 @@ Status convert(vk::CommandBatch& batch, const Tensor& in, Tensor& out, const Lay
 // as rows of count elements from element outFirst (ops::linear's split of a fused projection).
 Status copyColumns(vk::CommandBatch& batch, const Tensor& in, uint64_t first, uint64_t count, Tensor& out,
                    uint64_t outFirst, const LayoutCopyOptions& options = {});
+
+// The reverse: in [rows, count] into columns [first, first + count) of out seen as [rows, cols]
+// (a head's attention back into the token-major rows of every head).
+Status copyIntoColumns(vk::CommandBatch& batch, const Tensor& in, Tensor& out, uint64_t first,
+                       const LayoutCopyOptions& options = {});
 
 Status padBottomRight(vk::CommandBatch& batch, const Tensor& in, Tensor& out, const LayoutCopyOptions& options = {});
 

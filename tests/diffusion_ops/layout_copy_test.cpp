@@ -61,6 +61,26 @@ void TestDiffusionOps::layoutCopies()
     ASSIGN_OR_FAIL(got, t.toFloats(dev));
     compareExact(got, transposed, typeOf(outF16));
 
+    // a block of columns out and back in (a head of token-major rows), in bands when lowered
+    const int first = cols / 3, count = cols / 2;
+    std::vector<float> block(size_t(rows) * count);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < count; ++c)
+            block[size_t(r) * count + c] = values[size_t(r) * cols + first + c];
+    ASSIGN_OR_FAIL(auto columns, ops::Tensor::create(dev, typeOf(outF16), {rows, count}));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::copyColumns(b, in, first, count, columns, 0, options); }));
+    ASSIGN_OR_FAIL(got, columns.toFloats(dev));
+    compareExact(got, block, typeOf(outF16));
+    std::vector<float> back(size_t(rows) * cols, 5.0f);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < count; ++c)
+            back[size_t(r) * cols + first + c] = block[size_t(r) * count + c];
+    ASSIGN_OR_FAIL(auto full, ops::Tensor::fromFloats(dev, typeOf(inF16), {rows, cols}, std::vector<float>(back.size(), 5.0f)));
+    ASSIGN_OR_FAIL(auto blockIn, ops::Tensor::fromFloats(dev, typeOf(inF16), {rows, count}, test::stored(typeOf(outF16), block)));
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& b) { return ops::copyIntoColumns(b, blockIn, full, uint64_t(first), options); }));
+    ASSIGN_OR_FAIL(got, full.toFloats(dev));
+    compareExact(got, test::stored(typeOf(outF16), back), typeOf(inF16));
+
     // pad: rows x cols seen as an image [1, rows, cols / 2, 2]
     const int w = cols / 2;
     ASSIGN_OR_FAIL(auto image, in.view({1, rows, w, 2}));
