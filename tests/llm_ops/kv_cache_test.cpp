@@ -116,16 +116,12 @@ void TestLlmOps::attentionRejectsBadArguments()
     ASSIGN_OR_FAIL(auto x, ops::Tensor::create(dev, DType::F32, {3, 2, 64}));
     ops::AttentionOptions late;
     late.startPosition = 9; // needs rows 9 and 10 of 10
-    ops::AttentionOptions windowed;
-    windowed.causal = false;
-    windowed.window = 4;
     const std::pair<const char*, std::function<Status(vk::CommandBatch&)>> cases[] = {
         {"f16 q", [&](vk::CommandBatch& c) { return ops::attention(c, q16, k, k, out); }},
         {"f32 k", [&](vk::CommandBatch& c) { return ops::attention(c, q, k32, k32, out); }},
         {"k and v differ", [&](vk::CommandBatch& c) { return ops::attention(c, q, k, kShort, out); }},
         {"heads not a multiple", [&](vk::CommandBatch& c) { return ops::attention(c, q3heads, k, k, q3heads); }},
         {"rows past the cache", [&](vk::CommandBatch& c) { return ops::attention(c, q, k, k, out, late); }},
-        {"window without mask", [&](vk::CommandBatch& c) { return ops::attention(c, q, k, k, out, windowed); }},
         {"store past the cache", [&](vk::CommandBatch& c) { return ops::storeKv(c, x, k, 8); }},
         {"store f32 cache", [&](vk::CommandBatch& c) { return ops::storeKv(c, x, k32, 0); }},
     };

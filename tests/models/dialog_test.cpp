@@ -280,9 +280,10 @@ void TestModels::mainWindowReachesModels()
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write("not really a checkpoint");
     }
-    QVERIFY(imageModels->findText("imported-checkpoint") < 0);
+    // Listed by name (a file that is no checkpoint is listed too, marked as not usable).
+    QVERIFY(imageModels->findText("imported-checkpoint", Qt::MatchStartsWith) < 0);
     QSignalSpy imported(dialog, &ModelsDialog::importFinished);
     dialog->importFile(checkpoint);
     QTRY_COMPARE(imported.size(), 1);
-    QVERIFY(imageModels->findText("imported-checkpoint") >= 0);
+    QVERIFY(imageModels->findText("imported-checkpoint", Qt::MatchStartsWith) >= 0);
 }
