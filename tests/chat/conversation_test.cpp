@@ -1,5 +1,6 @@
 // Talking to the model through the widgets, and what ends up in the database.
 
+#include "file_dialog.h"
 #include "tst_chat.h"
 
 #include "chat/chat_defaults.h"
@@ -36,26 +37,6 @@ void click(QWidget* parent, const char* name)
     QTest::mouseClick(button, Qt::LeftButton);
 }
 
-// Answers the next file dialog by typing `path` into its name field and pressing Enter.
-void answerFileDialog(const QString& path)
-{
-    auto* timer = new QTimer;
-    timer->setInterval(50);
-    QObject::connect(timer, &QTimer::timeout, [timer, path] {
-        for (QWidget* w : QApplication::topLevelWidgets()) {
-            auto* dialog = qobject_cast<QFileDialog*>(w);
-            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
-            if (name) {
-                timer->deleteLater();
-                timer->stop();
-                name->setText(path);
-                QTest::keyClick(name, Qt::Key_Return);
-                return;
-            }
-        }
-    });
-    timer->start();
-}
 
 } // namespace
 
@@ -405,7 +386,7 @@ void TestChat::fileMenuExportsTheConversation()
     for (const QString& name : {QStringLiteral("exported.json"), QStringLiteral("exported.md")}) {
         const QString target = atelier::paths::dataDir() + "/" + name;
         QFile::remove(target);
-        answerFileDialog(target);
+        test::answerFileDialog(target);
         exportConversation->trigger();
         QTRY_VERIFY(QFile::exists(target));
         QFile out(target);

@@ -3,6 +3,7 @@
 // send and get an answer whose prompt counts the picture's 18 tokens; reopen and see the thumbnail;
 // a model without a projector refuses pictures and says why.
 
+#include "file_dialog.h"
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "chat/chat_input.h"
@@ -43,26 +44,6 @@ void copyInto(const QString& from, const QString& to)
         QVERIFY2(QFile::copy(from, to), qPrintable(to));
 }
 
-// Answers the next file dialog by typing `path` into its name field and pressing Enter.
-void answerFileDialog(const QString& path)
-{
-    auto* timer = new QTimer;
-    timer->setInterval(50);
-    QObject::connect(timer, &QTimer::timeout, [timer, path] {
-        for (QWidget* w : QApplication::topLevelWidgets()) {
-            auto* dialog = qobject_cast<QFileDialog*>(w);
-            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
-            if (name) {
-                timer->deleteLater();
-                timer->stop();
-                name->setText(path);
-                QTest::keyClick(name, Qt::Key_Return);
-                return;
-            }
-        }
-    });
-    timer->start();
-}
 
 void saveShot(QWidget* widget, const QString& name)
 {
@@ -223,7 +204,7 @@ void TestChatPictures::attachByButtonPasteAndDrop()
     QTRY_VERIFY(attach->isEnabled()); // the tiny Gemma's projector lies next to it
 
     // The button: a file dialog, answered with the square.
-    answerFileDialog(squarePicture());
+    test::answerFileDialog(squarePicture());
     QTest::mouseClick(attach, Qt::LeftButton);
     QTRY_COMPARE(waiting().size(), 1);
     QVERIFY(!waiting().first()->icon().isNull());

@@ -1,6 +1,7 @@
 // The gallery as a user meets it: thumbnails newest first, the filter bar, delete and undo, the
 // details pane's buttons, full size, drag out and drop in.
 
+#include "file_dialog.h"
 #include "tst_library.h"
 
 #include "core/app_paths.h"
@@ -49,26 +50,6 @@ void click(QWidget* parent, const char* name)
     QTest::mouseClick(button, Qt::LeftButton);
 }
 
-// Answers the next file dialog by typing `path` into its name field and pressing Enter.
-void answerFileDialog(const QString& path)
-{
-    auto* timer = new QTimer;
-    timer->setInterval(50);
-    QObject::connect(timer, &QTimer::timeout, [timer, path] {
-        for (QWidget* w : QApplication::topLevelWidgets()) {
-            auto* dialog = qobject_cast<QFileDialog*>(w);
-            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
-            if (name) {
-                timer->deleteLater();
-                timer->stop();
-                name->setText(path);
-                QTest::keyClick(name, Qt::Key_Return);
-                return;
-            }
-        }
-    });
-    timer->start();
-}
 
 // The File menu, opened as a user opens it (its actions are brought up to date as it shows).
 QMenu* openFileMenu(QMainWindow& window)
@@ -267,7 +248,7 @@ void TestLibrary::fileMenuExportsThePicture()
     QVERIFY(exportPicture->isEnabled());
     file->hide();
 
-    answerFileDialog(target);
+    test::answerFileDialog(target);
     exportPicture->trigger();
     QTRY_VERIFY(QFile::exists(target));
     QFile in(source), out(target);

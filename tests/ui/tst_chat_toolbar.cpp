@@ -1,6 +1,7 @@
 // Chat's toolbar in the real window (issue 18): Export… sits beside the model bar, off while
 // nothing has been said, and writes the conversation through the file dialog as Markdown or JSON.
 
+#include "file_dialog.h"
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "chat/chat_workspace.h"
@@ -18,25 +19,6 @@ namespace {
 
 constexpr int kDeviceTimeoutMs = 60000;
 
-void answerFileDialog(const QString& path)
-{
-    auto* timer = new QTimer;
-    timer->setInterval(50);
-    QObject::connect(timer, &QTimer::timeout, [timer, path] {
-        for (QWidget* w : QApplication::topLevelWidgets()) {
-            auto* dialog = qobject_cast<QFileDialog*>(w);
-            auto* name = dialog && dialog->isVisible() ? dialog->findChild<QLineEdit*>("fileNameEdit") : nullptr;
-            if (name) {
-                timer->stop();
-                timer->deleteLater();
-                name->setText(path);
-                QTest::keyClick(name, Qt::Key_Return);
-                return;
-            }
-        }
-    });
-    timer->start();
-}
 
 } // namespace
 
@@ -105,7 +87,7 @@ void TestChatToolbar::exportIsOnTheToolbar()
     for (const QString& name : {QStringLiteral("toolbar.md"), QStringLiteral("toolbar.json")}) {
         const QString target = paths::dataDir() + "/" + name;
         QFile::remove(target);
-        answerFileDialog(target);
+        test::answerFileDialog(target);
         QTest::mouseClick(button, Qt::LeftButton);
         QTRY_VERIFY(QFile::exists(target));
         QFile out(target);
