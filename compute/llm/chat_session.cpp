@@ -56,6 +56,8 @@ Status ChatSession::setVision(VisionEncoder* encoder)
                                                          std::to_string(mModel.maxBatch()));
     mVision = encoder;
     mContext.clear(); // places of pictures read by another projector mean other embeddings
+    mPictures.clear();
+    mPictureTokens.clear();
     mModel.truncate(0);
     return {};
 }
@@ -79,6 +81,10 @@ Result<std::vector<int32_t>> ChatSession::pictureTokens(const PictureRef& pictur
         return makeError(ErrorCode::Unsupported, "this model cannot read pictures: no vision projector (mmproj) is loaded");
     if (!picture || !picture->valid())
         return makeError(ErrorCode::InvalidArgument, "a picture of the conversation is empty");
+    // A picture is planned (resized, tiled, hashed) once; every later rendering reuses its tokens.
+    if (const auto cached = mPictureTokens.find(picture.get());
+        cached != mPictureTokens.end() && cached->second.first == picture)
+        return cached->second.second;
     ATELIER_ASSIGN(PicturePlan plan, planPicture(*picture, mVision->config()));
     const Tokenizer& tokenizer = mModel.tokenizer();
     const int32_t base = placeId(*picture);
@@ -110,6 +116,7 @@ Result<std::vector<int32_t>> ChatSession::pictureTokens(const PictureRef& pictur
         }
         }
     }
+    mPictureTokens[picture.get()] = {picture, ids};
     return ids;
 }
 
@@ -164,7 +171,6 @@ Result<std::vector<int32_t>> ChatSession::promptTokens(size_t firstMessage)
     // The text between pictures, tokenized piece by piece (as llama.cpp's mtmd does), and each
     // picture's tokens where its marker was.
     std::vector<int32_t> ids;
-    mPictures.clear();
     size_t from = 0;
     for (size_t next = 0; next <= pictures.size(); ++next) {
         const size_t at = next < pictures.size() ? text.find(kPictureMarker, from) : std::string::npos;

@@ -98,6 +98,8 @@ private:
     std::vector<int32_t> mContext;      // the tokens in the model's KV cache, in order
     VisionEncoder* mVision = nullptr;
     std::map<int32_t, PictureRef> mPictures; // a tile's place id -> the tile (picture_plan.h)
+    // A conversation picture's tokens, kept with the picture so the address is never another's.
+    std::map<const RgbPicture*, std::pair<PictureRef, std::vector<int32_t>>> mPictureTokens;
     std::map<std::string, int32_t> mTokenOfText;
     int mCandidates = 0;
     std::function<bool(int, int)> mPromptProgress;                // largest logits the last forward pass chose on the device (0: none)
