@@ -15,6 +15,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -615,8 +616,22 @@ void TestServer::twoClientsAreQueued()
 
 void TestServer::aQueuedClientThatHangsUpNeverRuns()
 {
+    // A window job holds the compute thread, so the first request cannot finish (and hand the
+    // second to the engine) before the second client hangs up: on a fast machine a 60-token
+    // answer of the tiny model used to end first, and the test then raced.
+    auto release = std::make_shared<std::atomic<bool>>(false); // outlives this function if it fails
+    auto releaseOnExit = qScopeGuard([release] { *release = true; });
+    const engine::JobId holder = mEngine->submit(std::make_unique<engine::FunctionJob>("window answer", [release](engine::JobContext&) {
+        while (!release->load())
+            QThread::msleep(2);
+        return Result<QVariant>(QVariant());
+    }));
     QList<engine::JobId> started;
-    auto onStart = connect(mEngine, &engine::ComputeEngine::jobStarted, this, [&](engine::JobId id) { started << id; });
+    auto onStart = connect(mEngine, &engine::ComputeEngine::jobStarted, this, [&](engine::JobId id) {
+        if (id != holder)
+            started << id;
+    });
+    auto disconnectOnExit = qScopeGuard([&] { disconnect(onStart); });
     QSignalSpy abandoned(mServer, &server::OpenAiServer::requestAbandoned);
     QSignalSpy handed(mServer, &server::OpenAiServer::requestStarted);
     QNetworkRequest request(url("/v1/chat/completions"));
@@ -630,11 +645,11 @@ void TestServer::aQueuedClientThatHangsUpNeverRuns()
     QVERIFY(abandoned.wait(kAnswerTimeoutMs));
     QCOMPARE(abandoned.first().first().value<engine::JobId>(), engine::JobId(0)); // dropped from the queue
     QCOMPARE(mServer->pendingRequests(), 1);
+    *release = true;
     QSignalSpy done(first, &QNetworkReply::finished);
     QVERIFY(first->isFinished() || done.wait(kAnswerTimeoutMs));
     QCOMPARE(first->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
     QCOMPARE(events(first->readAll()).last(), QByteArray("[DONE]"));
-    disconnect(onStart);
     QCOMPARE(handed.size(), 1); // only the first ever reached the engine
     QCOMPARE(started, QList<engine::JobId>{handed.first().first().value<engine::JobId>()});
     QCOMPARE(mServer->pendingRequests(), 0);
