@@ -3,6 +3,7 @@
 #include "chat/chat_workspace.h"
 #include "core/app_paths.h"
 #include "create/create_workspace.h"
+#include "describe/picture_describer.h"
 #include "docs/documents_dialog.h"
 #include "engine_status.h"
 #include "inpaint/inpaint_record.h"
@@ -98,6 +99,11 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         statusBar()->showMessage(text, 10000);
     });
     addWorkspace(mLibrary, QStringLiteral("library"), tr("&Library"));
+    // "Describe for Create": Chat's vision model writes Create's prompt from a picture (issue 22).
+    auto* describer = new PictureDescriber(engine, mChat->chatEngine(), mChat->catalog(), this);
+    mLibrary->setDescriber(describer);
+    mCreate->setDescriber(describer);
+    connect(describer, &PictureDescriber::finished, this, &MainWindow::sendToCreate);
     setAcceptDrops(true);
     updateIcons();
 
@@ -149,6 +155,7 @@ void MainWindow::addWorkspace(QWidget* page, const QString& key, const QString& 
 void MainWindow::showWorkspace(int index)
 {
     mStack->setCurrentIndex(index);
+    mStack->currentWidget()->setFocus(Qt::OtherFocusReason); // a workspace with a focus proxy takes the keyboard
     mWorkspaces[index].action->setChecked(true);
     QSettings().setValue(workspaceKey, mWorkspaces[index].key);
 }
@@ -356,6 +363,7 @@ void MainWindow::restoreSettings()
         if (mWorkspaces[i].key == key)
             showWorkspace(i);
     }
+    mStack->currentWidget()->setFocus(Qt::OtherFocusReason); // Chat at first start: type straight away
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -355,6 +355,24 @@ void TestChat::preferencesSetTheDefaults()
     QCOMPARE(f.find<QPlainTextEdit>("systemPromptEdit")->toPlainText(), QStringLiteral("Be brief."));
 }
 
+void TestChat::theWindowOpensReadyToType()
+{
+    // A new user opens the window and types: the words go into the message box, without a click
+    // first, and again after a visit to another workspace.
+    mFixture.close();
+    ui::MainWindow window(*mEngine);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QWidget* input = window.findChild<ui::ChatWorkspace*>()->findChild<QWidget*>("chatInput");
+    QTRY_COMPARE(QApplication::focusWidget(), input);
+    QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier); // Library
+    QVERIFY(QApplication::focusWidget() != input);
+    QTest::keyClick(&window, Qt::Key_1, Qt::ControlModifier); // back to Chat
+    QTRY_COMPARE(QApplication::focusWidget(), input);
+    QTest::keyClicks(QApplication::focusWidget(), "Hello");
+    QCOMPARE(static_cast<QPlainTextEdit*>(input)->toPlainText(), QStringLiteral("Hello"));
+}
+
 void TestChat::fileMenuExportsTheConversation()
 {
     mFixture.close();

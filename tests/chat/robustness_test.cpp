@@ -165,6 +165,7 @@ void TestChat::baseModelSaysItAnswersOneLine()
     auto* status = f.find<QLabel>("modelStatus");
     QTRY_VERIFY2_WITH_TIMEOUT(f.chat->chatEngine().loadedPath() == base, qPrintable(status->text()), 10000);
     QTRY_VERIFY2(status->text().contains("one line per answer"), qPrintable(status->text()));
+    QCOMPARE(status->text().count("one line per answer"), 1); // said once, not by the catalogue and again
 }
 
 void TestChat::damagedDatabaseIsReported()

@@ -54,6 +54,7 @@ private slots:
     void preferencesSetTheDefaults();
     void imagePromptLeavesTheChat();
     void fileMenuExportsTheConversation();
+    void theWindowOpensReadyToType();
 
     // lora_settings_test.cpp
     void loraAdaptersArePerConversation();

@@ -82,6 +82,7 @@ ChatInput::ChatInput(QWidget* parent)
     , mPictureError(new QLabel(this))
 {
     setAcceptDrops(true);
+    setFocusProxy(mEdit); // the workspace's focus goes to the message box
     mButton->setObjectName("sendButton");
     mAttach->setObjectName("attachPictureButton");
     mAttach->setText(tr("Picture…"));

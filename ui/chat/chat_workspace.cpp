@@ -18,6 +18,7 @@
 #include "widgets/empty_state.h"
 #include "docs/grounding.h"
 #include "ui/docs/chat_documents.h"
+#include "ui/docs/source_finder.h"
 
 #include <QDir>
 #include <QFileDialog>
@@ -79,6 +80,8 @@ ChatWorkspace::ChatWorkspace(engine::ComputeEngine& engine, store::Database* dat
 {
     setObjectName("chatWorkspace");
     mDocumentsDb = database;
+    if (database)
+        mFinder = new SourceFinder(*database, &engine, this);
     if (database) {
         mStore = std::make_unique<store::ChatStore>(*database);
         (void)mStore->purgeRemoved(); // what was deleted last time and not undone
@@ -123,6 +126,7 @@ void ChatWorkspace::buildChatPage()
     mPicker = new ModelPicker(*mCatalog, mChatPage);
     mView = new MessageView(mChatPage);
     mInput = new ChatInput(mChatPage);
+    setFocusProxy(mInput); // opening Chat puts the cursor where a question is written
     mSettings = new ChatSettingsForm(mChatPage);
     if (store::Database* database = mDocumentsDb)
         mSettings->setDocumentCollections([database] { return collectionNames(*database); });
@@ -347,17 +351,18 @@ void ChatWorkspace::showCurrent(bool reload)
     if (answeringHere) {
         mView->beginAnswer(authorName(QFileInfo(request->modelPath).fileName()));
         mView->appendAnswer(mStreamed);
-    } else if (const store::StoredMessage* last = mTree.find(leaf); last && last->role == QLatin1String("user")) {
+    } else if (const store::StoredMessage* last = mTree.find(leaf);
+               last && last->role == QLatin1String("user") && mFindingFor != mConversation.id) {
         // Left unanswered: the app was closed mid-answer, or the answer failed.
         mView->showError(tr("This question has no answer yet."));
     }
-    setAnswering(mEngine->answering());
+    setAnswering(answering());
     updateTools();
 }
 
 void ChatWorkspace::send(const QString& text, const QStringList& pictures)
 {
-    if (!mStore || mEngine->answering() || (text.trimmed().isEmpty() && pictures.isEmpty()))
+    if (!mStore || answering() || (text.trimmed().isEmpty() && pictures.isEmpty()))
         return;
     if (mConversation.id == 0) {
         auto created = mStore->createConversation(titleFrom(text), mConversation.settings);
@@ -409,23 +414,44 @@ void ChatWorkspace::startAnswer(qint64 questionId)
     }
     request.generation = generationFrom(mConversation.settings);
     request.loras = mConversation.settings.loras;
-    // Documents: the question goes to the model with the collections' best chunks as numbered sources.
+    // Documents: the question goes to the model with the collections' best chunks as numbered
+    // sources, found first (with an embedding model, the question's vector comes from the engine).
     mSources.clear();
-    if (mDocumentsDb && !mConversation.settings.documents.isEmpty() && !request.turns.isEmpty()) {
-        mSources = findSources(*mDocumentsDb, mConversation.settings.documents, request.turns.last().text);
-        request.turns.last().text = docs::groundedQuestion(request.turns.last().text, mSources);
+    mSourcesNote.clear();
+    if (mFinder && !mConversation.settings.documents.isEmpty() && !request.turns.isEmpty()) {
+        mFindingFor = request.conversationId;
+        const QString question = request.turns.last().text;
+        mFinder->find(mConversation.settings.documents, question, 5, [this, request](const FoundSources& found) mutable {
+            mFindingFor = 0;
+            mSources = found.hits;
+            mSourcesNote = found.fallback;
+            if (auto* documents = mSettings->findChild<DocumentsButton*>())
+                documents->setLastSearch(found.how);
+            request.turns.last().text = docs::groundedQuestion(request.turns.last().text, mSources);
+            sendRequest(request);
+        });
+        if (mFinder->busy())
+            showCurrent(false); // Stop shows while the sources are found
+        return;
     }
+    sendRequest(request);
+}
+
+void ChatWorkspace::sendRequest(const ChatRequest& request)
+{
     mStreamed.clear();
     mEngine->answer(request);
     showCurrent(false); // the tree was just read
 }
+
+bool ChatWorkspace::answering() const { return mEngine->answering() || (mFinder && mFinder->busy()); }
 
 void ChatWorkspace::answerFinished(const ChatRequest& request, const ChatAnswer& answer)
 {
     mStreamed.clear();
     if (mStore && !answer.text.isEmpty()) {
         auto added = mStore->addMessage(request.conversationId, request.questionId, QStringLiteral("assistant"),
-                                        citedAnswer(answer.text, mSources), answer.stats);
+                                        citedAnswer(answer.text, mSources, mSourcesNote), answer.stats);
         if (!added)
             showStoreError(added.error());
         else if (request.conversationId == mConversation.id)
@@ -453,7 +479,15 @@ void ChatWorkspace::setAnswering(bool answering)
     mView->setActionsEnabled(!answering);
 }
 
-void ChatWorkspace::stop() { mEngine->stop(); }
+void ChatWorkspace::stop()
+{
+    if (mFinder && mFinder->busy()) { // still finding the sources: the question stays unanswered
+        mFinder->cancel();
+        mFindingFor = 0;
+        showCurrent(false);
+    }
+    mEngine->stop();
+}
 
 void ChatWorkspace::askAboutPicture(const QString& path)
 {
@@ -466,7 +500,7 @@ void ChatWorkspace::askAboutPicture(const QString& path)
 void ChatWorkspace::regenerate(qint64 assistantId)
 {
     const store::StoredMessage* answer = mTree.find(assistantId);
-    if (!answer || mEngine->answering())
+    if (!answer || answering())
         return;
     startAnswer(answer->parentId);
 }
@@ -474,7 +508,7 @@ void ChatWorkspace::regenerate(qint64 assistantId)
 void ChatWorkspace::editQuestion(qint64 userId, const QString& text)
 {
     const store::StoredMessage* question = mTree.find(userId);
-    if (!question || !mStore || mEngine->answering())
+    if (!question || !mStore || answering())
         return;
     // The edited question keeps the pictures it was asked with.
     auto added = mStore->addMessage(mConversation.id, question->parentId, QStringLiteral("user"), text, {},
@@ -489,7 +523,7 @@ void ChatWorkspace::editQuestion(qint64 userId, const QString& text)
 
 void ChatWorkspace::flipBranch(qint64 messageId, int step)
 {
-    if (!mStore || mEngine->answering())
+    if (!mStore || answering())
         return;
     const QList<qint64> siblings = mTree.siblings(messageId);
     const qsizetype at = siblings.indexOf(messageId) + step;
@@ -510,6 +544,10 @@ void ChatWorkspace::removeConversation(qint64 id)
         return;
     if (const auto request = mEngine->currentRequest(); request && request->conversationId == id)
         mEngine->stop();
+    if (mFindingFor == id) {
+        mFinder->cancel();
+        mFindingFor = 0;
+    }
     auto conversation = mStore->conversation(id);
     if (auto s = mStore->remove(id); !s) {
         showStoreError(s.error());

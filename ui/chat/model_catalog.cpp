@@ -44,6 +44,11 @@ QString ModelEntry::reason() const
     return QString::fromStdString(info.problem);
 }
 
+QString baseModelNote()
+{
+    return QObject::tr("a base model without a chat template: it completes text, one line per answer");
+}
+
 QString ModelEntry::summary() const
 {
     if (!error.isEmpty())
@@ -60,7 +65,7 @@ QString ModelEntry::summary() const
     if (!info.problem.empty())
         parts << QObject::tr("cannot run: %1").arg(QString::fromStdString(info.problem));
     else if (!info.hasChatTemplate) // said before it is chosen, not only once it has loaded
-        parts << QObject::tr("a base model without a chat template: it completes text, one line per answer");
+        parts << baseModelNote();
     return parts.join(QStringLiteral(" · "));
 }
 

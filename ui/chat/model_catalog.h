@@ -12,6 +12,9 @@
 
 namespace atelier::ui {
 
+// What the model bar and the list say of a GGUF without a chat template.
+QString baseModelNote();
+
 struct ModelEntry {
     QString path;
     llm::ModelFileInfo info; // valid when error is empty

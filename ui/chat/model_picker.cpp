@@ -220,8 +220,8 @@ void ModelPicker::showLoaded(const LoadedModelInfo& info)
     if (!info.templateError.isEmpty())
         text += tr(" · its chat template could not be read (%1): it completes text, one line per answer")
                     .arg(info.templateError);
-    else if (info.completesText)
-        text += tr(" · a base model without a chat template: it completes text, one line per answer");
+    else if (info.completesText && !(e && e->summary().contains(baseModelNote())))
+        text += QStringLiteral(" · ") + baseModelNote(); // once: the catalogue's summary may say it already
     mStatus->setText(text);
 }
 
