@@ -3,6 +3,7 @@
 #include "core/app_paths.h"
 #include "create/image_form_parts.h"
 #include "create/lora_picker.h"
+#include "describe/describe_button.h"
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/default_image_model.h"
 #include "diffusion/lora_prompt.h"
@@ -185,6 +186,10 @@ CreateForm::CreateForm(QWidget* parent)
     mClearInit->setToolTip(tr("Start from noise again"));
     mClearInit->setEnabled(false);
     connect(mClearInit, &QToolButton::clicked, this, [this] { setInitImage({}); });
+    mDescribeInit = new DescribeButton(tr("Describe"), this);
+    mDescribeInit->setObjectName("describeInitButton");
+    mDescribeInit->setPictureSource([this] { return mInitPath; });
+    mDescribeInit->setPictureAvailable(false);
     mStrength = new QDoubleSpinBox(this);
     mStrength->setObjectName("strength");
     mStrength->setRange(0.01, 1.0);
@@ -195,6 +200,7 @@ CreateForm::CreateForm(QWidget* parent)
     auto* initRow = new QHBoxLayout;
     initRow->addWidget(mInitImage, 1);
     initRow->addWidget(mChooseInit);
+    initRow->addWidget(mDescribeInit);
     initRow->addWidget(mClearInit);
     form->addRow(tr("Init picture"), initRow);
     form->addRow(tr("Strength"), mStrength);
@@ -371,6 +377,7 @@ void CreateForm::setInitImage(const QString& path)
     mInitPath = path;
     mClearInit->setEnabled(!path.isEmpty());
     mStrength->setEnabled(!path.isEmpty());
+    mDescribeInit->setPictureAvailable(!path.isEmpty());
     if (path.isEmpty()) {
         mInitImage->setText(tr("None: a new picture from noise"));
         mInitImage->setToolTip({});

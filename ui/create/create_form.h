@@ -21,6 +21,8 @@ class QToolButton;
 
 namespace atelier::ui {
 
+class DescribeButton;
+
 // What the form asks for.
 struct CreateSettings {
     QString modelPath;
@@ -59,6 +61,8 @@ public:
     void remember() const;
     bool restore();  // false when nothing was remembered (a first run)
     QPlainTextEdit* promptEdit() const { return mPrompt; }
+    // The init picture's "Describe" (its prompt from Chat's vision model), enabled with a picture.
+    DescribeButton* describeInitButton() const { return mDescribeInit; }
 
 signals:
     void generateRequested();
@@ -95,6 +99,7 @@ private:
     QLabel* mInitImage = nullptr;
     QPushButton* mChooseInit = nullptr;
     QToolButton* mClearInit = nullptr;
+    DescribeButton* mDescribeInit = nullptr;
     QDoubleSpinBox* mStrength = nullptr;
     ModelSize mModelSize;
     QList<QSize> mPresets;

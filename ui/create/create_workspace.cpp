@@ -5,6 +5,8 @@
 #include "create/picture_actions.h"
 #include "create/picture_png.h"
 #include "create/picture_view.h"
+#include "describe/describe_button.h"
+#include "describe/describe_status.h"
 #include "diffusion/sampling/sampler_names.h"
 #include "model_files.h"
 #include "widgets/empty_state.h"
@@ -196,6 +198,15 @@ void CreateWorkspace::showEvent(QShowEvent* event)
 }
 
 void CreateWorkspace::setPrompt(const QString& prompt) { mForm->setPrompt(prompt); }
+
+void CreateWorkspace::setDescriber(PictureDescriber* describer)
+{
+    mActions->describeButton()->setDescriber(describer);
+    mForm->describeInitButton()->setDescriber(describer);
+    auto* column = qobject_cast<QVBoxLayout*>(mActions->parentWidget()->layout());
+    if (describer && column && !findChild<DescribeStatus*>())
+        column->insertWidget(column->indexOf(mActions) + 1, new DescribeStatus(*describer, mActions->parentWidget()));
+}
 
 QString CreateWorkspace::prompt() const { return mForm->settings().prompt; }
 

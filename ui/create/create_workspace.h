@@ -21,6 +21,7 @@ namespace atelier::ui {
 class CreateForm;
 class EmptyState;
 class LayoutMode;
+class PictureDescriber;
 class PictureView;
 
 class CreateWorkspace : public QWidget {
@@ -35,6 +36,9 @@ public:
     void setParameters(const diffusion::GenerationParameters& parameters);
     // Makes the picture at `path` the init picture (Send to img2img).
     void setInitImage(const QString& path);
+    // Turns on "Describe for Create" for the finished and the init picture; its progress shows
+    // under the picture.
+    void setDescriber(PictureDescriber* describer);
 
     // Queues the form's pictures; false (with the reason shown) when the form cannot be used.
     bool generate();

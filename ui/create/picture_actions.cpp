@@ -1,6 +1,7 @@
 #include "create/picture_actions.h"
 
 #include "core/app_paths.h"
+#include "describe/describe_button.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -40,6 +41,10 @@ PictureActions::PictureActions(QWidget* parent) : QWidget(parent)
                 if (const QString path = pictureFile(); !path.isEmpty())
                     emit sendToInpaint(path);
             });
+    mDescribe = new DescribeButton(tr("Describe for Create"), this);
+    mDescribe->setObjectName("describePictureButton");
+    mDescribe->setPictureSource([this] { return pictureFile(); });
+    row->addWidget(mDescribe);
     row->addStretch(1);
     hide();
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The row of actions under Create's finished picture, as A1111 and ComfyUI users expect them:
-// Save as…, Copy, Use as init picture (img2img) and Send to Inpaint. Hidden until a picture is
-// finished; the picture is the last one finished.
+// Save as…, Copy, Use as init picture (img2img), Send to Inpaint and Describe for Create. Hidden
+// until a picture is finished; the picture is the last one finished.
 
 #include "create/image_engine.h"
 
@@ -10,6 +10,8 @@
 class QPushButton;
 
 namespace atelier::ui {
+
+class DescribeButton;
 
 class PictureActions : public QWidget {
     Q_OBJECT
@@ -24,6 +26,7 @@ public:
     QString pictureFile();
     // Save as…: asks where, then saveTo(); says how it went through message().
     void saveAs();
+    DescribeButton* describeButton() const { return mDescribe; } // "Describe for Create"
 
 signals:
     void useAsInitPicture(const QString& path);
@@ -33,6 +36,7 @@ signals:
 private:
     void copy();
 
+    DescribeButton* mDescribe = nullptr;
     ImageResult mResult;
     QString mFile; // pictureFile() of mResult, once written
 };

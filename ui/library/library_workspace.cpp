@@ -388,6 +388,8 @@ void LibraryWorkspace::openPicture(qint64 id)
     mViewer->setFocus();
 }
 
+void LibraryWorkspace::setDescriber(PictureDescriber* describer) { mDetails->setDescriber(describer); }
+
 void LibraryWorkspace::showGallery()
 {
     mPages->setCurrentIndex(MainPage);

@@ -23,6 +23,7 @@ class Database;
 namespace atelier::ui {
 
 class GalleryFilterBar;
+class PictureDescriber;
 class PictureDetails;
 class PictureModel;
 class PictureViewer;
@@ -55,6 +56,8 @@ public:
     bool hasPicture() const { return current() != nullptr; }
     void exportPicture();
     void showGallery();
+    // The chosen picture's "Describe for Create" runs on this describer.
+    void setDescriber(PictureDescriber* describer);
     void showPromptHistory();
 
 signals:

@@ -1,5 +1,8 @@
 #include "library/picture_details.h"
 
+#include "describe/describe_button.h"
+#include "describe/describe_status.h"
+
 #include <QEvent>
 #include <QGridLayout>
 #include <QImageReader>
@@ -86,18 +89,22 @@ PictureDetails::PictureDetails(QWidget* parent)
                               &PictureDetails::inpaintRequested), 1, 1);
     buttons->addWidget(button("askButton", tr("Ask about this picture"),
                               tr("Start a chat question with this picture attached (a model with vision reads it)"),
-                              &PictureDetails::askRequested), 2, 0, 1, 2);
+                              &PictureDetails::askRequested), 2, 0);
+    mDescribe = new DescribeButton(tr("Describe for Create"), this);
+    mDescribe->setObjectName("describeButton");
+    mDescribe->setPictureSource([this] { return mRecord.id != 0 ? mPath : QString(); });
+    buttons->addWidget(mDescribe, 2, 1);
     buttons->addWidget(button("revealButton", tr("Show in folder"), tr("Open the folder that holds the file"),
                               &PictureDetails::revealRequested), 3, 0);
     buttons->addWidget(button("deleteButton", tr("Delete"), tr("Delete the picture (Del); it can be undone"),
                               &PictureDetails::deleteRequested), 3, 1);
 
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(8, 0, 0, 0);
-    layout->addWidget(mPreview, 1);
-    layout->addWidget(mSummary);
-    layout->addWidget(mParameters);
-    layout->addLayout(buttons);
+    mLayout = new QVBoxLayout(this);
+    mLayout->setContentsMargins(8, 0, 0, 0);
+    mLayout->addWidget(mPreview, 1);
+    mLayout->addWidget(mSummary);
+    mLayout->addWidget(mParameters);
+    mLayout->addLayout(buttons);
 
     connect(&mLoading, &QFutureWatcher<QImage>::finished, this, [this] {
         if (mLoading.isCanceled() || mLoading.future().resultCount() == 0)
@@ -122,6 +129,13 @@ QPushButton* PictureDetails::button(const QString& name, const QString& text, co
     return b;
 }
 
+void PictureDetails::setDescriber(PictureDescriber* describer)
+{
+    mDescribe->setDescriber(describer);
+    if (describer && !findChild<DescribeStatus*>())
+        mLayout->addWidget(new DescribeStatus(*describer, this));
+}
+
 void PictureDetails::showPicture(const store::PictureRecord& record, const QString& path, const QPixmap& thumbnail)
 {
     if (record.id == 0) {
@@ -129,12 +143,14 @@ void PictureDetails::showPicture(const store::PictureRecord& record, const QStri
         return;
     }
     mRecord = record;
+    mPath = path;
     mPreviewSource = thumbnail;
     showPreview();
     mSummary->setText(summaryOf(record));
     mParameters->setPlainText(record.parametersText);
     for (QPushButton* b : std::as_const(mButtons))
         b->setEnabled(true);
+    mDescribe->setPictureAvailable(true);
     // A stale result of an earlier picture is dropped: the watcher follows the newest future only.
     mLoading.setFuture(QtConcurrent::run(readPreview, path));
 }
@@ -142,6 +158,7 @@ void PictureDetails::showPicture(const store::PictureRecord& record, const QStri
 void PictureDetails::clear()
 {
     mRecord = {};
+    mPath.clear();
     mPreviewSource = {};
     mLoading.setFuture({});
     mPreview->setPixmap({});
@@ -150,6 +167,7 @@ void PictureDetails::clear()
     mParameters->clear();
     for (QPushButton* b : std::as_const(mButtons))
         b->setEnabled(false);
+    mDescribe->setPictureAvailable(false);
 }
 
 void PictureDetails::showPreview()

@@ -10,8 +10,12 @@
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
+class QVBoxLayout;
 
 namespace atelier::ui {
+
+class DescribeButton;
+class PictureDescriber;
 
 class PictureDetails : public QWidget {
     Q_OBJECT
@@ -22,6 +26,8 @@ public:
     void showPicture(const store::PictureRecord& record, const QString& path, const QPixmap& thumbnail);
     void clear();
     qint64 pictureId() const { return mRecord.id; }
+    // Turns on "Describe for Create" (Chat's vision model writes Create's prompt from the picture).
+    void setDescriber(PictureDescriber* describer);
 
 signals:
     void reuseRequested();
@@ -49,6 +55,9 @@ private:
     QLabel* mSummary = nullptr;
     QPlainTextEdit* mParameters = nullptr;
     QList<QPushButton*> mButtons;
+    DescribeButton* mDescribe = nullptr;
+    QVBoxLayout* mLayout = nullptr;
+    QString mPath; // the picture's file
 };
 
 } // namespace atelier::ui
