@@ -94,8 +94,7 @@ Result<LoadedEmbedder> loadEmbedder(const QString& path, int deviceIndex, bool v
     options.pipelineCachePath = paths::pipelineCachePath().toStdString();
     ATELIER_ASSIGN(e.device, vk::Device::create(options));
     ATELIER_ASSIGN(e.model, llm::EmbeddingModel::load(*e.device, path.toStdString()));
-    const QFileInfo info(path);
-    e.embedder.model = QStringLiteral("%1:%2").arg(info.fileName()).arg(info.size());
+    e.embedder.model = docs::embeddingModelId(path);
     llm::EmbeddingModel* model = e.model.get();
     e.embedder.embed = [model](const QStringList& texts) {
         std::vector<std::string> utf8;

@@ -5,6 +5,7 @@
 
 #include "core/result.h"
 
+#include <QFileInfo>
 #include <QString>
 #include <QStringList>
 
@@ -20,5 +21,13 @@ struct Embedder {
 
     explicit operator bool() const { return bool(embed) && !model.isEmpty(); }
 };
+
+// What the vectors of the GGUF at `path` are stored under: its file name and size
+// ("nomic-embed-text-v1.5.Q8_0.gguf:146146432"), the same for `atelier docs` and the window.
+inline QString embeddingModelId(const QString& path)
+{
+    const QFileInfo info(path);
+    return QStringLiteral("%1:%2").arg(info.fileName()).arg(info.size());
+}
 
 } // namespace atelier::docs

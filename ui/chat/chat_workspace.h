@@ -33,6 +33,7 @@ class EmptyState;
 class MessageView;
 class ModelCatalog;
 class ModelPicker;
+class SourceFinder;
 struct ChatAnswer;
 struct ChatRequest;
 
@@ -74,6 +75,8 @@ private:
     void updateTools(); // the toolbar's actions follow the conversation on show
     void showCurrent(bool reload = true); // reload: read the messages from the store first
     void startAnswer(qint64 questionId);
+    void sendRequest(const ChatRequest& request);
+    bool answering() const; // an answer is written, or its documents' sources are still being found
     void answerFinished(const ChatRequest& request, const ChatAnswer& answer);
     void answerFailed(const ChatRequest& request, const QString& message);
     void setAnswering(bool answering);
@@ -101,6 +104,9 @@ private:
     QString mStreamed;     // the answer being written, for when its conversation is shown again
     store::Database* mDocumentsDb = nullptr; // where the document collections are (docs/)
     std::vector<docs::Hit> mSources;         // the chunks the running answer was given, [1]..[n]
+    QString mSourcesNote;                    // why they were found by keywords alone, when a model was chosen
+    SourceFinder* mFinder = nullptr;         // null without a database
+    qint64 mFindingFor = 0;                  // the conversation whose sources are being found
 
     QStackedWidget* mPages = nullptr;
     EmptyState* mNoModels = nullptr;

@@ -16,7 +16,6 @@ DocumentsButton::DocumentsButton(QWidget* parent) : QToolButton(parent)
     setObjectName(QStringLiteral("documentsButton"));
     setPopupMode(QToolButton::InstantPopup);
     setToolButtonStyle(Qt::ToolButtonTextOnly);
-    setToolTip(tr("Answer from these document collections (Edit > Documents… makes them)"));
     setMenu(new QMenu(this));
     connect(menu(), &QMenu::aboutToShow, this, &DocumentsButton::fillMenu);
     updateText();
@@ -25,6 +24,12 @@ DocumentsButton::DocumentsButton(QWidget* parent) : QToolButton(parent)
 void DocumentsButton::setSelected(const QStringList& names)
 {
     mSelected = names;
+    updateText();
+}
+
+void DocumentsButton::setLastSearch(const QString& how)
+{
+    mLastSearch = how;
     updateText();
 }
 
@@ -54,6 +59,8 @@ void DocumentsButton::fillMenu()
 void DocumentsButton::updateText()
 {
     setText(mSelected.isEmpty() ? tr("Documents: none") : tr("Documents: %1").arg(mSelected.join(QStringLiteral(", "))));
+    const QString base = tr("Answer from these document collections (Edit > Documents… makes them)");
+    setToolTip(mLastSearch.isEmpty() ? base : tr("%1\nLast question: %2").arg(base, mLastSearch));
 }
 
 QStringList collectionNames(store::Database& db)
@@ -87,7 +94,7 @@ QString sourceLink(const docs::Hit& hit)
     return url.toString(QUrl::FullyEncoded);
 }
 
-QString citedAnswer(const QString& answer, const std::vector<docs::Hit>& sources)
+QString citedAnswer(const QString& answer, const std::vector<docs::Hit>& sources, const QString& note)
 {
     if (sources.empty())
         return answer;
@@ -111,6 +118,8 @@ QString citedAnswer(const QString& answer, const std::vector<docs::Hit>& sources
         linked += QStringLiteral("\n%1. [%2, %3](%4)").arg(i + 1).arg(QFileInfo(h.path).fileName(),
                                                                       docs::positionText(h), sourceLink(h));
     }
+    if (!note.isEmpty())
+        linked += QStringLiteral("\n\n*%1*").arg(QObject::tr("Found by keywords only: %1.").arg(note));
     return linked;
 }
 

@@ -30,11 +30,7 @@ struct Answer {
 
 } // namespace
 
-QString embeddingModelId(const QString& path)
-{
-    const QFileInfo info(path);
-    return QStringLiteral("%1:%2").arg(info.fileName()).arg(info.size());
-}
+QString embeddingModelId(const QString& path) { return docs::embeddingModelId(path); }
 
 docs::Embedder computeEmbedder(engine::ComputeEngine& engine, const QString& modelPath,
                                std::shared_ptr<std::atomic<bool>> cancel)
