@@ -33,7 +33,7 @@ CommandLine parseCommandLine(const QStringList& args)
             if (a == "-platform" || a == "-style" || a == "-display")
                 ++i;
         } else if (a == "devices" || a == "bench" || a == "chat" || a == "generate" || a == "inpaint" ||
-                   a == "library" || a == "models" || a == "serve" || a == "docs") {
+                   a == "library" || a == "models" || a == "serve" || a == "docs" || a == "describe") {
             cl.command = a;
         } else {
             cl.error = "unknown command '" + a + "'";
@@ -60,6 +60,8 @@ QString usageText()
         "  generate         make a picture from a prompt (atelier generate --help)\n"
         "  inpaint          repaint the masked area of a picture (atelier inpaint --help)\n"
         "  chat             talk to a language model (atelier chat --help)\n"
+        "  describe --image FILE [--model GGUF] [--mmproj FILE]\n"
+        "                   a picture's Stable Diffusion prompt, written by a vision model\n"
         "  library import FILE.png...\n"
         "                   copy pictures with A1111 parameters into the Library\n"
         "  models list|download NAME_OR_URL|verify [NAME...]|remove NAME\n"

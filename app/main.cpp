@@ -1,6 +1,7 @@
 // atelier: opens the window, or runs a command-line tool (devices, bench, chat, generate, inpaint).
 
 #include "chat_command.h"
+#include "describe_command.h"
 #include "generate_command.h"
 #include "inpaint_command.h"
 #include "docs_command.h"
@@ -126,6 +127,8 @@ int main(int argc, char** argv)
         return runBench(cl, options);
     if (cl.command == "chat")
         return app::runChat(cl.arguments, options.deviceIndex, options.validation);
+    if (cl.command == "describe")
+        return app::runDescribe(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "generate")
         return app::runGenerate(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "inpaint")
