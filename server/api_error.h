@@ -24,8 +24,11 @@ struct ApiError {
 
 // The ErrorCode a job failed with: the job writes it on the compute thread before its jobFailed
 // signal (which carries only the message) reaches the server.
+// `param` names the request field at fault (a picture that cannot be decoded); it is written before
+// the job returns, so before jobFailed is sent, and read after it arrives.
 struct JobFailure {
     std::atomic<int> code{-1};
+    QString param;
     void set(const Error& error) { code.store(int(error.code)); }
 };
 

@@ -126,21 +126,44 @@ std::optional<ApiError> readGeneration(const QJsonObject& o, TextRequest& r)
     return std::nullopt;
 }
 
-// A message's content: a string, or a list of parts of which only text parts are read.
-std::optional<QString> messageText(const QJsonValue& content)
+// A message's content: a string, or a list of text parts and (user messages only) image_url
+// parts, whose pictures go to `pictures` (the message's place in r.messages is filled in later).
+std::optional<ApiError> readContent(const QJsonValue& content, const QString& field, bool user, QString& text,
+                                    std::vector<RequestPicture>& pictures)
 {
-    if (content.isString())
-        return content.toString();
-    if (!content.isArray())
+    if (content.isString()) {
+        text = content.toString();
         return std::nullopt;
-    QString text;
-    for (const QJsonValue& part : content.toArray()) {
-        const QJsonObject p = part.toObject();
-        if (p.value("type").toString() != QLatin1String("text") || !p.value("text").isString())
-            return std::nullopt;
-        text += p.value("text").toString();
     }
-    return text;
+    if (!content.isArray())
+        return badRequest(QStringLiteral("Each message needs a 'content' string (or a list of parts); '%1' is neither.").arg(field),
+                          field);
+    const QJsonArray parts = content.toArray();
+    for (qsizetype i = 0; i < parts.size(); ++i) {
+        const QString where = QStringLiteral("%1[%2]").arg(field).arg(i);
+        const QJsonObject p = parts[i].toObject();
+        const QString type = p.value("type").toString();
+        if (type == QLatin1String("text") && p.value("text").isString()) {
+            text += p.value("text").toString();
+        } else if (type == QLatin1String("image_url") && user) {
+            RequestPicture picture;
+            picture.field = where + QStringLiteral(".image_url");
+            if (auto e = readPictureUrl(p.value("image_url"), picture.field, picture.bytes))
+                return e;
+            pictures.push_back(std::move(picture));
+            if (pictures.size() > size_t(kMaxRequestPictures))
+                return badRequest(QStringLiteral("A request may show at most %1 pictures; '%2' is one more.")
+                                      .arg(kMaxRequestPictures).arg(where), where);
+        } else if (type == QLatin1String("image_url")) {
+            return badRequest(QStringLiteral("'%1': only the user's messages may show pictures.").arg(where), where);
+        } else if (type == QLatin1String("text")) {
+            return badRequest(QStringLiteral("'%1' is a text part without a 'text' string.").arg(where), where);
+        } else {
+            return badRequest(QStringLiteral("'%1' is a part of type '%2'; messages here hold text and image_url parts.")
+                                  .arg(where, type), where);
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -160,19 +183,24 @@ Parsed<TextRequest> parseChatRequest(const QByteArray& body)
     if (!messages.isArray() || messages.toArray().isEmpty())
         return badRequest(QStringLiteral("'messages' must be a non-empty list of messages."), "messages");
     QStringList system;
-    for (const QJsonValue& m : messages.toArray()) {
-        const QJsonObject message = m.toObject();
+    const QJsonArray list = messages.toArray();
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QJsonObject message = list[i].toObject();
         const QString role = message.value("role").toString();
-        const std::optional<QString> text = messageText(message.value("content"));
-        if (!text)
-            return badRequest(QStringLiteral("Each message needs a 'content' string (or a list of text parts)."), "messages");
+        const bool user = role == QLatin1String("user");
+        QString text;
+        const size_t firstPicture = r.pictures.size();
+        if (auto e = readContent(message.value("content"), QStringLiteral("messages[%1].content").arg(i), user, text, r.pictures))
+            return *e;
+        for (size_t p = firstPicture; p < r.pictures.size(); ++p)
+            r.pictures[p].message = r.messages.size();
         if (role == QLatin1String("system") || role == QLatin1String("developer"))
-            system << *text;
-        else if (role == QLatin1String("user") || role == QLatin1String("assistant"))
-            r.messages.push_back({role.toStdString(), text->toStdString(), {}});
+            system << text;
+        else if (user || role == QLatin1String("assistant"))
+            r.messages.push_back({role.toStdString(), text.toStdString(), {}, {}});
         else
             return badRequest(QStringLiteral("A message's 'role' must be system, developer, user or assistant, got '%1'.").arg(role),
-                              "messages");
+                              QStringLiteral("messages[%1].role").arg(i));
     }
     if (r.messages.empty() || r.messages.back().role != "user")
         return badRequest(QStringLiteral("The last message must be the user's."), "messages");

@@ -5,6 +5,7 @@
 // the ApiError; fields OpenAI has that Atelier ignores (user, logit_bias, ...) are ignored.
 
 #include "server/api_error.h"
+#include "server/request_pictures.h"
 
 #include "diffusion/sampling/sampler_names.h"
 #include "llm/chat_session.h"
@@ -25,6 +26,7 @@ struct TextRequest {
     bool chat = true;
     std::string systemPrompt;                // chat: the system (and developer) messages, joined
     std::vector<llm::ChatMessage> messages;  // chat: user and assistant turns; the last is the user's
+    std::vector<RequestPicture> pictures;    // chat: the user messages' pictures, still encoded (TextJob decodes them)
     std::string prompt;                      // completion: the text to continue
     llm::GenerationSettings generation;      // temperature, top_p, (top_k, min_p), seed, max_tokens
     QStringList stop;                        // at most 4; the answer ends before the first one

@@ -474,7 +474,9 @@ void OpenAiServer::jobFailed(engine::JobId id, const QString& message)
         return;
     Exchange& exchange = *found;
     const int code = exchange.failure ? exchange.failure->code.load() : -1;
-    const ApiError error = fromJobError(code >= 0 ? ErrorCode(code) : ErrorCode::Vulkan, message);
+    ApiError error = fromJobError(code >= 0 ? ErrorCode(code) : ErrorCode::Vulkan, message);
+    if (exchange.failure && error.status == 400)
+        error.param = exchange.failure->param;
     if (exchange.socket && exchange.streaming) {
         // The 200 has gone out: the error travels as the stream's last event.
         writeChunk(exchange, serverSentEvent(error.json()));

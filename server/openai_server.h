@@ -42,7 +42,7 @@ struct ServerOptions {
     QString imageModelPath;              // SD checkpoint; empty: no image model served
     QString embeddingModelPath;          // bert / nomic-bert GGUF; empty: no embeddings served
     int contextLength = 4096;            // tokens the served chat model holds
-    qint64 maxBodyBytes = 8 * 1024 * 1024;
+    qint64 maxBodyBytes = 32 * 1024 * 1024; // a 20 MiB picture in base64 fits
 };
 
 // "gemma-3-270m-q4_k_m" for ".../gemma-3-270m-q4_k_m.gguf": the id a model is asked for by.

@@ -4,6 +4,8 @@
 
 #include "llm/chat_resident.h"
 #include "llm/tokenizer.h"
+#include "llm/vision_config.h"
+#include "llm/vision_encoder.h"
 
 #include <QFileInfo>
 
@@ -12,6 +14,11 @@ namespace atelier::server {
 namespace {
 
 const std::string kResidentKey = "server.chat.model";
+// The vision projector of the server's own model, erased with it (its session points to it).
+const std::string kVisionKey = "server.chat.vision";
+struct ServerVision {
+    std::unique_ptr<llm::VisionEncoder> encoder;
+};
 
 // The window's model when it is the file asked for (no second copy in memory), else the server's
 // own, loaded on first use.
@@ -24,6 +31,7 @@ Result<llm::ChatResident*> loadedModel(engine::JobContext& ctx, const QString& p
     if (resident && resident->path == file)
         return resident;
     ctx.residents().erase(kResidentKey); // free the old model's memory before loading the next
+    ctx.residents().erase(kVisionKey);
     llm::LoadOptions options;
     options.contextLength = contextLength;
     auto progress = [&ctx](double f) {
@@ -36,6 +44,33 @@ Result<llm::ChatResident*> loadedModel(engine::JobContext& ctx, const QString& p
     loaded->session = std::make_unique<llm::ChatSession>(*model);
     loaded->model = std::move(model);
     return &ctx.residents().put(kResidentKey, std::move(loaded));
+}
+
+// Makes the session read pictures. The window's model reads them with the projector the window
+// loaded for it; the server's own model gets the one next to it, found as the window finds it.
+Status equipVision(engine::JobContext& ctx, llm::ChatResident& loaded, const std::string& modelId)
+{
+    if (loaded.session->readsPictures())
+        return {};
+    const std::string cannot = "model " + modelId + " cannot see pictures: ";
+    if (loaded.session->completesText())
+        return makeError(ErrorCode::InvalidArgument, cannot + "it has no chat template to place them in");
+    const llm::ModelConfig& config = loaded.model->config();
+    const std::string projector = llm::findVisionProjector(loaded.path, config.architectureName, config.dim);
+    if (projector.empty())
+        return makeError(ErrorCode::InvalidArgument, cannot + "no vision projector (mmproj*.gguf) next to it");
+    const std::string projectorName = QFileInfo(QString::fromStdString(projector)).fileName().toStdString();
+    if (ctx.residents().find<llm::ChatResident>(kResidentKey) != &loaded) // the window's: its projector failed to load
+        return makeError(ErrorCode::InvalidArgument, cannot + "its vision projector " + projectorName + " did not load in the window");
+    auto encoder = llm::VisionEncoder::load(ctx.device(), projector);
+    if (!encoder)
+        return makeError(encoder.error().code, cannot + "its vision projector " + projectorName + " cannot be used: " +
+                                                   encoder.error().message);
+    ATELIER_TRY(loaded.session->setVision(encoder.value().get()));
+    auto vision = std::make_unique<ServerVision>();
+    vision->encoder = std::move(encoder).value();
+    ctx.residents().put(kVisionKey, std::move(vision));
+    return {};
 }
 
 // Continues `prompt` as it is, with no template: /v1/completions.
@@ -106,6 +141,12 @@ Result<QVariant> TextJob::run(engine::JobContext& ctx)
     return result;
 }
 
+void TextJob::failedAt(const QString& field)
+{
+    if (mFailure)
+        mFailure->param = field;
+}
+
 Result<QVariant> TextJob::answer(engine::JobContext& ctx)
 {
     ATELIER_ASSIGN(llm::ChatResident * loaded, loadedModel(ctx, mModelPath, mContextLength));
@@ -129,12 +170,31 @@ Result<QVariant> TextJob::answer(engine::JobContext& ctx)
         llm::ChatSession& session = *loaded->session;
         session.setPromptProgress([&ctx](int, int) { return !ctx.cancelled(); });
         session.setSystemPrompt(mRequest.systemPrompt);
-        session.setMessages(mRequest.messages);
+        std::vector<llm::ChatMessage> messages = mRequest.messages;
+        if (!mRequest.pictures.empty()) {
+            if (Status seeing = equipVision(ctx, *loaded, mRequest.model.toStdString()); !seeing) {
+                failedAt(mRequest.pictures.front().field);
+                return seeing.error();
+            }
+            for (const RequestPicture& picture : mRequest.pictures) {
+                auto rgb = decodePicture(picture.bytes);
+                if (!rgb) {
+                    failedAt(picture.field);
+                    return makeError(ErrorCode::InvalidArgument, "'" + picture.field.toStdString() + "': " + rgb.error().message);
+                }
+                messages[picture.message].pictures.push_back(std::make_shared<const llm::RgbPicture>(std::move(rgb).value()));
+            }
+        }
+        session.setMessages(std::move(messages));
         ATELIER_TRY(session.answer(settings, onText, &stats));
     } else {
         auto written = complete(*loaded->model, mRequest.prompt, settings, onText, stats);
-        // The KV cache no longer holds what the chat session remembers: start it afresh.
+        // The KV cache no longer holds what the chat session remembers: start it afresh, still
+        // reading pictures if it did.
+        llm::VisionEncoder* vision = loaded->session->vision();
         loaded->session = std::make_unique<llm::ChatSession>(*loaded->model);
+        if (vision)
+            (void)loaded->session->setVision(vision);
         if (!written)
             return written.error();
     }

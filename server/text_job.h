@@ -32,6 +32,7 @@ public:
 
 private:
     Result<QVariant> answer(engine::JobContext& ctx);
+    void failedAt(const QString& field); // the request field the failure names
 
     TextRequest mRequest;
     QString mModelPath;

@@ -55,6 +55,7 @@ public:
     // error. nullptr takes it away.
     Status setVision(VisionEncoder* encoder);
     bool readsPictures() const { return mVision != nullptr; }
+    VisionEncoder* vision() const { return mVision; }
     // Replaces the conversation (another branch, an edited question). The KV cache keeps whatever
     // prefix the new conversation shares with what it holds.
     void setMessages(std::vector<ChatMessage> messages) { mMessages = std::move(messages); }

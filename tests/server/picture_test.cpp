@@ -1,0 +1,337 @@
+// Pictures in /v1/chat/completions (issue 22), in-process on a free port with the tiny Gemma 3 and
+// its vision projector (tests/llm/fixtures) in a folder of their own: the greedy answer about a
+// picture is ChatSession's own for that picture, whole and streamed; every bad picture is a 400 that
+// names its field; a model with no projector next to it is a 400 that says so.
+
+#include "server/openai_server.h"
+
+#include "engine/compute_engine.h"
+#include "llm/chat_session.h"
+#include "llm/language_model.h"
+#include "llm/picture.h"
+#include "llm/vision_encoder.h"
+#include "vk/device.h"
+#include "vk/instance.h"
+
+#include <QBuffer>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cstring>
+
+using namespace atelier;
+
+namespace {
+
+const QString kFixtures = QStringLiteral(ATELIER_TEST_FIXTURES);
+constexpr int kTimeoutMs = 120000;
+constexpr int kMaxTokens = 6;
+const QString kQuestion = QStringLiteral("What is in the picture?");
+
+struct Reply {
+    int status = 0;
+    QByteArray body;
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+    QJsonObject error() const { return json().value("error").toObject(); }
+    QString content() const
+    {
+        return json().value("choices").toArray().first().toObject().value("message").toObject().value("content").toString();
+    }
+};
+
+QByteArray fileBytes(const QString& path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QString dataUrl(const QByteArray& bytes, const QString& type = QStringLiteral("image/png"))
+{
+    return QStringLiteral("data:%1;base64,").arg(type) + QString::fromLatin1(bytes.toBase64());
+}
+
+QJsonObject picturePart(const QString& url)
+{
+    return QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{{"url", url}}}};
+}
+
+// A user message of the question and the pictures (given as data URLs or whatever else is sent).
+QByteArray pictureBody(const QString& model, const QJsonArray& pictureParts, bool stream = false)
+{
+    QJsonArray content{QJsonObject{{"type", "text"}, {"text", kQuestion}}};
+    for (const QJsonValue& part : pictureParts)
+        content.append(part);
+    const QJsonObject o{{"model", model},
+                        {"messages", QJsonArray{QJsonObject{{"role", "user"}, {"content", content}}}},
+                        {"temperature", 0},
+                        {"max_tokens", kMaxTokens},
+                        {"stream", stream}};
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+llm::RgbPicture rgbOf(const QString& path)
+{
+    const QImage image = QImage(path).convertToFormat(QImage::Format_RGB888);
+    llm::RgbPicture picture{image.width(), image.height(), {}};
+    picture.rgb.resize(size_t(image.width()) * size_t(image.height()) * 3);
+    for (int y = 0; y < image.height(); ++y)
+        std::memcpy(picture.rgb.data() + size_t(y) * size_t(image.width()) * 3, image.constScanLine(y), size_t(image.width()) * 3);
+    return picture;
+}
+
+} // namespace
+
+class TestServerPictures : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void answersAboutAPictureAsChatSessionDoes();
+    void streamsAnAnswerAboutAPicture();
+    void refusesBadPictures_data();
+    void refusesBadPictures();
+    void refusesAPictureTheJobCannotDecode();
+    void refusesPicturesForAModelThatCannotSee();
+
+private:
+    Reply send(const QByteArray& body);
+    // ChatSession's greedy answer to the question with `picture`, on the engine's device.
+    QVariantMap sessionAnswer(const QString& picture);
+
+    QTemporaryDir mDir;
+    QString mSeeing; // tiny_gemma3.gguf with mmproj-tiny_gemma3.gguf beside it
+    QString mBlind;  // tiny_gemma3.gguf alone
+    engine::ComputeEngine* mEngine = nullptr;
+    server::OpenAiServer* mServer = nullptr;
+    QNetworkAccessManager* mNetwork = nullptr;
+};
+
+void TestServerPictures::initTestCase()
+{
+    QVERIFY(mDir.isValid());
+    QVERIFY(QDir(mDir.path()).mkpath("seeing") && QDir(mDir.path()).mkpath("blind"));
+    mSeeing = mDir.filePath("seeing/tiny_gemma3.gguf");
+    mBlind = mDir.filePath("blind/tiny_gemma3.gguf");
+    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", mSeeing));
+    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3_mmproj.gguf", mDir.filePath("seeing/mmproj-tiny_gemma3.gguf")));
+    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", mBlind));
+
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY2(ready.wait(kTimeoutMs), "the Vulkan device did not open");
+
+    mServer = new server::OpenAiServer(*mEngine, this);
+    server::ServerOptions serve;
+    serve.port = 0;
+    serve.chatModelPath = mSeeing;
+    serve.contextLength = 512;
+    serve.maxBodyBytes = 32 * 1024 * 1024; // the default: a 20 MiB picture fits, base64 and all
+    QVERIFY(mServer->start(serve).ok());
+    mNetwork = new QNetworkAccessManager(this);
+}
+
+void TestServerPictures::cleanupTestCase()
+{
+    QCOMPARE(mServer->pendingRequests(), 0);
+    delete mServer;
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
+        const vk::Instance& instance = ctx.device().instance();
+        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
+    }));
+    QVERIFY(finished.wait(kTimeoutMs));
+    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    delete mEngine;
+}
+
+Reply TestServerPictures::send(const QByteArray& body)
+{
+    QNetworkRequest request(QUrl(mServer->baseUrl() + "/chat/completions"));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* reply = mNetwork->post(request, body);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        done.wait(kTimeoutMs);
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    reply->deleteLater();
+    return r;
+}
+
+QVariantMap TestServerPictures::sessionAnswer(const QString& picture)
+{
+    const std::string model = mSeeing.toStdString();
+    const std::string projector = mDir.filePath("seeing/mmproj-tiny_gemma3.gguf").toStdString();
+    auto rgb = std::make_shared<const llm::RgbPicture>(rgbOf(picture));
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
+    mEngine->submit(std::make_unique<engine::FunctionJob>("reference", [=](engine::JobContext& ctx) -> Result<QVariant> {
+        llm::LoadOptions options;
+        options.contextLength = 512;
+        ATELIER_ASSIGN(auto language, llm::LanguageModel::load(ctx.device(), model, options));
+        ATELIER_ASSIGN(auto vision, llm::VisionEncoder::load(ctx.device(), projector));
+        llm::ChatSession session(*language);
+        ATELIER_TRY(session.setVision(vision.get()));
+        llm::GenerationSettings settings;
+        settings.sampling.temperature = 0;
+        settings.maxTokens = kMaxTokens;
+        llm::GenerationStats stats;
+        ATELIER_ASSIGN(const std::string answer, session.reply(kQuestion.toStdString(), settings, {}, &stats, {rgb}));
+        llm::ChatSession blind(*language); // the same question without the picture
+        llm::GenerationStats blindStats;
+        ATELIER_ASSIGN(const std::string unseen, blind.reply(kQuestion.toStdString(), settings, {}, &blindStats));
+        (void)unseen;
+        return QVariant(QVariantMap{{"answer", QString::fromStdString(answer)},
+                                    {"promptTokens", stats.promptTokens},
+                                    {"blindPromptTokens", blindStats.promptTokens}});
+    }));
+    if (!QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs) || finished.isEmpty()) {
+        qWarning("the reference failed: %s", failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
+        return {};
+    }
+    return finished.first().at(1).toMap();
+}
+
+void TestServerPictures::answersAboutAPictureAsChatSessionDoes()
+{
+    const QVariantMap expected = sessionAnswer(kFixtures + "/tiny_vision_square.png");
+    QVERIFY(!expected.isEmpty());
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(kFixtures + "/tiny_vision_square.png")))}));
+    QVERIFY2(r.status == 200, r.body.constData());
+    qInfo("the answer about the square picture: %s", qPrintable(r.content().toHtmlEscaped()));
+    QVERIFY(!r.content().isEmpty());
+    QCOMPARE(r.content(), expected["answer"].toString());
+    // The picture's 16 places and two markers are in the prompt: it was read, not dropped.
+    const int promptTokens = r.json().value("usage").toObject().value("prompt_tokens").toInt();
+    QCOMPARE(promptTokens, expected["promptTokens"].toInt());
+    QCOMPARE(promptTokens, expected["blindPromptTokens"].toInt() + 18);
+
+    // Another picture is another prompt; the same question without one is the blind session's.
+    const QVariantMap wide = sessionAnswer(kFixtures + "/tiny_vision_wide.png");
+    const Reply w = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(kFixtures + "/tiny_vision_wide.png")))}));
+    QCOMPARE(w.status, 200);
+    QCOMPARE(w.content(), wide["answer"].toString());
+    const Reply none = send(pictureBody("tiny_gemma3", {}));
+    QCOMPARE(none.status, 200);
+    QCOMPARE(none.json().value("usage").toObject().value("prompt_tokens").toInt(), expected["blindPromptTokens"].toInt());
+    QVERIFY2(none.content() != r.content(), qPrintable(none.content())); // the random model answers otherwise without it
+}
+
+void TestServerPictures::streamsAnAnswerAboutAPicture()
+{
+    const QVariantMap expected = sessionAnswer(kFixtures + "/tiny_vision_square.png");
+    QVERIFY(!expected.isEmpty());
+    // A JPEG of the same picture would differ in its pixels: PNG again, as a stream.
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(kFixtures + "/tiny_vision_square.png")))}, true));
+    QCOMPARE(r.status, 200);
+    QString text;
+    for (const QByteArray& line : r.body.split('\n')) {
+        if (!line.startsWith("data: {"))
+            continue;
+        text += QJsonDocument::fromJson(line.mid(6)).object().value("choices").toArray().first().toObject()
+                    .value("delta").toObject().value("content").toString();
+    }
+    QVERIFY(r.body.contains("data: [DONE]"));
+    QCOMPARE(text, expected["answer"].toString());
+}
+
+void TestServerPictures::refusesBadPictures_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("param");
+    QTest::addColumn<QString>("says");
+
+    const QByteArray png = fileBytes(kFixtures + "/tiny_vision_square.png");
+    QVERIFY(!png.isEmpty());
+    const QString field = QStringLiteral("messages[0].content[1].image_url");
+    QTest::newRow("broken base64") << pictureBody("tiny_gemma3", {picturePart("data:image/png;base64,iVBORw0K!!!*")}) << field
+                                   << "not valid base64";
+    QTest::newRow("not a picture") << pictureBody("tiny_gemma3", {picturePart(dataUrl("just some text, not a picture"))})
+                                   << field << "not a picture";
+    QTest::newRow("a web address") << pictureBody("tiny_gemma3", {picturePart("https://example.org/cat.png")}) << field
+                                   << "fetches nothing";
+    QTest::newRow("not base64") << pictureBody("tiny_gemma3", {picturePart("data:image/png,rawbytes")}) << field << "base64";
+    QTest::newRow("not an image type") << pictureBody("tiny_gemma3", {picturePart(dataUrl(png, "text/plain"))}) << field
+                                       << "base64";
+    QTest::newRow("no url") << pictureBody("tiny_gemma3", {QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{}}}})
+                            << field << "needs a 'url'";
+    QJsonArray seventeen;
+    for (int i = 0; i < 17; ++i)
+        seventeen.append(picturePart(dataUrl(png)));
+    QTest::newRow("17 pictures") << pictureBody("tiny_gemma3", seventeen) << "messages[0].content[17]" << "at most 16";
+    QTest::newRow("a part of another type")
+        << pictureBody("tiny_gemma3", {QJsonObject{{"type", "input_audio"}, {"input_audio", QJsonObject{}}}})
+        << "messages[0].content[1]" << "input_audio";
+    const QJsonObject assistant{{"role", "assistant"},
+                                {"content", QJsonArray{QJsonObject{{"type", "text"}, {"text", "Look:"}}, picturePart(dataUrl(png))}}};
+    const QJsonObject user{{"role", "user"}, {"content", "And?"}};
+    QTest::newRow("a picture the assistant shows")
+        << QJsonDocument(QJsonObject{{"model", "tiny_gemma3"}, {"messages", QJsonArray{assistant, user}}}).toJson()
+        << "messages[0].content[1]" << "only the user's";
+    // Over 20 MiB (in a body the server takes: its limit is 32 MiB).
+    const QString huge = "data:image/png;base64," + QString(28 * 1024 * 1024, QLatin1Char('A'));
+    QTest::newRow("over 20 MiB") << pictureBody("tiny_gemma3", {picturePart(huge)}) << field << "at most 20.0 MiB";
+}
+
+void TestServerPictures::refusesBadPictures()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, param);
+    QFETCH(QString, says);
+    const Reply r = send(body);
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error().value("type").toString(), QStringLiteral("invalid_request_error"));
+    QCOMPARE(r.error().value("param").toString(), param);
+    QVERIFY2(r.error().value("message").toString().contains(says), r.body.left(400).constData());
+    QCOMPARE(mServer->pendingRequests(), 0); // refused on arrival, no job
+}
+
+void TestServerPictures::refusesAPictureTheJobCannotDecode()
+{
+    // A PNG whose header reads but whose pixels are cut off: refused by the job, still naming the field.
+    const QByteArray png = fileBytes(kFixtures + "/tiny_vision_square.png");
+    QImage big(256, 256, QImage::Format_RGB888);
+    for (int y = 0; y < big.height(); ++y)
+        for (int x = 0; x < big.width(); ++x)
+            big.setPixel(x, y, qRgb((x * 7) ^ y, (y * 13) & 255, (x + y) & 255));
+    QByteArray encoded;
+    QBuffer buffer(&encoded);
+    QVERIFY(buffer.open(QIODevice::WriteOnly) && big.save(&buffer, "PNG"));
+    const QByteArray cut = encoded.left(encoded.size() / 2);
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(png)), picturePart(dataUrl(cut))}));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error().value("param").toString(), QStringLiteral("messages[0].content[2].image_url"));
+    QVERIFY2(r.error().value("message").toString().contains("cannot be decoded"), r.body.constData());
+    // The server goes on answering.
+    QCOMPARE(send(pictureBody("tiny_gemma3", {picturePart(dataUrl(png))})).status, 200);
+}
+
+void TestServerPictures::refusesPicturesForAModelThatCannotSee()
+{
+    mServer->setChatModel(mBlind);
+    auto restore = qScopeGuard([this] { mServer->setChatModel(mSeeing); });
+    const QByteArray png = fileBytes(kFixtures + "/tiny_vision_square.png");
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(png))}));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error().value("message").toString(),
+             QStringLiteral("model tiny_gemma3 cannot see pictures: no vision projector (mmproj*.gguf) next to it"));
+    QCOMPARE(r.error().value("param").toString(), QStringLiteral("messages[0].content[1].image_url"));
+    // Text alone it still answers.
+    QCOMPARE(send(pictureBody("tiny_gemma3", {})).status, 200);
+}
+
+QTEST_MAIN(TestServerPictures)
+#include "picture_test.moc"
