@@ -6,6 +6,7 @@
 #include "server/openai_server.h"
 
 #include "engine/compute_engine.h"
+#include "llm/chat_resident.h"
 #include "llm/chat_session.h"
 #include "llm/language_model.h"
 #include "llm/picture.h"
@@ -22,6 +23,7 @@
 #include <QNetworkReply>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QTest>
 
 #include <cstring>
@@ -101,9 +103,11 @@ private slots:
     void refusesBadPictures();
     void refusesAPictureTheJobCannotDecode();
     void refusesPicturesForAModelThatCannotSee();
+    void readsWithTheWindowsModelAfterACompletion();
 
 private:
-    Reply send(const QByteArray& body);
+    Reply send(const QByteArray& body, const QString& path = QStringLiteral("/chat/completions"));
+    bool runOnEngine(std::function<Status(engine::JobContext&)> work);
     // ChatSession's greedy answer to the question with `picture`, on the engine's device.
     QVariantMap sessionAnswer(const QString& picture);
 
@@ -156,9 +160,9 @@ void TestServerPictures::cleanupTestCase()
     delete mEngine;
 }
 
-Reply TestServerPictures::send(const QByteArray& body)
+Reply TestServerPictures::send(const QByteArray& body, const QString& path)
 {
-    QNetworkRequest request(QUrl(mServer->baseUrl() + "/chat/completions"));
+    QNetworkRequest request(QUrl(mServer->baseUrl() + path));
     request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
     QNetworkReply* reply = mNetwork->post(request, body);
     QSignalSpy done(reply, &QNetworkReply::finished);
@@ -331,6 +335,70 @@ void TestServerPictures::refusesPicturesForAModelThatCannotSee()
     QCOMPARE(r.error().value("param").toString(), QStringLiteral("messages[0].content[1].image_url"));
     // Text alone it still answers.
     QCOMPARE(send(pictureBody("tiny_gemma3", {})).status, 200);
+}
+
+bool TestServerPictures::runOnEngine(std::function<Status(engine::JobContext&)> work)
+{
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
+    mEngine->submit(std::make_unique<engine::FunctionJob>("test work", [work](engine::JobContext& ctx) -> Result<QVariant> {
+        ATELIER_TRY(work(ctx));
+        return QVariant();
+    }));
+    if (!QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs))
+        return false;
+    if (!failed.isEmpty())
+        qWarning("%s", qPrintable(failed.first().at(1).toString()));
+    return failed.isEmpty();
+}
+
+// The window's Chat has the served file loaded with its projector (llm/chat_resident.h): the server
+// reads the picture with them, and still does after a plain completion started the session afresh.
+void TestServerPictures::readsWithTheWindowsModelAfterACompletion()
+{
+    struct WindowVision {
+        std::unique_ptr<llm::VisionEncoder> encoder;
+    };
+    const std::string model = mSeeing.toStdString();
+    const std::string projector = mDir.filePath("seeing/mmproj-tiny_gemma3.gguf").toStdString();
+    QVERIFY(runOnEngine([=](engine::JobContext& ctx) -> Status {
+        llm::LoadOptions options;
+        options.contextLength = 512;
+        auto window = std::make_unique<llm::ChatResident>();
+        window->path = model;
+        ATELIER_ASSIGN(window->model, llm::LanguageModel::load(ctx.device(), model, options));
+        window->session = std::make_unique<llm::ChatSession>(*window->model);
+        auto vision = std::make_unique<WindowVision>();
+        ATELIER_ASSIGN(vision->encoder, llm::VisionEncoder::load(ctx.device(), projector));
+        ATELIER_TRY(window->session->setVision(vision->encoder.get()));
+        ctx.residents().erase("server.chat.model"); // so the answer can only come from the window's
+        ctx.residents().erase("server.chat.vision");
+        ctx.residents().put("test.window.vision", std::move(vision));
+        ctx.residents().put(llm::kChatResidentKey, std::move(window));
+        return {};
+    }));
+    auto unload = qScopeGuard([this] {
+        runOnEngine([](engine::JobContext& ctx) -> Status {
+            ctx.residents().erase(llm::kChatResidentKey);
+            ctx.residents().erase("test.window.vision");
+            return {};
+        });
+    });
+    const QVariantMap expected = sessionAnswer(kFixtures + "/tiny_vision_square.png");
+    const QByteArray body = pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(kFixtures + "/tiny_vision_square.png")))});
+    const Reply first = send(body);
+    QVERIFY2(first.status == 200, first.body.constData());
+    QCOMPARE(first.content(), expected["answer"].toString());
+    const Reply completion = send(R"({"model": "tiny_gemma3", "prompt": "Once upon", "max_tokens": 3})", "/completions");
+    QVERIFY2(completion.status == 200, completion.body.constData());
+    const Reply again = send(body);
+    QVERIFY2(again.status == 200, again.body.constData());
+    QCOMPARE(again.content(), expected["answer"].toString());
+    QVERIFY(runOnEngine([](engine::JobContext& ctx) -> Status {
+        if (ctx.residents().find<llm::ChatResident>("server.chat.model"))
+            return makeError(ErrorCode::InvalidArgument, "the server loaded a copy of the window's model");
+        return {};
+    }));
 }
 
 QTEST_MAIN(TestServerPictures)
