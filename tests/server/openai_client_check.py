@@ -3,12 +3,14 @@
 
     python3 -m venv /tmp/oai && /tmp/oai/bin/pip install openai
     build/bin/atelier serve --port 18080 &
-    /tmp/oai/bin/python tests/server/openai_client_check.py http://127.0.0.1:18080/v1
+    /tmp/oai/bin/python tests/server/openai_client_check.py http://127.0.0.1:18080/v1 [KEY] [PICTURE.png]
 
 Lists the models, asks one chat question streamed and not, continues a prompt, paints a picture
 when an image model is served, embeds texts when an embedding model is served (`--embedding-model`:
 the package asks for base64 by default; floats asked for explicitly must match), and checks that an
-unknown model raises NotFoundError.
+unknown model raises NotFoundError. With a picture (issue 22) it asks about it in an image_url data
+URL, whole and streamed, when the chat model has a vision projector (mmproj*.gguf next to it), and
+otherwise checks that the picture is refused with BadRequestError.
 """
 import base64
 import sys
@@ -17,6 +19,7 @@ import openai
 
 base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080/v1"
 key = sys.argv[2] if len(sys.argv) > 2 else "none"
+picture_file = sys.argv[3] if len(sys.argv) > 3 else None
 client = openai.OpenAI(base_url=base, api_key=key)
 
 models = client.models.list().data
@@ -39,6 +42,22 @@ print("streamed in", len(pieces), "pieces: same text")
 
 completion = client.completions.create(model=chat, prompt="The capital of France is", max_tokens=5, temperature=0)
 print("completion:", repr(completion.choices[0].text), completion.choices[0].finish_reason)
+
+if picture_file:
+    with open(picture_file, "rb") as f:
+        url = "data:image/png;base64," + base64.b64encode(f.read()).decode()
+    seeing = [{"role": "user", "content": [{"type": "text", "text": "What is in the picture?"},
+                                           {"type": "image_url", "image_url": {"url": url}}]}]
+    try:
+        answer = client.chat.completions.create(model=chat, messages=seeing, temperature=0, max_tokens=8)
+        pieces = []
+        for chunk in client.chat.completions.create(model=chat, messages=seeing, temperature=0, max_tokens=8, stream=True):
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+        assert "".join(pieces) == answer.choices[0].message.content, (pieces, answer.choices[0].message.content)
+        print("picture:", repr(answer.choices[0].message.content), answer.usage, "(streamed: same text)")
+    except openai.BadRequestError as error:
+        print("picture refused:", error.status_code, error.body.get("message") if isinstance(error.body, dict) else error.body)
 
 if image:
     picture = client.images.generate(model=image, prompt="a large red circle in the centre on a blue background",
