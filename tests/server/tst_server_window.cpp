@@ -1,16 +1,22 @@
 // Preferences > Server through the real window: the switch starts the window's server on its
 // compute engine serving the chat model, a public address without a key keeps the dialog open
-// with the reason, and switching it off stops it.
+// with the reason, and switching it off stops it. The embedding model the Documents dialog gave a
+// collection is served at /v1/embeddings by default (one resident copy), with the vectors the
+// engine's EmbeddingModel makes; None stops serving it.
 
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "core/app_paths.h"
+#include "docs/collection_store.h"
 #include "engine/compute_engine.h"
 #include "engine/job.h"
 #include "llm/chat_resident.h"
+#include "llm/embedding_resident.h"
 #include "main_window.h"
 #include "preferences_dialog.h"
 #include "serving/window_server.h"
+#include "store/database.h"
+#include "test_result.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -181,6 +187,113 @@ private slots:
         QVERIFY(server->running());
         QCOMPARE(server->chatModel(), QStringLiteral("tiny_qwen2"));
         QSettings().clear();
+    }
+
+    void servesTheDocumentsEmbeddingModel()
+    {
+        QSettings().clear();
+        paths::ensureDir(paths::modelsDir());
+        const QString bert = paths::modelsDir() + "/tiny-bert.gguf";
+        if (!QFile::exists(bert))
+            QVERIFY(QFile::copy(QStringLiteral(ATELIER_TINY_BERT), bert));
+        // Edit > Documents gave a collection this embedding model.
+        for (const char* suffix : {"", "-wal", "-shm"})
+            QFile::remove(paths::databasePath() + QLatin1String(suffix));
+        {
+            ASSIGN_OR_FAIL(auto db, store::Database::open(paths::databasePath()));
+            docs::CollectionStore collections(*db);
+            docs::CollectionSettings settings;
+            settings.embeddingModel = bert;
+            VERIFY_OK(collections.create("notes", settings));
+        }
+
+        engine::ComputeEngine engine;
+        ui::MainWindow window(engine);
+        auto* server = new ui::WindowServer(engine, &window);
+        QSignalSpy ready(&engine, &engine::ComputeEngine::deviceReady);
+        engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+        options.validation = true;
+        engine.start(options);
+        QVERIFY(ready.wait(kTimeoutMs));
+        window.show();
+        {
+            ui::PreferencesDialog dialog(&window);
+            auto* embedding = dialog.findChild<QComboBox*>("serverEmbeddingModel");
+            QVERIFY(embedding);
+            QCOMPARE(embedding->currentText(), QStringLiteral("As in Documents (tiny-bert.gguf)"));
+            QCOMPARE(embedding->itemText(1), QStringLiteral("None"));
+            QCOMPARE(embedding->itemText(2), QStringLiteral("tiny-bert.gguf")); // the chat model is not offered
+            QCOMPARE(embedding->count(), 3);
+            dialog.findChild<QSpinBox*>("serverPort")->setValue(0);
+            dialog.findChild<QCheckBox*>("serverEnabled")->setChecked(true);
+            dialog.show();
+            dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+            QVERIFY(!dialog.isVisible());
+        }
+        QVERIFY(server->running());
+        QCOMPARE(server->embeddingModel(), QStringLiteral("tiny-bert"));
+        const QString url = server->url();
+
+        QNetworkAccessManager network;
+        const Reply models = send(network, url + "/models");
+        bool listed = false;
+        for (const QJsonValue& m : models.json.value("data").toArray())
+            listed |= m.toObject().value("id").toString() == "tiny-bert" && m.toObject().value("kind").toString() == "embedding";
+        QVERIFY2(listed, QJsonDocument(models.json).toJson().constData());
+        const QStringList texts{"The mayor of Velmora keeps sheep.", "Bake the bread for twenty minutes."};
+        const Reply vectors = send(network, url + "/embeddings",
+                                   QJsonDocument(QJsonObject{{"model", "tiny-bert"}, {"input", QJsonArray::fromStringList(texts)}}).toJson());
+        QCOMPARE(vectors.status, 200);
+        const QJsonArray data = vectors.json.value("data").toArray();
+        QCOMPARE(data.size(), texts.size());
+
+        // The same texts through a fresh EmbeddingModel on the engine; and the served model is the
+        // one resident copy the Documents' embedding jobs use too.
+        QSignalSpy finished(&engine, &engine::ComputeEngine::jobFinished);
+        engine.submit(std::make_unique<engine::FunctionJob>("reference", [texts, bert](engine::JobContext& ctx) -> Result<QVariant> {
+            const auto* resident = ctx.residents().find<llm::EmbeddingResident>(llm::kEmbeddingResidentKey);
+            ATELIER_ASSIGN(auto model, llm::EmbeddingModel::load(ctx.device(), bert.toStdString()));
+            std::vector<std::string> utf8;
+            for (const QString& t : texts)
+                utf8.push_back(t.toStdString());
+            ATELIER_ASSIGN(const auto vectors, model->embed(std::span<const std::string>(utf8)));
+            QVariantList out{resident ? QString::fromStdString(resident->path) : QString()};
+            for (const auto& v : vectors)
+                out << QVariant::fromValue(QList<float>(v.begin(), v.end()));
+            return Result<QVariant>(QVariant(out));
+        }));
+        QVERIFY(finished.wait(kTimeoutMs));
+        const QVariantList reference = finished.first().at(1).toList();
+        QCOMPARE(reference.size(), texts.size() + 1);
+        QCOMPARE(reference[0].toString(), bert);
+        float worst = 0;
+        for (qsizetype i = 0; i < data.size(); ++i) {
+            const QJsonArray got = data[i].toObject().value("embedding").toArray();
+            const QList<float> expected = reference[i + 1].value<QList<float>>();
+            QCOMPARE(got.size(), expected.size());
+            for (qsizetype j = 0; j < got.size(); ++j)
+                worst = std::max(worst, std::abs(float(got[j].toDouble()) - expected[j]));
+        }
+        QVERIFY2(worst <= 1e-6f, qPrintable(QString::number(worst)));
+
+        // None: the embeddings go, the rest keeps serving.
+        {
+            ui::PreferencesDialog dialog(&window);
+            const QString state = dialog.findChild<QLabel*>("serverState")->text();
+            QVERIFY2(state.endsWith("\nEmbeddings: tiny-bert"), qPrintable(state));
+            dialog.show();
+            if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+                dialog.grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/preferences-server-embeddings.png");
+            dialog.findChild<QComboBox*>("serverEmbeddingModel")->setCurrentIndex(1);
+            dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+        }
+        QVERIFY(server->running());
+        QCOMPARE(server->embeddingModel(), QString());
+        const Reply refused = send(network, server->url() + "/embeddings", R"({"model": "tiny-bert", "input": "x"})");
+        QCOMPARE(refused.status, 404);
+        QCOMPARE(QSettings().value("server/embeddingModel").toString(), QString());
+        QSettings().clear();
+        QFile::remove(bert);
     }
 };
 

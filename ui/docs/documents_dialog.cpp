@@ -204,6 +204,15 @@ QString DocumentsDialog::selectedCollection() const
     return item ? item->data(Qt::UserRole).toString() : QString();
 }
 
+QString DocumentsDialog::embeddingModel() const
+{
+    if (auto all = mStore->list(); all.ok())
+        for (const docs::Collection& c : all.value())
+            if (!c.settings.embeddingModel.isEmpty() && QFileInfo(c.settings.embeddingModel).isFile())
+                return c.settings.embeddingModel;
+    return {};
+}
+
 bool DocumentsDialog::createCollection(const QString& name)
 {
     auto created = mStore->create(name);

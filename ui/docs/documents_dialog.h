@@ -40,6 +40,8 @@ public:
     // Where embedding models run (the window's engine); without one, keyword search only.
     void setComputeEngine(engine::ComputeEngine* engine);
     QString selectedCollection() const;
+    // The embedding model collections use: the first one's (by name) whose file is there; empty: none.
+    QString embeddingModel() const;
     DocumentIndexer& indexer() { return *mIndexer; }
 
 signals:

@@ -1,8 +1,12 @@
 #include "serving/server_form.h"
 
+#include "core/app_paths.h"
 #include "serving/window_server.h"
+#include "ui/docs/embedding_choice.h"
 
 #include <QCheckBox>
+#include <QComboBox>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -17,6 +21,7 @@ ServerForm::ServerForm(WindowServer& server, QWidget* parent)
     , mHost(new QLineEdit(this))
     , mPort(new QSpinBox(this))
     , mKey(new QLineEdit(this))
+    , mEmbedding(new QComboBox(this))
     , mState(new QLabel(this))
 {
     setObjectName("serverForm");
@@ -24,6 +29,9 @@ ServerForm::ServerForm(WindowServer& server, QWidget* parent)
     mHost->setObjectName("serverHost");
     mPort->setObjectName("serverPort");
     mKey->setObjectName("serverApiKey");
+    mEmbedding->setObjectName("serverEmbeddingModel");
+    mEmbedding->setToolTip(tr("The bert / nomic-bert model POST /v1/embeddings answers with. The one Edit > Documents "
+                              "uses stays loaded once for both."));
     mState->setObjectName("serverState");
     mHost->setToolTip(tr("127.0.0.1 serves this computer only. Any other address (0.0.0.0 for every network) "
                          "needs an API key."));
@@ -40,12 +48,23 @@ ServerForm::ServerForm(WindowServer& server, QWidget* parent)
     mHost->setText(s.host);
     mPort->setValue(s.port);
     mKey->setText(s.apiKey);
+    const QString documents = QFileInfo(mServer.documentsEmbeddingModel()).fileName();
+    mEmbedding->addItem(documents.isEmpty() ? tr("As in Documents (none chosen)") : tr("As in Documents (%1)").arg(documents),
+                        QString::fromLatin1(ServerSettings::kDocumentsEmbedding));
+    mEmbedding->addItem(tr("None"), QString());
+    for (const QString& path : installedEmbeddingModels(paths::modelsDir()))
+        mEmbedding->addItem(QFileInfo(path).fileName(), path);
+    if (const int at = mEmbedding->findData(s.embeddingModel); at >= 0)
+        mEmbedding->setCurrentIndex(at);
+    else // a model file that has gone: none
+        mEmbedding->setCurrentIndex(1);
 
     auto* form = new QFormLayout(this);
     form->addRow(mEnabled);
     form->addRow(tr("Address:"), mHost);
     form->addRow(tr("Port:"), mPort);
     form->addRow(tr("API key:"), mKey);
+    form->addRow(tr("Embeddings:"), mEmbedding);
     form->addRow(mState);
     connect(&mServer, &WindowServer::stateChanged, this, &ServerForm::showState);
     showState();
@@ -58,6 +77,7 @@ ServerSettings ServerForm::settings() const
     s.host = mHost->text().trimmed();
     s.port = mPort->value();
     s.apiKey = mKey->text();
+    s.embeddingModel = mEmbedding->currentData().toString();
     return s;
 }
 
@@ -65,7 +85,8 @@ bool ServerForm::apply()
 {
     const ServerSettings s = settings();
     const ServerSettings before = ServerSettings::load();
-    const bool same = s.enabled == before.enabled && s.host == before.host && s.port == before.port && s.apiKey == before.apiKey;
+    const bool same = s.enabled == before.enabled && s.host == before.host && s.port == before.port &&
+                      s.apiKey == before.apiKey && s.embeddingModel == before.embeddingModel;
     if (same && s.enabled == mServer.running())
         return true; // nothing changed: keep serving without dropping clients
     return mServer.apply(s).ok();
@@ -77,7 +98,9 @@ void ServerForm::showState()
         mState->setText(tr("Could not start: %1").arg(mServer.error()));
     } else if (mServer.running()) {
         const QString model = mServer.chatModel();
-        mState->setText(tr("Serving %1 at %2").arg(model.isEmpty() ? tr("pictures only") : model, mServer.url()));
+        const QString embedding = mServer.embeddingModel();
+        mState->setText(tr("Serving %1 at %2").arg(model.isEmpty() ? tr("pictures only") : model, mServer.url()) +
+                        (embedding.isEmpty() ? QString() : tr("\nEmbeddings: %1").arg(embedding)));
     } else {
         mState->setText(tr("Off."));
     }

@@ -1,10 +1,12 @@
 #pragma once
 // Preferences > Server: the switch that starts and stops the window's OpenAI-compatible server,
-// its address, port and API key, and what it serves (or why it could not start).
+// its address, port and API key, the embedding model for /v1/embeddings (the Documents dialog's by
+// default), and what it serves (or why it could not start).
 
 #include <QGroupBox>
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
@@ -30,6 +32,7 @@ private:
     QLineEdit* mHost = nullptr;
     QSpinBox* mPort = nullptr;
     QLineEdit* mKey = nullptr;
+    QComboBox* mEmbedding = nullptr; // data: ServerSettings::embeddingModel
     QLabel* mState = nullptr;
 };
 

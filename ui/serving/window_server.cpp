@@ -4,6 +4,7 @@
 #include "chat/chat_engine.h"
 #include "chat/remote_engine.h"
 #include "diffusion/default_image_model.h"
+#include "docs/documents_dialog.h"
 #include "server/openai_server.h"
 
 #include <QFileInfo>
@@ -19,6 +20,7 @@ ServerSettings ServerSettings::load()
     settings.host = s.value("server/host", settings.host).toString();
     settings.port = s.value("server/port", settings.port).toInt();
     settings.apiKey = s.value("server/apiKey").toString();
+    settings.embeddingModel = s.value("server/embeddingModel", settings.embeddingModel).toString();
     return settings;
 }
 
@@ -29,6 +31,7 @@ void ServerSettings::save() const
     s.setValue("server/host", host);
     s.setValue("server/port", port);
     s.setValue("server/apiKey", apiKey);
+    s.setValue("server/embeddingModel", embeddingModel);
 }
 
 WindowServer::WindowServer(engine::ComputeEngine& engine, QObject* window) : QObject(window), mEngine(engine)
@@ -39,6 +42,16 @@ WindowServer::WindowServer(engine::ComputeEngine& engine, QObject* window) : QOb
         connect(mChat, &ChatEngine::loaded, this, [this](const LoadedModelInfo& info) {
             if (mServer && !RemoteEndpoint::fromModelPath(info.path)) { // a remote model is not ours to serve
                 mServer->setChatModel(info.path);
+                emit stateChanged();
+            }
+        });
+    if (auto* documents = window ? window->findChild<DocumentsDialog*>() : nullptr)
+        connect(documents, &DocumentsDialog::collectionsChanged, this, [this] {
+            if (!mServer || !mFollowsDocuments)
+                return;
+            const QString path = documentsEmbeddingModel();
+            if (path != mServer->options().embeddingModelPath) {
+                mServer->setEmbeddingModel(path);
                 emit stateChanged();
             }
         });
@@ -57,6 +70,19 @@ QString WindowServer::chatModelPath() const
     return QFileInfo::exists(chosen) ? chosen : QString(); // (a remote model's URL does not exist as a file)
 }
 
+QString WindowServer::documentsEmbeddingModel() const
+{
+    const auto* documents = parent() ? parent()->findChild<DocumentsDialog*>() : nullptr;
+    return documents ? documents->embeddingModel() : QString();
+}
+
+QString WindowServer::embeddingModelPath(const ServerSettings& settings) const
+{
+    if (settings.embeddingModel == QLatin1String(ServerSettings::kDocumentsEmbedding))
+        return documentsEmbeddingModel();
+    return QFileInfo(settings.embeddingModel).isFile() ? settings.embeddingModel : QString();
+}
+
 Status WindowServer::apply(const ServerSettings& settings)
 {
     mServer.reset();
@@ -70,6 +96,8 @@ Status WindowServer::apply(const ServerSettings& settings)
         options.chatModelPath = chatModelPath();
         const QString image = diffusion::defaultImageModelPath();
         options.imageModelPath = QFileInfo::exists(image) ? image : QString();
+        options.embeddingModelPath = embeddingModelPath(settings);
+        mFollowsDocuments = settings.embeddingModel == QLatin1String(ServerSettings::kDocumentsEmbedding);
         if (const Status started = server->start(options); !started) {
             mError = QString::fromStdString(started.error().message);
             emit stateChanged();
@@ -83,6 +111,12 @@ Status WindowServer::apply(const ServerSettings& settings)
 }
 
 QString WindowServer::url() const { return mServer ? mServer->baseUrl() : QString(); }
+
+QString WindowServer::embeddingModel() const
+{
+    return mServer && !mServer->options().embeddingModelPath.isEmpty() ? server::modelId(mServer->options().embeddingModelPath)
+                                                                        : QString();
+}
 
 QString WindowServer::chatModel() const
 {
