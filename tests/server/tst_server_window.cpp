@@ -8,6 +8,7 @@
 #include "chat/chat_engine.h"
 #include "core/app_paths.h"
 #include "docs/collection_store.h"
+#include "docs/documents_dialog.h"
 #include "engine/compute_engine.h"
 #include "engine/job.h"
 #include "llm/chat_resident.h"
@@ -275,6 +276,16 @@ private slots:
                 worst = std::max(worst, std::abs(float(got[j].toDouble()) - expected[j]));
         }
         QVERIFY2(worst <= 1e-6f, qPrintable(QString::number(worst)));
+        qInfo("largest difference from EmbeddingModel: %g", double(worst));
+
+        // The Documents' model changed (here: to none) is followed while the server runs.
+        auto* documents = window.findChild<ui::DocumentsDialog*>();
+        QVERIFY(documents);
+        QCOMPARE(documents->selectedCollection(), QStringLiteral("notes"));
+        documents->setEmbeddingModel({});
+        QTRY_COMPARE_WITH_TIMEOUT(server->embeddingModel(), QString(), kTimeoutMs);
+        documents->setEmbeddingModel(bert);
+        QTRY_COMPARE_WITH_TIMEOUT(server->embeddingModel(), QStringLiteral("tiny-bert"), kTimeoutMs);
 
         // None: the embeddings go, the rest keeps serving.
         {
