@@ -37,7 +37,7 @@ QStringList catalogueProjectors(const std::string& architecture)
         return names;
     for (const models::CatalogueModel& m : catalogue.value().models)
         if (m.kind == models::ModelKind::VisionProjector &&
-            (m.architecture.isEmpty() || m.architecture == QString::fromStdString(architecture)))
+            (m.architecture == QLatin1String("clip") || m.architecture == QString::fromStdString(architecture)))
             names << m.name;
     return names;
 }
@@ -74,10 +74,6 @@ DescribeReadiness checkReadiness(const QString& model, const LoadedVision& loade
                                         "vision model in Chat.").arg(file);
         return r;
     }
-    if (loaded.loaded && !loaded.readsPictures) {
-        r.reason = PictureDescriber::tr("%1 reads no pictures: %2").arg(file, loaded.error);
-        return r;
-    }
     auto gguf = io::GgufFile::open(model.toStdString());
     auto config = gguf ? llm::ModelConfig::fromGguf(*gguf.value()) : Result<llm::ModelConfig>(gguf.error());
     if (!config) {
@@ -93,6 +89,10 @@ DescribeReadiness checkReadiness(const QString& model, const LoadedVision& loade
         if (const QStringList offered = catalogueProjectors(architecture); !offered.isEmpty())
             r.reason += QLatin1Char(' ') +
                         PictureDescriber::tr("File > Models… offers %1.").arg(offered.join(QStringLiteral(", ")));
+        return r;
+    }
+    if (loaded.loaded && !loaded.readsPictures) { // its projector is there, but could not be used
+        r.reason = PictureDescriber::tr("%1 reads no pictures: %2").arg(file, loaded.error);
         return r;
     }
     r.ready = true;

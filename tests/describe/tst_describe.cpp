@@ -1,0 +1,501 @@
+// "Describe for Create" (issue 22) through the real window: the tiny Gemma 3 with its vision
+// projector in the models folder describes a picture from the Library's details, Create's finished
+// picture and Create's init picture; Create's prompt then holds exactly what a ChatSession answers
+// the same instruction about the same picture (greedy), tidied, and what `atelier describe` prints.
+// Without a model, or with one that reads no pictures, the buttons are off and say why; a picture
+// that cannot be read is reported; Cancel leaves the prompt alone. Chat's answer about a picture
+// has "Use as image prompt".
+
+#include "chat/chat_defaults.h"
+#include "chat/chat_engine.h"
+#include "chat/chat_workspace.h"
+#include "chat/message_view.h"
+#include "chat/message_widget.h"
+#include "chat/model_catalog.h"
+#include "core/app_paths.h"
+#include "create/create_form.h"
+#include "create/create_workspace.h"
+#include "create/picture_actions.h"
+#include "describe/describe_prompt.h"
+#include "describe/describe_status.h"
+#include "describe/picture_describer.h"
+#include "engine/compute_engine.h"
+#include "engine/job.h"
+#include "library/library_workspace.h"
+#include "llm/chat_session.h"
+#include "llm/language_model.h"
+#include "llm/vision_encoder.h"
+#include "main_window.h"
+#include "picture_rgb.h"
+#include "store/picture_store.h"
+#include "vk/device.h"
+#include "vk/instance.h"
+
+#include <QtTest>
+#include <QtWidgets>
+
+#include <atomic>
+#include <thread>
+
+using namespace atelier;
+
+namespace {
+
+const QString kFixtures = QStringLiteral(ATELIER_TEST_FIXTURES);
+constexpr int kDeviceTimeoutMs = 60000;
+constexpr int kDescribeTimeoutMs = 120000;
+
+QString gemmaPath() { return paths::modelsDir() + QStringLiteral("/tiny_gemma3.gguf"); }
+QString projectorPath() { return paths::modelsDir() + QStringLiteral("/mmproj-tiny_gemma3.gguf"); }
+// In a folder of its own: a chat model with a template and no projector of its kind beside it.
+QString qwenPath() { return paths::dataDir() + QStringLiteral("/text-only/tiny_qwen2.gguf"); }
+QString squarePicture() { return kFixtures + QStringLiteral("/tiny_vision_square.png"); }
+
+bool copyInto(const QString& from, const QString& to)
+{
+    paths::ensureDir(QFileInfo(to).path());
+    return QFile::exists(to) || QFile::copy(from, to);
+}
+
+void saveShot(QWidget* widget, const QString& name)
+{
+    if (const QString dir = qEnvironmentVariable("ATELIER_SCREENSHOTS"); !dir.isEmpty())
+        widget->grab().save(dir + QLatin1Char('/') + name);
+}
+
+void useChatModel(const QString& path)
+{
+    store::ChatSettings defaults; // quick answers, the same on every run
+    defaults.modelPath = path;
+    defaults.temperature = 0;
+    defaults.maxTokens = 6;
+    defaults.seed = 1;
+    defaults.contextLength = 512;
+    ui::saveChatDefaults(defaults);
+}
+
+} // namespace
+
+class TestDescribe : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void cleanupTestCase();
+
+    void tidiesAnswers_data();
+    void tidiesAnswers();
+    void offWithoutAChatModel();
+    void offForAModelWithoutProjector();
+    void libraryPictureBecomesCreatesPrompt();
+    void createsPicturesToo();
+    void unreadablePicture();
+    void cancelWhileWaiting();
+    void chatAnswerAboutAPictureIsAnImagePrompt();
+
+private:
+    void openWindow();
+    ui::LibraryWorkspace* library() const { return mWindow->findChild<ui::LibraryWorkspace*>(); }
+    ui::CreateWorkspace* create() const { return mWindow->findChild<ui::CreateWorkspace*>(); }
+    ui::ChatWorkspace* chat() const { return mWindow->findChild<ui::ChatWorkspace*>(); }
+    ui::PictureDescriber* describer() const { return mWindow->findChild<ui::PictureDescriber*>("pictureDescriber"); }
+    QWidget* shownWorkspace() const { return mWindow->findChild<QStackedWidget*>("workspaces")->currentWidget(); }
+    void show(const char* workspace) { mWindow->findChild<QAction*>(workspace)->trigger(); }
+    // A picture in the Library, chosen; its file.
+    QString addChosenPicture(const QString& file);
+    QPushButton* libraryButton() const { return library()->findChild<QPushButton*>("describeButton"); }
+    // What a ChatSession of the model and projector answers the instruction about the picture, tidied.
+    QString referencePrompt(const QString& picture);
+    QString commandLinePrompt(const QString& picture);
+
+    engine::ComputeEngine* mEngine = nullptr;
+    std::unique_ptr<ui::MainWindow> mWindow;
+};
+
+void TestDescribe::initTestCase()
+{
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+}
+
+void TestDescribe::init()
+{
+    QSettings().clear();
+    for (const char* suffix : {"", "-wal", "-shm"})
+        QFile::remove(paths::databasePath() + QLatin1String(suffix));
+    QDir(paths::galleryDir()).removeRecursively();
+    QVERIFY(copyInto(kFixtures + "/tiny_gemma3.gguf", gemmaPath()));
+    QVERIFY(copyInto(kFixtures + "/tiny_gemma3_mmproj.gguf", projectorPath()));
+    QVERIFY(copyInto(kFixtures + "/tiny_qwen2.gguf", qwenPath()));
+    // An image model, so that Create shows its form rather than where checkpoints go.
+    QVERIFY(copyInto(QStringLiteral(ATELIER_IMAGE_FIXTURES) + "/golden_sd1.safetensors",
+                     paths::modelsDir() + "/golden_sd1.safetensors"));
+    useChatModel(gemmaPath());
+}
+
+void TestDescribe::cleanup()
+{
+    if (mWindow && describer())
+        QTRY_VERIFY_WITH_TIMEOUT(!describer()->busy(), kDescribeTimeoutMs);
+    if (mWindow && chat())
+        QTRY_VERIFY_WITH_TIMEOUT(!chat()->chatEngine().answering() && !chat()->chatEngine().loading(), kDescribeTimeoutMs);
+    mWindow.reset();
+    qunsetenv("ATELIER_CATALOGUE");
+}
+
+void TestDescribe::cleanupTestCase()
+{
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
+        const vk::Instance& instance = ctx.device().instance();
+        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
+    }));
+    QVERIFY(finished.wait(kDeviceTimeoutMs));
+    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    delete mEngine;
+    mEngine = nullptr;
+}
+
+void TestDescribe::openWindow()
+{
+    mWindow = std::make_unique<ui::MainWindow>(*mEngine);
+    mWindow->resize(1400, 900);
+    mWindow->show();
+    QVERIFY(QTest::qWaitForWindowExposed(mWindow.get()));
+    QTRY_VERIFY(!chat()->catalog().scanning());
+}
+
+QString TestDescribe::addChosenPicture(const QString& file)
+{
+    QFile in(file);
+    if (!in.open(QIODevice::ReadOnly))
+        return {};
+    const QImage image(file);
+    diffusion::GenerationParameters parameters;
+    parameters.prompt = QStringLiteral("the prompt it was made with");
+    parameters.width = image.width();
+    parameters.height = image.height();
+    parameters.seed = 7;
+    auto added = library()->addPicture(store::PictureRecord::fromParameters(parameters, store::PictureKind::Txt2Img),
+                                       in.readAll());
+    if (!added.ok())
+        return {};
+    library()->selectPicture(added->id);
+    return library()->store()->absolutePath(added->file);
+}
+
+QString TestDescribe::referencePrompt(const QString& picture)
+{
+    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
+    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
+    const engine::JobId id = mEngine->submit(std::make_unique<engine::FunctionJob>(
+        "reference description", [picture](engine::JobContext& ctx) -> Result<QVariant> {
+            llm::LoadOptions options;
+            options.contextLength = 512;
+            ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), gemmaPath().toStdString(), options));
+            ATELIER_ASSIGN(auto vision, llm::VisionEncoder::load(ctx.device(), projectorPath().toStdString()));
+            llm::ChatSession session(*model);
+            ATELIER_TRY(session.setVision(vision.get()));
+            ATELIER_ASSIGN(auto rgb, ui::loadRgbPicture(picture));
+            session.setMessages({{"user", ui::describeInstruction().toStdString(), {},
+                                  {std::make_shared<const llm::RgbPicture>(std::move(rgb))}}});
+            ATELIER_ASSIGN(const std::string answer,
+                           session.answer(ui::describeSettings(), [](std::string_view) { return true; }));
+            return QVariant(QString::fromStdString(answer));
+        }));
+    auto ended = [&](const QSignalSpy& spy) {
+        for (const auto& signal : spy)
+            if (signal.at(0).value<engine::JobId>() == id)
+                return std::optional<QString>(signal.at(1).toString());
+        return std::optional<QString>();
+    };
+    if (!QTest::qWaitFor([&] { return ended(finished) || ended(failed); }, kDescribeTimeoutMs))
+        return QStringLiteral("(the reference job did not end)");
+    if (const auto error = ended(failed))
+        return QStringLiteral("(the reference failed: %1)").arg(*error);
+    const QString raw = *ended(finished);
+    return raw.trimmed().isEmpty() ? QStringLiteral("(the reference answered nothing)") : ui::promptFromAnswer(raw);
+}
+
+QString TestDescribe::commandLinePrompt(const QString& picture)
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(ATELIER_EXECUTABLE),
+                  {"--validation", "describe", "--image", picture, "--model", gemmaPath(), "--mmproj", projectorPath()});
+    if (!process.waitForFinished(kDescribeTimeoutMs) || process.exitCode() != 0)
+        return QStringLiteral("(atelier describe failed: %1)").arg(QString::fromUtf8(process.readAllStandardError()));
+    const QByteArray errors = process.readAllStandardError();
+    if (errors.contains("validation]"))
+        return QStringLiteral("(validation messages: %1)").arg(QString::fromUtf8(errors));
+    return QString::fromUtf8(process.readAllStandardOutput()).chopped(1); // its one line
+}
+
+void TestDescribe::tidiesAnswers_data()
+{
+    QTest::addColumn<QString>("answer");
+    QTest::addColumn<QString>("prompt");
+    QTest::newRow("keywords") << "a red square, blue background, flat colours" << "a red square, blue background, flat colours";
+    QTest::newRow("introduced") << "Here is a prompt for the picture:\nred square, centred, minimalist."
+                                << "red square, centred, minimalist";
+    QTest::newRow("prompt label") << "Prompt: \"a cat on a roof, oil painting, warm light\""
+                                  << "a cat on a roof, oil painting, warm light";
+    QTest::newRow("list") << "- a lighthouse\n- stormy sea\n* **dramatic** lighting\n1. wide shot"
+                          << "a lighthouse, stormy sea, dramatic lighting, wide shot";
+    QTest::newRow("spacing") << "  a  fox ,snow,,  dusk  .  " << "a fox, snow, dusk";
+    QTest::newRow("weights kept") << "(red:1.2) square, <lora:shapes:0.5>" << "(red:1.2) square, <lora:shapes:0.5>";
+    QTest::newRow("empty") << " \n\n" << "";
+}
+
+void TestDescribe::tidiesAnswers()
+{
+    QFETCH(QString, answer);
+    QFETCH(QString, prompt);
+    QCOMPARE(ui::promptFromAnswer(answer), prompt);
+}
+
+void TestDescribe::offWithoutAChatModel()
+{
+    // Nothing in the models folder a chat could use.
+    QVERIFY(QFile::remove(gemmaPath()));
+    useChatModel({});
+    openWindow();
+    show("libraryAction");
+    QVERIFY(!addChosenPicture(squarePicture()).isEmpty());
+    QPushButton* button = libraryButton();
+    QVERIFY(button && button->isVisible());
+    QTRY_VERIFY2(button->toolTip().contains("No chat model is chosen"), qPrintable(button->toolTip()));
+    QVERIFY(!button->isEnabled());
+    QVERIFY(library()->findChild<QPushButton*>("askButton")->isEnabled()); // the other actions are on
+    saveShot(mWindow.get(), "describe-no-model.png");
+}
+
+void TestDescribe::offForAModelWithoutProjector()
+{
+    // The catalogue offers a vision projector for the model's architecture: the tooltip names it.
+    const QString catalogue = paths::dataDir() + "/catalogue-with-projector.json";
+    QFile file(catalogue);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(R"({"version": 1, "models": [{"id": "tiny-qwen2-mmproj", "name": "Tiny Qwen2 vision projector",
+        "kind": "vision projector", "architecture": "qwen2", "licence": "MIT",
+        "urls": ["https://example.com/mmproj-tiny-qwen2.gguf"], "file": "mmproj-tiny-qwen2.gguf",
+        "memory": 1000000}]})");
+    file.close();
+    qputenv("ATELIER_CATALOGUE", catalogue.toUtf8());
+    useChatModel(qwenPath());
+    openWindow();
+    chat()->catalog().addFile(qwenPath());
+    show("libraryAction");
+    QVERIFY(!addChosenPicture(squarePicture()).isEmpty());
+    QPushButton* button = libraryButton();
+    QTRY_VERIFY2(button->toolTip().contains("tiny_qwen2.gguf cannot read pictures"), qPrintable(button->toolTip()));
+    QVERIFY(!button->isEnabled());
+    QVERIFY2(button->toolTip().contains("mmproj*.gguf") &&
+                 button->toolTip().contains(QDir::toNativeSeparators(QFileInfo(qwenPath()).path())),
+             qPrintable(button->toolTip()));
+    QVERIFY2(button->toolTip().contains("File > Models… offers Tiny Qwen2 vision projector"), qPrintable(button->toolTip()));
+
+    // Create's buttons say the same.
+    show("createAction");
+    auto* finishedButton = create()->findChild<QPushButton*>("describePictureButton");
+    auto* initButton = create()->findChild<QPushButton*>("describeInitButton");
+    QVERIFY(finishedButton && initButton);
+    create()->setInitImage(squarePicture());
+    QTRY_VERIFY(initButton->toolTip().contains("cannot read pictures"));
+    QVERIFY(!initButton->isEnabled() && !finishedButton->isEnabled());
+}
+
+void TestDescribe::libraryPictureBecomesCreatesPrompt()
+{
+    openWindow();
+    create()->setPrompt(QStringLiteral("what was there before"));
+    show("libraryAction");
+    const QString picture = addChosenPicture(squarePicture());
+    QVERIFY(!picture.isEmpty());
+    QPushButton* button = libraryButton();
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 20000);
+    QVERIFY2(button->toolTip().contains("tiny_gemma3.gguf"), qPrintable(button->toolTip()));
+    saveShot(mWindow.get(), "describe-library.png");
+
+    QSignalSpy finished(describer(), &ui::PictureDescriber::finished);
+    QSignalSpy failed(describer(), &ui::PictureDescriber::failed);
+    QTest::mouseClick(button, Qt::LeftButton);
+    // Under way: the button waits, the details show what is going on with a Cancel.
+    QVERIFY(describer()->busy());
+    QVERIFY(!button->isEnabled());
+    auto* status = library()->findChild<ui::DescribeStatus*>();
+    QVERIFY(status && status->isVisible());
+    QVERIFY(status->findChild<QPushButton*>("describeCancelButton")->isVisible());
+    QVERIFY2(finished.wait(kDescribeTimeoutMs) || !failed.isEmpty(), "no description came back");
+    if (!failed.isEmpty())
+        QFAIL(qPrintable(failed.first().first().toString()));
+
+    // Create is on show with the prompt the model wrote.
+    const QString prompt = finished.first().first().toString();
+    QVERIFY(!prompt.isEmpty());
+    QCOMPARE(shownWorkspace(), create());
+    QCOMPARE(create()->prompt(), prompt);
+    QCOMPARE(create()->form()->promptEdit()->toPlainText(), prompt);
+    QTRY_VERIFY(!status->isVisible());
+    QTRY_VERIFY(button->isEnabled());
+    saveShot(mWindow.get(), "describe-create-prompt.png");
+
+    // The same as a ChatSession answers the instruction about the picture, and the command line prints.
+    QCOMPARE(prompt, referencePrompt(picture));
+    QCOMPARE(commandLinePrompt(picture), prompt);
+}
+
+void TestDescribe::createsPicturesToo()
+{
+    openWindow();
+    show("createAction");
+    const QString expected = referencePrompt(squarePicture());
+    QVERIFY2(!expected.startsWith('('), qPrintable(expected));
+
+    // The finished picture's row.
+    QFile png(squarePicture());
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    ui::ImageResult result;
+    result.png = png.readAll();
+    result.image = QImage::fromData(result.png);
+    result.parameters.seed = 11;
+    auto* actions = create()->findChild<ui::PictureActions*>();
+    actions->setPicture(result);
+    auto* finishedButton = create()->findChild<QPushButton*>("describePictureButton");
+    QTRY_VERIFY(finishedButton->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(finishedButton->isEnabled(), 20000);
+    create()->setPrompt({});
+    QSignalSpy finished(describer(), &ui::PictureDescriber::finished);
+    QTest::mouseClick(finishedButton, Qt::LeftButton);
+    QVERIFY(create()->findChild<ui::DescribeStatus*>()->isVisible());
+    saveShot(mWindow.get(), "describe-create-running.png");
+    QVERIFY(finished.wait(kDescribeTimeoutMs));
+    QCOMPARE(create()->prompt(), expected);
+
+    // The init picture's.
+    auto* initButton = create()->findChild<QPushButton*>("describeInitButton");
+    QVERIFY(!initButton->isEnabled()); // no init picture yet
+    create()->setInitImage(squarePicture());
+    QTRY_VERIFY(initButton->isEnabled());
+    create()->setPrompt({});
+    QTest::mouseClick(initButton, Qt::LeftButton);
+    QVERIFY(finished.wait(kDescribeTimeoutMs));
+    QCOMPARE(create()->prompt(), expected);
+    QCOMPARE(shownWorkspace(), create());
+    saveShot(mWindow.get(), "describe-create-init.png");
+}
+
+void TestDescribe::unreadablePicture()
+{
+    openWindow();
+    create()->setPrompt(QStringLiteral("keep me"));
+    show("libraryAction");
+    const QString picture = addChosenPicture(squarePicture());
+    QVERIFY(!picture.isEmpty());
+    QPushButton* button = libraryButton();
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 20000);
+    { // the file was damaged after it was added
+        QFile damaged(picture);
+        QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        damaged.write("this is no picture");
+    }
+    QSignalSpy failed(describer(), &ui::PictureDescriber::failed);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QVERIFY(failed.wait(kDescribeTimeoutMs));
+    const QString message = failed.first().first().toString();
+    QVERIFY2(message.contains(QFileInfo(picture).fileName()) && message.contains("cannot be read"), qPrintable(message));
+    auto* status = library()->findChild<ui::DescribeStatus*>();
+    QVERIFY(status->isVisible());
+    QVERIFY(status->findChild<QLabel*>("describeText")->text().contains("cannot be read"));
+    QVERIFY(!status->findChild<QPushButton*>("describeCancelButton")->isVisible());
+    saveShot(mWindow.get(), "describe-unreadable.png");
+    QCOMPARE(shownWorkspace(), library());
+    QCOMPARE(create()->prompt(), QStringLiteral("keep me"));
+    QTRY_VERIFY(button->isEnabled());
+    QTest::mouseClick(status->findChild<QToolButton*>("describeDismissButton"), Qt::LeftButton);
+    QVERIFY(!status->isVisible());
+}
+
+void TestDescribe::cancelWhileWaiting()
+{
+    openWindow();
+    create()->setPrompt(QStringLiteral("keep me"));
+    show("libraryAction");
+    QVERIFY(!addChosenPicture(squarePicture()).isEmpty());
+    QPushButton* button = libraryButton();
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 20000);
+
+    // The compute thread is held, so the description is still waiting when Cancel is clicked.
+    auto release = std::make_shared<std::atomic<bool>>(false);
+    auto releaseOnExit = qScopeGuard([release] { release->store(true); });
+    mEngine->submit(std::make_unique<engine::FunctionJob>("hold the engine", [release](engine::JobContext&) {
+        while (!release->load())
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return Result<QVariant>(QVariant());
+    }));
+    QSignalSpy cancelled(describer(), &ui::PictureDescriber::cancelled);
+    QSignalSpy finished(describer(), &ui::PictureDescriber::finished);
+    QTest::mouseClick(button, Qt::LeftButton);
+    auto* status = library()->findChild<ui::DescribeStatus*>();
+    QVERIFY(status->isVisible());
+    QTest::qWait(100);
+    QVERIFY(describer()->busy()); // the UI goes on while it waits
+    QTest::mouseClick(status->findChild<QPushButton*>("describeCancelButton"), Qt::LeftButton);
+    release->store(true);
+    QVERIFY(cancelled.wait(kDescribeTimeoutMs));
+    QVERIFY(finished.isEmpty());
+    QVERIFY(!describer()->busy());
+    QTRY_VERIFY(!status->isVisible());
+    QTRY_VERIFY(button->isEnabled());
+    QCOMPARE(create()->prompt(), QStringLiteral("keep me"));
+    QCOMPARE(shownWorkspace(), library());
+}
+
+void TestDescribe::chatAnswerAboutAPictureIsAnImagePrompt()
+{
+    openWindow();
+    show("chatAction");
+    QTRY_VERIFY(!chat()->catalog().models().isEmpty());
+    chat()->askAboutPicture(squarePicture());
+    QWidget* input = chat()->findChild<QWidget*>("chatInput");
+    input->setFocus();
+    QTest::keyClicks(input, "Describe this picture");
+    QTest::keyClick(input, Qt::Key_Return);
+    QVERIFY(QTest::qWaitFor([this] { return chat()->chatEngine().answering(); }, 10000) ||
+            !chat()->findChild<ui::MessageView*>("messageView")->messageWidgets().isEmpty());
+    QVERIFY(QTest::qWaitFor([this] { return !chat()->chatEngine().answering() && !chat()->chatEngine().loading(); },
+                            kDescribeTimeoutMs));
+    const QList<ui::MessageWidget*> shown = chat()->findChild<ui::MessageView*>("messageView")->messageWidgets();
+    QCOMPARE(shown.size(), 2);
+    QCOMPARE(shown[0]->findChildren<QToolButton*>("pictureThumbnail").size(), 1); // the question showed it
+    const QString answer = shown[1]->text();
+    QVERIFY(!answer.isEmpty());
+    auto* usePrompt = shown[1]->findChild<QToolButton*>("imagePromptButton");
+    QVERIFY(usePrompt);
+    QTRY_VERIFY(usePrompt->isVisible() && usePrompt->isEnabled());
+    saveShot(mWindow.get(), "describe-chat-answer.png");
+    QTest::mouseClick(usePrompt, Qt::LeftButton);
+    QCOMPARE(shownWorkspace(), create());
+    QCOMPARE(create()->prompt(), answer);
+}
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName("AtelierTest");
+    QCoreApplication::setApplicationName("tst_describe");
+    TestDescribe test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_describe.moc"
