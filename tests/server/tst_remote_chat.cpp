@@ -1,8 +1,10 @@
 // The chat's OpenAI-compatible client (RemoteEngine) against Atelier's own server, in-process on
 // a free port with the tiny Qwen2 model: the streamed answer, its stats, Stop, and the failures a
-// user meets (unknown model, missing key, nothing listening).
+// user meets (unknown model, missing key, nothing listening); with the tiny Gemma 3 and its vision
+// projector, a question's pictures reach the server (issue 22).
 
 #include "chat/chat_defaults.h"
+#include "chat/chat_input.h"
 #include "chat/chat_workspace.h"
 #include "chat/message_view.h"
 #include "chat/message_widget.h"
@@ -18,6 +20,7 @@
 
 #include "engine/compute_engine.h"
 
+#include <QBuffer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -32,6 +35,14 @@ using namespace atelier;
 namespace {
 
 constexpr int kTimeoutMs = 60000;
+const QString kFixtures = QStringLiteral(ATELIER_TEST_FIXTURES);
+const QString kSquare = kFixtures + QStringLiteral("/tiny_vision_square.png");
+
+QByteArray fileBytes(const QString& path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
 
 ui::ChatRequest question(const QString& text, int maxTokens, float temperature = 0)
 {
@@ -59,6 +70,9 @@ private slots:
     void stopKeepsWhatArrivedAndCancelsTheServersJob();
     void reportsFailures();
     void chatTalksToARemoteModel();
+    void picturesTravelAsDataUrls();
+    void aPictureReachesTheServer();
+    void chatSendsAPictureToARemoteModel();
 
 private:
     struct Outcome {
@@ -68,9 +82,14 @@ private:
     };
     Outcome ask(ui::RemoteEngine& remote, const ui::ChatRequest& request, int stopAfterPieces = 0);
     QString serverAnswer(const ui::ChatRequest& request);
+    // The server's answer and prompt tokens for the request asked directly, pictures as PNG data URLs.
+    std::pair<QString, int> directAnswer(const ui::ChatRequest& request, const QString& model);
+    // Serves the tiny Gemma 3 with its projector beside it (the caller serves tiny_qwen2 again).
+    void serveSeeingModel();
 
     engine::ComputeEngine* mEngine = nullptr;
     server::OpenAiServer* mServer = nullptr;
+    QTemporaryDir mDir;
 };
 
 void TestRemoteChat::initTestCase()
@@ -137,6 +156,42 @@ QString TestRemoteChat::serverAnswer(const ui::ChatRequest& request)
     const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
     delete reply;
     return o.value("choices").toArray().first().toObject().value("message").toObject().value("content").toString();
+}
+
+std::pair<QString, int> TestRemoteChat::directAnswer(const ui::ChatRequest& request, const QString& model)
+{
+    QJsonArray messages{QJsonObject{{"role", "system"}, {"content", request.systemPrompt}}};
+    for (const ui::ChatTurn& t : request.turns) {
+        QJsonArray parts;
+        for (const QString& picture : t.pictures)
+            parts.append(QJsonObject{{"type", "image_url"},
+                                     {"image_url", QJsonObject{{"url", QString::fromLatin1("data:image/png;base64," + fileBytes(picture).toBase64())}}}});
+        parts.append(QJsonObject{{"type", "text"}, {"text", t.text}});
+        messages.append(QJsonObject{{"role", t.role}, {"content", parts}});
+    }
+    const QJsonObject body{{"model", model}, {"messages", messages}, {"temperature", 0},
+                           {"max_tokens", request.generation.maxTokens}};
+    QNetworkAccessManager network;
+    QNetworkRequest http(QUrl(mServer->baseUrl() + "/chat/completions"));
+    http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* reply = network.post(http, QJsonDocument(body).toJson());
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    done.wait(kTimeoutMs);
+    const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
+    delete reply;
+    return {o.value("choices").toArray().first().toObject().value("message").toObject().value("content").toString(),
+            o.value("usage").toObject().value("prompt_tokens").toInt()};
+}
+
+void TestRemoteChat::serveSeeingModel()
+{
+    QVERIFY(mDir.isValid());
+    const QString model = mDir.filePath("tiny_gemma3.gguf");
+    if (!QFile::exists(model)) {
+        QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", model));
+        QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3_mmproj.gguf", mDir.filePath("mmproj-tiny_gemma3.gguf")));
+    }
+    mServer->setChatModel(model);
 }
 
 void TestRemoteChat::readsServerSentEventsAcrossPieces()
@@ -335,6 +390,123 @@ void TestRemoteChat::chatTalksToARemoteModel()
     chat.reset();
     ui::forgetRemoteModel(path);
     QVERIFY(ui::savedRemoteModels().isEmpty());
+}
+
+void TestRemoteChat::picturesTravelAsDataUrls()
+{
+    // A PNG (or JPEG) goes as it is.
+    const auto png = ui::pictureDataUrl(kSquare);
+    QVERIFY(png);
+    QCOMPARE(png.value(), "data:image/png;base64," + QString::fromLatin1(fileBytes(kSquare).toBase64()));
+
+    // Another format goes as a PNG of the same pixels.
+    QVERIFY(mDir.isValid());
+    const QString bmp = mDir.filePath("square.bmp");
+    QVERIFY(QImage(kSquare).save(bmp, "BMP"));
+    const auto converted = ui::pictureDataUrl(bmp);
+    QVERIFY(converted);
+    QVERIFY(converted.value().startsWith("data:image/png;base64,"));
+    const QImage back = QImage::fromData(QByteArray::fromBase64(converted.value().mid(22).toLatin1()), "PNG");
+    QCOMPARE(back.convertToFormat(QImage::Format_RGB888), QImage(kSquare).convertToFormat(QImage::Format_RGB888));
+
+    // A file that is gone is an error, not an empty picture.
+    QVERIFY(!ui::pictureDataUrl(mDir.filePath("gone.png")));
+}
+
+void TestRemoteChat::aPictureReachesTheServer()
+{
+    serveSeeingModel();
+    auto restore = qScopeGuard([this] { mServer->setChatModel(QStringLiteral(ATELIER_TINY_MODEL)); });
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_gemma3"});
+    ui::ChatRequest request = question("What is in the picture?", 6);
+    const auto [blindText, blindTokens] = directAnswer(request, "tiny_gemma3");
+    request.turns.last().pictures = {kSquare};
+    const auto [expected, expectedTokens] = directAnswer(request, "tiny_gemma3");
+    QVERIFY(!expected.isEmpty());
+    QCOMPARE(expectedTokens, blindTokens + 18); // 16 places and two markers: the server read it
+
+    const Outcome out = ask(remote, request);
+    QVERIFY2(out.failure.isEmpty(), qPrintable(out.failure));
+    QVERIFY(out.answer);
+    QCOMPARE(out.answer->text, expected);
+    QCOMPARE(out.answer->stats.promptTokens, expectedTokens);
+    QVERIFY(out.answer->text != blindText); // the tiny model answers otherwise without the picture
+
+    // The same pixels kept as a BMP: sent as a PNG, the same answer.
+    const QString bmp = mDir.filePath("square.bmp");
+    QVERIFY(QFile::exists(bmp) || QImage(kSquare).save(bmp, "BMP"));
+    request.turns.last().pictures = {bmp};
+    const Outcome converted = ask(remote, request);
+    QVERIFY(converted.answer);
+    QCOMPARE(converted.answer->text, expected);
+
+    // A picture file that is gone fails the answer and says which.
+    request.turns.last().pictures = {mDir.filePath("gone.png")};
+    const Outcome gone = ask(remote, request);
+    QVERIFY2(gone.failure.contains("gone.png"), qPrintable(gone.failure));
+    QVERIFY(!remote.answering());
+
+    // A server whose model cannot see says so.
+    mServer->setChatModel(QStringLiteral(ATELIER_TINY_MODEL));
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_qwen2"});
+    request.turns.last().pictures = {kSquare};
+    const Outcome blind = ask(remote, request);
+    QVERIFY2(blind.failure.contains("cannot see pictures"), qPrintable(blind.failure));
+}
+
+void TestRemoteChat::chatSendsAPictureToARemoteModel()
+{
+    serveSeeingModel();
+    auto restore = qScopeGuard([this] { mServer->setChatModel(QStringLiteral(ATELIER_TINY_MODEL)); });
+    const ui::RemoteEndpoint endpoint{QUrl(mServer->baseUrl()), {}, "tiny_gemma3"};
+    ui::saveRemoteModel(endpoint);
+    auto forget = qScopeGuard([&] { ui::forgetRemoteModel(endpoint.modelPath()); });
+    store::ChatSettings defaults;
+    defaults.modelPath = endpoint.modelPath();
+    defaults.temperature = 0;
+    defaults.maxTokens = 6;
+    defaults.contextLength = 512;
+    ui::saveChatDefaults(defaults);
+    QFile::remove(paths::databasePath());
+    auto db = store::Database::open(paths::databasePath());
+    QVERIFY(db.ok());
+    auto chat = std::make_unique<ui::ChatWorkspace>(*mEngine, db.value().get(), QString());
+    chat->resize(1100, 760);
+    chat->show();
+    QVERIFY(QTest::qWaitForWindowExposed(chat.get()));
+    QTRY_VERIFY(chat->findChild<QLabel*>("modelStatus")->text().startsWith("Remote model tiny_gemma3 at"));
+
+    // The attach button is on for a remote model: the server decides what its model reads.
+    auto* attach = chat->findChild<QToolButton*>("attachPictureButton");
+    QTRY_VERIFY(attach->isEnabled());
+    auto* input = chat->findChild<ui::ChatInput*>();
+    QVERIFY(input->attachPicture(kSquare));
+    QSignalSpy finished(&chat->chatEngine(), &ui::ChatEngine::answerFinished);
+    QSignalSpy failed(&chat->chatEngine(), &ui::ChatEngine::answerFailed);
+    QWidget* edit = chat->findChild<QWidget*>("chatInput");
+    edit->setFocus();
+    QTest::keyClicks(edit, "What is in the picture?");
+    QTest::keyClick(edit, Qt::Key_Return);
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs));
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().at(1).toString()));
+    QCoreApplication::processEvents();
+    if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
+        chat->grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/chat-remote-picture.png");
+
+    store::ChatStore store(*db.value());
+    const auto conversations = store.conversations();
+    QVERIFY(conversations.ok() && conversations.value().size() == 1);
+    const auto messages = store.messages(conversations.value().first().id);
+    QVERIFY(messages.ok() && messages.value().size() == 2);
+    QCOMPARE(messages.value()[0].pictures.size(), 1);
+    ui::ChatRequest same = question("What is in the picture?", 6);
+    same.systemPrompt = conversations.value().first().settings.systemPrompt;
+    same.turns.last().pictures = {kSquare};
+    const auto [expected, expectedTokens] = directAnswer(same, "tiny_gemma3");
+    QCOMPARE(messages.value()[1].text, expected);
+    QCOMPARE(messages.value()[1].stats.promptTokens, expectedTokens);
+    chat.reset();
 }
 
 int main(int argc, char** argv)

@@ -223,8 +223,8 @@ void ChatEngine::load(const QString& path, int contextLength)
     mLoaded = {};
     if (const auto remote = remoteModel(path)) {
         // Nothing to load: the endpoint holds the model. (A local model stays on the GPU until Unload.)
-        mLoaded = LoadedModelInfo{path, remote->model, contextLength, false, {}, false,
-                                  tr("a model on another server takes no pictures here")};
+        // Pictures go with the question (remote_engine.h); a server whose model cannot see says so.
+        mLoaded = LoadedModelInfo{path, remote->model, contextLength, false, {}, true, {}};
         emit loadStarted(path);
         emit loaded(mLoaded);
         return;

@@ -1,5 +1,10 @@
 #include "chat/remote_engine.h"
 
+#include <QBuffer>
+#include <QFile>
+#include <QFileInfo>
+#include <QImage>
+#include <QImageReader>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -8,6 +13,34 @@
 #include <QNetworkRequest>
 
 namespace atelier::ui {
+
+Result<QString> pictureDataUrl(const QString& path)
+{
+    QImageReader reader(path);
+    reader.setDecideFormatFromContent(true);
+    const QByteArray format = reader.format();
+    QByteArray bytes;
+    QString type;
+    if (format == "png" || format == "jpeg") {
+        QFile file(path);
+        if (file.size() > kMaxRemotePictureBytes)
+            return makeError(ErrorCode::InvalidArgument, "it is over 20 MiB");
+        if (!file.open(QIODevice::ReadOnly))
+            return makeError(ErrorCode::Io, file.errorString().toStdString());
+        bytes = file.readAll();
+        type = QString::fromLatin1("image/" + format);
+    } else {
+        reader.setAutoTransform(true);
+        const QImage image = reader.read();
+        if (image.isNull())
+            return makeError(ErrorCode::Format, reader.errorString().toStdString());
+        QBuffer buffer(&bytes);
+        if (!buffer.open(QIODevice::WriteOnly) || !image.save(&buffer, "PNG"))
+            return makeError(ErrorCode::Io, "it cannot be written as a PNG");
+        type = QStringLiteral("image/png");
+    }
+    return QStringLiteral("data:%1;base64,").arg(type) + QString::fromLatin1(bytes.toBase64());
+}
 
 QString RemoteEndpoint::modelPath() const
 {
@@ -61,8 +94,25 @@ void RemoteEngine::answer(const ChatRequest& request)
     QJsonArray messages;
     if (!request.systemPrompt.isEmpty())
         messages.append(QJsonObject{{"role", "system"}, {"content", request.systemPrompt}});
-    for (const ChatTurn& turn : request.turns)
-        messages.append(QJsonObject{{"role", turn.role}, {"content", turn.text}});
+    for (const ChatTurn& turn : request.turns) {
+        if (turn.pictures.isEmpty()) {
+            messages.append(QJsonObject{{"role", turn.role}, {"content", turn.text}});
+            continue;
+        }
+        // The pictures before the text, where a vision model reads them.
+        QJsonArray parts;
+        for (const QString& picture : turn.pictures) {
+            auto url = pictureDataUrl(picture);
+            if (!url) {
+                emit answerFailed(request, tr("The picture %1 cannot be sent: %2")
+                                               .arg(QFileInfo(picture).fileName(), QString::fromStdString(url.error().message)));
+                return;
+            }
+            parts.append(QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{{"url", url.value()}}}});
+        }
+        parts.append(QJsonObject{{"type", "text"}, {"text", turn.text}});
+        messages.append(QJsonObject{{"role", turn.role}, {"content", parts}});
+    }
     const llm::SamplingParams& s = request.generation.sampling;
     const QJsonObject body{{"model", mEndpoint.model},
                            {"messages", messages},

@@ -3,8 +3,10 @@
 // own `atelier serve`, any such service): answers a ChatRequest with POST /chat/completions,
 // streamed as server-sent events parsed as they arrive, and reports through the same signals
 // ChatEngine uses, so a conversation, its branches, export and stats work as with a local model.
+// A question's pictures travel in it as image_url data URLs.
 
 #include "chat/chat_engine.h"
+#include "core/result.h"
 
 #include <QElapsedTimer>
 #include <QNetworkReply>
@@ -40,6 +42,13 @@ public:
 private:
     QByteArray mBuffer;
 };
+
+// The largest picture file sent as it is: what Atelier's server takes (server/request_pictures.h).
+constexpr qint64 kMaxRemotePictureBytes = qint64(20) << 20;
+
+// A chat picture as an image_url data URL: the file itself when it is a PNG or a JPEG (what every
+// OpenAI-compatible server reads), else its upright pixels as a PNG.
+Result<QString> pictureDataUrl(const QString& path);
 
 class RemoteEngine : public QObject {
     Q_OBJECT
