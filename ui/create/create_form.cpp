@@ -197,11 +197,15 @@ CreateForm::CreateForm(QWidget* parent)
     mStrength->setValue(0.75);
     mStrength->setEnabled(false);
     mStrength->setToolTip(tr("Denoising strength: how much of the init picture is repainted"));
-    auto* initRow = new QHBoxLayout;
-    initRow->addWidget(mInitImage, 1);
-    initRow->addWidget(mChooseInit);
-    initRow->addWidget(mDescribeInit);
-    initRow->addWidget(mClearInit);
+    // The picture's name above its buttons, so the form stays as narrow as its other rows.
+    auto* initButtons = new QHBoxLayout;
+    initButtons->addWidget(mChooseInit);
+    initButtons->addWidget(mDescribeInit);
+    initButtons->addWidget(mClearInit);
+    initButtons->addStretch(1);
+    auto* initRow = new QVBoxLayout;
+    initRow->addWidget(mInitImage);
+    initRow->addLayout(initButtons);
     form->addRow(tr("Init picture"), initRow);
     form->addRow(tr("Strength"), mStrength);
 

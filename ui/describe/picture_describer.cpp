@@ -246,7 +246,7 @@ void PictureDescriber::describe(const QString& picturePath)
     if (mChat.loadedPath() != model || mChat.loading()) {
         mLoading = true;
         emit progress(tr("Loading %1…").arg(QFileInfo(model).fileName()), -1);
-        mChat.load(model, std::max(1024, loadChatDefaults().contextLength));
+        mChat.load(model, std::max(2048, loadChatDefaults().contextLength)); // room for a tiled picture
     } else {
         emit progress(tr("Waiting for the engine…"), -1);
     }
