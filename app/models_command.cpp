@@ -29,7 +29,8 @@ const char* kUsage =
     "list shows the catalogue (what fits this computer's memory, what is installed) and the other files\n"
     "in the models folder. download fetches a catalogue model (by id, name or file name) or a .gguf or\n"
     ".safetensors URL, resuming a partial download, and checks its sha256. verify checks installed\n"
-    "files against the catalogue's sha256. remove deletes a model file from the models folder.\n";
+    "files against the catalogue's sha256, or where it has none against the sha256 the download recorded\n"
+    "beside the file (<file>.sha256). remove deletes a model file from the models folder.\n";
 
 void printError(const QString& message) { std::fprintf(stderr, "atelier models: %s\n", qPrintable(message)); }
 
@@ -95,7 +96,7 @@ int download(const models::Catalogue& catalogue, const QString& what)
         return 0;
     }
     if (request.sha256.isEmpty())
-        std::fprintf(stderr, "note: no published checksum for %s; the file cannot be verified\n", qPrintable(label));
+        std::fprintf(stderr, "note: no checksum in the catalogue for %s: it will not be verified\n", qPrintable(label));
 
     QNetworkAccessManager network;
     models::ModelDownload job(&network, request);
@@ -123,7 +124,8 @@ int download(const models::Catalogue& catalogue, const QString& what)
         QCoreApplication::exit(1);
     });
     QObject::connect(&job, &models::ModelDownload::finished, [&](const QString& path) {
-        std::fprintf(stderr, "downloaded %s%s\n", qPrintable(label), request.sha256.isEmpty() ? "" : " (sha256 matches)");
+        std::fprintf(stderr, "downloaded %s%s\n", qPrintable(label),
+                     request.sha256.isEmpty() ? " (not verified: no checksum in the catalogue)" : " (sha256 matches)");
         std::printf("%s\n", qPrintable(QDir::toNativeSeparators(path)));
         status = 0;
         QCoreApplication::exit(0);
@@ -156,17 +158,22 @@ int verify(const models::Catalogue& catalogue, const QStringList& names)
             continue;
         }
         const models::CatalogueModel* m = catalogue.findByFile(file);
+        // The catalogue's checksum, else the one the download recorded beside the file.
+        const bool published = m && !m->sha256.isEmpty();
+        const QString expected = published ? m->sha256 : models::recordedSha256(path);
         auto digest = models::sha256OfFile(path);
         if (!digest) {
             printError(QString::fromStdString(digest.error().message));
             ++bad;
-        } else if (!m || m->sha256.isEmpty()) {
-            std::printf("%s: no published checksum (sha256 %s)\n", qPrintable(file), qPrintable(digest.value()));
-        } else if (digest.value() == m->sha256) {
-            std::printf("%s: ok\n", qPrintable(file));
+        } else if (expected.isEmpty()) {
+            std::printf("%s: not verified: no checksum in the catalogue and none recorded at download (sha256 %s)\n",
+                        qPrintable(file), qPrintable(digest.value()));
+        } else if (digest.value() == expected) {
+            std::printf("%s: ok%s\n", qPrintable(file),
+                        published ? "" : " (against the sha256 recorded at download; the catalogue has none)");
         } else {
-            std::printf("%s: DAMAGED: sha256 %s, the catalogue says %s\n", qPrintable(file), qPrintable(digest.value()),
-                        qPrintable(m->sha256));
+            std::printf("%s: DAMAGED: sha256 %s, %s %s\n", qPrintable(file), qPrintable(digest.value()),
+                        published ? "the catalogue says" : "recorded at download", qPrintable(expected));
             ++bad;
         }
     }

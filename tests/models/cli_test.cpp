@@ -1,5 +1,7 @@
 #include "tst_models.h"
 
+#include "models/file_hash.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
@@ -9,6 +11,8 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QTest>
+
+using atelier::models::recordSha256;
 
 namespace {
 
@@ -86,11 +90,41 @@ void TestModels::cliListDownloadVerifyRemove()
     QCOMPARE(removed.out, QStringLiteral("removed tiny.gguf\n"));
     QVERIFY(!QFileInfo::exists(installed));
 
-    // A URL straight to a file: no checksum to check, said so.
-    Run byUrl = runAtelier({"download", QString::fromLatin1(mServer->url("files", "small.gguf"))}, data, catalogue);
+    // A URL straight to a file: no checksum to check, said so; the sha256 it arrived with is
+    // recorded beside it, and verify checks against that, finding damage done later.
+    const QString url = QString::fromLatin1(mServer->url("files", "small.gguf"));
+    Run byUrl = runAtelier({"download", url}, data, catalogue);
     QCOMPARE(byUrl.exitCode, 0);
-    QVERIFY2(byUrl.err.contains("no published checksum"), qPrintable(byUrl.err));
-    QCOMPARE(QFileInfo(QDir(data).filePath("models/small.gguf")).size(), qint64(mSmall.size()));
+    QVERIFY2(byUrl.err.contains("note: no checksum in the catalogue for " + url + ": it will not be verified\n") &&
+                 byUrl.err.contains("is recorded beside the file, so a later check can tell if it changes.") &&
+                 byUrl.err.contains("downloaded " + url + " (not verified: no checksum in the catalogue)\n"),
+             qPrintable(byUrl.err));
+    const QString small = QDir(data).filePath("models/small.gguf");
+    QCOMPARE(QFileInfo(small).size(), qint64(mSmall.size()));
+    verified = runAtelier({"verify", "small.gguf"}, data, catalogue);
+    QCOMPARE(verified.exitCode, 0);
+    QCOMPARE(verified.out, QStringLiteral("small.gguf: ok (against the sha256 recorded at download; the catalogue has none)\n"));
+    {
+        QFile file(small);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        file.seek(5000);
+        file.write("?");
+    }
+    verified = runAtelier({"verify"}, data, catalogue);
+    QCOMPARE(verified.exitCode, 1);
+    QVERIFY2(verified.out.startsWith("small.gguf: DAMAGED: sha256 ") &&
+                 verified.out.endsWith(", recorded at download " + QString::fromLatin1(sha) + "\n"),
+             qPrintable(verified.out));
+    // Without a record (a file put there by hand), verify says it cannot tell.
+    QVERIFY(QFile::remove(small + ".sha256"));
+    verified = runAtelier({"verify", "small.gguf"}, data, catalogue);
+    QCOMPARE(verified.exitCode, 0);
+    QVERIFY2(verified.out.startsWith("small.gguf: not verified: no checksum in the catalogue and none recorded at download"),
+             qPrintable(verified.out));
+    // Removed, the record goes with the file.
+    QVERIFY(recordSha256(small, QString::fromLatin1(sha)).ok());
+    QCOMPARE(runAtelier({"remove", "small.gguf"}, data, catalogue).exitCode, 0);
+    QVERIFY(!QFileInfo::exists(small + ".sha256"));
 }
 
 void TestModels::cliRefusesUnknownModel()

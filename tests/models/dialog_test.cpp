@@ -1,5 +1,6 @@
 #include "tst_models.h"
 
+#include "models/file_hash.h"
 #include "models/model_download.h"
 #include "models/model_offer.h"
 #include "models/models_dialog.h"
@@ -114,6 +115,7 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
     QCOMPARE(dialog->message(), QStringLiteral("Slow Chat is installed; its sha256 matches."));
     QCOMPARE(folderChanged.size(), 1); // Chat's and Create's pickers list it again
     QCOMPARE(QFileInfo(QDir(paths::modelsDir()).filePath("slow-chat.gguf")).size(), qint64(mLarge.size()));
+    QCOMPARE(models::recordedSha256(QDir(paths::modelsDir()).filePath("slow-chat.gguf")), QString::fromLatin1(shaLarge));
     QVERIFY(remove->isEnabled() && !download->isEnabled());
     dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_installed.png"));
 
@@ -143,6 +145,7 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
     answerNextQuestion(QMessageBox::Yes);
     remove->click();
     QVERIFY(!QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf")));
+    QVERIFY(!QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf.sha256"))); // its record goes too
     QCOMPARE(statusOf(tree, "Slow Chat"), QStringLiteral("Fits this device"));
 
     // Cancel mid-way leaves nothing behind.
@@ -152,6 +155,32 @@ void TestModels::dialogDownloadsPausesResumesAndDeletes()
     cancel->click();
     QVERIFY(!QFileInfo::exists(QDir(paths::modelsDir()).filePath("slow-chat.gguf.part")));
     QCOMPARE(statusOf(tree, "Slow Chat"), QStringLiteral("Fits this device"));
+    qunsetenv("ATELIER_CATALOGUE");
+}
+
+void TestModels::dialogSaysADownloadIsNotVerified()
+{
+    // A catalogue entry without a sha256 (as 7 of the built-in ones): the dialog says before and
+    // after the download that it is not verified, and the digest that arrived is recorded.
+    QDir(paths::modelsDir()).removeRecursively();
+    const QByteArray json = R"({"version": 1, "models": [
+        {"id": "unsummed", "name": "Unsummed Chat", "kind": "chat", "architecture": "qwen2", "licence": "MIT",
+         "urls": [")" + mServer->url("files", "small.gguf") + R"("], "file": "unsummed.gguf", "memory": 1000000}]})";
+    qputenv("ATELIER_CATALOGUE", writeCatalogue("unsummed.json", json).toUtf8());
+    QWidget window;
+    ModelsDialog* dialog = showModelsDialog(&window);
+    auto* tree = dialog->findChild<QTreeWidget*>("modelsList");
+    tree->setCurrentItem(row(tree, "Unsummed Chat"));
+    QVERIFY2(dialog->findChild<QLabel*>("modelDetails")->text().contains("no checksum in the catalogue: a download is not verified"),
+             qPrintable(dialog->findChild<QLabel*>("modelDetails")->text()));
+    dialog->findChild<QPushButton*>("downloadButton")->click();
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(tree, "Unsummed Chat"), QStringLiteral("Installed"), 10000);
+    QCOMPARE(dialog->message(), QStringLiteral("Unsummed Chat is installed, not verified (no checksum in the catalogue); its "
+                                               "sha256 is recorded beside the file for later checks."));
+    const QString installed = QDir(paths::modelsDir()).filePath("unsummed.gguf");
+    QCOMPARE(models::recordedSha256(installed),
+             QString::fromLatin1(QCryptographicHash::hash(mSmall, QCryptographicHash::Sha256).toHex()));
+    dialog->grab().save(QDir(paths::dataDir()).filePath("models_dialog_not_verified.png"));
     qunsetenv("ATELIER_CATALOGUE");
 }
 

@@ -1,5 +1,6 @@
 #include "tst_models.h"
 
+#include "models/file_hash.h"
 #include "models/model_download.h"
 
 #include <QCryptographicHash>
@@ -243,7 +244,13 @@ void TestModels::noChecksumIsSaid()
     Fixture f(mServer->url("files", "small.gguf"), destination, QString());
     f.download->start();
     QTRY_COMPARE_WITH_TIMEOUT(f.finished->size(), 1, 10000);
-    QVERIFY2(f.allNotices().contains("No published checksum for this file, so it was not verified (its sha256 is " + sha256Of(mSmall)),
+    QVERIFY2(f.allNotices().contains("Not verified (no checksum in the catalogue). Its sha256, " + sha256Of(mSmall) +
+                                     ", is recorded beside the file"),
              qPrintable(f.allNotices()));
     QCOMPARE(f.download->computedSha256(), sha256Of(mSmall));
+    // Recorded as sha256sum writes it, for `atelier models verify`.
+    QFile record(destination + ".sha256");
+    QVERIFY(record.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(record.readAll()), sha256Of(mSmall) + "  small.gguf\n");
+    QCOMPARE(recordedSha256(destination), sha256Of(mSmall));
 }

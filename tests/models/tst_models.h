@@ -40,6 +40,7 @@ private slots:
 
     // dialog_test.cpp
     void dialogDownloadsPausesResumesAndDeletes();
+    void dialogSaysADownloadIsNotVerified();
     void chatOffersTheBestModel();
     void mainWindowReachesModels();
 

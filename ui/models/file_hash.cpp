@@ -3,6 +3,9 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSaveFile>
 
 namespace atelier::models {
 
@@ -26,6 +29,29 @@ Result<QString> sha256OfFile(const QString& path, const std::atomic<bool>* cance
         hash.addData(QByteArrayView(buffer.constData(), n));
     }
     return QString::fromLatin1(hash.result().toHex());
+}
+
+QString recordedHashPath(const QString& modelPath) { return modelPath + QStringLiteral(".sha256"); }
+
+Status recordSha256(const QString& modelPath, const QString& digest)
+{
+    QSaveFile file(recordedHashPath(modelPath));
+    const QByteArray line = (digest + QStringLiteral("  ") + QFileInfo(modelPath).fileName() + u'\n').toUtf8();
+    if (!file.open(QIODevice::WriteOnly) || file.write(line) != line.size() || !file.commit())
+        return makeError(ErrorCode::Io, QStringLiteral("cannot write %1: %2")
+                                            .arg(QDir::toNativeSeparators(recordedHashPath(modelPath)), file.errorString())
+                                            .toStdString());
+    return {};
+}
+
+QString recordedSha256(const QString& modelPath)
+{
+    QFile file(recordedHashPath(modelPath));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    static const QRegularExpression digest(QStringLiteral("^([0-9a-f]{64})(\\s|$)"));
+    const auto m = digest.match(QString::fromLatin1(file.read(256)).toLower());
+    return m.hasMatch() ? m.captured(1) : QString();
 }
 
 } // namespace atelier::models

@@ -381,7 +381,8 @@ void ModelDownload::onVerified()
     }
     mComputedSha256 = digest;
     if (mRequest.sha256.isEmpty()) {
-        emit notice(tr("No published checksum for this file, so it was not verified (its sha256 is %1).").arg(digest));
+        emit notice(tr("Not verified (no checksum in the catalogue). Its sha256, %1, is recorded beside the file, so "
+                       "a later check can tell if it changes.").arg(digest));
     } else if (digest != mRequest.sha256) {
         QFile::remove(partPath());
         mReceived = 0;
@@ -395,6 +396,10 @@ void ModelDownload::onVerified()
         fail(tr("Cannot move %1 to %2.").arg(native(partPath()), native(mRequest.destination)));
         return;
     }
+    // What arrived, for a later check (`atelier models verify`); a model the catalogue has no
+    // checksum for has nothing else to be checked against.
+    if (const Status recorded = recordSha256(mRequest.destination, digest); !recorded)
+        emit notice(QString::fromStdString(recorded.error().message));
     setState(State::Finished);
     emit finished(mRequest.destination);
 }

@@ -306,7 +306,7 @@ void ModelsDialog::updateDetails()
         mDetails->setText(QStringLiteral("<b>%1</b> — %2<br>%3<br><small>%4 · %5</small>")
                               .arg(m->name.toHtmlEscaped(), m->description.toHtmlEscaped(), facts.join(QStringLiteral(" · ")).toHtmlEscaped(),
                                    m->file.toHtmlEscaped(),
-                                   m->sha256.isEmpty() ? tr("no published checksum: the file cannot be verified")
+                                   m->sha256.isEmpty() ? tr("no checksum in the catalogue: a download is not verified")
                                                        : tr("sha256 %1").arg(m->sha256)));
     } else if (!selectedFile().isEmpty()) {
         mDetails->setText(tr("<b>%1</b><br>A file in the models folder that the catalogue does not list.")
@@ -391,7 +391,8 @@ void ModelsDialog::downloadFinished(const QString& id)
     const CatalogueModel* m = mCatalogue.find(id);
     ModelDownload* d = mDownloads.take(id);
     if (m)
-        showMessage(m->sha256.isEmpty() ? tr("%1 is installed (no published checksum, so it was not verified).").arg(m->name)
+        showMessage(m->sha256.isEmpty() ? tr("%1 is installed, not verified (no checksum in the catalogue); its sha256 is recorded beside the file "
+                                             "for later checks.").arg(m->name)
                                         : tr("%1 is installed; its sha256 matches.").arg(m->name),
                     false);
     if (d)

@@ -1,6 +1,7 @@
 #include "models_folder.h"
 
 #include "core/app_paths.h"
+#include "file_hash.h"
 
 #include <QDir>
 #include <QFile>
@@ -56,6 +57,7 @@ Status removeModelFile(const QString& fileName)
         return makeError(ErrorCode::Io, QStringLiteral("cannot delete %1").arg(QDir::toNativeSeparators(path)).toStdString());
     if (part)
         QFile::remove(path + QStringLiteral(".part"));
+    QFile::remove(recordedHashPath(path));
     return {};
 }
 
@@ -73,6 +75,7 @@ Result<QString> importModelFile(const QString& sourcePath)
         return target; // already there
     if (QFileInfo::exists(target))
         return refuse(QStringLiteral("the models folder already holds a %1").arg(source.fileName()));
+    QFile::remove(recordedHashPath(target)); // a download's record says nothing about this file
     if (!QFile::copy(sourcePath, target)) {
         QFile::remove(target);
         return makeError(ErrorCode::Io, QStringLiteral("cannot copy %1 into %2 (is the disk full?)")
