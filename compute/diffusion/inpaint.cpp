@@ -65,7 +65,7 @@ Status checkRequest(const StableDiffusion& model, const InpaintRequest& r)
     if (g.clipSkip < 1 || g.clipSkip > model.config().text.layers)
         return makeError(ErrorCode::InvalidArgument, "clip skip must be between 1 and the text encoder's " +
                                                          std::to_string(model.config().text.layers) + " layers");
-    return {};
+    return checkRegions(g.regions, g.width, g.height);
 }
 
 bool isInpaintingModel(const StableDiffusion& model)
@@ -87,9 +87,10 @@ std::vector<float> latentRepaintMask(const std::vector<float>& mask, int width, 
 
 // One denoising run over a picture at a size the model takes: returns the decoded RGB [-1, 1].
 // mask is the grown (not feathered) mask at this size.
-Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest& r, const Conditioning& conditioning,
-                                   const std::vector<float>& picture, const std::vector<float>& mask, int width,
-                                   int height, const GenerationCallbacks& callbacks, GeneratedImage& image)
+// regions: the request's regions in this picture's pixels; feather: their soft edge in these pixels.
+Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest& r, std::span<const Region> regions,
+                                   double feather, const std::vector<float>& picture, const std::vector<float>& mask,
+                                   int width, int height, const GenerationCallbacks& callbacks, GeneratedImage& image)
 {
     const GenerationRequest& g = r.generation;
     const VaeConfig& vae = model.config().vae;
@@ -100,12 +101,19 @@ Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest&
     if (g.autoTiling)
         tiling.enabled = model.vae().needsTiling(latentHeight, latentWidth);
 
+    auto clock = Clock::now();
+    if (callbacks.cancel && callbacks.cancel->load())
+        return makeError(ErrorCode::Cancelled, "the generation was cancelled");
+    ATELIER_ASSIGN(const Conditioning conditioning,
+                   encodePrompts(model, g.prompt, g.negativePrompt, g.clipSkip, regions));
+    image.timings.textSeconds += secondsSince(clock);
+
     std::vector<float> start = picture;
     if (r.fill == MaskedFill::Blur) {
         ATELIER_ASSIGN(start, fillFromSurroundings(model.device(), picture, mask, width, height));
     }
 
-    auto clock = Clock::now();
+    clock = Clock::now();
     SamplingRequest sampling;
     sampling.latentWidth = latentWidth;
     sampling.latentHeight = latentHeight;
@@ -114,6 +122,9 @@ Result<std::vector<float>> repaint(StableDiffusion& model, const InpaintRequest&
     sampling.sampler = g.sampler;
     sampling.seed = g.seed;
     sampling.strength = g.strength;
+    if (!regions.empty())
+        sampling.regions = regionWeights(regions, width, height, latentWidth, latentHeight, model.config().unet.levels(),
+                                         feather);
     ATELIER_ASSIGN(sampling.encoded, model.vae().encode(start, height, width, tiling));
     const std::vector<float> latentMask = latentRepaintMask(mask, width, height, factor);
     if (r.fill == MaskedFill::Noise) {
@@ -215,15 +226,11 @@ Result<GeneratedImage> inpaint(StableDiffusion& model, const InpaintRequest& r, 
     ATELIER_ASSIGN(const std::vector<float> soft, featherMask(model.device(), mask, width, height, r.feather));
 
     GeneratedImage image;
-    auto clock = Clock::now();
-    if (callbacks.cancel && callbacks.cancel->load())
-        return makeError(ErrorCode::Cancelled, "the generation was cancelled");
-    ATELIER_ASSIGN(const Conditioning conditioning, encodePrompts(model, g.prompt, g.negativePrompt, g.clipSkip));
-    image.timings.textSeconds = secondsSince(clock);
-
+    // Regions are drawn on the whole picture; their soft edges are as wide as generate()'s.
+    const double feather = defaultFeather(width, height);
     std::vector<float> decoded;
     if (!r.onlyMasked) {
-        ATELIER_ASSIGN(decoded, repaint(model, r, conditioning, picture, mask, width, height, callbacks, image));
+        ATELIER_ASSIGN(decoded, repaint(model, r, g.regions, feather, picture, mask, width, height, callbacks, image));
     } else {
         ATELIER_ASSIGN(CropBox box, maskBox(soft, width, height, r.padding));
         int workWidth = 0, workHeight = 0;
@@ -234,8 +241,11 @@ Result<GeneratedImage> inpaint(StableDiffusion& model, const InpaintRequest& r, 
             resizePicture(cropPicture(picture, width, 3, box), box.width, box.height, 3, workWidth, workHeight);
         std::vector<float> partMask =
             resizePicture(cropPicture(mask, width, 1, box), box.width, box.height, 1, workWidth, workHeight);
-        ATELIER_ASSIGN(const std::vector<float> repainted,
-                       repaint(model, r, conditioning, part, partMask, workWidth, workHeight, callbacks, image));
+        // The regions move with the crop and scale with it.
+        const std::vector<Region> regions = regionsInCrop(g.regions, box, workWidth, workHeight, feather);
+        const double workFeather = feather * (double(workWidth) / box.width + double(workHeight) / box.height) / 2;
+        ATELIER_ASSIGN(const std::vector<float> repainted, repaint(model, r, regions, workFeather, part, partMask,
+                                                                   workWidth, workHeight, callbacks, image));
         decoded = picture;
         pastePicture(decoded, width, 3, box,
                      resizePicture(repainted, workWidth, workHeight, 3, box.width, box.height));

@@ -8,6 +8,8 @@
 //   regular model: after every denoiser call, x0 = mask * x0 + (1 - mask) * encoded (A1111)
 //   inpainting model (9 channels): UNet([x | mask | masked-picture latent]) (diffusers' order)
 //   decode --(only masked: scale back, paste)--> out = orig * (1 - m) + decoded * m in bytes
+// Regional prompts (generation.regions, boxes on the whole picture) condition the repaint as in
+// generate(); only masked maps them into the crop and scales them with it (regionsInCrop).
 
 #include "core/result.h"
 #include "diffusion/generation.h"

@@ -109,4 +109,24 @@ void pastePicture(std::vector<float>& picture, int width, int channels, const Cr
                   picture.begin() + std::ptrdiff_t((size_t(box.y + y) * size_t(width) + size_t(box.x)) * size_t(channels)));
 }
 
+std::vector<Region> regionsInCrop(std::span<const Region> regions, const CropBox& box, int workWidth, int workHeight,
+                                  double feather)
+{
+    const double sx = double(workWidth) / box.width, sy = double(workHeight) / box.height;
+    const double reach = std::max(0.0, feather) / 2;
+    std::vector<Region> inside;
+    for (const Region& r : regions) {
+        if (r.x1 + reach <= box.x || r.x0 - reach >= box.x + box.width || r.y1 + reach <= box.y ||
+            r.y0 - reach >= box.y + box.height)
+            continue;
+        Region mapped = r;
+        mapped.x0 = (r.x0 - box.x) * sx;
+        mapped.x1 = (r.x1 - box.x) * sx;
+        mapped.y0 = (r.y0 - box.y) * sy;
+        mapped.y1 = (r.y1 - box.y) * sy;
+        inside.push_back(std::move(mapped));
+    }
+    return inside;
+}
+
 } // namespace atelier::diffusion

@@ -4,6 +4,9 @@
 // expand_crop_region). Pictures are HWC floats with any number of channels.
 
 #include "core/result.h"
+#include "diffusion/regions.h"
+
+#include <span>
 
 #include <vector>
 
@@ -32,5 +35,13 @@ std::vector<float> resizePicture(const std::vector<float>& picture, int width, i
 // Writes `part` ([box.height, box.width, channels]) into the picture at the box.
 void pastePicture(std::vector<float>& picture, int width, int channels, const CropBox& box,
                   const std::vector<float>& part);
+
+// Regional prompts of the full picture (regions.h) as they fall on the box scaled to workWidth x
+// workHeight: boxes in the working picture's pixels, each axis by its own scale. They may reach
+// past the working picture's sides (a region's edge outside the crop makes no soft ramp inside
+// it); regions whose box, grown by half the feather (picture pixels) as regionWeights' ramp is,
+// misses the crop are left out, so they cost nothing and change nothing.
+std::vector<Region> regionsInCrop(std::span<const Region> regions, const CropBox& box, int workWidth, int workHeight,
+                                  double feather);
 
 } // namespace atelier::diffusion
