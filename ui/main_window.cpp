@@ -12,6 +12,8 @@
 #include "models/models_dialog.h"
 #include "models/models_folder.h"
 #include "preferences_dialog.h"
+#include "store/chat_picture_cleanup.h"
+#include "store/chat_store.h"
 #include "store/database.h"
 #include "widgets/navigation_rail.h"
 #include "widgets/open_folder.h"
@@ -67,6 +69,8 @@ MainWindow::MainWindow(engine::ComputeEngine& engine, QWidget* parent)
         mDatabaseError = tr("the data folder %1 cannot be created").arg(paths::dataDir());
     }
     mChat = new ChatWorkspace(engine, mDatabase.get(), mDatabaseError, mStack);
+    if (mDatabase) // after Chat purged the conversations deleted last time: their pictures go too
+        (void)store::removeUnusedChatPictures(*mDatabase, store::chatPicturesDir());
     mCreate = new CreateWorkspace(engine, mStack);
     connect(mChat, &ChatWorkspace::imagePromptRequested, this, &MainWindow::sendToCreate);
     addWorkspace(mChat, QStringLiteral("chat"), tr("&Chat"));
