@@ -156,7 +156,7 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
         o.model = (paths::modelsDir() + "/gemma-3-270m-q4_k_m.gguf").toStdString();
     std::unique_ptr<ChatDocuments> documents;
     if (!o.docs.isEmpty()) {
-        auto opened = ChatDocuments::open(o.docs, o.docsK); // before the model: a wrong name fails at once
+        auto opened = ChatDocuments::open(o.docs, o.docsK, deviceIndex, validation); // before the model: a wrong name fails at once
         if (!opened) {
             std::fprintf(stderr, "atelier chat: %s\n", opened.error().message.c_str());
             return 1;

@@ -32,7 +32,8 @@ const char* kUsage =
     "A collection is folders and files (text, Markdown, code, HTML, PDF) cut into chunks and indexed\n"
     "for search; add creates it if needed, adds the paths and indexes what changed (update does the\n"
     "same without new paths). search prints one hit per line: file, position, score. With an\n"
-    "embedding model (a GGUF bert / nomic-bert), chunks get vectors and search fuses both rankings.\n"
+    "embedding model (a GGUF bert / nomic-bert), chunks get vectors and search fuses both rankings;\n"
+    "add and update keep it as the collection's model, which chat --docs and the window's chat use.\n"
     "`atelier chat --docs NAME` answers from a collection with numbered citations.\n";
 
 std::atomic<bool> gCancel{false};
@@ -105,12 +106,23 @@ Result<LoadedEmbedder> loadEmbedder(const QString& path, int deviceIndex, bool v
     return e;
 }
 
-int index(docs::CollectionStore& store, const QString& name, const docs::Embedder& embedder)
+int index(docs::CollectionStore& store, const QString& name, const docs::Embedder& embedder, const QString& embedModel)
 {
     auto collection = store.find(name);
     if (!collection) {
         printError(collection.error());
         return 1;
+    }
+    // The model is the collection's from now on, as when the Documents dialog chooses it: the
+    // window's chat and `atelier chat --docs` embed questions with it.
+    if (!embedModel.isEmpty()) {
+        docs::CollectionSettings settings = collection->settings;
+        settings.embeddingModel = QFileInfo(embedModel).absoluteFilePath();
+        if (auto set = store.setSettings(collection->id, settings); !set) {
+            printError(set.error());
+            return 1;
+        }
+        collection->settings = settings;
     }
     docs::Indexer indexer(store, embedder);
     std::signal(SIGINT, onInterrupt);
@@ -213,10 +225,10 @@ int run(docs::CollectionStore& store, const QString& command, const Options& o, 
             printError(c ? Error{ErrorCode::Io, "could not add the paths"} : c.error());
             return 1;
         }
-        return index(store, p[0], embedder->embedder);
+        return index(store, p[0], embedder->embedder, o.embedModel);
     }
     if (command == QLatin1String("update") && p.size() == 1)
-        return index(store, p[0], embedder->embedder);
+        return index(store, p[0], embedder->embedder, o.embedModel);
     if (command == QLatin1String("search") && p.size() == 2) {
         auto ids = collectionIds(store, p[0]);
         auto hits = ids ? docs::search(store, *ids, p[1], {o.k, 50}, embedder->embedder)
@@ -267,12 +279,13 @@ struct ChatDocuments::State {
     std::unique_ptr<docs::CollectionStore> store;
     std::vector<qint64> ids;
     int k = 5;
+    LoadedEmbedder embedder; // the collections' embedding model (the first that names one), if it loads
 };
 
 ChatDocuments::ChatDocuments() : mState(std::make_unique<State>()) {}
 ChatDocuments::~ChatDocuments() = default;
 
-Result<std::unique_ptr<ChatDocuments>> ChatDocuments::open(const QStringList& names, int k)
+Result<std::unique_ptr<ChatDocuments>> ChatDocuments::open(const QStringList& names, int k, int deviceIndex, bool validation)
 {
     std::unique_ptr<ChatDocuments> d(new ChatDocuments);
     if (!QCoreApplication::instance()) {
@@ -285,12 +298,35 @@ Result<std::unique_ptr<ChatDocuments>> ChatDocuments::open(const QStringList& na
     d->mState->store = std::make_unique<docs::CollectionStore>(*d->mState->db);
     ATELIER_ASSIGN(d->mState->ids, collectionIds(*d->mState->store, names.join(u',')));
     d->mState->k = k;
+    // As the window's chat retrieves (ui/docs/source_finder): hybrid with the collections' embedding
+    // model when it is there and has vectors, else BM25 alone, saying why.
+    QString model;
+    for (const QString& name : names.join(u',').split(u',', Qt::SkipEmptyParts))
+        if (auto c = d->mState->store->find(name); c && model.isEmpty())
+            model = c->settings.embeddingModel;
+    if (model.isEmpty())
+        return d;
+    int vectors = 0;
+    for (qint64 id : d->mState->ids)
+        if (auto n = d->mState->store->vectorCount(id, docs::embeddingModelId(model)); n)
+            vectors += n.value();
+    const QString file = QFileInfo(model).fileName();
+    if (!QFileInfo(model).isFile()) {
+        std::fprintf(stderr, "atelier chat: sources by keywords only: the embedding model %s is missing\n", qPrintable(model));
+    } else if (vectors == 0) {
+        std::fprintf(stderr, "atelier chat: sources by keywords only: no chunk has a vector from %s yet\n", qPrintable(file));
+    } else if (auto loaded = loadEmbedder(model, deviceIndex, validation); !loaded) {
+        std::fprintf(stderr, "atelier chat: sources by keywords only: %s\n", loaded.error().message.c_str());
+    } else {
+        d->mState->embedder = std::move(loaded).value();
+        std::fprintf(stderr, "atelier chat: sources by keywords and meaning (%s)\n", qPrintable(file));
+    }
     return d;
 }
 
 Result<QString> ChatDocuments::ground(const QString& question, std::vector<docs::Hit>& hits)
 {
-    ATELIER_ASSIGN(hits, docs::search(*mState->store, mState->ids, question, {mState->k, 50}));
+    ATELIER_ASSIGN(hits, docs::search(*mState->store, mState->ids, question, {mState->k, 50}, mState->embedder.embedder));
     return docs::groundedQuestion(question, hits);
 }
 

@@ -16,10 +16,13 @@ namespace atelier::app {
 int runDocs(int argc, char** argv, const QStringList& arguments, int deviceIndex, bool validation);
 
 // The collections a chat answers from: opens the database (and a QCoreApplication for Qt SQL
-// when there is none), finds each named collection, and grounds each question in its chunks.
+// when there is none), finds each named collection, and grounds each question in its chunks, found
+// as `atelier docs search` finds them: fused with the collections' embedding model (loaded on a
+// device of its own) when it has vectors, else by BM25 alone.
 class ChatDocuments {
 public:
-    static Result<std::unique_ptr<ChatDocuments>> open(const QStringList& names, int k);
+    static Result<std::unique_ptr<ChatDocuments>> open(const QStringList& names, int k, int deviceIndex = -1,
+                                                       bool validation = false);
     ~ChatDocuments();
 
     // The user's turn with the numbered sources in front of the question; `hits` gets the sources.
