@@ -98,6 +98,25 @@ bool showsSources(QWidget& chat, const QString& text)
     return false;
 }
 
+// A job that keeps the compute thread busy until released (at the latest when it goes out of
+// scope, so a failed check never leaves the engine blocked).
+class Hold {
+public:
+    explicit Hold(engine::ComputeEngine& engine)
+    {
+        engine.submit(std::make_unique<engine::FunctionJob>("hold", [flag = mFlag](engine::JobContext&) {
+            while (!flag->load())
+                QThread::msleep(5);
+            return Result<QVariant>(QVariant());
+        }));
+    }
+    ~Hold() { release(); }
+    void release() { mFlag->store(true); }
+
+private:
+    std::shared_ptr<std::atomic<bool>> mFlag = std::make_shared<std::atomic<bool>>(false);
+};
+
 QString describe(const QList<Source>& sources)
 {
     QStringList lines;
@@ -219,12 +238,7 @@ private slots:
 
         // The compute thread is held by a job of the test's: the question waits for its vector
         // while the window goes on (Send has become Stop, no answer has started).
-        std::atomic<bool> release{false};
-        mEngine.submit(std::make_unique<engine::FunctionJob>("hold", [&release](engine::JobContext&) {
-            while (!release.load())
-                QThread::msleep(5);
-            return Result<QVariant>(QVariant());
-        }));
+        Hold hold(mEngine);
         QSignalSpy started(&chat.chatEngine(), &ui::ChatEngine::answerStarted);
         QSignalSpy finished(&chat.chatEngine(), &ui::ChatEngine::answerFinished);
         QWidget* input = chat.findChild<QWidget*>("chatInput");
@@ -237,7 +251,7 @@ private slots:
         QVERIFY(finder->busy());
         QCOMPARE(started.count(), 0);
         QCOMPARE(chat.findChild<QPushButton*>("sendButton")->text(), QStringLiteral("Stop"));
-        release = true;
+        hold.release();
         QVERIFY(finished.wait(kTimeoutMs) || !finished.isEmpty());
         QCOMPARE(started.count(), 1);
 
@@ -285,12 +299,7 @@ private slots:
         emit documents->menu()->aboutToShow();
         documents->menu()->actions()[0]->trigger();
 
-        std::atomic<bool> release{false};
-        mEngine.submit(std::make_unique<engine::FunctionJob>("hold", [&release](engine::JobContext&) {
-            while (!release.load())
-                QThread::msleep(5);
-            return Result<QVariant>(QVariant());
-        }));
+        Hold hold(mEngine);
         QSignalSpy started(&chat.chatEngine(), &ui::ChatEngine::answerStarted);
         QWidget* input = chat.findChild<QWidget*>("chatInput");
         input->setFocus();
@@ -303,7 +312,7 @@ private slots:
         QVERIFY(!chat.findChild<ui::SourceFinder*>()->busy());
         // The vector job was cancelled in the queue: once the engine is free, nothing answers.
         QSignalSpy idle(&mEngine, &engine::ComputeEngine::jobFinished);
-        release = true;
+        hold.release();
         QVERIFY(idle.wait(kTimeoutMs));
         QTest::qWait(300);
         QCOMPARE(started.count(), 0);
