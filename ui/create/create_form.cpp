@@ -385,11 +385,13 @@ void CreateForm::setInitImage(const QString& path)
     if (path.isEmpty()) {
         mInitImage->setText(tr("None: a new picture from noise"));
         mInitImage->setToolTip({});
+        emit edited(); // the Layout mode draws over the init picture
         return;
     }
     const QSize size = QImageReader(path).size();
     mInitImage->setText(tr("%1 (%2 × %3)").arg(QFileInfo(path).fileName()).arg(size.width()).arg(size.height()));
     mInitImage->setToolTip(QDir::toNativeSeparators(path));
+    emit edited();
 }
 
 void CreateForm::setLastSeed(quint64 seed)

@@ -142,6 +142,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     auto followSize = [this] {
         const CreateSettings s = mForm->settings();
         mLayout->setPictureSize(QSize(s.width, s.height));
+        mLayout->setInitPicture(s.initImagePath); // img2img: the regions are drawn over it
     };
     followSize();
     connect(mForm, &CreateForm::edited, this, followSize);

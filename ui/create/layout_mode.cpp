@@ -11,6 +11,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QImageReader>
 #include <QLabel>
 #include <QSaveFile>
 #include <QSettings>
@@ -20,6 +21,8 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace atelier::ui {
 
@@ -82,6 +85,11 @@ LayoutMode::LayoutMode(QWidget* parent)
     tool(clear, "clearLayout");
     mClear = clear;
     column->addWidget(tools);
+    mInitNote = new QLabel(this);
+    mInitNote->setObjectName("layoutInitNote");
+    mInitNote->setWordWrap(true);
+    mInitNote->hide();
+    column->addWidget(mInitNote);
 
     auto* splitter = new QSplitter(this);
     mCanvas = new LayoutCanvas(mLayout, splitter);
@@ -112,7 +120,13 @@ LayoutMode::LayoutMode(QWidget* parent)
 
 LayoutMode::~LayoutMode() { remember(); }
 
-void LayoutMode::setPictureSize(QSize size) { mCanvas->setPictureSize(size); }
+void LayoutMode::setPictureSize(QSize size)
+{
+    const bool changed = size != pictureSize();
+    mCanvas->setPictureSize(size);
+    if (changed && !mInit.isNull())
+        showBackground();
+}
 
 QSize LayoutMode::pictureSize() const { return mCanvas->pictureSize(); }
 
@@ -123,7 +137,41 @@ void LayoutMode::setRegions(const std::vector<diffusion::Region>& regions, QSize
     mLayout->replaceAll(RegionLayout::fromPixels(regions, picture), what);
 }
 
-void LayoutMode::setBackground(const QImage& image) { mCanvas->setBackground(image); }
+void LayoutMode::setBackground(const QImage& image)
+{
+    mLastPicture = image;
+    showBackground();
+}
+
+void LayoutMode::setInitPicture(const QString& path)
+{
+    if (path == mInitPath)
+        return;
+    mInitPath = path;
+    mInit = QImage();
+    if (!path.isEmpty()) {
+        QImageReader reader(path);
+        reader.setAutoTransform(true);
+        const QSize size = reader.size();
+        if (size.isValid() && std::max(size.width(), size.height()) > 1024)
+            reader.setScaledSize(size.scaled(1024, 1024, Qt::KeepAspectRatio));
+        mInit = reader.read();
+    }
+    if (!path.isEmpty())
+        mInitNote->setText(mInit.isNull() ? tr("The init picture %1 cannot be read.").arg(QFileInfo(path).fileName())
+                                          : tr("Over the init picture %1: the regions repaint it (img2img, at the "
+                                               "form's denoising strength).")
+                                                .arg(QFileInfo(path).fileName()));
+    mInitNote->setVisible(!path.isEmpty());
+    showBackground();
+}
+
+void LayoutMode::showBackground()
+{
+    // The init picture as the request stretches it to the picture's size; else the last picture.
+    mCanvas->setBackground(mInit.isNull() ? mLastPicture
+                                          : mInit.scaled(pictureSize(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+}
 
 Status LayoutMode::openLayout(const QString& path)
 {

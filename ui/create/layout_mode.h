@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "diffusion/regions.h"
 
+#include <QImage>
 #include <QSize>
 #include <QWidget>
 
@@ -39,6 +40,10 @@ public:
     void setRegions(const std::vector<diffusion::Region>& regions, QSize picture, const QString& what);
     // The last finished picture, faintly under the boxes.
     void setBackground(const QImage& image);
+    // img2img: the init picture (a file; empty: none) goes under the boxes instead, stretched to the
+    // picture's size as the request stretches it, with a note that the regions repaint it.
+    void setInitPicture(const QString& path);
+    QString initPicture() const { return mInitPath; }
 
     // A layout file (regions.h's JSON, boxes in pixels of the current size) or a PNG whose
     // parameters carry regions (boxes in its own size, rescaled); errors come back as values.
@@ -57,11 +62,16 @@ signals:
 private:
     void chooseLayoutFile();
     void chooseSaveFile();
+    void showBackground();
 
     RegionLayout* mLayout = nullptr;
     LayoutCanvas* mCanvas = nullptr;
     RegionList* mList = nullptr;
     QAction* mClear = nullptr;
+    QLabel* mInitNote = nullptr;
+    QImage mLastPicture;
+    QString mInitPath;
+    QImage mInit;  // the init picture, at most 1024 pixels a side
 };
 
 } // namespace atelier::ui
