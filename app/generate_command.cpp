@@ -11,8 +11,6 @@
 #include "diffusion/regions.h"
 #include "diffusion/stable_diffusion.h"
 
-#include <QFile>
-
 #include <cstdio>
 #include <map>
 #include <string>
@@ -53,9 +51,9 @@ Status parse(const QStringList& args, GenerateOptions& o)
         const std::string key = args[i].toStdString();
         if (key.rfind("-", 0) != 0 || i + 1 >= args.size())
             return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
-        if (key == "--region") { // repeatable: one box and prompt each
-            ATELIER_ASSIGN(diffusion::Region region, diffusion::parseRegion(args[++i]));
-            o.request.regions.push_back(std::move(region));
+        ATELIER_ASSIGN(const bool region, readRegionOption(key, args[i + 1], o.request)); // repeatable
+        if (region) {
+            ++i;
             continue;
         }
         values[key == "-o" ? "--output" : key] = args[++i];
@@ -72,13 +70,6 @@ Status parse(const QStringList& args, GenerateOptions& o)
             o.initImage = value.toStdString();
         } else if (key == "--lora-dir") {
             o.loraDir = value;
-        } else if (key == "--layout") {
-            QFile file(value);
-            if (file.size() > (1 << 20) || !file.open(QIODevice::ReadOnly))
-                return makeError(ErrorCode::Io, "cannot read the layout " + value.toStdString() +
-                                                    (file.size() > (1 << 20) ? " (larger than 1 MiB)" : ""));
-            ATELIER_ASSIGN(std::vector<diffusion::Region> regions, diffusion::parseLayout(file.readAll()));
-            o.request.regions.insert(o.request.regions.end(), regions.begin(), regions.end());
         } else {
             return makeError(ErrorCode::InvalidArgument, "unknown option " + key);
         }

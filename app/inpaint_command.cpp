@@ -5,6 +5,7 @@
 
 #include "create/picture_png.h"
 #include "diffusion/inpaint.h"
+#include "diffusion/regions.h"
 
 #include <QImage>
 #include <QImageReader>
@@ -22,7 +23,8 @@ const char* kUsage =
     "                       [--strength S] [--feather PX] [--grow PX] [--only-masked] [--padding PX]\n"
     "                       [--work-size PX] [--fill original|noise|blur] [--extend L,T,R,B] [--steps N] [--cfg S]\n"
     "                       [--sampler NAME] [--scheduler NAME] [--seed N] [--clip-skip N] [--vae PATH]\n"
-    "                       [--precision f16|f32] -o OUT.png\n"
+    "                       [--precision f16|f32] [--region X0,Y0,X1,Y1:PROMPT ...] [--layout FILE.json]\n"
+    "                       -o OUT.png\n"
     "White in the mask means repaint (a mask with only an alpha channel uses its alpha); it is scaled\n"
     "to the picture. Pixels outside the mask and its feather stay exactly as they were. Without\n"
     "--only-masked the picture's sides must be multiples of the model's scale (32 for SD). --strength\n"
@@ -31,7 +33,9 @@ const char* kUsage =
     "Outpainting: --extend L,T,R,B adds that many pixels on each side and repaints them (with --mask, the\n"
     "mask's area too); --mask is optional then. The feather blends the seam into the picture's edge;\n"
     "--feather 0 keeps every pixel of the picture. The picture's path goes to stdout; progress and\n"
-    "timings to stderr.\n";
+    "timings to stderr.\n"
+    "Regional prompts as atelier generate takes them: boxes in pixels of the picture (extended, with\n"
+    "--extend), each painting its own prompt inside the mask; with --only-masked they follow the crop.\n";
 
 struct InpaintOptions {
     PictureOptions picture;
@@ -67,6 +71,11 @@ Status parse(const QStringList& args, InpaintOptions& o)
         }
         if (key.rfind("-", 0) != 0 || i + 1 >= args.size())
             return makeError(ErrorCode::InvalidArgument, "unexpected argument '" + key + "'");
+        ATELIER_ASSIGN(const bool region, readRegionOption(key, args[i + 1], o.request.generation)); // repeatable
+        if (region) {
+            ++i;
+            continue;
+        }
         values[key == "-o" ? "--output" : key] = args[++i];
     }
     diffusion::InpaintRequest& r = o.request;
@@ -129,7 +138,8 @@ Status checkSize(InpaintOptions& o)
         return makeError(ErrorCode::InvalidArgument,
                          "the picture size " + sizeText + " must be a multiple of " + std::to_string(scale) +
                              " pixels for this model (or inpaint only the masked area)");
-    return checkClipSkip(config, g.clipSkip);
+    ATELIER_TRY(checkClipSkip(config, g.clipSkip));
+    return diffusion::checkRegions(g.regions, g.width, g.height);
 }
 
 // The mask scaled to width x height, 1 = repaint: white (grey levels in between) times alpha, or the

@@ -7,8 +7,10 @@
 #include "diffusion/checkpoint.h"
 #include "diffusion/default_image_model.h"
 #include "diffusion/generation_json.h"
+#include "diffusion/regions.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
 
@@ -16,6 +18,24 @@
 #include <random>
 
 namespace atelier::app {
+
+Result<bool> readRegionOption(const std::string& key, const QString& value, diffusion::GenerationRequest& request)
+{
+    if (key == "--region") {
+        ATELIER_ASSIGN(diffusion::Region region, diffusion::parseRegion(value));
+        request.regions.push_back(std::move(region));
+        return true;
+    }
+    if (key != "--layout")
+        return false;
+    QFile file(value);
+    if (file.size() > (1 << 20) || !file.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::Io, "cannot read the layout " + value.toStdString() +
+                                            (file.size() > (1 << 20) ? " (larger than 1 MiB)" : ""));
+    ATELIER_ASSIGN(const std::vector<diffusion::Region> regions, diffusion::parseLayout(file.readAll()));
+    request.regions.insert(request.regions.end(), regions.begin(), regions.end());
+    return true;
+}
 
 Result<bool> readPictureOption(const std::string& key, const QString& value, PictureOptions& o,
                                diffusion::GenerationRequest& request)

@@ -33,6 +33,10 @@ struct PictureOptions {
 Result<bool> readPictureOption(const std::string& key, const QString& value, PictureOptions& o,
                                diffusion::GenerationRequest& request);
 
+// Reads `key` when it is a regional-prompt option, true then: --region X0,Y0,X1,Y1:PROMPT and
+// --layout FILE.json (regions.h's formats, both repeatable) add to request.regions.
+Result<bool> readRegionOption(const std::string& key, const QString& value, diffusion::GenerationRequest& request);
+
 // After the options: -o and --prompt given, the sampler and schedule named, the seed drawn when
 // random, the default model when none was named.
 Status finishPictureOptions(PictureOptions& o, diffusion::GenerationRequest& request);
