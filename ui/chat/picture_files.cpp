@@ -4,6 +4,7 @@
 #include "store/chat_store.h"
 
 #include <QBuffer>
+#include <QDateTime>
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
@@ -23,8 +24,14 @@ Result<QString> keepBytes(const QByteArray& bytes, const QString& suffix)
         QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex().left(32)) +
         QLatin1Char('.') + suffix;
     const QString path = store::chatPicturePath(name);
-    if (QFileInfo(path).size() == bytes.size())
+    if (QFileInfo(path).size() == bytes.size()) {
+        // Kept again: young again, so the clean-up of unused pictures (store/chat_picture_cleanup.h)
+        // leaves it for the question it is about to go with.
+        QFile kept(path);
+        if (kept.open(QIODevice::ReadWrite))
+            kept.setFileTime(QDateTime::currentDateTimeUtc(), QFileDevice::FileModificationTime);
         return name;
+    }
     if (!paths::ensureDir(store::chatPicturesDir()))
         return pictureError(QObject::tr("the folder %1 cannot be created").arg(store::chatPicturesDir()));
     QSaveFile file(path);
