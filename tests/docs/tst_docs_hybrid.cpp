@@ -11,6 +11,7 @@
 #include "chat/model_catalog.h"
 #include "core/app_paths.h"
 #include "docs/collection_store.h"
+#include "docs/indexer.h"
 #include "engine/compute_engine.h"
 #include "store/chat_store.h"
 #include "store/database.h"
@@ -31,6 +32,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <optional>
 
 using namespace atelier;
 
@@ -233,7 +235,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!chat.chatEngine().loadedPath().isEmpty(), kTimeoutMs);
         auto* documents = chat.findChild<ui::DocumentsButton*>("documentsButton");
         emit documents->menu()->aboutToShow();
-        documents->menu()->actions()[0]->trigger();
+        for (QAction* action : documents->menu()->actions())
+            if (action->text() == QStringLiteral("towns"))
+                action->trigger();
         QCOMPARE(documents->text(), QStringLiteral("Documents: towns"));
 
         // The compute thread is held by a job of the test's: the question waits for its vector
@@ -289,6 +293,49 @@ private slots:
         screenshot(&chat, QStringLiteral("chat_keyword_fallback"));
     }
 
+    void finderSaysWhyKeywordsAlone()
+    {
+        // A collection without vectors for its model yet, and one without a model: BM25 at once
+        // (no job), each with its reason; the same hits as `atelier docs search` without a model.
+        const QString dir = paths::dataDir() + QStringLiteral("/plain");
+        QDir(dir).removeRecursively();
+        QVERIFY(write(dir + QStringLiteral("/otters.md"), "# Otters\n\nOtters hold hands while they sleep.\n"));
+        docs::CollectionStore store(*mDb);
+        docs::CollectionSettings withModel;
+        withModel.embeddingModel = mBert;
+        for (const auto& [name, settings] : {std::pair{QStringLiteral("unembedded"), withModel},
+                                             std::pair{QStringLiteral("plain"), docs::CollectionSettings{}}}) {
+            (void)store.remove(name);
+            ASSIGN_OR_FAIL(const docs::Collection c, store.create(name, settings));
+            VERIFY_OK(store.addRoots(c.id, {dir}));
+            docs::Indexer indexer(store); // no embedder: chunks without vectors
+            VERIFY_OK(indexer.update(store.find(name).value()));
+        }
+        ui::SourceFinder finder(*mDb, &mEngine);
+        QSignalSpy submitted(&mEngine, &engine::ComputeEngine::jobStarted);
+        std::optional<ui::FoundSources> found;
+        finder.find({"unembedded"}, QStringLiteral("Do otters sleep?"), 5, [&](const ui::FoundSources& f) { found = f; });
+        QVERIFY(found && !finder.busy()); // answered at once
+        QCOMPARE(found->hits.size(), size_t(1));
+        QVERIFY(!found->hybrid);
+        QCOMPARE(found->fallback, QStringLiteral("no chunk has a vector from tiny-bert.gguf yet"));
+        found.reset();
+        finder.find({"plain"}, QStringLiteral("Do otters sleep?"), 5, [&](const ui::FoundSources& f) { found = f; });
+        QVERIFY(found && found->fallback.isEmpty() && !found->hybrid);
+        QCOMPARE(found->how, QStringLiteral("Found by keywords (no embedding model is chosen for these collections)"));
+        QCOMPARE(found->hits.front().path, dir + QStringLiteral("/otters.md"));
+        ui::SourceFinder deviceless(*mDb, nullptr);
+        found.reset();
+        deviceless.find({"towns"}, QStringLiteral("sheep"), 5, [&](const ui::FoundSources& f) { found = f; });
+        QVERIFY(found && !found->hybrid);
+        QCOMPARE(found->fallback, QStringLiteral("no device to run tiny-bert.gguf on"));
+        found.reset();
+        deviceless.find({"gone"}, QStringLiteral("sheep"), 5, [&](const ui::FoundSources& f) { found = f; });
+        QVERIFY(found && found->hits.empty());
+        QTest::qWait(100);
+        QCOMPARE(submitted.count(), 0); // keyword search never waits for the engine
+    }
+
     void stopWhileFindingKeepsTheQuestion()
     {
         ui::ChatWorkspace chat(mEngine, mDb.get(), QString());
@@ -297,7 +344,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!chat.catalog().scanning() && !chat.catalog().models().isEmpty(), 10000);
         auto* documents = chat.findChild<ui::DocumentsButton*>("documentsButton");
         emit documents->menu()->aboutToShow();
-        documents->menu()->actions()[0]->trigger();
+        for (QAction* action : documents->menu()->actions())
+            if (action->text() == QStringLiteral("towns"))
+                action->trigger();
 
         Hold hold(mEngine);
         QSignalSpy started(&chat.chatEngine(), &ui::ChatEngine::answerStarted);
