@@ -71,7 +71,7 @@ model math runs as Vulkan compute shaders on any GPU, or on Mesa's CPU driver.")
 # icons. python3-pip is what installer/models.sh fetches the default model with.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, libqt6svg6")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mesa-vulkan-drivers | vulkan-icd")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "mesa-vulkan-drivers | vulkan-icd, qt6-image-formats-plugins") # WebP (and TIFF) pictures in chat
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pip, xdg-utils")
 
 include(CPack)

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-pdf-dev libqt6sql6-sqlite libqt6svg6 libqt6opengl6-dev libgl-dev
+  qt6-image-formats-plugins
   libvulkan-dev glslc vulkan-validationlayers mesa-vulkan-drivers vulkan-tools
   libspdlog-dev libfmt-dev glslang-dev spirv-tools
   python3 python3-pip

@@ -1,6 +1,6 @@
 // Pictures in /v1/chat/completions (issue 22), in-process on a free port with the tiny Gemma 3 and
 // its vision projector (tests/llm/fixtures) in a folder of their own: the greedy answer about a
-// picture is ChatSession's own for that picture, whole and streamed; every bad picture is a 400 that
+// picture is ChatSession's own for that picture, whole and streamed, PNG, JPEG or WebP; every bad picture is a 400 that
 // names its field; a model with no projector next to it is a 400 that says so.
 
 #include "server/openai_server.h"
@@ -16,6 +16,7 @@
 
 #include <QBuffer>
 #include <QImage>
+#include <QImageReader>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -98,6 +99,7 @@ private slots:
     void cleanupTestCase();
 
     void answersAboutAPictureAsChatSessionDoes();
+    void readsJpegAndWebP();
     void streamsAnAnswerAboutAPicture();
     void refusesBadPictures_data();
     void refusesBadPictures();
@@ -234,6 +236,30 @@ void TestServerPictures::answersAboutAPictureAsChatSessionDoes()
     QVERIFY2(none.content() != r.content(), qPrintable(none.content())); // the random model answers otherwise without it
 }
 
+void TestServerPictures::readsJpegAndWebP()
+{
+    // A lossless WebP of the square (Qt's WebP plugin, qt6-image-formats-plugins) is the same picture.
+    QVERIFY2(QImageReader::supportedImageFormats().contains("webp"), "Qt's WebP plugin is missing (installer/deps.sh)");
+    const QImage square(kFixtures + "/tiny_vision_square.png");
+    QByteArray webp;
+    QBuffer buffer(&webp);
+    QVERIFY(buffer.open(QIODevice::WriteOnly) && square.save(&buffer, "WEBP", 100));
+    QCOMPARE(QImage::fromData(webp, "WEBP").convertToFormat(QImage::Format_RGB888), square.convertToFormat(QImage::Format_RGB888));
+    const QVariantMap expected = sessionAnswer(kFixtures + "/tiny_vision_square.png");
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(webp, "image/webp"))}));
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.content(), expected["answer"].toString());
+
+    // A JPEG's pixels are its own: the answer is ChatSession's for what the JPEG decodes to.
+    QTemporaryDir dir;
+    const QString jpeg = dir.filePath("square.jpg");
+    QVERIFY(square.save(jpeg, "JPEG", 90));
+    const QVariantMap jpegExpected = sessionAnswer(jpeg);
+    const Reply j = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(jpeg), "image/jpeg"))}));
+    QVERIFY2(j.status == 200, j.body.constData());
+    QCOMPARE(j.content(), jpegExpected["answer"].toString());
+}
+
 void TestServerPictures::streamsAnAnswerAboutAPicture()
 {
     const QVariantMap expected = sessionAnswer(kFixtures + "/tiny_vision_square.png");
@@ -333,6 +359,10 @@ void TestServerPictures::refusesPicturesForAModelThatCannotSee()
     QCOMPARE(r.error().value("message").toString(),
              QStringLiteral("model tiny_gemma3 cannot see pictures: no vision projector (mmproj*.gguf) next to it"));
     QCOMPARE(r.error().value("param").toString(), QStringLiteral("messages[0].content[1].image_url"));
+    // Streamed, the refusal is still a 400 and not an event after a 200: nothing was sent yet.
+    const Reply streamed = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(png))}, true));
+    QCOMPARE(streamed.status, 400);
+    QVERIFY(streamed.error().value("message").toString().contains("cannot see pictures"));
     // Text alone it still answers.
     QCOMPARE(send(pictureBody("tiny_gemma3", {})).status, 200);
 }
