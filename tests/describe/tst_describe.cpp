@@ -231,10 +231,21 @@ QString TestDescribe::commandLinePrompt(const QString& picture)
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("QT_QPA_PLATFORM", "offscreen");
     process.setProcessEnvironment(env);
-    process.start(QStringLiteral(ATELIER_EXECUTABLE),
-                  {"--validation", "describe", "--image", picture, "--model", gemmaPath(), "--mmproj", projectorPath()});
-    if (!process.waitForFinished(kDescribeTimeoutMs) || process.exitCode() != 0)
-        return QStringLiteral("(atelier describe failed: %1)").arg(QString::fromUtf8(process.readAllStandardError()));
+    const QStringList arguments = {"--validation", "describe", "--image", picture, "--model", gemmaPath(),
+                                   "--mmproj", projectorPath()};
+    // A build running beside the test may be relinking the executable (execve: permission denied).
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        process.start(QStringLiteral(ATELIER_EXECUTABLE), arguments);
+        if (process.waitForStarted(10000))
+            break;
+        QTest::qWait(2000);
+    }
+    if (!process.waitForFinished(kDescribeTimeoutMs) || process.exitStatus() != QProcess::NormalExit ||
+        process.exitCode() != 0)
+        return QStringLiteral("(atelier describe failed: %1, exit code %2, %3)")
+            .arg(process.errorString())
+            .arg(process.exitCode())
+            .arg(QString::fromUtf8(process.readAllStandardError()));
     const QByteArray errors = process.readAllStandardError();
     if (errors.contains("validation]"))
         return QStringLiteral("(validation messages: %1)").arg(QString::fromUtf8(errors));

@@ -72,6 +72,9 @@ void DescribeStatus::showRunning(const QString& text, double fraction)
 
 void DescribeStatus::showFailure(const QString& message)
 {
+    // Said where the user is (the Library's details or Create), not left behind in the other.
+    if (parentWidget() && !parentWidget()->isVisible())
+        return hide();
     mText->setStyleSheet(QStringLiteral("color: #c0392b;"));
     mText->setText(tr("Describe for Create: %1").arg(message));
     mBar->hide();

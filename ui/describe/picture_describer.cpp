@@ -189,8 +189,9 @@ QString PictureDescriber::chosenModel() const
 {
     if (!mChat.loadedPath().isEmpty())
         return mChat.loadedPath();
+    // As ChatWorkspace::modelFor chooses a new conversation's model.
     const QString preferred = loadChatDefaults().modelPath;
-    if (RemoteEndpoint::fromModelPath(preferred))
+    if (RemoteEndpoint::fromModelPath(preferred) || (!preferred.isEmpty() && QFileInfo::exists(preferred)))
         return preferred;
     return mCatalog.pick(preferred);
 }
