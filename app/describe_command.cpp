@@ -117,7 +117,7 @@ int runDescribe(const QStringList& arguments, int deviceIndex, bool validation)
         std::fprintf(stderr, "atelier describe: %s\n", answer.error().message.c_str());
         return 1;
     }
-    const QString prompt = ui::promptFromAnswer(QString::fromStdString(answer.value()));
+    const QString prompt = ui::promptFromAnswer(QString::fromStdString(answer.value()), ui::cutShort(stats));
     if (prompt.isEmpty()) {
         std::fprintf(stderr, "atelier describe: the model wrote no prompt for this picture\n");
         return 1;

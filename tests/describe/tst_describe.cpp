@@ -87,6 +87,7 @@ private slots:
 
     void tidiesAnswers_data();
     void tidiesAnswers();
+    void dropsAPhraseCutByTheLimit();
     void offWithoutAChatModel();
     void offForAModelWithoutProjector();
     void libraryPictureBecomesCreatesPrompt();
@@ -207,9 +208,12 @@ QString TestDescribe::referencePrompt(const QString& picture)
             ATELIER_ASSIGN(auto rgb, ui::loadRgbPicture(picture));
             session.setMessages({{"user", ui::describeInstruction().toStdString(), {},
                                   {std::make_shared<const llm::RgbPicture>(std::move(rgb))}}});
+            llm::GenerationStats stats;
             ATELIER_ASSIGN(const std::string answer,
-                           session.answer(ui::describeSettings(), [](std::string_view) { return true; }));
-            return QVariant(QString::fromStdString(answer));
+                           session.answer(ui::describeSettings(), [](std::string_view) { return true; }, &stats));
+            if (answer.empty())
+                return makeError(ErrorCode::InvalidArgument, "the reference answered nothing");
+            return QVariant(ui::promptFromAnswer(QString::fromStdString(answer), ui::cutShort(stats)));
         }));
     auto ended = [&](const QSignalSpy& spy) {
         for (const auto& signal : spy)
@@ -221,8 +225,7 @@ QString TestDescribe::referencePrompt(const QString& picture)
         return QStringLiteral("(the reference job did not end)");
     if (const auto error = ended(failed))
         return QStringLiteral("(the reference failed: %1)").arg(*error);
-    const QString raw = *ended(finished);
-    return raw.trimmed().isEmpty() ? QStringLiteral("(the reference answered nothing)") : ui::promptFromAnswer(raw);
+    return *ended(finished);
 }
 
 QString TestDescribe::commandLinePrompt(const QString& picture)
@@ -273,6 +276,17 @@ void TestDescribe::tidiesAnswers()
     QFETCH(QString, answer);
     QFETCH(QString, prompt);
     QCOMPARE(ui::promptFromAnswer(answer), prompt);
+}
+
+void TestDescribe::dropsAPhraseCutByTheLimit()
+{
+    QCOMPARE(ui::promptFromAnswer("a lighthouse, stormy sea, dramatic li", true), QStringLiteral("a lighthouse, stormy sea"));
+    QCOMPARE(ui::promptFromAnswer("a lighthouse at dusk", true), QStringLiteral("a lighthouse at dusk")); // nothing else
+    llm::GenerationStats stats;
+    stats.generatedTokens = ui::describeSettings().maxTokens;
+    QVERIFY(ui::cutShort(stats));
+    stats.generatedTokens -= 1; // the model stopped by itself
+    QVERIFY(!ui::cutShort(stats));
 }
 
 void TestDescribe::offWithoutAChatModel()

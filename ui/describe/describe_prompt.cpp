@@ -23,7 +23,12 @@ llm::GenerationSettings describeSettings()
     return settings;
 }
 
-QString promptFromAnswer(const QString& answer)
+bool cutShort(const llm::GenerationStats& stats)
+{
+    return !stats.stoppedByUser && stats.generatedTokens >= describeSettings().maxTokens;
+}
+
+QString promptFromAnswer(const QString& answer, bool cutShort)
 {
     static const QRegularExpression introduction(
         QStringLiteral("^(?:(?:here(?:'s| is)|sure)[^:\\n]*|(?:stable diffusion )?prompt|keywords)\\s*:\\s*"),
@@ -63,6 +68,8 @@ QString promptFromAnswer(const QString& answer)
     }
     while (prompt.startsWith(u',') || prompt.endsWith(u',') || prompt.endsWith(u'.'))
         prompt = (prompt.startsWith(u',') ? prompt.mid(1) : prompt.chopped(1)).trimmed();
+    if (const qsizetype lastComma = prompt.lastIndexOf(u','); cutShort && lastComma > 0)
+        prompt = prompt.left(lastComma).trimmed();
     return prompt;
 }
 

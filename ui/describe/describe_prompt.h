@@ -22,8 +22,11 @@ QString describeInstruction();
 llm::GenerationSettings describeSettings();
 
 // The answer as a prompt: one line of comma-separated phrases, without an introduction ("Prompt:",
-// "Here is…:"), list markers, Markdown emphasis, surrounding quotes or a final full stop.
-QString promptFromAnswer(const QString& answer);
+// "Here is…:"), list markers, Markdown emphasis, surrounding quotes or a final full stop. An answer
+// `cutShort` by the token limit loses its last phrase, which the limit may have cut in two.
+QString promptFromAnswer(const QString& answer, bool cutShort = false);
+// Whether an answer ended at describeSettings()'s token limit rather than where the model stopped.
+bool cutShort(const llm::GenerationStats& stats);
 
 // Asks `session` (whose model reads pictures: ChatSession::setVision) for the picture's prompt:
 // replaces its conversation with the one question, without a system prompt or LoRA adapters.

@@ -127,13 +127,14 @@ public:
             ctx.partial(QString::fromUtf8(piece.data(), qsizetype(piece.size())));
             return !ctx.cancelled();
         };
+        llm::GenerationStats stats;
         auto text = describePicture(*chat->session, std::make_shared<const llm::RgbPicture>(std::move(picture).value()),
-                                    onText);
+                                    onText, &stats);
         chat->session->setPromptProgress({}); // it held this job's context
         if (ctx.cancelled())
             return makeError(ErrorCode::Cancelled, "cancelled");
         ATELIER_TRY(text);
-        return QVariant(QString::fromStdString(text.value()));
+        return QVariant(promptFromAnswer(QString::fromStdString(text.value()), cutShort(stats)));
     }
 
 private:
@@ -283,7 +284,7 @@ void PictureDescriber::jobFinished(engine::JobId id, const QVariant& result)
     if (id != mJob)
         return;
     end();
-    const QString prompt = promptFromAnswer(result.toString());
+    const QString prompt = result.toString(); // tidied on the compute thread
     if (prompt.isEmpty())
         emit failed(tr("The model wrote no prompt for this picture."));
     else
