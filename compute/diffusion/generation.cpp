@@ -3,6 +3,7 @@
 #include "diffusion/lora_weights.h"
 #include "core/elapsed.h"
 #include "core/logging.h"
+#include "diffusion/preview_steps.h"
 #include "diffusion/prompt_chunks.h"
 #include "diffusion/sampling/gaussian_noise.h"
 #include "diffusion/sampling/model_denoiser.h"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace atelier::diffusion {
 
@@ -185,14 +187,21 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         return prediction;
     };
     const ModelDenoiser denoiser(schedule, config.prediction, r.cfgScale, unet);
+    // The preview map is fitted to the model's VAE before the first step that shows it (preview_steps.h).
+    std::optional<StepPreviewer> previewer;
+    if (callbacks.onStep)
+        previewer.emplace(model, r.latentWidth, r.latentHeight, int(plan.sigmas.size()) - 1,
+                          callbacks.previewDecodeShare);
+    const auto start = Clock::now();
     const StepCallback onStep = [&](const StepProgress& p) {
-        if (callbacks.onStep) {
-            const std::vector<uint8_t> preview = cheapLatentPreview(p.denoised, r.latentWidth, r.latentHeight);
-            callbacks.onStep(GenerationStep{p.step, p.steps, preview, r.latentWidth, r.latentHeight});
+        const bool cancelled = callbacks.cancel && callbacks.cancel->load();
+        if (callbacks.onStep && !cancelled) {
+            const double sampling = secondsSince(start) - previewer->decodeSeconds();
+            const StepPreview& preview = previewer->preview(p.denoised, p.step, sampling);
+            callbacks.onStep(GenerationStep{p.step, p.steps, preview.rgb, preview.width, preview.height, preview.decoded});
         }
         return !(callbacks.cancel && callbacks.cancel->load());
     };
-    const auto start = Clock::now();
     Denoise denoise = std::cref(denoiser);
     if (r.blendDenoised)
         denoise = [&](const Latent& input, double sigma) -> Result<Latent> {
@@ -202,7 +211,9 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         };
     auto sampled = sampler->sample(std::move(x), plan.sigmas, denoise, onStep);
     if (timings) {
-        timings->samplingSeconds += secondsSince(start);
+        const double previews = previewer ? previewer->decodeSeconds() : 0.0;
+        timings->samplingSeconds += secondsSince(start) - previews;
+        timings->previewSeconds += previews;
         timings->unetEvaluations += evaluations;
     }
     return sampled;
@@ -256,34 +267,12 @@ Result<GeneratedImage> generate(StableDiffusion& model, const GenerationRequest&
     ATELIER_ASSIGN(const std::vector<float> pixels,
                    model.vae().decode(image.latent, latentHeight, latentWidth, tilingNow()));
     image.timings.decodeSeconds += secondsSince(start);
+    model.preview().learn(image.latent, pixels, latentWidth, latentHeight, vae.downscale());
     image.width = r.width;
     image.height = r.height;
     image.rgb = toBytes(pixels);
     image.parameters = describeGeneration(model, r);
     return image;
-}
-
-std::vector<uint8_t> cheapLatentPreview(const Latent& latent, int width, int height)
-{
-    // A1111 sd_vae_approx.cheap_approximation's SD 1.x/2.x map: rows are latent channels, columns RGB.
-    static constexpr float kMap[4][3] = {
-        {0.298f, 0.207f, 0.208f},
-        {0.187f, 0.286f, 0.173f},
-        {-0.158f, 0.189f, 0.264f},
-        {-0.184f, -0.271f, -0.473f},
-    };
-    const size_t plane = size_t(width) * size_t(height);
-    std::vector<uint8_t> rgb(plane * 3);
-    if (latent.size() < plane * 4)
-        return rgb;
-    for (size_t p = 0; p < plane; ++p)
-        for (int c = 0; c < 3; ++c) {
-            float v = 0;
-            for (int l = 0; l < 4; ++l)
-                v += latent[size_t(l) * plane + p] * kMap[l][c];
-            rgb[p * 3 + size_t(c)] = uint8_t(std::lround(255.0f * std::clamp((v + 1.0f) / 2.0f, 0.0f, 1.0f)));
-        }
-    return rgb;
 }
 
 std::vector<uint8_t> toBytes(const std::vector<float>& image)

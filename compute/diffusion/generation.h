@@ -44,25 +44,31 @@ struct GenerationRequest {
     VaeTiling tiling;                // used as given when autoTiling is off
 };
 
-// A step's report: preview is the step's x0 estimate through the cheap latent-to-RGB map, RGB8
-// [previewHeight, previewWidth, 3] at latent resolution.
+// A step's report: preview is the step's x0 estimate as RGB8 [previewHeight, previewWidth, 3]
+// (preview_steps.h): decoded by the VAE at the picture's size on the steps the time allows,
+// otherwise through a latent-to-RGB map at latent size or as a change to the last decoded picture.
 struct GenerationStep {
     int step = 0;   // 0-based
     int steps = 0;
     const std::vector<uint8_t>& preview;
     int previewWidth = 0;
     int previewHeight = 0;
+    bool previewDecoded = false;  // this step's preview went through the VAE
 };
 
 struct GenerationCallbacks {
     std::function<void(const GenerationStep&)> onStep;  // on the compute thread
     const std::atomic<bool>* cancel = nullptr;          // polled before every UNet evaluation
+    // The most that VAE-decoded step previews may add to the sampling time (0.15: 15%); 0 for
+    // map previews only, for callers that do not show them.
+    double previewDecodeShare = 0;
 };
 
 struct GenerationTimings {
     double textSeconds = 0;
     double samplingSeconds = 0;   // every UNet evaluation and sampler step
     double decodeSeconds = 0;     // the VAE (and, for img2img, the encode)
+    double previewSeconds = 0;    // the VAE decoding step previews (previewDecodeShare)
     int unetEvaluations = 0;      // UNet passes (a CFG pass counts once, with its batch of two)
 };
 
@@ -116,10 +122,6 @@ struct SamplingRequest {
 // Samples a latent from seeded noise; the UNet runs [uncond; cond] as one batch when guided.
 Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditioning, const SamplingRequest& request,
                             const GenerationCallbacks& callbacks, GenerationTimings* timings = nullptr);
-
-// A1111's "Approx cheap" preview: each latent pixel's 4 channels through a fixed 4 x 3 map to RGB8,
-// [height, width, 3] at latent resolution.
-std::vector<uint8_t> cheapLatentPreview(const Latent& latent, int width, int height);
 
 // What A1111 would write for a txt2img or img2img request on this model.
 GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& request);

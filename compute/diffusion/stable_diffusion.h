@@ -7,6 +7,7 @@
 #include "diffusion/checkpoint.h"
 #include "diffusion/clip_tokenizer.h"
 #include "diffusion/network_weights.h"
+#include "diffusion/preview_fit.h"
 #include "diffusion/sampling/noise_schedule.h"
 
 #include <QString>
@@ -59,6 +60,8 @@ public:
     // Where a prompt's <lora:NAME:WEIGHT> looks for NAME.safetensors; paths::lorasDir() unless set.
     QString loraFolder() const;
     void setLoraFolder(const QString& folder) { mLoraFolder = folder; }
+    // The per-step preview's latent-to-RGB map, fitted to this model's VAE on first use (preview_fit.h).
+    PreviewCalibration& preview() { return mPreview; }
 
 private:
     StableDiffusion(std::unique_ptr<Checkpoint> checkpoint, ClipTokenizer tokenizer);
@@ -74,6 +77,7 @@ private:
     std::unique_ptr<Vae> mVae;
     std::unique_ptr<LoraMerger> mLoras;  // after the networks: it views their weights
     QString mLoraFolder;
+    PreviewCalibration mPreview;
 };
 
 } // namespace atelier::diffusion

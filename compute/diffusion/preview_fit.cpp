@@ -1,0 +1,87 @@
+#include "diffusion/preview_fit.h"
+
+#include "core/elapsed.h"
+#include "diffusion/vae.h"
+
+#include <spdlog/spdlog.h>
+
+namespace atelier::diffusion {
+
+std::vector<float> calibrationPicture(int side)
+{
+    std::vector<float> picture(size_t(side) * size_t(side) * 3);
+    const int block = std::max(1, side / 8);
+    for (int y = 0; y < side; ++y)
+        for (int x = 0; x < side; ++x) {
+            // Block i of the 8 x 8 grid shows cube colour (29 i) mod 64: 29 is coprime to 64, so all
+            // 64 appear once, and neighbouring blocks differ in every level.
+            const int i = std::min(7, y / block) * 8 + std::min(7, x / block);
+            const int colour = (29 * i) % 64;
+            const int levels[3] = {colour / 16, (colour / 4) % 4, colour % 4};
+            for (int c = 0; c < 3; ++c)
+                picture[(size_t(y) * size_t(side) + size_t(x)) * 3 + size_t(c)] = float(levels[c]) / 1.5f - 1.0f;
+        }
+    return picture;
+}
+
+void chooseMap(const LatentRgbFit& pairs, PreviewFit& fit)
+{
+    const LatentRgbMap fitted = pairs.solve();
+    const LatentRgbMap published = LatentRgbMap::published();
+    fit.fittedError = pairs.meanAbsError(fitted);
+    fit.publishedError = pairs.channels() == published.channels ? pairs.meanAbsError(published) : 255.0;
+    fit.map = fit.fittedError < fit.publishedError ? fitted : published;
+}
+
+Result<PreviewFit> fitPreviewMap(Vae& vae, int side, LatentRgbFit* pairsOut)
+{
+    const VaeConfig& config = vae.config();
+    const int scale = config.downscale();
+    const int latentSide = side / scale;
+    ATELIER_ASSIGN(const std::vector<float> latent, vae.encode(calibrationPicture(side), side, side));
+    ATELIER_ASSIGN(const std::vector<float> decoded, vae.decode(latent, latentSide, latentSide));
+    // Timed again: the first decode of a run makes its pipelines and buffers.
+    const auto start = std::chrono::steady_clock::now();
+    ATELIER_TRY(vae.decode(latent, latentSide, latentSide));
+    PreviewFit fit;
+    fit.decodeSeconds = secondsSince(start);
+    fit.decodePixels = side * side;
+    LatentRgbFit pairs(config.latentChannels);
+    pairs.add(latent, averageBlocks(decoded, latentSide, latentSide, scale), latentSide, latentSide);
+    chooseMap(pairs, fit);
+    spdlog::info("preview map: {} (mean colour error {:.1f} fitted, {:.1f} published; decode {:.2f} s at {}x{})",
+                 fit.map.source, fit.fittedError, fit.publishedError, fit.decodeSeconds, side, side);
+    if (pairsOut)
+        *pairsOut = std::move(pairs);
+    return fit;
+}
+
+const PreviewFit& PreviewCalibration::fit(Vae& vae)
+{
+    if (!mFit) {
+        LatentRgbFit pairs(vae.config().latentChannels);
+        auto fitted = fitPreviewMap(vae, 64, &pairs);
+        if (fitted) {
+            mFit = std::move(*fitted);
+            mCalibrationSamples = pairs.samples();
+            mPairs = std::move(pairs);
+        } else {
+            spdlog::warn("the preview map could not be fitted ({}); previews use the published one",
+                         fitted.error().message);
+            mFit = PreviewFit{mPublished, 255.0, 255.0, 0.0, 0};
+        }
+    }
+    return *mFit;
+}
+
+void PreviewCalibration::learn(std::span<const float> latent, std::span<const float> picture, int width, int height,
+                               int scale)
+{
+    if (!mPairs)
+        return;
+    mPairs->add(latent, averageBlocks(picture, width, height, scale), width, height);
+    mPairs->trim(kMostSamples, mCalibrationSamples);
+    chooseMap(*mPairs, *mFit);
+}
+
+} // namespace atelier::diffusion

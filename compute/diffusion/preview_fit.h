@@ -1,0 +1,65 @@
+#pragma once
+// Fits the per-step preview's latent-to-RGB map to a model's own VAE (issue 18). Random latents are
+// out of distribution (a fit on them painted wrong colours), so the pairs come from pictures: a
+// calibration picture of colour blocks (every colour of a 4-level RGB cube) is encoded by the VAE's
+// encoder and decoded again, and each latent pixel is paired with the colour its 8x8 block decodes
+// to. The published SD factors stay in use when they agree better with the decoder.
+//
+//   colour blocks --encode--> latent --decode--> picture --average 8x8--> targets
+//   least squares (latent pixel, target) --> LatentRgbMap, or the published one if that errs less
+
+#include "core/result.h"
+#include "diffusion/preview_map.h"
+
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace atelier::diffusion {
+
+class Vae;
+
+// The calibration picture: an 8 x 8 grid of blocks in the 64 colours of the RGB cube with levels
+// {0, 85, 170, 255}, shuffled so that neighbours differ. RGB [-1, 1] HWC [side, side, 3].
+std::vector<float> calibrationPicture(int side);
+
+// What a fit found, for the preview and for tests.
+struct PreviewFit {
+    LatentRgbMap map;              // the map previews use: fitted, or published when that errs less
+    double fittedError = 0;        // mean |RGB8 difference| of the fitted map on the calibration pairs
+    double publishedError = 0;     // ... and of the published map
+    double decodeSeconds = 0;      // the calibration decode, for the cost of decoded previews
+    int decodePixels = 0;          // the pixels it decoded
+};
+
+// Encodes and decodes calibrationPicture(side) (side a multiple of the VAE's downscale) and fits
+// the map; `pairs`, when given, receives the calibration's pairs. Errors: the VAE's, as they come.
+Result<PreviewFit> fitPreviewMap(Vae& vae, int side = 64, LatentRgbFit* pairs = nullptr);
+// The fitted map of `pairs`, or the published one where that errs less on them.
+void chooseMap(const LatentRgbFit& pairs, PreviewFit& fit);
+
+// A model's preview map, fitted on first use and kept with the loaded model; every finished
+// picture adds its (final latent, decoded picture) pairs, which are in distribution by definition,
+// and the map is fitted again.
+class PreviewCalibration {
+public:
+    // The fitted map (fitting it now when not yet done); the published map if the fit failed.
+    const PreviewFit& fit(Vae& vae);
+    // The map without fitting: the published one until fit() ran.
+    const LatentRgbMap& map() const { return mFit ? mFit->map : mPublished; }
+    // A finished picture: latent [channels, height, width], picture [-1, 1] HWC at `scale` times
+    // the size. Ignored until fit() ran; the most recent pictures' pairs are kept (kMostSamples).
+    void learn(std::span<const float> latent, std::span<const float> picture, int width, int height, int scale);
+
+    static constexpr size_t kMostSamples = 16384;
+
+private:
+    void choose();
+
+    std::optional<PreviewFit> mFit;
+    std::optional<LatentRgbFit> mPairs;   // the calibration's pairs first, then the pictures'
+    size_t mCalibrationSamples = 0;
+    LatentRgbMap mPublished = LatentRgbMap::published();
+};
+
+} // namespace atelier::diffusion

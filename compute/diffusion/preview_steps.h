@@ -1,0 +1,61 @@
+#pragma once
+// Each sampling step's preview (issue 18). A latent-to-RGB map alone cannot give every VAE's colours
+// (the shapes model's decoder paints a latent pixel's colour from its neighbourhood: the best affine
+// map is 25-55 of 255 off), so where the time allows, the step's x0 estimate goes through the real
+// VAE (A1111's "Full" preview), on as many steps as fit in a share of the sampling time, spread over
+// the run. Between decodes the last decoded picture is shown plus the change since then through a
+// map fitted to that decode; before the first, the model's calibrated map (preview_fit.h).
+//
+//   step i: x0 --decode planned?--yes--> VAE decode --> picture (full size); fit runMap on (x0, picture)
+//                                 \--no--> last picture + upscale(runMap(x0) - runMap(x0 decoded))
+//                                 \--none yet--> model map(x0) at latent size
+
+#include "diffusion/preview_map.h"
+#include "diffusion/sampling/latent.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace atelier::diffusion {
+
+class StableDiffusion;
+
+struct StepPreview {
+    std::vector<uint8_t> rgb;  // [height, width, 3]
+    int width = 0;
+    int height = 0;
+    bool decoded = false;      // this step went through the VAE
+};
+
+class StepPreviewer {
+public:
+    // decodeShare: the most the VAE decodes may add to the sampling time (0: the map only).
+    StepPreviewer(StableDiffusion& model, int latentWidth, int latentHeight, int steps, double decodeShare);
+
+    // The preview of step `step` (0-based) from its x0 estimate; samplingSeconds: the time sampling
+    // has taken so far, this step included, decodes excluded.
+    const StepPreview& preview(const Latent& denoised, int step, double samplingSeconds);
+
+    int decodes() const { return mDecodes; }
+    double decodeSeconds() const { return mDecodeSeconds; }
+
+private:
+    bool decodeNow(int step, double samplingSeconds) const;
+    bool decode(const Latent& denoised);
+    void mapped(const Latent& denoised);
+    void changedSinceDecode(const Latent& denoised);
+
+    StableDiffusion& mModel;
+    int mLatentWidth, mLatentHeight, mSteps;
+    double mDecodeShare;
+    int mScale;                      // picture pixels per latent pixel
+    double mExpectedDecode = 0;      // seconds a decode at this size should take
+    int mDecodes = 0;
+    double mDecodeSeconds = 0;
+    std::vector<float> mPicture;     // the last decode, [-1, 1] HWC at full size
+    Latent mDecodedLatent;           // the x0 it came from
+    LatentRgbMap mRunMap;            // fitted to this run's decodes
+    StepPreview mPreview;
+};
+
+} // namespace atelier::diffusion
