@@ -1,6 +1,7 @@
 #!/bin/bash
 # `atelier serve` as a user runs it: started on a free port with the tiny Qwen2 model and the tiny
-# BERT, asked with curl for the model list, a chat answer, embeddings and bad JSON, then stopped.
+# BERT, asked with curl for the model list, a chat answer, embeddings, bad JSON and a picture the
+# model cannot see, then stopped.
 # usage: serve_command_test.sh ATELIER MODEL EMBEDDING_MODEL
 set -u
 atelier="$1"
@@ -31,6 +32,14 @@ embeddings="$(curl -sS "$url/embeddings" -H 'Content-Type: application/json' \
 [[ "$embeddings" == *'"object":"embedding"'*'"index":1'* ]] || fail "no two embeddings: $embeddings"
 status="$(curl -s -o /dev/null -w '%{http_code}' "$url/chat/completions" -H 'Content-Type: application/json' -d '{"model": ')"
 [ "$status" = 400 ] || fail "bad JSON answered $status"
+# A picture (a 2x2 PNG) for a model with no vision projector next to it: a 400 that says so.
+png="iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8ISfHwMDAxMDAwMDAAAANBAEIfXHKZgAAAABJRU5ErkJggg=="
+refused="$(curl -sS -w ' %{http_code}' "$url/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "tiny_qwen2", "messages": [{"role": "user", "content": [{"type": "text", "text": "What is it?"},
+       {"type": "image_url", "image_url": {"url": "data:image/png;base64,'"$png"'"}}]}], "max_tokens": 4}')" ||
+  fail "POST /chat/completions with a picture failed"
+[[ "$refused" == *'cannot see pictures: no vision projector'*'"param":"messages[0].content[1].image_url"'*' 400' ]] ||
+  fail "a picture for a blind model: $refused"
 grep -q "POST /v1/chat/completions 200" "$out" || fail "the request was not logged"
 grep -q "validation\]" "$out" && fail "validation messages"
 echo "serve: all checks passed"
