@@ -475,6 +475,7 @@ void TestDescribe::cancelWhileWaiting()
     QVERIFY(status->isVisible());
     QTest::qWait(100);
     QVERIFY(describer()->busy()); // the UI goes on while it waits
+    saveShot(mWindow.get(), "describe-library-waiting.png");
     QTest::mouseClick(status->findChild<QPushButton*>("describeCancelButton"), Qt::LeftButton);
     release->store(true);
     QVERIFY(cancelled.wait(kDescribeTimeoutMs));
