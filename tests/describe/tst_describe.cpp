@@ -513,6 +513,16 @@ void TestDescribe::chatAnswerAboutAPictureIsAnImagePrompt()
     QTest::mouseClick(usePrompt, Qt::LeftButton);
     QCOMPARE(shownWorkspace(), create());
     QCOMPARE(create()->prompt(), answer);
+
+    // Describing the same picture now, on the session that holds that conversation (the picture's
+    // place in its KV cache reused), writes what a fresh session does.
+    show("libraryAction");
+    const QString picture = addChosenPicture(squarePicture());
+    QTRY_VERIFY_WITH_TIMEOUT(libraryButton()->isEnabled(), 20000);
+    QSignalSpy finished(describer(), &ui::PictureDescriber::finished);
+    QTest::mouseClick(libraryButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(kDescribeTimeoutMs));
+    QCOMPARE(create()->prompt(), referencePrompt(picture));
 }
 
 int main(int argc, char** argv)
