@@ -447,6 +447,25 @@ void TestRemoteChat::aPictureReachesTheServer()
     QVERIFY2(gone.failure.contains("gone.png"), qPrintable(gone.failure));
     QVERIFY(!remote.answering());
 
+    // Stopped while its pictures are read (off the UI thread, so the stop comes first): an empty
+    // answer, marked stopped, and the engine takes the next question.
+    request.turns.last().pictures = {kSquare};
+    QSignalSpy started(&remote, &ui::RemoteEngine::answerStarted);
+    QSignalSpy finished(&remote, &ui::RemoteEngine::answerFinished);
+    remote.answer(request);
+    QVERIFY(remote.answering());
+    QCOMPARE(started.size(), 1);
+    remote.stop();
+    QCOMPARE(finished.size(), 1);
+    const auto stopped = finished.first().at(1).value<ui::ChatAnswer>();
+    QVERIFY(stopped.stats.stopped && stopped.text.isEmpty());
+    QVERIFY(!remote.answering());
+    QTest::qWait(200); // the abandoned body, read meanwhile, is dropped
+    QCOMPARE(finished.size(), 1);
+    const Outcome after = ask(remote, request);
+    QVERIFY(after.answer);
+    QCOMPARE(after.answer->text, expected);
+
     // A server whose model cannot see says so.
     mServer->setChatModel(QStringLiteral(ATELIER_TINY_MODEL));
     remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_qwen2"});

@@ -3,6 +3,7 @@
 #include <QBuffer>
 #include <QFile>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QImage>
 #include <QImageReader>
 #include <QJsonArray>
@@ -11,6 +12,9 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
 
 namespace atelier::ui {
 
@@ -85,12 +89,12 @@ QList<QByteArray> ServerSentEvents::push(const QByteArray& bytes)
 
 RemoteEngine::RemoteEngine(QObject* parent) : QObject(parent), mNetwork(new QNetworkAccessManager(this)) {}
 
-void RemoteEngine::answer(const ChatRequest& request)
+namespace {
+
+// The body of POST /chat/completions for the request; a picture that cannot be read fails it.
+// Runs on a worker thread when the request shows pictures (their files are read and encoded).
+Result<QByteArray> requestBody(const ChatRequest& request, const QString& model)
 {
-    if (mReply) {
-        emit answerFailed(request, tr("Another answer is still being written."));
-        return;
-    }
     QJsonArray messages;
     if (!request.systemPrompt.isEmpty())
         messages.append(QJsonObject{{"role", "system"}, {"content", request.systemPrompt}});
@@ -103,18 +107,17 @@ void RemoteEngine::answer(const ChatRequest& request)
         QJsonArray parts;
         for (const QString& picture : turn.pictures) {
             auto url = pictureDataUrl(picture);
-            if (!url) {
-                emit answerFailed(request, tr("The picture %1 cannot be sent: %2")
-                                               .arg(QFileInfo(picture).fileName(), QString::fromStdString(url.error().message)));
-                return;
-            }
+            if (!url)
+                return makeError(url.error().code, RemoteEngine::tr("The picture %1 cannot be sent: %2")
+                                                       .arg(QFileInfo(picture).fileName(), QString::fromStdString(url.error().message))
+                                                       .toStdString());
             parts.append(QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{{"url", url.value()}}}});
         }
         parts.append(QJsonObject{{"type", "text"}, {"text", turn.text}});
         messages.append(QJsonObject{{"role", turn.role}, {"content", parts}});
     }
     const llm::SamplingParams& s = request.generation.sampling;
-    const QJsonObject body{{"model", mEndpoint.model},
+    const QJsonObject body{{"model", model},
                            {"messages", messages},
                            {"stream", true},
                            {"stream_options", QJsonObject{{"include_usage", true}}},
@@ -122,11 +125,22 @@ void RemoteEngine::answer(const ChatRequest& request)
                            {"top_p", double(s.topP)},
                            {"max_tokens", request.generation.maxTokens},
                            {"seed", qint64(s.seed & ((1ull << 53) - 1))}}; // what a JSON number holds exactly
-    QNetworkRequest http(QUrl(mEndpoint.baseUrl.toString() + "/chat/completions"));
-    http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    http.setRawHeader("Accept", "text/event-stream");
-    if (!mEndpoint.apiKey.isEmpty())
-        http.setRawHeader("Authorization", "Bearer " + mEndpoint.apiKey.toUtf8());
+    return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+bool showsPictures(const ChatRequest& request)
+{
+    return std::any_of(request.turns.begin(), request.turns.end(), [](const ChatTurn& t) { return !t.pictures.isEmpty(); });
+}
+
+} // namespace
+
+void RemoteEngine::answer(const ChatRequest& request)
+{
+    if (answering()) {
+        emit answerFailed(request, tr("Another answer is still being written."));
+        return;
+    }
     mRequest = request;
     mAnswer = {};
     mAnswer.stats.model = mEndpoint.model;
@@ -135,10 +149,42 @@ void RemoteEngine::answer(const ChatRequest& request)
     mDone = false;
     mUsageSeen = false;
     mClock.start();
-    mReply = mNetwork->post(http, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    if (!showsPictures(request)) {
+        auto body = requestBody(request, mEndpoint.model);
+        post(body.value()); // without pictures nothing can fail
+        emit answerStarted(request);
+        return;
+    }
+    // Pictures are read and encoded off the UI thread; a stop meanwhile drops the body (mTicket).
+    mPreparing = true;
+    const quint64 ticket = ++mTicket;
+    auto* watcher = new QFutureWatcher<Result<QByteArray>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, ticket] {
+        watcher->deleteLater();
+        if (ticket != mTicket || !mPreparing)
+            return;
+        mPreparing = false;
+        const Result<QByteArray> body = watcher->result();
+        if (!body) {
+            emit answerFailed(mRequest, QString::fromStdString(body.error().message));
+            return;
+        }
+        post(body.value());
+    });
+    watcher->setFuture(QtConcurrent::run(requestBody, request, mEndpoint.model));
+    emit answerStarted(request);
+}
+
+void RemoteEngine::post(const QByteArray& body)
+{
+    QNetworkRequest http(QUrl(mEndpoint.baseUrl.toString() + "/chat/completions"));
+    http.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    http.setRawHeader("Accept", "text/event-stream");
+    if (!mEndpoint.apiKey.isEmpty())
+        http.setRawHeader("Authorization", "Bearer " + mEndpoint.apiKey.toUtf8());
+    mReply = mNetwork->post(http, body);
     connect(mReply, &QNetworkReply::readyRead, this, &RemoteEngine::readEvents);
     connect(mReply, &QNetworkReply::finished, this, &RemoteEngine::replyFinished);
-    emit answerStarted(request);
 }
 
 void RemoteEngine::readEvents()
@@ -205,19 +251,27 @@ void RemoteEngine::replyFinished()
 
 void RemoteEngine::stop()
 {
-    if (!mReply)
+    if (!answering())
         return;
     finish(true);
 }
 
-void RemoteEngine::finish(bool stopped)
+void RemoteEngine::dropReply()
 {
+    mPreparing = false;
     QNetworkReply* reply = mReply;
     mReply.clear();
+    if (!reply)
+        return;
     reply->disconnect(this);
     if (reply->isRunning())
         reply->abort(); // the server sees the connection close and cancels its job
     reply->deleteLater();
+}
+
+void RemoteEngine::finish(bool stopped)
+{
+    dropReply();
     const double seconds = mClock.elapsed() / 1000.0;
     ChatAnswer answer = std::move(mAnswer);
     answer.stats.stopped = stopped;
@@ -231,12 +285,7 @@ void RemoteEngine::finish(bool stopped)
 
 void RemoteEngine::fail(const QString& message)
 {
-    QNetworkReply* reply = mReply;
-    mReply.clear();
-    reply->disconnect(this);
-    if (reply->isRunning())
-        reply->abort();
-    reply->deleteLater();
+    dropReply();
     emit answerFailed(mRequest, message);
 }
 

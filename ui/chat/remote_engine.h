@@ -3,7 +3,7 @@
 // own `atelier serve`, any such service): answers a ChatRequest with POST /chat/completions,
 // streamed as server-sent events parsed as they arrive, and reports through the same signals
 // ChatEngine uses, so a conversation, its branches, export and stats work as with a local model.
-// A question's pictures travel in it as image_url data URLs.
+// A question's pictures travel in it as image_url data URLs, read and encoded off the UI thread.
 
 #include "chat/chat_engine.h"
 #include "core/result.h"
@@ -61,8 +61,8 @@ public:
     void answer(const ChatRequest& request);
     // Ends the answer now; what arrived so far is the answer, marked stopped.
     void stop();
-    bool answering() const { return mReply != nullptr; }
-    std::optional<ChatRequest> currentRequest() const { return mReply ? std::optional(mRequest) : std::nullopt; }
+    bool answering() const { return mReply != nullptr || mPreparing; }
+    std::optional<ChatRequest> currentRequest() const { return answering() ? std::optional(mRequest) : std::nullopt; }
 
 signals:
     void answerStarted(const atelier::ui::ChatRequest& request);
@@ -71,6 +71,8 @@ signals:
     void answerFailed(const atelier::ui::ChatRequest& request, const QString& message);
 
 private:
+    void post(const QByteArray& body);
+    void dropReply(); // ends the request, if one went out, and any preparation
     void readEvents();
     void replyFinished();
     void finish(bool stopped);
@@ -84,6 +86,8 @@ private:
     ServerSentEvents mEvents;
     QElapsedTimer mClock;
     qint64 mFirstTextMs = -1;
+    bool mPreparing = false;  // the pictures are being read for the body (off the UI thread)
+    quint64 mTicket = 0;      // which preparation's body is still wanted
     bool mDone = false;       // [DONE] or a finish reason arrived
     bool mUsageSeen = false;  // the server counted the tokens (stream_options.include_usage)
 };
