@@ -113,6 +113,8 @@ private:
 
     engine::ComputeEngine* mEngine = nullptr;
     std::unique_ptr<ui::MainWindow> mWindow;
+    // The prompt tokens of the last referencePrompt(), the picture's among them.
+    std::shared_ptr<std::atomic<int>> mReferenceTokens = std::make_shared<std::atomic<int>>(0);
 };
 
 void TestDescribe::initTestCase()
@@ -198,7 +200,7 @@ QString TestDescribe::referencePrompt(const QString& picture)
     QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
     QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
     const engine::JobId id = mEngine->submit(std::make_unique<engine::FunctionJob>(
-        "reference description", [picture](engine::JobContext& ctx) -> Result<QVariant> {
+        "reference description", [picture, referenceTokens = mReferenceTokens](engine::JobContext& ctx) -> Result<QVariant> {
             llm::LoadOptions options;
             options.contextLength = 512;
             ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), gemmaPath().toStdString(), options));
@@ -213,6 +215,7 @@ QString TestDescribe::referencePrompt(const QString& picture)
                            session.answer(ui::describeSettings(), [](std::string_view) { return true; }, &stats));
             if (answer.empty())
                 return makeError(ErrorCode::InvalidArgument, "the reference answered nothing");
+            referenceTokens->store(stats.promptTokens);
             return QVariant(ui::promptFromAnswer(QString::fromStdString(answer), ui::cutShort(stats)));
         }));
     auto ended = [&](const QSignalSpy& spy) {
@@ -377,6 +380,10 @@ void TestDescribe::libraryPictureBecomesCreatesPrompt()
 
     // The same as a ChatSession answers the instruction about the picture, and the command line prints.
     QCOMPARE(prompt, referencePrompt(picture));
+    // The picture was read: its place in the prompt is counted alike (a tiny random model may write
+    // the same words without it).
+    QVERIFY(describer()->lastPromptTokens() > 18);
+    QCOMPARE(describer()->lastPromptTokens(), mReferenceTokens->load());
     QCOMPARE(commandLinePrompt(picture), prompt);
 }
 

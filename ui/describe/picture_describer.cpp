@@ -134,7 +134,10 @@ public:
         if (ctx.cancelled())
             return makeError(ErrorCode::Cancelled, "cancelled");
         ATELIER_TRY(text);
-        return QVariant(promptFromAnswer(QString::fromStdString(text.value()), cutShort(stats)));
+        QVariantMap result;
+        result[QStringLiteral("prompt")] = promptFromAnswer(QString::fromStdString(text.value()), cutShort(stats));
+        result[QStringLiteral("promptTokens")] = stats.promptTokens;
+        return QVariant(result);
     }
 
 private:
@@ -284,7 +287,9 @@ void PictureDescriber::jobFinished(engine::JobId id, const QVariant& result)
     if (id != mJob)
         return;
     end();
-    const QString prompt = result.toString(); // tidied on the compute thread
+    const QVariantMap described = result.toMap();
+    const QString prompt = described.value(QStringLiteral("prompt")).toString(); // tidied on the compute thread
+    mLastPromptTokens = described.value(QStringLiteral("promptTokens")).toInt();
     if (prompt.isEmpty())
         emit failed(tr("The model wrote no prompt for this picture."));
     else

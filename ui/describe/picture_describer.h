@@ -41,6 +41,8 @@ public:
     void describe(const QString& picturePath);
     void cancel();
     bool busy() const { return mRunning; }
+    // The tokens the last finished description's prompt held, the picture's among them.
+    int lastPromptTokens() const { return mLastPromptTokens; }
     const QString& picturePath() const { return mPicture; }
 
 signals:
@@ -76,6 +78,7 @@ private:
     QString mPicture;
     QString mLoadError;        // why the model's load failed, for the job queued behind it
     QString mAnswer;           // the raw answer so far
+    int mLastPromptTokens = 0;
     bool mLoadedReadsPictures = false; // what Chat's last load said of its model
     QString mLoadedVisionError;
 };
