@@ -423,6 +423,64 @@ private slots:
               layouts, objectsRight[0], objects, layoutsRight[0], objectsRight[1], layoutsRight[1]);
     }
 
+    // Issue 20's regions with img2img (ATELIER_REGIONS_IMG2IMG_EVALUATION=N layouts; skipped
+    // otherwise, about 25 s a layout on lavapipe): from a picture of one plain colour, regions "a
+    // large red circle on the left" and "a large blue square on the right" in the left and right
+    // thirds over a base prompt that paints nothing, against one prompt asking for both, at
+    // denoising strengths 0.8 and 1.0. An object is right when its half shows its colour and shape.
+    void regionsImg2imgEvaluation()
+    {
+        const int layouts = qEnvironmentVariableIntValue("ATELIER_REGIONS_IMG2IMG_EVALUATION");
+        if (layouts <= 0)
+            QSKIP("set ATELIER_REGIONS_IMG2IMG_EVALUATION=10 to run the img2img regional-prompt evaluation");
+        const QStringList backgrounds = {"yellow", "green", "white", "black", "cyan", "purple", "pink", "orange"};
+        const QString colour[2] = {"red", "blue"}, shape[2] = {"circle", "square"}, side[2] = {"left", "right"};
+        const double strengths[2] = {0.8, 1.0};
+        int objectsRight[2][2] = {}, layoutsRight[2][2] = {}; // [strength][regions, one prompt]
+        for (int i = 0; i < layouts; ++i) {
+            const QString background = backgrounds[i % backgrounds.size()];
+            std::array<float, 3> rgb{};
+            for (const NamedColour& c : kColours)
+                if (background == c.name)
+                    rgb = c.rgb;
+            for (int s = 0; s < 2; ++s) {
+                GenerationRequest r = request(QString("a large %1 circle in the centre on a %1 background").arg(background), uint64_t(i + 1));
+                r.initImage.resize(size_t(r.width) * size_t(r.height) * 3);
+                for (size_t p = 0; p < r.initImage.size(); ++p)
+                    r.initImage[p] = rgb[p % 3] / 127.5f - 1.0f;
+                r.strength = strengths[s];
+                GenerationRequest plain = r;
+                for (int k = 0; k < 2; ++k)
+                    r.regions.push_back(Region{k == 0 ? 0.0 : 80.0, 16.0, k == 0 ? 48.0 : 128.0, 112.0,
+                                               QString("a large %1 %2 on the %3 on a %4 background")
+                                                   .arg(colour[k], shape[k], side[k], background), {}, 1.0});
+                plain.prompt = QString("a large red circle on the left and a large blue square on the right on a %1 background").arg(background);
+                for (int way = 0; way < 2; ++way) {
+                    auto image = generate(*model(), way == 0 ? r : plain);
+                    QVERIFY2(image, image ? "" : image.error().message.c_str());
+                    int right = 0;
+                    for (int k = 0; k < 2; ++k) {
+                        const Seen seen = describe(crop(*image, k * 64, 0, k * 64 + 64, 128));
+                        right += seen.colour == colour[k] && seen.shape == shape[k];
+                    }
+                    objectsRight[s][way] += right;
+                    layoutsRight[s][way] += right == 2;
+                    if (qEnvironmentVariableIsSet("ATELIER_EVALUATION_PICTURES"))
+                        QImage(image->rgb.data(), image->width, image->height, image->width * 3, QImage::Format_RGB888)
+                            .save(QString("%1/img2img_%2_%3_%4.png").arg(qEnvironmentVariable("ATELIER_EVALUATION_PICTURES"))
+                                      .arg(i + 1).arg(strengths[s]).arg(way == 0 ? "regions" : "prompt"));
+                }
+                qInfo("layout %d on %s, strength %.1f: regions %d/%d objects, %d layouts; one prompt %d/%d, %d layouts",
+                      i + 1, qPrintable(background), strengths[s], objectsRight[s][0], 2 * (i + 1), layoutsRight[s][0],
+                      objectsRight[s][1], 2 * (i + 1), layoutsRight[s][1]);
+            }
+        }
+        for (int s = 0; s < 2; ++s)
+            qInfo("img2img at strength %.1f, %d layouts: with regions %d of %d objects right, %d layouts entirely; "
+                  "one prompt %d objects, %d layouts", strengths[s], layouts, objectsRight[s][0], 2 * layouts,
+                  layoutsRight[s][0], objectsRight[s][1], layoutsRight[s][1]);
+    }
+
     // goldens_shapes.py: the same prompt, seed and sampler through the PyTorch model (float32).
     void paintsWhatPyTorchPaints()
     {
