@@ -27,13 +27,14 @@ namespace {
 const char* kUsage =
     "usage: atelier docs add NAME PATH... [--chunk CHARS] [--overlap CHARS] [--embed-model GGUF]\n"
     "       atelier docs update NAME [--embed-model GGUF]\n"
-    "       atelier docs search NAME[,NAME...] QUERY [--k 5] [--embed-model GGUF]\n"
+    "       atelier docs search NAME[,NAME...] QUERY [--k 5] [--embed-model GGUF | --keywords]\n"
     "       atelier docs list | skipped NAME | remove NAME\n"
     "A collection is folders and files (text, Markdown, code, HTML, PDF) cut into chunks and indexed\n"
     "for search; add creates it if needed, adds the paths and indexes what changed (update does the\n"
     "same without new paths). search prints one hit per line: file, position, score. With an\n"
     "embedding model (a GGUF bert / nomic-bert), chunks get vectors and search fuses both rankings;\n"
-    "add and update keep it as the collection's model, which chat --docs and the window's chat use.\n"
+    "add and update keep it as the collection's model, which search (unless --keywords), chat --docs\n"
+    "and the window's chat then use.\n"
     "`atelier chat --docs NAME` answers from a collection with numbered citations.\n";
 
 std::atomic<bool> gCancel{false};
@@ -47,6 +48,7 @@ struct Options {
     std::optional<int> chunk, overlap;
     int k = 5;
     QString embedModel;
+    bool keywords = false; // search: BM25 alone, whatever model the collection has
 };
 
 Result<Options> parse(const QStringList& args)
@@ -56,6 +58,10 @@ Result<Options> parse(const QStringList& args)
         const QString& a = args[i];
         if (!a.startsWith(QLatin1String("--"))) {
             o.positional << a;
+            continue;
+        }
+        if (a == QLatin1String("--keywords")) {
+            o.keywords = true;
             continue;
         }
         if (i + 1 >= args.size())
@@ -79,6 +85,7 @@ Result<Options> parse(const QStringList& args)
 
 // An embedding model on the Vulkan device as an Embedder; empty without --embed-model.
 struct LoadedEmbedder {
+    QString path;
     std::unique_ptr<vk::Device> device;
     std::unique_ptr<llm::EmbeddingModel> model;
     docs::Embedder embedder;
@@ -95,6 +102,7 @@ Result<LoadedEmbedder> loadEmbedder(const QString& path, int deviceIndex, bool v
     options.pipelineCachePath = paths::pipelineCachePath().toStdString();
     ATELIER_ASSIGN(e.device, vk::Device::create(options));
     ATELIER_ASSIGN(e.model, llm::EmbeddingModel::load(*e.device, path.toStdString()));
+    e.path = path;
     e.embedder.model = docs::embeddingModelId(path);
     llm::EmbeddingModel* model = e.model.get();
     e.embedder.embed = [model](const QStringList& texts) {
@@ -104,6 +112,44 @@ Result<LoadedEmbedder> loadEmbedder(const QString& path, int deviceIndex, bool v
         return model->embed(utf8);
     };
     return e;
+}
+
+// The embedding model the collections give their chunks vectors (the first that names one),
+// loaded, as the window's chat uses it (ui/docs/source_finder); empty, with the reason in `why`,
+// when there is none, its file is missing, no chunk has its vectors or it does not load.
+LoadedEmbedder collectionsEmbedder(docs::CollectionStore& store, const QStringList& names, int deviceIndex,
+                                   bool validation, QString& why)
+{
+    QString model;
+    std::vector<qint64> ids;
+    for (const QString& name : names) {
+        if (auto c = store.find(name); c) {
+            ids.push_back(c->id);
+            if (model.isEmpty())
+                model = c->settings.embeddingModel;
+        }
+    }
+    if (model.isEmpty())
+        return {};
+    int vectors = 0;
+    for (qint64 id : ids)
+        if (auto n = store.vectorCount(id, docs::embeddingModelId(model)); n)
+            vectors += n.value();
+    const QString file = QFileInfo(model).fileName();
+    if (!QFileInfo(model).isFile()) {
+        why = QStringLiteral("the embedding model %1 is missing").arg(model);
+        return {};
+    }
+    if (vectors == 0) {
+        why = QStringLiteral("no chunk has a vector from %1 yet").arg(file);
+        return {};
+    }
+    auto loaded = loadEmbedder(model, deviceIndex, validation);
+    if (!loaded) {
+        why = QString::fromStdString(loaded.error().message);
+        return {};
+    }
+    return std::move(loaded).value();
 }
 
 int index(docs::CollectionStore& store, const QString& name, const docs::Embedder& embedder, const QString& embedModel)
@@ -231,6 +277,13 @@ int run(docs::CollectionStore& store, const QString& command, const Options& o, 
         return index(store, p[0], embedder->embedder, o.embedModel);
     if (command == QLatin1String("search") && p.size() == 2) {
         auto ids = collectionIds(store, p[0]);
+        // Without --embed-model, the collection's own model (as the window's chat searches).
+        if (ids && o.embedModel.isEmpty() && !o.keywords) {
+            QString why;
+            *embedder = collectionsEmbedder(store, p[0].split(u',', Qt::SkipEmptyParts), deviceIndex, validation, why);
+            if (!why.isEmpty())
+                std::fprintf(stderr, "atelier docs: keyword search only: %s\n", qPrintable(why));
+        }
         auto hits = ids ? docs::search(store, *ids, p[1], {o.k, 50}, embedder->embedder)
                         : Result<std::vector<docs::Hit>>(ids.error());
         if (!hits) {
@@ -298,29 +351,16 @@ Result<std::unique_ptr<ChatDocuments>> ChatDocuments::open(const QStringList& na
     d->mState->store = std::make_unique<docs::CollectionStore>(*d->mState->db);
     ATELIER_ASSIGN(d->mState->ids, collectionIds(*d->mState->store, names.join(u',')));
     d->mState->k = k;
-    // As the window's chat retrieves (ui/docs/source_finder): hybrid with the collections' embedding
-    // model when it is there and has vectors, else BM25 alone, saying why.
-    QString model;
-    for (const QString& name : names.join(u',').split(u',', Qt::SkipEmptyParts))
-        if (auto c = d->mState->store->find(name); c && model.isEmpty())
-            model = c->settings.embeddingModel;
-    if (model.isEmpty())
-        return d;
-    int vectors = 0;
-    for (qint64 id : d->mState->ids)
-        if (auto n = d->mState->store->vectorCount(id, docs::embeddingModelId(model)); n)
-            vectors += n.value();
-    const QString file = QFileInfo(model).fileName();
-    if (!QFileInfo(model).isFile()) {
-        std::fprintf(stderr, "atelier chat: sources by keywords only: the embedding model %s is missing\n", qPrintable(model));
-    } else if (vectors == 0) {
-        std::fprintf(stderr, "atelier chat: sources by keywords only: no chunk has a vector from %s yet\n", qPrintable(file));
-    } else if (auto loaded = loadEmbedder(model, deviceIndex, validation); !loaded) {
-        std::fprintf(stderr, "atelier chat: sources by keywords only: %s\n", loaded.error().message.c_str());
-    } else {
-        d->mState->embedder = std::move(loaded).value();
-        std::fprintf(stderr, "atelier chat: sources by keywords and meaning (%s)\n", qPrintable(file));
-    }
+    // As the window's chat retrieves: hybrid with the collections' embedding model when it is there
+    // and has vectors, else BM25 alone, saying why.
+    QString why;
+    d->mState->embedder = collectionsEmbedder(*d->mState->store, names.join(u',').split(u',', Qt::SkipEmptyParts),
+                                              deviceIndex, validation, why);
+    if (!why.isEmpty())
+        std::fprintf(stderr, "atelier chat: sources by keywords only: %s\n", qPrintable(why));
+    else if (d->mState->embedder.embedder)
+        std::fprintf(stderr, "atelier chat: sources by keywords and meaning (%s)\n",
+                     qPrintable(QFileInfo(d->mState->embedder.path).fileName()));
     return d;
 }
 

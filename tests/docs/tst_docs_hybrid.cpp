@@ -220,8 +220,10 @@ private slots:
         QString error;
         const QList<Source> hybrid = cliSearch({"towns", question, "--k", "5", "--embed-model", mBert}, &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
-        const QList<Source> keywords = cliSearch({"towns", question, "--k", "5"}, &error);
+        const QList<Source> keywords = cliSearch({"towns", question, "--k", "5", "--keywords"}, &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
+        // Without --embed-model the CLI, too, searches with the collection's model.
+        QCOMPARE(cliSearch({"towns", question, "--k", "5"}, &error), hybrid);
         QCOMPARE(hybrid.size(), 5);
         QCOMPARE(keywords.size(), 5);
         // The constructed case: fusing in the (random) vectors changes what comes first.
