@@ -52,23 +52,21 @@ StepPreviewer::StepPreviewer(StableDiffusion& model, int latentWidth, int latent
         mDecodeShare = 0;
 }
 
-// Decodes are planned from the time a step takes so far: as many as fit in the share of the whole
-// run (the steps and the final decode), at the ends of equal parts of it, so the last falls late,
-// and never on the last step (the final decode follows it).
-bool StepPreviewer::decodeNow(int step, double samplingSeconds) const
+bool previewDecodeDue(int step, int steps, int decodesDone, double stepSeconds, double decodeSeconds, double share)
 {
-    if (mDecodeShare <= 0 || step + 1 >= mSteps)
+    if (share <= 0 || decodeSeconds <= 0 || step + 1 >= steps)
         return false;
-    const double run = samplingSeconds / double(step + 1) * mSteps + mExpectedDecode;
-    const int planned = std::min(mSteps - 1, int(mDecodeShare * run / mExpectedDecode));
-    if (mDecodes >= planned)
+    const double run = stepSeconds * steps + decodeSeconds;
+    const int planned = int(std::min(double(steps - 1), share * run / decodeSeconds));
+    if (decodesDone >= planned)
         return false;
-    return step + 1 >= (mDecodes + 1) * mSteps / (planned + 1);
+    return step + 1 >= (decodesDone + 1) * steps / (planned + 1);
 }
 
 const StepPreview& StepPreviewer::preview(const Latent& denoised, int step, double samplingSeconds)
 {
-    if (decodeNow(step, samplingSeconds) && decode(denoised))
+    if (previewDecodeDue(step, mSteps, mDecodes, samplingSeconds / double(step + 1), mExpectedDecode, mDecodeShare) &&
+        decode(denoised))
         return mPreview;
     if (mPicture.empty())
         mapped(denoised);

@@ -20,6 +20,12 @@ namespace atelier::diffusion {
 
 class StableDiffusion;
 
+// Whether step `step` (0-based) of `steps` decodes its preview, `decodesDone` decodes into the run,
+// a step having taken `stepSeconds` and a decode `decodeSeconds`: as many decodes as fit in `share`
+// of the whole run (the steps and the final decode), at the ends of equal parts of it so the last
+// falls late, never on the last step (the final decode follows it).
+bool previewDecodeDue(int step, int steps, int decodesDone, double stepSeconds, double decodeSeconds, double share);
+
 struct StepPreview {
     std::vector<uint8_t> rgb;  // [height, width, 3]
     int width = 0;
@@ -40,7 +46,6 @@ public:
     double decodeSeconds() const { return mDecodeSeconds; }
 
 private:
-    bool decodeNow(int step, double samplingSeconds) const;
     bool decode(const Latent& denoised);
     void mapped(const Latent& denoised);
     void changedSinceDecode(const Latent& denoised);
