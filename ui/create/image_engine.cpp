@@ -41,6 +41,9 @@ private:
         ATELIER_ASSIGN(diffusion::StableDiffusion* model, loaded(ctx));
         diffusion::GenerationCallbacks callbacks;
         callbacks.cancel = &ctx.cancelFlag();
+        // Previews through the VAE where they add at most 15% to the run (issue 18: a map alone
+        // gets the shapes model's colours wrong), the fitted latent map between them.
+        callbacks.previewDecodeShare = 0.15;
         callbacks.onStep = [&](const diffusion::GenerationStep& s) {
             const QImage image(s.preview.data(), s.previewWidth, s.previewHeight, s.previewWidth * 3,
                                QImage::Format_RGB888);
