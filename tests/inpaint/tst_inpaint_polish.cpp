@@ -23,6 +23,7 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QTemporaryDir>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
 #include <QtTest>
@@ -226,21 +227,31 @@ void TestInpaintPolish::everyToolIsReachableIn1024x700()
     QStringList outOfSight;
     const QList<QToolBar*> bars = ws->findChildren<QToolBar*>();
     QVERIFY(bars.size() >= 1);
-    for (QToolBar* bar : bars) {
-        if (auto* more = bar->findChild<QToolButton*>("qt_toolbar_ext_button"))
-            QVERIFY2(!more->isVisible(), qPrintable(bar->objectName() + " folds actions into its » menu"));
-        for (QAction* action : bar->actions()) {
-            if (action->isSeparator())
-                continue;
-            names << action->objectName();
-            QWidget* button = bar->widgetForAction(action);
-            const bool shownWhole = button && button->isVisible() &&
-                                    window.rect().contains(QRect(button->mapTo(&window, QPoint(0, 0)), button->size())) &&
-                                    bar->rect().contains(button->geometry());
-            if (!shownWhole)
-                outOfSight << action->text();
+    // The mask's tools, then the Regions tab's (issue 20), each while its tab is on show.
+    auto* tabs = ws->findChild<QTabWidget*>("inpaintTabs");
+    QVERIFY(tabs);
+    for (int tab = 0; tab < tabs->count(); ++tab) {
+        tabs->setCurrentIndex(tab);
+        QTest::qWait(20);
+        for (QToolBar* bar : bars) {
+            if (!bar->isVisibleTo(ws))
+                continue; // on the other tab
+            if (auto* more = bar->findChild<QToolButton*>("qt_toolbar_ext_button"))
+                QVERIFY2(!more->isVisible(), qPrintable(bar->objectName() + " folds actions into its » menu"));
+            for (QAction* action : bar->actions()) {
+                if (action->isSeparator())
+                    continue;
+                names << action->objectName();
+                QWidget* button = bar->widgetForAction(action);
+                const bool shownWhole = button && button->isVisible() &&
+                                        window.rect().contains(QRect(button->mapTo(&window, QPoint(0, 0)), button->size())) &&
+                                        bar->rect().contains(button->geometry());
+                if (!shownWhole)
+                    outOfSight << action->text();
+            }
         }
     }
+    tabs->setCurrentIndex(0);
     for (const char* name : {"openPicture", "eraser", "undoMask", "fitPicture", "beforeAfter", "keepResult"})
         QVERIFY2(names.contains(name), name);
     QVERIFY2(outOfSight.isEmpty(), qPrintable("out of sight: " + outOfSight.join(", ")));

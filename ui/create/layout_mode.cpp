@@ -32,9 +32,10 @@ Status fileError(const QString& text) { return makeError(ErrorCode::Io, text.toS
 
 } // namespace
 
-LayoutMode::LayoutMode(QWidget* parent)
+LayoutMode::LayoutMode(QWidget* parent, const QString& settingsGroup)
     : QWidget(parent)
     , mLayout(new RegionLayout(this))
+    , mSettingsGroup(settingsGroup)
 {
     setObjectName("layoutMode");
     auto* column = new QVBoxLayout(this);
@@ -248,7 +249,7 @@ void LayoutMode::chooseSaveFile()
 void LayoutMode::remember() const
 {
     QSettings settings;
-    settings.beginGroup(QStringLiteral("create"));
+    settings.beginGroup(mSettingsGroup);
     const auto pixels = regions();
     settings.setValue("layout", QString::fromUtf8(diffusion::layoutJson(pixels)));
     settings.setValue("layoutWidth", pictureSize().width());
@@ -258,7 +259,7 @@ void LayoutMode::remember() const
 void LayoutMode::restore()
 {
     QSettings settings;
-    settings.beginGroup(QStringLiteral("create"));
+    settings.beginGroup(mSettingsGroup);
     if (!settings.contains("layout"))
         return;
     const QSize size(settings.value("layoutWidth").toInt(), settings.value("layoutHeight").toInt());

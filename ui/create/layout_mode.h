@@ -3,7 +3,8 @@
 // layout…, Save layout…, Clear), the canvas with the picture's shape and the list of regions
 // beside it. The regions are kept as fractions of the picture, so changing the form's size
 // rescales them; `regions()` gives them in pixels of the current size for the request. The layout
-// is kept in QSettings (group "create") across runs, as the form is.
+// is kept in QSettings (group "create", or the one given) across runs, as the form is. Inpaint has
+// one too, over the picture being inpainted.
 
 #include "core/result.h"
 #include "diffusion/regions.h"
@@ -26,7 +27,8 @@ class RegionList;
 class LayoutMode : public QWidget {
     Q_OBJECT
 public:
-    explicit LayoutMode(QWidget* parent = nullptr);
+    // settingsGroup: where remember() keeps the layout ("create"; Inpaint keeps its own).
+    explicit LayoutMode(QWidget* parent = nullptr, const QString& settingsGroup = QStringLiteral("create"));
     ~LayoutMode() override;
 
     RegionLayout* layout() const { return mLayout; }
@@ -68,6 +70,7 @@ private:
     LayoutCanvas* mCanvas = nullptr;
     RegionList* mList = nullptr;
     QAction* mClear = nullptr;
+    QString mSettingsGroup;
     QLabel* mInitNote = nullptr;
     QImage mLastPicture;
     QString mInitPath;

@@ -1,6 +1,9 @@
 #include "inpaint/inpaint_workspace.h"
 
 #include "core/app_paths.h"
+#include "create/layout_mode.h"
+#include "create/region_layout.h"
+#include "diffusion/regions.h"
 #include "diffusion/generation_parameters.h"
 #include "io/png_text.h"
 #include "diffusion/sampling/sampler_names.h"
@@ -29,6 +32,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -112,7 +116,13 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mCanvas->setOverlayOpacity(mForm->overlayOpacity());
     mCanvas->setShapingPreview(mForm->settings().grow, mForm->settings().feather);
     centerLayout->addWidget(toolBar());
-    centerLayout->addWidget(mCanvas, 1);
+    // The mask and the regional prompts over the same picture share the middle as tabs (issue 20).
+    mTabs = new QTabWidget(center);
+    mTabs->setObjectName("inpaintTabs");
+    mTabs->addTab(mCanvas, tr("Mask"));
+    mLayout = new LayoutMode(center, QStringLiteral("inpaint"));
+    mTabs->addTab(mLayout, tr("Regions"));
+    centerLayout->addWidget(mTabs, 1);
     mProgress = new QProgressBar(center);
     mProgress->setObjectName("inpaintProgress");
     mProgress->setRange(0, 1000);
@@ -152,8 +162,15 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     connect(mCanvas, &MaskCanvas::maskChanged, this, &InpaintWorkspace::updateActions);
     connect(mCanvas, &MaskCanvas::pictureChanged, this, [this] {
         mResult = {};
+        // The regions are drawn over the picture (as fractions of it, so they follow an extension).
+        mLayout->setPictureSize(mCanvas->picture().size());
+        mLayout->setBackground(mCanvas->picture());
         updateActions();
     });
+    connect(mLayout, &LayoutMode::edited, this, &InpaintWorkspace::showRegionCount);
+    connect(mLayout, &LayoutMode::message, this,
+            [this](const QString& text, bool error) { error ? showError(text) : showStatus(text); });
+    showRegionCount();
     connect(mCancel, &QPushButton::clicked, this, &InpaintWorkspace::cancelRunning);
     for (auto keys : {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)})
         connect(shortcut(keys, this), &QShortcut::activated, this, &InpaintWorkspace::generate);
@@ -384,6 +401,12 @@ bool InpaintWorkspace::generate()
     g.seed = s.seed >= 0 ? quint64(s.seed) : QRandomGenerator::global()->bounded(quint64(4294967295u));
     g.initImage = pictureToFloats(picture);
     g.strength = s.strength;
+    g.regions = mLayout->layout()->toPixels(size); // in pixels of the picture as sent
+    if (Status fits = diffusion::checkRegions(g.regions, g.width, g.height); !fits) {
+        mTabs->setCurrentWidget(mLayout);
+        showError(tr("Regions: %1").arg(QString::fromStdString(fits.error().message)));
+        return false;
+    }
     InpaintPart part;
     part.mask = maskToFloats(mask);
     part.grow = s.grow;
@@ -429,6 +452,12 @@ void InpaintWorkspace::updateActions()
     if (!mCanvas->hasPicture() || mCanvas->picture().size() != mResult.size())
         mBeforeAfter->setChecked(false);
     mCancel->setVisible(busy);
+}
+
+void InpaintWorkspace::showRegionCount()
+{
+    const int count = mLayout->layout()->count();
+    mTabs->setTabText(mTabs->indexOf(mLayout), count ? tr("Regions (%1)").arg(count) : tr("Regions"));
 }
 
 void InpaintWorkspace::showError(const QString& message)

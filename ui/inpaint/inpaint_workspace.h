@@ -4,7 +4,8 @@
 // the clipboard (Ctrl+V), a drop, or the Library (setPicture). Inpaint (Ctrl+Enter) sends the
 // picture, the mask and the form to the compute engine; previews show on the canvas step by step,
 // Esc cancels, and the result can be flipped with the original (before/after). Finished pictures
-// go out through pictureFinished with their mask, to be saved.
+// go out through pictureFinished with their mask, to be saved. A Regions tab beside the mask draws
+// regional prompts over the picture (Create's Layout mode), sent with the repaint.
 
 #include "create/image_engine.h"
 
@@ -16,11 +17,13 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
+class QTabWidget;
 
 namespace atelier::ui {
 
 class EmptyState;
 class InpaintForm;
+class LayoutMode;
 class MaskCanvas;
 
 class InpaintWorkspace : public QWidget {
@@ -43,6 +46,8 @@ public:
 
     InpaintForm* form() const { return mForm; }
     MaskCanvas* canvas() const { return mCanvas; }
+    // Regional prompts over the picture (issue 20): boxes with prompts of their own for the repaint.
+    LayoutMode* regions() const { return mLayout; }
     ImageEngine* imageEngine() const { return mEngine; }
     const QImage& result() const { return mResult; }
 
@@ -61,6 +66,7 @@ private:
     void paste();
     void showError(const QString& message);
     void showStatus(const QString& message);
+    void showRegionCount();
     void updateActions();
     void updatePage();
     void jobStarted(engine::JobId ticket);
@@ -78,6 +84,8 @@ private:
     EmptyState* mEmpty = nullptr;
     InpaintForm* mForm = nullptr;
     MaskCanvas* mCanvas = nullptr;
+    QTabWidget* mTabs = nullptr;   // Mask | Regions
+    LayoutMode* mLayout = nullptr; // the regions over the picture
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;
     QPushButton* mCancel = nullptr;
