@@ -1,0 +1,220 @@
+// Inpaint's Regions tab (issue 20: regions "work with inpainting too"), as a user drives it on
+// Atelier's shapes model: the picture being inpainted lies under the boxes, a box drawn with the
+// mouse over its left third with its own prompt is sent with the repaint, and its red circle lands
+// inside the box of the plain yellow picture (nothing red without it); the picture keeps the region
+// in its PNG; a box the picture cannot take is refused in the banner.
+//
+// ATELIER_SCREENSHOTS=DIR writes what the window shows to DIR (for a person to look at).
+
+#include "core/app_paths.h"
+#include "create/layout_canvas.h"
+#include "create/layout_mode.h"
+#include "create/region_layout.h"
+#include "diffusion/default_image_model.h"
+#include "diffusion/generation_parameters.h"
+#include "engine/compute_engine.h"
+#include "inpaint/inpaint_workspace.h"
+#include "inpaint/mask_canvas.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QToolButton>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace atelier;
+
+namespace {
+
+constexpr int kDeviceTimeoutMs = 60000;
+constexpr int kPictureTimeoutMs = 180000;
+
+const QColor kYellow(250, 225, 20), kRed(220, 20, 30); // shapes_dataset.COLOURS
+
+struct ColourStats {
+    int pixels = 0;
+    double centreX = -1;
+};
+
+// Pixels within shapes_dataset's foreground distance (70) of a colour, and their mean x.
+ColourStats colourStats(const QImage& picture, QColor colour)
+{
+    const QImage image = picture.convertToFormat(QImage::Format_RGB888);
+    ColourStats s;
+    double sum = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            if (std::hypot(c.red() - colour.red(), c.green() - colour.green(), c.blue() - colour.blue()) < 70) {
+                ++s.pixels;
+                sum += x;
+            }
+        }
+    if (s.pixels)
+        s.centreX = sum / s.pixels;
+    return s;
+}
+
+template <typename T>
+T* find(QWidget* parent, const char* name)
+{
+    T* w = parent->findChild<T*>(QString::fromLatin1(name));
+    if (!w)
+        qFatal("no widget %s", name);
+    return w;
+}
+
+} // namespace
+
+class TestInpaintRegions : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void aRegionRepaintsItsBoxOfTheMask();
+
+private:
+    void screenshot(QWidget* widget, const QString& name);
+    ui::ImageResult inpaint(ui::InpaintWorkspace* ws);
+
+    engine::ComputeEngine* mEngine = nullptr;
+};
+
+void TestInpaintRegions::initTestCase()
+{
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    QSettings().clear();
+    QVERIFY(paths::ensureDir(paths::modelsDir()));
+    const QString model = diffusion::defaultImageModelPath();
+    QFile::remove(model);
+    QVERIFY(QFile::copy(QStringLiteral(ATELIER_SHAPES_MODEL), model));
+
+    mEngine = new engine::ComputeEngine(this);
+    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
+    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
+    options.validation = true;
+    mEngine->start(options);
+    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+}
+
+void TestInpaintRegions::screenshot(QWidget* widget, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("ATELIER_SCREENSHOTS");
+    QTest::qWait(50);
+    if (!dir.isEmpty() && QDir().mkpath(dir))
+        QVERIFY(widget->grab().save(dir + "/" + name + ".png"));
+}
+
+ui::ImageResult TestInpaintRegions::inpaint(ui::InpaintWorkspace* ws)
+{
+    QSignalSpy done(ws, &ui::InpaintWorkspace::pictureFinished);
+    QTest::mouseClick(find<QPushButton>(ws, "inpaintButton"), Qt::LeftButton);
+    if (!done.wait(kPictureTimeoutMs))
+        qWarning("no picture: %s", qPrintable(find<QLabel>(ws, "inpaintStatus")->text()));
+    return done.isEmpty() ? ui::ImageResult{} : done.front().front().value<ui::ImageResult>();
+}
+
+void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("plain-yellow.png");
+    QImage yellow(128, 128, QImage::Format_RGB888);
+    yellow.fill(kYellow);
+    QVERIFY(yellow.save(path));
+
+    auto ws = std::make_unique<ui::InpaintWorkspace>(*mEngine);
+    ws->resize(1200, 760);
+    ws->show();
+    QVERIFY(QTest::qWaitForWindowExposed(ws.get()));
+    ws->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(ws.get()));
+    QVERIFY(ws->setPicture(path));
+    QCOMPARE(find<QComboBox>(ws.get(), "inpaintModel")->currentText(), QStringLiteral("atelier-shapes-sd1"));
+    // The base prompt paints nothing of its own on this model.
+    find<QPlainTextEdit>(ws.get(), "inpaintPrompt")->setPlainText("a large yellow circle in the centre on a yellow background");
+    find<QSpinBox>(ws.get(), "inpaintSteps")->setValue(12);
+    find<QDoubleSpinBox>(ws.get(), "inpaintCfgScale")->setValue(5.0);
+    find<QComboBox>(ws.get(), "inpaintSampler")->setCurrentText("Euler");
+    find<QLineEdit>(ws.get(), "inpaintSeed")->setText("1");
+    find<QDoubleSpinBox>(ws.get(), "inpaintStrength")->setValue(0.9);
+    ws->findChild<QAction*>("fillMask")->trigger(); // repaint the whole picture
+    QVERIFY(!ws->canvas()->maskIsEmpty());
+
+    // The Regions tab: the picture under the boxes, a box drawn over its left third.
+    auto* tabs = find<QTabWidget>(ws.get(), "inpaintTabs");
+    tabs->setCurrentWidget(ws->regions());
+    ui::LayoutCanvas* canvas = ws->regions()->canvas();
+    QVERIFY(QTest::qWaitForWindowExposed(canvas));
+    QCOMPARE(canvas->pictureSize(), QSize(128, 128));
+    const QColor centre = canvas->grab().toImage().pixelColor(canvas->pictureRect().center().toPoint() + QPoint(3, 3));
+    QVERIFY2(centre.red() > 120 && centre.green() > 100 && centre.blue() < 60, qPrintable(centre.name()));
+    const QPoint from = canvas->toWidget({0, 16}).toPoint(), to = canvas->toWidget({48, 112}).toPoint();
+    QTest::mousePress(canvas, Qt::LeftButton, {}, from);
+    for (int i = 1; i <= 4; ++i)
+        QTest::mouseMove(canvas, from + (to - from) * i / 4);
+    QTest::mouseRelease(canvas, Qt::LeftButton, {}, to);
+    auto* regionPrompt = find<QLineEdit>(ws->regions(), "regionPrompt");
+    QTRY_VERIFY(regionPrompt->hasFocus());
+    QTest::keyClicks(regionPrompt, "a large red circle on the left on a yellow background");
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Regions (1)"));
+    const std::vector<diffusion::Region> drawn = ws->regions()->regions();
+    QCOMPARE(int(drawn.size()), 1);
+    QCOMPARE(drawn[0].x1, 48.0);
+    screenshot(ws.get(), "inpaint-regions-before");
+
+    const ui::ImageResult result = inpaint(ws.get());
+    QVERIFY(!result.image.isNull());
+    QVERIFY(result.request.generation.regions == drawn);
+    const ColourStats red = colourStats(result.image, kRed);
+    qInfo("inpaint with a region: %d red pixels, centroid x %.1f", red.pixels, red.centreX);
+    QVERIFY(red.pixels > 100);
+    QVERIFY(red.centreX < 56);
+    QVERIFY(colourStats(result.image, kYellow).pixels > 128 * 128 / 2);
+    // The picture keeps the region: A1111's parameters and Atelier's JSON.
+    auto kept = diffusion::regionsOf(result.parameters);
+    QVERIFY(kept.ok() && *kept == drawn);
+    QCOMPARE(QJsonDocument::fromJson(result.json).object().value("regions").toArray().size(), 1);
+    tabs->setCurrentIndex(0);
+    screenshot(ws.get(), "inpaint-regions-result");
+
+    // Without the region the same mask, prompt and seed paint nothing red: the region did.
+    tabs->setCurrentWidget(ws->regions());
+    QTest::mouseClick(find<QToolButton>(ws->regions(), "clearLayout"), Qt::LeftButton);
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Regions"));
+    const ui::ImageResult plain = inpaint(ws.get());
+    QVERIFY(!plain.image.isNull());
+    QVERIFY(plain.request.generation.regions.empty());
+    const int plainRed = colourStats(plain.image, kRed).pixels;
+    qInfo("without the region: %d red pixels", plainRed);
+    QVERIFY(plainRed < red.pixels / 10);
+
+    // A box without a prompt is refused before anything runs, with the Regions tab in front.
+    QTest::mouseClick(find<QToolButton>(ws->regions(), "layoutUndo"), Qt::LeftButton);
+    ws->regions()->layout()->setPrompt(0, QString());
+    tabs->setCurrentIndex(0);
+    QVERIFY(!ws->generate());
+    QCOMPARE(tabs->currentWidget(), ws->regions());
+    const QString banner = find<QLabel>(ws.get(), "inpaintStatus")->text();
+    QVERIFY2(banner.contains("region 1 has no prompt"), qPrintable(banner));
+    QVERIFY(!ws->imageEngine()->busy());
+}
+
+QTEST_MAIN(TestInpaintRegions)
+#include "tst_inpaint_regions.moc"
