@@ -63,6 +63,9 @@ void saveShot(QWidget* widget, const QString& name)
         widget->grab().save(dir + QLatin1Char('/') + name);
 }
 
+// A tooltip as the user reads it (the buttons' are rich text, so that they wrap).
+QString tip(const QWidget* widget) { return QTextDocumentFragment::fromHtml(widget->toolTip()).toPlainText(); }
+
 void useChatModel(const QString& path)
 {
     store::ChatSettings defaults; // quick answers, the same on every run
@@ -302,7 +305,7 @@ void TestDescribe::offWithoutAChatModel()
     QVERIFY(!addChosenPicture(squarePicture()).isEmpty());
     QPushButton* button = libraryButton();
     QVERIFY(button && button->isVisible());
-    QTRY_VERIFY2(button->toolTip().contains("No chat model is chosen"), qPrintable(button->toolTip()));
+    QTRY_VERIFY2(tip(button).contains("No chat model is chosen"), qPrintable(tip(button)));
     QVERIFY(!button->isEnabled());
     QVERIFY(library()->findChild<QPushButton*>("askButton")->isEnabled()); // the other actions are on
     saveShot(mWindow.get(), "describe-no-model.png");
@@ -326,12 +329,23 @@ void TestDescribe::offForAModelWithoutProjector()
     show("libraryAction");
     QVERIFY(!addChosenPicture(squarePicture()).isEmpty());
     QPushButton* button = libraryButton();
-    QTRY_VERIFY2(button->toolTip().contains("tiny_qwen2.gguf cannot read pictures"), qPrintable(button->toolTip()));
+    QTRY_VERIFY2(tip(button).contains("tiny_qwen2.gguf cannot read pictures"), qPrintable(tip(button)));
     QVERIFY(!button->isEnabled());
-    QVERIFY2(button->toolTip().contains("mmproj*.gguf") &&
-                 button->toolTip().contains(QDir::toNativeSeparators(QFileInfo(qwenPath()).path())),
-             qPrintable(button->toolTip()));
-    QVERIFY2(button->toolTip().contains("File > Models… offers Tiny Qwen2 vision projector"), qPrintable(button->toolTip()));
+    QVERIFY2(tip(button).contains("mmproj*.gguf") &&
+                 tip(button).contains(QDir::toNativeSeparators(QFileInfo(qwenPath()).path())),
+             qPrintable(tip(button)));
+    QVERIFY2(tip(button).contains("File > Models… offers Tiny Qwen2 vision projector"), qPrintable(tip(button)));
+    // Hovering the disabled button shows why.
+    const QPoint inside = button->rect().center();
+    QHelpEvent hover(QEvent::ToolTip, inside, button->mapToGlobal(inside));
+    QApplication::sendEvent(button, &hover);
+    QTRY_VERIFY(QToolTip::isVisible());
+    QCOMPARE(QToolTip::text(), button->toolTip());
+    if (const QString dir = qEnvironmentVariable("ATELIER_SCREENSHOTS"); !dir.isEmpty()) {
+        QTest::qWait(300); // painted
+        mWindow->screen()->grabWindow(0).save(dir + "/describe-no-projector-tooltip.png");
+    }
+    QToolTip::hideText();
 
     // Create's buttons say the same.
     show("createAction");
@@ -339,7 +353,7 @@ void TestDescribe::offForAModelWithoutProjector()
     auto* initButton = create()->findChild<QPushButton*>("describeInitButton");
     QVERIFY(finishedButton && initButton);
     create()->setInitImage(squarePicture());
-    QTRY_VERIFY(initButton->toolTip().contains("cannot read pictures"));
+    QTRY_VERIFY(tip(initButton).contains("cannot read pictures"));
     QVERIFY(!initButton->isEnabled() && !finishedButton->isEnabled());
 }
 
@@ -352,7 +366,7 @@ void TestDescribe::libraryPictureBecomesCreatesPrompt()
     QVERIFY(!picture.isEmpty());
     QPushButton* button = libraryButton();
     QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 20000);
-    QVERIFY2(button->toolTip().contains("tiny_gemma3.gguf"), qPrintable(button->toolTip()));
+    QVERIFY2(tip(button).contains("tiny_gemma3.gguf"), qPrintable(tip(button)));
     saveShot(mWindow.get(), "describe-library.png");
 
     QSignalSpy finished(describer(), &ui::PictureDescriber::finished);

@@ -55,12 +55,11 @@ void DescribeButton::updateState()
     else if (!mDescriber->readiness().ready)
         why = mDescriber->readiness().reason.isEmpty() ? tr("Checking Chat's model…") : mDescriber->readiness().reason;
     setEnabled(why.isEmpty() && mHasPicture);
-    if (!why.isEmpty())
-        setToolTip(why);
-    else
-        setToolTip(tr("Write a Stable Diffusion prompt for this picture with %1 (Chat's vision model) and put it in "
-                      "Create's prompt")
-                       .arg(QFileInfo(mDescriber->readiness().modelPath).fileName()));
+    const QString tip = !why.isEmpty() ? why
+                                       : tr("Write a Stable Diffusion prompt for this picture with %1 (Chat's vision "
+                                            "model) and put it in Create's prompt")
+                                             .arg(QFileInfo(mDescriber->readiness().modelPath).fileName());
+    setToolTip(QStringLiteral("<p>%1</p>").arg(tip.toHtmlEscaped())); // rich text, so a long reason wraps
 }
 
 } // namespace atelier::ui
