@@ -287,6 +287,42 @@ private slots:
         QCOMPARE(image.error().code, ErrorCode::Cancelled);
         QCOMPARE(steps, 2);
     }
+
+    // The numbers in resources/shapes_model/README.md (ATELIER_PREVIEW_EVALUATION=1; skipped
+    // otherwise, about a minute on lavapipe): Create's settings (20 Euler a steps, CFG 7, the share
+    // Create gives, 0.15) on five prompts, each painted by a freshly loaded model (the calibration
+    // map only) and then by the same model again (its first picture learnt).
+    void previewEvaluation()
+    {
+        if (!qEnvironmentVariableIsSet("ATELIER_PREVIEW_EVALUATION"))
+            QSKIP("set ATELIER_PREVIEW_EVALUATION=1 to measure the previews of Create's settings");
+        const double share = qEnvironmentVariableIsSet("ATELIER_PREVIEW_SHARE")
+                                 ? qEnvironmentVariable("ATELIER_PREVIEW_SHARE").toDouble() : 0.15;
+        for (const char* prompt : {"a large yellow square in the centre on a purple background",
+                                   "a large red circle in the centre on a blue background",
+                                   "a small white triangle at the top left on a green background",
+                                   "two small orange stars on a cyan striped background",
+                                   "a large black cross on the right on a pink background"}) {
+            auto model = load(kShapesModel);
+            for (int again = 0; again < 2; ++again) {
+                GenerationRequest r = shapesRequest(prompt, 3);
+                r.steps = 20;
+                const PreviewRun run = paint(*model, r, share);
+                const GenerationTimings& t = run.image.timings;
+                QString steps;
+                for (const int step : run.decodedSteps)
+                    steps += QString::number(step) + " ";
+                qInfo("%s%s: last preview %.1f of 255 (%dpx; published map %.1f); decoded steps [%s]; previews %.2f s "
+                      "= %.0f%% of the %.2f s run (sampling %.2f s, decode %.2f s)",
+                      prompt, again ? " (again)" : "", previewDifference(run.lastPreview, run.previewWidth, run.image),
+                      run.previewWidth,
+                      previewDifference(LatentRgbMap::published().apply(run.image.latent, 16, 16), 16, run.image),
+                      qPrintable(steps), t.previewSeconds,
+                      100 * t.previewSeconds / (t.textSeconds + t.samplingSeconds + t.decodeSeconds),
+                      t.textSeconds + t.samplingSeconds + t.decodeSeconds, t.samplingSeconds, t.decodeSeconds);
+            }
+        }
+    }
 };
 
 ATELIER_DIFFUSION_TEST(TestPreview)
