@@ -179,6 +179,9 @@ private slots:
         QCOMPARE(button->text(), QStringLiteral("Documents: towns"));
         const store::ChatSettings roundTrip = store::ChatSettings::fromJson(form.settings().toJson());
         QCOMPARE(roundTrip.documents, QStringList{"towns"});
+        QCOMPARE(roundTrip.documentSources, 5);
+        QCOMPARE(store::ChatSettings::fromJson(QJsonObject{{"documentSources", 500}}).documentSources,
+                 store::kMostDocumentSources); // a hand-edited row cannot ask for the whole collection
         form.resize(420, 560);
         form.show();
         QVERIFY(QTest::qWaitForWindowExposed(&form));
@@ -344,13 +347,32 @@ void TestDocsUi::chatAnswersFromDocuments()
                                      return nullptr;
                                  }()) != nullptr, 5000);
         screenshot(&chat, QStringLiteral("chat_with_documents"));
+
+        // How many passages go with a question is the conversation's Sources setting (top-k).
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(write(path(QStringLiteral("n/velmora-%1.md").arg(i)),
+                          QByteArray("# Velmora fact\n\nVelmora has ") + QByteArray::number(i + 2) + " bridges.\n"));
+        VERIFY_OK(indexer.update(collections.find(QStringLiteral("towns")).value()));
+        auto* sourcesSpin = chat.findChild<QSpinBox*>("documentSourcesSpin");
+        QVERIFY(sourcesSpin);
+        QVERIFY(sourcesSpin->isEnabled()); // a collection is chosen
+        QCOMPARE(sourcesSpin->value(), 5);
+        sourcesSpin->setValue(2);
+        input->setFocus();
+        QTest::keyClicks(input, QStringLiteral("Velmora bridges?"));
+        QTest::keyClick(input, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 60000);
+        const QString grounded = started.at(1).at(0).value<ui::ChatRequest>().turns.last().text;
+        QVERIFY2(grounded.contains(QStringLiteral("[2] ")) && !grounded.contains(QStringLiteral("[3] ")), qPrintable(grounded));
+        QVERIFY(QTest::qWaitFor([&] { return !chat.chatEngine().answering(); }, 120000));
     }
     store::ChatStore chats(*db);
     ASSIGN_OR_FAIL(const auto conversations, chats.conversations());
     QCOMPARE(conversations.size(), 1);
     QCOMPARE(conversations[0].settings.documents, QStringList{"towns"});
+    QCOMPARE(conversations[0].settings.documentSources, 2);
     ASSIGN_OR_FAIL(const auto messages, chats.messages(conversations[0].id));
-    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages.size(), 4);
     QCOMPARE(messages[0].text, QStringLiteral("What does Velmora export?")); // the question as asked
     const QString link = QUrl::fromLocalFile(path(QStringLiteral("n/velmora.md"))).toString(QUrl::FullyEncoded);
     QVERIFY2(messages[1].text.endsWith(QStringLiteral("\n\nSources:\n\n1. [velmora.md, lines 1-3](%1)").arg(link)),

@@ -121,8 +121,11 @@ void ChatSettingsForm::setSettings(const store::ChatSettings& s)
     mSeed->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
     mContext->setValue(s.contextLength);
     mLoras->setChoices(s.loras);
-    if (mDocuments)
+    if (mDocuments) {
         mDocuments->setSelected(s.documents);
+        mDocumentSources->setValue(s.documentSources);
+        mDocumentSources->setEnabled(!s.documents.isEmpty());
+    }
     mFilling = false;
 }
 
@@ -140,8 +143,10 @@ store::ChatSettings ChatSettingsForm::settings() const
     s.seed = mSeed->value();
     s.contextLength = mContext->value();
     s.loras = mLoras->choices();
-    if (mDocuments)
+    if (mDocuments) {
         s.documents = mDocuments->selected();
+        s.documentSources = mDocumentSources->value();
+    }
     return s;
 }
 
@@ -151,10 +156,19 @@ void ChatSettingsForm::setDocumentCollections(std::function<QStringList()> names
         mDocuments = new DocumentsButton(this);
         mDocuments->setSelected(mSettings.documents);
         connect(mDocuments, &DocumentsButton::edited, this, [this] {
+            mDocumentSources->setEnabled(!mDocuments->selected().isEmpty());
             if (!mFilling)
                 emit edited();
         });
         mForm->addRow(tr("Documents"), mDocuments);
+        mDocumentSources = addInt("documentSourcesSpin", 1, store::kMostDocumentSources, 1);
+        mDocumentSources->setValue(mSettings.documentSources);
+        mDocumentSources->setEnabled(!mSettings.documents.isEmpty());
+        mDocumentSources->setSuffix(tr(" passages"));
+        mDocumentSources->setToolTip(tr("How many of the documents' best passages go with each question, as "
+                                        "numbered sources the answer cites. More gives the model more to draw "
+                                        "on and takes more of its context."));
+        mForm->addRow(tr("Sources"), mDocumentSources);
     }
     mDocuments->setCollections(std::move(names));
 }

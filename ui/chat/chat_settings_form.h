@@ -47,6 +47,7 @@ private:
     QSpinBox* mSeed = nullptr;
     QSpinBox* mContext = nullptr;
     class DocumentsButton* mDocuments = nullptr;
+    QSpinBox* mDocumentSources = nullptr; // top-k, beside the documents
     class LoraList* mLoras = nullptr;
     QFormLayout* mForm = nullptr;
 };

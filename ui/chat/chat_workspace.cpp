@@ -421,7 +421,7 @@ void ChatWorkspace::startAnswer(qint64 questionId)
     if (mFinder && !mConversation.settings.documents.isEmpty() && !request.turns.isEmpty()) {
         mFindingFor = request.conversationId;
         const QString question = request.turns.last().text;
-        mFinder->find(mConversation.settings.documents, question, 5, [this, request](const FoundSources& found) mutable {
+        mFinder->find(mConversation.settings.documents, question, mConversation.settings.documentSources, [this, request](const FoundSources& found) mutable {
             mFindingFor = 0;
             mSources = found.hits;
             mSourcesNote = found.fallback;

@@ -6,6 +6,8 @@
 #include <QJsonArray>
 #include <QJsonValue>
 
+#include <algorithm>
+
 namespace atelier::store {
 
 namespace {
@@ -54,6 +56,7 @@ QJsonObject ChatSettings::toJson() const
         {"seed", seed},
         {"contextLength", contextLength},
         {"documents", QJsonArray::fromStringList(documents)},
+        {"documentSources", documentSources},
         {"loras", [this] {
              QJsonArray array;
              for (const LoraChoice& lora : loras)
@@ -77,6 +80,8 @@ ChatSettings ChatSettings::fromJson(const QJsonObject& json)
     read(json, "maxTokens", settings.maxTokens);
     read(json, "seed", settings.seed);
     read(json, "contextLength", settings.contextLength);
+    read(json, "documentSources", settings.documentSources);
+    settings.documentSources = std::clamp(settings.documentSources, 1, kMostDocumentSources);
     for (const QJsonValue& name : json.value(QLatin1String("documents")).toArray())
         if (name.isString())
             settings.documents << name.toString();

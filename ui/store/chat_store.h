@@ -22,6 +22,9 @@ struct LoraChoice {
     bool operator==(const LoraChoice&) const = default;
 };
 
+// The most chunks a question may take from its documents (each is up to a few thousand characters).
+constexpr int kMostDocumentSources = 20;
+
 // What a conversation remembers about how to answer; stored as JSON so new fields need no migration.
 struct ChatSettings {
     QString modelPath;          // the GGUF file; empty: the default model
@@ -36,6 +39,7 @@ struct ChatSettings {
     qint64 seed = -1;           // -1: a new random seed for each answer
     int contextLength = 4096;   // tokens; capped by the model's own
     QStringList documents;      // document collections the answers draw on (docs/; issue 21)
+    int documentSources = 5;    // how many of their best chunks go with each question (top-k)
     QList<LoraChoice> loras;    // LoRA adapters on the model, in order (issue 20)
 
     QJsonObject toJson() const;
