@@ -214,6 +214,19 @@ void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
     const QString banner = find<QLabel>(ws.get(), "inpaintStatus")->text();
     QVERIFY2(banner.contains("region 1 has no prompt"), qPrintable(banner));
     QVERIFY(!ws->imageEngine()->busy());
+
+    // Outpainting 64 pixels on the left moves the box with what it covers instead of stretching it.
+    find<QComboBox>(ws.get(), "outpaintEdge")->setCurrentText("Left");
+    QTest::mouseClick(find<QToolButton>(ws.get(), "extend64"), Qt::LeftButton);
+    QCOMPARE(ws->canvas()->picture().size(), QSize(192, 128));
+    QCOMPARE(ws->regions()->pictureSize(), QSize(192, 128));
+    const std::vector<diffusion::Region> moved = ws->regions()->regions();
+    QCOMPARE(int(moved.size()), 1);
+    QCOMPARE(moved[0].x0, 64.0);
+    QCOMPARE(moved[0].x1, 112.0);
+    QCOMPARE(moved[0].y0, 16.0);
+    QCOMPARE(moved[0].y1, 112.0);
+    screenshot(ws.get(), "inpaint-regions-extended");
 }
 
 QTEST_MAIN(TestInpaintRegions)

@@ -158,7 +158,22 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     });
     connect(mForm, &InpaintForm::overlayOpacityChanged, mCanvas, &MaskCanvas::setOverlayOpacity);
     connect(mForm, &InpaintForm::shapingChanged, mCanvas, &MaskCanvas::setShapingPreview);
-    connect(mForm, &InpaintForm::extendRequested, mCanvas, &MaskCanvas::extend);
+    connect(mForm, &InpaintForm::extendRequested, this, [this](Qt::Edge edge, int pixels) {
+        // The regions stay on what they cover: shifted with the picture, not stretched with it.
+        const QSize before = mCanvas->picture().size();
+        std::vector<diffusion::Region> regions = mLayout->regions();
+        mCanvas->extend(edge, pixels);
+        const QSize after = mCanvas->picture().size();
+        if (regions.empty() || after == before)
+            return;
+        const double dx = edge == Qt::LeftEdge ? after.width() - before.width() : 0;
+        const double dy = edge == Qt::TopEdge ? after.height() - before.height() : 0;
+        for (diffusion::Region& r : regions) {
+            r.x0 += dx, r.x1 += dx;
+            r.y0 += dy, r.y1 += dy;
+        }
+        mLayout->layout()->apply(RegionLayout::fromPixels(regions, after), mLayout->layout()->current());
+    });
     connect(mCanvas, &MaskCanvas::maskChanged, this, &InpaintWorkspace::updateActions);
     connect(mCanvas, &MaskCanvas::pictureChanged, this, [this] {
         mResult = {};
