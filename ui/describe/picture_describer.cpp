@@ -230,10 +230,8 @@ void PictureDescriber::loaded(const LoadedModelInfo& info)
 
 void PictureDescriber::describe(const QString& picturePath)
 {
-    if (mRunning) {
-        emit failed(tr("A picture is being described already; wait for it or cancel it."));
-        return;
-    }
+    if (mRunning)
+        return; // the buttons wait meanwhile; the running one's progress stays on show
     if (!mReadiness.ready) {
         emit failed(mReadiness.reason.isEmpty() ? tr("Checking the chat model…") : mReadiness.reason);
         return;

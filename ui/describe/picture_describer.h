@@ -37,7 +37,7 @@ public:
     // readinessChanged follows.
     void refresh();
 
-    // Describes the picture file; refused (failed) while another description runs or when not ready.
+    // Describes the picture file; refused (failed) when not ready, ignored while another runs.
     void describe(const QString& picturePath);
     void cancel();
     bool busy() const { return mRunning; }
