@@ -14,24 +14,7 @@ namespace atelier::diffusion {
 
 namespace {
 
-constexpr float kMostChange = 0.25f; // of the [-1, 1] range: 32 of 255
-
 uint8_t toByte(float v) { return uint8_t(std::lround(255.0f * std::clamp((v + 1.0f) / 2.0f, 0.0f, 1.0f))); }
-
-// The map's RGB in [-1, 1] (unclamped) for every latent pixel, HWC [height, width, 3].
-std::vector<float> mapColours(const LatentRgbMap& map, const Latent& latent, int width, int height)
-{
-    const size_t plane = size_t(width) * size_t(height);
-    std::vector<float> rgb(plane * 3, 0.0f);
-    for (size_t p = 0; p < plane; ++p)
-        for (int c = 0; c < 3; ++c) {
-            float v = map.bias[size_t(c)];
-            for (int l = 0; l < map.channels; ++l)
-                v += latent[size_t(l) * plane + p] * map.weights[size_t(l * 3 + c)];
-            rgb[p * 3 + size_t(c)] = v;
-        }
-    return rgb;
-}
 
 } // namespace
 
@@ -68,10 +51,10 @@ const StepPreview& StepPreviewer::preview(const Latent& denoised, int step, doub
     if (previewDecodeDue(step, mSteps, mDecodes, samplingSeconds / double(step + 1), mExpectedDecode, mDecodeShare) &&
         decode(denoised))
         return mPreview;
-    if (mPicture.empty())
+    if (mDecodes == 0)
         mapped(denoised);
     else
-        changedSinceDecode(denoised);
+        mPreview.decoded = false; // the last decoded picture stays on show
     return mPreview;
 }
 
@@ -88,16 +71,11 @@ bool StepPreviewer::decode(const Latent& denoised)
     }
     ++mDecodes;
     mExpectedDecode = seconds;
-    mPicture = std::move(*picture);
-    mDecodedLatent = denoised;
-    LatentRgbFit fit(mModel.config().vae.latentChannels);
-    fit.add(denoised, averageBlocks(mPicture, mLatentWidth, mLatentHeight, mScale), mLatentWidth, mLatentHeight);
-    mRunMap = fit.solve();
     mPreview.width = mLatentWidth * mScale;
     mPreview.height = mLatentHeight * mScale;
     mPreview.decoded = true;
-    mPreview.rgb.resize(mPicture.size());
-    std::transform(mPicture.begin(), mPicture.end(), mPreview.rgb.begin(), toByte);
+    mPreview.rgb.resize(picture->size());
+    std::transform(picture->begin(), picture->end(), mPreview.rgb.begin(), toByte);
     return true;
 }
 
@@ -107,29 +85,6 @@ void StepPreviewer::mapped(const Latent& denoised)
     mPreview.width = mLatentWidth;
     mPreview.height = mLatentHeight;
     mPreview.decoded = false;
-}
-
-// The last decoded picture plus, pixel by pixel, the change of its latent pixel's mapped colour.
-void StepPreviewer::changedSinceDecode(const Latent& denoised)
-{
-    mPreview.decoded = false;
-    if (mRunMap.weights.empty()) { // the fit failed: the decoded picture as it was
-        std::transform(mPicture.begin(), mPicture.end(), mPreview.rgb.begin(), toByte);
-        return;
-    }
-    const std::vector<float> now = mapColours(mRunMap, denoised, mLatentWidth, mLatentHeight);
-    const std::vector<float> then = mapColours(mRunMap, mDecodedLatent, mLatentWidth, mLatentHeight);
-    const int width = mLatentWidth * mScale;
-    for (int y = 0; y < mLatentHeight * mScale; ++y)
-        for (int x = 0; x < width; ++x) {
-            const size_t latentPixel = size_t(y / mScale) * size_t(mLatentWidth) + size_t(x / mScale);
-            for (size_t c = 0; c < 3; ++c) {
-                const size_t i = (size_t(y) * size_t(width) + size_t(x)) * 3 + c;
-                // The map holds near the decoded latent only: a large change waits for the next decode.
-                const float change = std::clamp(now[latentPixel * 3 + c] - then[latentPixel * 3 + c], -kMostChange, kMostChange);
-                mPreview.rgb[i] = toByte(mPicture[i] + change);
-            }
-        }
 }
 
 } // namespace atelier::diffusion

@@ -2,13 +2,13 @@
 // Each sampling step's preview (issue 18). A latent-to-RGB map alone cannot give every VAE's colours
 // (the shapes model's decoder paints a latent pixel's colour from its neighbourhood: the best affine
 // map is 25-55 of 255 off), so where the time allows, the step's x0 estimate goes through the real
-// VAE (A1111's "Full" preview), on as many steps as fit in a share of the sampling time, spread over
-// the run. Between decodes the last decoded picture is shown plus the change since then through a
-// map fitted to that decode; before the first, the model's calibrated map (preview_fit.h).
+// VAE (A1111's "Full" preview), on as many steps as fit in a share of the run, spread over it. The
+// last decoded picture stays on show until the next decode (A1111 does the same; adding the mapped
+// change since then painted a checkerboard of latent pixels); before the first, the model's fitted
+// map (preview_fit.h) at latent size.
 //
-//   step i: x0 --decode planned?--yes--> VAE decode --> picture (full size); fit runMap on (x0, picture)
-//                                 \--no--> last picture + upscale(runMap(x0) - runMap(x0 decoded))
-//                                 \--none yet--> model map(x0) at latent size
+//   step i: x0 --decode due?--yes--> VAE decode --> RGB8 at the picture's size
+//                              |--no--> the last decode, or before one: model map(x0) at latent size
 
 #include "diffusion/preview_map.h"
 #include "diffusion/sampling/latent.h"
@@ -48,7 +48,6 @@ public:
 private:
     bool decode(const Latent& denoised);
     void mapped(const Latent& denoised);
-    void changedSinceDecode(const Latent& denoised);
 
     StableDiffusion& mModel;
     int mLatentWidth, mLatentHeight, mSteps;
@@ -57,9 +56,6 @@ private:
     double mExpectedDecode = 0;      // seconds a decode at this size should take
     int mDecodes = 0;
     double mDecodeSeconds = 0;
-    std::vector<float> mPicture;     // the last decode, [-1, 1] HWC at full size
-    Latent mDecodedLatent;           // the x0 it came from
-    LatentRgbMap mRunMap;            // fitted to this run's decodes
     StepPreview mPreview;
 };
 
