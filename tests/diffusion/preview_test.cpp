@@ -290,9 +290,9 @@ private slots:
 
     // The numbers in resources/shapes_model/README.md (ATELIER_PREVIEW_EVALUATION=1; skipped
     // otherwise, about a minute on lavapipe): Create's settings (20 Euler a steps, CFG 7, the share
-    // Create gives, 0.15, or ATELIER_PREVIEW_SHARE) on five prompts: the last preview against the
-    // final picture, what the fitted map (as it stood before the picture) and the published map
-    // would have shown, and the previews' share of the run.
+    // Create gives, 0.15, or ATELIER_PREVIEW_SHARE) on five prompts, each on a freshly loaded
+    // model: the last preview against the final picture, what the calibration's map and the
+    // published map would have shown, and the previews' share of the run.
     void previewEvaluation()
     {
         if (!qEnvironmentVariableIsSet("ATELIER_PREVIEW_EVALUATION"))
@@ -306,8 +306,9 @@ private slots:
                                    "a large black cross on the right on a pink background"}) {
             GenerationRequest r = shapesRequest(prompt, 3);
             r.steps = 20;
-            const LatentRgbMap map = shapes()->preview().fit(shapes()->vae()).map;
-            const PreviewRun run = paint(*shapes(), r, share);
+            auto model = load(kShapesModel); // fresh: the calibration's map, no picture learnt
+            const LatentRgbMap map = model->preview().fit(model->vae()).map;
+            const PreviewRun run = paint(*model, r, share);
             const GenerationTimings& t = run.image.timings;
             QString steps;
             for (const int step : run.decodedSteps)
