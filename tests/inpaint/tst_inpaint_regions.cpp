@@ -2,7 +2,8 @@
 // Atelier's shapes model: the picture being inpainted lies under the boxes, a box drawn with the
 // mouse over its left third with its own prompt is sent with the repaint, and its red circle lands
 // inside the box of the plain yellow picture (nothing red without it); the picture keeps the region
-// in its PNG; a box the picture cannot take is refused in the banner.
+// in its PNG and brings it back when opened again; a box the picture cannot take is refused in the
+// banner; outpainting moves the box with the picture.
 //
 // ATELIER_SCREENSHOTS=DIR writes what the window shows to DIR (for a person to look at).
 
@@ -227,6 +228,18 @@ void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
     QCOMPARE(moved[0].y0, 16.0);
     QCOMPARE(moved[0].y1, 112.0);
     screenshot(ws.get(), "inpaint-regions-extended");
+
+    // A picture made with regions brings them along when it is opened (Send to Inpaint), as it
+    // brings its prompt; the layout before is one undo step away.
+    const QString made = dir.filePath("made-with-regions.png");
+    QFile file(made);
+    QVERIFY(file.open(QIODevice::WriteOnly) && file.write(result.png) == result.png.size());
+    file.close();
+    QVERIFY(ws->setPicture(made));
+    QVERIFY2(ws->regions()->regions() == drawn, "the picture's regions did not come along");
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Regions (1)"));
+    QTest::mouseClick(find<QToolButton>(ws->regions(), "layoutUndo"), Qt::LeftButton);
+    QCOMPARE(ws->regions()->regions()[0].prompt, QString());
 }
 
 QTEST_MAIN(TestInpaintRegions)

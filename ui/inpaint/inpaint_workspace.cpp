@@ -296,7 +296,7 @@ bool InpaintWorkspace::setPicture(const QString& path)
     QImageReader reader(path);
     reader.setAutoTransform(true);
     // A1111's `parameters` text (Atelier's pictures carry it too): the prompt comes along, as
-    // A1111's Send to inpaint does.
+    // A1111's Send to inpaint does, and Atelier's regions.
     const QImage picture = reader.read();
     QString parameters; // Qt's own PNG reader folds its line breaks into spaces
     if (QFile file(path); file.size() <= kMaxTextScanBytes && file.open(QIODevice::ReadOnly)) {
@@ -311,8 +311,13 @@ bool InpaintWorkspace::setPicture(const QString& path)
         return false;
     }
     setPictureImage(picture);
-    if (auto made = diffusion::parseA1111(parameters); !parameters.isEmpty() && made && !made->prompt.isEmpty())
-        mForm->setPrompt(made->prompt);
+    if (auto made = diffusion::parseA1111(parameters); !parameters.isEmpty() && made) {
+        if (!made->prompt.isEmpty())
+            mForm->setPrompt(made->prompt);
+        // So do its regions (issue 20), one undo step away from the layout before.
+        if (auto regions = diffusion::regionsOf(*made); regions && !regions->empty() && made->width > 0 && made->height > 0)
+            mLayout->setRegions(*regions, QSize(made->width, made->height), tr("Regions of %1").arg(QFileInfo(path).fileName()));
+    }
     mSourcePath = QFileInfo(path).absoluteFilePath();
     showStatus(tr("%1 (%2 × %3). Paint over what should change.")
                    .arg(QFileInfo(path).fileName())
