@@ -215,6 +215,9 @@ void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
     const QString banner = find<QLabel>(ws.get(), "inpaintStatus")->text();
     QVERIFY2(banner.contains("region 1 has no prompt"), qPrintable(banner));
     QVERIFY(!ws->imageEngine()->busy());
+    // Writing the prompt takes the stale error away.
+    ws->regions()->layout()->setPrompt(0, QStringLiteral("a large blue square on the left on a yellow background"));
+    QVERIFY(find<QLabel>(ws.get(), "inpaintStatus")->text().isEmpty());
 
     // Outpainting 64 pixels on the left moves the box with what it covers instead of stretching it.
     find<QComboBox>(ws.get(), "outpaintEdge")->setCurrentText("Left");
@@ -239,7 +242,7 @@ void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
     QVERIFY2(ws->regions()->regions() == drawn, "the picture's regions did not come along");
     QCOMPARE(tabs->tabText(1), QStringLiteral("Regions (1)"));
     QTest::mouseClick(find<QToolButton>(ws->regions(), "layoutUndo"), Qt::LeftButton);
-    QCOMPARE(ws->regions()->regions()[0].prompt, QString());
+    QCOMPARE(ws->regions()->regions()[0].prompt, QStringLiteral("a large blue square on the left on a yellow background"));
 }
 
 QTEST_MAIN(TestInpaintRegions)

@@ -182,7 +182,11 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
         mLayout->setBackground(mCanvas->picture());
         updateActions();
     });
-    connect(mLayout, &LayoutMode::edited, this, &InpaintWorkspace::showRegionCount);
+    connect(mLayout, &LayoutMode::edited, this, [this] {
+        showRegionCount();
+        if (mStatus->text().startsWith(tr("Regions: "))) // an error about the old regions
+            showStatus({});
+    });
     connect(mLayout, &LayoutMode::message, this,
             [this](const QString& text, bool error) { error ? showError(text) : showStatus(text); });
     showRegionCount();
