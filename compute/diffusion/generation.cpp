@@ -187,7 +187,7 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
         return prediction;
     };
     const ModelDenoiser denoiser(schedule, config.prediction, r.cfgScale, unet);
-    // The preview map is fitted to the model's VAE before the first step that shows it (preview_steps.h).
+    // With a decode share the preview map is fitted to the model's VAE before the first step (preview_steps.h).
     std::optional<StepPreviewer> previewer;
     if (callbacks.onStep)
         previewer.emplace(model, r.latentWidth, r.latentHeight, int(plan.sigmas.size()) - 1,

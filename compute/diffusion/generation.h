@@ -59,8 +59,9 @@ struct GenerationStep {
 struct GenerationCallbacks {
     std::function<void(const GenerationStep&)> onStep;  // on the compute thread
     const std::atomic<bool>* cancel = nullptr;          // polled before every UNet evaluation
-    // The most that VAE-decoded step previews may add to the sampling time (0.15: 15%); 0 for
-    // map previews only, for callers that do not show them.
+    // The most that VAE-decoded step previews may add to the run (0.15: 15%), which also fits the
+    // preview map to the model's VAE on first use (preview_fit.h); 0 for callers that do not show
+    // previews: the map as it stands (published, or fitted by an earlier run), no VAE work.
     double previewDecodeShare = 0;
 };
 

@@ -26,6 +26,10 @@ StepPreviewer::StepPreviewer(StableDiffusion& model, int latentWidth, int latent
     , mDecodeShare(decodeShare)
     , mScale(model.config().vae.downscale())
 {
+    // Callers that show no previews (decodeShare 0) keep the map as it is: the published one, or
+    // the one an earlier run fitted; the calibration costs seconds for SD 1.5 on a CPU device.
+    if (mDecodeShare <= 0)
+        return;
     const PreviewFit& fit = model.preview().fit(model.vae());
     if (fit.decodePixels > 0)
         mExpectedDecode = fit.decodeSeconds * double(latentWidth) * double(latentHeight) * mScale * mScale /

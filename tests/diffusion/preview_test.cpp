@@ -222,7 +222,9 @@ private slots:
         QVERIFY(test::noValidationMessages());
     }
 
-    // Without a share no step is decoded and previews stay at latent size, through the fitted map.
+    // Without a share no step is decoded and previews stay at latent size, through the map as it
+    // stands: the published one until something fitted it (the calibration is VAE work that callers
+    // showing no previews, the CLI and the server, do not pay for), then the fitted one.
     void mapPreviewsWithoutAShare()
     {
         auto model = load(test::goldenCheckpointPath("sd1"));
@@ -231,6 +233,9 @@ private slots:
         r.width = r.height = 64;
         r.steps = 3;
         r.seed = 5;
+        const PreviewRun plain = paint(*model, r, 0.0);
+        QCOMPARE(QString::fromStdString(model->preview().map().source), QString("published"));
+        QCOMPARE(plain.lastPreview, LatentRgbMap::published().apply(plain.image.latent, 8, 8));
         const LatentRgbMap map = model->preview().fit(model->vae()).map;
         const PreviewRun run = paint(*model, r, 0.0);
         QCOMPARE(run.steps, 3);
