@@ -121,7 +121,11 @@ void TestCreate::generateShowsPreviewsThenThePicture()
     QCOMPARE(find<QListWidget>("queue")->count(), 1);
     QVERIFY(done.wait(kPictureTimeoutMs));
     QCOMPARE(previews.count(), 3);
-    QCOMPARE(previews.first().at(3).value<QImage>().size(), QSize(8, 8));
+    // A preview is the latent map's (8x8) or, where the time allows, the VAE's decode (64x64, issue 18).
+    for (const QList<QVariant>& preview : previews) {
+        const QSize size = preview.at(3).value<QImage>().size();
+        QVERIFY2(size == QSize(8, 8) || size == QSize(64, 64), qPrintable(QString("%1x%2").arg(size.width()).arg(size.height())));
+    }
     const auto result = done.first().at(0).value<ui::ImageResult>();
     QCOMPARE(result.image.size(), QSize(64, 64));
     QVERIFY(!result.png.isEmpty());
