@@ -9,6 +9,8 @@
 
 #include <QClipboard>
 #include <QComboBox>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QGuiApplication>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -50,6 +52,7 @@ private slots:
     void refusedSizeShowsTheReason();
     void theFormIsKeptAcrossRuns();
     void sizeFollowsTheModel();
+    void theFormIsNeverClipped();
 
 private:
     template <typename T>
@@ -362,6 +365,32 @@ void TestCreate::sizeFollowsTheModel()
     QCOMPARE(presets->itemText(0), QStringLiteral("512 × 512"));
     QCOMPARE(presets->itemText(4), QStringLiteral("1024 × 1024"));
     QFile::remove(shapes);
+}
+
+void TestCreate::theFormIsNeverClipped()
+{
+    // Where the window has room (1000 px), every row of the settings column shows whole: no
+    // button, spin box or token count is cut at its right edge. In a narrow window the column
+    // scrolls sideways instead of squeezing the form.
+    auto* form = find<QWidget>("imageModel")->parentWidget();
+    auto* column = qobject_cast<QScrollArea*>(form->parentWidget()->parentWidget());
+    QVERIFY(column);
+    auto rowsEnd = [&] {
+        int end = 0;
+        for (QWidget* w : form->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
+            if (w->isVisible())
+                end = std::max(end, w->mapTo(column->viewport(), QPoint(w->width(), 0)).x());
+        return end;
+    };
+    QTRY_VERIFY(!column->horizontalScrollBar()->isVisible());
+    QVERIFY2(rowsEnd() <= column->viewport()->width(),
+             qPrintable(QStringLiteral("rows end at %1 of %2").arg(rowsEnd()).arg(column->viewport()->width())));
+
+    mCreate->resize(560, 600);
+    QTRY_VERIFY(column->horizontalScrollBar()->isVisible());
+    QVERIFY(form->width() >= form->minimumSizeHint().width()); // not squeezed: scrolled
+    column->horizontalScrollBar()->setValue(column->horizontalScrollBar()->maximum());
+    QTRY_VERIFY(rowsEnd() <= column->viewport()->width()); // the right edge is reachable
 }
 
 QTEST_MAIN(TestCreate)

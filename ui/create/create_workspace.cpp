@@ -10,6 +10,7 @@
 #include "diffusion/sampling/sampler_names.h"
 #include "model_files.h"
 #include "widgets/empty_state.h"
+#include "widgets/form_scroll_area.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -19,7 +20,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
-#include <QScrollArea>
 #include <QShortcut>
 #include <QSignalBlocker>
 #include <QSplitter>
@@ -44,12 +44,9 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
 
     auto* splitter = new QSplitter(this);
     mForm = new CreateForm(this);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidget(mForm);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(280);
-    splitter->addWidget(scroll);
+    auto* column = new FormScrollArea(mForm, this);
+    splitter->addWidget(column);
+    splitter->setCollapsible(0, false);
 
     auto* center = new QWidget(this);
     auto* centerLayout = new QVBoxLayout(center);
@@ -126,7 +123,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     centerSplitter->setCollapsible(1, false);
     splitter->addWidget(centerSplitter);
     splitter->setStretchFactor(1, 1);
-    splitter->setSizes({380, 700});
+    splitter->setSizes({column->sizeHint().width(), 700}); // the form unclipped where there is room
 
     mPages->addWidget(mEmpty);
     mPages->addWidget(splitter);

@@ -12,6 +12,7 @@
 #include "inpaint/mask_shaping.h"
 #include "model_files.h"
 #include "widgets/empty_state.h"
+#include "widgets/form_scroll_area.h"
 
 #include <QBuffer>
 #include <QClipboard>
@@ -28,7 +29,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
-#include <QScrollArea>
 #include <QShortcut>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -101,12 +101,9 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mPages->addWidget(splitter);
 
     mForm = new InpaintForm(this);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidget(mForm);
-    scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(280);
-    splitter->addWidget(scroll);
+    auto* column = new FormScrollArea(mForm, this);
+    splitter->addWidget(column);
+    splitter->setCollapsible(0, false);
 
     auto* center = new QWidget(this);
     auto* centerLayout = new QVBoxLayout(center);
@@ -149,7 +146,7 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     centerLayout->addWidget(mStatus);
     splitter->addWidget(center);
     splitter->setStretchFactor(1, 1);
-    splitter->setSizes({360, 720});
+    splitter->setSizes({column->sizeHint().width(), 720}); // the form unclipped where there is room
 
     connect(mForm, &InpaintForm::generateRequested, this, &InpaintWorkspace::generate);
     connect(mForm, &InpaintForm::brushChanged, this, [this](int size, double hardness) {
