@@ -297,6 +297,18 @@ void TestChat::settingsArePerConversation()
     QCOMPARE(maxTokens->value(), 3);
     QCOMPARE(f.find<QPlainTextEdit>("systemPromptEdit")->toPlainText(), QStringLiteral("Answer in French."));
     QTRY_VERIFY(store::ChatStore(*f.database).conversation(first).value().settings.maxTokens == 3);
+
+    // An edit made just before leaving the conversation, or closing the window, is kept: it is not
+    // waiting for the pause after typing that saves it.
+    maxTokens->setValue(5);
+    f.chat->newConversation();
+    QCOMPARE(store::ChatStore(*f.database).conversation(first).value().settings.maxTokens, 5);
+    f.chat->openConversation(first);
+    maxTokens->setValue(7);
+    f.chat.reset();
+    QCOMPARE(store::ChatStore(*f.database).conversation(first).value().settings.maxTokens, 7);
+    f.close();
+    QVERIFY(f.open(*mEngine));
 }
 
 void TestChat::imagePromptLeavesTheChat()

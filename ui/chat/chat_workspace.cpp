@@ -110,7 +110,20 @@ ChatWorkspace::ChatWorkspace(engine::ComputeEngine& engine, store::Database* dat
     updatePage();
 }
 
-ChatWorkspace::~ChatWorkspace() = default;
+ChatWorkspace::~ChatWorkspace()
+{
+    if (mSaveSettings && mSaveSettings->isActive()) // an edit made just before the window closed
+        saveSettingsNow();
+}
+
+void ChatWorkspace::saveSettingsNow()
+{
+    mSaveSettings->stop();
+    if (mStore && mConversation.id != 0) {
+        if (auto s = mStore->setSettings(mConversation.id, mConversation.settings); !s)
+            showStoreError(s.error());
+    }
+}
 
 void ChatWorkspace::showEvent(QShowEvent* event)
 {
@@ -206,12 +219,7 @@ void ChatWorkspace::buildChatPage()
     connect(mPicker, &ModelPicker::unloadRequested, mEngine, &ChatEngine::unload);
     connect(mPicker, &ModelPicker::settingsToggled, mSettingsPanel, &QWidget::setVisible);
     connect(mSettings, &ChatSettingsForm::edited, this, &ChatWorkspace::settingsEdited);
-    connect(mSaveSettings, &QTimer::timeout, this, [this] {
-        if (mStore && mConversation.id != 0) {
-            if (auto s = mStore->setSettings(mConversation.id, mConversation.settings); !s)
-                showStoreError(s.error());
-        }
-    });
+    connect(mSaveSettings, &QTimer::timeout, this, &ChatWorkspace::saveSettingsNow);
 
     connect(mInput, &ChatInput::sendRequested, this, &ChatWorkspace::send);
     connect(mInput, &ChatInput::stopRequested, this, &ChatWorkspace::stop);
@@ -298,6 +306,8 @@ void ChatWorkspace::reloadList()
 
 void ChatWorkspace::newConversation()
 {
+    if (mSaveSettings && mSaveSettings->isActive()) // the edits belong to the conversation being left
+        saveSettingsNow();
     mConversation = {};
     mConversation.settings = loadChatDefaults();
     mConversation.settings.modelPath = modelFor(mConversation.settings);
@@ -318,6 +328,8 @@ void ChatWorkspace::openConversation(qint64 id)
 {
     if (!mStore || id == mConversation.id)
         return;
+    if (mSaveSettings && mSaveSettings->isActive()) // the edits belong to the conversation being left
+        saveSettingsNow();
     auto conversation = mStore->conversation(id);
     if (!conversation) {
         showStoreError(conversation.error());

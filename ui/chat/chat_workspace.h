@@ -87,6 +87,7 @@ private:
     void undoRemove();
     void renameConversation(qint64 id, const QString& title);
     void settingsEdited();
+    void saveSettingsNow(); // what the settings form holds, without waiting for the next edit's pause
     void chooseModel(const QString& path);
     void loadCurrentModel();
     QString modelFor(const store::ChatSettings& settings) const;
