@@ -3,6 +3,7 @@
 #include "command_line.h"
 #include "docs_command.h"
 
+#include "cli_device.h"
 #include "core/app_paths.h"
 #include "docs/grounding.h"
 #include "llm/chat_session.h"
@@ -174,11 +175,7 @@ int runChat(const QStringList& arguments, int deviceIndex, bool validation)
         pictures.push_back(std::make_shared<const llm::RgbPicture>(std::move(picture).value()));
     }
 
-    vk::Device::Options deviceOptions;
-    deviceOptions.deviceIndex = deviceIndex;
-    deviceOptions.validation = validation;
-    deviceOptions.pipelineCachePath = paths::pipelineCachePath().toStdString();
-    auto device = vk::Device::create(deviceOptions);
+    auto device = openCliDevice(deviceIndex, validation);
     if (!device) {
         std::fprintf(stderr, "atelier chat: %s\n", device.error().message.c_str());
         return 1;

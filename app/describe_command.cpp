@@ -1,5 +1,6 @@
 #include "describe_command.h"
 
+#include "cli_device.h"
 #include "core/app_paths.h"
 #include "describe/describe_prompt.h"
 #include "llm/chat_session.h"
@@ -69,11 +70,7 @@ int runDescribe(const QStringList& arguments, int deviceIndex, bool validation)
         return 1;
     }
 
-    vk::Device::Options deviceOptions;
-    deviceOptions.deviceIndex = deviceIndex;
-    deviceOptions.validation = validation;
-    deviceOptions.pipelineCachePath = paths::pipelineCachePath().toStdString();
-    auto device = vk::Device::create(deviceOptions);
+    auto device = openCliDevice(deviceIndex, validation);
     if (!device) {
         std::fprintf(stderr, "atelier describe: %s\n", device.error().message.c_str());
         return 1;

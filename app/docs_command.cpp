@@ -2,6 +2,7 @@
 
 #include "command_line.h"
 
+#include "cli_device.h"
 #include "core/app_paths.h"
 #include "docs/collection_store.h"
 #include "docs/grounding.h"
@@ -96,11 +97,7 @@ Result<LoadedEmbedder> loadEmbedder(const QString& path, int deviceIndex, bool v
     LoadedEmbedder e;
     if (path.isEmpty())
         return e;
-    vk::Device::Options options;
-    options.deviceIndex = deviceIndex;
-    options.validation = validation;
-    options.pipelineCachePath = paths::pipelineCachePath().toStdString();
-    ATELIER_ASSIGN(e.device, vk::Device::create(options));
+    ATELIER_ASSIGN(e.device, openCliDevice(deviceIndex, validation));
     ATELIER_ASSIGN(e.model, llm::EmbeddingModel::load(*e.device, path.toStdString()));
     e.path = path;
     e.embedder.model = docs::embeddingModelId(path);

@@ -2,7 +2,7 @@
 
 #include "command_line.h"
 
-#include "core/app_paths.h"
+#include "cli_device.h"
 #include "create/picture_png.h"
 #include "diffusion/checkpoint.h"
 #include "diffusion/default_image_model.h"
@@ -120,12 +120,8 @@ Status checkClipSkip(const diffusion::CheckpointConfig& config, int clipSkip)
 Result<PictureModel> openPictureModel(const std::string& path, const std::string& vae, bool f32, int deviceIndex,
                                       bool validation)
 {
-    vk::Device::Options deviceOptions;
-    deviceOptions.deviceIndex = deviceIndex;
-    deviceOptions.validation = validation;
-    deviceOptions.pipelineCachePath = paths::pipelineCachePath().toStdString();
     PictureModel opened;
-    ATELIER_ASSIGN(opened.device, vk::Device::create(deviceOptions));
+    ATELIER_ASSIGN(opened.device, openCliDevice(deviceIndex, validation));
     diffusion::StableDiffusionOptions load;
     load.checkpoint.vaePath = vae;
     load.precision = f32 ? diffusion::WeightPrecision::AsStored : diffusion::WeightPrecision::F16;
