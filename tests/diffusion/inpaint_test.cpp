@@ -5,6 +5,7 @@
 // convolution); outpainting changes only the new area; bad requests say what is wrong.
 
 #include "golden.h"
+#include "test_models.h"
 
 #include "diffusion/inpaint.h"
 #include "diffusion/inpaint_crop.h"
@@ -26,43 +27,6 @@ using namespace atelier::diffusion;
 
 namespace {
 
-StableDiffusion& golden(const QString& family)
-{
-    static std::map<QString, std::unique_ptr<StableDiffusion>> models;
-    auto& model = models[family];
-    if (!model) {
-        StableDiffusionOptions options;
-        options.precision = WeightPrecision::AsStored;
-        auto loaded = StableDiffusion::load(*test::testDevice(), test::goldenCheckpointPath(family), options);
-        if (!loaded)
-            qFatal("cannot load the golden %s: %s", qPrintable(family), loaded.error().message.c_str());
-        model = std::move(*loaded);
-    }
-    return *model;
-}
-
-// A picture with structure everywhere (so a repaint cannot match it by chance), from bytes.
-std::vector<float> picture(int width, int height)
-{
-    std::vector<float> rgb(size_t(width) * size_t(height) * 3);
-    for (int y = 0; y < height; ++y)
-        for (int x = 0; x < width; ++x)
-            for (int c = 0; c < 3; ++c) {
-                const int byte = (c == 0 ? x * 255 / width : c == 1 ? y * 255 / height : (x * 7 + y * 13) % 256);
-                rgb[(size_t(y) * size_t(width) + size_t(x)) * 3 + size_t(c)] = float(byte) / 127.5f - 1.0f;
-            }
-    return rgb;
-}
-
-std::vector<float> rectangleMask(int width, int height, int x0, int y0, int x1, int y1)
-{
-    std::vector<float> mask(size_t(width) * size_t(height), 0.0f);
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x)
-            mask[size_t(y) * size_t(width) + size_t(x)] = 1.0f;
-    return mask;
-}
-
 InpaintRequest request(int width, int height)
 {
     InpaintRequest r;
@@ -73,8 +37,8 @@ InpaintRequest request(int width, int height)
     r.generation.steps = 3;
     r.generation.seed = 9;
     r.generation.strength = 1.0;
-    r.generation.initImage = picture(width, height);
-    r.mask = rectangleMask(width, height, width / 4, height / 4, width / 2, height / 2);
+    r.generation.initImage = test::structuredPicture(width, height);
+    r.mask = test::rectangleMask(width, height, width / 4, height / 4, width / 2, height / 2);
     r.feather = 2;
     return r;
 }
@@ -166,7 +130,7 @@ private slots:
         QFETCH(QString, family);
         QFETCH(double, strength);
         QFETCH(int, sampler);
-        StableDiffusion& model = golden(family);
+        StableDiffusion& model = test::goldenModel(family);
         QCOMPARE(model.config().family, family == "sd1" ? ModelFamily::Sd1 : ModelFamily::Sd1Inpaint);
         InpaintRequest r = request(64, 64);
         r.generation.strength = strength;
@@ -195,7 +159,7 @@ private slots:
     void dedicatedInputMatchesDiffusers()
     {
         const test::GoldenFile reference(QStringLiteral("inpaint_sd1_inpaint"));
-        StableDiffusion& model = golden(QStringLiteral("sd1_inpaint"));
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1_inpaint"));
         auto promptOf = [](const std::vector<int32_t>& ids) {
             ChunkedPrompt prompt;
             PromptChunk chunk;
@@ -230,10 +194,10 @@ private slots:
 
     void onlyMaskedPastesBackAtFullSize()
     {
-        StableDiffusion& model = golden(QStringLiteral("sd1"));
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1"));
         // Not a multiple of 32: only the crop, at the model's size, goes through the networks.
         InpaintRequest r = request(150, 90);
-        r.mask = rectangleMask(150, 90, 100, 50, 116, 66);
+        r.mask = test::rectangleMask(150, 90, 100, 50, 116, 66);
         r.onlyMasked = true;
         r.padding = 8;
         r.workSide = 64;  // the golden model's 512 takes minutes on lavapipe
@@ -254,7 +218,7 @@ private slots:
 
     void cropBoxFollowsTheMask()
     {
-        const std::vector<float> mask = rectangleMask(150, 90, 100, 50, 116, 66);
+        const std::vector<float> mask = test::rectangleMask(150, 90, 100, 50, 116, 66);
         ASSIGN_OR_FAIL(const CropBox box, maskBox(mask, 150, 90, 8));
         QCOMPARE(box, (CropBox{92, 42, 32, 32}));
         QCOMPARE(expandToAspect(box, 512, 256, 150, 90), (CropBox{76, 42, 64, 32}));
@@ -268,7 +232,7 @@ private slots:
 
     void fillModesDiffer()
     {
-        StableDiffusion& model = golden(QStringLiteral("sd1"));
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1"));
         std::map<MaskedFill, std::vector<uint8_t>> results;
         const std::vector<uint8_t> before = toBytes(request(64, 64).generation.initImage);
         for (MaskedFill fill : {MaskedFill::Original, MaskedFill::Noise, MaskedFill::Blur}) {
@@ -305,7 +269,7 @@ private slots:
         std::vector<float> flat(size_t(width) * size_t(height) * 3);
         for (size_t i = 0; i < flat.size(); ++i)
             flat[i] = i % 3 == 0 ? 0.5f : -0.25f;
-        const std::vector<float> mask = rectangleMask(width, height, width / 5, height / 4, width * 3 / 5, height * 5 / 8);
+        const std::vector<float> mask = test::rectangleMask(width, height, width / 5, height / 4, width * 3 / 5, height * 5 / 8);
         std::vector<float> holed = flat;
         for (size_t p = 0; p < mask.size(); ++p)
             if (mask[p] > 0)
@@ -321,7 +285,7 @@ private slots:
     void growAndFeatherShapeTheMask()
     {
         const int w = 40, h = 36;
-        const std::vector<float> mask = rectangleMask(w, h, 12, 10, 24, 20);
+        const std::vector<float> mask = test::rectangleMask(w, h, 12, 10, 24, 20);
         auto at = [w](const std::vector<float>& m, int x, int y) { return m[size_t(y) * size_t(w) + size_t(x)]; };
         const std::vector<float> grown = growMask(mask, w, h, 3);
         QCOMPARE(at(grown, 9, 15), 1.0f);   // 3 left of the edge
@@ -378,8 +342,8 @@ private slots:
 
     void outpaintingChangesOnlyTheNewArea()
     {
-        StableDiffusion& model = golden(QStringLiteral("sd1"));
-        const std::vector<float> small = picture(64, 32);
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1"));
+        const std::vector<float> small = test::structuredPicture(64, 32);
         ASSIGN_OR_FAIL(const ExtendedCanvas canvas, extendCanvas(small, 64, 32, CanvasExtension{0, 16, 32, 16}));
         QCOMPARE(canvas.width, 96);
         QCOMPARE(canvas.height, 64);
@@ -422,7 +386,7 @@ private slots:
             ++steps;
             cancel = true;
         };
-        auto result = inpaint(golden(QStringLiteral("sd1")), request(64, 64), callbacks);
+        auto result = inpaint(test::goldenModel(QStringLiteral("sd1")), request(64, 64), callbacks);
         QVERIFY(!result.ok());
         QCOMPARE(result.error().code, ErrorCode::Cancelled);
         QCOMPARE(steps, 1);
@@ -459,8 +423,8 @@ private slots:
             r.mask.assign(r.mask.size(), 0.0f);
         }
         Result<GeneratedImage> result = what == "plain"
-            ? generate(golden(QStringLiteral("sd1_inpaint")), r.generation)
-            : inpaint(golden(QStringLiteral("sd1")), r);
+            ? generate(test::goldenModel(QStringLiteral("sd1_inpaint")), r.generation)
+            : inpaint(test::goldenModel(QStringLiteral("sd1")), r);
         QVERIFY(!result.ok());
         QVERIFY2(QString::fromStdString(result.error().message).contains(message),
                  result.error().message.c_str());

@@ -8,6 +8,7 @@
 // an only-masked crop paints it where its box is on the picture.
 
 #include "golden.h"
+#include "test_models.h"
 
 #include "diffusion/generation.h"
 #include "diffusion/inpaint.h"
@@ -28,43 +29,6 @@ namespace {
 
 const std::string kShapesModel = ATELIER_DIFFUSION_TEST_DIR "/../../resources/shapes_model/atelier-shapes-sd1.safetensors";
 
-StableDiffusion& golden(const QString& family)
-{
-    static std::map<QString, std::unique_ptr<StableDiffusion>> models;
-    auto& model = models[family];
-    if (!model) {
-        StableDiffusionOptions options;
-        options.precision = WeightPrecision::AsStored;
-        auto loaded = StableDiffusion::load(*test::testDevice(), test::goldenCheckpointPath(family), options);
-        if (!loaded)
-            qFatal("cannot load the golden %s: %s", qPrintable(family), loaded.error().message.c_str());
-        model = std::move(*loaded);
-    }
-    return *model;
-}
-
-// Structure everywhere, from bytes (as inpaint_test.cpp's picture).
-std::vector<float> picture(int width, int height)
-{
-    std::vector<float> rgb(size_t(width) * size_t(height) * 3);
-    for (int y = 0; y < height; ++y)
-        for (int x = 0; x < width; ++x)
-            for (int c = 0; c < 3; ++c) {
-                const int byte = (c == 0 ? x * 255 / width : c == 1 ? y * 255 / height : (x * 7 + y * 13) % 256);
-                rgb[(size_t(y) * size_t(width) + size_t(x)) * 3 + size_t(c)] = float(byte) / 127.5f - 1.0f;
-            }
-    return rgb;
-}
-
-std::vector<float> rectangleMask(int width, int height, int x0, int y0, int x1, int y1)
-{
-    std::vector<float> mask(size_t(width) * size_t(height), 0.0f);
-    for (int y = y0; y < y1; ++y)
-        for (int x = x0; x < x1; ++x)
-            mask[size_t(y) * size_t(width) + size_t(x)] = 1.0f;
-    return mask;
-}
-
 GenerationRequest img2img(int width, int height)
 {
     GenerationRequest g;
@@ -75,7 +39,7 @@ GenerationRequest img2img(int width, int height)
     g.steps = 4;
     g.seed = 11;
     g.sampler = {SamplerKind::Euler, ScheduleKind::Automatic};
-    g.initImage = picture(width, height);
+    g.initImage = test::structuredPicture(width, height);
     g.strength = 0.8;
     return g;
 }
@@ -196,14 +160,14 @@ private slots:
     {
         QFETCH(QString, family);
         QFETCH(QString, kind);
-        StableDiffusion& model = golden(family);
+        StableDiffusion& model = test::goldenModel(family);
         const bool crop = kind == "crop";
         const int width = crop ? 96 : 64, height = 64;
         GenerationRequest g = img2img(width, height);
         InpaintRequest inpaintRequest;
         inpaintRequest.generation = g;
         inpaintRequest.generation.strength = family == "sd1_inpaint" ? 1.0 : 0.8;
-        inpaintRequest.mask = rectangleMask(width, height, width / 4, 16, width / 2 + 8, 48);
+        inpaintRequest.mask = test::rectangleMask(width, height, width / 4, 16, width / 2 + 8, 48);
         inpaintRequest.feather = 2;
         inpaintRequest.onlyMasked = crop;
         inpaintRequest.padding = 8;
@@ -260,11 +224,11 @@ private slots:
 
     void onlyMaskedInpaintingPutsRegionsWhereTheirBoxesAre()
     {
-        StableDiffusion& model = golden(QStringLiteral("sd1"));
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1"));
         InpaintRequest r;
         r.generation = img2img(160, 96);
         r.generation.strength = 1.0;
-        r.mask = rectangleMask(160, 96, 96, 32, 144, 80);
+        r.mask = test::rectangleMask(160, 96, 96, 32, 144, 80);
         r.feather = 0;
         r.onlyMasked = true;
         r.padding = 8;     // the crop: 64 x 64 at (88, 24)
@@ -327,7 +291,7 @@ private slots:
         r.generation = shapesRequest(160, 160);
         r.generation.initImage = plainPicture(160, 160, kYellow);
         r.generation.strength = 1.0;
-        r.mask = rectangleMask(160, 160, 96, 80, 160, 144);
+        r.mask = test::rectangleMask(160, 160, 96, 80, 160, 144);
         r.feather = 0;
         r.onlyMasked = true;
         r.padding = 0;
@@ -347,10 +311,10 @@ private slots:
 
     void inpaintingRefusesRegionsOutsideThePicture()
     {
-        StableDiffusion& model = golden(QStringLiteral("sd1"));
+        StableDiffusion& model = test::goldenModel(QStringLiteral("sd1"));
         InpaintRequest r;
         r.generation = img2img(64, 64);
-        r.mask = rectangleMask(64, 64, 16, 16, 32, 32);
+        r.mask = test::rectangleMask(64, 64, 16, 16, 32, 32);
         r.generation.regions = {Region{0, 0, 96, 32, kOtherPrompt, {}, 1.0}};
         auto refused = inpaint(model, r);
         QVERIFY(!refused);
