@@ -7,6 +7,7 @@
 // ATELIER_SCREENSHOTS=DIR writes what the window shows at each stage to DIR (for a person to look at).
 
 #include "core/app_paths.h"
+#include "shapes_colours.h"
 #include "create/create_form.h"
 #include "create/create_workspace.h"
 #include "create/layout_canvas.h"
@@ -56,32 +57,9 @@ QString describe(const std::vector<diffusion::Region>& regions)
     return out.join(' ');
 }
 
-// shapes_dataset.COLOURS red and blue, and describe()'s foreground distance.
-struct ColourStats {
-    int pixels = 0;
-    double centreX = -1;
-};
-
-ColourStats colourStats(const QImage& picture, QColor colour)
-{
-    const QImage image = picture.convertToFormat(QImage::Format_RGB888);
-    ColourStats s;
-    double sum = 0;
-    for (int y = 0; y < image.height(); ++y)
-        for (int x = 0; x < image.width(); ++x) {
-            const QColor c = image.pixelColor(x, y);
-            const double d = std::hypot(c.red() - colour.red(), c.green() - colour.green(), c.blue() - colour.blue());
-            if (d < 70) {
-                ++s.pixels;
-                sum += x;
-            }
-        }
-    if (s.pixels)
-        s.centreX = sum / s.pixels;
-    return s;
-}
-
-const QColor kRed(220, 20, 30), kBlue(30, 60, 220);
+const QColor kRed = test::kShapesRed, kBlue = test::kShapesBlue;
+using test::colourStats;
+using test::ColourStats;
 
 } // namespace
 

@@ -8,6 +8,7 @@
 // ATELIER_SCREENSHOTS=DIR writes what the window shows to DIR (for a person to look at).
 
 #include "core/app_paths.h"
+#include "shapes_colours.h"
 #include "create/layout_canvas.h"
 #include "create/layout_mode.h"
 #include "create/region_layout.h"
@@ -46,31 +47,9 @@ namespace {
 constexpr int kDeviceTimeoutMs = 60000;
 constexpr int kPictureTimeoutMs = 180000;
 
-const QColor kYellow(250, 225, 20), kRed(220, 20, 30); // shapes_dataset.COLOURS
-
-struct ColourStats {
-    int pixels = 0;
-    double centreX = -1;
-};
-
-// Pixels within shapes_dataset's foreground distance (70) of a colour, and their mean x.
-ColourStats colourStats(const QImage& picture, QColor colour)
-{
-    const QImage image = picture.convertToFormat(QImage::Format_RGB888);
-    ColourStats s;
-    double sum = 0;
-    for (int y = 0; y < image.height(); ++y)
-        for (int x = 0; x < image.width(); ++x) {
-            const QColor c = image.pixelColor(x, y);
-            if (std::hypot(c.red() - colour.red(), c.green() - colour.green(), c.blue() - colour.blue()) < 70) {
-                ++s.pixels;
-                sum += x;
-            }
-        }
-    if (s.pixels)
-        s.centreX = sum / s.pixels;
-    return s;
-}
+const QColor kYellow = test::kShapesYellow, kRed = test::kShapesRed;
+using test::colourStats;
+using test::ColourStats;
 
 template <typename T>
 T* find(QWidget* parent, const char* name)
