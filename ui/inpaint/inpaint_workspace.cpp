@@ -120,6 +120,10 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     mLayout = new LayoutMode(center, QStringLiteral("inpaint"));
     mTabs->addTab(mLayout, tr("Regions"));
     centerLayout->addWidget(mTabs, 1);
+    connect(mTabs, &QTabWidget::currentChanged, this, [this] {
+        for (QAction* a : std::as_const(mMaskTools))
+            a->setVisible(mTabs->currentWidget() == mCanvas); // E, Invert, Clear… mean nothing over the regions
+    });
     mProgress = new QProgressBar(center);
     mProgress->setObjectName("inpaintProgress");
     mProgress->setRange(0, 1000);
@@ -229,7 +233,7 @@ QWidget* InpaintWorkspace::toolBar()
             &InpaintWorkspace::openFile);
     connect(action("pastePicture", tr("Paste"), tr("Paste a picture from the clipboard (Ctrl+V)")),
             &QAction::triggered, this, &InpaintWorkspace::paste);
-    bar->addSeparator();
+    mMaskTools.append(bar->addSeparator());
     mEraser = action("eraser", tr("Eraser"), tr("Erase the mask instead of painting it (E)"));
     mEraser->setCheckable(true);
     mEraser->setShortcut(Qt::Key_E);
@@ -262,6 +266,10 @@ QWidget* InpaintWorkspace::toolBar()
             &MaskCanvas::fillMask);
     connect(action("fitPicture", tr("Fit"), tr("Fit the picture to the view")), &QAction::triggered, mCanvas,
             &MaskCanvas::fit);
+    // Everything after Open… and Paste works on the mask: shown with the Mask tab only.
+    const QList<QAction*> all = bar->actions();
+    for (qsizetype i = all.indexOf(mMaskTools.first()) + 1; i < all.size(); ++i)
+        mMaskTools.append(all[i]);
     // The result's own actions sit under the canvas, in the progress bar's row, so the tools above
     // need no » menu in a 1024-pixel window (issue 18: it hid Continue from result).
     auto* results = new QToolBar(this);

@@ -90,6 +90,7 @@ private:
     QLabel* mStatus = nullptr;
     QPushButton* mCancel = nullptr;
     QAction* mEraser = nullptr;
+    QList<QAction*> mMaskTools; // the toolbar's mask actions (and their separator), hidden on the Regions tab
     QAction* mBeforeAfter = nullptr;
     QAction* mKeepResult = nullptr;
     QWidget* mResultTools = nullptr; // Result and Continue from result, under the canvas
