@@ -1,6 +1,7 @@
 // The Create workspace as a user drives it, with a real compute engine and a small SD 1.x model.
 
 #include "core/app_paths.h"
+#include "window_fixture.h"
 #include "create/create_form.h"
 #include "create/create_workspace.h"
 #include "create/picture_view.h"
@@ -71,21 +72,10 @@ private:
 
 void TestCreate::initTestCase()
 {
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
-    QSettings().clear();
-    const QString models = paths::modelsDir();
-    QVERIFY(paths::ensureDir(models));
-    const QString target = models + "/golden_sd1.safetensors";
-    QFile::remove(target);
-    QVERIFY(QFile::copy(QStringLiteral(ATELIER_GOLDEN_SD1), target));
-
+    test::useFreshSettings();
+    QVERIFY(test::installModel(QStringLiteral(ATELIER_GOLDEN_SD1), paths::modelsDir() + "/golden_sd1.safetensors"));
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
 }
 
 void TestCreate::init()

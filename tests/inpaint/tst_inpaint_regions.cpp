@@ -8,6 +8,7 @@
 // ATELIER_SCREENSHOTS=DIR writes what the window shows to DIR (for a person to look at).
 
 #include "core/app_paths.h"
+#include "window_fixture.h"
 #include "shapes_colours.h"
 #include "create/layout_canvas.h"
 #include "create/layout_mode.h"
@@ -78,20 +79,10 @@ private:
 
 void TestInpaintRegions::initTestCase()
 {
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
-    QSettings().clear();
-    QVERIFY(paths::ensureDir(paths::modelsDir()));
-    const QString model = diffusion::defaultImageModelPath();
-    QFile::remove(model);
-    QVERIFY(QFile::copy(QStringLiteral(ATELIER_SHAPES_MODEL), model));
-
+    test::useFreshSettings();
+    QVERIFY(test::installModel(QStringLiteral(ATELIER_SHAPES_MODEL), diffusion::defaultImageModelPath()));
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
 }
 
 void TestInpaintRegions::screenshot(QWidget* widget, const QString& name)
