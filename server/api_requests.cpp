@@ -148,12 +148,13 @@ std::optional<ApiError> readContent(const QJsonValue& content, const QString& fi
         } else if (type == QLatin1String("image_url") && user) {
             RequestPicture picture;
             picture.field = where + QStringLiteral(".image_url");
-            if (auto e = readPictureUrl(p.value("image_url"), picture.field, picture.bytes))
+            if (pictures.size() >= size_t(kMaxRequestPictures)) // counted before the picture is read
+                return badRequest(QStringLiteral("A request may show at most %1 pictures, those of earlier messages in the "
+                                                 "conversation included; '%2' is picture %3. Leave older pictures out.")
+                                      .arg(kMaxRequestPictures).arg(where).arg(pictures.size() + 1), where);
+            if (auto e = readPictureUrl(p.value("image_url"), picture))
                 return e;
             pictures.push_back(std::move(picture));
-            if (pictures.size() > size_t(kMaxRequestPictures))
-                return badRequest(QStringLiteral("A request may show at most %1 pictures; '%2' is one more.")
-                                      .arg(kMaxRequestPictures).arg(where), where);
         } else if (type == QLatin1String("image_url")) {
             return badRequest(QStringLiteral("'%1': only the user's messages may show pictures.").arg(where), where);
         } else if (type == QLatin1String("text")) {
@@ -204,6 +205,10 @@ Parsed<TextRequest> parseChatRequest(const QByteArray& body)
     }
     if (r.messages.empty() || r.messages.back().role != "user")
         return badRequest(QStringLiteral("The last message must be the user's."), "messages");
+    // What surely goes over the decoded-pixel budget is refused now; the job counts the rest at
+    // the size the served model's encoder reads them.
+    if (auto e = checkDecodedPixels(r.pictures, pixelsDecodedWhateverTheModel))
+        return *e;
     r.systemPrompt = system.join("\n\n").toStdString();
     if (auto e = readGeneration(o, r))
         return *e;

@@ -19,12 +19,22 @@ void prepare(QImageReader& reader)
     reader.setAllocationLimit(int(kMaxPicturePixels * 4 / (1024 * 1024)) + 1);
 }
 
+// Whether the header's orientation turns the picture a quarter: its upright size is then the
+// stored one transposed.
+bool turnsAQuarter(const QImageReader& reader)
+{
+    return reader.transformation() & QImageIOHandler::TransformationRotate90;
+}
+
+qint64 pixels(QSize size) { return qint64(size.width()) * size.height(); }
+
 QString megabytes(qint64 bytes) { return QString::number(double(bytes) / (1 << 20), 'f', 1); }
 
 } // namespace
 
-std::optional<ApiError> readPictureUrl(const QJsonValue& imageUrl, const QString& field, QByteArray& bytes)
+std::optional<ApiError> readPictureUrl(const QJsonValue& imageUrl, RequestPicture& picture)
 {
+    const QString& field = picture.field;
     // OpenAI's shape is {"url": ...}; some clients send the URL string itself.
     const QJsonValue url = imageUrl.isObject() ? imageUrl.toObject().value("url") : imageUrl;
     if (!url.isString() || url.toString().isEmpty())
@@ -58,25 +68,66 @@ std::optional<ApiError> readPictureUrl(const QJsonValue& imageUrl, const QString
     if (!reader.canRead())
         return badRequest(QStringLiteral("'%1' is not a picture this server can read (PNG, JPEG%2).")
                               .arg(field, QImageReader::supportedImageFormats().contains("webp") ? ", WebP" : ""), field);
-    const QSize size = reader.size();
-    if (size.isValid() && qint64(size.width()) * size.height() > kMaxPicturePixels)
+    const QSize stored = reader.size();
+    if (!stored.isValid() || stored.isEmpty())
+        return badRequest(QStringLiteral("'%1' does not say its size in its header; send it as a PNG or a JPEG.").arg(field), field);
+    if (pixels(stored) > kMaxPicturePixels)
         return badRequest(QStringLiteral("'%1' is %2 x %3 pixels; a picture may have at most 64 megapixels.")
-                              .arg(field).arg(size.width()).arg(size.height()), field);
-    bytes = std::move(decoded.decoded);
+                              .arg(field).arg(stored.width()).arg(stored.height()), field);
+    picture.size = turnsAQuarter(reader) ? stored.transposed() : stored;
+    picture.bytes = std::move(decoded.decoded);
     return std::nullopt;
 }
 
-Result<llm::RgbPicture> decodePicture(const QByteArray& bytes)
+QSize decodedSize(QSize upright, QSize planned)
+{
+    if (pixels(upright) <= kExactPicturePixels || planned.isEmpty() || pixels(planned) >= pixels(upright))
+        return upright;
+    return planned;
+}
+
+qint64 pixelsDecodedWhateverTheModel(const RequestPicture& picture)
+{
+    return pixels(picture.size) <= kExactPicturePixels ? pixels(picture.size) : 0;
+}
+
+std::optional<ApiError> checkDecodedPixels(const std::vector<RequestPicture>& pictures,
+                                           const std::function<qint64(const RequestPicture&)>& pixelsOf)
+{
+    qint64 total = 0;
+    for (const RequestPicture& picture : pictures) {
+        total += pixelsOf(picture);
+        if (total > kMaxRequestDecodedPixels)
+            return badRequest(QStringLiteral("'%1' brings the request's pictures to %2 megapixels once decoded; a request's "
+                                             "pictures may come to at most %3 (one over %4 megapixels counts at the size "
+                                             "the model reads it). Send fewer or smaller pictures.")
+                                  .arg(picture.field, megabytes(total), megabytes(kMaxRequestDecodedPixels),
+                                       megabytes(kExactPicturePixels)),
+                              picture.field);
+    }
+    return std::nullopt;
+}
+
+Result<llm::RgbPicture> decodePicture(const QByteArray& bytes, QSize size)
 {
     QByteArray data = bytes;
     QBuffer buffer(&data);
     QImageReader reader(&buffer);
     prepare(reader);
+    const QSize stored = reader.size();
+    if (!stored.isValid() || pixels(stored) > kMaxPicturePixels)
+        return makeError(ErrorCode::InvalidArgument, "the picture has no size or more than 64 megapixels");
+    const bool quarter = turnsAQuarter(reader);
+    const QSize upright = quarter ? stored.transposed() : stored;
+    if (size.isEmpty() || size.width() > upright.width() || size.height() > upright.height())
+        return makeError(ErrorCode::InvalidArgument, "a picture is decoded at its own size or smaller");
+    if (size != upright) // the scaled size is the stored picture's, before it is turned upright
+        reader.setScaledSize(quarter ? size.transposed() : size);
     const QImage image = reader.read();
     if (image.isNull())
         return makeError(ErrorCode::InvalidArgument, "the picture cannot be decoded: " + reader.errorString().toStdString());
-    if (qint64(image.width()) * image.height() > kMaxPicturePixels)
-        return makeError(ErrorCode::InvalidArgument, "the picture has more than 64 megapixels");
+    if (image.size() != size)
+        return makeError(ErrorCode::InvalidArgument, "the picture decoded to another size than its header says");
     QImage rgb(image.size(), QImage::Format_RGB888);
     rgb.fill(Qt::white);
     {

@@ -3,6 +3,7 @@
 #include "server/stop_scanner.h"
 
 #include "llm/chat_resident.h"
+#include "llm/picture_plan.h"
 #include "llm/tokenizer.h"
 #include "llm/vision_config.h"
 #include "llm/vision_encoder.h"
@@ -176,8 +177,22 @@ Result<QVariant> TextJob::answer(engine::JobContext& ctx)
                 failedAt(mRequest.pictures.front().field);
                 return seeing.error();
             }
+            // Each picture decoded at the size the encoder reads it, unless it is small enough to
+            // decode whole (the answer then equals ChatSession's for the picture itself).
+            const llm::VisionConfig& vision = loaded->session->vision()->config();
+            auto sizeOf = [&vision](const RequestPicture& picture) {
+                const auto [width, height] = llm::plannedSize(picture.size.width(), picture.size.height(), vision);
+                return decodedSize(picture.size, QSize(width, height));
+            };
+            if (auto refusal = checkDecodedPixels(mRequest.pictures, [&](const RequestPicture& p) {
+                    const QSize size = sizeOf(p);
+                    return qint64(size.width()) * size.height();
+                })) {
+                failedAt(refusal->param);
+                return makeError(ErrorCode::InvalidArgument, refusal->message.toStdString());
+            }
             for (const RequestPicture& picture : mRequest.pictures) {
-                auto rgb = decodePicture(picture.bytes);
+                auto rgb = decodePicture(picture.bytes, sizeOf(picture));
                 if (!rgb) {
                     failedAt(picture.field);
                     return makeError(ErrorCode::InvalidArgument, "'" + picture.field.toStdString() + "': " + rgb.error().message);

@@ -155,15 +155,21 @@ Result<RgbPicture> crop(const RgbPicture& picture, int x, int y, int width, int 
     return out;
 }
 
+std::pair<int, int> fittedSize(int width, int height, int size)
+{
+    const float scale = std::min(float(size) / float(width), float(size) / float(height));
+    const int w = std::min(int(std::ceil(float(width) * scale)), size);
+    const int h = std::min(int(std::ceil(float(height) * scale)), size);
+    return {std::max(w, 1), std::max(h, 1)};
+}
+
 Result<RgbPicture> fitSquare(const RgbPicture& picture, int size)
 {
     ATELIER_TRY(checkPicture(picture));
     if (picture.width == size && picture.height == size)
         return picture;
-    const float scale = std::min(float(size) / float(picture.width), float(size) / float(picture.height));
-    const int w = std::min(int(std::ceil(float(picture.width) * scale)), size);
-    const int h = std::min(int(std::ceil(float(picture.height) * scale)), size);
-    ATELIER_ASSIGN(const RgbPicture scaled, resizeBilinear(picture, std::max(w, 1), std::max(h, 1)));
+    const auto [w, h] = fittedSize(picture.width, picture.height, size);
+    ATELIER_ASSIGN(const RgbPicture scaled, resizeBilinear(picture, w, h));
     RgbPicture out{size, size, std::vector<uint8_t>(size_t(size) * size_t(size) * 3, 0)};
     const int x0 = (size - scaled.width) / 2, y0 = (size - scaled.height) / 2;
     for (int y = 0; y < scaled.height; ++y)

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace atelier::llm {
@@ -36,6 +37,8 @@ Result<RgbPicture> crop(const RgbPicture& picture, int x, int y, int width, int 
 // The picture scaled to fit size x size keeping its aspect ratio (sides rounded up), centred on
 // black, as mtmd prepares a picture for a fixed-size encoder; a picture of that size is kept.
 Result<RgbPicture> fitSquare(const RgbPicture& picture, int size);
+// The size fitSquare scales a width x height picture to before centring it (each side at least 1).
+std::pair<int, int> fittedSize(int width, int height, int size);
 
 // The encoder's input: the picture fitted to its size, scaled to [0, 1], normalised by the
 // projector's mean and std, as rows [patches, 3 * patch * patch] (patches in reading order, each

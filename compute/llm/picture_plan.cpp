@@ -8,6 +8,21 @@ namespace {
 
 using Kind = PicturePart::Kind;
 
+// Idefics3: the longer side to `edge`, the other in proportion rounded down to an even number.
+std::pair<int, int> longestEdgeSize(int pictureWidth, int pictureHeight, int edge)
+{
+    const double aspect = double(pictureWidth) / double(pictureHeight);
+    int width = edge, height = edge;
+    if (pictureWidth >= pictureHeight) {
+        height = std::max(1, int(edge / aspect));
+        height += height % 2;
+    } else {
+        width = std::max(1, int(edge * aspect));
+        width += width % 2;
+    }
+    return {width, height};
+}
+
 Result<PicturePlan> gemma3Plan(const RgbPicture& picture, const VisionConfig& c)
 {
     PicturePlan plan;
@@ -20,17 +35,8 @@ Result<PicturePlan> gemma3Plan(const RgbPicture& picture, const VisionConfig& c)
 Result<PicturePlan> idefics3Plan(const RgbPicture& picture, const VisionConfig& c)
 {
     ATELIER_TRY(picture.valid() ? Status{} : makeError(ErrorCode::InvalidArgument, "the picture is empty"));
-    // The longer side to longestEdge, the other in proportion rounded down to an even number.
-    const int edge = c.longestEdge, tile = c.imageSize;
-    const double aspect = double(picture.width) / double(picture.height);
-    int width = edge, height = edge;
-    if (picture.width >= picture.height) {
-        height = std::max(1, int(edge / aspect));
-        height += height % 2;
-    } else {
-        width = std::max(1, int(edge * aspect));
-        width += width % 2;
-    }
+    const int tile = c.imageSize;
+    const auto [width, height] = longestEdgeSize(picture.width, picture.height, c.longestEdge);
     const int columns = (width + tile - 1) / tile, rows = (height + tile - 1) / tile;
     ATELIER_ASSIGN(const RgbPicture resized, resize(picture, width, height, Resample::Lanczos));
     ATELIER_ASSIGN(const RgbPicture refined, resize(resized, columns * tile, rows * tile, Resample::Lanczos));
@@ -57,6 +63,17 @@ Result<PicturePlan> idefics3Plan(const RgbPicture& picture, const VisionConfig& 
 }
 
 } // namespace
+
+std::pair<int, int> plannedSize(int width, int height, const VisionConfig& c)
+{
+    if (width < 1 || height < 1)
+        return {width, height};
+    switch (c.projector) {
+    case Projector::Gemma3: return fittedSize(width, height, c.imageSize);
+    case Projector::Idefics3: return longestEdgeSize(width, height, c.longestEdge);
+    }
+    return {width, height};
+}
 
 Result<PicturePlan> planPicture(const RgbPicture& picture, const VisionConfig& c)
 {

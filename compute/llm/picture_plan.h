@@ -31,4 +31,9 @@ struct PicturePlan {
 
 Result<PicturePlan> planPicture(const RgbPicture& picture, const VisionConfig& config);
 
+// The size planPicture first resizes a width x height picture to (Gemma 3: fitted into the square;
+// Idefics3: the longer side to longestEdge). A picture already of this size plans the same
+// geometry, so a large one may be decoded straight at it (server/request_pictures).
+std::pair<int, int> plannedSize(int width, int height, const VisionConfig& config);
+
 } // namespace atelier::llm
