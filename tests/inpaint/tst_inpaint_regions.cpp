@@ -37,6 +37,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QToolButton>
+#include <QUndoStack>
 #include <QtTest>
 
 #include <cmath>
@@ -201,6 +202,19 @@ void TestInpaintRegions::aRegionRepaintsItsBoxOfTheMask()
     QCOMPARE(moved[0].y0, 16.0);
     QCOMPARE(moved[0].y1, 112.0);
     screenshot(ws.get(), "inpaint-regions-extended");
+    // Undo takes the extension and the move back in one step, Redo brings both again.
+    ws->canvas()->undoStack()->undo();
+    QCOMPARE(ws->canvas()->picture().size(), QSize(128, 128));
+    const std::vector<diffusion::Region> back = ws->regions()->regions();
+    QCOMPARE(int(back.size()), 1);
+    QCOMPARE(back[0].x0, 0.0);
+    QCOMPARE(back[0].x1, 48.0);
+    QCOMPARE(back[0].y0, 16.0);
+    QCOMPARE(back[0].y1, 112.0);
+    QCOMPARE(back[0].prompt, moved[0].prompt);
+    ws->canvas()->undoStack()->redo();
+    QCOMPARE(ws->canvas()->picture().size(), QSize(192, 128));
+    QVERIFY(ws->regions()->regions() == moved);
 
     // A picture made with regions brings them along when it is opened (Send to Inpaint), as it
     // brings its prompt; the layout before is one undo step away.

@@ -9,6 +9,7 @@
 #include "diffusion/sampling/sampler_names.h"
 #include "inpaint/inpaint_form.h"
 #include "inpaint/mask_canvas.h"
+#include "inpaint/region_shift.h"
 #include "inpaint/mask_shaping.h"
 #include "model_files.h"
 #include "widgets/empty_state.h"
@@ -160,20 +161,21 @@ InpaintWorkspace::InpaintWorkspace(engine::ComputeEngine& engine, QWidget* paren
     connect(mForm, &InpaintForm::overlayOpacityChanged, mCanvas, &MaskCanvas::setOverlayOpacity);
     connect(mForm, &InpaintForm::shapingChanged, mCanvas, &MaskCanvas::setShapingPreview);
     connect(mForm, &InpaintForm::extendRequested, this, [this](Qt::Edge edge, int pixels) {
-        // The regions stay on what they cover: shifted with the picture, not stretched with it.
+        // The regions stay on what they cover: moved with the picture, not stretched with it, in
+        // the same undo step as the extension (so Undo puts both back).
         const QSize before = mCanvas->picture().size();
-        std::vector<diffusion::Region> regions = mLayout->regions();
+        if (mLayout->layout()->count() == 0 || before.isEmpty() || pixels <= 0) {
+            mCanvas->extend(edge, pixels); // does nothing without a picture
+            return;
+        }
+        QUndoStack* undo = mCanvas->undoStack();
+        undo->beginMacro(tr("Extend by %1 px").arg(pixels));
         mCanvas->extend(edge, pixels);
         const QSize after = mCanvas->picture().size();
-        if (regions.empty() || after == before)
-            return;
-        const double dx = edge == Qt::LeftEdge ? after.width() - before.width() : 0;
-        const double dy = edge == Qt::TopEdge ? after.height() - before.height() : 0;
-        for (diffusion::Region& r : regions) {
-            r.x0 += dx, r.x1 += dx;
-            r.y0 += dy, r.y1 += dy;
-        }
-        mLayout->layout()->apply(RegionLayout::fromPixels(regions, after), mLayout->layout()->current());
+        const QPointF offset(edge == Qt::LeftEdge ? after.width() - before.width() : 0,
+                             edge == Qt::TopEdge ? after.height() - before.height() : 0);
+        undo->push(new RegionShift(mLayout->layout(), before, after, offset));
+        undo->endMacro();
     });
     connect(mCanvas, &MaskCanvas::maskChanged, this, &InpaintWorkspace::updateActions);
     connect(mCanvas, &MaskCanvas::pictureChanged, this, [this] {
