@@ -405,6 +405,30 @@ struct LoraMergePush {
     float scale;
 };
 
+// quantize_q8_1.comp: blocks of 32 f32 values of a (rows of K, K a multiple of 32) into 8-bit
+// activations: block i's 32 int8 in words 8i..8i+7 from qOffset, and vec2(d, d * sum(q)) at
+// dsOffset + i (vec2 units); value j = d * q[j], d = max|x| / 127.
+struct QuantizeQ8Push {
+    uint blocks;   // blocks in this dispatch
+    uint aOffset;  // elements from the bound start of a to the first block's first value
+    uint qOffset;  // words
+    uint dsOffset; // vec2s
+};
+
+// matvec_dot.comp: out[m, n] = dot(a[m, :], b[n, :]) with a as quantize_q8_1.comp wrote it (bound
+// at 0: rows of K / 32 blocks; q from qOffset in uvec4s, 2 per block, ds from dsOffset in vec2s)
+// and b block-quantized (bOffset in bytes).
+struct MatvecDotPush {
+    uint M;
+    uint N;
+    uint K;
+    uint qOffset;
+    uint bOffset;
+    uint outOffset;
+    uint outStride;
+    uint dsOffset;
+};
+
 #ifdef __cplusplus
 } // namespace atelier::shader
 #endif

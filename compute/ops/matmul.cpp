@@ -2,11 +2,14 @@
 
 #include "core/host_cpu.h"
 #include "ops/grid.h"
+#include "ops/matvec_int8.h"
 #include "push_constants.h"
 #include "vk/device.h"
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <string>
 
 namespace atelier::ops {
 
@@ -175,6 +178,23 @@ Status dispatchEpilogue(vk::CommandBatch& batch, const vk::Pipeline& pipeline, c
 
 } // namespace
 
+// Whether ops::matmul takes the int8 path (MatmulOptions::int8).
+static bool takesInt8(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t K, const MatmulOptions& options)
+{
+    MatmulOptions::Int8 mode = options.int8;
+    if (mode == MatmulOptions::Int8::Auto) {
+        if (const char* env = std::getenv("ATELIER_INT8_MATVEC")) {
+            const std::string v = env;
+            mode = v == "on" ? MatmulOptions::Int8::On : v == "off" ? MatmulOptions::Int8::Off : mode;
+        }
+    }
+    if (mode == MatmulOptions::Int8::Off || !int8MatvecCovers(b, K))
+        return false;
+    if (mode == MatmulOptions::Int8::On)
+        return options.path == MatmulOptions::Path::Auto || options.path == MatmulOptions::Path::MatrixVector;
+    return options.path == MatmulOptions::Path::Auto && M <= uint64_t(kMatrixVectorMaxRows) && int8MatvecPreferred(info);
+}
+
 bool rowsKernelFits(DType b, uint64_t K)
 {
     return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
@@ -275,6 +295,9 @@ static Status record(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, 
 Status matmul(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options)
 {
     ATELIER_TRY(checkShapes(a, b, out));
+    const uint64_t K = uint64_t(a.dim(-1));
+    if (takesInt8(batch.device().info(), b.dtype, uint64_t(a.numel()) / K, K, options))
+        return matmulInt8(batch, a, b, out, options.maxBindingBytes, options.sharedReduction);
     return record(batch, a, b, out, options, nullptr);
 }
 
@@ -331,7 +354,8 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, gate.dtype, M, N, K, {}));
     // Prompts keep the three passes: two rows of b per invocation over 16 rows of a spill, which
     // made the fused pass 2.5x slower than two batch passes and ops::glu on lavapipe.
-    if (!kernel.rows || M > 1 || up.dtype != gate.dtype || up.shape != gate.shape) {
+    // (The int8 path quantizes a once for both products: the second finds the workspace fresh.)
+    if (!kernel.rows || M > 1 || up.dtype != gate.dtype || up.shape != gate.shape || takesInt8(info, gate.dtype, M, K, {})) {
         ATELIER_TRY(matmul(batch, a, gate, out));
         ATELIER_TRY(matmul(batch, a, up, upScratch));
         return glu(batch, out, upScratch, out, act);

@@ -30,6 +30,14 @@ struct MatmulOptions {
     // Bytes one binding may span; 0 means maxStorageBufferRange. Tests lower it to exercise the
     // splitting of a, b and out into blocks with small tensors.
     uint64_t maxBindingBytes = 0;
+    // The int8 dot-product matrix-vector path (ops/matvec_int8.h) for the block types it covers:
+    // Auto takes it for up to kMatrixVectorMaxRows rows of a on GPUs that run packed 4x8-bit dot
+    // products as instructions (vk::DeviceInfo), never on CPU devices; On takes it for every M
+    // wherever the type is covered and Path is Auto or MatrixVector (an error on a device without
+    // shaderIntegerDotProduct); Off never. The environment variable ATELIER_INT8_MATVEC=on or off
+    // replaces Auto, so a whole forward pass can be run either way.
+    enum class Int8 { Auto, On, Off };
+    Int8 int8 = Int8::Auto;
 };
 
 // Rows of a the matrix-vector kernel takes per pass (each pass reads b once), and up to which

@@ -17,6 +17,7 @@ void CommandBatch::reset(VkCommandBuffer cmd)
     mFlops = 0;
     mBarriers = 0;
     mTimedLabels.clear();
+    mDerivedFrom = {};
     releaseViews();
 }
 
@@ -25,6 +26,22 @@ void CommandBatch::releaseViews()
     for (VkBufferView v : mViews)
         vkDestroyBufferView(mDevice.handle(), v, nullptr);
     mViews.clear();
+    mRetiredWorkspaces.clear();
+}
+
+Result<CommandBatch::Workspace> CommandBatch::workspace(uint64_t bytes, const BufferRange& source, uint64_t kind)
+{
+    const bool fresh = mDerivedFrom.buffer != VK_NULL_HANDLE && mDerivedFrom.buffer == source.buffer &&
+                       mDerivedFrom.offset == source.offset && mDerivedFrom.size == source.size &&
+                       mDerivedKind == kind && mWorkspace.size() >= bytes;
+    if (mWorkspace.size() < bytes) {
+        if (mWorkspace.valid())
+            mRetiredWorkspaces.push_back(std::move(mWorkspace));
+        ATELIER_ASSIGN(mWorkspace, mDevice.allocate(std::max<uint64_t>(bytes, 64 << 10)));
+    }
+    mDerivedFrom = source;
+    mDerivedKind = kind;
+    return Workspace{mWorkspace.range(0, bytes), fresh};
 }
 
 void CommandBatch::fullBarrier()
@@ -60,6 +77,9 @@ void CommandBatch::barrierIfHazard(const BufferRange* ranges, const Access* acce
 void CommandBatch::track(const BufferRange& r, Access access)
 {
     const Span s{r.buffer, r.offset, r.offset + r.size};
+    if (access != Access::Read && r.buffer == mDerivedFrom.buffer && r.offset < mDerivedFrom.offset + mDerivedFrom.size &&
+        mDerivedFrom.offset < r.offset + r.size)
+        mDerivedFrom = {}; // the workspace no longer matches its source
     if (access != Access::Write)
         mPendingReads.push_back(s);
     if (access != Access::Read)

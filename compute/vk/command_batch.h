@@ -47,6 +47,16 @@ public:
     Status recordExternal(std::initializer_list<Binding> bindings, const std::function<Status(VkCommandBuffer)>& record);
     void copy(const BufferRange& src, const BufferRange& dst);
     void fill(const BufferRange& dst, uint32_t value);
+    // Device memory for data an op derives from one of its inputs (ops::matmul's 8-bit activations).
+    // Every call returns the same region, grown when too small (the old one kept until the batch's
+    // work is done), so reuse is ordered by the usual hazard barriers. `fresh`: the region still holds
+    // what the last call derived under the same `kind` from `source`, and nothing recorded since has
+    // written `source`, so the op may skip deriving it again.
+    struct Workspace {
+        BufferRange range;
+        bool fresh = false;
+    };
+    Result<Workspace> workspace(uint64_t bytes, const BufferRange& source, uint64_t kind);
     uint32_t dispatchCount() const { return mDispatches; }
     uint32_t barrierCount() const { return mBarriers; }
     // Arithmetic the recorded ops do (2 per multiply-add), as matmul, conv2d and attention report
@@ -62,7 +72,7 @@ private:
     };
     explicit CommandBatch(Device& device) : mDevice(device) {}
     void reset(VkCommandBuffer cmd);
-    void releaseViews(); // once the batch's work is done (or was never submitted)
+    void releaseViews(); // once the batch's work is done (or was never submitted); outgrown workspaces too
     void track(const BufferRange& r, Access access);
     void barrierIfHazard(const BufferRange* ranges, const Access* access, size_t n);
     void fullBarrier();
@@ -78,6 +88,10 @@ private:
     double mFlops = 0;
     std::vector<std::string> mTimedLabels; // one per pair of timestamps
     std::vector<VkBufferView> mViews;      // texel views of this batch's texel bindings
+    Buffer mWorkspace;                     // workspace(): kept from batch to batch
+    std::vector<Buffer> mRetiredWorkspaces; // outgrown during this batch, freed once its work is done
+    BufferRange mDerivedFrom{};            // what mWorkspace holds was derived from (buffer null: nothing)
+    uint64_t mDerivedKind = 0;
 };
 
 } // namespace atelier::vk

@@ -63,12 +63,15 @@ DeviceInfo queryDevice(VkPhysicalDevice pd, uint32_t index)
     VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
     VkPhysicalDeviceSubgroupSizeControlProperties sizeControl{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
     VkPhysicalDeviceMaintenance4Properties maint4{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
+    VkPhysicalDeviceShaderIntegerDotProductProperties dotProduct{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
     if (v12) {
         props.pNext = &p11;
         p11.pNext = &driver;
         if (v13) {
             driver.pNext = &sizeControl;
             sizeControl.pNext = &maint4;
+            maint4.pNext = &dotProduct;
         }
     }
     vkGetPhysicalDeviceProperties2(pd, &props);
@@ -87,6 +90,8 @@ DeviceInfo queryDevice(VkPhysicalDevice pd, uint32_t index)
     d.minSubgroupSize = v13 ? sizeControl.minSubgroupSize : d.subgroupSize;
     d.maxSubgroupSize = v13 ? sizeControl.maxSubgroupSize : d.subgroupSize;
     d.maxBufferSize = v13 ? maint4.maxBufferSize : 0;
+    d.int8DotSignedAccelerated = v13 && dotProduct.integerDotProduct4x8BitPackedSignedAccelerated;
+    d.int8DotMixedAccelerated = v13 && dotProduct.integerDotProduct4x8BitPackedMixedSignednessAccelerated;
 
     const VkPhysicalDeviceLimits& lim = base.limits;
     d.maxSharedMemory = lim.maxComputeSharedMemorySize;
@@ -180,7 +185,8 @@ std::string DeviceInfo::describe() const
       << (driverInfo.empty() ? "" : " " + driverInfo) << (usable() ? "" : "  [not usable: needs Vulkan 1.2 and a compute queue]") << "\n"
       << "    fp16 arithmetic: " << yes(fp16Arithmetic) << ", int8 arithmetic: " << yes(int8Arithmetic)
       << ", 16-bit storage: " << yes(storage16Bit) << ", 8-bit storage: " << yes(storage8Bit)
-      << ", int8 dot product: " << yes(int8DotProduct) << "\n"
+      << ", int8 dot product: " << yes(int8DotProduct)
+      << (int8DotSignedAccelerated || int8DotMixedAccelerated ? " (accelerated)" : "") << "\n"
       << "    subgroup size: " << subgroupSize << " (" << minSubgroupSize << ".." << maxSubgroupSize << ")"
       << ", operations: " << subgroupOpsText(subgroupInCompute ? subgroupOperations : 0) << "\n"
       << "    shared memory: " << maxSharedMemory / 1024 << " KiB, max workgroup: " << maxWorkgroupInvocations

@@ -27,6 +27,10 @@ struct DeviceInfo {
     bool storage16Bit = false;          // storageBuffer16BitAccess
     bool storage8Bit = false;           // storageBuffer8BitAccess
     bool int8DotProduct = false;        // shaderIntegerDotProduct
+    // VkPhysicalDeviceShaderIntegerDotProductProperties: packed 4x8-bit dot products of signed, and
+    // of signed by unsigned, bytes run as instructions of their own (lavapipe emulates them).
+    bool int8DotSignedAccelerated = false;
+    bool int8DotMixedAccelerated = false;
     bool cooperativeMatrix = false;     // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
     std::string cooperativeMatrixExtension;
 

@@ -48,6 +48,12 @@ private slots:
     void quantMatmulSplitBindings_data();
     void quantMatmulSplitBindings();
     void quantMatmulWeightsOverBindingLimit();
+    void int8Matvec_data();
+    void int8Matvec();
+    void int8MatvecSplitBindings_data();
+    void int8MatvecSplitBindings();
+    void int8MatvecQuantizesEachInputOnce();
+    void int8MatvecSelection();
 
     void embedding_data();
     void embedding();
