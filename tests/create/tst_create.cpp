@@ -54,6 +54,7 @@ private slots:
     void theFormIsKeptAcrossRuns();
     void sizeFollowsTheModel();
     void theFormIsNeverClipped();
+    void theQueueLinesUpWithThePicture();
 
 private:
     template <typename T>
@@ -381,6 +382,22 @@ void TestCreate::theFormIsNeverClipped()
     QVERIFY(form->width() >= form->minimumSizeHint().width()); // not squeezed: scrolled
     column->horizontalScrollBar()->setValue(column->horizontalScrollBar()->maximum());
     QTRY_VERIFY(rowsEnd() <= column->viewport()->width()); // the right edge is reachable
+}
+
+void TestCreate::theQueueLinesUpWithThePicture()
+{
+    // The queue and the parameters below the picture keep the picture's margins: the parameters
+    // box does not run into the window's right edge, and the queue starts where the picture does.
+    mCreate->resize(1000, 700);
+    auto* tabs = find<QWidget>("createTabs");
+    auto* queue = find<QWidget>("queue");
+    auto* parameters = find<QWidget>("pictureParameters");
+    QTRY_VERIFY(parameters->isVisible() && parameters->width() > 0);
+    const int pictureLeft = tabs->mapTo(mCreate.get(), QPoint(0, 0)).x();
+    const int pictureRight = tabs->mapTo(mCreate.get(), QPoint(tabs->width(), 0)).x();
+    QCOMPARE(queue->mapTo(mCreate.get(), QPoint(0, 0)).x(), pictureLeft);
+    QCOMPARE(parameters->mapTo(mCreate.get(), QPoint(parameters->width(), 0)).x(), pictureRight);
+    QVERIFY(pictureRight < mCreate->width());
 }
 
 QTEST_MAIN(TestCreate)

@@ -87,7 +87,8 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     // Below the picture: the queue and the finished picture's parameters, side by side.
     auto* below = new QWidget(this);
     auto* belowLayout = new QHBoxLayout(below);
-    belowLayout->setContentsMargins(0, 0, 0, 0);
+    const QMargins aside = centerLayout->contentsMargins(); // lined up with the picture above, off the window's edge
+    belowLayout->setContentsMargins(aside.left(), 0, aside.right(), aside.bottom());
     auto* queueColumn = new QVBoxLayout;
     auto* side = below;
     queueColumn->addWidget(new QLabel(tr("Queue"), side));
