@@ -4,6 +4,7 @@
 
 #include "ops/elementwise.h"
 #include "ops/matmul.h"
+#include "ops/matvec_int8.h"
 #include "ops/rmsnorm.h"
 #include "ops/softmax.h"
 #include "vk/device.h"
@@ -91,6 +92,29 @@ Result<Case> matmulCase(vk::Device& device, DType weights, int64_t m, int64_t k,
     return c;
 }
 
+// The same through the int8 dot-product path (ops/matvec_int8.h), forced. Each call reads another
+// of three copies of a, so that every call quantizes its activations as a lone matmul does (calls
+// on one input, q, k and v, share one quantization).
+Result<Case> matmulInt8Case(vk::Device& device, DType weights, int64_t m, int64_t k, int64_t n)
+{
+    if (!ops::int8MatvecRuns(device.info()))
+        return makeError(ErrorCode::Unsupported, "bench ops: this device has no shaderIntegerDotProduct");
+    ATELIER_ASSIGN(Case c, matmulCase(device, weights, m, k, n));
+    c.kernel += " int8";
+    for (int i = 0; i < 2; ++i) {
+        ATELIER_ASSIGN(auto a, filled(device, DType::F32, {m, k}));
+        c.tensors.push_back(std::move(a));
+    }
+    c.call = [next = 0](vk::CommandBatch& b, std::vector<ops::Tensor>& t) mutable {
+        ops::MatmulOptions o;
+        o.int8 = ops::MatmulOptions::Int8::On;
+        const size_t a = next == 0 ? 0 : size_t(2 + next);
+        next = (next + 1) % 3;
+        return ops::matmul(b, t[a], t[1], t[2], o);
+    };
+    return c;
+}
+
 Result<Case> rowCase(vk::Device& device, bool softmax, int64_t rows, int64_t n)
 {
     const double elems = double(rows) * n;
@@ -127,6 +151,11 @@ CaseMaker matmulMaker(DType t, int64_t m, int64_t k, int64_t n)
     return {matmulName(t, m, k, n), [=](vk::Device& d) { return matmulCase(d, t, m, k, n); }};
 }
 
+CaseMaker matmulInt8Maker(DType t, int64_t m, int64_t k, int64_t n)
+{
+    return {matmulName(t, m, k, n) + " int8", [=](vk::Device& d) { return matmulInt8Case(d, t, m, k, n); }};
+}
+
 CaseMaker addMaker(int64_t n) { return {"add f32", [=](vk::Device& d) { return addCase(d, n); }}; }
 
 CaseMaker rowMaker(bool softmax, int64_t rows, int64_t n)
@@ -134,7 +163,7 @@ CaseMaker rowMaker(bool softmax, int64_t rows, int64_t n)
     return {softmax ? "softmax" : "rmsnorm f32", [=](vk::Device& d) { return rowCase(d, softmax, rows, n); }};
 }
 
-std::vector<CaseMaker> caseList(bool quick)
+std::vector<CaseMaker> caseList(const vk::Device& device, bool quick)
 {
     if (quick)
         return {addMaker(1 << 20),           matmulMaker(DType::F32, 1, 1024, 1024),
@@ -165,6 +194,18 @@ std::vector<CaseMaker> caseList(bool quick)
         const int64_t k = dtypeInfo(t).blockElements == 32 ? 640 : 2048;
         for (int64_t m : {1, 8, 64})
             cases.push_back(matmulMaker(t, m, k, 2048));
+    }
+    // The int8 dot-product path beside the float matrix-vector kernels above, on devices that run it
+    // (every covered type at decode and 8 rows in the same shapes, the 4096-wide ones at decode).
+    if (ops::int8MatvecRuns(device.info())) {
+        for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q5_K,
+                        DType::Q6_K}) {
+            const int64_t k = dtypeInfo(t).blockElements == 32 ? 640 : 2048;
+            for (int64_t m : {1, 8})
+                cases.push_back(matmulInt8Maker(t, m, k, 2048));
+        }
+        for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q4_0})
+            cases.push_back(matmulInt8Maker(t, 1, 4096, 4096));
     }
     // Gemma 3's LM head: the tied q8_0 embedding, 262144 x 640 (170 MiB, bound in two windows).
     cases.push_back(matmulMaker(DType::Q8_0, 1, 640, 262144));
@@ -251,7 +292,7 @@ Status runOpsBench(vk::Device& device, const std::vector<std::string>& args, std
     }
     out << "device: " << device.info().name << (s.quick ? " (quick)" : "") << "\n";
     out << row("kernel", "size", "median ms", "gpu ms", "cpu ms", "GFLOP/s", "GB/s");
-    for (const CaseMaker& maker : caseList(s.quick && filter.empty())) {
+    for (const CaseMaker& maker : caseList(device, s.quick && filter.empty())) {
         if (!filter.empty() && maker.name.find(filter) == std::string::npos)
             continue;
         ATELIER_ASSIGN(Case c, maker.make(device));

@@ -2,6 +2,7 @@
 
 #include "core/cpu_repack.h"
 #include "io/gguf.h"
+#include "ops/matvec_int8.h"
 #include "vk/device.h"
 
 #include <algorithm>
@@ -69,8 +70,10 @@ public:
             bytes = bytes.subspan(uint64_t(rows->first) * rowBytes, uint64_t(rows->second) * rowBytes);
             shape[0] = rows->second;
         }
-        // CPU devices read Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.2-5x faster there.
-        const auto cpuType = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? cpuRepackedType(*type) : std::nullopt;
+        // CPU devices read Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.2-5x faster there;
+        // not where the int8 matvec path is forced (tests), which reads the GGUF layouts.
+        const bool repack = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU && !ops::int8MatvecFromEnvironment().value_or(false);
+        const auto cpuType = repack ? cpuRepackedType(*type) : std::nullopt;
         ATELIER_ASSIGN(ops::Tensor tensor, ops::Tensor::create(mDevice, cpuType.value_or(*type), std::move(shape)));
         if (cpuType) {
             const std::vector<uint8_t> repacked = repackForCpu(*type, bytes);

@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
-#include <string>
 
 namespace atelier::ops {
 
@@ -183,10 +181,8 @@ static bool takesInt8(const vk::DeviceInfo& info, DType b, uint64_t M, uint64_t 
 {
     MatmulOptions::Int8 mode = options.int8;
     if (mode == MatmulOptions::Int8::Auto) {
-        if (const char* env = std::getenv("ATELIER_INT8_MATVEC")) {
-            const std::string v = env;
-            mode = v == "on" ? MatmulOptions::Int8::On : v == "off" ? MatmulOptions::Int8::Off : mode;
-        }
+        if (const auto env = int8MatvecFromEnvironment())
+            mode = *env ? MatmulOptions::Int8::On : MatmulOptions::Int8::Off;
     }
     if (mode == MatmulOptions::Int8::Off || !int8MatvecCovers(b, K))
         return false;

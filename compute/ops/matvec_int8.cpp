@@ -6,6 +6,8 @@
 #include "vk/device.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 namespace atelier::ops {
 
@@ -20,6 +22,15 @@ constexpr uint32_t kRows = 2;
 uint32_t invocations(const vk::DeviceInfo& info) { return info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 128; }
 
 } // namespace
+
+std::optional<bool> int8MatvecFromEnvironment()
+{
+    const char* env = std::getenv("ATELIER_INT8_MATVEC");
+    if (!env)
+        return std::nullopt;
+    const std::string v = env;
+    return v == "on" ? std::optional<bool>(true) : v == "off" ? std::optional<bool>(false) : std::nullopt;
+}
 
 bool int8MatvecCovers(DType b, uint64_t K)
 {

@@ -14,8 +14,14 @@
 #include "vk/device_info.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace atelier::ops {
+
+// ATELIER_INT8_MATVEC: "on" forces the path wherever Auto would choose (MatmulOptions::int8), "off"
+// forbids it, anything else (or unset) leaves the choice to Auto. With "on", LLM weights keep
+// their GGUF layouts on CPU devices too (llm/weights.cpp), so every covered type takes the path.
+std::optional<bool> int8MatvecFromEnvironment();
 
 // The path has an integer form of b's type (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k) and K
 // splits into its blocks.

@@ -63,4 +63,6 @@ private slots:
     void tinyModelsMatchReferences();
     void tinyModelsChat_data();
     void tinyModelsChat();
+    void int8MatvecKeepsTheAnswers_data();
+    void int8MatvecKeepsTheAnswers();
 };
