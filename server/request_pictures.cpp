@@ -1,5 +1,7 @@
 #include "server/request_pictures.h"
 
+#include "llm/picture_plan.h"
+
 #include <QBuffer>
 #include <QImage>
 #include <QImageReader>
@@ -79,11 +81,13 @@ std::optional<ApiError> readPictureUrl(const QJsonValue& imageUrl, RequestPictur
     return std::nullopt;
 }
 
-QSize decodedSize(QSize upright, QSize planned)
+QSize decodedSize(QSize upright, const llm::VisionConfig& encoder)
 {
-    if (pixels(upright) <= kExactPicturePixels || planned.isEmpty() || pixels(planned) >= pixels(upright))
+    if (pixels(upright) <= kExactPicturePixels)
         return upright;
-    return planned;
+    const auto [width, height] = llm::plannedSize(upright.width(), upright.height(), encoder);
+    const QSize planned(width, height);
+    return planned.isEmpty() || pixels(planned) >= pixels(upright) ? upright : planned;
 }
 
 qint64 pixelsDecodedWhateverTheModel(const RequestPicture& picture)

@@ -23,6 +23,10 @@
 #include <optional>
 #include <vector>
 
+namespace atelier::llm {
+struct VisionConfig;
+}
+
 namespace atelier::server {
 
 constexpr qint64 kMaxPictureBytes = qint64(20) << 20;        // one picture's file
@@ -43,9 +47,10 @@ struct RequestPicture {
 // into picture.bytes and picture.size; a refusal names picture.field.
 std::optional<ApiError> readPictureUrl(const QJsonValue& imageUrl, RequestPicture& picture);
 
-// The size a picture of `upright` size is decoded at when the encoder first resizes it to
-// `planned`: its own up to kExactPicturePixels (or when planned is no smaller), else planned.
-QSize decodedSize(QSize upright, QSize planned);
+// The size a picture of `upright` size is decoded at for `encoder`: its own up to
+// kExactPicturePixels (or when the encoder reads it no smaller), else the size the encoder's plan
+// first resizes it to (llm::plannedSize), so it plans the same tiles.
+QSize decodedSize(QSize upright, const llm::VisionConfig& encoder);
 
 // Refuses the request when its pictures, each counted as `pixelsOf` says, come to more than
 // kMaxRequestDecodedPixels, naming the picture that goes over.

@@ -3,7 +3,6 @@
 #include "server/stop_scanner.h"
 
 #include "llm/chat_resident.h"
-#include "llm/picture_plan.h"
 #include "llm/tokenizer.h"
 #include "llm/vision_config.h"
 #include "llm/vision_encoder.h"
@@ -180,10 +179,7 @@ Result<QVariant> TextJob::answer(engine::JobContext& ctx)
             // Each picture decoded at the size the encoder reads it, unless it is small enough to
             // decode whole (the answer then equals ChatSession's for the picture itself).
             const llm::VisionConfig& vision = loaded->session->vision()->config();
-            auto sizeOf = [&vision](const RequestPicture& picture) {
-                const auto [width, height] = llm::plannedSize(picture.size.width(), picture.size.height(), vision);
-                return decodedSize(picture.size, QSize(width, height));
-            };
+            auto sizeOf = [&vision](const RequestPicture& picture) { return decodedSize(picture.size, vision); };
             if (auto refusal = checkDecodedPixels(mRequest.pictures, [&](const RequestPicture& p) {
                     const QSize size = sizeOf(p);
                     return qint64(size.width()) * size.height();

@@ -104,6 +104,9 @@ private slots:
     void refusesBadPictures_data();
     void refusesBadPictures();
     void refusesAPictureTheJobCannotDecode();
+    void answersAboutAPhotoAsChatSessionDoes();
+    void readsALargePictureAtTheEncodersSize();
+    void refusesPicturesOverTheDecodedBudget();
     void refusesPicturesForAModelThatCannotSee();
     void readsWithTheWindowsModelAfterACompletion();
 
@@ -347,6 +350,64 @@ void TestServerPictures::refusesAPictureTheJobCannotDecode()
     QVERIFY2(r.error().value("message").toString().contains("cannot be decoded"), r.body.constData());
     // The server goes on answering.
     QCOMPARE(send(pictureBody("tiny_gemma3", {picturePart(dataUrl(png))})).status, 200);
+}
+
+// A picture of the structure the fixtures have, `width` x `height`, saved as a PNG in `dir`.
+QString structuredPng(const QTemporaryDir& dir, int width, int height)
+{
+    QImage image = QImage(kFixtures + "/tiny_vision_wide.png").scaled(width, height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    for (int y = 0; y < height; y += 7) // detail the smooth scaling does not have
+        for (int x = (y / 7) % 5; x < width; x += 5)
+            image.setPixel(x, y, qRgb((x * 3) & 255, (y * 5) & 255, ((x + y) * 7) & 255));
+    const QString path = dir.filePath(QStringLiteral("photo_%1x%2.png").arg(width).arg(height));
+    return image.save(path, "PNG") ? path : QString();
+}
+
+void TestServerPictures::answersAboutAPhotoAsChatSessionDoes()
+{
+    // 1600 x 1200 is 50 times what the tiny encoder reads (32 x 24) but under 4 megapixels: the
+    // server decodes it whole, and its answer is ChatSession's for the picture itself.
+    QTemporaryDir dir;
+    const QString photo = structuredPng(dir, 1600, 1200);
+    QVERIFY(!photo.isEmpty());
+    const QVariantMap expected = sessionAnswer(photo);
+    QVERIFY(!expected.isEmpty());
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(photo)))}));
+    QVERIFY2(r.status == 200, r.body.constData());
+    QCOMPARE(r.content(), expected["answer"].toString());
+    QCOMPARE(r.json().value("usage").toObject().value("prompt_tokens").toInt(), expected["promptTokens"].toInt());
+}
+
+void TestServerPictures::readsALargePictureAtTheEncodersSize()
+{
+    // Over 4 megapixels the picture is decoded at the encoder's size: it is still read (its 18
+    // tokens are in the prompt) and the answer comes.
+    QTemporaryDir dir;
+    const QString large = structuredPng(dir, 3000, 1500);
+    QVERIFY(!large.isEmpty());
+    const QVariantMap blind = sessionAnswer(kFixtures + "/tiny_vision_square.png");
+    const Reply r = send(pictureBody("tiny_gemma3", {picturePart(dataUrl(fileBytes(large)))}));
+    QVERIFY2(r.status == 200, r.body.constData());
+    QVERIFY(!r.content().isEmpty());
+    QCOMPARE(r.json().value("usage").toObject().value("prompt_tokens").toInt(), blind["blindPromptTokens"].toInt() + 18);
+}
+
+void TestServerPictures::refusesPicturesOverTheDecodedBudget()
+{
+    // 13 pictures of 4 megapixels come to 52 decoded megapixels: a 400 naming the 13th, before any job.
+    QImage flat(2048, 2048, QImage::Format_RGB32);
+    flat.fill(QColor(40, 120, 200));
+    QByteArray png;
+    QBuffer buffer(&png);
+    QVERIFY(buffer.open(QIODevice::WriteOnly) && flat.save(&buffer, "PNG"));
+    QJsonArray thirteen;
+    for (int i = 0; i < 13; ++i)
+        thirteen.append(picturePart(dataUrl(png)));
+    const Reply r = send(pictureBody("tiny_gemma3", thirteen));
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.error().value("param").toString(), QStringLiteral("messages[0].content[13].image_url"));
+    QVERIFY2(r.error().value("message").toString().contains("at most 48.0"), r.body.constData());
+    QCOMPARE(mServer->pendingRequests(), 0);
 }
 
 void TestServerPictures::refusesPicturesForAModelThatCannotSee()
