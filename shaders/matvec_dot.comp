@@ -1,11 +1,12 @@
 #version 450
 // out[m, n] = dot(a[m, :], b[n, :]) for the few rows of a of decoding, in integer arithmetic: a comes
 // as 8-bit blocks of 32 (quantize_q8_1.comp) and b's quants are unpacked to signed bytes, so each
-// 32-value unit is 8 packed 4x8-bit dot products (OpSDotKHR) and one multiply by the two blocks'
-// scales. A workgroup owns ROWS rows of b; its invocations take consecutive units of a row (each
-// reads the contiguous words of one unit) and reduce as matvec.comp does. b is q4_0, q4_1, q5_0,
-// q5_1, q8_0 (a unit is a block), q4_k, q5_k or q6_k (a unit is an eighth of a 256-value block);
-// loads go through dequant.glsl's ld16/ld32/ld64/ld128, no wider than each block's alignment.
+// 32-value unit is 8 packed 4x8-bit dot products (OpSDotKHR) and a multiply by the two blocks'
+// scales. A workgroup owns ROWS rows of b; its invocations take consecutive halves of units (16
+// values: 4 words of a, the contiguous words of one block) and reduce as matvec.comp does. b is
+// q4_0, q4_1, q5_0, q5_1, q8_0 (a unit is a block), q4_k, q5_k or q6_k (a unit is an eighth of a
+// 256-value block); loads go through dequant.glsl's ld16/ld32/ld64/ld128, no wider than each
+// block's alignment.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_spirv_intrinsics : require
 #ifdef SUBGROUP_REDUCE
@@ -43,74 +44,66 @@ uint minusBytes(uint x, uint c) { return ((x | 0x80808080u) - c * 0x01010101u) ^
 // Bits 0..3 of h4 to bit 4 of bytes 0..3 (a multiply places bit k at 8k; no two terms collide).
 uint fifthBitBytes(uint h4) { return ((h4 * 0x00204081u) & 0x01010101u) << 4; }
 
-// Unit j of the block at byte `b`: its 32 weights as signed bytes (w[i]: values 4i..4i+3) and the
-// scales that turn the integer dot products lo (w[0..3]) and hi (w[4..7]) with a block of a
-// (d, s) into d * (scale.x * lo + scale.y * hi) + scale.z * s.
-void unitWeights(uint b, uint j, out uint w[8], out vec3 scale)
+// Half `part` (values 16 part .. 16 part + 15) of unit j of the block at byte `b`: its 16 weights as
+// signed bytes (w[i]: values 4i..4i+3 of the part) and the scales that turn their integer dot
+// product p with the same part of a block of a (d, s) into d * scale.x * p + scale.y * s. The term
+// of the block's sum (offset formats) goes with part 0 only: the two parts add up to the unit.
+void halfWeights(uint b, uint j, uint part, out uint w[4], out vec2 scale)
 {
+    const uint shift = 4 * part; // nibble of the 32-value types' shared qs bytes
 #if defined(TYPE_Q8_0)
-    const float d = ldHalf(b);
-    for (uint i = 0; i < 8; ++i)
-        w[i] = ld32(b + 2 + 4 * i);
-    scale = vec3(d, d, 0.0);
+    for (uint i = 0; i < 4; ++i)
+        w[i] = ld32(b + 2 + 16 * part + 4 * i);
+    scale = vec2(ldHalf(b), 0.0);
 #elif defined(TYPE_Q4_0)
-    const float d = ldHalf(b);
-    for (uint i = 0; i < 4; ++i) {
-        const uint x = ld32(b + 2 + 4 * i);
-        w[i] = minusBytes(x & kLowNibbles, 8);
-        w[i + 4] = minusBytes((x >> 4) & kLowNibbles, 8);
-    }
-    scale = vec3(d, d, 0.0);
+    for (uint i = 0; i < 4; ++i)
+        w[i] = minusBytes((ld32(b + 2 + 4 * i) >> shift) & kLowNibbles, 8);
+    scale = vec2(ldHalf(b), 0.0);
 #elif defined(TYPE_Q4_1)
     const vec2 dm = unpackHalf2x16(ld32(b));
-    for (uint i = 0; i < 4; ++i) {
-        const uint x = ld32(b + 4 + 4 * i);
-        w[i] = x & kLowNibbles;
-        w[i + 4] = (x >> 4) & kLowNibbles;
-    }
-    scale = vec3(dm.x, dm.x, dm.y);
+    for (uint i = 0; i < 4; ++i)
+        w[i] = (ld32(b + 4 + 4 * i) >> shift) & kLowNibbles;
+    scale = vec2(dm.x, part == 0 ? dm.y : 0.0);
 #elif defined(TYPE_Q5_0)
-    const float d = ldHalf(b);
     const uint qh = ld32(b + 2);
     for (uint i = 0; i < 4; ++i) {
-        const uint x = ld32(b + 6 + 4 * i);
-        w[i] = minusBytes((x & kLowNibbles) | fifthBitBytes((qh >> (4 * i)) & 0xFu), 16);
-        w[i + 4] = minusBytes(((x >> 4) & kLowNibbles) | fifthBitBytes((qh >> (16 + 4 * i)) & 0xFu), 16);
+        const uint x = (ld32(b + 6 + 4 * i) >> shift) & kLowNibbles;
+        w[i] = minusBytes(x | fifthBitBytes((qh >> (16 * part + 4 * i)) & 0xFu), 16);
     }
-    scale = vec3(d, d, 0.0);
+    scale = vec2(ldHalf(b), 0.0);
 #elif defined(TYPE_Q5_1)
     const uvec2 head = ld64(b);
     const vec2 dm = unpackHalf2x16(head.x);
     for (uint i = 0; i < 4; ++i) {
-        const uint x = ld32(b + 8 + 4 * i);
-        w[i] = (x & kLowNibbles) | fifthBitBytes((head.y >> (4 * i)) & 0xFu);
-        w[i + 4] = ((x >> 4) & kLowNibbles) | fifthBitBytes((head.y >> (16 + 4 * i)) & 0xFu);
+        const uint x = (ld32(b + 8 + 4 * i) >> shift) & kLowNibbles;
+        w[i] = x | fifthBitBytes((head.y >> (16 * part + 4 * i)) & 0xFu);
     }
-    scale = vec3(dm.x, dm.x, dm.y);
+    scale = vec2(dm.x, part == 0 ? dm.y : 0.0);
 #elif defined(TYPE_Q4_K)
     // Sub-block j: the low (even j) or high nibbles of the 32 bytes of qs pair j / 2.
     const vec2 s = subBlockScales(ld128(b), j);
-    for (uint i = 0; i < 8; ++i)
-        w[i] = (ld32(b + 16 + 32 * (j >> 1) + 4 * i) >> (4 * (j & 1))) & kLowNibbles;
-    scale = vec3(s.x, s.x, -s.y);
+    for (uint i = 0; i < 4; ++i)
+        w[i] = (ld32(b + 16 + 32 * (j >> 1) + 16 * part + 4 * i) >> (4 * (j & 1))) & kLowNibbles;
+    scale = vec2(s.x, part == 0 ? -s.y : 0.0);
 #elif defined(TYPE_Q5_K)
     const vec2 s = subBlockScales(ld128(b), j);
-    for (uint i = 0; i < 8; ++i) {
-        const uint x = (ld32(b + 48 + 32 * (j >> 1) + 4 * i) >> (4 * (j & 1))) & kLowNibbles;
-        w[i] = x | (((ld32(b + 16 + 4 * i) >> j) & 0x01010101u) << 4);
+    for (uint i = 0; i < 4; ++i) {
+        const uint x = (ld32(b + 48 + 32 * (j >> 1) + 16 * part + 4 * i) >> (4 * (j & 1))) & kLowNibbles;
+        w[i] = x | (((ld32(b + 16 + 16 * part + 4 * i) >> j) & 0x01010101u) << 4);
     }
-    scale = vec3(s.x, s.x, -s.y);
+    scale = vec2(s.x, part == 0 ? -s.y : 0.0);
 #elif defined(TYPE_Q6_K)
-    // Unit j = 4h + r: values 32r + l of half h (dequant.glsl's layout); scales 2j and 2j + 1.
+    // Unit j = 4h + r: values 32r + l of part h of the block (dequant.glsl's layout); each 16
+    // values have a scale of their own, 2j + part.
     const uint h = j >> 2, r = j & 3;
-    for (uint i = 0; i < 8; ++i) {
-        const uint ql = (ld32(b + 64 * h + 32 * (r & 1) + 4 * i) >> (4 * (r >> 1))) & kLowNibbles;
-        const uint qh = ((ld32(b + 128 + 32 * h + 4 * i) >> (2 * r)) & 0x03030303u) << 4;
+    for (uint i = 0; i < 4; ++i) {
+        const uint l = 16 * part + 4 * i;
+        const uint ql = (ld32(b + 64 * h + 32 * (r & 1) + l) >> (4 * (r >> 1))) & kLowNibbles;
+        const uint qh = ((ld32(b + 128 + 32 * h + l) >> (2 * r)) & 0x03030303u) << 4;
         w[i] = minusBytes(ql | qh, 32);
     }
-    const uint sc = ld16(b + 192 + 2 * j);
-    const float d = ldHalf(b + 208);
-    scale = vec3(d * float(int(sc << 24) >> 24), d * float(int(sc << 16) >> 24), 0.0);
+    const int sc = int(ld16(b + 192 + 2 * j) << (24 - 8 * part)) >> 24;
+    scale = vec2(ldHalf(b + 208) * float(sc), 0.0);
 #else
 #error "matvec_dot.comp: no integer form of this weight type"
 #endif
@@ -131,29 +124,30 @@ void main()
         acc[i] = 0.0;
 
     // Rows past N repeat the last one (reads stay in bounds); their sums are dropped at the end.
-    const uint units = p.K / 32;
+    // Lanes take 16-value halves of units: consecutive lanes read consecutive 16 bytes of a and the
+    // words of one block.
+    const uint halves = p.K / 16, units = p.K / 32;
     uint bRow[ROWS];
     for (uint r = 0; r < ROWS; ++r)
         bRow[r] = p.bOffset + min(n0 + r, p.N - 1) * (p.K / BLOCK_K) * BLOCK_BYTES;
-    for (uint u = t; u < units; u += WORKGROUP_SIZE) {
-        uint w[ROWS * 8];
-        vec3 scale[ROWS];
+    for (uint v = t; v < halves; v += WORKGROUP_SIZE) {
+        const uint u = v >> 1, part = v & 1;
+        uint w[ROWS * 4];
+        vec2 scale[ROWS];
         for (uint r = 0; r < ROWS; ++r) {
-            uint wr[8];
-            unitWeights(bRow[r] + (u / UNITS) * BLOCK_BYTES, u % UNITS, wr, scale[r]);
-            for (uint i = 0; i < 8; ++i)
-                w[r * 8 + i] = wr[i];
+            uint wr[4];
+            halfWeights(bRow[r] + (u / UNITS) * BLOCK_BYTES, u % UNITS, part, wr, scale[r]);
+            for (uint i = 0; i < 4; ++i)
+                w[r * 4 + i] = wr[i];
         }
         for (uint m = 0; m < MROWS; ++m) {
             const uint block = m * units + u;
-            const uvec4 q0 = aq[p.qOffset + 2 * block], q1 = aq[p.qOffset + 2 * block + 1];
+            const uvec4 q = aq[p.qOffset + 2 * block + part];
             const vec2 ds = ads[p.dsOffset + block];
             for (uint r = 0; r < ROWS; ++r) {
-                const int lo = dot4(w[r * 8], q0.x) + dot4(w[r * 8 + 1], q0.y) + dot4(w[r * 8 + 2], q0.z) +
-                               dot4(w[r * 8 + 3], q0.w);
-                const int hi = dot4(w[r * 8 + 4], q1.x) + dot4(w[r * 8 + 5], q1.y) + dot4(w[r * 8 + 6], q1.z) +
-                               dot4(w[r * 8 + 7], q1.w);
-                acc[r * MROWS + m] += ds.x * (scale[r].x * float(lo) + scale[r].y * float(hi)) + scale[r].z * ds.y;
+                const int dot = dot4(w[r * 4], q.x) + dot4(w[r * 4 + 1], q.y) + dot4(w[r * 4 + 2], q.z) +
+                                dot4(w[r * 4 + 3], q.w);
+                acc[r * MROWS + m] += ds.x * scale[r].x * float(dot) + scale[r].y * ds.y;
             }
         }
     }

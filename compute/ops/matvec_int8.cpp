@@ -6,6 +6,7 @@
 #include "vk/device.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <string>
 
@@ -16,10 +17,17 @@ namespace {
 // Bytes of one row of K values of a once quantized: K int8 and a (d, s) pair of f32 per 32.
 uint64_t quantizedRowBytes(uint64_t K) { return K + K / 32 * 8; }
 
-// Rows of b per workgroup; invocations per workgroup (CPU devices run a workgroup's invocations as
-// the SIMD lanes of one thread, and keep more threads busy with small ones, as for matvec.comp).
+// Rows of b per workgroup; invocations per workgroup, one per 16 values of K up to 128 (a power of
+// two for the shared-memory reduction): fewer leave no lane idle where K is short (Gemma 3 270M's
+// 640). CPU devices run a workgroup's invocations as the SIMD lanes of one thread and keep more
+// threads busy with small ones, as for matvec.comp.
 constexpr uint32_t kRows = 2;
-uint32_t invocations(const vk::DeviceInfo& info) { return info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 32 : 128; }
+uint32_t invocations(const vk::DeviceInfo& info, uint64_t K)
+{
+    if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        return 32;
+    return uint32_t(std::clamp<uint64_t>(std::bit_ceil(K / 16), 32, 128));
+}
 
 } // namespace
 
@@ -79,7 +87,7 @@ Status matmulInt8(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Ten
     nStep = nStep >= kRows ? nStep / kRows * kRows : nStep;
 
     const bool subgroups = info.subgroupArithmetic() && !sharedReduction;
-    const uint32_t group = invocations(info);
+    const uint32_t group = invocations(info, K);
     ATELIER_ASSIGN(const vk::Pipeline* quantize,
                    device.pipelines().get({"quantize_q8_1", 2, sizeof(shader::QuantizeQ8Push), {64}}));
     for (uint64_t m0 = 0; m0 < M; m0 += mStep) {
