@@ -304,7 +304,7 @@ void TestServerPictures::refusesBadPictures_data()
     QJsonArray seventeen;
     for (int i = 0; i < 17; ++i)
         seventeen.append(picturePart(dataUrl(png)));
-    QTest::newRow("17 pictures") << pictureBody("tiny_gemma3", seventeen) << "messages[0].content[17]" << "at most 16";
+    QTest::newRow("17 pictures") << pictureBody("tiny_gemma3", seventeen) << "messages[0].content[17]" << "at most 16 pictures, those of earlier messages in the conversation included";
     QTest::newRow("a part of another type")
         << pictureBody("tiny_gemma3", {QJsonObject{{"type", "input_audio"}, {"input_audio", QJsonObject{}}}})
         << "messages[0].content[1]" << "input_audio";

@@ -72,6 +72,8 @@ private slots:
     void chatTalksToARemoteModel();
     void picturesTravelAsDataUrls();
     void aPictureReachesTheServer();
+    void aLongConversationSendsItsNewestPictures();
+    void earlierPicturesStayWithinTheBodysRoom();
     void chatSendsAPictureToARemoteModel();
 
 private:
@@ -472,6 +474,122 @@ void TestRemoteChat::aPictureReachesTheServer()
     request.turns.last().pictures = {kSquare};
     const Outcome blind = ask(remote, request);
     QVERIFY2(blind.failure.contains("cannot see pictures"), qPrintable(blind.failure));
+}
+
+// The pictures a body shows, turn by turn (their data URLs), and the text of each turn.
+std::pair<QList<QStringList>, QStringList> bodyPictures(const QByteArray& body)
+{
+    QList<QStringList> pictures;
+    QStringList texts;
+    for (const QJsonValue& m : QJsonDocument::fromJson(body).object().value("messages").toArray()) {
+        if (m.toObject().value("role") == QLatin1String("system"))
+            continue;
+        QStringList urls;
+        QString text = m.toObject().value("content").toString();
+        for (const QJsonValue& part : m.toObject().value("content").toArray()) {
+            if (part.toObject().value("type") == QLatin1String("image_url"))
+                urls << part.toObject().value("image_url").toObject().value("url").toString();
+            else
+                text += part.toObject().value("text").toString();
+        }
+        pictures << urls;
+        texts << text;
+    }
+    return {pictures, texts};
+}
+
+void TestRemoteChat::aLongConversationSendsItsNewestPictures()
+{
+    // Six questions with three pictures each, answered: 18 pictures, more than a request to
+    // Atelier's server may show. The newest 16 go; the first question's two oldest are named in
+    // its message instead; the question is answered with the 16 read.
+    QVERIFY(mDir.isValid());
+    ui::ChatRequest request = question("And now?", 4);
+    request.turns.clear();
+    QStringList files;
+    for (int i = 0; i < 18; ++i) {
+        files << mDir.filePath(QStringLiteral("picture_%1.png").arg(i));
+        QImage square(kSquare);
+        square.setPixel(i, i, qRgb(255, 255, 255)); // each its own file and picture
+        QVERIFY(square.save(files.last(), "PNG"));
+    }
+    for (int q = 0; q < 6; ++q) {
+        request.turns.append({QStringLiteral("user"), QStringLiteral("Q%1?").arg(q), files.mid(3 * q, 3)});
+        if (q < 5)
+            request.turns.append({QStringLiteral("assistant"), QStringLiteral("A%1.").arg(q), {}});
+    }
+    const auto body = ui::chatCompletionBody(request, "tiny_gemma3");
+    QVERIFY(body);
+    const auto [pictures, texts] = bodyPictures(body.value());
+    QCOMPARE(pictures.size(), 11);
+    int shown = 0;
+    for (const QStringList& turn : pictures)
+        shown += int(turn.size());
+    QCOMPARE(shown, ui::kMaxRemotePictures);
+    QCOMPARE(pictures[0], QStringList{ui::pictureDataUrl(files[2]).value()});
+    const QString notes = QStringLiteral("[picture not sent again: picture_0.png]\n[picture not sent again: picture_1.png]\n");
+    QCOMPARE(texts[0], notes + "Q0?");
+    QCOMPARE(pictures[2].size(), 3);
+    QCOMPARE(pictures[10], (QStringList{ui::pictureDataUrl(files[15]).value(), ui::pictureDataUrl(files[16]).value(),
+                                        ui::pictureDataUrl(files[17]).value()}));
+    QCOMPARE(texts[10], QStringLiteral("Q5?"));
+
+    // Against Atelier's own server the conversation is answered, its 16 pictures read: 18 prompt
+    // tokens each over the same conversation without them.
+    serveSeeingModel();
+    auto restore = qScopeGuard([this] { mServer->setChatModel(QStringLiteral(ATELIER_TINY_MODEL)); });
+    ui::RemoteEngine remote;
+    remote.setEndpoint({QUrl(mServer->baseUrl()), {}, "tiny_gemma3"});
+    const Outcome out = ask(remote, request);
+    QVERIFY2(out.failure.isEmpty(), qPrintable(out.failure));
+    QVERIFY(out.answer);
+    ui::ChatRequest blind = request;
+    for (ui::ChatTurn& turn : blind.turns)
+        turn.pictures.clear();
+    blind.turns[0].text = notes + "Q0?";
+    const int blindTokens = directAnswer(blind, "tiny_gemma3").second;
+    QVERIFY(blindTokens > 0);
+    QCOMPARE(out.answer->stats.promptTokens, blindTokens + 16 * 18);
+    // All 18 sent as they are, the server refuses the 17th (server_pictures: the limit counts the
+    // conversation's earlier messages, and says so).
+    QCOMPARE(directAnswer(request, "tiny_gemma3").second, 0);
+}
+
+void TestRemoteChat::earlierPicturesStayWithinTheBodysRoom()
+{
+    // Three pictures of about 8.5 MiB of base64 each: the question's goes, the one before it fits
+    // 24 MiB beside it, the first does not and is named instead.
+    QVERIFY(mDir.isValid());
+    QStringList noisy;
+    for (int i = 0; i < 3; ++i) {
+        QImage noise(1600, 1400, QImage::Format_RGB888);
+        quint32 state = 1234567u + quint32(i);
+        for (int y = 0; y < noise.height(); ++y) {
+            uchar* row = noise.scanLine(y);
+            for (int x = 0; x < noise.width() * 3; ++x) {
+                state = state * 1664525u + 1013904223u;
+                row[x] = uchar(state >> 24);
+            }
+        }
+        noisy << mDir.filePath(QStringLiteral("noise_%1.png").arg(i));
+        QVERIFY(noise.save(noisy.last(), "PNG", 100));
+    }
+    const qint64 oneUrl = ui::pictureDataUrl(noisy[0]).value().size();
+    QVERIFY2(oneUrl > ui::kMaxRemotePictureText / 3 && oneUrl * 2 < ui::kMaxRemotePictureText, qPrintable(QString::number(oneUrl)));
+    ui::ChatRequest request = question("And this one?", 4);
+    request.turns = {{QStringLiteral("user"), QStringLiteral("First?"), {noisy[0]}},
+                     {QStringLiteral("assistant"), QStringLiteral("One."), {}},
+                     {QStringLiteral("user"), QStringLiteral("Second?"), {noisy[1]}},
+                     {QStringLiteral("assistant"), QStringLiteral("Two."), {}},
+                     {QStringLiteral("user"), QStringLiteral("And this one?"), {noisy[2]}}};
+    const auto body = ui::chatCompletionBody(request, "m");
+    QVERIFY(body);
+    const auto [pictures, texts] = bodyPictures(body.value());
+    QCOMPARE(pictures[4].size(), 1);
+    QCOMPARE(pictures[2].size(), 1);
+    QCOMPARE(pictures[0].size(), 0);
+    QVERIFY(texts[0].startsWith("[picture not sent again: noise_0.png]"));
+    QVERIFY(body->size() < 32 * 1024 * 1024); // what Atelier's server takes by default
 }
 
 void TestRemoteChat::chatSendsAPictureToARemoteModel()

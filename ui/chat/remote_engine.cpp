@@ -91,29 +91,71 @@ RemoteEngine::RemoteEngine(QObject* parent) : QObject(parent), mNetwork(new QNet
 
 namespace {
 
-// The body of POST /chat/completions for the request; a picture that cannot be read fails it.
-// Runs on a worker thread when the request shows pictures (their files are read and encoded).
-Result<QByteArray> requestBody(const ChatRequest& request, const QString& model)
+Result<QString> readablePictureUrl(const QString& picture)
 {
+    auto url = pictureDataUrl(picture);
+    if (!url)
+        return makeError(url.error().code, RemoteEngine::tr("The picture %1 cannot be sent: %2")
+                                               .arg(QFileInfo(picture).fileName(), QString::fromStdString(url.error().message))
+                                               .toStdString());
+    return url;
+}
+
+// The data URLs of the pictures that go, by turn and place; an empty one stays behind. Newest
+// first: the question's pictures all go; earlier ones while they fit kMaxRemotePictures and
+// kMaxRemotePictureText.
+Result<QList<QStringList>> picturesToSend(const ChatRequest& request)
+{
+    QList<QStringList> urls;
+    for (const ChatTurn& turn : request.turns)
+        urls.append(QStringList(turn.pictures.size()));
+    int sent = 0;
+    qint64 text = 0;
+    for (qsizetype t = request.turns.size() - 1; t >= 0; --t) {
+        const bool question = t == request.turns.size() - 1;
+        const QStringList& pictures = request.turns[t].pictures;
+        for (qsizetype p = pictures.size() - 1; p >= 0; --p) {
+            if (!question && sent >= kMaxRemotePictures)
+                continue;
+            ATELIER_ASSIGN(QString url, readablePictureUrl(pictures[p]));
+            if (!question && text + url.size() > kMaxRemotePictureText)
+                continue;
+            text += url.size();
+            ++sent;
+            urls[t][p] = std::move(url);
+        }
+    }
+    return urls;
+}
+
+} // namespace
+
+Result<QByteArray> chatCompletionBody(const ChatRequest& request, const QString& model)
+{
+    ATELIER_ASSIGN(const QList<QStringList> urls, picturesToSend(request));
     QJsonArray messages;
     if (!request.systemPrompt.isEmpty())
         messages.append(QJsonObject{{"role", "system"}, {"content", request.systemPrompt}});
-    for (const ChatTurn& turn : request.turns) {
+    for (qsizetype t = 0; t < request.turns.size(); ++t) {
+        const ChatTurn& turn = request.turns[t];
         if (turn.pictures.isEmpty()) {
             messages.append(QJsonObject{{"role", turn.role}, {"content", turn.text}});
             continue;
         }
         // The pictures before the text, where a vision model reads them.
         QJsonArray parts;
-        for (const QString& picture : turn.pictures) {
-            auto url = pictureDataUrl(picture);
-            if (!url)
-                return makeError(url.error().code, RemoteEngine::tr("The picture %1 cannot be sent: %2")
-                                                       .arg(QFileInfo(picture).fileName(), QString::fromStdString(url.error().message))
-                                                       .toStdString());
-            parts.append(QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{{"url", url.value()}}}});
+        QStringList behind;
+        for (qsizetype p = 0; p < turn.pictures.size(); ++p) {
+            if (urls[t][p].isEmpty())
+                behind << QFileInfo(turn.pictures[p]).fileName();
+            else
+                parts.append(QJsonObject{{"type", "image_url"}, {"image_url", QJsonObject{{"url", urls[t][p]}}}});
         }
-        parts.append(QJsonObject{{"type", "text"}, {"text", turn.text}});
+        QString text;
+        for (const QString& name : behind)
+            text += QStringLiteral("[picture not sent again: %1]\n").arg(name);
+        text += turn.text;
+        parts.append(QJsonObject{{"type", "text"}, {"text", text}});
         messages.append(QJsonObject{{"role", turn.role}, {"content", parts}});
     }
     const llm::SamplingParams& s = request.generation.sampling;
@@ -127,6 +169,8 @@ Result<QByteArray> requestBody(const ChatRequest& request, const QString& model)
                            {"seed", qint64(s.seed & ((1ull << 53) - 1))}}; // what a JSON number holds exactly
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
 }
+
+namespace {
 
 bool showsPictures(const ChatRequest& request)
 {
@@ -150,7 +194,7 @@ void RemoteEngine::answer(const ChatRequest& request)
     mUsageSeen = false;
     mClock.start();
     if (!showsPictures(request)) {
-        auto body = requestBody(request, mEndpoint.model);
+        auto body = chatCompletionBody(request, mEndpoint.model);
         post(body.value()); // without pictures nothing can fail
         emit answerStarted(request);
         return;
@@ -171,7 +215,7 @@ void RemoteEngine::answer(const ChatRequest& request)
         }
         post(body.value());
     });
-    watcher->setFuture(QtConcurrent::run(requestBody, request, mEndpoint.model));
+    watcher->setFuture(QtConcurrent::run(chatCompletionBody, request, mEndpoint.model));
     emit answerStarted(request);
 }
 

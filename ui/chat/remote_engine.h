@@ -50,6 +50,18 @@ constexpr qint64 kMaxRemotePictureBytes = qint64(20) << 20;
 // OpenAI-compatible server reads), else its upright pixels as a PNG.
 Result<QString> pictureDataUrl(const QString& path);
 
+// A server reads every picture of the conversation it is sent, on every turn: Atelier's takes at
+// most 16 a request (server::kMaxRequestPictures) in a body of 32 MiB. A long conversation sends
+// its newest pictures only, at most this many and, the question's own aside, this much base64;
+// an older picture is named in its message instead ("[picture not sent again: cat.png]"), as a
+// local model's conversation drops its oldest turns when they no longer fit.
+constexpr int kMaxRemotePictures = 16;
+constexpr qint64 kMaxRemotePictureText = qint64(24) << 20;
+
+// The body of POST /chat/completions for the request (streamed, with usage); a picture that cannot
+// be read fails it. Reads and encodes the pictures' files: call it off the UI thread.
+Result<QByteArray> chatCompletionBody(const ChatRequest& request, const QString& model);
+
 class RemoteEngine : public QObject {
     Q_OBJECT
 public:
