@@ -24,13 +24,25 @@ std::vector<float> calibrationPicture(int side)
     return picture;
 }
 
-void chooseMap(const LatentRgbFit& pairs, PreviewFit& fit)
+void chooseMap(const LatentRgbFit& pairs, size_t heldOut, PreviewFit& fit)
 {
-    const LatentRgbMap fitted = pairs.solve();
+    const LatentRgbMap fitted = pairs.solve(0);
     const LatentRgbMap published = LatentRgbMap::published();
     fit.fittedError = pairs.meanAbsError(fitted);
-    fit.publishedError = pairs.channels() == published.channels ? pairs.meanAbsError(published) : 255.0;
+    fit.publishedError = pairs.meanAbsError(published); // 255 for a model of other channels
     fit.map = fit.fittedError < fit.publishedError ? fitted : published;
+    fit.heldOutAffineError = fit.heldOutNeighbourhoodError = fit.heldOutPublishedError = 0;
+    if (heldOut == 0 || heldOut >= pairs.samples())
+        return;
+    const size_t before = pairs.samples() - heldOut;
+    fit.heldOutAffineError = pairs.meanAbsError(pairs.solve(0, 0, before), before);
+    fit.heldOutNeighbourhoodError = pairs.meanAbsError(pairs.solve(1, 0, before), before);
+    fit.heldOutPublishedError = pairs.meanAbsError(published, before);
+    if (fit.heldOutNeighbourhoodError < std::min(fit.heldOutAffineError, fit.heldOutPublishedError)) {
+        LatentRgbMap neighbourhood = pairs.solve(1);
+        if (neighbourhood.valid())
+            fit.map = std::move(neighbourhood);
+    }
 }
 
 Result<PreviewFit> fitPreviewMap(Vae& vae, int side, LatentRgbFit* pairsOut)
@@ -48,7 +60,7 @@ Result<PreviewFit> fitPreviewMap(Vae& vae, int side, LatentRgbFit* pairsOut)
     fit.decodePixels = side * side;
     LatentRgbFit pairs(config.latentChannels);
     pairs.add(latent, averageBlocks(decoded, latentSide, latentSide, scale), latentSide, latentSide);
-    chooseMap(pairs, fit);
+    chooseMap(pairs, 0, fit);
     spdlog::info("preview map: {} (mean colour error {:.1f} fitted, {:.1f} published; decode {:.2f} s at {}x{})",
                  fit.map.source, fit.fittedError, fit.publishedError, fit.decodeSeconds, side, side);
     if (pairsOut)
@@ -79,9 +91,15 @@ void PreviewCalibration::learn(std::span<const float> latent, std::span<const fl
 {
     if (!mPairs)
         return;
+    const size_t before = mPairs->samples();
     mPairs->add(latent, averageBlocks(picture, width, height, scale), width, height);
+    mNewestSamples = mPairs->samples() - before;
     mPairs->trim(kMostSamples, mCalibrationSamples);
-    chooseMap(*mPairs, *mFit);
+    mNewestSamples = std::min(mNewestSamples, mPairs->samples() - mCalibrationSamples);
+    chooseMap(*mPairs, mNewestSamples, *mFit);
+    spdlog::debug("preview map: {} (held-out colour error {:.1f} affine, {:.1f} 3x3, {:.1f} published)",
+                  mFit->map.source, mFit->heldOutAffineError, mFit->heldOutNeighbourhoodError,
+                  mFit->heldOutPublishedError);
 }
 
 } // namespace atelier::diffusion

@@ -3,10 +3,14 @@
 // out of distribution (a fit on them painted wrong colours), so the pairs come from pictures: a
 // calibration picture of colour blocks (every colour of a 4-level RGB cube) is encoded by the VAE's
 // encoder and decoded again, and each latent pixel is paired with the colour its 8x8 block decodes
-// to. The published SD factors stay in use when they agree better with the decoder.
+// to. The published SD factors stay in use when they agree better with the decoder. Colour blocks
+// are not like the pictures a model paints, so a neighbourhood map fitted on them alone errs more
+// on real latents than the affine one: the 3x3 map is chosen only once it predicts the newest
+// finished picture better than the affine map does, both fitted on the pairs before that picture.
 //
 //   colour blocks --encode--> latent --decode--> picture --average 8x8--> targets
 //   least squares (latent pixel, target) --> LatentRgbMap, or the published one if that errs less
+//   + finished pictures' pairs --> the 3x3 neighbourhood map where it predicts a new picture better
 
 #include "core/result.h"
 #include "diffusion/preview_map.h"
@@ -25,18 +29,25 @@ std::vector<float> calibrationPicture(int side);
 
 // What a fit found, for the preview and for tests.
 struct PreviewFit {
-    LatentRgbMap map;              // the map previews use: fitted, or published when that errs less
-    double fittedError = 0;        // mean |RGB8 difference| of the fitted map on the calibration pairs
+    LatentRgbMap map;              // the map previews use: fitted, 3x3, or published when that errs less
+    double fittedError = 0;        // mean |RGB8 difference| of the fitted affine map on all pairs
     double publishedError = 0;     // ... and of the published map
     double decodeSeconds = 0;      // the calibration decode, for the cost of decoded previews
     int decodePixels = 0;          // the pixels it decoded
+    // The newest picture's pairs predicted from the pairs before them (0 when not tried): the
+    // affine and the 3x3 neighbourhood map fitted on those, and the published map.
+    double heldOutAffineError = 0;
+    double heldOutNeighbourhoodError = 0;
+    double heldOutPublishedError = 0;
 };
 
 // Encodes and decodes calibrationPicture(side) (side a multiple of the VAE's downscale) and fits
 // the map; `pairs`, when given, receives the calibration's pairs. Errors: the VAE's, as they come.
 Result<PreviewFit> fitPreviewMap(Vae& vae, int side = 64, LatentRgbFit* pairs = nullptr);
-// The fitted map of `pairs`, or the published one where that errs less on them.
-void chooseMap(const LatentRgbFit& pairs, PreviewFit& fit);
+// The map for `pairs`: the 3x3 neighbourhood map fitted on all of them when, fitted on all but the
+// newest `heldOut` samples, it predicts those better than the affine and the published maps do;
+// otherwise the fitted affine map, or the published one where that errs less on all pairs.
+void chooseMap(const LatentRgbFit& pairs, size_t heldOut, PreviewFit& fit);
 
 // A model's preview map, fitted on first use and kept with the loaded model; every finished
 // picture adds its (final latent, decoded picture) pairs, which are in distribution by definition,
@@ -59,6 +70,7 @@ private:
     std::optional<PreviewFit> mFit;
     std::optional<LatentRgbFit> mPairs;   // the calibration's pairs first, then the pictures'
     size_t mCalibrationSamples = 0;
+    size_t mNewestSamples = 0;            // the newest picture's, at the end of mPairs
     LatentRgbMap mPublished = LatentRgbMap::published();
 };
 

@@ -52,18 +52,41 @@ LatentRgbMap LatentRgbMap::published()
     return map;
 }
 
+std::array<float, 3> LatentRgbMap::colour(std::span<const float> in) const
+{
+    std::array<float, 3> rgb = bias;
+    for (size_t i = 0; i < in.size(); ++i)
+        for (size_t c = 0; c < 3; ++c)
+            rgb[c] += in[i] * weights[i * 3 + c];
+    return rgb;
+}
+
+void neighbourhood(std::span<const float> latent, int channels, int width, int height, int x, int y, int radius,
+                   float* out)
+{
+    const size_t plane = size_t(width) * size_t(height);
+    for (int dy = -radius; dy <= radius; ++dy)
+        for (int dx = -radius; dx <= radius; ++dx) {
+            const size_t p = size_t(std::clamp(y + dy, 0, height - 1)) * size_t(width) +
+                             size_t(std::clamp(x + dx, 0, width - 1));
+            for (int l = 0; l < channels; ++l)
+                *out++ = latent[size_t(l) * plane + p];
+        }
+}
+
 std::vector<uint8_t> LatentRgbMap::apply(const Latent& latent, int width, int height) const
 {
     const size_t plane = size_t(width) * size_t(height);
     std::vector<uint8_t> rgb(plane * 3);
-    if (latent.size() < plane * size_t(channels) || weights.size() != size_t(channels) * 3)
+    if (plane == 0 || latent.size() < plane * size_t(channels) || !valid())
         return rgb;
-    for (size_t p = 0; p < plane; ++p)
-        for (int c = 0; c < 3; ++c) {
-            float v = bias[size_t(c)];
-            for (int l = 0; l < channels; ++l)
-                v += latent[size_t(l) * plane + p] * weights[size_t(l * 3 + c)];
-            rgb[p * 3 + size_t(c)] = toByte(v);
+    std::vector<float> in(static_cast<size_t>(inputs()));
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            neighbourhood(latent, channels, width, height, x, y, radius, in.data());
+            const std::array<float, 3> c = colour(in);
+            for (size_t k = 0; k < 3; ++k)
+                rgb[(size_t(y) * size_t(width) + size_t(x)) * 3 + k] = toByte(c[k]);
         }
     return rgb;
 }
@@ -86,14 +109,15 @@ std::vector<float> averageBlocks(std::span<const float> picture, int width, int 
 void LatentRgbFit::add(std::span<const float> latent, std::span<const float> target, int width, int height)
 {
     const size_t plane = size_t(width) * size_t(height);
-    if (latent.size() < plane * size_t(mChannels) || target.size() < plane * 3)
+    if (plane == 0 || latent.size() < plane * size_t(mChannels) || target.size() < plane * 3)
         return;
-    for (size_t p = 0; p < plane; ++p) {
-        for (int l = 0; l < mChannels; ++l)
-            mLatents.push_back(latent[size_t(l) * plane + p]);
-        for (size_t c = 0; c < 3; ++c)
-            mTargets.push_back(target[p * 3 + c]);
-    }
+    const size_t first = mLatents.size();
+    mLatents.resize(first + plane * size_t(stride()));
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            neighbourhood(latent, mChannels, width, height, x, y, kRadius,
+                          mLatents.data() + first + (size_t(y) * size_t(width) + size_t(x)) * size_t(stride()));
+    mTargets.insert(mTargets.end(), target.begin(), target.begin() + std::ptrdiff_t(plane * 3));
 }
 
 void LatentRgbFit::trim(size_t most, size_t keep)
@@ -102,40 +126,60 @@ void LatentRgbFit::trim(size_t most, size_t keep)
     if (count <= most || keep >= most)
         return;
     const size_t drop = count - most;
-    mLatents.erase(mLatents.begin() + std::ptrdiff_t(keep * size_t(mChannels)),
-                   mLatents.begin() + std::ptrdiff_t((keep + drop) * size_t(mChannels)));
+    const size_t row = size_t(stride());
+    mLatents.erase(mLatents.begin() + std::ptrdiff_t(keep * row), mLatents.begin() + std::ptrdiff_t((keep + drop) * row));
     mTargets.erase(mTargets.begin() + std::ptrdiff_t(keep * 3), mTargets.begin() + std::ptrdiff_t((keep + drop) * 3));
 }
 
-LatentRgbMap LatentRgbFit::solve() const
+std::span<const float> LatentRgbFit::inputs(size_t sample, int radius) const
+{
+    // The centre's channels sit in the middle of the stored neighbourhood, radius 1 is all of it.
+    const size_t side = size_t(2 * radius + 1), stored = size_t(2 * kRadius + 1);
+    const size_t centre = (stored * stored - side * side) / 2 * size_t(mChannels);
+    return std::span<const float>(mLatents).subspan(sample * size_t(stride()) + centre, side * side * size_t(mChannels));
+}
+
+size_t LatentRgbFit::end(size_t first, size_t count) const
+{
+    return count == 0 ? samples() : std::min(samples(), first + count);
+}
+
+LatentRgbMap LatentRgbFit::solve(int radius, size_t first, size_t count) const
 {
     LatentRgbMap map;
     map.channels = mChannels;
-    map.source = "fitted";
-    const int n = mChannels + 1; // the channels, then 1 for the bias
-    const size_t count = samples();
-    if (count < size_t(n))
+    map.radius = std::clamp(radius, 0, kRadius);
+    map.source = map.radius == 0 ? "fitted" : "fitted 3x3";
+    const int m = map.inputs();
+    const int n = m + 1; // the inputs, then 1 for the bias
+    const size_t last = end(first, count);
+    if (first >= last || last - first < size_t(n))
         return map;
     std::vector<double> gram(size_t(n * n), 0.0), cross(size_t(n) * 3, 0.0);
     std::vector<double> row(size_t(n), 1.0);
-    for (size_t s = 0; s < count; ++s) {
-        for (int l = 0; l < mChannels; ++l)
-            row[size_t(l)] = mLatents[s * size_t(mChannels) + size_t(l)];
+    for (size_t s = first; s < last; ++s) {
+        const std::span<const float> in = inputs(s, map.radius);
+        for (int i = 0; i < m; ++i)
+            row[size_t(i)] = in[size_t(i)];
         for (int i = 0; i < n; ++i) {
-            for (int j = 0; j < n; ++j)
+            for (int j = 0; j <= i; ++j)
                 gram[size_t(i * n + j)] += row[size_t(i)] * row[size_t(j)];
             for (size_t c = 0; c < 3; ++c)
                 cross[size_t(i) * 3 + c] += row[size_t(i)] * mTargets[s * 3 + c];
         }
     }
-    // A ridge of 1e-3 of the mean channel energy keeps colours the pairs never showed bounded.
+    for (int i = 0; i < n; ++i)
+        for (int j = i + 1; j < n; ++j)
+            gram[size_t(i * n + j)] = gram[size_t(j * n + i)];
+    // A ridge of 1e-3 of the mean input energy keeps colours the pairs never showed bounded; its
+    // floor keeps all-zero latents solvable (the weights then stay 0, the bias their mean colour).
     double energy = 0;
-    for (int l = 0; l < mChannels; ++l)
-        energy += gram[size_t(l * n + l)];
-    const double ridge = 1e-3 * energy / double(mChannels);
-    for (int l = 0; l < mChannels; ++l)
-        gram[size_t(l * n + l)] += ridge;
-    map.weights.assign(size_t(mChannels) * 3, 0.0f);
+    for (int i = 0; i < m; ++i)
+        energy += gram[size_t(i * n + i)];
+    const double ridge = std::max(1e-3 * energy / double(m), 1e-6 * double(last - first));
+    for (int i = 0; i < m; ++i)
+        gram[size_t(i * n + i)] += ridge;
+    map.weights.assign(size_t(m) * 3, 0.0f);
     for (size_t c = 0; c < 3; ++c) {
         std::vector<double> a = gram;
         std::vector<double> b(static_cast<size_t>(n));
@@ -145,28 +189,25 @@ LatentRgbMap LatentRgbFit::solve() const
             map.weights.clear();
             return map;
         }
-        for (int l = 0; l < mChannels; ++l)
-            map.weights[size_t(l) * 3 + c] = float(b[size_t(l)]);
-        map.bias[c] = float(b[size_t(mChannels)]);
+        for (int i = 0; i < m; ++i)
+            map.weights[size_t(i) * 3 + c] = float(b[size_t(i)]);
+        map.bias[c] = float(b[size_t(m)]);
     }
     return map;
 }
 
-double LatentRgbFit::meanAbsError(const LatentRgbMap& map) const
+double LatentRgbFit::meanAbsError(const LatentRgbMap& map, size_t first, size_t count) const
 {
-    const size_t count = samples();
-    if (count == 0 || map.channels != mChannels || map.weights.size() != size_t(mChannels) * 3)
+    const size_t last = end(first, count);
+    if (first >= last || map.channels != mChannels || map.radius > kRadius || !map.valid())
         return 255.0;
-    // The samples as a latent of `count` pixels in a row ([channels, 1, count]).
-    Latent latent(size_t(mChannels) * count);
-    for (size_t s = 0; s < count; ++s)
-        for (int l = 0; l < mChannels; ++l)
-            latent[size_t(l) * count + s] = mLatents[s * size_t(mChannels) + size_t(l)];
-    const std::vector<uint8_t> bytes = map.apply(latent, int(count), 1);
     double sum = 0;
-    for (size_t i = 0; i < bytes.size(); ++i)
-        sum += std::abs(double(bytes[i]) - double(toByte(mTargets[i])));
-    return sum / double(bytes.size());
+    for (size_t s = first; s < last; ++s) {
+        const std::array<float, 3> rgb = map.colour(inputs(s, map.radius));
+        for (size_t c = 0; c < 3; ++c)
+            sum += std::abs(double(toByte(rgb[c])) - double(toByte(mTargets[s * 3 + c])));
+    }
+    return sum / double(3 * (last - first));
 }
 
 } // namespace atelier::diffusion
