@@ -1,0 +1,149 @@
+// Create's per-step previews before the first decoded one (issue 18), on Atelier's shapes model
+// through the real window: the same prompt and seed painted on a freshly loaded model (the map
+// fitted on the calibration's colour blocks) and again after two other pictures (the 3x3
+// neighbourhood map learnt from them), 10 steps at 128 px, where Create's 15% share buys no
+// decoded preview, so every preview is the map's. The later run's mid-run preview is closer to the
+// final picture, and the sampling never changed: both runs end on the same picture.
+//
+// ATELIER_SCREENSHOTS=DIR writes the window at step 6 of both runs and at the end to DIR.
+
+#include "core/app_paths.h"
+#include "window_fixture.h"
+#include "create/create_workspace.h"
+#include "create/image_engine.h"
+#include "diffusion/default_image_model.h"
+#include "engine/compute_engine.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QtTest>
+
+using namespace atelier;
+
+namespace {
+
+constexpr int kDeviceTimeoutMs = 60000;
+constexpr int kPictureTimeoutMs = 120000;
+constexpr int kShownStep = 6; // 0-based: a mid-run preview, its shapes already in place
+
+// Mean |RGB difference| of 255 between a preview, scaled to the picture's size, and the picture.
+double difference(const QImage& preview, const QImage& picture)
+{
+    const QImage a = preview.convertToFormat(QImage::Format_RGB888).scaled(picture.size());
+    const QImage b = picture.convertToFormat(QImage::Format_RGB888);
+    double sum = 0;
+    for (int y = 0; y < b.height(); ++y)
+        for (int x = 0; x < b.width(); ++x) {
+            const QRgb p = a.pixel(x, y), q = b.pixel(x, y);
+            sum += std::abs(qRed(p) - qRed(q)) + std::abs(qGreen(p) - qGreen(q)) + std::abs(qBlue(p) - qBlue(q));
+        }
+    return sum / (3.0 * b.width() * b.height());
+}
+
+struct Painted {
+    QImage preview;  // step kShownStep's
+    QImage picture;
+};
+
+} // namespace
+
+class TestCreatePreview : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void mapPreviewsLearnTheModelsColours();
+
+private:
+    template <typename T>
+    T* find(const char* name) const
+    {
+        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
+        if (!w)
+            qFatal("no widget %s", name);
+        return w;
+    }
+    Painted paint(const QString& prompt, const QString& shot);
+
+    engine::ComputeEngine* mEngine = nullptr;
+    std::unique_ptr<ui::CreateWorkspace> mCreate;
+};
+
+void TestCreatePreview::initTestCase()
+{
+    test::useFreshSettings();
+    QVERIFY(test::installModel(QStringLiteral(ATELIER_SHAPES_MODEL), diffusion::defaultImageModelPath()));
+    mEngine = new engine::ComputeEngine(this);
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
+    mCreate = std::make_unique<ui::CreateWorkspace>(*mEngine);
+    mCreate->resize(1280, 800);
+    mCreate->show();
+    QVERIFY(QTest::qWaitForWindowExposed(mCreate.get()));
+    QCOMPARE(find<QComboBox>("imageModel")->currentText(), QStringLiteral("atelier-shapes-sd1"));
+    find<QSpinBox>("width")->setValue(128);
+    find<QSpinBox>("height")->setValue(128);
+    find<QSpinBox>("steps")->setValue(10);
+    find<QLineEdit>("seed")->setText("3");
+}
+
+void TestCreatePreview::cleanupTestCase()
+{
+    mCreate->imageEngine()->cancelAll();
+    QTRY_VERIFY_WITH_TIMEOUT(!mCreate->imageEngine()->busy(), kPictureTimeoutMs);
+    mCreate.reset();
+}
+
+Painted TestCreatePreview::paint(const QString& prompt, const QString& shot)
+{
+    Painted painted;
+    const QString dir = qEnvironmentVariable("ATELIER_SCREENSHOTS");
+    find<QPlainTextEdit>("prompt")->setPlainText(prompt);
+    // Queued after the workspace's own connection, so the window already shows the preview.
+    const auto connection = connect(mCreate->imageEngine(), &ui::ImageEngine::preview, this,
+                                    [&](engine::JobId, int step, int, const QImage& image) {
+                                        if (step != kShownStep)
+                                            return;
+                                        painted.preview = image;
+                                        if (!dir.isEmpty() && !shot.isEmpty() && QDir().mkpath(dir))
+                                            mCreate->grab().save(dir + "/" + shot + "_step6.png");
+                                    });
+    QSignalSpy done(mCreate.get(), &ui::CreateWorkspace::pictureFinished);
+    QTest::mouseClick(find<QPushButton>("generateButton"), Qt::LeftButton);
+    if (!done.wait(kPictureTimeoutMs))
+        qFatal("no picture for %s", qPrintable(prompt));
+    disconnect(connection);
+    painted.picture = done.first().at(0).value<ui::ImageResult>().image;
+    if (!dir.isEmpty() && !shot.isEmpty()) {
+        QTest::qWait(50);
+        mCreate->grab().save(dir + "/" + shot + "_final.png");
+    }
+    return painted;
+}
+
+void TestCreatePreview::mapPreviewsLearnTheModelsColours()
+{
+    const QString prompt = QStringLiteral("a large yellow square in the centre on a purple background");
+    const Painted first = paint(prompt, QStringLiteral("first"));
+    paint(QStringLiteral("a large red circle in the centre on a blue background"), {});
+    paint(QStringLiteral("a small white triangle at the top left on a green background"), {});
+    const Painted again = paint(prompt, QStringLiteral("again"));
+    // The map's previews are at latent size; a decoded one would be the picture's.
+    QCOMPARE(first.preview.size(), QSize(16, 16));
+    QCOMPARE(again.preview.size(), QSize(16, 16));
+    QCOMPARE(again.picture, first.picture);
+    const double before = difference(first.preview, first.picture), after = difference(again.preview, again.picture);
+    qInfo("step %d's preview against the final picture: %.1f of 255 on a fresh model, %.1f after two pictures",
+          kShownStep, before, after);
+    QVERIFY(after < before);
+}
+
+QTEST_MAIN(TestCreatePreview)
+
+#include "tst_create_preview.moc"
