@@ -64,7 +64,8 @@ foreach(type f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q4_k q5_k q6_k)
 endforeach()
 # The int8 dot-product matrix-vector path (ops/matvec_int8.h): activations to 8-bit blocks, and the
 # kernel over the block types it has an integer form for.
-atelier_shader(SOURCE quantize_q8_1.comp NAME quantize_q8_1)
+atelier_shader(SOURCE quantize_q8_1.comp NAME quantize_q8_1 DEFINES SUBGROUP_SHUFFLE)
+atelier_shader(SOURCE quantize_q8_1.comp NAME quantize_q8_1_shared)
 foreach(type q4_0 q4_1 q5_0 q5_1 q8_0 q4_k q5_k q6_k)
   string(TOUPPER ${type} TYPE)
   atelier_shader(SOURCE matvec_dot.comp NAME matvec_dot_${type} DEFINES TYPE_${TYPE} SUBGROUP_REDUCE)

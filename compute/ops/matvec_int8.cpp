@@ -88,8 +88,12 @@ Status matmulInt8(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Ten
 
     const bool subgroups = info.subgroupArithmetic() && !sharedReduction;
     const uint32_t group = invocations(info, K);
+    // Eight invocations per block of 32 reduce by shuffles where subgroups hold whole eights.
+    const bool shuffles = info.subgroupInCompute && (info.subgroupOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) &&
+                          std::min(info.minSubgroupSize, info.subgroupSize) >= 8 && !sharedReduction;
     ATELIER_ASSIGN(const vk::Pipeline* quantize,
-                   device.pipelines().get({"quantize_q8_1", 2, sizeof(shader::QuantizeQ8Push), {64}}));
+                   device.pipelines().get({shuffles ? "quantize_q8_1" : "quantize_q8_1_shared", 2,
+                                           sizeof(shader::QuantizeQ8Push), {64}}));
     for (uint64_t m0 = 0; m0 < M; m0 += mStep) {
         const uint64_t mc = std::min(mStep, M - m0);
         const uint64_t blocks = mc * K / 32;
@@ -101,7 +105,7 @@ Status matmulInt8(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Ten
         const uint32_t dsOffset = uint32_t(blocks * 32 / 8); // vec2s after the quants
         if (!ws.fresh) {
             const shader::QuantizeQ8Push push{uint32_t(blocks), aw.offset, 0, dsOffset};
-            const Grid g = grid1d(blocks, 64, info.maxWorkgroupCount[0]);
+            const Grid g = grid1d(blocks * 8, 64, info.maxWorkgroupCount[0]);
             ATELIER_TRY(batch.dispatch(*quantize, {vk::readOf(aw.range), vk::writeOf(ws.range)}, push, g.x, g.y));
         }
         vk::PipelineDesc desc{std::string("matvec_dot_") + dtypeName(b.dtype) + (subgroups ? "" : "_shared"), 3,
