@@ -6,6 +6,8 @@
 // batch dimensions ([..., K], M = their product); out then has the same ones ([..., N]).
 // A few rows of a (decoding) take a matrix-vector kernel bound by reading b once; more rows take a
 // shared-memory tiled kernel. Weights larger than maxStorageBufferRange are bound in row blocks.
+// On GPUs with accelerated integer dot products, decoding over block-quantized weights takes the
+// int8 path instead (MatmulOptions::int8, ops/matvec_int8.h).
 
 #include "core/result.h"
 #include "ops/glu.h"
