@@ -1,7 +1,8 @@
 #pragma once
 // Each sampling step's preview (issue 18). A latent-to-RGB map alone cannot give every VAE's colours
 // (the shapes model's decoder paints a latent pixel's colour from its neighbourhood: the best affine
-// map is 25-55 of 255 off), so where the time allows, the step's x0 estimate goes through the real
+// map is 25-55 of 255 off, the 3x3 neighbourhood map of preview_map.h closer but not right), so
+// where the time allows, the step's x0 estimate goes through the real
 // VAE (A1111's "Full" preview), on as many steps as fit in a share of the run, spread over it. The
 // last decoded picture stays on show until the next decode (A1111 does the same; adding the mapped
 // change since then painted a checkerboard of latent pixels); before the first, the model's fitted

@@ -5,7 +5,8 @@
 // on pictures the model paints, a neighbourhood map fitted on the others predicts a picture's
 // decoded colours better than the affine map fitted on the same pairs, and the preview picks it;
 // the fit recovers a known neighbourhood map, is deterministic, and stays finite on degenerate
-// latents.
+// latents. With ATELIER_PREVIEW_EVALUATION=1, the table of the steps before the first decode in
+// resources/shapes_model/README.md.
 
 #include "golden.h"
 
