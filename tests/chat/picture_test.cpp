@@ -3,7 +3,11 @@
 // send and get an answer whose prompt counts the picture's 18 tokens; reopen and see the thumbnail;
 // a model without a projector refuses pictures and says why.
 
+#include "engine_jobs.h"
 #include "file_dialog.h"
+#include "tiny_vision.h"
+#include "window_fixture.h"
+
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "chat/chat_input.h"
@@ -18,8 +22,6 @@
 #include "store/chat_export.h"
 #include "store/chat_store.h"
 #include "store/database.h"
-#include "vk/device.h"
-#include "vk/instance.h"
 
 #include <QtTest>
 #include <QtWidgets>
@@ -34,16 +36,10 @@ constexpr int kDeviceTimeoutMs = 60000;
 QString gemmaPath() { return paths::modelsDir() + QStringLiteral("/tiny_gemma3.gguf"); }
 // Opened from a folder of its own ("Open model file…"): the tiny Qwen2 has the tiny Gemma's width,
 // so next to Gemma's projector it would be offered that one.
-QString qwenPath() { return paths::dataDir() + QStringLiteral("/text-only/tiny_qwen2.gguf"); }
+QString textOnlyFolder() { return paths::dataDir() + QStringLiteral("/text-only"); }
+QString qwenPath() { return textOnlyFolder() + QStringLiteral("/tiny_qwen2.gguf"); }
 QString squarePicture() { return kFixtures + QStringLiteral("/tiny_vision_square.png"); }
 QString widePicture() { return kFixtures + QStringLiteral("/tiny_vision_wide.png"); }
-
-void copyInto(const QString& from, const QString& to)
-{
-    if (!QFile::exists(to))
-        QVERIFY2(QFile::copy(from, to), qPrintable(to));
-}
-
 
 void saveShot(QWidget* widget, const QString& name)
 {
@@ -84,20 +80,11 @@ private:
 
 void TestChatPictures::initTestCase()
 {
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
-    paths::ensureDir(paths::modelsDir());
-    copyInto(kFixtures + "/tiny_gemma3.gguf", gemmaPath());
-    copyInto(kFixtures + "/tiny_gemma3_mmproj.gguf", paths::modelsDir() + "/mmproj-tiny_gemma3.gguf");
-    paths::ensureDir(QFileInfo(qwenPath()).path());
-    copyInto(kFixtures + "/tiny_qwen2.gguf", qwenPath());
-
+    test::useFreshSettings();
+    QCOMPARE(test::installTinyGemma(paths::modelsDir()), gemmaPath());
+    QCOMPARE(test::installTinyQwen(textOnlyFolder()), qwenPath());
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
 }
 
 void TestChatPictures::init()
@@ -118,13 +105,7 @@ void TestChatPictures::cleanup()
 
 void TestChatPictures::cleanupTestCase()
 {
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
-        const vk::Instance& instance = ctx.device().instance();
-        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
-    }));
-    QVERIFY(finished.wait(kDeviceTimeoutMs));
-    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    QCOMPARE(test::validationMessages(*mEngine), 0);
     delete mEngine;
     mEngine = nullptr;
 }

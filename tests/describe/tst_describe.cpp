@@ -6,6 +6,10 @@
 // that cannot be read is reported; Cancel leaves the prompt alone. Chat's answer about a picture
 // has "Use as image prompt".
 
+#include "engine_jobs.h"
+#include "tiny_vision.h"
+#include "window_fixture.h"
+
 #include "chat/chat_defaults.h"
 #include "chat/chat_engine.h"
 #include "chat/chat_workspace.h"
@@ -23,13 +27,9 @@
 #include "engine/job.h"
 #include "library/library_workspace.h"
 #include "llm/chat_session.h"
-#include "llm/language_model.h"
-#include "llm/vision_encoder.h"
 #include "main_window.h"
 #include "picture_rgb.h"
 #include "store/picture_store.h"
-#include "vk/device.h"
-#include "vk/instance.h"
 
 #include <QtTest>
 #include <QtWidgets>
@@ -48,7 +48,8 @@ constexpr int kDescribeTimeoutMs = 120000;
 QString gemmaPath() { return paths::modelsDir() + QStringLiteral("/tiny_gemma3.gguf"); }
 QString projectorPath() { return paths::modelsDir() + QStringLiteral("/mmproj-tiny_gemma3.gguf"); }
 // In a folder of its own: a chat model with a template and no projector of its kind beside it.
-QString qwenPath() { return paths::dataDir() + QStringLiteral("/text-only/tiny_qwen2.gguf"); }
+QString textOnlyFolder() { return paths::dataDir() + QStringLiteral("/text-only"); }
+QString qwenPath() { return textOnlyFolder() + QStringLiteral("/tiny_qwen2.gguf"); }
 QString squarePicture() { return kFixtures + QStringLiteral("/tiny_vision_square.png"); }
 
 bool copyInto(const QString& from, const QString& to)
@@ -117,19 +118,14 @@ private:
     engine::ComputeEngine* mEngine = nullptr;
     std::unique_ptr<ui::MainWindow> mWindow;
     // The prompt tokens of the last referencePrompt(), the picture's among them.
-    std::shared_ptr<std::atomic<int>> mReferenceTokens = std::make_shared<std::atomic<int>>(0);
+    int mReferenceTokens = 0;
 };
 
 void TestDescribe::initTestCase()
 {
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
+    test::useFreshSettings();
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
 }
 
 void TestDescribe::init()
@@ -138,9 +134,8 @@ void TestDescribe::init()
     for (const char* suffix : {"", "-wal", "-shm"})
         QFile::remove(paths::databasePath() + QLatin1String(suffix));
     QDir(paths::galleryDir()).removeRecursively();
-    QVERIFY(copyInto(kFixtures + "/tiny_gemma3.gguf", gemmaPath()));
-    QVERIFY(copyInto(kFixtures + "/tiny_gemma3_mmproj.gguf", projectorPath()));
-    QVERIFY(copyInto(kFixtures + "/tiny_qwen2.gguf", qwenPath()));
+    QCOMPARE(test::installTinyGemma(paths::modelsDir()), gemmaPath());
+    QCOMPARE(test::installTinyQwen(textOnlyFolder()), qwenPath());
     // An image model, so that Create shows its form rather than where checkpoints go.
     QVERIFY(copyInto(QStringLiteral(ATELIER_IMAGE_FIXTURES) + "/golden_sd1.safetensors",
                      paths::modelsDir() + "/golden_sd1.safetensors"));
@@ -159,13 +154,7 @@ void TestDescribe::cleanup()
 
 void TestDescribe::cleanupTestCase()
 {
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
-        const vk::Instance& instance = ctx.device().instance();
-        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
-    }));
-    QVERIFY(finished.wait(kDeviceTimeoutMs));
-    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    QCOMPARE(test::validationMessages(*mEngine), 0);
     delete mEngine;
     mEngine = nullptr;
 }
@@ -200,38 +189,17 @@ QString TestDescribe::addChosenPicture(const QString& file)
 
 QString TestDescribe::referencePrompt(const QString& picture)
 {
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
-    const engine::JobId id = mEngine->submit(std::make_unique<engine::FunctionJob>(
-        "reference description", [picture, referenceTokens = mReferenceTokens](engine::JobContext& ctx) -> Result<QVariant> {
-            llm::LoadOptions options;
-            options.contextLength = 512;
-            ATELIER_ASSIGN(auto model, llm::LanguageModel::load(ctx.device(), gemmaPath().toStdString(), options));
-            ATELIER_ASSIGN(auto vision, llm::VisionEncoder::load(ctx.device(), projectorPath().toStdString()));
-            llm::ChatSession session(*model);
-            ATELIER_TRY(session.setVision(vision.get()));
-            ATELIER_ASSIGN(auto rgb, ui::loadRgbPicture(picture));
-            session.setMessages({{"user", ui::describeInstruction().toStdString(), {},
-                                  {std::make_shared<const llm::RgbPicture>(std::move(rgb))}}});
-            llm::GenerationStats stats;
-            ATELIER_ASSIGN(const std::string answer,
-                           session.answer(ui::describeSettings(), [](std::string_view) { return true; }, &stats));
-            if (answer.empty())
-                return makeError(ErrorCode::InvalidArgument, "the reference answered nothing");
-            referenceTokens->store(stats.promptTokens);
-            return QVariant(ui::promptFromAnswer(QString::fromStdString(answer), ui::cutShort(stats)));
-        }));
-    auto ended = [&](const QSignalSpy& spy) {
-        for (const auto& signal : spy)
-            if (signal.at(0).value<engine::JobId>() == id)
-                return std::optional<QString>(signal.at(1).toString());
-        return std::optional<QString>();
-    };
-    if (!QTest::qWaitFor([&] { return ended(finished) || ended(failed); }, kDescribeTimeoutMs))
-        return QStringLiteral("(the reference job did not end)");
-    if (const auto error = ended(failed))
-        return QStringLiteral("(the reference failed: %1)").arg(*error);
-    return *ended(finished);
+    auto rgb = ui::loadRgbPicture(picture);
+    if (!rgb)
+        return QStringLiteral("(the reference cannot read the picture: %1)").arg(QString::fromStdString(rgb.error().message));
+    auto answer = test::sessionAnswer(*mEngine, gemmaPath(), projectorPath(), ui::describeInstruction().toStdString(),
+                                      {std::make_shared<const llm::RgbPicture>(std::move(rgb).value())}, ui::describeSettings());
+    if (!answer)
+        return QStringLiteral("(the reference failed: %1)").arg(QString::fromStdString(answer.error().message));
+    if (answer->text.isEmpty())
+        return QStringLiteral("(the reference answered nothing)");
+    mReferenceTokens = answer->stats.promptTokens;
+    return ui::promptFromAnswer(answer->text, ui::cutShort(answer->stats));
 }
 
 QString TestDescribe::commandLinePrompt(const QString& picture)
@@ -397,7 +365,7 @@ void TestDescribe::libraryPictureBecomesCreatesPrompt()
     // The picture was read: its place in the prompt is counted alike (a tiny random model may write
     // the same words without it).
     QVERIFY(describer()->lastPromptTokens() > 18);
-    QCOMPARE(describer()->lastPromptTokens(), mReferenceTokens->load());
+    QCOMPARE(describer()->lastPromptTokens(), mReferenceTokens);
     QCOMPARE(commandLinePrompt(picture), prompt);
 }
 

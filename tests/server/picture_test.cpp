@@ -3,6 +3,11 @@
 // picture is ChatSession's own for that picture, whole and streamed, PNG, JPEG or WebP; every bad picture is a 400 that
 // names its field; a model with no projector next to it is a 400 that says so.
 
+#include "api_client.h"
+#include "engine_jobs.h"
+#include "tiny_vision.h"
+#include "window_fixture.h"
+
 #include "server/openai_server.h"
 
 #include "engine/compute_engine.h"
@@ -11,8 +16,6 @@
 #include "llm/language_model.h"
 #include "llm/picture.h"
 #include "llm/vision_encoder.h"
-#include "vk/device.h"
-#include "vk/instance.h"
 
 #include <QBuffer>
 #include <QImage>
@@ -38,16 +41,7 @@ constexpr int kTimeoutMs = 120000;
 constexpr int kMaxTokens = 6;
 const QString kQuestion = QStringLiteral("What is in the picture?");
 
-struct Reply {
-    int status = 0;
-    QByteArray body;
-    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
-    QJsonObject error() const { return json().value("error").toObject(); }
-    QString content() const
-    {
-        return json().value("choices").toArray().first().toObject().value("message").toObject().value("content").toString();
-    }
-};
+using Reply = test::ApiReply;
 
 QByteArray fileBytes(const QString& path)
 {
@@ -77,16 +71,6 @@ QByteArray pictureBody(const QString& model, const QJsonArray& pictureParts, boo
                         {"max_tokens", kMaxTokens},
                         {"stream", stream}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-llm::RgbPicture rgbOf(const QString& path)
-{
-    const QImage image = QImage(path).convertToFormat(QImage::Format_RGB888);
-    llm::RgbPicture picture{image.width(), image.height(), {}};
-    picture.rgb.resize(size_t(image.width()) * size_t(image.height()) * 3);
-    for (int y = 0; y < image.height(); ++y)
-        std::memcpy(picture.rgb.data() + size_t(y) * size_t(image.width()) * 3, image.constScanLine(y), size_t(image.width()) * 3);
-    return picture;
 }
 
 } // namespace
@@ -127,19 +111,11 @@ private:
 void TestServerPictures::initTestCase()
 {
     QVERIFY(mDir.isValid());
-    QVERIFY(QDir(mDir.path()).mkpath("seeing") && QDir(mDir.path()).mkpath("blind"));
-    mSeeing = mDir.filePath("seeing/tiny_gemma3.gguf");
-    mBlind = mDir.filePath("blind/tiny_gemma3.gguf");
-    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", mSeeing));
-    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3_mmproj.gguf", mDir.filePath("seeing/mmproj-tiny_gemma3.gguf")));
-    QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", mBlind));
-
+    mSeeing = test::installTinyGemma(mDir.filePath("seeing"));
+    mBlind = test::installTinyGemma(mDir.filePath("blind"), false);
+    QVERIFY(!mSeeing.isEmpty() && !mBlind.isEmpty());
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kTimeoutMs), "the Vulkan device did not open");
 
     mServer = new server::OpenAiServer(*mEngine, this);
     server::ServerOptions serve;
@@ -155,63 +131,35 @@ void TestServerPictures::cleanupTestCase()
 {
     QCOMPARE(mServer->pendingRequests(), 0);
     delete mServer;
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
-        const vk::Instance& instance = ctx.device().instance();
-        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
-    }));
-    QVERIFY(finished.wait(kTimeoutMs));
-    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    QCOMPARE(test::validationMessages(*mEngine), 0);
     delete mEngine;
 }
 
 Reply TestServerPictures::send(const QByteArray& body, const QString& path)
 {
-    QNetworkRequest request(QUrl(mServer->baseUrl() + path));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    QNetworkReply* reply = mNetwork->post(request, body);
-    QSignalSpy done(reply, &QNetworkReply::finished);
-    if (!reply->isFinished())
-        done.wait(kTimeoutMs);
-    Reply r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.body = reply->readAll();
-    reply->deleteLater();
-    return r;
+    return test::sendApiRequest(*mNetwork, QUrl(mServer->baseUrl() + path), "POST", body, {}, kTimeoutMs);
 }
 
 QVariantMap TestServerPictures::sessionAnswer(const QString& picture)
 {
-    const std::string model = mSeeing.toStdString();
-    const std::string projector = mDir.filePath("seeing/mmproj-tiny_gemma3.gguf").toStdString();
-    auto rgb = std::make_shared<const llm::RgbPicture>(rgbOf(picture));
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("reference", [=](engine::JobContext& ctx) -> Result<QVariant> {
-        llm::LoadOptions options;
-        options.contextLength = 512;
-        ATELIER_ASSIGN(auto language, llm::LanguageModel::load(ctx.device(), model, options));
-        ATELIER_ASSIGN(auto vision, llm::VisionEncoder::load(ctx.device(), projector));
-        llm::ChatSession session(*language);
-        ATELIER_TRY(session.setVision(vision.get()));
-        llm::GenerationSettings settings;
-        settings.sampling.temperature = 0;
-        settings.maxTokens = kMaxTokens;
-        llm::GenerationStats stats;
-        ATELIER_ASSIGN(const std::string answer, session.reply(kQuestion.toStdString(), settings, {}, &stats, {rgb}));
-        llm::ChatSession blind(*language); // the same question without the picture
-        llm::GenerationStats blindStats;
-        ATELIER_ASSIGN(const std::string unseen, blind.reply(kQuestion.toStdString(), settings, {}, &blindStats));
-        (void)unseen;
-        return QVariant(QVariantMap{{"answer", QString::fromStdString(answer)},
-                                    {"promptTokens", stats.promptTokens},
-                                    {"blindPromptTokens", blindStats.promptTokens}});
-    }));
-    if (!QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs) || finished.isEmpty()) {
-        qWarning("the reference failed: %s", failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
+    const QString projector = QFileInfo(mSeeing).dir().filePath("mmproj-tiny_gemma3.gguf");
+    auto rgb = test::readPicture(picture);
+    if (!rgb) {
+        qWarning("%s", rgb.error().message.c_str());
         return {};
     }
-    return finished.first().at(1).toMap();
+    llm::GenerationSettings settings;
+    settings.sampling.temperature = 0;
+    settings.maxTokens = kMaxTokens;
+    auto seeing = test::sessionAnswer(*mEngine, mSeeing, projector, kQuestion.toStdString(), {rgb.value()}, settings);
+    auto blind = test::sessionAnswer(*mEngine, mSeeing, projector, kQuestion.toStdString(), {}, settings); // without the picture
+    if (!seeing || !blind) {
+        qWarning("the reference failed: %s", (seeing ? blind : seeing).error().message.c_str());
+        return {};
+    }
+    return QVariantMap{{"answer", seeing->text},
+                       {"promptTokens", seeing->stats.promptTokens},
+                       {"blindPromptTokens", blind->stats.promptTokens}};
 }
 
 void TestServerPictures::answersAboutAPictureAsChatSessionDoes()
@@ -430,17 +378,13 @@ void TestServerPictures::refusesPicturesForAModelThatCannotSee()
 
 bool TestServerPictures::runOnEngine(std::function<Status(engine::JobContext&)> work)
 {
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    QSignalSpy failed(mEngine, &engine::ComputeEngine::jobFailed);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("test work", [work](engine::JobContext& ctx) -> Result<QVariant> {
+    auto done = test::runOnEngine(*mEngine, QStringLiteral("test work"), [work](engine::JobContext& ctx) -> Result<QVariant> {
         ATELIER_TRY(work(ctx));
         return QVariant();
-    }));
-    if (!QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, kTimeoutMs))
-        return false;
-    if (!failed.isEmpty())
-        qWarning("%s", qPrintable(failed.first().at(1).toString()));
-    return failed.isEmpty();
+    }, kTimeoutMs);
+    if (!done)
+        qWarning("%s", done.error().message.c_str());
+    return bool(done);
 }
 
 // The window's Chat has the served file loaded with its projector (llm/chat_resident.h): the server
@@ -451,7 +395,7 @@ void TestServerPictures::readsWithTheWindowsModelAfterACompletion()
         std::unique_ptr<llm::VisionEncoder> encoder;
     };
     const std::string model = mSeeing.toStdString();
-    const std::string projector = mDir.filePath("seeing/mmproj-tiny_gemma3.gguf").toStdString();
+    const std::string projector = QFileInfo(mSeeing).dir().filePath("mmproj-tiny_gemma3.gguf").toStdString();
     QVERIFY(runOnEngine([=](engine::JobContext& ctx) -> Status {
         llm::LoadOptions options;
         options.contextLength = 512;

@@ -3,6 +3,9 @@
 // user meets (unknown model, missing key, nothing listening); with the tiny Gemma 3 and its vision
 // projector, a question's pictures reach the server (issue 22).
 
+#include "tiny_vision.h"
+#include "window_fixture.h"
+
 #include "chat/chat_defaults.h"
 #include "chat/chat_input.h"
 #include "chat/chat_workspace.h"
@@ -96,15 +99,9 @@ private:
 
 void TestRemoteChat::initTestCase()
 {
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, paths::dataDir() + QStringLiteral("/settings"));
-    QSettings().clear();
+    test::useFreshSettings();
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY(ready.wait(kTimeoutMs));
+    QVERIFY(test::startEngine(*mEngine, kTimeoutMs));
     mServer = new server::OpenAiServer(*mEngine, this);
     server::ServerOptions serve;
     serve.port = 0;
@@ -188,11 +185,8 @@ std::pair<QString, int> TestRemoteChat::directAnswer(const ui::ChatRequest& requ
 void TestRemoteChat::serveSeeingModel()
 {
     QVERIFY(mDir.isValid());
-    const QString model = mDir.filePath("tiny_gemma3.gguf");
-    if (!QFile::exists(model)) {
-        QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3.gguf", model));
-        QVERIFY(QFile::copy(kFixtures + "/tiny_gemma3_mmproj.gguf", mDir.filePath("mmproj-tiny_gemma3.gguf")));
-    }
+    const QString model = test::installTinyGemma(mDir.path());
+    QVERIFY(!model.isEmpty());
     mServer->setChatModel(model);
 }
 

@@ -1,11 +1,13 @@
 // The OpenAI-compatible server in-process on a free port, hit over real HTTP.
 
+#include "api_client.h"
+#include "engine_jobs.h"
+#include "window_fixture.h"
+
 #include "server/openai_server.h"
 
 #include "engine/compute_engine.h"
 #include "llm/embedding_model.h"
-#include "vk/device.h"
-#include "vk/instance.h"
 
 #include <QCoreApplication>
 #include <QImage>
@@ -31,14 +33,7 @@ namespace {
 constexpr int kDeviceTimeoutMs = 60000;
 constexpr int kAnswerTimeoutMs = 120000;
 
-struct Reply {
-    int status = 0;
-    QByteArray body;
-    QByteArray contentType;
-    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
-    QString errorCode() const { return json().value("error").toObject().value("code").toString(); }
-    QString errorType() const { return json().value("error").toObject().value("type").toString(); }
-};
+using Reply = test::ApiReply;
 
 // The `data:` payloads of a server-sent event stream, in order.
 QList<QByteArray> events(const QByteArray& stream)
@@ -122,11 +117,7 @@ private:
 void TestServer::initTestCase()
 {
     mEngine = new engine::ComputeEngine(this);
-    QSignalSpy ready(mEngine, &engine::ComputeEngine::deviceReady);
-    engine::DeviceOptions options = engine::DeviceOptions::fromEnvironment();
-    options.validation = true;
-    mEngine->start(options);
-    QVERIFY2(ready.wait(kDeviceTimeoutMs), "the Vulkan device did not open");
+    QVERIFY2(test::startEngine(*mEngine, kDeviceTimeoutMs), "the Vulkan device did not open");
 
     mServer = new server::OpenAiServer(*mEngine, this);
     server::ServerOptions serve;
@@ -148,33 +139,14 @@ void TestServer::cleanupTestCase()
     QCOMPARE(mServer->pendingRequests(), 0);
     delete mServer;
     // Every request ran with validation on: the device must have stayed silent.
-    QSignalSpy finished(mEngine, &engine::ComputeEngine::jobFinished);
-    mEngine->submit(std::make_unique<engine::FunctionJob>("validation count", [](engine::JobContext& ctx) {
-        const vk::Instance& instance = ctx.device().instance();
-        return Result<QVariant>(QVariant::fromValue(instance.validationErrors() + instance.validationWarnings()));
-    }));
-    QVERIFY(finished.wait(kDeviceTimeoutMs));
-    QCOMPARE(finished.first().at(1).value<quint64>(), quint64(0));
+    QCOMPARE(test::validationMessages(*mEngine), 0);
     delete mEngine;
 }
 
 Reply TestServer::send(const QByteArray& method, const QString& path, const QByteArray& body, const QByteArray& key,
                        quint16 port)
 {
-    QNetworkRequest request(url(path, port));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    if (!key.isEmpty())
-        request.setRawHeader("Authorization", "Bearer " + key);
-    QNetworkReply* reply = mNetwork->sendCustomRequest(request, method, body);
-    QSignalSpy done(reply, &QNetworkReply::finished);
-    if (!reply->isFinished())
-        done.wait(kAnswerTimeoutMs);
-    Reply r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.body = reply->readAll();
-    r.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
-    reply->deleteLater();
-    return r;
+    return test::sendApiRequest(*mNetwork, url(path, port), method, body, key, kAnswerTimeoutMs);
 }
 
 void TestServer::listsTheServedModels()
