@@ -60,9 +60,10 @@ std::optional<ApiError> checkDecodedPixels(const std::vector<RequestPicture>& pi
 // its own size whatever the encoder, else 0 (the job counts it at the encoder's size).
 qint64 pixelsDecodedWhateverTheModel(const RequestPicture& picture);
 
-// The picture's pixels at `size` (its upright size, or smaller: decoded scaled, never whole),
-// turned upright (EXIF), transparent ones over white, as the window reads a picture file
-// (ui/picture_rgb.h).
+// The picture's pixels at `size` (its upright size, or smaller: decoded scaled where the format's
+// decoder can), turned upright (EXIF), transparent ones over white, as the window reads a picture
+// file (ui/picture_rgb.h, whose few lines this repeats: the server cannot link ui/, and
+// atelier_compute, which both link, keeps to Qt Core).
 Result<llm::RgbPicture> decodePicture(const QByteArray& bytes, QSize size);
 
 } // namespace atelier::server
