@@ -91,6 +91,9 @@ private:
     std::pair<QString, int> directAnswer(const ui::ChatRequest& request, const QString& model);
     // Serves the tiny Gemma 3 with its projector beside it (the caller serves tiny_qwen2 again).
     void serveSeeingModel();
+    // A fresh database and the Chat workspace on show over it, new conversations answered by
+    // `model` (greedy, maxTokens, context 512); null when either failed.
+    std::unique_ptr<ui::ChatWorkspace> openChat(const QString& model, int maxTokens, std::unique_ptr<store::Database>& db);
 
     engine::ComputeEngine* mEngine = nullptr;
     server::OpenAiServer* mServer = nullptr;
@@ -180,6 +183,26 @@ std::pair<QString, int> TestRemoteChat::directAnswer(const ui::ChatRequest& requ
     delete reply;
     return {o.value("choices").toArray().first().toObject().value("message").toObject().value("content").toString(),
             o.value("usage").toObject().value("prompt_tokens").toInt()};
+}
+
+std::unique_ptr<ui::ChatWorkspace> TestRemoteChat::openChat(const QString& model, int maxTokens,
+                                                             std::unique_ptr<store::Database>& db)
+{
+    store::ChatSettings defaults;
+    defaults.modelPath = model;
+    defaults.temperature = 0;
+    defaults.maxTokens = maxTokens;
+    defaults.contextLength = 512;
+    ui::saveChatDefaults(defaults);
+    QFile::remove(paths::databasePath());
+    auto opened = store::Database::open(paths::databasePath());
+    if (!opened.ok())
+        return nullptr;
+    db = std::move(opened).value();
+    auto chat = std::make_unique<ui::ChatWorkspace>(*mEngine, db.get(), QString());
+    chat->resize(1100, 760);
+    chat->show();
+    return QTest::qWaitForWindowExposed(chat.get()) ? std::move(chat) : nullptr;
 }
 
 void TestRemoteChat::serveSeeingModel()
@@ -303,18 +326,9 @@ void TestRemoteChat::chatTalksToARemoteModel()
     // A local model in the folder too, so Chat opens on its conversation page.
     paths::ensureDir(paths::modelsDir());
     QFile::copy(QStringLiteral(ATELIER_TINY_MODEL), paths::modelsDir() + "/local-qwen2.gguf");
-    store::ChatSettings defaults;
-    defaults.temperature = 0;
-    defaults.maxTokens = 10;
-    defaults.contextLength = 512;
-    ui::saveChatDefaults(defaults);
-    QFile::remove(paths::databasePath());
-    auto db = store::Database::open(paths::databasePath());
-    QVERIFY(db.ok());
-    auto chat = std::make_unique<ui::ChatWorkspace>(*mEngine, db.value().get(), QString());
-    chat->resize(1100, 760);
-    chat->show();
-    QVERIFY(QTest::qWaitForWindowExposed(chat.get()));
+    std::unique_ptr<store::Database> db;
+    auto chat = openChat({}, 10, db);
+    QVERIFY(chat);
     QVERIFY(QTest::qWaitFor([&] { return !chat->catalog().scanning() && !chat->catalog().models().isEmpty(); }, 10000));
 
     // Open… > Remote model…: the URL, List models, OK.
@@ -348,7 +362,7 @@ void TestRemoteChat::chatTalksToARemoteModel()
     QCoreApplication::processEvents();
     const QList<ui::MessageWidget*> shown = chat->findChild<ui::MessageView*>("messageView")->messageWidgets();
     QCOMPARE(shown.size(), 2);
-    store::ChatStore store(*db.value());
+    store::ChatStore store(*db);
     const auto conversations = store.conversations();
     QVERIFY(conversations.ok() && conversations.value().size() == 1);
     const auto messages = store.messages(conversations.value().first().id);
@@ -593,19 +607,9 @@ void TestRemoteChat::chatSendsAPictureToARemoteModel()
     const ui::RemoteEndpoint endpoint{QUrl(mServer->baseUrl()), {}, "tiny_gemma3"};
     ui::saveRemoteModel(endpoint);
     auto forget = qScopeGuard([&] { ui::forgetRemoteModel(endpoint.modelPath()); });
-    store::ChatSettings defaults;
-    defaults.modelPath = endpoint.modelPath();
-    defaults.temperature = 0;
-    defaults.maxTokens = 6;
-    defaults.contextLength = 512;
-    ui::saveChatDefaults(defaults);
-    QFile::remove(paths::databasePath());
-    auto db = store::Database::open(paths::databasePath());
-    QVERIFY(db.ok());
-    auto chat = std::make_unique<ui::ChatWorkspace>(*mEngine, db.value().get(), QString());
-    chat->resize(1100, 760);
-    chat->show();
-    QVERIFY(QTest::qWaitForWindowExposed(chat.get()));
+    std::unique_ptr<store::Database> db;
+    auto chat = openChat(endpoint.modelPath(), 6, db);
+    QVERIFY(chat);
     QTRY_VERIFY(chat->findChild<QLabel*>("modelStatus")->text().startsWith("Remote model tiny_gemma3 at"));
 
     // The attach button is on for a remote model: the server decides what its model reads.
@@ -625,7 +629,7 @@ void TestRemoteChat::chatSendsAPictureToARemoteModel()
     if (!qEnvironmentVariableIsEmpty("ATELIER_SCREENSHOTS"))
         chat->grab().save(qEnvironmentVariable("ATELIER_SCREENSHOTS") + "/chat-remote-picture.png");
 
-    store::ChatStore store(*db.value());
+    store::ChatStore store(*db);
     const auto conversations = store.conversations();
     QVERIFY(conversations.ok() && conversations.value().size() == 1);
     const auto messages = store.messages(conversations.value().first().id);
