@@ -8,6 +8,7 @@
 #include "quant_reference.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace atelier;
 using Int8 = ops::MatmulOptions::Int8;
@@ -249,6 +250,47 @@ void TestOps::int8MatvecSelection()
             QCOMPARE(run.dispatches, 1u);
             QVERIFY(run.floatNmse < 1e-10);
         }
+    }
+    QVERIFY(test::noValidationMessages());
+}
+
+// A batch whose inputs outgrow the workspace (64 KiB at first) moves to a larger one while the
+// earlier dispatches still read the old one, which lives until the batch is done: every product
+// right and the validation layer silent.
+void TestOps::int8MatvecWorkspaceGrows()
+{
+    vk::Device& dev = *test::testDevice();
+    if (!ops::int8MatvecRuns(dev.info()))
+        QSKIP("this device has no shaderIntegerDotProduct");
+    struct Product {
+        int64_t m, k;
+        std::vector<float> a;
+        std::vector<uint8_t> b;
+        std::optional<ops::Tensor> ta, tb, out;
+    };
+    const int64_t n = 9;
+    std::vector<Product> products;
+    for (int64_t k : {int64_t(256), int64_t(8192), int64_t(512)}) // 320 B, then 80 KiB of workspace
+        products.push_back({8, k, test::randomFloats(size_t(8 * k), uint32_t(45 + k)),
+                            test::randomBlocks(DType::Q4_0, n * k, uint32_t(46 + k)), {}, {}, {}});
+    for (Product& p : products) {
+        ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {p.m, p.k}, p.a));
+        ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, DType::Q4_0, {n, p.k}));
+        VERIFY_OK(dev.upload(b.buffer, p.b.data(), p.b.size()));
+        ASSIGN_OR_FAIL(auto out, ops::Tensor::create(dev, DType::F32, {p.m, n}));
+        p.ta = std::move(a);
+        p.tb = std::move(b);
+        p.out = std::move(out);
+    }
+    VERIFY_OK(dev.execute([&](vk::CommandBatch& batch) -> Status {
+        for (Product& p : products)
+            ATELIER_TRY(ops::matmul(batch, *p.ta, *p.tb, *p.out, forcedInt8()));
+        return {};
+    }));
+    for (Product& p : products) {
+        ASSIGN_OR_FAIL(auto got, p.out->toFloats(dev));
+        const double err = test::normalisedError(got, reference(quantizedActivations(p.a), DType::Q4_0, p.b, p.m, n, p.k));
+        QVERIFY2(err <= kQuantizedTolerance, qPrintable(QString("K=%1: error %2").arg(p.k).arg(err)));
     }
     QVERIFY(test::noValidationMessages());
 }

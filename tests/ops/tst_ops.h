@@ -53,6 +53,7 @@ private slots:
     void int8MatvecSplitBindings_data();
     void int8MatvecSplitBindings();
     void int8MatvecQuantizesEachInputOnce();
+    void int8MatvecWorkspaceGrows();
     void int8MatvecSelection();
 
     void embedding_data();
