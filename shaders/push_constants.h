@@ -261,6 +261,32 @@ struct KvStorePush {
     uint xHeads;         // heads per token in x
 };
 
+// attention_inputs.comp: per token, RoPE of the query rows in place and of the key rows into the f16
+// k cache, each row first RMS-normalised by its weight where normFlags says so, and the value rows
+// into the f16 v cache; one workgroup per row. Rows of token t: qHeads query rows, then kvHeads key
+// rows, then kvHeads value rows.
+struct AttentionInputsPush {
+    uint tokens;          // tokens in this dispatch
+    uint qHeads;          // query rows per token in this dispatch (all heads, or 0: another dispatch ropes them)
+    uint kvHeads;         // kv heads in this dispatch
+    uint kvHeadsInRow;    // kv heads per token of k and v
+    uint kvHeadOffset;    // index of this dispatch's first kv head among them
+    uint headDim;
+    uint nRot;            // rotated dimensions (even, <= headDim); the rest is copied
+    uint startPosition;   // position of this dispatch's token 0
+    uint qOffset;         // elements from the bound starts of q, k and v to their token 0
+    uint kOffset;
+    uint vOffset;
+    uint kCacheOffset;    // elements from the bound start of each cache to [first head, position of token 0, 0]
+    uint vCacheOffset;
+    uint headStride;      // elements between kv heads in the caches (capacity * headDim)
+    uint hasFreqFactors;  // 1: divide each pair's angle by freqFactor[i]
+    uint normFlags;       // NORM: bit 0, query rows are RMS-normalised first; bit 1, key rows
+    float log2ThetaScale; // log2(freqBase^(-2 / nRot))
+    float freqScale;
+    float normEps;
+};
+
 // glu.comp: out[r, c] = act(gate[r, c]) * up[r, c] for c < n, gate and up rows `stride` apart.
 struct GluPush {
     uint count;          // elements in this dispatch (rows * n)

@@ -35,6 +35,9 @@ private slots:
     void attentionTimings();
 
     void storeKv();
+    void ropeAndStoreKv_data();
+    void ropeAndStoreKv();
+    void ropeAndStoreKvRejectsBadArguments();
 
     void glu_data();
     void glu();
