@@ -1,6 +1,6 @@
 // One forward pass of a batch of tokens through every layer, recorded into one command batch.
 //   x = embed(tokens) * embeddingScale
-//   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(Wk·norm(x)), Wv·norm(x)))
+//   per layer: x += [postNorm] Wo · attention(rope(qkNorm(Wq·norm(x))), cache(rope(qkNorm(Wk·norm(x))), Wv·norm(x)))
 //              x += [postNorm] Wdown · glu(Wgate·norm(x), Wup·norm(x))
 //                   or, in a mixture of experts, the routed experts' sum (recordExperts)
 //   logits = lmHead · norm(x[last]), and where a sampler asks, the largest of them (ops::topLogits)
@@ -11,6 +11,7 @@
 #include "llm/language_model.h"
 
 #include "ops/attention.h"
+#include "ops/attention_inputs.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/experts.h"
@@ -18,7 +19,6 @@
 #include "ops/matmul.h"
 #include "ops/residual_norm.h"
 #include "ops/rmsnorm.h"
-#include "ops/rope.h"
 #include "vk/device.h"
 
 namespace atelier::llm {
@@ -85,24 +85,24 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
                 ATELIER_TRY(ops::add(b, k, *w.bk, k));
             if (w.bv)
                 ATELIER_TRY(ops::add(b, v, *w.bv, v));
-            ops::RopeOptions rope; // with Gemma 3's q and k norms in the same dispatch
-            rope.layout = c.rope;
-            rope.nRot = uint32_t(c.ropeDims);
-            rope.freqFactors = mWeights.ropeFreqs ? &*mWeights.ropeFreqs : nullptr;
-            rope.startPosition = start;
-            rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
-            rope.freqScale = c.ropeScale;
-            rope.normEps = c.rmsEps;
             if (c.qkNormWhole) { // OLMoE: across all heads, before RoPE
                 ATELIER_TRY(ops::rmsnorm(b, q, *w.qNorm, q, norm));
                 ATELIER_TRY(ops::rmsnorm(b, k, *w.kNorm, k, norm));
             }
-            rope.normWeight = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
-            ATELIER_TRY(ops::rope(b, qHeads, qHeads, rope));
-            rope.normWeight = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
-            ATELIER_TRY(ops::rope(b, kHeads, kHeads, rope));
-            ATELIER_TRY(ops::storeKv(b, kHeads, mCache.keys[size_t(l)], start));
-            ATELIER_TRY(ops::storeKv(b, vHeads, mCache.values[size_t(l)], start));
+            // RoPE of q and k (after Gemma 3's and Qwen3's per-head norms) and k, v into the cache:
+            // one dispatch (issue 16).
+            ops::AttentionInputsOptions inputs;
+            inputs.rope.layout = c.rope;
+            inputs.rope.nRot = uint32_t(c.ropeDims);
+            inputs.rope.freqFactors = mWeights.ropeFreqs ? &*mWeights.ropeFreqs : nullptr;
+            inputs.rope.startPosition = start;
+            inputs.rope.freqBase = sliding ? c.ropeBaseLocal : c.ropeBase;
+            inputs.rope.freqScale = c.ropeScale;
+            inputs.rope.normEps = c.rmsEps;
+            inputs.queryNorm = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
+            inputs.keyNorm = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
+            ATELIER_TRY(ops::ropeAndStoreKv(b, qHeads, kHeads, vHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)],
+                                            inputs));
 
             ops::AttentionOptions attend;
             attend.startPosition = start;
