@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 namespace atelier::diffusion {
 
 std::vector<float> calibrationPicture(int side)
@@ -75,6 +77,7 @@ const PreviewFit& PreviewCalibration::fit(Vae& vae)
         auto fitted = fitPreviewMap(vae, 64, &pairs);
         if (fitted) {
             mFit = std::move(*fitted);
+            mCalibrationMap = mFit->map;
             mCalibrationSamples = pairs.samples();
             mPairs = std::move(pairs);
         } else {
@@ -86,11 +89,30 @@ const PreviewFit& PreviewCalibration::fit(Vae& vae)
     return *mFit;
 }
 
+double latentRms(std::span<const float> latent)
+{
+    double squares = 0;
+    for (const float v : latent)
+        squares += double(v) * double(v);
+    return latent.empty() ? 0.0 : std::sqrt(squares / double(latent.size()));
+}
+
+const LatentRgbMap& PreviewCalibration::mapFor(std::span<const float> latent) const
+{
+    if (!mFit || mLearntValues == 0 || !mCalibrationMap.valid())
+        return map();
+    const double learnt = std::sqrt(mLearntSquares / mLearntValues);
+    return latentRms(latent) > kFarOut * learnt ? mCalibrationMap : mFit->map;
+}
+
 void PreviewCalibration::learn(std::span<const float> latent, std::span<const float> picture, int width, int height,
                                int scale)
 {
     if (!mPairs)
         return;
+    for (const float v : latent)
+        mLearntSquares += double(v) * double(v);
+    mLearntValues += double(latent.size());
     const size_t before = mPairs->samples();
     mPairs->add(latent, averageBlocks(picture, width, height, scale), width, height);
     mNewestSamples = mPairs->samples() - before;

@@ -49,20 +49,29 @@ Result<PreviewFit> fitPreviewMap(Vae& vae, int side = 64, LatentRgbFit* pairs = 
 // otherwise the fitted affine map, or the published one where that errs less on all pairs.
 void chooseMap(const LatentRgbFit& pairs, size_t heldOut, PreviewFit& fit);
 
+// RMS of a latent (0 for an empty one).
+double latentRms(std::span<const float> latent);
+
 // A model's preview map, fitted on first use and kept with the loaded model; every finished
 // picture adds its (final latent, decoded picture) pairs, which are in distribution by definition,
-// and the map is fitted again.
+// and the map is fitted again. The first steps' x0 estimates are far larger than any finished
+// latent (RMS 2-7 against about 1 on the shapes model); a map learnt from pictures paints them
+// worse than the calibration's (colour blocks, saturated colours), so they keep that one.
 class PreviewCalibration {
 public:
     // The fitted map (fitting it now when not yet done); the published map if the fit failed.
     const PreviewFit& fit(Vae& vae);
     // The map without fitting: the published one until fit() ran.
     const LatentRgbMap& map() const { return mFit ? mFit->map : mPublished; }
+    // The map for one x0 estimate [channels, h, w]: map(), or the calibration's map when the
+    // latent's RMS is over kFarOut times that of the pictures learnt.
+    const LatentRgbMap& mapFor(std::span<const float> latent) const;
     // A finished picture: latent [channels, height, width], picture [-1, 1] HWC at `scale` times
     // the size. Ignored until fit() ran; the most recent pictures' pairs are kept (kMostSamples).
     void learn(std::span<const float> latent, std::span<const float> picture, int width, int height, int scale);
 
     static constexpr size_t kMostSamples = 16384;
+    static constexpr double kFarOut = 1.6;
 
 private:
     void choose();
@@ -71,6 +80,9 @@ private:
     std::optional<LatentRgbFit> mPairs;   // the calibration's pairs first, then the pictures'
     size_t mCalibrationSamples = 0;
     size_t mNewestSamples = 0;            // the newest picture's, at the end of mPairs
+    LatentRgbMap mCalibrationMap;         // the calibration's choice, before any picture
+    double mLearntSquares = 0;            // the learnt pictures' latents: sum of squares
+    double mLearntValues = 0;             // ... and how many values
     LatentRgbMap mPublished = LatentRgbMap::published();
 };
 

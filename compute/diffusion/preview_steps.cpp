@@ -85,7 +85,7 @@ bool StepPreviewer::decode(const Latent& denoised)
 
 void StepPreviewer::mapped(const Latent& denoised)
 {
-    mPreview.rgb = mModel.preview().map().apply(denoised, mLatentWidth, mLatentHeight);
+    mPreview.rgb = mModel.preview().mapFor(denoised).apply(denoised, mLatentWidth, mLatentHeight);
     mPreview.width = mLatentWidth;
     mPreview.height = mLatentHeight;
     mPreview.decoded = false;

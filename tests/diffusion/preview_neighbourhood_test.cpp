@@ -241,6 +241,14 @@ private slots:
               fit.map.source.c_str(), fit.heldOutAffineError, fit.heldOutNeighbourhoodError, fit.heldOutPublishedError);
         QCOMPARE(fit.map.source, std::string("fitted 3x3"));
         QVERIFY(fit.heldOutNeighbourhoodError < fit.heldOutAffineError);
+        // A latent like the pictures' gets the learnt map; one four times larger, as the first
+        // steps' x0 estimates are, the calibration's.
+        QCOMPARE(model.preview().mapFor(painted[0].latent).source, std::string("fitted 3x3"));
+        Latent farOut = painted[0].latent;
+        for (float& v : farOut)
+            v *= 4;
+        QCOMPARE(model.preview().mapFor(farOut).source, std::string("fitted"));
+        QCOMPARE(model.preview().mapFor(farOut).weights, fitted->map.weights);
         QVERIFY(test::noValidationMessages());
     }
 
@@ -305,9 +313,9 @@ private slots:
                   decodeSeconds, run.firstDecode);
             runs.push_back(std::move(run));
         }
-        std::vector<double> perStepAffine(20, 0), perStepNeighbourhood(20, 0);
+        std::vector<double> perStepAffine(20, 0), perStepNeighbourhood(20, 0), perStepGated(20, 0);
         std::vector<int> perStepCount(20, 0);
-        double sums[6] = {};
+        double sums[8] = {};
         int steps = 0;
         for (size_t i = 0; i < runs.size(); ++i) {
             LatentRgbFit pairs = calibration;
@@ -318,38 +326,57 @@ private slots:
             PreviewFit first;
             chooseMap(calibration, 0, first);
             const LatentRgbMap firstNeighbourhood = calibration.solve(1);
-            double row[6] = {};
+            // The preview's map per x0 (PreviewCalibration::mapFor): the calibration's for latents
+            // far larger than the pictures learnt, the learnt one otherwise.
+            double squares = 0, values = 0;
+            for (size_t j = 0; j < runs.size(); ++j)
+                if (j != i) {
+                    for (const float v : runs[j].pairs.latent)
+                        squares += double(v) * double(v);
+                    values += double(runs[j].pairs.latent.size());
+                }
+            const double learntRms = std::sqrt(squares / values);
+            double row[8] = {};
             for (int step = 0; step < runs[i].firstDecode; ++step) {
                 const Latent& x0 = runs[i].x0[size_t(step)];
                 const auto a = affine.apply(x0, 16, 16), b = neighbourhood.apply(x0, 16, 16);
-                const double values[6] = {difference(a, 16, runs[i].decoded[size_t(step)], 128),
+                const LatentRgbMap& gatedMap =
+                    latentRms(x0) > PreviewCalibration::kFarOut * learntRms ? first.map : neighbourhood;
+                const auto g = gatedMap.apply(x0, 16, 16);
+                const double values[8] = {difference(a, 16, runs[i].decoded[size_t(step)], 128),
                                           difference(b, 16, runs[i].decoded[size_t(step)], 128),
                                           difference(a, 16, runs[i].final, 128),
                                           difference(b, 16, runs[i].final, 128),
                                           difference(first.map.apply(x0, 16, 16), 16, runs[i].decoded[size_t(step)], 128),
                                           difference(firstNeighbourhood.apply(x0, 16, 16), 16,
-                                                     runs[i].decoded[size_t(step)], 128)};
-                for (int k = 0; k < 6; ++k)
+                                                     runs[i].decoded[size_t(step)], 128),
+                                          difference(g, 16, runs[i].decoded[size_t(step)], 128),
+                                          difference(g, 16, runs[i].final, 128)};
+                for (int k = 0; k < 8; ++k)
                     row[k] += values[k] / runs[i].firstDecode;
                 perStepAffine[size_t(step)] += values[0];
                 perStepNeighbourhood[size_t(step)] += values[1];
+                perStepGated[size_t(step)] += values[6];
                 ++perStepCount[size_t(step)];
             }
-            for (int k = 0; k < 6; ++k)
+            for (int k = 0; k < 8; ++k)
                 sums[k] += row[k] * runs[i].firstDecode;
             steps += runs[i].firstDecode;
-            qInfo("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |", kPrompts[i], runs[i].firstDecode, row[0], row[1],
-                  row[2], row[3], row[4], row[5]);
+            qInfo("| %s | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |", kPrompts[i], learntRms, row[0],
+                  row[1], row[2], row[3], row[6], row[7], row[4], row[5]);
         }
-        qInfo("| all steps before the first decode | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |", steps,
-              sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, sums[4] / steps, sums[5] / steps);
+        qInfo("| all %d steps before the first decode | | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |", steps,
+              sums[0] / steps, sums[1] / steps, sums[2] / steps, sums[3] / steps, sums[6] / steps, sums[7] / steps,
+              sums[4] / steps, sums[5] / steps);
         QString perStep;
         for (int step = 0; step < 20; ++step)
             if (perStepCount[size_t(step)] > 0)
-                perStep += QString(" %1: %2 -> %3;").arg(step)
+                perStep += QString(" %1: %2, %3, %4;").arg(step + 1)
                                .arg(perStepAffine[size_t(step)] / perStepCount[size_t(step)], 0, 'f', 1)
-                               .arg(perStepNeighbourhood[size_t(step)] / perStepCount[size_t(step)], 0, 'f', 1);
-        qInfo("per step, affine -> 3x3 against the decode of the same x0:%s", qPrintable(perStep));
+                               .arg(perStepNeighbourhood[size_t(step)] / perStepCount[size_t(step)], 0, 'f', 1)
+                               .arg(perStepGated[size_t(step)] / perStepCount[size_t(step)], 0, 'f', 1);
+        qInfo("per step (1-based), affine, 3x3, the preview's choice against the decode of the same x0:%s",
+              qPrintable(perStep));
         // The cost of a map preview of a 512 x 512 picture (a 64 x 64 latent) on the host.
         Latent big(4 * 64 * 64);
         for (size_t k = 0; k < big.size(); ++k)
