@@ -42,6 +42,8 @@ atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_norm DEFINES N
 atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_neox_norm DEFINES NEOX NORM SUBGROUP_REDUCE)
 atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_norm_shared DEFINES NORM)
 atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_neox_norm_shared DEFINES NEOX NORM)
+atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_norm_subgroup DEFINES NORM SUBGROUP_ONLY)
+atelier_shader(SOURCE attention_inputs.comp NAME attention_inputs_neox_norm_subgroup DEFINES NEOX NORM SUBGROUP_ONLY)
 atelier_shader(SOURCE attention.comp NAME attention)
 atelier_shader(SOURCE attention.comp NAME attention_split DEFINES SPLIT)
 atelier_shader(SOURCE attention.comp NAME attention_combine DEFINES COMBINE)

@@ -4,6 +4,8 @@
 #include "ops/attention_inputs.h"
 #include "references.h"
 
+#include <QElapsedTimer>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -23,12 +25,23 @@ double worstDifference(const std::vector<float>& a, const std::vector<float>& b)
     return a.size() == b.size() ? worst / scale : INFINITY;
 }
 
+// Largest |a - b| in units of the f16 spacing at b.
+double halfUnits(const std::vector<float>& a, const std::vector<float>& b)
+{
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double unit = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(b[i]), 6.1e-5f)), -14) - 10);
+        worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / unit);
+    }
+    return a.size() == b.size() ? worst : INFINITY;
+}
+
 } // namespace
 
 // ops::ropeAndStoreKv against what it replaces in a decode step, on the same device and inputs:
 // ops::rope of q (with its norm) in place, ops::rope of k (with its norm), ops::storeKv of k and of v.
-// The roped queries and both whole caches (rows outside the new tokens untouched) agree to 1e-6,
-// in one dispatch where the caches fit a binding, one per token window and head group under a low
+// The roped queries agree to 1e-6 and the whole caches (rows outside the new tokens untouched) to
+// one f16 unit, bit for bit without norms or with the shared reduction, in one dispatch where the caches fit a binding, one per token window and head group under a low
 // binding limit.
 void TestLlmOps::ropeAndStoreKv_data()
 {
@@ -135,12 +148,16 @@ void TestLlmOps::ropeAndStoreKv()
         return;
 
     const double dq = worstDifference(fused.q, composed.q);
-    const double dk = worstDifference(fused.kCache, composed.kCache);
+    const double dk = halfUnits(fused.kCache, composed.kCache);
     const double dv = worstDifference(fused.vCache, composed.vCache);
-    qInfo("q %.3g, k cache %.3g, v cache %.3g; %u dispatches instead of %u", dq, dk, dv, fused.dispatches,
+    qInfo("q %.3g, k cache %.3g f16 units, v cache %.3g; %u dispatches instead of %u", dq, dk, dv, fused.dispatches,
           composed.dispatches);
     QVERIFY2(dq <= 1e-6, qPrintable(QString("q differs by %1").arg(dq)));
-    QVERIFY2(dk <= 1e-6, qPrintable(QString("k cache differs by %1").arg(dk)));
+    // Without norms, or with the 64-wide reduction, bit for bit; CPU devices sum a norm's squares in
+    // another order (one subgroup a row), which can move a key across an f16 rounding boundary.
+    QVERIFY2(dk <= 1.0, qPrintable(QString("k cache differs by %1 f16 units").arg(dk)));
+    if (!norms || shared)
+        QVERIFY2(dq == 0 && dk == 0, "expected the composition's values bit for bit");
     QCOMPARE(fused.vCache, composed.vCache);
     QCOMPARE(fused.dispatches, uint32_t(dispatches));
     // The new rows really landed: the composed ops changed them from the cache's starting values.
@@ -181,6 +198,59 @@ void TestLlmOps::ropeAndStoreKvRejectsBadArguments()
         QVERIFY2(!s.ok(), name);
         QCOMPARE(int(s.error().code), int(ErrorCode::InvalidArgument));
         QVERIFY2(s.error().message.find("ropeAndStoreKv") != std::string::npos, s.error().message.c_str());
+    }
+    QVERIFY(test::noValidationMessages());
+}
+
+// Wall time of a batch of the four ops against the one, Gemma 3 270M's shapes (4 heads, 1 kv head
+// of 256, q and k norms), alternating so that load on the machine falls on both alike.
+void TestLlmOps::ropeAndStoreKvTimings()
+{
+    vk::Device& dev = *test::testDevice();
+    const int heads = 4, kvHeads = 1, headDim = 256, capacity = 1024;
+    ASSIGN_OR_FAIL(auto kCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
+    ASSIGN_OR_FAIL(auto vCache, ops::Tensor::create(dev, DType::F16, {kvHeads, capacity, headDim}));
+    ASSIGN_OR_FAIL(auto qNorm, ops::Tensor::fromFloats(dev, DType::F32, {headDim}, test::randomFloats(size_t(headDim), 87)));
+    ASSIGN_OR_FAIL(auto kNorm, ops::Tensor::fromFloats(dev, DType::F32, {headDim}, test::randomFloats(size_t(headDim), 88)));
+    for (const int tokens : {1, 64, 512}) {
+        const uint32_t start = tokens == 1 ? 900 : 0;
+        ASSIGN_OR_FAIL(auto q, ops::Tensor::fromFloats(dev, DType::F32, {tokens, heads, headDim},
+                                                       test::randomFloats(size_t(tokens * heads * headDim), 89)));
+        ASSIGN_OR_FAIL(auto k, ops::Tensor::fromFloats(dev, DType::F32, {tokens, kvHeads, headDim},
+                                                       test::randomFloats(size_t(tokens * kvHeads * headDim), 90)));
+        ASSIGN_OR_FAIL(auto v, ops::Tensor::create(dev, DType::F32, {tokens, kvHeads, headDim}));
+        ops::RopeOptions rope{ops::RopeLayout::Neox, start, 0, 1e6f, 1.0f, nullptr};
+        std::vector<double> ms[2];
+        uint32_t dispatches[2] = {};
+        for (int rep = 0; rep < 9; ++rep) {
+            for (const bool fused : {false, true}) {
+                QElapsedTimer timer;
+                timer.start();
+                VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
+                    if (fused) {
+                        ATELIER_TRY(ops::ropeAndStoreKv(b, q, k, v, kCache, vCache, {rope, &qNorm, &kNorm}));
+                    } else {
+                        ops::RopeOptions r = rope;
+                        r.normWeight = &qNorm;
+                        ATELIER_TRY(ops::rope(b, q, q, r));
+                        r.normWeight = &kNorm;
+                        ATELIER_TRY(ops::rope(b, k, k, r));
+                        ATELIER_TRY(ops::storeKv(b, k, kCache, start));
+                        ATELIER_TRY(ops::storeKv(b, v, vCache, start));
+                    }
+                    dispatches[fused] = b.dispatchCount();
+                    return {};
+                }));
+                if (rep > 0) // the first run builds the pipelines
+                    ms[fused].push_back(double(timer.nsecsElapsed()) / 1e6);
+            }
+        }
+        for (auto& m : ms)
+            std::sort(m.begin(), m.end());
+        qInfo("%d tokens: rope, rope, storeKv, storeKv %.3f ms; ropeAndStoreKv %.3f ms (medians of 8, wall time)", tokens,
+              ms[0][4], ms[1][4]);
+        QCOMPARE(dispatches[0], 4u);
+        QCOMPARE(dispatches[1], 1u);
     }
     QVERIFY(test::noValidationMessages());
 }

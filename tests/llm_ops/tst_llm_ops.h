@@ -38,6 +38,7 @@ private slots:
     void ropeAndStoreKv_data();
     void ropeAndStoreKv();
     void ropeAndStoreKvRejectsBadArguments();
+    void ropeAndStoreKvTimings();
 
     void glu_data();
     void glu();
