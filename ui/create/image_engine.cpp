@@ -22,7 +22,11 @@ struct LoadedImageModel {
 
 class GenerateJob final : public engine::Job {
 public:
-    explicit GenerateJob(ImageRequest request) : mRequest(std::move(request)) {}
+    GenerateJob(ImageRequest request, double previewDecodeShare)
+        : mRequest(std::move(request))
+        , mPreviewDecodeShare(previewDecodeShare)
+    {
+    }
     QString name() const override { return QStringLiteral("Generate %1").arg(mRequest.generation.seed); }
 
     Result<QVariant> run(engine::JobContext& ctx) override
@@ -41,9 +45,9 @@ private:
         ATELIER_ASSIGN(diffusion::StableDiffusion* model, loaded(ctx));
         diffusion::GenerationCallbacks callbacks;
         callbacks.cancel = &ctx.cancelFlag();
-        // Previews through the VAE where they add at most 15% to the run (issue 18: a map alone
-        // gets the shapes model's colours wrong), the fitted latent map between them.
-        callbacks.previewDecodeShare = 0.15;
+        // Previews through the VAE where they add at most a share of the run (issue 18: a map
+        // alone gets the shapes model's colours wrong), the fitted latent map between them.
+        callbacks.previewDecodeShare = mPreviewDecodeShare;
         callbacks.onStep = [&](const diffusion::GenerationStep& s) {
             const QImage image(s.preview.data(), s.previewWidth, s.previewHeight, s.previewWidth * 3,
                                QImage::Format_RGB888);
@@ -107,6 +111,7 @@ private:
     }
 
     ImageRequest mRequest;
+    double mPreviewDecodeShare;
 };
 
 } // namespace
@@ -157,7 +162,7 @@ ImageEngine::~ImageEngine() = default;
 
 engine::JobId ImageEngine::enqueue(const ImageRequest& request)
 {
-    const engine::JobId id = mEngine.submit(std::make_unique<GenerateJob>(request));
+    const engine::JobId id = mEngine.submit(std::make_unique<GenerateJob>(request, mPreviewDecodeShare));
     Ticket ticket{id, request, false};
     ticket.request.generation.initImage.clear(); // the queue shows requests; the job keeps the pixels
     if (ticket.request.inpaint)

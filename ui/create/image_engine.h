@@ -67,6 +67,12 @@ public:
     void cancel(engine::JobId ticket);
     void cancelAll();
 
+    // The most that step previews decoded by the VAE may add to a picture's sampling time (issue
+    // 18); between them the model's latent map, fitted to its VAE when the share is above 0 (0: the
+    // published map, no calibration). For pictures queued from now on.
+    static constexpr double kDefaultPreviewDecodeShare = 0.15;
+    void setPreviewDecodeShare(double share) { mPreviewDecodeShare = share; }
+
     struct Ticket {
         engine::JobId id = 0;
         ImageRequest request;
@@ -92,6 +98,7 @@ private:
 
     engine::ComputeEngine& mEngine;
     QList<Ticket> mQueue;
+    double mPreviewDecodeShare = kDefaultPreviewDecodeShare;
 };
 
 // A sentence for the user about why a picture failed, with what to try (the job's error message).
