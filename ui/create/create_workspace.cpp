@@ -88,7 +88,7 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     auto* below = new QWidget(this);
     auto* belowLayout = new QHBoxLayout(below);
     const QMargins aside = centerLayout->contentsMargins(); // lined up with the picture above, off the window's edge
-    belowLayout->setContentsMargins(aside.left(), 0, aside.right(), aside.bottom());
+    belowLayout->setContentsMargins(aside.left(), 0, aside.right(), 0);
     auto* queueColumn = new QVBoxLayout;
     auto* side = below;
     queueColumn->addWidget(new QLabel(tr("Queue"), side));
