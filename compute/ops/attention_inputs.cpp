@@ -71,8 +71,8 @@ Status ropeAndStoreKv(vk::CommandBatch& batch, Tensor& q, const Tensor& k, const
         // CPU devices sum a row's squares in a workgroup of one subgroup, without a barrier: 1.4x
         // faster than the 64-wide workgroup's reduction for a 64-token Gemma 3 prompt on lavapipe.
         const bool subgroups = info.subgroupArithmetic() && !rope.sharedReduction;
-        const bool oneSubgroup = subgroups && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU && info.subgroupSize > 0 &&
-                                 info.minSubgroupSize == info.maxSubgroupSize;
+        const bool oneSubgroup = subgroups && !options.wideReduction && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+                                 info.subgroupSize > 0 && info.minSubgroupSize == info.maxSubgroupSize;
         shader += oneSubgroup ? "_norm_subgroup" : subgroups ? "_norm" : "_norm_shared";
         if (oneSubgroup)
             workgroup = info.subgroupSize;

@@ -20,6 +20,9 @@ struct AttentionInputsOptions {
     const Tensor* queryNorm = nullptr; // f32 [headDim]: each query row is RMS-normalised and scaled by it first
     const Tensor* keyNorm = nullptr;   // f32 [headDim]: the same for key rows (eps: rope.normEps)
     uint64_t maxBindingBytes = 0;      // lowers the binding limit (tests reach the per-head windows)
+    // The norms' 64-lane reduction even on CPU devices, whose workgroups are otherwise one subgroup
+    // (tests; rope.sharedReduction picks the shared-memory one).
+    bool wideReduction = false;
 };
 
 // q: f32 [tokens, heads, headDim], roped in place; k, v: f32 [tokens, kvHeads, headDim];

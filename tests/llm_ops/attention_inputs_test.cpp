@@ -55,27 +55,29 @@ void TestLlmOps::ropeAndStoreKv_data()
     QTest::addColumn<double>("base");
     QTest::addColumn<bool>("factors");
     QTest::addColumn<int>("norms"); // bit 0: q norm, bit 1: k norm
-    QTest::addColumn<bool>("shared");
+    QTest::addColumn<int>("reduction"); // 0: the device's, 1: shared memory, 2: 64 lanes with subgroups
     QTest::addColumn<int>("limitKiB"); // 0: the device's binding limit
     QTest::addColumn<int>("dispatches");
-    QTest::addRow("llama decode") << false << 1 << 4 << 2 << 64 << 64 << 0u << 1e4 << false << 0 << false << 0 << 1;
+    QTest::addRow("llama decode") << false << 1 << 4 << 2 << 64 << 64 << 0u << 1e4 << false << 0 << 0 << 0 << 1;
     QTest::addRow("llama3 factors prompt at 37")
-        << false << 5 << 8 << 2 << 128 << 128 << 37u << 5e5 << true << 0 << false << 0 << 1;
-    QTest::addRow("qwen2 neox gqa 7") << true << 7 << 14 << 2 << 64 << 64 << 3u << 1e6 << false << 0 << false << 0 << 1;
+        << false << 5 << 8 << 2 << 128 << 128 << 37u << 5e5 << true << 0 << 0 << 0 << 1;
+    QTest::addRow("qwen2 neox gqa 7") << true << 7 << 14 << 2 << 64 << 64 << 3u << 1e6 << false << 0 << 0 << 0 << 1;
     QTest::addRow("gemma3 norms decode at 900")
-        << true << 1 << 4 << 1 << 256 << 256 << 900u << 1e6 << false << 3 << false << 0 << 1;
+        << true << 1 << 4 << 1 << 256 << 256 << 900u << 1e6 << false << 3 << 0 << 0 << 1;
     QTest::addRow("gemma3 norms local prompt")
-        << true << 9 << 4 << 1 << 256 << 256 << 0u << 1e4 << false << 3 << false << 0 << 1;
+        << true << 9 << 4 << 1 << 256 << 256 << 0u << 1e4 << false << 3 << 0 << 0 << 1;
     QTest::addRow("qwen3 norms shared reduction")
-        << true << 3 << 4 << 2 << 128 << 128 << 20u << 1e6 << false << 3 << true << 0 << 1;
+        << true << 3 << 4 << 2 << 128 << 128 << 20u << 1e6 << false << 3 << 1 << 0 << 1;
+    QTest::addRow("gemma3 norms 64-lane subgroup reduction")
+        << true << 9 << 4 << 1 << 256 << 256 << 30u << 1e6 << false << 3 << 2 << 0 << 1;
     QTest::addRow("normal q norm only nRot 32 of 64")
-        << false << 4 << 6 << 3 << 64 << 32 << 11u << 1e4 << false << 1 << false << 0 << 1;
-    QTest::addRow("neox k norm only d6 nRot 4") << true << 3 << 5 << 5 << 6 << 4 << 7u << 1e4 << false << 2 << false << 0 << 1;
-    QTest::addRow("prompt of 70 tokens") << false << 70 << 4 << 2 << 64 << 64 << 0u << 1e4 << false << 0 << false << 0 << 1;
+        << false << 4 << 6 << 3 << 64 << 32 << 11u << 1e4 << false << 1 << 0 << 0 << 1;
+    QTest::addRow("neox k norm only d6 nRot 4") << true << 3 << 5 << 5 << 6 << 4 << 7u << 1e4 << false << 2 << 0 << 0 << 1;
+    QTest::addRow("prompt of 70 tokens") << false << 70 << 4 << 2 << 64 << 64 << 0u << 1e4 << false << 0 << 0 << 0 << 1;
     // 8 KiB bindings: 5 tokens of 6 query heads of 64 per window (3 windows for 12 tokens), and
     // the caches of 40 rows a head in groups of 2 heads and 1 (2 dispatches per window).
-    QTest::addRow("8 KiB bindings") << false << 12 << 6 << 3 << 64 << 64 << 7u << 1e4 << true << 0 << false << 8 << 6;
-    QTest::addRow("8 KiB bindings with norms") << true << 12 << 6 << 3 << 64 << 64 << 7u << 1e4 << false << 3 << false << 8
+    QTest::addRow("8 KiB bindings") << false << 12 << 6 << 3 << 64 << 64 << 7u << 1e4 << true << 0 << 0 << 8 << 6;
+    QTest::addRow("8 KiB bindings with norms") << true << 12 << 6 << 3 << 64 << 64 << 7u << 1e4 << false << 3 << 0 << 8
                                                 << 6;
 }
 
@@ -91,7 +93,7 @@ void TestLlmOps::ropeAndStoreKv()
     QFETCH(double, base);
     QFETCH(bool, factors);
     QFETCH(int, norms);
-    QFETCH(bool, shared);
+    QFETCH(int, reduction);
     QFETCH(int, limitKiB);
     QFETCH(int, dispatches);
     vk::Device& dev = *test::testDevice();
@@ -108,7 +110,7 @@ void TestLlmOps::ropeAndStoreKv()
     ops::RopeOptions rope{neox ? ops::RopeLayout::Neox : ops::RopeLayout::Normal, start, uint32_t(nRot), float(base),
                           1.0f, factors ? &ff : nullptr};
     rope.normEps = 1e-6f;
-    rope.sharedReduction = shared;
+    rope.sharedReduction = reduction == 1;
     struct Outputs {
         std::vector<float> q, kCache, vCache;
         uint32_t dispatches = 0;
@@ -121,7 +123,8 @@ void TestLlmOps::ropeAndStoreKv()
         ASSIGN_OR_FAIL(auto vCache, ops::Tensor::fromFloats(dev, DType::F16, {kvHeads, capacity, headDim}, cacheStart));
         VERIFY_OK(dev.execute([&](vk::CommandBatch& b) -> Status {
             if (fused) {
-                ops::AttentionInputsOptions o{rope, norms & 1 ? &qNorm : nullptr, norms & 2 ? &kNorm : nullptr, limit};
+                ops::AttentionInputsOptions o{rope, norms & 1 ? &qNorm : nullptr, norms & 2 ? &kNorm : nullptr, limit,
+                                              reduction == 2};
                 ATELIER_TRY(ops::ropeAndStoreKv(b, q, k, v, kCache, vCache, o));
             } else {
                 ops::RopeOptions r = rope;
@@ -153,10 +156,10 @@ void TestLlmOps::ropeAndStoreKv()
     qInfo("q %.3g, k cache %.3g f16 units, v cache %.3g; %u dispatches instead of %u", dq, dk, dv, fused.dispatches,
           composed.dispatches);
     QVERIFY2(dq <= 1e-6, qPrintable(QString("q differs by %1").arg(dq)));
-    // Without norms, or with the 64-wide reduction, bit for bit; CPU devices sum a norm's squares in
+    // Without norms, or with the 64-lane reductions rope.comp has, bit for bit; CPU devices sum a norm's squares in
     // another order (one subgroup a row), which can move a key across an f16 rounding boundary.
     QVERIFY2(dk <= 1.0, qPrintable(QString("k cache differs by %1 f16 units").arg(dk)));
-    if (!norms || shared)
+    if (!norms || reduction != 0)
         QVERIFY2(dq == 0 && dk == 0, "expected the composition's values bit for bit");
     QCOMPARE(fused.vCache, composed.vCache);
     QCOMPARE(fused.dispatches, uint32_t(dispatches));
