@@ -4,8 +4,8 @@
 // value rows copied into the f16 v cache (cache[h, startPosition + t, :]). One workgroup per row.
 // NORM: a query or key row is first RMS-normalised and scaled by its weight (Gemma 3's and Qwen3's
 // per-head q and k norms) where normFlags says so; with SUBGROUP_ONLY (CPU devices) the workgroup is
-// one subgroup, which sums the squares without a barrier. The arithmetic is rope.comp's and kv_store.comp's,
-// so the results are theirs.
+// one subgroup, which sums the squares without a barrier. The arithmetic is rope.comp's and
+// kv_store.comp's, so the results are theirs bit for bit, but for SUBGROUP_ONLY's order of the sums.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_GOOGLE_include_directive : require
 
