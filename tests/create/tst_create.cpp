@@ -60,10 +60,7 @@ private:
     template <typename T>
     T* find(const char* name) const
     {
-        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
-        if (!w)
-            qFatal("no widget %s", name);
-        return w;
+        return test::childNamed<T>(mCreate.get(), name);
     }
     void fill(const QString& prompt, int steps, const QString& seed, int batch = 1);
 

@@ -85,10 +85,7 @@ private:
     template <typename T>
     T* find(const char* name) const
     {
-        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
-        if (!w)
-            qFatal("no widget %s", name);
-        return w;
+        return test::childNamed<T>(mCreate.get(), name);
     }
     // A left-button drag on the canvas between two points of the picture (in its pixels).
     void drag(QPointF from, QPointF to);

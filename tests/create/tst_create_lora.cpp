@@ -5,6 +5,7 @@
 #include "core/app_paths.h"
 #include "create/create_form.h"
 #include "create/create_workspace.h"
+#include "window_fixture.h"
 #include "create/lora_picker.h"
 #include "engine/compute_engine.h"
 
@@ -149,10 +150,7 @@ private:
     template <typename T>
     T* find(const char* name) const
     {
-        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
-        if (!w)
-            qFatal("no widget %s", name);
-        return w;
+        return test::childNamed<T>(mCreate.get(), name);
     }
 
     engine::ComputeEngine* mEngine = nullptr;

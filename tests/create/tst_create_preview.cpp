@@ -66,10 +66,7 @@ private:
     template <typename T>
     T* find(const char* name) const
     {
-        T* w = mCreate->findChild<T*>(QString::fromLatin1(name));
-        if (!w)
-            qFatal("no widget %s", name);
-        return w;
+        return test::childNamed<T>(mCreate.get(), name);
     }
     Painted paint(const QString& prompt, const QString& shot);
 
