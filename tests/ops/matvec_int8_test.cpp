@@ -53,23 +53,6 @@ std::vector<float> quantizedActivations(const std::vector<float>& a)
     return out;
 }
 
-std::vector<float> reference(const std::vector<float>& a, DType type, const std::vector<uint8_t>& b, int64_t m,
-                             int64_t n, int64_t k)
-{
-    std::vector<float> out(size_t(m * n));
-    const uint64_t rowBytes = storageBytes(type, uint64_t(k));
-    for (int64_t j = 0; j < n; ++j) {
-        const std::vector<float> row = test::dequantizeRow(type, b.data() + j * rowBytes, k);
-        for (int64_t i = 0; i < m; ++i) {
-            double sum = 0;
-            for (int64_t l = 0; l < k; ++l)
-                sum += double(a[size_t(i * k + l)]) * double(row[size_t(l)]);
-            out[size_t(i * n + j)] = float(sum);
-        }
-    }
-    return out;
-}
-
 struct Int8Run {
     double floatNmse = 0;      // against a . b^T
     double quantizedError = 0; // against quantize(a) . b^T
@@ -91,8 +74,8 @@ void runInt8(DType type, int64_t m, int64_t n, int64_t k, const ops::MatmulOptio
         return s;
     }));
     ASSIGN_OR_FAIL(auto got, out.toFloats(dev));
-    run.floatNmse = nmse(got, reference(av, type, bytes, m, n, k));
-    run.quantizedError = test::normalisedError(got, reference(quantizedActivations(av), type, bytes, m, n, k));
+    run.floatNmse = nmse(got, test::quantMatmulReference(av, type, bytes, m, n, k));
+    run.quantizedError = test::normalisedError(got, test::quantMatmulReference(quantizedActivations(av), type, bytes, m, n, k));
 }
 
 ops::MatmulOptions forcedInt8(uint64_t maxBindingBytes = 0, bool shared = false)
@@ -206,8 +189,8 @@ void TestOps::int8MatvecQuantizesEachInputOnce()
     }));
     QCOMPARE(shared, 3u);    // one quantization, two products
     QCOMPARE(rewritten, 3u); // the add, a new quantization, the product
-    const auto once = reference(quantizedActivations(av), DType::Q4_K, bytes, 1, n, k);
-    const auto twice = reference(quantizedActivations(doubled), DType::Q4_K, bytes, 1, n, k);
+    const auto once = test::quantMatmulReference(quantizedActivations(av), DType::Q4_K, bytes, 1, n, k);
+    const auto twice = test::quantMatmulReference(quantizedActivations(doubled), DType::Q4_K, bytes, 1, n, k);
     ASSIGN_OR_FAIL(auto got1, out1.toFloats(dev));
     ASSIGN_OR_FAIL(auto got2, out2.toFloats(dev));
     ASSIGN_OR_FAIL(auto got3, out3.toFloats(dev));
@@ -289,7 +272,7 @@ void TestOps::int8MatvecWorkspaceGrows()
     }));
     for (Product& p : products) {
         ASSIGN_OR_FAIL(auto got, p.out->toFloats(dev));
-        const double err = test::normalisedError(got, reference(quantizedActivations(p.a), DType::Q4_0, p.b, p.m, n, p.k));
+        const double err = test::normalisedError(got, test::quantMatmulReference(quantizedActivations(p.a), DType::Q4_0, p.b, p.m, n, p.k));
         QVERIFY2(err <= kQuantizedTolerance, qPrintable(QString("K=%1: error %2").arg(p.k).arg(err)));
     }
     QVERIFY(test::noValidationMessages());

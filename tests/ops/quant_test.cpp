@@ -33,24 +33,6 @@ std::pair<int, int> kValues(DType t)
     return block == 1 ? std::pair{64, 97} : std::pair{block, block * (block == 32 ? 7 : 3)};
 }
 
-// out[m, n] = a[m, :] · dequantize(b[n, :]), one row of b dequantized at a time (b may be large).
-std::vector<float> quantMatmulReference(const std::vector<float>& a, DType type, const std::vector<uint8_t>& b,
-                                        int64_t m, int64_t n, int64_t k)
-{
-    std::vector<float> out(size_t(m * n));
-    const uint64_t rowBytes = storageBytes(type, uint64_t(k));
-    for (int64_t j = 0; j < n; ++j) {
-        const std::vector<float> row = test::dequantizeRow(type, b.data() + j * rowBytes, k);
-        for (int64_t i = 0; i < m; ++i) {
-            double sum = 0;
-            for (int64_t l = 0; l < k; ++l)
-                sum += double(a[size_t(i * k + l)]) * double(row[size_t(l)]);
-            out[size_t(i * n + j)] = float(sum);
-        }
-    }
-    return out;
-}
-
 struct QuantRun {
     double error = 0;
     uint32_t dispatches = 0;
@@ -61,7 +43,7 @@ void runQuantMatmul(DType type, int64_t m, int64_t n, int64_t k, const ops::Matm
     vk::Device& dev = *test::testDevice();
     const auto av = test::randomFloats(size_t(m * k), 21);
     const auto bytes = test::randomBlocks(type, n * k, 22);
-    const auto expected = quantMatmulReference(av, type, bytes, m, n, k);
+    const auto expected = test::quantMatmulReference(av, type, bytes, m, n, k);
     ASSIGN_OR_FAIL(auto a, ops::Tensor::fromFloats(dev, DType::F32, {m, k}, av));
     ASSIGN_OR_FAIL(auto b, ops::Tensor::create(dev, type, {n, k}));
     VERIFY_OK(dev.upload(b.buffer, bytes.data(), bytes.size()));
@@ -256,8 +238,8 @@ void TestOps::quantMatmulGlu()
     const auto av = test::randomFloats(size_t(m * k), 23);
     const auto gateBytes = test::randomBlocks(type, n * k, 24);
     const auto upBytes = test::randomBlocks(type, n * k, 25);
-    const auto g = quantMatmulReference(av, type, gateBytes, m, n, k);
-    const auto u = quantMatmulReference(av, type, upBytes, m, n, k);
+    const auto g = test::quantMatmulReference(av, type, gateBytes, m, n, k);
+    const auto u = test::quantMatmulReference(av, type, upBytes, m, n, k);
     std::vector<float> expected(g.size());
     for (size_t i = 0; i < g.size(); ++i) {
         const double x = g[i];
@@ -301,7 +283,7 @@ void TestOps::cpuRepackedKQuants()
     const int64_t n = 37, k = 3 * 256;
     const auto av = test::randomFloats(size_t(m * k), 26);
     const auto bytes = test::randomBlocks(type, n * k, 27);
-    const auto expected = quantMatmulReference(av, type, bytes, m, n, k);
+    const auto expected = test::quantMatmulReference(av, type, bytes, m, n, k);
     const DType cpuType = *cpuRepackedType(type);
     const std::vector<uint8_t> repacked = repackForCpu(type, bytes);
     QCOMPARE(uint64_t(repacked.size()), storageBytes(cpuType, uint64_t(n * k)));

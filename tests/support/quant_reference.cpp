@@ -171,4 +171,21 @@ std::vector<uint8_t> randomBlocks(DType type, int64_t elements, uint32_t seed)
     return bytes;
 }
 
+std::vector<float> quantMatmulReference(const std::vector<float>& a, DType type, const std::vector<uint8_t>& b,
+                                        int64_t m, int64_t n, int64_t k)
+{
+    std::vector<float> out(size_t(m * n));
+    const uint64_t rowBytes = storageBytes(type, uint64_t(k));
+    for (int64_t j = 0; j < n; ++j) {
+        const std::vector<float> row = dequantizeRow(type, b.data() + j * rowBytes, k);
+        for (int64_t i = 0; i < m; ++i) {
+            double sum = 0;
+            for (int64_t l = 0; l < k; ++l)
+                sum += double(a[size_t(i * k + l)]) * double(row[size_t(l)]);
+            out[size_t(i * n + j)] = float(sum);
+        }
+    }
+    return out;
+}
+
 } // namespace atelier::test
