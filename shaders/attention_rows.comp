@@ -10,9 +10,9 @@
 //           window) weighted by exp(score - max) / sum, accumulated in fp32.
 // k and v are f16 [kvHeads, capacity, headDim] as in attention.comp; q and out f32 [tokens, heads, headDim].
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_samplerless_texture_functions : require
 
 #include "common.glsl"
+#include "texels.glsl"
 #include "push_constants.h"
 
 layout(constant_id = 1) const uint HEAD_DIM = 128; // a multiple of 8
@@ -30,8 +30,8 @@ uint kvTexelBase(uint row)
 }
 
 #ifdef SCORES
-layout(binding = 0) uniform utextureBuffer qTexels; // f32 bits, 4 per texel
-layout(binding = 1) uniform utextureBuffer kTexels; // 8 halves per texel
+TEXEL_BUFFER(0, qTexels); // f32 bits, 4 per texel
+TEXEL_BUFFER(1, kTexels); // 8 halves per texel
 layout(std430, binding = 2) writeonly buffer Scores { float scores[]; };
 
 float softCap(float s)
@@ -58,11 +58,11 @@ void main()
     for (uint i = 0; i < SCORE_ROWS; ++i)
         dotQK[i] = 0.0;
     for (uint d8 = 0; d8 < HEAD_DIM / 8; ++d8) {
-        const vec4 q0 = uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8)));
-        const vec4 q1 = uintBitsToFloat(texelFetch(qTexels, int(qBase + 2 * d8 + 1)));
+        const vec4 q0 = uintBitsToFloat(fetchTexel(qTexels, qBase + 2 * d8));
+        const vec4 q1 = uintBitsToFloat(fetchTexel(qTexels, qBase + 2 * d8 + 1));
         for (uint i = 0; i < SCORE_ROWS; ++i) {
-            const uvec4 k = texelFetch(kTexels, int(kBase[i] + d8));
-            dotQK[i] += dot(q0, halves4(k.xy)) + dot(q1, halves4(k.zw));
+            const uvec4 k = fetchTexel(kTexels, kBase[i] + d8);
+            dotQK[i] = fmaDot(q1, halves4(k.zw), fmaDot(q0, halves4(k.xy), dotQK[i]));
         }
     }
     for (uint i = 0; i < SCORE_ROWS; ++i)
@@ -71,13 +71,13 @@ void main()
 }
 
 #else // VALUES
-layout(binding = 0) uniform utextureBuffer scoreTexels; // f32 bits, one per (R32_UINT) texel
-layout(binding = 1) uniform utextureBuffer vTexels;     // 8 halves per texel
+WORD_TEXEL_BUFFER(0, scoreTexels); // f32 bits, one per (R32_UINT) texel
+TEXEL_BUFFER(1, vTexels);     // 8 halves per texel
 layout(std430, binding = 2) writeonly buffer Out { vec4 out4[]; };
 
 float score(uint row, uint j)
 {
-    return uintBitsToFloat(texelFetch(scoreTexels, int(row * p.span + j)).x);
+    return uintBitsToFloat(fetchTexel(scoreTexels, row * p.span + j).x);
 }
 
 void main()
@@ -100,10 +100,10 @@ void main()
     const uint vBase = kvTexelBase(row) + c;
     for (uint j = jLo; j < jHi; ++j) {
         const float e = exp(score(row, j) - m);
-        const uvec4 v = texelFetch(vTexels, int(vBase + (p.lo + j) * (HEAD_DIM / 8)));
+        const uvec4 v = fetchTexel(vTexels, (vBase + (p.lo + j) * (HEAD_DIM / 8)));
         sum += e;
-        acc0 += e * halves4(v.xy);
-        acc1 += e * halves4(v.zw);
+        acc0 = fma(vec4(e), halves4(v.xy), acc0);
+        acc1 = fma(vec4(e), halves4(v.zw), acc1);
     }
     const float inv = sum > 0.0 ? 1.0 / sum : 0.0;
     const uint o = (p.outOffset + row * HEAD_DIM) / 4 + 2 * c;

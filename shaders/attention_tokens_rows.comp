@@ -11,9 +11,9 @@
 //   VALUES: out[i, h, :] = sum_j scores[i, h, j] v[j, h, :] for NQ queries x DV vec4 columns.
 // q, k, v, out: f32 [tokens, heads, HEAD_DIM], token-major (a token's heads side by side).
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_samplerless_texture_functions : require
 
 #include "common.glsl"
+#include "texels.glsl"
 #include "push_constants.h"
 
 layout(constant_id = 1) const uint HEAD_DIM = 40; // a multiple of 8
@@ -25,8 +25,8 @@ layout(push_constant) uniform Push { TokenAttentionRowsPush p; };
 const float kNegativeInfinity = -1.0 / 0.0;
 
 #ifdef SCORES
-layout(binding = 0) uniform utextureBuffer qTexels; // 4 floats a texel
-layout(binding = 1) uniform utextureBuffer kTexels;
+TEXEL_BUFFER(0, qTexels); // 4 floats a texel
+TEXEL_BUFFER(1, kTexels);
 layout(std430, binding = 2) writeonly buffer Scores { float scores[]; };
 
 void main()
@@ -48,11 +48,11 @@ void main()
     for (uint d4 = 0; d4 < HEAD_DIM / 4; ++d4) {
         vec4 q[NQ];
         for (uint a = 0; a < NQ; ++a)
-            q[a] = uintBitsToFloat(texelFetch(qTexels, int(qBase[a] + d4)));
+            q[a] = uintBitsToFloat(fetchTexel(qTexels, qBase[a] + d4));
         for (uint b = 0; b < NK; ++b) {
-            const vec4 k = uintBitsToFloat(texelFetch(kTexels, int(kBase[b] + d4)));
+            const vec4 k = uintBitsToFloat(fetchTexel(kTexels, kBase[b] + d4));
             for (uint a = 0; a < NQ; ++a)
-                acc[a * NK + b] += dot(q[a], k);
+                acc[a * NK + b] = fmaDot(q[a], k, acc[a * NK + b]);
         }
     }
     for (uint a = 0; a < NQ; ++a) {
@@ -70,8 +70,8 @@ void main()
     }
 }
 #else // VALUES
-layout(binding = 0) uniform utextureBuffer probabilityTexels; // 4 floats a texel: rows start on 16 bytes
-layout(binding = 1) uniform utextureBuffer vTexels;
+TEXEL_BUFFER(0, probabilityTexels); // 4 floats a texel: rows start on 16 bytes
+TEXEL_BUFFER(1, vTexels);
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 
 void main()
@@ -94,14 +94,14 @@ void main()
     for (uint j4 = 0; j4 < p.nkPad / 4; ++j4) {
         vec4 prob[NQ];
         for (uint a = 0; a < NQ; ++a)
-            prob[a] = uintBitsToFloat(texelFetch(probabilityTexels, int(pBase[a] + j4)));
+            prob[a] = uintBitsToFloat(fetchTexel(probabilityTexels, pBase[a] + j4));
         for (uint t = 0; t < 4; ++t) {
             // Keys past nk have probability 0; read the last one in their place.
             const uint j = min(4 * j4 + t, p.nk - 1);
             for (uint b = 0; b < NK; ++b) {
-                const vec4 v = uintBitsToFloat(texelFetch(vTexels, int(vBase + j * p.rowElements / 4 + b)));
+                const vec4 v = uintBitsToFloat(fetchTexel(vTexels, vBase + j * p.rowElements / 4 + b));
                 for (uint a = 0; a < NQ; ++a)
-                    acc[a * NK + b] += prob[a][t] * v;
+                    acc[a * NK + b] = fma(vec4(prob[a][t]), v, acc[a * NK + b]);
             }
         }
     }

@@ -15,4 +15,8 @@ uint flatInvocation()
     return group * WORKGROUP_SIZE + gl_LocalInvocationID.x;
 }
 
+// acc + dot(v, x) as a chain of fused multiply-adds. lavapipe (Mesa 22.3) compiles dot() and
+// a * b + c to separate multiplies and adds (it never contracts), but fma() to one vfmadd.
+float fmaDot(vec4 v, vec4 x, float acc) { return fma(v.w, x.w, fma(v.z, x.z, fma(v.y, x.y, fma(v.x, x.x, acc)))); }
+
 #endif

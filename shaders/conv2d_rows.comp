@@ -8,10 +8,10 @@
 // take consecutive channel groups of the same pixels, so a subgroup's activation fetches hit the
 // same cache lines. Bias and residual are added in the epilogue, as in conv2d.comp.
 #extension GL_EXT_shader_16bit_storage : require
-#extension GL_EXT_samplerless_texture_functions : require
 #extension GL_GOOGLE_include_directive : require
 
 #include "common.glsl"
+#include "texels.glsl"
 #include "push_constants.h"
 
 #ifdef ACT_F16
@@ -30,8 +30,8 @@ layout(constant_id = 5) const bool PIXELS_FASTEST = false;
 
 layout(push_constant) uniform Push { Conv2dPush p; };
 
-layout(binding = 0) uniform utextureBuffer inTexels;
-layout(binding = 1) uniform utextureBuffer weightTexels; // f16, 8 a texel; p.weightOffset % 8 == 0
+TEXEL_BUFFER(0, inTexels);
+TEXEL_BUFFER(1, weightTexels); // f16, 8 a texel; p.weightOffset % 8 == 0
 layout(std430, binding = 2) readonly buffer Bias { float16_t bias[]; };
 layout(std430, binding = 3) readonly buffer Residual { A_T res[]; };
 layout(std430, binding = 4) writeonly buffer Out { A_T outv[]; };
@@ -43,12 +43,12 @@ vec4 high(uvec4 t) { return vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w)); }
 void activations(uint at, out vec4 a0, out vec4 a1)
 {
 #ifdef ACT_F16
-    const uvec4 t = texelFetch(inTexels, int(at / 8));
+    const uvec4 t = fetchTexel(inTexels, at / 8);
     a0 = low(t);
     a1 = high(t);
 #else
-    a0 = uintBitsToFloat(texelFetch(inTexels, int(at / 4)));
-    a1 = uintBitsToFloat(texelFetch(inTexels, int(at / 4 + 1)));
+    a0 = uintBitsToFloat(fetchTexel(inTexels, at / 4));
+    a1 = uintBitsToFloat(fetchTexel(inTexels, at / 4 + 1));
 #endif
 }
 
@@ -101,7 +101,7 @@ void main()
         for (uint c = 0; c < p.inC; c += 8) {
             vec4 w0[NC], w1[NC];
             for (uint j = 0; j < NC; ++j) {
-                const uvec4 t = texelFetch(weightTexels, int(weightRow[j] + tapTexel + c / 8));
+                const uvec4 t = fetchTexel(weightTexels, weightRow[j] + tapTexel + c / 8);
                 w0[j] = low(t);
                 w1[j] = high(t);
             }
@@ -113,7 +113,7 @@ void main()
                     a1 = vec4(0.0);
                 }
                 for (uint j = 0; j < NC; ++j)
-                    acc[i * NC + j] += dot(w0[j], a0) + dot(w1[j], a1);
+                    acc[i * NC + j] = fmaDot(w1[j], a1, fmaDot(w0[j], a0, acc[i * NC + j]));
             }
         }
     }

@@ -8,6 +8,9 @@
 //   dequantGroup(block, g, v): the 16 values of group g (0 .. BLOCK_K / 16 - 1), four runs of 4
 //     that share their quant bytes, so each byte is loaded once; run r starts at groupRun(g, r).
 // Each type's arithmetic is one function of the loaded words (q4_0Run, ...) that both use.
+//   dequantGroupAffine(block, g, q, so) (GROUP_AFFINE: the 32-value types): group g's 16 values as
+//     so.x * q + so.y, one scale and offset for the group, so that a dot product with the group
+//     can take sums of q * a and apply so once; GROUP_OFFSET is false where so.y is always 0.
 //
 // Loads: blocks of q4_0 (18 bytes), q5_0 (22), q8_0 (34) and q6_k (210) are only 2-byte aligned,
 // so a 32-bit load would be misaligned in every other block: they read 16-bit words
@@ -117,6 +120,7 @@ uvec4 nibbles(uint w, uint shift) { return (uvec4(w) >> (kByteShifts + shift)) &
 // 8 bytes of qs, run r using word r & 1 (high nibbles for r >= 2).
 uint groupRun(uint g, uint r) { return 8 * g + 4 * (r & 1) + 16 * (r >> 1); }
 uint qsShift(uint e) { return (e >> 2) & 4u; }
+#define GROUP_AFFINE
 // Bit e of the 32-bit qh word is the fifth bit of value e.
 uvec4 fifthBits(uint qh, uint e) { return ((uvec4(qh) >> (uvec4(0, 1, 2, 3) + e)) & 1u) << 4; }
 // Q4_1 and Q4_CPU: scale and offset per block; group g of the nibbles that start at byte qs.
@@ -127,10 +131,18 @@ void q4_1Group(vec2 dm, uint qs, uint g, out vec4 v[4])
     for (uint r = 0; r < 4; ++r)
         v[r] = q4_1Run(dm, w[r & 1], groupRun(g, r));
 }
+void q4_1GroupAffine(vec2 dm, uint qs, uint g, out vec4 q[4], out vec2 so)
+{
+    const uint w[2] = {ld32(qs + 8 * g), ld32(qs + 4 + 8 * g)};
+    for (uint r = 0; r < 4; ++r)
+        q[r] = vec4(nibbles(w[r & 1], qsShift(groupRun(g, r))));
+    so = dm;
+}
 #endif
 
 // Q8_0 and Q8_CPU: four signed bytes times a scale.
-vec4 q8_0Run(float d, uint qs) { return d * vec4(ivec4(uvec4(qs) << uvec4(24, 16, 8, 0)) >> 24); }
+vec4 q8Bytes(uint qs) { return vec4(ivec4(uvec4(qs) << uvec4(24, 16, 8, 0)) >> 24); }
+vec4 q8_0Run(float d, uint qs) { return d * q8Bytes(qs); }
 
 #if defined(TYPE_Q4_0)
 #define BLOCK_BYTES 18 // f16 d, qs[16]
@@ -143,11 +155,22 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
     for (uint r = 0; r < 4; ++r)
         v[r] = q4_0Run(d, qs[r & 1], groupRun(g, r));
 }
+const bool GROUP_OFFSET = true;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
+{
+    const float d = ldHalf(b);
+    const uint qs[2] = {ld32(b + 2 + 8 * g), ld32(b + 6 + 8 * g)};
+    for (uint r = 0; r < 4; ++r)
+        q[r] = vec4(nibbles(qs[r & 1], qsShift(groupRun(g, r))));
+    so = vec2(d, -8.0 * d);
+}
 
 #elif defined(TYPE_Q4_1)
 #define BLOCK_BYTES 20 // f16 d, f16 m, qs[16]
 vec4 dequant4(uint b, uint e) { return q4_1Run(unpackHalf2x16(ld32(b)), ld32(b + 4 + (e & 15)), e); }
 void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(unpackHalf2x16(ld32(b)), b + 4, g, v); }
+const bool GROUP_OFFSET = true;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupAffine(unpackHalf2x16(ld32(b)), b + 4, g, q, so); }
 
 #elif defined(TYPE_Q4_CPU)
 // Q4_K repacked for CPU devices (core/cpu_repack.h): Q4_1's layout with f32 d and m.
@@ -155,6 +178,8 @@ void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(unpackHalf2x16(ld32
 vec2 q4CpuHead(uint b) { return uintBitsToFloat(uvec2(ld32(b), ld32(b + 4))); }
 vec4 dequant4(uint b, uint e) { return q4_1Run(q4CpuHead(b), ld32(b + 8 + (e & 15)), e); }
 void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(q4CpuHead(b), b + 8, g, v); }
+const bool GROUP_OFFSET = true;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupAffine(q4CpuHead(b), b + 8, g, q, so); }
 
 #elif defined(TYPE_Q5_0)
 #define BLOCK_BYTES 22 // f16 d, qh[4], qs[16]
@@ -171,6 +196,18 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
     for (uint r = 0; r < 4; ++r)
         v[r] = q5_0Run(d, qh, qs[r & 1], groupRun(g, r));
 }
+const bool GROUP_OFFSET = true;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
+{
+    const float d = ldHalf(b);
+    const uint qh = ld32(b + 2);
+    const uint qs[2] = {ld32(b + 6 + 8 * g), ld32(b + 10 + 8 * g)};
+    for (uint r = 0; r < 4; ++r) {
+        const uint e = groupRun(g, r);
+        q[r] = vec4(nibbles(qs[r & 1], qsShift(e)) | fifthBits(qh, e));
+    }
+    so = vec2(d, -16.0 * d);
+}
 
 #elif defined(TYPE_Q5_1)
 #define BLOCK_BYTES 24 // f16 d, f16 m, qh[4], qs[16]
@@ -186,6 +223,16 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
     for (uint r = 0; r < 4; ++r)
         v[r] = q5_1Run(head, qs[r & 1], groupRun(g, r));
 }
+const bool GROUP_OFFSET = true;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
+{
+    const uvec2 head = ld64(b), qs = ld64(b + 8 + 8 * g);
+    for (uint r = 0; r < 4; ++r) {
+        const uint e = groupRun(g, r);
+        q[r] = vec4(nibbles(qs[r & 1], qsShift(e)) | fifthBits(head.y, e));
+    }
+    so = unpackHalf2x16(head.x);
+}
 
 #elif defined(TYPE_Q8_0)
 #define BLOCK_BYTES 34 // f16 d, int8 qs[32]
@@ -196,6 +243,14 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
     const float d = ldHalf(b);
     for (uint r = 0; r < 4; ++r)
         v[r] = q8_0Run(d, ld32(b + 2 + 16 * g + 4 * r));
+}
+#define GROUP_AFFINE
+const bool GROUP_OFFSET = false;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
+{
+    for (uint r = 0; r < 4; ++r)
+        q[r] = q8Bytes(ld32(b + 2 + 16 * g + 4 * r));
+    so = vec2(ldHalf(b), 0.0);
 }
 
 #elif defined(TYPE_Q8_CPU)
@@ -208,6 +263,14 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
     const float d = uintBitsToFloat(ld32(b + 4 * g));
     for (uint r = 0; r < 4; ++r)
         v[r] = q8_0Run(d, ld32(b + 8 + 16 * g + 4 * r));
+}
+#define GROUP_AFFINE
+const bool GROUP_OFFSET = false;
+void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
+{
+    for (uint r = 0; r < 4; ++r)
+        q[r] = q8Bytes(ld32(b + 8 + 16 * g + 4 * r));
+    so = vec2(uintBitsToFloat(ld32(b + 4 * g)), 0.0);
 }
 
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)

@@ -10,10 +10,10 @@
 //   APPLY  one invocation per 4 values: out = x * scale + shift, then SiLU if asked.
 // Workspace (f32): stats [images][chunks][groups][3], then params [images][2][channels].
 #extension GL_EXT_shader_16bit_storage : require
-#extension GL_EXT_samplerless_texture_functions : require
 #extension GL_GOOGLE_include_directive : require
 
 #include "common.glsl"
+#include "texels.glsl"
 #include "push_constants.h"
 #include "welford.glsl"
 
@@ -33,7 +33,7 @@ layout(constant_id = 1) const uint CHUNK_PIXELS = 64;
 layout(push_constant) uniform Push { GroupNormRowsPush p; };
 
 #if defined(STATS)
-layout(binding = 0) uniform utextureBuffer xWords; // one f32 or two f16 a word
+WORD_TEXEL_BUFFER(0, xWords); // one f32 or two f16 a word
 layout(std430, binding = 1) writeonly buffer Work { float work[]; };
 
 void main()
@@ -52,13 +52,13 @@ void main()
         const uint base = p.xOffset + (image * p.pixels + px) * p.channels + group * width;
 #ifdef ACT_F16
         for (uint c = 0; c < width; c += 2) {
-            const vec2 v2 = unpackHalf2x16(texelFetch(xWords, int((base + c) / 2)).x);
+            const vec2 v2 = unpackHalf2x16(fetchTexel(xWords, (base + c) / 2).x);
             addValue(s, v2.x);
             addValue(s, v2.y);
         }
 #else
         for (uint c = 0; c < width; ++c)
-            addValue(s, uintBitsToFloat(texelFetch(xWords, int(base + c)).x));
+            addValue(s, uintBitsToFloat(fetchTexel(xWords, base + c).x));
 #endif
     }
     work[id * 3] = s.count;
@@ -92,8 +92,12 @@ void main()
     }
 }
 #else // APPLY
-layout(binding = 0) uniform utextureBuffer xTexels; // 4 f32 a texel; ACT_F16: words of two f16
-layout(binding = 1) uniform utextureBuffer paramTexels; // 4 f32 a texel
+#ifdef ACT_F16
+WORD_TEXEL_BUFFER(0, xTexels); // words of two f16
+#else
+TEXEL_BUFFER(0, xTexels); // 4 f32 a texel
+#endif
+TEXEL_BUFFER(1, paramTexels); // 4 f32 a texel
 layout(std430, binding = 2) writeonly buffer Out { A_T4 out4[]; };
 
 void main()
@@ -106,13 +110,13 @@ void main()
     const uint c4 = id % (p.channels / 4);
 #ifdef ACT_F16
     const uint word = p.xOffset / 2 + 2 * id;
-    const vec4 x = vec4(unpackHalf2x16(texelFetch(xTexels, int(word)).x), unpackHalf2x16(texelFetch(xTexels, int(word + 1)).x));
+    const vec4 x = vec4(unpackHalf2x16(fetchTexel(xTexels, word).x), unpackHalf2x16(fetchTexel(xTexels, word + 1).x));
 #else
-    const vec4 x = uintBitsToFloat(texelFetch(xTexels, int(p.xOffset / 4 + id)));
+    const vec4 x = uintBitsToFloat(fetchTexel(xTexels, p.xOffset / 4 + id));
 #endif
     const uint params = (p.paramsOffset + image * 2 * p.channels) / 4 + c4;
-    const vec4 scale = uintBitsToFloat(texelFetch(paramTexels, int(params)));
-    const vec4 shift = uintBitsToFloat(texelFetch(paramTexels, int(params + p.channels / 4)));
+    const vec4 scale = uintBitsToFloat(fetchTexel(paramTexels, params));
+    const vec4 shift = uintBitsToFloat(fetchTexel(paramTexels, params + p.channels / 4));
     vec4 y = x * scale + shift;
     if (p.silu != 0)
         y = y / (1.0 + exp(-y));

@@ -1,8 +1,8 @@
 #version 450
 // out[m, n] = dot(a[m, :], b[n, :]) for the few rows of a (MROWS) of decoding, shaped for CPU
 // devices (lavapipe): each invocation owns R whole rows of b and walks K alone, so there is no
-// reduction, no shared memory and no barrier. a and b are uniform texel buffers of uvec4: lavapipe
-// fetches texels with straight vector code but loads storage buffers lane by lane in a loop, which
+// reduction, no shared memory and no barrier. a and b are texel buffers of uvec4 (texels.glsl): lavapipe
+// loads texels with straight vector code but loads storage buffers lane by lane in a loop, which
 // made the storage-buffer kernel (matvec.comp) 4-8x slower there. GPUs keep matvec.comp, whose
 // coalesced loads this layout (lanes reading different rows) would lose.
 // Several passes over MROWS rows of a each go in one dispatch, one pass per gl_WorkGroupID.z.
@@ -13,10 +13,11 @@
 // shifted to start at word 0 (blocks of q4_0, q5_0, q8_0 and q6_k start at any even byte), and
 // decoded by dequant.glsl's dequantGroup with constant offsets. Plain types: rows start on 16 bytes.
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_samplerless_texture_functions : require
+#extension GL_EXT_samplerless_texture_functions : enable // SAMPLED_TEXELS (texels.glsl)
 
 #define WEIGHTS_REGISTERS
 #include "common.glsl"
+#include "texels.glsl"
 #include "dequant.glsl"
 #include "push_constants.h"
 
@@ -28,7 +29,7 @@ layout(constant_id = 2) const uint R = 2;     // rows of b per invocation
 // (binding 3), so each invocation writes act(gate row) * (up row) and a is fetched once for both.
 #include "activation.glsl"
 layout(constant_id = 3) const uint ACTIVATION = kActivationSilu;
-layout(binding = 3) uniform utextureBuffer upTexels;
+TEXEL_BUFFER(3, upTexels);
 #endif
 #ifdef EXPERTS
 // A mixture of experts (MatmulExpertsPush): workgroup z is one (token, expert) pair, MROWS = 1.
@@ -52,15 +53,23 @@ layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(push_constant) uniform Push { MatmulPush p; };
 #endif
 
-layout(binding = 0) uniform utextureBuffer aTexels; // f32 bits, 4 per texel; p.aOffset % 4 == 0
-layout(binding = 1) uniform utextureBuffer bTexels;
+TEXEL_BUFFER(0, aTexels); // f32 bits, 4 per texel; p.aOffset % 4 == 0
+TEXEL_BUFFER(1, bTexels);
 #ifdef EPILOGUE
 layout(std430, binding = 2) buffer Out { float outv[]; }; // read too: the residual
 #else
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 #endif
 
-vec4 a4(uint texel) { return uintBitsToFloat(texelFetch(aTexels, int(texel))); }
+// Over several rows of a (A_FETCHED_AS_USED) fused multiply-adds sent q5_0 and q5_1 at 8 x 4 into
+// a cliff (M = 64 3.5 -> 23 ms on a Sapphire Rapids host), so those keep dot().
+#ifdef A_FETCHED_AS_USED
+float accumulate(vec4 v, vec4 x, float acc) { return acc + dot(v, x); }
+#else
+float accumulate(vec4 v, vec4 x, float acc) { return fmaDot(v, x, acc); }
+#endif
+
+vec4 a4(uint texel) { return uintBitsToFloat(fetchTexel(aTexels, texel)); }
 
 // The last texel of b is clamped: a block's covering texels may reach past the bound range.
 // r: the row of the invocation (constant once loops unroll); with GLU row 1 is up's.
@@ -68,9 +77,9 @@ uvec4 bTexel(uint texel, uint r)
 {
 #ifdef GLU
     if (r == 1)
-        return texelFetch(upTexels, min(int(texel), textureSize(upTexels) - 1));
+        return fetchTexel(upTexels, min(int(texel), texelCount(upTexels) - 1));
 #endif
-    return texelFetch(bTexels, min(int(texel), textureSize(bTexels) - 1));
+    return fetchTexel(bTexels, min(int(texel), texelCount(bTexels) - 1));
 }
 
 #ifdef WEIGHTS_BLOCKS
@@ -156,10 +165,35 @@ void main()
         for (uint m = 0; m < MROWS; ++m)
             for (uint i = 0; i < 8; ++i)
                 av[m * 8 + i] = a4((aBase + m * p.K + j * 32) / 4 + i);
+#ifdef GROUP_AFFINE
+        // Each group's values are so.x * q + so.y (dequant.glsl): sum q * a with fused multiply-adds
+        // and apply the scale once; the offset multiplies the group's sum of a, shared by all R rows.
+        float aSum[MROWS * 2];
+        for (uint m = 0; m < MROWS; ++m)
+            for (uint g = 0; g < 2; ++g) {
+                aSum[m * 2 + g] = 0.0;
+                if (GROUP_OFFSET)
+                    for (uint i = 0; i < 4; ++i)
+                        aSum[m * 2 + g] = fmaDot(av[m * 8 + groupRun(g, i) / 4], vec4(1.0), aSum[m * 2 + g]);
+            }
+#endif
 #endif
         for (uint r = 0; r < R; ++r) {
             loadBlock(row[r] + j * BLOCK_BYTES, r);
             for (uint g = 0; g < BLOCK_K / 16; ++g) {
+#if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED) && defined(GROUP_AFFINE)
+                vec4 q[4];
+                vec2 so;
+                dequantGroupAffine(0, g, q, so);
+                for (uint m = 0; m < MROWS; ++m) {
+                    float s = 0.0;
+                    for (uint i = 0; i < 4; ++i)
+                        s = fmaDot(q[i], av[m * 8 + groupRun(g, i) / 4], s);
+                    acc[r * MROWS + m] = fma(so.x, s, acc[r * MROWS + m]);
+                    if (GROUP_OFFSET)
+                        acc[r * MROWS + m] = fma(so.y, aSum[m * 2 + g], acc[r * MROWS + m]);
+                }
+#else
                 vec4 v[4];
                 dequantGroup(0, g, v);
                 for (uint i = 0; i < 4; ++i) {
@@ -171,9 +205,10 @@ void main()
                         // 256-value blocks (R is 1 for them): not held in 64 vec4s either.
                         const vec4 x = a4((aBase + m * p.K + j * BLOCK_K + e) / 4);
 #endif
-                        acc[r * MROWS + m] += dot(v[i], x);
+                        acc[r * MROWS + m] = accumulate(v[i], x, acc[r * MROWS + m]);
                     }
                 }
+#endif
             }
         }
     }
@@ -197,7 +232,7 @@ void main()
             unpackTexel(bTexel(row[r] + t, r), v);
             for (uint i = 0; i < TEXEL_VEC4S; ++i)
                 for (uint m = 0; m < MROWS; ++m)
-                    acc[r * MROWS + m] += dot(v[i], av[m * TEXEL_VEC4S + i]);
+                    acc[r * MROWS + m] = accumulate(v[i], av[m * TEXEL_VEC4S + i], acc[r * MROWS + m]);
         }
     }
 #endif

@@ -118,7 +118,7 @@ Status CommandBatch::bindDescriptors(const Pipeline& pipeline, std::initializer_
             vi.range = (b.range.size + texel - 1) / texel * texel;
             VK_CHECK(vkCreateBufferView(mDevice.handle(), &vi, nullptr, &views[i]));
             mViews.push_back(views[i]);
-            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].descriptorType = texelDescriptorType(pipeline.sampledTexels);
             writes[i].pTexelBufferView = &views[i];
         } else {
             writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;

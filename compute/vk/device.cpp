@@ -149,10 +149,11 @@ VkDescriptorSet Device::allocateDescriptorSet(VkDescriptorSetLayout layout)
     for (;;) {
         if (mActivePool == mDescriptorPools.size()) {
             const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
+                                                  {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, 1024},
                                                   {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1024}};
             VkDescriptorPoolCreateInfo ci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
             ci.maxSets = 1024;
-            ci.poolSizeCount = 2;
+            ci.poolSizeCount = 3;
             ci.pPoolSizes = sizes;
             VkDescriptorPool pool = VK_NULL_HANDLE;
             if (vkCreateDescriptorPool(mDevice, &ci, nullptr, &pool) != VK_SUCCESS)

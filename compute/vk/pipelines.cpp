@@ -23,8 +23,9 @@ const EmbeddedShader* findEmbeddedShader(std::string_view name)
 
 bool PipelineDesc::operator<(const PipelineDesc& o) const
 {
-    return std::tie(shader, bindings, texelBindings, wordTexels, pushConstantBytes, specConstants) <
-           std::tie(o.shader, o.bindings, o.texelBindings, o.wordTexels, o.pushConstantBytes, o.specConstants);
+    return std::tie(shader, bindings, texelBindings, wordTexels, sampledTexels, pushConstantBytes, specConstants) <
+           std::tie(o.shader, o.bindings, o.texelBindings, o.wordTexels, o.sampledTexels, o.pushConstantBytes,
+                    o.specConstants);
 }
 
 namespace {
@@ -143,12 +144,13 @@ Result<std::unique_ptr<Pipeline>> PipelineLibrary::build(const PipelineDesc& des
     p->bindings = desc.bindings;
     p->texelBindings = desc.texelBindings;
     p->wordTexels = desc.wordTexels;
+    p->sampledTexels = desc.sampledTexels;
     p->pushConstantBytes = desc.pushConstantBytes;
 
     std::vector<VkDescriptorSetLayoutBinding> bindings(desc.bindings);
     for (uint32_t i = 0; i < desc.bindings; ++i)
         bindings[i] = {i,
-                       (desc.texelBindings >> i & 1) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                       (desc.texelBindings >> i & 1) ? vk::texelDescriptorType(desc.sampledTexels)
                                                      : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                        1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
     VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};

@@ -20,11 +20,13 @@ struct PipelineDesc {
     uint32_t bindings = 0;               // storage buffers at set 0, bindings 0..n-1
     uint32_t pushConstantBytes = 0;
     std::vector<uint32_t> specConstants; // constant_id 0..n-1 (id 0 is the workgroup size by convention)
-    // Bit i: binding i is a uniform texel buffer instead, of uvec4 (R32G32B32A32_UINT) texels, or of
-    // uint (R32_UINT) ones where bit i of wordTexels is set too. CPU drivers (lavapipe) fetch texels
-    // with vector gathers but load from storage buffers lane by lane.
+    // Bit i: binding i is a texel buffer instead, of uvec4 (R32G32B32A32_UINT) texels, or of uint
+    // (R32_UINT) ones where bit i of wordTexels is set too. CPU drivers (lavapipe) load texels with
+    // vector gathers but storage buffers lane by lane. They are storage texel buffers (imageLoad),
+    // or uniform texel buffers (texelFetch) for shaders built with SAMPLED_TEXELS (texels.glsl).
     uint32_t texelBindings = 0;
     uint32_t wordTexels = 0;
+    bool sampledTexels = false;
 
     bool operator<(const PipelineDesc& o) const;
 };
@@ -37,8 +39,15 @@ struct Pipeline {
     uint32_t bindings = 0;
     uint32_t texelBindings = 0;
     uint32_t wordTexels = 0;
+    bool sampledTexels = false;
     uint32_t pushConstantBytes = 0;
 };
+
+// The descriptor type of a pipeline's texel bindings (PipelineDesc::sampledTexels).
+inline VkDescriptorType texelDescriptorType(bool sampledTexels)
+{
+    return sampledTexels ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
+}
 
 class PipelineLibrary {
 public:
