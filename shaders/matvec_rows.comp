@@ -25,10 +25,12 @@ layout(constant_id = 1) const uint MROWS = 1; // rows of a, = p.M
 layout(constant_id = 2) const uint R = 2;     // rows of b per invocation
 
 #ifdef GLU
-// The gated feed-forward's gate and up projections at once: R = 2, row 0 of gate and row 0 of up
-// (binding 3), so each invocation writes act(gate row) * (up row) and a is fetched once for both.
+// The gated feed-forward's gate and up projections at once: R = 2 * PAIRS, rows r < PAIRS of gate
+// and rows r - PAIRS of up (binding 3), so each invocation writes PAIRS of act(gate row) * (up row)
+// and a is fetched once for all of them.
 #include "activation.glsl"
 layout(constant_id = 3) const uint ACTIVATION = kActivationSilu;
+const uint PAIRS = R / 2;
 TEXEL_BUFFER(3, upTexels);
 #endif
 #ifdef EXPERTS
@@ -72,11 +74,11 @@ float accumulate(vec4 v, vec4 x, float acc) { return fmaDot(v, x, acc); }
 vec4 a4(uint texel) { return uintBitsToFloat(fetchTexel(aTexels, texel)); }
 
 // The last texel of b is clamped: a block's covering texels may reach past the bound range.
-// r: the row of the invocation (constant once loops unroll); with GLU row 1 is up's.
+// r: the row of the invocation (constant once loops unroll); with GLU rows PAIRS.. are up's.
 uvec4 bTexel(uint texel, uint r)
 {
 #ifdef GLU
-    if (r == 1)
+    if (r >= PAIRS)
         return fetchTexel(upTexels, min(int(texel), texelCount(upTexels) - 1));
 #endif
     return fetchTexel(bTexels, min(int(texel), texelCount(bTexels) - 1));
@@ -123,7 +125,7 @@ void loadBlock(uint b, uint r)
 void main()
 {
 #ifdef GLU
-    const uint n0 = flatInvocation();
+    const uint n0 = flatInvocation() * PAIRS;
 #else
     const uint n0 = flatInvocation() * R;
 #endif
@@ -155,8 +157,10 @@ void main()
     for (uint r = 0; r < R; ++r)
         row[r] = p.bOffset + bShift + min(n0 + r, p.N - 1) * rowBytes;
 #ifdef GLU
-    row[0] = p.bOffset + bShift + n0 * rowBytes;
-    row[1] = p.upOffset + bShift + n0 * rowBytes;
+    for (uint r = 0; r < PAIRS; ++r) {
+        row[r] = p.bOffset + bShift + min(n0 + r, p.N - 1) * rowBytes;
+        row[PAIRS + r] = p.upOffset + bShift + min(n0 + r, p.N - 1) * rowBytes;
+    }
 #endif
     for (uint j = 0; j < p.K / BLOCK_K; ++j) {
 #if BLOCK_K == 32 && !defined(A_FETCHED_AS_USED)
@@ -219,8 +223,10 @@ void main()
     for (uint r = 0; r < R; ++r)
         row[r] = (p.bOffset + bShift + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
 #ifdef GLU
-    row[0] = (p.bOffset + bShift + n0 * p.K) / PER_TEXEL;
-    row[1] = (p.upOffset + bShift + n0 * p.K) / PER_TEXEL;
+    for (uint r = 0; r < PAIRS; ++r) {
+        row[r] = (p.bOffset + bShift + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
+        row[PAIRS + r] = (p.upOffset + bShift + min(n0 + r, p.N - 1) * p.K) / PER_TEXEL;
+    }
 #endif
     for (uint t = 0; t < p.K / PER_TEXEL; ++t) {
         vec4 av[MROWS * TEXEL_VEC4S];
@@ -238,8 +244,10 @@ void main()
 #endif
 
 #ifdef GLU
-    for (uint m = 0; m < MROWS; ++m)
-        outv[oBase + m * p.outStride + n0] = activation(acc[m], ACTIVATION) * acc[MROWS + m];
+    for (uint r = 0; r < PAIRS; ++r)
+        for (uint m = 0; m < MROWS; ++m)
+            if (n0 + r < p.N)
+                outv[oBase + m * p.outStride + n0 + r] = activation(acc[r * MROWS + m], ACTIVATION) * acc[(PAIRS + r) * MROWS + m];
 #elif defined(EPILOGUE)
     for (uint r = 0; r < R; ++r) {
         if (n0 + r >= p.N)

@@ -137,6 +137,10 @@ void TestOps::quantMatmul_data()
             for (int m : {1, 3, 8})
                 QTest::addRow("%s M=%d N=37 K=%d vec-rows", dtypeName(t), m, k)
                     << t << m << 37 << k << Path::MatrixVectorRows << 0 << false;
+        // 4099 rows: one row of a takes 8 rows of b per invocation there (a tail of 3).
+        if (dtypeInfo(t).blockElements == 32)
+            QTest::addRow("%s M=1 N=4099 K=%d vec-rows", dtypeName(t), kOne)
+                << t << 1 << 4099 << kOne << Path::MatrixVectorRows << 0 << false;
         // The reduction and tile shapes do not depend on the type: a few types cover them (each
         // variant is another pipeline to compile, half a second on lavapipe).
         if (t != DType::Q4_0 && t != DType::Q4_K && t != DType::Q6_K)
@@ -213,19 +217,23 @@ void TestOps::quantMatmulWeightsOverBindingLimit()
 }
 
 // out = act(a · gate^T) * (a · up^T), in one pass for one row of a on CPU devices (two matmuls and
-// glu otherwise): every weight type, one row of a and several, both activations.
+// glu otherwise): every weight type, one row of a and several, both activations; 2051 rows of out
+// take the CPU pass's 4 rows per invocation (a tail of 3).
 void TestOps::quantMatmulGlu_data()
 {
     QTest::addColumn<DType>("type");
     QTest::addColumn<int>("m");
     QTest::addColumn<bool>("geluTanh");
+    QTest::addColumn<int>("n");
     bool gelu = false;
     for (DType t : kWeightTypes) {
         for (int m : {1, 5})
-            QTest::addRow("%s M=%d %s", dtypeName(t), m, gelu ? "gelu-tanh" : "silu") << t << m << gelu;
+            QTest::addRow("%s M=%d %s", dtypeName(t), m, gelu ? "gelu-tanh" : "silu") << t << m << gelu << 37;
         gelu = !gelu;
     }
-    QTest::addRow("q4_0 M=21 silu") << DType::Q4_0 << 21 << false;
+    QTest::addRow("q4_0 M=21 silu") << DType::Q4_0 << 21 << false << 37;
+    for (DType t : {DType::Q5_0, DType::F16})
+        QTest::addRow("%s M=1 N=2051 gelu-tanh", dtypeName(t)) << t << 1 << true << 2051;
 }
 
 void TestOps::quantMatmulGlu()
@@ -233,8 +241,9 @@ void TestOps::quantMatmulGlu()
     QFETCH(DType, type);
     QFETCH(int, m);
     QFETCH(bool, geluTanh);
+    QFETCH(int, n);
     vk::Device& dev = *test::testDevice();
-    const int64_t n = 37, k = kValues(type).second + (dtypeInfo(type).blockElements == 1 ? 7 : 0); // bf16: 104
+    const int64_t k = kValues(type).second + (dtypeInfo(type).blockElements == 1 ? 7 : 0); // bf16: 104
     const auto av = test::randomFloats(size_t(m * k), 23);
     const auto gateBytes = test::randomBlocks(type, n * k, 24);
     const auto upBytes = test::randomBlocks(type, n * k, 25);
@@ -270,17 +279,21 @@ void TestOps::cpuRepackedKQuants_data()
 {
     QTest::addColumn<DType>("type");
     QTest::addColumn<int>("m");
+    QTest::addColumn<int>("n");
     for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0})
         for (int m : {1, 5})
-            QTest::addRow("%s M=%d", dtypeName(t), m) << t << m;
+            QTest::addRow("%s M=%d", dtypeName(t), m) << t << m << 37;
+    // 4099 rows: one row of a takes 8 rows of b per invocation there (Q6_K as the LM head).
+    QTest::addRow("q6_k M=1 N=4099") << DType::Q6_K << 1 << 4099;
 }
 
 void TestOps::cpuRepackedKQuants()
 {
     QFETCH(DType, type);
     QFETCH(int, m);
+    QFETCH(int, n);
     vk::Device& dev = *test::testDevice();
-    const int64_t n = 37, k = 3 * 256;
+    const int64_t k = 3 * 256;
     const auto av = test::randomFloats(size_t(m * k), 26);
     const auto bytes = test::randomBlocks(type, n * k, 27);
     const auto expected = test::quantMatmulReference(av, type, bytes, m, n, k);
