@@ -209,6 +209,12 @@ std::vector<CaseMaker> caseList(const vk::Device& device, bool quick)
         for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q4_0})
             cases.push_back(matmulInt8Maker(t, 1, 4096, 4096));
     }
+    // Gemma 3 270M's other decode shapes, in the types a CPU device holds its Q4_K_M file as: q, k
+    // and v (K = 640, N = 1024 and 256), the attention output (K = 1024, N = 640), the FFN's down
+    // projection (K = 2048, N = 640).
+    for (DType t : {DType::Q5_0, DType::Q4_CPU, DType::Q8_CPU})
+        for (auto [k, n] : {std::pair<int64_t, int64_t>{640, 1024}, {640, 256}, {1024, 640}, {2048, 640}})
+            cases.push_back(matmulMaker(t, 1, k, n));
     // Gemma 3's LM head: the tied q8_0 embedding, 262144 x 640 (170 MiB, bound in two windows).
     cases.push_back(matmulMaker(DType::Q8_0, 1, 640, 262144));
     cases.push_back(matmulMaker(DType::Q8_CPU, 1, 640, 262144)); // the same, as CPU devices hold it
