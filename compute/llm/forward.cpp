@@ -33,6 +33,30 @@ Result<ops::Tensor> rowsOf(const ops::Tensor& t, int64_t rows, int64_t heads = 0
     return t.view({rows, t.dim(-1)});
 }
 
+// One decoded token's q, k and v as parts of RunState::qkv, for the layers whose weights are fused
+// (LayerWeights::wqkv): qk and qkv are the outputs of a pass over q's and k's rows, or all three.
+struct FusedRows {
+    ops::Tensor qk, qkv, q, k, v, qHeads, kHeads, vHeads;
+};
+
+// Empty where a part would not start on the allocator's alignment: those layers take three passes.
+Result<std::optional<FusedRows>> fusedRows(const ops::Tensor& qkv, const ModelConfig& c, uint64_t align)
+{
+    const int64_t qDim = int64_t(c.heads) * c.headDim, kvDim = int64_t(c.kvHeads) * c.headDim;
+    if (uint64_t(qDim) * 4 % align != 0 || uint64_t(qDim + kvDim) * 4 % align != 0)
+        return std::optional<FusedRows>();
+    FusedRows r;
+    ATELIER_ASSIGN(r.qk, qkv.view({1, qDim + kvDim}));
+    ATELIER_ASSIGN(r.qkv, qkv.view({1, qDim + 2 * kvDim}));
+    ATELIER_ASSIGN(r.q, qkv.slice(0, {1, qDim}, align));
+    ATELIER_ASSIGN(r.k, qkv.slice(uint64_t(qDim), {1, kvDim}, align));
+    ATELIER_ASSIGN(r.v, qkv.slice(uint64_t(qDim + kvDim), {1, kvDim}, align));
+    ATELIER_ASSIGN(r.qHeads, rowsOf(r.q, 1, c.heads));
+    ATELIER_ASSIGN(r.kHeads, rowsOf(r.k, 1, c.kvHeads));
+    ATELIER_ASSIGN(r.vHeads, rowsOf(r.v, 1, c.kvHeads));
+    return std::optional<FusedRows>(std::move(r));
+}
+
 } // namespace
 
 Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandidates, const ops::Tensor* embeddings,
@@ -57,6 +81,10 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     ATELIER_ASSIGN(ops::Tensor projected, rowsOf(mState.projected, n));
     ATELIER_ASSIGN(ops::Tensor gate, rowsOf(mState.gate, n));
     ATELIER_ASSIGN(ops::Tensor up, rowsOf(mState.up, n));
+    std::optional<FusedRows> fused;
+    if (n == 1) {
+        ATELIER_ASSIGN(fused, fusedRows(mState.qkv, c, mDevice.allocator().alignment()));
+    }
 
     const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
         if (embeddings) {
@@ -73,21 +101,32 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             const bool sliding = c.slidingLayer[size_t(l)];
             const ops::Tensor& nextNorm = l + 1 < c.layers ? mWeights.layers[size_t(l) + 1].attnNorm : mWeights.outputNorm;
 
-            ATELIER_TRY(ops::matmul(b, xn, w.wq, q));
-            ATELIER_TRY(addLora(b, LoraTarget::Query, l, xn, q));
-            ATELIER_TRY(ops::matmul(b, xn, w.wk, k));
-            ATELIER_TRY(addLora(b, LoraTarget::Key, l, xn, k));
-            ATELIER_TRY(ops::matmul(b, xn, w.wv, v));
-            ATELIER_TRY(addLora(b, LoraTarget::Value, l, xn, v));
+            // A decoded token's q and k (and v) in one pass where the layer's weights are fused.
+            const bool fuse = fused && w.wqkv;
+            const bool fuseV = fuse && w.fusedParts == 3;
+            ops::Tensor& lq = fuse ? fused->q : q;
+            ops::Tensor& lk = fuse ? fused->k : k;
+            ops::Tensor& lv = fuseV ? fused->v : v;
+            if (fuse)
+                ATELIER_TRY(ops::matmul(b, xn, *w.wqkv, fuseV ? fused->qkv : fused->qk));
+            else
+                ATELIER_TRY(ops::matmul(b, xn, w.wq, q));
+            ATELIER_TRY(addLora(b, LoraTarget::Query, l, xn, lq));
+            if (!fuse)
+                ATELIER_TRY(ops::matmul(b, xn, w.wk, k));
+            ATELIER_TRY(addLora(b, LoraTarget::Key, l, xn, lk));
+            if (!fuseV)
+                ATELIER_TRY(ops::matmul(b, xn, w.wv, v));
+            ATELIER_TRY(addLora(b, LoraTarget::Value, l, xn, lv));
             if (w.bq)
-                ATELIER_TRY(ops::add(b, q, *w.bq, q));
+                ATELIER_TRY(ops::add(b, lq, *w.bq, lq));
             if (w.bk)
-                ATELIER_TRY(ops::add(b, k, *w.bk, k));
+                ATELIER_TRY(ops::add(b, lk, *w.bk, lk));
             if (w.bv)
-                ATELIER_TRY(ops::add(b, v, *w.bv, v));
+                ATELIER_TRY(ops::add(b, lv, *w.bv, lv));
             if (c.qkNormWhole) { // OLMoE: across all heads, before RoPE
-                ATELIER_TRY(ops::rmsnorm(b, q, *w.qNorm, q, norm));
-                ATELIER_TRY(ops::rmsnorm(b, k, *w.kNorm, k, norm));
+                ATELIER_TRY(ops::rmsnorm(b, lq, *w.qNorm, lq, norm));
+                ATELIER_TRY(ops::rmsnorm(b, lk, *w.kNorm, lk, norm));
             }
             // RoPE of q and k (after Gemma 3's and Qwen3's per-head norms) and k, v into the cache:
             // one dispatch (issue 16).
@@ -101,7 +140,8 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             inputs.rope.normEps = c.rmsEps;
             inputs.queryNorm = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
             inputs.keyNorm = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
-            ATELIER_TRY(ops::ropeAndStoreKv(b, qHeads, kHeads, vHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)],
+            ATELIER_TRY(ops::ropeAndStoreKv(b, fuse ? fused->qHeads : qHeads, fuse ? fused->kHeads : kHeads,
+                                            fuseV ? fused->vHeads : vHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)],
                                             inputs));
 
             ops::AttentionOptions attend;
@@ -111,7 +151,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             attend.window = sliding ? uint32_t(c.slidingWindow) : 0;
             attend.scale = c.attentionScale;
             attend.workspace = &mState.workspace;
-            ATELIER_TRY(ops::attention(b, qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
+            ATELIER_TRY(ops::attention(b, fuse ? fused->qHeads : qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
             ATELIER_TRY(addLora(b, LoraTarget::AttentionOutput, l, attention, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));

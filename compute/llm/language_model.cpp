@@ -27,6 +27,7 @@ Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int 
     ATELIER_TRY(make(s.q, {n, qDim}));
     ATELIER_TRY(make(s.k, {n, kvDim}));
     ATELIER_TRY(make(s.v, {n, kvDim}));
+    ATELIER_TRY(make(s.qkv, {1, qDim + 2 * kvDim}));
     ATELIER_TRY(make(s.attention, {n, qDim}));
     ATELIER_TRY(make(s.projected, {n, c.dim}));
     ATELIER_TRY(make(s.gate, {n, c.feedForward}));

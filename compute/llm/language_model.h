@@ -34,6 +34,7 @@ struct RunState {
     ops::Tensor xn;        // [maxBatch, dim] normalised input of a block
     ops::Tensor q;         // [maxBatch, heads * headDim]
     ops::Tensor k, v;      // [maxBatch, kvHeads * headDim]
+    ops::Tensor qkv;       // [1, (heads + 2 kvHeads) * headDim] a decoded token's q, k, v (LayerWeights::wqkv)
     ops::Tensor attention; // [maxBatch, heads * headDim]
     ops::Tensor projected; // [maxBatch, dim] a block's output before the residual add
     ops::Tensor gate, up;  // [maxBatch, feedForward]

@@ -60,6 +60,21 @@ Result<Tensor> Tensor::slice(uint64_t first, std::vector<int64_t> newShape, uint
     return t;
 }
 
+Result<Tensor> Tensor::rows(int64_t first, int64_t count, uint64_t align) const
+{
+    const uint64_t rowBytes = shape.size() == 2 ? storageBytes(dtype, uint64_t(shape[1])) : 0;
+    const uint64_t offset = uint64_t(first) * rowBytes;
+    if (shape.size() != 2 || first < 0 || count < 1 || first + count > shape[0] || align == 0 || offset % align != 0)
+        return makeError(ErrorCode::InvalidArgument, "cannot take rows " + std::to_string(first) + " to " +
+                                                         std::to_string(first + count) + " of " + shapeText() +
+                                                         " at a " + std::to_string(align) + "-byte alignment");
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = {count, shape[1]};
+    t.buffer = buffer.alias(offset, t.bytes());
+    return t;
+}
+
 Result<Tensor> Tensor::create(vk::Device& device, DType dtype, std::vector<int64_t> shape)
 {
     Tensor t;

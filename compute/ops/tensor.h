@@ -41,6 +41,9 @@ struct Tensor {
     // fused projection's output. first's byte offset must be a multiple of `align` (the allocator's
     // alignment), so that the part binds as any tensor does. Must not outlive this tensor.
     Result<Tensor> slice(uint64_t first, std::vector<int64_t> shape, uint64_t align) const;
+    // Rows [first, first + count) of a 2-D tensor of any type (a part of a fused weight); their byte
+    // offset must be a multiple of `align`. Must not outlive this tensor.
+    Result<Tensor> rows(int64_t first, int64_t count, uint64_t align) const;
 
     static Result<Tensor> create(vk::Device& device, DType dtype, std::vector<int64_t> shape);
     // Uploads host floats, converting to the tensor's dtype.

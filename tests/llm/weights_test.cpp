@@ -51,6 +51,21 @@ void TestLlm::gemmaWeightsLoadOntoTheDevice()
     QVERIFY(device->download(w.layers[3].kNorm->buffer, back.data(), back.size()).ok());
     const auto expected = file.value()->data(*file.value()->tensor("blk.3.attn_k_norm.weight"));
     QVERIFY(std::memcmp(back.data(), expected.data(), back.size()) == 0);
+    // CPU devices hold q's, k's and (where it has their type, q5_0 in 9 layers) v's rows in one
+    // tensor, and wq, wk, wv as its rows: k's bytes read back through its view are the file's.
+    int fusedV = 0;
+    for (const LayerWeights& l : w.layers) {
+        QCOMPARE(bool(l.wqkv), cpu);
+        fusedV += l.fusedParts == 3;
+        if (l.wqkv)
+            QCOMPARE(l.wqkv->dim(0), l.wq.dim(0) + l.wk.dim(0) + (l.fusedParts == 3 ? l.wv.dim(0) : 0));
+    }
+    QCOMPARE(fusedV, cpu ? 9 : 0);
+    std::vector<uint8_t> key(w.layers[5].wk.bytes());
+    QVERIFY(device->download(w.layers[5].wk.buffer, key.data(), key.size()).ok());
+    const auto fileKey = file.value()->data(*file.value()->tensor("blk.5.attn_k.weight"));
+    QCOMPARE(uint64_t(key.size()), uint64_t(fileKey.size()));
+    QVERIFY(std::memcmp(key.data(), fileKey.data(), key.size()) == 0);
 
     // Cancelling stops the load with a Cancelled error.
     auto cancelled = loadWeights(*device, *file.value(), config.value(), [](double f) { return f < 0.5; });
