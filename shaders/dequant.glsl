@@ -11,6 +11,7 @@
 //   dequantGroupAffine(block, g, q, so) (GROUP_AFFINE: the 32-value types): group g's 16 values as
 //     so.x * q + so.y, one scale and offset for the group, so that a dot product with the group
 //     can take sums of q * a and apply so once; GROUP_OFFSET is false where so.y is always 0.
+//     Their dequantGroup is that product, applied.
 //
 // Loads: blocks of q4_0 (18 bytes), q5_0 (22), q8_0 (34) and q6_k (210) are only 2-byte aligned,
 // so a 32-bit load would be misaligned in every other block: they read 16-bit words
@@ -123,14 +124,10 @@ uint qsShift(uint e) { return (e >> 2) & 4u; }
 #define GROUP_AFFINE
 // Bit e of the 32-bit qh word is the fifth bit of value e.
 uvec4 fifthBits(uint qh, uint e) { return ((uvec4(qh) >> (uvec4(0, 1, 2, 3) + e)) & 1u) << 4; }
+// Q5_0 and Q5_1: the 5-bit quants of values e..e+3 from their qs word and the block's qh.
+uvec4 q5Quants(uint qh, uint qs, uint e) { return nibbles(qs, qsShift(e)) | fifthBits(qh, e); }
 // Q4_1 and Q4_CPU: scale and offset per block; group g of the nibbles that start at byte qs.
 vec4 q4_1Run(vec2 dm, uint qs, uint e) { return dm.x * vec4(nibbles(qs, qsShift(e))) + dm.y; }
-void q4_1Group(vec2 dm, uint qs, uint g, out vec4 v[4])
-{
-    const uint w[2] = {ld32(qs + 8 * g), ld32(qs + 4 + 8 * g)};
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q4_1Run(dm, w[r & 1], groupRun(g, r));
-}
 void q4_1GroupAffine(vec2 dm, uint qs, uint g, out vec4 q[4], out vec2 so)
 {
     const uint w[2] = {ld32(qs + 8 * g), ld32(qs + 4 + 8 * g)};
@@ -148,13 +145,6 @@ vec4 q8_0Run(float d, uint qs) { return d * q8Bytes(qs); }
 #define BLOCK_BYTES 18 // f16 d, qs[16]
 vec4 q4_0Run(float d, uint qs, uint e) { return d * (vec4(nibbles(qs, qsShift(e))) - 8.0); }
 vec4 dequant4(uint b, uint e) { return q4_0Run(ldHalf(b), ld32(b + 2 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const float d = ldHalf(b);
-    const uint qs[2] = {ld32(b + 2 + 8 * g), ld32(b + 6 + 8 * g)};
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q4_0Run(d, qs[r & 1], groupRun(g, r));
-}
 const bool GROUP_OFFSET = true;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 {
@@ -168,7 +158,6 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 #elif defined(TYPE_Q4_1)
 #define BLOCK_BYTES 20 // f16 d, f16 m, qs[16]
 vec4 dequant4(uint b, uint e) { return q4_1Run(unpackHalf2x16(ld32(b)), ld32(b + 4 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(unpackHalf2x16(ld32(b)), b + 4, g, v); }
 const bool GROUP_OFFSET = true;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupAffine(unpackHalf2x16(ld32(b)), b + 4, g, q, so); }
 
@@ -177,7 +166,6 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupA
 #define BLOCK_BYTES 24 // f32 d, f32 m, qs[16]
 vec2 q4CpuHead(uint b) { return uintBitsToFloat(uvec2(ld32(b), ld32(b + 4))); }
 vec4 dequant4(uint b, uint e) { return q4_1Run(q4CpuHead(b), ld32(b + 8 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4]) { q4_1Group(q4CpuHead(b), b + 8, g, v); }
 const bool GROUP_OFFSET = true;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupAffine(q4CpuHead(b), b + 8, g, q, so); }
 
@@ -185,17 +173,9 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so) { q4_1GroupA
 #define BLOCK_BYTES 22 // f16 d, qh[4], qs[16]
 vec4 q5_0Run(float d, uint qh, uint qs, uint e)
 {
-    return d * (vec4(nibbles(qs, qsShift(e)) | fifthBits(qh, e)) - 16.0);
+    return d * (vec4(q5Quants(qh, qs, e)) - 16.0);
 }
 vec4 dequant4(uint b, uint e) { return q5_0Run(ldHalf(b), ld32(b + 2), ld32(b + 6 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const float d = ldHalf(b);
-    const uint qh = ld32(b + 2);
-    const uint qs[2] = {ld32(b + 6 + 8 * g), ld32(b + 10 + 8 * g)};
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q5_0Run(d, qh, qs[r & 1], groupRun(g, r));
-}
 const bool GROUP_OFFSET = true;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 {
@@ -204,7 +184,7 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
     const uint qs[2] = {ld32(b + 6 + 8 * g), ld32(b + 10 + 8 * g)};
     for (uint r = 0; r < 4; ++r) {
         const uint e = groupRun(g, r);
-        q[r] = vec4(nibbles(qs[r & 1], qsShift(e)) | fifthBits(qh, e));
+        q[r] = vec4(q5Quants(qh, qs[r & 1], e));
     }
     so = vec2(d, -16.0 * d);
 }
@@ -214,22 +194,16 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 vec4 q5_1Run(uvec2 head, uint qs, uint e) // head: d and m, qh
 {
     const vec2 dm = unpackHalf2x16(head.x);
-    return dm.x * vec4(nibbles(qs, qsShift(e)) | fifthBits(head.y, e)) + dm.y;
+    return dm.x * vec4(q5Quants(head.y, qs, e)) + dm.y;
 }
 vec4 dequant4(uint b, uint e) { return q5_1Run(ld64(b), ld32(b + 8 + (e & 15)), e); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const uvec2 head = ld64(b), qs = ld64(b + 8 + 8 * g);
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q5_1Run(head, qs[r & 1], groupRun(g, r));
-}
 const bool GROUP_OFFSET = true;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 {
     const uvec2 head = ld64(b), qs = ld64(b + 8 + 8 * g);
     for (uint r = 0; r < 4; ++r) {
         const uint e = groupRun(g, r);
-        q[r] = vec4(nibbles(qs[r & 1], qsShift(e)) | fifthBits(head.y, e));
+        q[r] = vec4(q5Quants(head.y, qs[r & 1], e));
     }
     so = unpackHalf2x16(head.x);
 }
@@ -238,12 +212,6 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 #define BLOCK_BYTES 34 // f16 d, int8 qs[32]
 uint groupRun(uint g, uint r) { return 16 * g + 4 * r; }
 vec4 dequant4(uint b, uint e) { return q8_0Run(ldHalf(b), ld32(b + 2 + e)); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const float d = ldHalf(b);
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q8_0Run(d, ld32(b + 2 + 16 * g + 4 * r));
-}
 #define GROUP_AFFINE
 const bool GROUP_OFFSET = false;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
@@ -258,12 +226,6 @@ void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
 #define BLOCK_BYTES 40 // f32 scale of values 0-15, of 16-31, int8 qs[32]
 uint groupRun(uint g, uint r) { return 16 * g + 4 * r; }
 vec4 dequant4(uint b, uint e) { return q8_0Run(uintBitsToFloat(ld32(b + 4 * (e >> 4))), ld32(b + 8 + e)); }
-void dequantGroup(uint b, uint g, out vec4 v[4])
-{
-    const float d = uintBitsToFloat(ld32(b + 4 * g));
-    for (uint r = 0; r < 4; ++r)
-        v[r] = q8_0Run(d, ld32(b + 8 + 16 * g + 4 * r));
-}
 #define GROUP_AFFINE
 const bool GROUP_OFFSET = false;
 void dequantGroupAffine(uint b, uint g, out vec4 q[4], out vec2 so)
@@ -360,6 +322,17 @@ void dequantGroup(uint b, uint g, out vec4 v[4])
 
 #else
 #error "dequant.glsl: no TYPE_<type> defined"
+#endif
+
+#ifdef GROUP_AFFINE
+void dequantGroup(uint b, uint g, out vec4 v[4])
+{
+    vec4 q[4];
+    vec2 so;
+    dequantGroupAffine(b, g, q, so);
+    for (uint r = 0; r < 4; ++r)
+        v[r] = GROUP_OFFSET ? so.x * q[r] + so.y : so.x * q[r];
+}
 #endif
 
 #endif // block types

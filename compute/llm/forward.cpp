@@ -103,10 +103,11 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
 
             // A decoded token's q and k (and v) in one pass where the layer's weights are fused.
             const bool fuse = fused && w.wqkv;
-            const bool fuseV = fuse && w.fusedParts == 3;
+            const bool fuseV = fuse && w.wqkvHoldsV();
             ops::Tensor& lq = fuse ? fused->q : q;
             ops::Tensor& lk = fuse ? fused->k : k;
             ops::Tensor& lv = fuseV ? fused->v : v;
+            ops::Tensor& lqHeads = fuse ? fused->qHeads : qHeads;
             if (fuse)
                 ATELIER_TRY(ops::matmul(b, xn, *w.wqkv, fuseV ? fused->qkv : fused->qk));
             else
@@ -140,7 +141,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             inputs.rope.normEps = c.rmsEps;
             inputs.queryNorm = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
             inputs.keyNorm = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
-            ATELIER_TRY(ops::ropeAndStoreKv(b, fuse ? fused->qHeads : qHeads, fuse ? fused->kHeads : kHeads,
+            ATELIER_TRY(ops::ropeAndStoreKv(b, lqHeads, fuse ? fused->kHeads : kHeads,
                                             fuseV ? fused->vHeads : vHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)],
                                             inputs));
 
@@ -151,7 +152,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             attend.window = sliding ? uint32_t(c.slidingWindow) : 0;
             attend.scale = c.attentionScale;
             attend.workspace = &mState.workspace;
-            ATELIER_TRY(ops::attention(b, fuse ? fused->qHeads : qHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
+            ATELIER_TRY(ops::attention(b, lqHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
             ATELIER_TRY(addLora(b, LoraTarget::AttentionOutput, l, attention, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));

@@ -132,7 +132,6 @@ Status fuseAttentionInputs(vk::Device& device, LayerWeights& w)
         first += n;
     }
     w.wqkv = std::move(fused);
-    w.fusedParts = int(parts.size());
     return {};
 }
 

@@ -36,7 +36,7 @@ struct LayerWeights {
     // On CPU devices, where k (and v) have q's type: q's, k's (and v's) rows in one tensor, of
     // which wq, wk (and wv) are views, so that a decoded token takes one pass for them (issue 16).
     std::optional<ops::Tensor> wqkv;
-    int fusedParts = 0; // 2: q and k in wqkv; 3: q, k and v
+    bool wqkvHoldsV() const { return wqkv && wqkv->dim(0) > wq.dim(0) + wk.dim(0); }
     std::optional<ops::Tensor> bq, bk, bv;  // [heads|kvHeads * headDim] f32 (Qwen2)
     std::optional<ops::Tensor> qNorm, kNorm; // [headDim] f32 (Gemma 3, Qwen3); [heads|kvHeads * headDim] (OLMoE)
     std::optional<ops::Tensor> attnPostNorm; // [dim] f32 (Gemma 3)

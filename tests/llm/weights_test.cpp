@@ -56,9 +56,9 @@ void TestLlm::gemmaWeightsLoadOntoTheDevice()
     int fusedV = 0;
     for (const LayerWeights& l : w.layers) {
         QCOMPARE(bool(l.wqkv), cpu);
-        fusedV += l.fusedParts == 3;
+        fusedV += l.wqkvHoldsV();
         if (l.wqkv)
-            QCOMPARE(l.wqkv->dim(0), l.wq.dim(0) + l.wk.dim(0) + (l.fusedParts == 3 ? l.wv.dim(0) : 0));
+            QCOMPARE(l.wqkv->dim(0), l.wq.dim(0) + l.wk.dim(0) + (l.wqkvHoldsV() ? l.wv.dim(0) : 0));
     }
     QCOMPARE(fusedV, cpu ? 9 : 0);
     std::vector<uint8_t> key(w.layers[5].wk.bytes());
