@@ -287,6 +287,26 @@ struct AttentionInputsPush {
     float normEps;
 };
 
+// attention_decode.comp: one decoded token's attention on CPU devices (ops/decode_attention.h).
+struct AttentionDecodePush {
+    uint group;           // query heads per kv head
+    uint headStride;      // elements between kv heads in the caches (capacity * headDim)
+    uint position;        // the token's position: its k and v go to cache row `position`
+    uint lo;              // first cached row it sees (sliding window), <= position
+    uint qOffset;         // elements from the bound starts of q, k, v and out to head 0 (multiples of 4)
+    uint kOffset;
+    uint vOffset;
+    uint outOffset;
+    uint kvOffset;        // elements from the bound starts of the caches to [head 0, row 0] (a multiple of 8)
+    uint hasFreqFactors;  // 1: divide each pair's angle by freqFactor[i]
+    uint normFlags;       // bit 0: query rows are RMS-normalised first; bit 1: key rows
+    float log2ThetaScale; // log2(freqBase^(-2 / headDim))
+    float freqScale;
+    float normEps;
+    float scale;          // on q.k
+    float softCap;        // 0: off
+};
+
 // glu.comp: out[r, c] = act(gate[r, c]) * up[r, c] for c < n, gate and up rows `stride` apart.
 struct GluPush {
     uint count;          // elements in this dispatch (rows * n)

@@ -6,12 +6,14 @@
 //   logits = lmHead · norm(x[last]), and where a sampler asks, the largest of them (ops::topLogits)
 // Active LoRA adapters add their low-rank term after each matmul they adapt (addLora, lora_forward.cpp).
 // Each residual add, with the post-norm before it and the next norm after it, is one dispatch
-// (ops::residualNorm); the last one applies the output norm, to every row.
+// (ops::residualNorm); the last one applies the output norm, to every row. On CPU devices a decoded
+// token's q/k norms, RoPE, cache stores and attention are one dispatch too (ops::decodeAttention).
 
 #include "llm/language_model.h"
 
 #include "ops/attention.h"
 #include "ops/attention_inputs.h"
+#include "ops/decode_attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/experts.h"
@@ -130,7 +132,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
                 ATELIER_TRY(ops::rmsnorm(b, lk, *w.kNorm, lk, norm));
             }
             // RoPE of q and k (after Gemma 3's and Qwen3's per-head norms) and k, v into the cache:
-            // one dispatch (issue 16).
+            // one dispatch (issue 16), then attention; on CPU devices a decoded token's are one dispatch.
             ops::AttentionInputsOptions inputs;
             inputs.rope.layout = c.rope;
             inputs.rope.nRot = uint32_t(c.ropeDims);
@@ -141,10 +143,6 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             inputs.rope.normEps = c.rmsEps;
             inputs.queryNorm = c.qkNorm && w.qNorm ? &*w.qNorm : nullptr;
             inputs.keyNorm = c.qkNorm && w.kNorm ? &*w.kNorm : nullptr;
-            ATELIER_TRY(ops::ropeAndStoreKv(b, lqHeads, fuse ? fused->kHeads : kHeads,
-                                            fuseV ? fused->vHeads : vHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)],
-                                            inputs));
-
             ops::AttentionOptions attend;
             attend.startPosition = start;
             attend.causal = causal;
@@ -152,7 +150,19 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             attend.window = sliding ? uint32_t(c.slidingWindow) : 0;
             attend.scale = c.attentionScale;
             attend.workspace = &mState.workspace;
-            ATELIER_TRY(ops::attention(b, lqHeads, mCache.keys[size_t(l)], mCache.values[size_t(l)], attentionHeads, attend));
+            const ops::Tensor& lkHeads = fuse ? fused->kHeads : kHeads;
+            const ops::Tensor& lvHeads = fuseV ? fused->vHeads : vHeads;
+            ops::Tensor& kCache = mCache.keys[size_t(l)];
+            ops::Tensor& vCache = mCache.values[size_t(l)];
+            bool attended = false;
+            if (n == 1) {
+                ATELIER_ASSIGN(attended, ops::decodeAttention(b, lqHeads, lkHeads, lvHeads, kCache, vCache,
+                                                              attentionHeads, inputs, attend));
+            }
+            if (!attended) {
+                ATELIER_TRY(ops::ropeAndStoreKv(b, lqHeads, lkHeads, lvHeads, kCache, vCache, inputs));
+                ATELIER_TRY(ops::attention(b, lqHeads, kCache, vCache, attentionHeads, attend));
+            }
             ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
             ATELIER_TRY(addLora(b, LoraTarget::AttentionOutput, l, attention, projected));
             ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));

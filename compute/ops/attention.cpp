@@ -63,7 +63,9 @@ Result<Tiling> chooseTiling(const vk::DeviceInfo& info, uint32_t headDim, uint64
     return t;
 }
 
-Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out)
+} // namespace
+
+Status checkAttentionShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out)
 {
     const std::string what = "attention of q " + q.shapeText() + " over k " + k.shapeText() + " and v " +
                              v.shapeText() + " into " + out.shapeText();
@@ -80,6 +82,8 @@ Status checkShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
         return makeError(ErrorCode::Unsupported, what + ": the cache has more than 2^32 elements");
     return {};
 }
+
+namespace {
 
 // CPU devices: attention_rows.comp's two passes through the workspace, for decoding and for prompts
 // whose [rows, kv span] scores fit it, when every kv head fits one binding and no kv split was asked
@@ -147,7 +151,7 @@ int64_t attentionWorkspaceElements(int64_t tokens, int64_t heads, int64_t headDi
 Status attention(vk::CommandBatch& batch, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                  const AttentionOptions& options)
 {
-    ATELIER_TRY(checkShapes(q, k, v, out));
+    ATELIER_TRY(checkAttentionShapes(q, k, v, out));
     const uint64_t tokens = uint64_t(q.dim(0)), heads = uint64_t(q.dim(1)), headDim = uint64_t(q.dim(2));
     const uint64_t kvHeads = uint64_t(k.dim(0)), capacity = uint64_t(k.dim(1));
     const uint64_t group = heads / kvHeads;

@@ -44,6 +44,9 @@ constexpr uint32_t kAttentionMaxSplits = 32;
 // Elements of the f32 workspace that lets attention() split the kv range for `tokens` queries.
 int64_t attentionWorkspaceElements(int64_t tokens, int64_t heads, int64_t headDim);
 
+// attention()'s checks of its tensors' types and shapes.
+Status checkAttentionShapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out);
+
 // q: f32 [tokens, heads, headDim]; k, v: f16 [kvHeads, capacity, headDim] with heads a multiple of
 // kvHeads (query head h reads kv head h / (heads / kvHeads)); out: f32 like q. headDim is a
 // multiple of 4 up to 256.

@@ -9,9 +9,7 @@
 
 namespace atelier::ops {
 
-namespace {
-
-Status checkArguments(const std::string& what, const Tensor& q, const Tensor& k, const Tensor& v,
+Status checkAttentionInputs(const std::string& what, const Tensor& q, const Tensor& k, const Tensor& v,
                       const Tensor& kCache, const Tensor& vCache, const AttentionInputsOptions& options)
 {
     const auto fail = [&](const std::string& why) { return makeError(ErrorCode::InvalidArgument, what + ": " + why); };
@@ -50,13 +48,11 @@ Status checkArguments(const std::string& what, const Tensor& q, const Tensor& k,
     return {};
 }
 
-} // namespace
-
 Status ropeAndStoreKv(vk::CommandBatch& batch, Tensor& q, const Tensor& k, const Tensor& v, Tensor& kCache,
                       Tensor& vCache, const AttentionInputsOptions& options)
 {
     const std::string what = "ropeAndStoreKv of " + q.shapeText() + ", " + k.shapeText() + " into " + kCache.shapeText();
-    ATELIER_TRY(checkArguments(what, q, k, v, kCache, vCache, options));
+    ATELIER_TRY(checkAttentionInputs(what, q, k, v, kCache, vCache, options));
     const RopeOptions& rope = options.rope;
     const uint64_t tokens = uint64_t(q.dim(0)), heads = uint64_t(q.dim(1)), headDim = uint64_t(q.dim(2));
     const uint64_t kvHeads = uint64_t(k.dim(1)), capacity = uint64_t(kCache.dim(1));

@@ -12,6 +12,7 @@
 #include "vk/command_batch.h"
 
 #include <cstdint>
+#include <string>
 
 namespace atelier::ops {
 
@@ -24,6 +25,10 @@ struct AttentionInputsOptions {
     // (tests; rope.sharedReduction picks the shared-memory one).
     bool wideReduction = false;
 };
+
+// The arguments' shapes, types and options as ropeAndStoreKv needs them; `what` starts the error.
+Status checkAttentionInputs(const std::string& what, const Tensor& q, const Tensor& k, const Tensor& v,
+                            const Tensor& kCache, const Tensor& vCache, const AttentionInputsOptions& options);
 
 // q: f32 [tokens, heads, headDim], roped in place; k, v: f32 [tokens, kvHeads, headDim];
 // kCache, vCache: f16 [kvHeads, capacity, headDim], whose rows rope.startPosition + t receive

@@ -39,6 +39,9 @@ private slots:
     void ropeAndStoreKv();
     void ropeAndStoreKvRejectsBadArguments();
     void ropeAndStoreKvTimings();
+    void decodeAttention_data();
+    void decodeAttention();
+    void decodeAttentionDeclines();
 
     void glu_data();
     void glu();
