@@ -51,6 +51,20 @@ layout(constant_id = 3) const uint ACT = 0;      // 0 none, 1 erf GELU, 2 tanh G
 layout(constant_id = 4) const bool HAS_BIAS = false;
 layout(constant_id = 5) const bool RESIDUAL = false;
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
+#elif defined(RESIDUAL_NORM)
+// The seam after a block's output projection, decoding (MatmulResidualNormPush, MROWS = 1): once
+// every invocation has stored its products, the last subgroup to finish adds them (post-normed where
+// p.postNorm) to the residual x and writes the next block's input xn = rmsnorm(x) * next, as
+// residual_norm.comp does in a dispatch of its own. It knows it is last from the finish counter,
+// which it leaves at 0 for the next pass.
+layout(push_constant) uniform Push { MatmulResidualNormPush p; };
+layout(std430, binding = 3) restrict buffer X { float x[]; };
+layout(std430, binding = 4) restrict readonly buffer Post { float post[]; };
+layout(std430, binding = 5) restrict readonly buffer Next { float next[]; };
+layout(std430, binding = 6) restrict writeonly buffer Xn { float xn[]; };
+layout(std430, binding = 7) coherent restrict buffer Finished { uint finished; };
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #else
 layout(push_constant) uniform Push { MatmulPush p; };
 #endif
@@ -59,6 +73,8 @@ TEXEL_BUFFER(0, aTexels); // f32 bits, 4 per texel; p.aOffset % 4 == 0
 TEXEL_BUFFER(1, bTexels);
 #ifdef EPILOGUE
 layout(std430, binding = 2) buffer Out { float outv[]; }; // read too: the residual
+#elif defined(RESIDUAL_NORM)
+layout(std430, binding = 2) coherent buffer Out { float outv[]; }; // read by the last invocation
 #else
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 #endif
@@ -122,6 +138,32 @@ void loadBlock(uint b, uint r)
 }
 #endif
 
+#ifdef RESIDUAL_NORM
+// The seam, by one subgroup, striding over the row as residual_norm.comp does over a workgroup.
+void residualNorm()
+{
+    const uint lane = gl_SubgroupInvocationID;
+    float postScale = 1.0;
+    if (p.postNorm != 0) {
+        float ss = 0.0;
+        for (uint i = lane; i < p.N; i += gl_SubgroupSize)
+            ss += outv[p.outOffset + i] * outv[p.outOffset + i];
+        postScale = inversesqrt(subgroupAdd(ss) / float(p.N) + p.eps);
+    }
+    // Each lane reads back only the elements of x it wrote itself.
+    float ss = 0.0;
+    for (uint i = lane; i < p.N; i += gl_SubgroupSize) {
+        const float y = outv[p.outOffset + i];
+        const float v = p.postNorm != 0 ? x[p.xOffset + i] + y * postScale * post[i] : x[p.xOffset + i] + y;
+        x[p.xOffset + i] = v;
+        ss += v * v;
+    }
+    const float inv = inversesqrt(subgroupAdd(ss) / float(p.N) + p.eps);
+    for (uint i = lane; i < p.N; i += gl_SubgroupSize)
+        xn[p.xnOffset + i] = x[p.xOffset + i] * inv * next[i];
+}
+#endif
+
 void main()
 {
 #ifdef GLU
@@ -129,8 +171,10 @@ void main()
 #else
     const uint n0 = flatInvocation() * R;
 #endif
+#ifndef RESIDUAL_NORM // there every invocation reaches the count at the end (rows past N are dropped)
     if (n0 >= p.N)
         return;
+#endif
 #ifdef EXPERTS
     // Pair z: its token's row of a, its expert's matrix of b (bShift into the bound experts), its
     // own row of out; a pair routed to an expert outside the binding is another dispatch's.
@@ -272,5 +316,20 @@ void main()
         for (uint m = 0; m < MROWS; ++m)
             if (n0 + r < p.N)
                 outv[oBase + m * p.outStride + n0 + r] = acc[r * MROWS + m];
+#endif
+#ifdef RESIDUAL_NORM
+    // Each subgroup counts once its lanes have stored (a subgroup runs as one SIMD thread on CPU
+    // devices); the last of all does the seam, with no barrier (lavapipe would run the whole
+    // kernel as coroutines for one).
+    memoryBarrierBuffer();
+    uint counted = 0;
+    if (subgroupElect())
+        counted = atomicAdd(finished, 1u);
+    if (subgroupBroadcastFirst(counted) + 1u == p.subgroups) {
+        memoryBarrierBuffer(); // the other subgroups' products, stored before their counts
+        residualNorm();
+        if (subgroupElect())
+            finished = 0u;
+    }
 #endif
 }

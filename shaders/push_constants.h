@@ -29,6 +29,24 @@ struct MatmulPush {
     uint outStride; // elements between rows of out (the full N)
 };
 
+// matvec_rows.comp with RESIDUAL_NORM: MatmulPush's fields for one row of a, then the seam after it
+// (ops::matmulResidualNorm): x += [rmsnorm(out) * post], xn = rmsnorm(x) * next, by the last of
+// `subgroups` to finish.
+struct MatmulResidualNormPush {
+    uint M;
+    uint N;
+    uint K;
+    uint aOffset;
+    uint bOffset;
+    uint outOffset;
+    uint outStride;
+    uint xOffset;     // elements from the bound starts of x and xn
+    uint xnOffset;
+    uint subgroups;   // subgroups in the dispatch; each counts once its lanes have stored
+    uint postNorm;    // 1: out is RMS-normalised and scaled by post before the add
+    float eps;
+};
+
 // matvec_rows.comp with GLU: out[m, n] = act(dot(a[m, :], gate[n, :])) * dot(a[m, :], up[n, :]);
 // the fields of MatmulPush (bOffset: gate[0, 0]) and where up[0, 0] is.
 struct MatmulGluPush {

@@ -89,6 +89,7 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     }
 
     const Status recorded = mDevice.execute([&](vk::CommandBatch& b) -> Status {
+        b.fill(mState.finished.buffer.range(0, 4), 0); // a pass cut short may have left it counting
         if (embeddings) {
             b.copy(embeddings->buffer.range(0, embeddings->bytes()), x.buffer.range(0, embeddings->bytes()));
         } else {
@@ -163,18 +164,21 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
                 ATELIER_TRY(ops::ropeAndStoreKv(b, lqHeads, lkHeads, lvHeads, kCache, vCache, inputs));
                 ATELIER_TRY(ops::attention(b, lqHeads, kCache, vCache, attentionHeads, attend));
             }
-            ATELIER_TRY(ops::matmul(b, attention, w.wo, projected));
-            ATELIER_TRY(addLora(b, LoraTarget::AttentionOutput, l, attention, projected));
-            ATELIER_TRY(ops::residualNorm(b, x, projected, w.attnPostNorm ? &*w.attnPostNorm : nullptr, w.ffnNorm, xn, norm));
+            ATELIER_TRY(project(b, attention, w.wo, LoraTarget::AttentionOutput, l, projected,
+                                {&x, w.attnPostNorm ? &*w.attnPostNorm : nullptr, &w.ffnNorm, &xn, c.rmsEps,
+                                 mState.finished.buffer.range(0, 4)}));
 
             if (w.experts) {
                 ATELIER_TRY(recordExperts(b, *w.experts, xn, n, projected));
             } else {
                 ATELIER_TRY(recordGlu(b, w, l, xn, gate, up));
-                ATELIER_TRY(ops::matmul(b, gate, w.down, projected));
-                ATELIER_TRY(addLora(b, LoraTarget::Down, l, gate, projected));
             }
-            ATELIER_TRY(ops::residualNorm(b, x, projected, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, nextNorm, xn, norm));
+            const ops::ResidualNormSeam seam{&x, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, &nextNorm, &xn, c.rmsEps,
+                                             mState.finished.buffer.range(0, 4)};
+            if (w.experts)
+                ATELIER_TRY(ops::residualNorm(b, x, projected, seam.postWeight, nextNorm, xn, norm));
+            else
+                ATELIER_TRY(project(b, gate, w.down, LoraTarget::Down, l, projected, seam));
         }
         const uint64_t rowBytes = uint64_t(c.dim) * 4;
         b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
@@ -185,6 +189,22 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
     ATELIER_TRY(recorded);
     mCache.length += int(n);
     return {};
+}
+
+// A block's output projection into `projected`, its LoRA terms, then the residual seam: in the
+// projection's own pass for a decoded token where the device takes it (ops::matmulResidualNorm).
+Status LanguageModel::project(vk::CommandBatch& b, const ops::Tensor& in, const ops::Tensor& weight, LoraTarget target,
+                              int layer, ops::Tensor& projected, const ops::ResidualNormSeam& seam)
+{
+    if (in.dim(0) == 1 && !adapted(target, layer)) {
+        ATELIER_ASSIGN(const bool seamed, ops::matmulResidualNorm(b, in, weight, projected, seam));
+        if (seamed)
+            return {};
+    }
+    ATELIER_TRY(ops::matmul(b, in, weight, projected));
+    ATELIER_TRY(addLora(b, target, layer, in, projected));
+    return ops::residualNorm(b, *seam.x, projected, seam.postWeight, *seam.nextWeight, *seam.xn,
+                             ops::RmsNormOptions{seam.eps});
 }
 
 Status LanguageModel::recordExperts(vk::CommandBatch& b, const ExpertWeights& w, const ops::Tensor& xn, int64_t n,

@@ -42,6 +42,7 @@ Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int 
     }
     ATELIER_TRY(make(s.last, {1, c.dim}));
     ATELIER_TRY(make(s.logits, {1, vocab}));
+    ATELIER_TRY(make(s.finished, {4}));
     ATELIER_TRY(make(s.workspace, {ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim)}));
     const uint64_t idBytes = uint64_t(maxBatch) * sizeof(int32_t);
     ATELIER_ASSIGN(s.tokenIds, device.allocate(idBytes));

@@ -10,6 +10,7 @@
 #include "llm/tokenizer.h"
 #include "llm/weights.h"
 #include "ops/embedding.h"
+#include "ops/matmul.h"
 #include "ops/top_logits.h"
 
 #include <functional>
@@ -47,6 +48,7 @@ struct RunState {
     ops::Tensor last;      // [1, dim] the last token's residual, for the logits
     ops::Tensor logits;    // [1, vocab]
     ops::Tensor workspace; // f32 for split-kv decode attention
+    ops::Tensor finished;  // [4] f32 bits of a uint, 0 between passes: ops::matmulResidualNorm's finish counter
     vk::Buffer tokenIds;   // int32 [maxBatch], written by the host where it is mapped
     vk::Buffer idStaging;  // host-visible copy source where tokenIds is not mapped
     ops::TopLogitsWork top; // the largest logits, for samplers that need only those
@@ -115,6 +117,9 @@ private:
     // y += scale * alpha / rank * B (A x) for each active adapter of the weight (lora_forward.cpp);
     // the token embedding's A is looked up by id instead.
     Status addLora(vk::CommandBatch& batch, LoraTarget target, int layer, const ops::Tensor& x, ops::Tensor& y);
+    bool adapted(LoraTarget target, int layer) const;
+    Status project(vk::CommandBatch& batch, const ops::Tensor& in, const ops::Tensor& weight, LoraTarget target, int layer,
+                   ops::Tensor& projected, const ops::ResidualNormSeam& seam); // an active adapter adds to this projection
     Status addTokenLora(vk::CommandBatch& batch, const ops::TokenIds& ids, ops::Tensor& x);
     // gate = act(gate · xn) * (up · xn), fused where no adapter changes gate or up.
     Status recordGlu(vk::CommandBatch& batch, const LayerWeights& w, int layer, const ops::Tensor& xn,

@@ -58,6 +58,12 @@ Status LanguageModel::addLora(vk::CommandBatch& b, LoraTarget target, int layer,
     return {};
 }
 
+bool LanguageModel::adapted(LoraTarget target, int layer) const
+{
+    return std::any_of(mAdapters.begin(), mAdapters.end(),
+                       [&](const ActiveLora& a) { return a.adapter->pair(target, layer) != nullptr; });
+}
+
 Status LanguageModel::addTokenLora(vk::CommandBatch& b, const ops::TokenIds& ids, ops::Tensor& x)
 {
     for (const ActiveLora& active : mAdapters) {

@@ -398,4 +398,59 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
     return {};
 }
 
+Result<bool> matmulResidualNorm(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
+                                const ResidualNormSeam& seam)
+{
+    ATELIER_TRY(checkShapes(a, b, out));
+    const std::string what = "matmulResidualNorm into " + out.shapeText();
+    const uint64_t K = uint64_t(a.dim(-1)), N = uint64_t(b.dim(0)), M = uint64_t(a.numel()) / K;
+    if (!seam.x || !seam.xn || !seam.nextWeight || seam.x->shape != out.shape || seam.xn->shape != out.shape ||
+        seam.x->dtype != DType::F32 || seam.xn->dtype != DType::F32 || seam.finished.size < 4)
+        return makeError(ErrorCode::InvalidArgument, what + ": x and xn must be f32 like out, with a finish counter");
+    for (const Tensor* w : {seam.postWeight, seam.nextWeight})
+        if (w && (w->dtype != DType::F32 || uint64_t(w->numel()) != N))
+            return makeError(ErrorCode::InvalidArgument, what + ": a norm weight must be f32 [" + std::to_string(N) +
+                                                             "], got " + w->shapeText());
+    vk::Device& device = batch.device();
+    const auto& info = device.info();
+    // Subgroups that are whole parts of a workgroup, able to elect, broadcast and sum.
+    const bool subgroupOps = info.subgroupArithmetic() && (info.subgroupOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT) &&
+                           info.subgroupSize > 0 && info.minSubgroupSize == info.maxSubgroupSize;
+    if (M != 1 || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !subgroupOps || takesInt8(info, b.dtype, M, K, {}))
+        return false;
+    ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, {}));
+    const uint64_t align = device.allocator().alignment();
+    const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
+    if (!kernel.rows || kernel.batch || storageBytes(b.dtype, K) * N > room || std::max(K, N) * 4 > room)
+        return false;
+    batch.countFlops(2.0 * double(N) * double(K));
+    const uint32_t rowsOfB = kernel.spec[1];
+    if (kernel.spec[0] % info.subgroupSize != 0)
+        return false;
+    vk::PipelineDesc desc{std::string("matvec_rows_residual_norm_") + dtypeName(b.dtype), 8,
+                          sizeof(shader::MatmulResidualNormPush), {kernel.spec[0], 1, rowsOfB}};
+    desc.texelBindings = 0b011; // a and b
+    ATELIER_ASSIGN(const vk::Pipeline* pipeline, device.pipelines().get(desc));
+    const ElementWindow aw = a.window(0, K, align);
+    const ElementWindow bw = rowWindow(b, 0, N, align);
+    const ElementWindow ow = out.window(0, N, align);
+    const ElementWindow xw = seam.x->window(0, N, align);
+    const ElementWindow nw = seam.xn->window(0, N, align);
+    const Grid g = grid1d((N + kernel.blockN - 1) / kernel.blockN, 1, info.maxWorkgroupCount[0]);
+    const uint32_t workgroup = kernel.spec[0];
+    const uint64_t subgroups = uint64_t(g.x) * g.y * workgroup / info.subgroupSize;
+    const shader::MatmulResidualNormPush push{1,         uint32_t(N), uint32_t(K), aw.offset,
+                                              bw.offset, ow.offset,   uint32_t(N), xw.offset,
+                                              nw.offset, uint32_t(subgroups), seam.postWeight ? 1u : 0u, seam.eps};
+    // Without a post-norm the kernel never reads that binding; the next weight stands in for it.
+    const auto postRange = (seam.postWeight ? *seam.postWeight : *seam.nextWeight).buffer.range(0, uint64_t(N) * 4);
+    ATELIER_TRY(batch.dispatch(*pipeline,
+                               {vk::readOf(aw.range), vk::readOf(bw.range), vk::readWriteOf(ow.range),
+                                vk::readWriteOf(xw.range), vk::readOf(postRange),
+                                vk::readOf(seam.nextWeight->buffer.range(0, uint64_t(N) * 4)), vk::writeOf(nw.range),
+                                vk::readWriteOf(seam.finished)},
+                               push, g.x, g.y));
+    return true;
+}
+
 } // namespace atelier::ops

@@ -87,4 +87,24 @@ Status matmulEpilogue(vk::CommandBatch& batch, const Tensor& a, const Tensor& b,
 Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, const Tensor& up, Tensor& out,
                  Tensor& upScratch, GluActivation act);
 
+// The seam after a block's output projection (ops::residualNorm) in the projection's own pass:
+// out = a · b^T for one row of a, then x += [rmsnorm(out) * postWeight] and xn = rmsnorm(x) *
+// nextWeight, done by whichever invocation finishes last (matvec_rows.comp's RESIDUAL_NORM). On CPU
+// devices a dispatch costs lavapipe a wake-up of its threads, as much as the seam's arithmetic.
+// `finished`: 4 bytes holding 0, which each pass leaves at 0 again.
+struct ResidualNormSeam {
+    Tensor* x = nullptr;                // f32 [1, N] the residual stream, updated
+    const Tensor* postWeight = nullptr; // f32 [N], or none
+    const Tensor* nextWeight = nullptr; // f32 [N]
+    Tensor* xn = nullptr;               // f32 [1, N]
+    float eps = 1e-6f;
+    vk::BufferRange finished;
+};
+
+// Returns false, recording nothing, where the rows kernel would not take the product in one pass
+// (GPUs, several rows of a, the int8 path, weights past one binding): the caller records matmul and
+// residualNorm.
+Result<bool> matmulResidualNorm(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out,
+                                const ResidualNormSeam& seam);
+
 } // namespace atelier::ops

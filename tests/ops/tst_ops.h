@@ -43,6 +43,8 @@ private slots:
     void cpuRepackedKQuants();
     void quantMatmulGlu_data();
     void quantMatmulGlu();
+    void matmulResidualNorm_data();
+    void matmulResidualNorm();
     void quantMatmul_data();
     void quantMatmul();
     void quantMatmulSplitBindings_data();
