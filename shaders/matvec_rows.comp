@@ -318,10 +318,11 @@ void main()
                 outv[oBase + m * p.outStride + n0 + r] = acc[r * MROWS + m];
 #endif
 #ifdef RESIDUAL_NORM
-    // Each subgroup counts once its lanes have stored (a subgroup runs as one SIMD thread on CPU
-    // devices); the last of all does the seam, with no barrier (lavapipe would run the whole
-    // kernel as coroutines for one).
+    // Each subgroup counts once all its lanes have stored; the last of all does the seam, with no
+    // workgroup barrier (lavapipe would run the whole kernel as coroutines for one; a subgroup
+    // barrier costs it nothing measurable).
     memoryBarrierBuffer();
+    subgroupBarrier();
     uint counted = 0;
     if (subgroupElect())
         counted = atomicAdd(finished, 1u);
