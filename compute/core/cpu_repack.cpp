@@ -64,12 +64,29 @@ void repackQ80(const uint8_t* in, uint8_t* out)
     std::memcpy(out + 8, in + 2, 32);
 }
 
+// Q5_0: f16 d, qh[4], qs[16]; value j takes the low nibble of qs[j] (j < 16) or the high one of
+// qs[j - 16], and bit j of qh as its fifth bit; it is d * (q - 16) (ggml's dequantize_row_q5_0).
+void repackQ50(const uint8_t* in, uint8_t* out)
+{
+    const float d = halfAt(in);
+    uint32_t qh;
+    std::memcpy(&qh, in + 2, 4);
+    const uint8_t* qs = in + 6;
+    putFloat(out, d);
+    putFloat(out + 4, d);
+    for (int j = 0; j < 32; ++j) {
+        const int low = j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4;
+        out[8 + j] = uint8_t(int8_t((low | int(((qh >> j) & 1u) << 4)) - 16));
+    }
+}
+
 } // namespace
 
 std::optional<DType> cpuRepackedType(DType type)
 {
     switch (type) {
     case DType::Q4_K: return DType::Q4_CPU;
+    case DType::Q5_0:
     case DType::Q6_K:
     case DType::Q8_0: return DType::Q8_CPU;
     default: return std::nullopt;
@@ -92,6 +109,8 @@ std::vector<uint8_t> repackForCpu(DType type, std::span<const uint8_t> blocks)
             repackQ4K(in, dst);
         else if (type == DType::Q6_K)
             repackQ6K(in, dst);
+        else if (type == DType::Q5_0)
+            repackQ50(in, dst);
         else
             repackQ80(in, dst);
     }

@@ -70,7 +70,7 @@ public:
             bytes = bytes.subspan(uint64_t(rows->first) * rowBytes, uint64_t(rows->second) * rowBytes);
             shape[0] = rows->second;
         }
-        // CPU devices read Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.2-5x faster there;
+        // CPU devices read Q4_K, Q5_0, Q6_K and Q8_0 repacked (core/cpu_repack.h): 1.1-5x faster there;
         // not where the int8 matvec path is forced (tests), which reads the GGUF layouts.
         const bool repack = mDevice.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU && !ops::int8MatvecFromEnvironment().value_or(false);
         const auto cpuType = repack ? cpuRepackedType(*type) : std::nullopt;

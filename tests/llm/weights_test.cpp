@@ -1,5 +1,6 @@
 #include "tst_llm.h"
 
+#include "core/cpu_repack.h"
 #include "io/gguf.h"
 #include "llm/weights.h"
 #include "test_device.h"
@@ -30,29 +31,32 @@ void TestLlm::gemmaWeightsLoadOntoTheDevice()
     QCOMPARE(w.layers.size(), size_t(18));
     QVERIFY(!w.output); // Gemma ties the output projection to the embedding table
     QCOMPARE(w.lmHead().shape, (std::vector<int64_t>{262144, 640}));
-    // CPU devices hold Q4_K, Q6_K and Q8_0 repacked (core/cpu_repack.h), a sixth to a half larger.
+    // CPU devices hold Q4_K, Q5_0, Q6_K and Q8_0 repacked (core/cpu_repack.h), a sixth to 82% larger.
     const bool cpu = device->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     QCOMPARE(int(w.tokenEmbedding.dtype), int(cpu ? DType::Q8_CPU : DType::Q8_0));
     QCOMPARE(int(w.layers[0].down.dtype), int(cpu ? DType::Q8_CPU : DType::Q6_K));
     QCOMPARE(w.layers[0].wq.shape, (std::vector<int64_t>{1024, 640}));
+    QCOMPARE(int(w.layers[0].wq.dtype), int(cpu ? DType::Q8_CPU : DType::Q5_0));
     QVERIFY(w.layers[17].qNorm && w.layers[17].ffnPostNorm);
     QVERIFY(calls >= 18);
     // All 236 tensors, byte for byte: the weights are the file's data section less its padding
-    // (the repacked types 192 / 144, 320 / 210 and 40 / 34 of it on CPU devices).
+    // (the repacked types 192 / 144, 320 / 210, 40 / 34 and 40 / 22 of it on CPU devices).
     uint64_t fileBytes = 0;
     for (const auto& t : file.value()->tensors())
         fileBytes += !cpu                         ? t.bytes
                      : t.type == io::GgmlType::Q4_K ? t.bytes / 144 * 192
                      : t.type == io::GgmlType::Q6_K ? t.bytes / 210 * 320
                      : t.type == io::GgmlType::Q8_0 ? t.bytes / 34 * 40
+                     : t.type == io::GgmlType::Q5_0 ? t.bytes / 22 * 40
                                                     : t.bytes;
     QCOMPARE(w.bytes(), fileBytes);
     std::vector<uint8_t> back(w.layers[3].kNorm->bytes());
     QVERIFY(device->download(w.layers[3].kNorm->buffer, back.data(), back.size()).ok());
     const auto expected = file.value()->data(*file.value()->tensor("blk.3.attn_k_norm.weight"));
     QVERIFY(std::memcmp(back.data(), expected.data(), back.size()) == 0);
-    // CPU devices hold q's, k's and (where it has their type, q5_0 in 9 layers) v's rows in one
-    // tensor, and wq, wk, wv as its rows: k's bytes read back through its view are the file's.
+    // CPU devices hold q's, k's and (where it has their type: repacked, q5_0 and q8_0 are both
+    // Q8_CPU, so in all 18 layers) v's rows in one tensor, and wq, wk, wv as its rows: k's bytes
+    // read back through its view are the file's (repacked on CPU devices).
     int fusedV = 0;
     for (const LayerWeights& l : w.layers) {
         QCOMPARE(bool(l.wqkv), cpu);
@@ -60,10 +64,12 @@ void TestLlm::gemmaWeightsLoadOntoTheDevice()
         if (l.wqkv)
             QCOMPARE(l.wqkv->dim(0), l.wq.dim(0) + l.wk.dim(0) + (l.wqkvHoldsV() ? l.wv.dim(0) : 0));
     }
-    QCOMPARE(fusedV, cpu ? 9 : 0);
+    QCOMPARE(fusedV, cpu ? 18 : 0);
     std::vector<uint8_t> key(w.layers[5].wk.bytes());
     QVERIFY(device->download(w.layers[5].wk.buffer, key.data(), key.size()).ok());
-    const auto fileKey = file.value()->data(*file.value()->tensor("blk.5.attn_k.weight"));
+    const auto keyData = file.value()->data(*file.value()->tensor("blk.5.attn_k.weight"));
+    const std::vector<uint8_t> fileKey = cpu ? repackForCpu(DType::Q5_0, keyData)
+                                             : std::vector<uint8_t>(keyData.begin(), keyData.end());
     QCOMPARE(uint64_t(key.size()), uint64_t(fileKey.size()));
     QVERIFY(std::memcmp(key.data(), fileKey.data(), key.size()) == 0);
 

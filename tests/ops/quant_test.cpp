@@ -272,7 +272,7 @@ void TestOps::quantMatmulGlu()
     QVERIFY(test::noValidationMessages());
 }
 
-// Q4_K, Q6_K and Q8_0 repacked for CPU devices (core/cpu_repack.h) hold exactly the values of the blocks
+// Q4_K, Q5_0, Q6_K and Q8_0 repacked for CPU devices (core/cpu_repack.h) hold exactly the values of the blocks
 // they come from: an embedding lookup of the repacked table returns them bit for bit, and the rows
 // kernel (the only matmul for these types, on any device) matches the original's reference.
 void TestOps::cpuRepackedKQuants_data()
@@ -280,7 +280,7 @@ void TestOps::cpuRepackedKQuants_data()
     QTest::addColumn<DType>("type");
     QTest::addColumn<int>("m");
     QTest::addColumn<int>("n");
-    for (DType t : {DType::Q4_K, DType::Q6_K, DType::Q8_0})
+    for (DType t : {DType::Q4_K, DType::Q5_0, DType::Q6_K, DType::Q8_0})
         for (int m : {1, 5})
             QTest::addRow("%s M=%d", dtypeName(t), m) << t << m << 37;
     // 4099 rows: one row of a takes 8 rows of b per invocation there (Q6_K as the LM head).
