@@ -217,13 +217,20 @@ static Status record(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, 
     batch.countFlops(2.0 * double(M) * double(N) * double(K));
 
     // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
+    // The rows kernel reads b through a texel buffer, whose limit is its own (lavapipe: 2 GiB against
+    // 128 MiB for a storage buffer, so Gemma 3's 210 MB LM head is one dispatch instead of two).
     const uint64_t align = device.allocator().alignment();
-    uint64_t limit = options.maxBindingBytes ? std::min(options.maxBindingBytes, info.maxStorageBufferRange)
-                                             : info.maxStorageBufferRange;
+    const uint64_t texelLimit = info.maxTexelBufferElements * 16;
+    uint64_t limit = info.maxStorageBufferRange, bLimit = kernel.rows ? texelLimit : limit;
     if (kernel.rows)
-        limit = std::min(limit, info.maxTexelBufferElements * 16);
+        limit = std::min(limit, texelLimit); // a is a texel buffer too
+    if (options.maxBindingBytes) {
+        limit = std::min(limit, options.maxBindingBytes);
+        bLimit = std::min(bLimit, options.maxBindingBytes);
+    }
     const uint64_t room = limit > align ? limit - align : 0;
-    uint64_t nStep = room / storageBytes(b.dtype, K);
+    const uint64_t bRoom = bLimit > align ? bLimit - align : 0;
+    uint64_t nStep = bRoom / storageBytes(b.dtype, K);
     uint64_t mStep = room / (std::max(K, N) * 4);
     if (nStep == 0 || mStep == 0)
         return makeError(ErrorCode::Unsupported, "matmul: rows of K = " + std::to_string(K) + " or N = " +
@@ -421,7 +428,8 @@ Result<bool> matmulResidualNorm(vk::CommandBatch& batch, const Tensor& a, const 
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, {}));
     const uint64_t align = device.allocator().alignment();
     const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
-    if (!kernel.rows || kernel.batch || storageBytes(b.dtype, K) * N > room || std::max(K, N) * 4 > room)
+    const uint64_t bRoom = info.maxTexelBufferElements * 16 - align; // b is a texel buffer
+    if (!kernel.rows || kernel.batch || storageBytes(b.dtype, K) * N > bRoom || std::max(K, N) * 4 > room)
         return false;
     batch.countFlops(2.0 * double(N) * double(K));
     const uint32_t rowsOfB = kernel.spec[1];

@@ -96,7 +96,9 @@ Status CommandBatch::bindDescriptors(const Pipeline& pipeline, std::initializer_
     const uint64_t maxRange = mDevice.info().maxStorageBufferRange;
     uint32_t i = 0;
     for (const Binding& b : bindings) {
-        if (b.range.size == 0 || b.range.size > maxRange || b.range.buffer == VK_NULL_HANDLE)
+        // A texel buffer's limit is its own (maxTexelBufferElements texels, checked below).
+        const bool texels = pipeline.texelBindings >> i & 1;
+        if (b.range.size == 0 || (!texels && b.range.size > maxRange) || b.range.buffer == VK_NULL_HANDLE)
             return makeError(ErrorCode::InvalidArgument,
                              pipeline.label + ": binding " + std::to_string(i) + " has an invalid range of " +
                                  std::to_string(b.range.size) + " bytes (limit " + std::to_string(maxRange) + ")");

@@ -33,7 +33,8 @@ public:
     ~CommandBatch() { releaseViews(); }
     Device& device() { return mDevice; }
 
-    // bindings go to set 0, bindings 0..n-1; each range must be within maxStorageBufferRange.
+    // bindings go to set 0, bindings 0..n-1; each range must be within maxStorageBufferRange, or a
+    // texel binding's within maxTexelBufferElements texels.
     Status dispatch(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const void* push,
                     uint32_t groupsX, uint32_t groupsY = 1, uint32_t groupsZ = 1);
     template <typename Push>
