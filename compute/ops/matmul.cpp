@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <thread>
 
 namespace atelier::ops {
 
@@ -88,11 +89,13 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
         }
         // One row of a: every lane fetches the same texels of a, so more rows of b per invocation
         // share them. 32-value block types take 8 on wide matrices (Sapphire Rapids host, Mesa 22.3:
-        // Gemma's LM head, Q8_CPU 262144 x 640, 21.6 -> 17.8 ms; q4_0 4096 x 4096 2.0 -> 1.3 ms);
-        // at N = 2048 R = 2, 4 and 8 are within noise, and narrower ones keep 2 so that there are
-        // workgroups enough for every thread.
+        // Gemma's LM head, Q8_CPU 262144 x 640, 21.6 -> 17.8 ms; q4_0 4096 x 4096 2.0 -> 1.3 ms),
+        // and from 256 rows a host thread (two workgroups of 128 rows each): on 2 threads Gemma's
+        // 640-row output projections with their residual seams took 5.1 ms a token at 2 rows, 4.4
+        // at 4, 3.7 at 8 (GPU time). Narrower ones keep 2 so that every thread has workgroups.
         const uint32_t blockK = dtypeInfo(b).blockElements;
-        const uint32_t rows = blockK == 256 ? 1 : blockK == 32 && N >= 4096 ? 8 : 2;
+        const uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
+        const uint32_t rows = blockK == 256 ? 1 : blockK == 32 && N >= std::min<uint64_t>(4096, 256 * threads) ? 8 : 2;
         return Kernel{true, true, false, 1, rows * 16, {16, rows}};
     }
     if (options.path == MatmulOptions::Path::MatrixVector ||
