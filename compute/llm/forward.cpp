@@ -180,10 +180,14 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
             else
                 ATELIER_TRY(project(b, gate, w.down, LoraTarget::Down, l, projected, seam));
         }
-        const uint64_t rowBytes = uint64_t(c.dim) * 4;
-        b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
-        ATELIER_TRY(ops::matmul(b, mState.last, mWeights.lmHead(), mState.logits));
-        ATELIER_TRY(addLora(b, LoraTarget::Output, 0, mState.last, mState.logits));
+        // The last token's normalised row: a decoded token's is xn itself.
+        if (n > 1) {
+            const uint64_t rowBytes = uint64_t(c.dim) * 4;
+            b.copy(xn.buffer.range((uint64_t(n) - 1) * rowBytes, rowBytes), mState.last.buffer.range());
+        }
+        const ops::Tensor& last = n > 1 ? mState.last : xn;
+        ATELIER_TRY(ops::matmul(b, last, mWeights.lmHead(), mState.logits));
+        ATELIER_TRY(addLora(b, LoraTarget::Output, 0, last, mState.logits));
         return topCandidates > 0 ? ops::topLogits(b, mState.logits, uint32_t(topCandidates), mState.top) : Status{};
     });
     ATELIER_TRY(recorded);
