@@ -15,6 +15,7 @@
 
 #include "common.glsl"
 #include "push_constants.h"
+#include "soft_cap.glsl"
 
 #ifdef COMBINE
 #include "attention_combine.glsl"
@@ -77,15 +78,6 @@ shared float sAlpha[BR];        // rescale of the accumulators for this tile
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 const float LOWEST = -3.402823466e38;
-
-float softCap(float s)
-{
-    if (p.softCap == 0.0)
-        return s;
-    const float x = s / p.softCap;
-    const float e = exp(-2.0 * abs(x)); // tanh without overflow
-    return p.softCap * sign(x) * (1.0 - e) / (1.0 + e);
-}
 
 void main()
 {
@@ -167,7 +159,7 @@ void main()
                         visible = visible && kvPos <= pos;
                     if (p.window != 0) // both ways without the causal mask (Gemma 3's pictures)
                         visible = visible && kvPos + p.window > pos;
-                    const float score = visible ? softCap(sum[i * SC + j]) : NEG_INF;
+                    const float score = visible ? softCap(sum[i * SC + j], p.softCap) : NEG_INF;
                     if (VEC_SCORES) {
                         quad[j % 4] = score;
                         if (j % 4 == 3)

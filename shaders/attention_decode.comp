@@ -26,6 +26,7 @@
 #include "common.glsl"
 #include "texels.glsl"
 #include "push_constants.h"
+#include "soft_cap.glsl"
 #include "rope.glsl"
 
 layout(constant_id = 1) const uint HEAD_DIM = 256; // a multiple of 8 * WORKGROUP_SIZE
@@ -52,17 +53,6 @@ const uint VECS = 2 * OWNED; // vec4s a lane holds of a row: chunk c's halves at
 uint chunkOf(uint i) { return gl_LocalInvocationID.x + (i / 2) * WORKGROUP_SIZE; }
 // Element index within the row of component 0 of the lane's vec4 i.
 uint elementOf(uint i) { return 8 * chunkOf(i) + 4 * (i & 1); }
-
-vec4 halves4(uvec2 h) { return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
-
-float softCap(float s)
-{
-    if (p.softCap == 0.0)
-        return s;
-    const float x = s / p.softCap;
-    const float e = exp(-2.0 * abs(x)); // tanh without overflow
-    return p.softCap * sign(x) * (1.0 - e) / (1.0 + e);
-}
 
 // x *= rmsScale * weight, as attention_inputs.comp (one subgroup sums the squares).
 void normalise(inout vec4 x[VECS], bool query)
@@ -162,7 +152,7 @@ void main()
             kCache4[(newRow + elementOf(i)) / 4] = h;
         own = fmaDot(qx[i], vec4(h), own);
     }
-    const float ownScore = softCap(subgroupAdd(own) * p.scale);
+    const float ownScore = softCap(subgroupAdd(own) * p.scale, p.softCap);
 
     // 2. Scores of the cached rows lo .. position - 1, then this token's.
     float m = ownScore;
@@ -174,7 +164,7 @@ void main()
             const uvec4 k = fetchTexel(kTexels, t + i * WORKGROUP_SIZE);
             part = fmaDot(qx[2 * i + 1], halves4(k.zw), fmaDot(qx[2 * i], halves4(k.xy), part));
         }
-        const float s = softCap(subgroupAdd(part) * p.scale);
+        const float s = softCap(subgroupAdd(part) * p.scale, p.softCap);
         scores[scoreBase + j * WORKGROUP_SIZE] = s;
         m = max(m, s);
     }

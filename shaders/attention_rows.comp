@@ -14,13 +14,12 @@
 #include "common.glsl"
 #include "texels.glsl"
 #include "push_constants.h"
+#include "soft_cap.glsl"
 
 layout(constant_id = 1) const uint HEAD_DIM = 128; // a multiple of 8
 layout(constant_id = 2) const uint SCORE_ROWS = 4;  // SCORES: kv rows per invocation
 
 layout(push_constant) uniform Push { AttentionRowsPush p; };
-
-vec4 halves4(uvec2 h) { return vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y)); }
 
 // The kv head and first kv-cache texel (8 halves) of query row `row`'s kv rows.
 uint kvTexelBase(uint row)
@@ -33,15 +32,6 @@ uint kvTexelBase(uint row)
 TEXEL_BUFFER(0, qTexels); // f32 bits, 4 per texel
 TEXEL_BUFFER(1, kTexels); // 8 halves per texel
 layout(std430, binding = 2) writeonly buffer Scores { float scores[]; };
-
-float softCap(float s)
-{
-    if (p.softCap == 0.0)
-        return s;
-    const float x = s / p.softCap;
-    const float e = exp(-2.0 * abs(x)); // tanh without overflow
-    return p.softCap * sign(x) * (1.0 - e) / (1.0 + e);
-}
 
 void main()
 {
@@ -67,7 +57,7 @@ void main()
     }
     for (uint i = 0; i < SCORE_ROWS; ++i)
         if (j0 + i < p.span)
-            scores[row * p.span + j0 + i] = softCap(dotQK[i] * p.scale);
+            scores[row * p.span + j0 + i] = softCap(dotQK[i] * p.scale, p.softCap);
 }
 
 #else // VALUES

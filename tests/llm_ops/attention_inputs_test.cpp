@@ -12,32 +12,6 @@
 
 using namespace atelier;
 
-namespace {
-
-// Largest |a - b| relative to the largest |b| (0: bit for bit the same values).
-double worstDifference(const std::vector<float>& a, const std::vector<float>& b)
-{
-    double worst = 0, scale = 1e-30;
-    for (size_t i = 0; i < a.size(); ++i) {
-        worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
-        scale = std::max(scale, std::fabs(double(b[i])));
-    }
-    return a.size() == b.size() ? worst / scale : INFINITY;
-}
-
-// Largest |a - b| in units of the f16 spacing at b.
-double halfUnits(const std::vector<float>& a, const std::vector<float>& b)
-{
-    double worst = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const double unit = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(b[i]), 6.1e-5f)), -14) - 10);
-        worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / unit);
-    }
-    return a.size() == b.size() ? worst : INFINITY;
-}
-
-} // namespace
-
 // ops::ropeAndStoreKv against what it replaces in a decode step, on the same device and inputs:
 // ops::rope of q (with its norm) in place, ops::rope of k (with its norm), ops::storeKv of k and of v.
 // The roped queries agree to 1e-6 and the whole caches (rows outside the new tokens untouched) to
@@ -150,9 +124,9 @@ void TestLlmOps::ropeAndStoreKv()
     if (QTest::currentTestFailed())
         return;
 
-    const double dq = worstDifference(fused.q, composed.q);
-    const double dk = halfUnits(fused.kCache, composed.kCache);
-    const double dv = worstDifference(fused.vCache, composed.vCache);
+    const double dq = test::worstDifference(fused.q, composed.q);
+    const double dk = test::halfUnits(fused.kCache, composed.kCache);
+    const double dv = test::worstDifference(fused.vCache, composed.vCache);
     qInfo("q %.3g, k cache %.3g f16 units, v cache %.3g; %u dispatches instead of %u", dq, dk, dv, fused.dispatches,
           composed.dispatches);
     QVERIFY2(dq <= 1e-6, qPrintable(QString("q differs by %1").arg(dq)));

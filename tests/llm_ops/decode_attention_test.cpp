@@ -12,29 +12,7 @@ using namespace atelier;
 
 namespace {
 
-// Largest |a - b| relative to the largest |b|.
-double relativeDifference(const std::vector<float>& a, const std::vector<float>& b)
-{
-    double worst = 0, scale = 1e-30;
-    for (size_t i = 0; i < a.size(); ++i) {
-        worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
-        scale = std::max(scale, std::fabs(double(b[i])));
-    }
-    return a.size() == b.size() ? worst / scale : INFINITY;
-}
-
-// Largest |a - b| in units of the f16 spacing at b.
-double f16Units(const std::vector<float>& a, const std::vector<float>& b)
-{
-    double worst = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const double unit = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(b[i]), 6.1e-5f)), -14) - 10);
-        worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / unit);
-    }
-    return a.size() == b.size() ? worst : INFINITY;
-}
-
-// Each row of `heads` rows of x RMS-normalised (in double) and scaled by w.
+// Each of `rows` rows of x RMS-normalised (in double) and scaled by w.
 std::vector<float> normRows(const std::vector<float>& x, const std::vector<float>& w, int rows, int dim, double eps)
 {
     std::vector<float> out(x.size());
@@ -223,12 +201,12 @@ void TestLlmOps::decodeAttention()
     QVERIFY(fused.applied);
     QCOMPARE(fused.dispatches, 1u);
     const auto reference = decodeReference(c, in);
-    const double dComposed = relativeDifference(fused.out, composed.out);
-    const double dReference = relativeDifference(fused.out, reference);
-    const double dk = f16Units(fused.kCache, composed.kCache);
+    const double dComposed = test::worstDifference(fused.out, composed.out);
+    const double dReference = test::worstDifference(fused.out, reference);
+    const double dk = test::halfUnits(fused.kCache, composed.kCache);
     qInfo("out %.3g from the composition (%u dispatches), %.3g from the reference (the composition's %.3g); k cache "
           "%.3g f16 units",
-          dComposed, composed.dispatches, dReference, relativeDifference(composed.out, reference), dk);
+          dComposed, composed.dispatches, dReference, test::worstDifference(composed.out, reference), dk);
     QVERIFY2(dComposed <= 1e-5, qPrintable(QString("out differs from the composition's by %1").arg(dComposed)));
     QVERIFY2(dReference <= 1e-4, qPrintable(QString("out differs from the reference by %1").arg(dReference)));
     QVERIFY2(dk <= 1.0, qPrintable(QString("k cache differs by %1 f16 units").arg(dk)));

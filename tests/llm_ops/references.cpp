@@ -81,4 +81,24 @@ std::vector<float> gluReference(const std::vector<float>& gate, const std::vecto
     return out;
 }
 
+double worstDifference(const std::vector<float>& a, const std::vector<float>& b)
+{
+    double worst = 0, scale = 1e-30;
+    for (size_t i = 0; i < a.size(); ++i) {
+        worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
+        scale = std::max(scale, std::fabs(double(b[i])));
+    }
+    return a.size() == b.size() ? worst / scale : INFINITY;
+}
+
+double halfUnits(const std::vector<float>& a, const std::vector<float>& b)
+{
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double unit = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(b[i]), 6.1e-5f)), -14) - 10);
+        worst = std::max(worst, std::fabs(double(a[i]) - b[i]) / unit);
+    }
+    return a.size() == b.size() ? worst : INFINITY;
+}
+
 } // namespace atelier::test

@@ -31,4 +31,11 @@ std::vector<float> attentionReference(const std::vector<float>& q, const std::ve
 // act(gate) * up with act silu or the tanh approximation of gelu.
 std::vector<float> gluReference(const std::vector<float>& gate, const std::vector<float>& up, bool geluTanh);
 
+// Largest |a - b| relative to the largest |b| (0: the same values bit for bit; infinite where the
+// sizes differ).
+double worstDifference(const std::vector<float>& a, const std::vector<float>& b);
+
+// Largest |a - b| in units of the f16 spacing at b.
+double halfUnits(const std::vector<float>& a, const std::vector<float>& b);
+
 } // namespace atelier::test
