@@ -7,7 +7,8 @@
 // Active LoRA adapters add their low-rank term after each matmul they adapt (addLora, lora_forward.cpp).
 // Each residual add, with the post-norm before it and the next norm after it, is one dispatch
 // (ops::residualNorm); the last one applies the output norm, to every row. On CPU devices a decoded
-// token's q/k norms, RoPE, cache stores and attention are one dispatch too (ops::decodeAttention).
+// token's seams run inside its output projections (ops::matmulResidualNorm), and its q/k norms,
+// RoPE, cache stores and attention are one dispatch (ops::decodeAttention).
 
 #include "llm/language_model.h"
 
@@ -168,17 +169,15 @@ Status LanguageModel::forwardBatch(std::span<const int32_t> tokens, int topCandi
                                 {&x, w.attnPostNorm ? &*w.attnPostNorm : nullptr, &w.ffnNorm, &xn, c.rmsEps,
                                  mState.finished.buffer.range(0, 4)}));
 
-            if (w.experts) {
-                ATELIER_TRY(recordExperts(b, *w.experts, xn, n, projected));
-            } else {
-                ATELIER_TRY(recordGlu(b, w, l, xn, gate, up));
-            }
             const ops::ResidualNormSeam seam{&x, w.ffnPostNorm ? &*w.ffnPostNorm : nullptr, &nextNorm, &xn, c.rmsEps,
                                              mState.finished.buffer.range(0, 4)};
-            if (w.experts)
+            if (w.experts) {
+                ATELIER_TRY(recordExperts(b, *w.experts, xn, n, projected));
                 ATELIER_TRY(ops::residualNorm(b, x, projected, seam.postWeight, nextNorm, xn, norm));
-            else
+            } else {
+                ATELIER_TRY(recordGlu(b, w, l, xn, gate, up));
                 ATELIER_TRY(project(b, gate, w.down, LoraTarget::Down, l, projected, seam));
+            }
         }
         // The last token's normalised row: a decoded token's is xn itself.
         if (n > 1) {
