@@ -382,10 +382,11 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
         return makeError(ErrorCode::Unsupported, "matmulGlu: rows of K = " + std::to_string(K) + " or N = " +
                                                      std::to_string(N) + " are too long to bind");
     constexpr uint32_t kGroup = 16; // invocations
-    // Rows of out per invocation: 4 share a's fetches among 8 rows of gate and up. Gemma 3 270M's FFN
-    // (q5_0, K = 640, N = 2048; Sapphire Rapids host, Mesa 22.3) 429 -> 379-403 us a token and
-    // layer; narrower ones keep 1 so that there are workgroups enough for every thread.
-    const uint32_t pairs = N >= 2048 ? 4 : 1;
+    // Rows of out per invocation: 2 share a's fetches among 4 rows of gate and up. Gemma 3 270M's FFN
+    // (Q8_CPU, K = 640, N = 2048; Sapphire Rapids host, Mesa 22.3) 424-432 us a token and layer at
+    // 1, 345-369 at 2, 367-377 at 4, 403-412 at 8; the 1B-shaped Llama's (Q4_CPU, 2048 x 8192)
+    // 3.9 / 3.1 / 3.2 ms at 1 / 2 / 4. Narrower ones keep 1 so that every thread has workgroups.
+    const uint32_t pairs = N >= 2048 ? 2 : 1;
     const uint64_t perGroup = uint64_t(kGroup) * pairs;
     nStep = nStep >= perGroup ? nStep / perGroup * perGroup : nStep;
     const uint32_t activation = act == GluActivation::SiLU ? 0 : 1; // activation.glsl's kinds
