@@ -2,6 +2,7 @@
 
 #include "io/gguf.h"
 #include "ops/attention.h"
+#include "ops/decode_attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/matmul.h"
@@ -13,7 +14,7 @@
 
 namespace atelier::llm {
 
-Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int vocab, int maxBatch)
+Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int vocab, int maxBatch, int context)
 {
     RunState s;
     s.maxBatch = maxBatch;
@@ -43,7 +44,12 @@ Result<RunState> RunState::create(vk::Device& device, const ModelConfig& c, int 
     ATELIER_TRY(make(s.last, {1, c.dim}));
     ATELIER_TRY(make(s.logits, {1, vocab}));
     ATELIER_TRY(make(s.finished, {4}));
-    ATELIER_TRY(make(s.workspace, {ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim)}));
+    // CPU devices: room for a decoded token's scores over the whole context, one copy a lane
+    // (ops::decodeAttention; Gemma 3 270M at 4096 rows: 0.5 MB).
+    int64_t workspace = ops::attentionWorkspaceElements(ops::kAttentionSplitMaxRows, c.heads, c.headDim);
+    if (device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        workspace = std::max(workspace, ops::decodeAttentionWorkspaceElements(c.heads, context, device.info().subgroupSize));
+    ATELIER_TRY(make(s.workspace, {workspace}));
     const uint64_t idBytes = uint64_t(maxBatch) * sizeof(int32_t);
     ATELIER_ASSIGN(s.tokenIds, device.allocate(idBytes));
     if (!s.tokenIds.mapped() || device.stagedTransfers()) {
@@ -74,7 +80,7 @@ Result<std::unique_ptr<LanguageModel>> LanguageModel::load(vk::Device& device, c
         return makeError(ErrorCode::Format, "the output layer has fewer rows than the vocabulary has tokens");
     const int context = std::clamp(options.contextLength, 1, m->mConfig.contextLength);
     ATELIER_ASSIGN(m->mCache, KvCache::create(device, m->mConfig, context));
-    ATELIER_ASSIGN(m->mState, RunState::create(device, m->mConfig, vocabSize, std::max(1, options.maxBatch)));
+    ATELIER_ASSIGN(m->mState, RunState::create(device, m->mConfig, vocabSize, std::max(1, options.maxBatch), context));
     return m;
 }
 

@@ -47,7 +47,7 @@ struct RunState {
     ops::Tensor expertOut;     // [maxBatch * expertsUsed, dim] each chosen expert's output
     ops::Tensor last;      // [1, dim] the last token's residual, for the logits
     ops::Tensor logits;    // [1, vocab]
-    ops::Tensor workspace; // f32 for split-kv decode attention
+    ops::Tensor workspace; // f32 for split-kv decode attention, and ops::decodeAttention's scores
     ops::Tensor finished;  // [4] f32 bits of a uint, 0 between passes: ops::matmulResidualNorm's finish counter
     vk::Buffer tokenIds;   // int32 [maxBatch], written by the host where it is mapped
     vk::Buffer idStaging;  // host-visible copy source where tokenIds is not mapped
@@ -56,7 +56,8 @@ struct RunState {
     ops::Tensor loraRank;  // [maxBatch * largest rank] A x
     ops::Tensor loraOut;   // [max(maxBatch * widest projection, vocab)] B (A x)
 
-    static Result<RunState> create(vk::Device& device, const ModelConfig& config, int vocab, int maxBatch);
+    // context: the kv cache's rows, which a decoded token's attention on CPU devices may score.
+    static Result<RunState> create(vk::Device& device, const ModelConfig& config, int vocab, int maxBatch, int context);
 };
 
 struct LoadOptions {

@@ -56,7 +56,8 @@ Result<bool> decodeAttention(vk::CommandBatch& batch, const Tensor& q, const Ten
     const uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
     if (heads < threads && span > kFewHeadsMaxSpan)
         return false;
-    if (attend.workspace->numel() < decodeAttentionWorkspaceElements(int64_t(heads), int64_t(span), lanes))
+    const int64_t scoreElements = decodeAttentionWorkspaceElements(int64_t(heads), int64_t(span), lanes);
+    if (attend.workspace->numel() < scoreElements || uint64_t(scoreElements) * 4 > info.maxStorageBufferRange)
         return false;
 
     const uint64_t align = device.allocator().alignment();
@@ -99,8 +100,7 @@ Result<bool> decodeAttention(vk::CommandBatch& batch, const Tensor& q, const Ten
                                            attend.softCap};
     // Unused bindings get a range the dispatch reads anyway; the workspace needs one even when empty.
     const auto weights = [&](const Tensor* t) { return t ? t->buffer.range(0, t->bytes()) : kw.range; };
-    const uint64_t scoreBytes = std::max<uint64_t>(4, uint64_t(decodeAttentionWorkspaceElements(
-                                                          int64_t(heads), int64_t(span), lanes)) * 4);
+    const uint64_t scoreBytes = std::max<uint64_t>(4, uint64_t(scoreElements) * 4);
     const vk::BufferRange scores = attend.workspace->buffer.range(0, scoreBytes);
     ATELIER_TRY(batch.dispatch(*pipeline,
                                {vk::readOf(qw.range), vk::readOf(kw.range), vk::readOf(vw.range), vk::readOf(kcw.range),
