@@ -1,7 +1,9 @@
 #include "core/host_cpu.h"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace atelier {
 
@@ -15,6 +17,12 @@ int hostVectorRegisters()
 #else
     return 16;
 #endif
+}
+
+int hostThreads()
+{
+    static const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    return threads;
 }
 
 uint64_t hostAvailableBytes()

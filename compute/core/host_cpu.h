@@ -9,6 +9,10 @@ namespace atelier {
 // kernel's accumulators in them; more accumulators than registers spill to memory.
 int hostVectorRegisters();
 
+// Threads the host runs at once (at least 1), read once: a CPU device (lavapipe) runs a dispatch's
+// workgroups on as many.
+int hostThreads();
+
 // Memory the host could still give this process (Linux: MemAvailable), 0 when unknown. A CPU
 // device's memory is host memory, whatever heap size the driver reports.
 uint64_t hostAvailableBytes();

@@ -68,7 +68,7 @@ Status ropeAndStoreKv(vk::CommandBatch& batch, Tensor& q, const Tensor& k, const
         // faster than the 64-wide workgroup's reduction for a 64-token Gemma 3 prompt on lavapipe.
         const bool subgroups = info.subgroupArithmetic() && !rope.sharedReduction;
         const bool oneSubgroup = subgroups && !options.wideReduction && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
-                                 info.subgroupSize > 0 && info.minSubgroupSize == info.maxSubgroupSize;
+                                 info.fixedSubgroupSize();
         shader += oneSubgroup ? "_norm_subgroup" : subgroups ? "_norm" : "_norm_shared";
         if (oneSubgroup)
             workgroup = info.subgroupSize;

@@ -1,11 +1,11 @@
 #include "ops/decode_attention.h"
 
+#include "core/host_cpu.h"
 #include "push_constants.h"
 #include "vk/device.h"
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 namespace atelier::ops {
 
@@ -37,8 +37,8 @@ Result<bool> decodeAttention(vk::CommandBatch& batch, const Tensor& q, const Ten
     vk::Device& device = batch.device();
     const auto& info = device.info();
     const uint32_t lanes = info.subgroupSize;
-    if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !info.subgroupArithmetic() || lanes == 0 ||
-        info.minSubgroupSize != info.maxSubgroupSize || tokens != 1 || !attend.causal ||
+    if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !info.subgroupArithmetic() || !info.fixedSubgroupSize() ||
+        tokens != 1 || !attend.causal ||
         attend.startPosition != position || (attend.kvLength != 0 && attend.kvLength != position + 1) ||
         attend.splits != 0 || !attend.workspace || attend.workspace->dtype != DType::F32 || inputs.wideReduction ||
         rope.sharedReduction || inputs.maxBindingBytes || attend.maxBindingBytes)
@@ -53,8 +53,7 @@ Result<bool> decodeAttention(vk::CommandBatch& batch, const Tensor& q, const Ten
         return false;
     const uint64_t lo = attend.window != 0 && position + 1 > attend.window ? position + 1 - attend.window : 0;
     const uint64_t span = position - lo;
-    const uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
-    if (heads < threads && span > kFewHeadsMaxSpan)
+    if (heads < uint64_t(hostThreads()) && span > kFewHeadsMaxSpan)
         return false;
     const int64_t scoreElements = decodeAttentionWorkspaceElements(int64_t(heads), int64_t(span), lanes);
     if (attend.workspace->numel() < scoreElements || uint64_t(scoreElements) * 4 > info.maxStorageBufferRange)

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <thread>
 
 namespace atelier::ops {
 
@@ -94,8 +93,8 @@ Result<Kernel> chooseKernel(const vk::DeviceInfo& info, DType b, uint64_t M, uin
         // 640-row output projections with their residual seams took 5.1 ms a token at 2 rows, 4.4
         // at 4, 3.7 at 8 (GPU time). Narrower ones keep 2 so that every thread has workgroups.
         const uint32_t blockK = dtypeInfo(b).blockElements;
-        const uint64_t threads = std::max(1u, std::thread::hardware_concurrency());
-        const uint32_t rows = blockK == 256 ? 1 : blockK == 32 && N >= std::min<uint64_t>(4096, 256 * threads) ? 8 : 2;
+        const uint64_t wide = std::min<uint64_t>(4096, 256 * uint64_t(hostThreads()));
+        const uint32_t rows = blockK == 256 ? 1 : blockK == 32 && N >= wide ? 8 : 2;
         return Kernel{true, true, false, 1, rows * 16, {16, rows}};
     }
     if (options.path == MatmulOptions::Path::MatrixVector ||
@@ -205,6 +204,25 @@ bool rowsKernelFits(DType b, uint64_t K)
     return K % 4 == 0 && (isQuantized(b) || storageBytes(b, K) % 16 == 0);
 }
 
+// Bytes a binding may span from its aligned start: `data` for a and out (storage buffers, and a a
+// texel buffer too in the rows kernel), `weights` for b, which the rows kernel reads through a
+// texel buffer with a limit of its own (lavapipe: 2 GiB against 128 MiB for a storage buffer, so
+// Gemma 3's 210 MB LM head is one dispatch instead of two).
+struct BindingRoom {
+    uint64_t data, weights;
+};
+static BindingRoom bindingRoom(const vk::DeviceInfo& info, bool rows, uint64_t align, uint64_t maxBindingBytes)
+{
+    const uint64_t texelLimit = info.maxTexelBufferElements * 16;
+    uint64_t data = rows ? std::min(info.maxStorageBufferRange, texelLimit) : info.maxStorageBufferRange;
+    uint64_t weights = rows ? texelLimit : info.maxStorageBufferRange;
+    if (maxBindingBytes) {
+        data = std::min(data, maxBindingBytes);
+        weights = std::min(weights, maxBindingBytes);
+    }
+    return {data > align ? data - align : 0, weights > align ? weights - align : 0};
+}
+
 // The matmul and its optional epilogue (the rows kernel only).
 static Status record(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, Tensor& out, const MatmulOptions& options,
               const MatmulEpilogue* epilogue)
@@ -219,21 +237,11 @@ static Status record(vk::CommandBatch& batch, const Tensor& a, const Tensor& b, 
         return makeError(ErrorCode::Unsupported, "matmul: only the rows kernel over plain weights fuses an epilogue");
     batch.countFlops(2.0 * double(M) * double(N) * double(K));
 
-    // Each binding spans at most `limit` bytes and may start up to align - 1 bytes before its data.
-    // The rows kernel reads b through a texel buffer, whose limit is its own (lavapipe: 2 GiB against
-    // 128 MiB for a storage buffer, so Gemma 3's 210 MB LM head is one dispatch instead of two).
+    // Each binding may start up to align - 1 bytes before its data.
     const uint64_t align = device.allocator().alignment();
-    const uint64_t texelLimit = info.maxTexelBufferElements * 16;
-    uint64_t limit = info.maxStorageBufferRange, bLimit = kernel.rows ? texelLimit : limit;
-    if (kernel.rows)
-        limit = std::min(limit, texelLimit); // a is a texel buffer too
-    if (options.maxBindingBytes) {
-        limit = std::min(limit, options.maxBindingBytes);
-        bLimit = std::min(bLimit, options.maxBindingBytes);
-    }
-    const uint64_t room = limit > align ? limit - align : 0;
-    const uint64_t bRoom = bLimit > align ? bLimit - align : 0;
-    uint64_t nStep = bRoom / storageBytes(b.dtype, K);
+    const BindingRoom bound = bindingRoom(info, kernel.rows, align, options.maxBindingBytes);
+    const uint64_t room = bound.data;
+    uint64_t nStep = bound.weights / storageBytes(b.dtype, K);
     uint64_t mStep = room / (std::max(K, N) * 4);
     if (nStep == 0 || mStep == 0)
         return makeError(ErrorCode::Unsupported, "matmul: rows of K = " + std::to_string(K) + " or N = " +
@@ -376,9 +384,9 @@ Status matmulGlu(vk::CommandBatch& batch, const Tensor& a, const Tensor& gate, c
     // One row of a: one pass, in as many windows of gate and up rows as the bindings need.
     batch.countFlops(4.0 * double(N) * double(K));
     const uint64_t align = device.allocator().alignment();
-    const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
-    uint64_t nStep = room / storageBytes(gate.dtype, K);
-    if (nStep == 0 || room / (std::max(K, N) * 4) == 0)
+    const BindingRoom bound = bindingRoom(info, true, align, 0);
+    uint64_t nStep = bound.weights / storageBytes(gate.dtype, K);
+    if (nStep == 0 || bound.data / (std::max(K, N) * 4) == 0)
         return makeError(ErrorCode::Unsupported, "matmulGlu: rows of K = " + std::to_string(K) + " or N = " +
                                                      std::to_string(N) + " are too long to bind");
     constexpr uint32_t kGroup = 16; // invocations
@@ -424,21 +432,19 @@ Result<bool> matmulResidualNorm(vk::CommandBatch& batch, const Tensor& a, const 
                                                              "], got " + w->shapeText());
     vk::Device& device = batch.device();
     const auto& info = device.info();
-    // Subgroups that are whole parts of a workgroup, able to elect, broadcast and sum.
+    // Subgroups of one size, whole parts of a workgroup, able to elect, broadcast and sum.
     const bool subgroupOps = info.subgroupArithmetic() && (info.subgroupOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT) &&
-                           info.subgroupSize > 0 && info.minSubgroupSize == info.maxSubgroupSize;
+                             info.fixedSubgroupSize();
     if (M != 1 || info.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !subgroupOps || takesInt8(info, b.dtype, M, K, {}))
         return false;
     ATELIER_ASSIGN(const Kernel kernel, chooseKernel(info, b.dtype, M, N, K, {}));
     const uint64_t align = device.allocator().alignment();
-    const uint64_t room = std::min(info.maxStorageBufferRange, info.maxTexelBufferElements * 16) - align;
-    const uint64_t bRoom = info.maxTexelBufferElements * 16 - align; // b is a texel buffer
-    if (!kernel.rows || kernel.batch || storageBytes(b.dtype, K) * N > bRoom || std::max(K, N) * 4 > room)
+    const BindingRoom bound = bindingRoom(info, kernel.rows, align, 0);
+    if (!kernel.rows || kernel.batch || kernel.spec[0] % info.subgroupSize != 0 ||
+        storageBytes(b.dtype, K) * N > bound.weights || std::max(K, N) * 4 > bound.data)
         return false;
     batch.countFlops(2.0 * double(N) * double(K));
     const uint32_t rowsOfB = kernel.spec[1];
-    if (kernel.spec[0] % info.subgroupSize != 0)
-        return false;
     vk::PipelineDesc desc{std::string("matvec_rows_residual_norm_") + dtypeName(b.dtype), 8,
                           sizeof(shader::MatmulResidualNormPush), {kernel.spec[0], 1, rowsOfB}};
     desc.texelBindings = 0b011; // a and b

@@ -57,6 +57,8 @@ struct DeviceInfo {
     uint64_t deviceLocalBytes = 0;      // sum of DEVICE_LOCAL heaps
 
     bool subgroupArithmetic() const { return subgroupInCompute && (subgroupOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT); }
+    // Every subgroup of a compute dispatch has subgroupSize lanes (CPU devices' kernels without barriers rely on it).
+    bool fixedSubgroupSize() const { return subgroupSize > 0 && minSubgroupSize == maxSubgroupSize; }
     bool usable() const { return apiVersion >= VK_API_VERSION_1_2 && computeQueueFamily != UINT32_MAX; }
     std::string typeName() const;
     std::string apiVersionText() const;
