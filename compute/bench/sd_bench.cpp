@@ -126,11 +126,11 @@ Status runSdBench(vk::Device& device, const std::vector<std::string>& args, std:
     std::snprintf(line, sizeof line,
                   "VAE decode %dx%d%s: %.2f s (first run), %.1f GFLOP/s\n"
                   "a %d-step picture would take about %.1f s\n"
-                  "peak device memory: %.0f MB, peak host memory: %.0f MB\n",
+                  "peak device memory: %.0f MB in buffers, %.0f MB held from the driver; peak host memory: %.0f MB\n",
                   size, size, tiling.enabled ? " (tiled)" : "", decodeSeconds,
                   device.workCounts().flops / decodeSeconds / 1e9, 20,
-                  median(textTimes) + 20 * unet + decodeSeconds, double(device.allocator().bytesReserved()) / 1e6,
-                  double(peakHostBytes()) / 1e6);
+                  median(textTimes) + 20 * unet + decodeSeconds, double(device.allocator().peakBytesInUse()) / 1e6,
+                  double(device.allocator().bytesReserved()) / 1e6, double(peakHostBytes()) / 1e6);
     out << line;
     if (profile)
         out << "\nGPU time per kernel, VAE decode:\n" << vaeTable;

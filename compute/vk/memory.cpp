@@ -226,6 +226,7 @@ Result<Buffer> DeviceAllocator::allocate(uint64_t bytes, MemoryKind kind)
                 b.free.erase(b.free.begin() + long(i));
             ++b.live;
             mInUse += need;
+            mPeakInUse = std::max(mPeakInUse, mInUse);
             return buf;
         }
         return std::nullopt;
@@ -290,6 +291,12 @@ uint64_t DeviceAllocator::bytesInUse() const
 {
     std::lock_guard lock(mMutex);
     return mInUse;
+}
+
+uint64_t DeviceAllocator::peakBytesInUse() const
+{
+    std::lock_guard lock(mMutex);
+    return mPeakInUse;
 }
 
 uint64_t DeviceAllocator::bytesReserved() const

@@ -75,6 +75,7 @@ public:
     Result<Buffer> allocate(uint64_t bytes, MemoryKind kind);
 
     uint64_t bytesInUse() const;     // sum of live buffers
+    uint64_t peakBytesInUse() const; // the most bytesInUse() has been since the allocator was made
     uint64_t bytesReserved() const;  // sum of blocks held from the driver
     uint64_t blocksCreated() const;  // allocations asked of the driver so far (vkAllocateMemory)
     uint64_t alignment() const { return mAlignment; }
@@ -108,6 +109,7 @@ private:
     mutable std::mutex mMutex;
     std::vector<std::unique_ptr<Block>> mBlocks; // null entries are released blocks
     uint64_t mInUse = 0;
+    uint64_t mPeakInUse = 0;
     uint64_t mReserved = 0;
     uint64_t mBlocksCreated = 0;
 };
