@@ -7,15 +7,20 @@ token on models larger than the CPU's caches (issue 16). Speed does not depend o
     python3 compute/bench/make_random_llama.py 1b OUT.gguf   # Llama 3.2 1B shapes, about 0.8 GB
     python3 compute/bench/make_random_llama.py 8b OUT.gguf   # Llama 3.1 8B shapes, about 4.6 GB (GPUs)
     python3 compute/bench/make_random_llama.py moe OUT.gguf  # 16 experts, 2 used, about 0.7 GB
+    python3 compute/bench/make_random_llama.py 8b OUT.gguf --random-blocks
 
 The tensors are written by tests/llm/make_tiny_models.py's write_model (its quantizers and
 layout), with Llama 3's tokenizer vocabulary from the test fixture padded with reserved tokens to
-the real vocabulary size.
+the real vocabulary size. --random-blocks (dense shapes) skips the quantizers: each block is random
+bytes under a fixed scale small enough that no value overflows, the same tensors in the same
+types, written in seconds instead of minutes (for a GPU machine lent for a few minutes).
 """
 import pathlib
 import sys
 
+import numpy as np
 from gguf import GGMLQuantizationType as T
+from gguf.constants import GGML_QUANT_SIZES
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "llm"))
 import make_tiny_models  # noqa: E402
@@ -48,10 +53,54 @@ def spec_for(shape):
                 embedding=T.Q6_K, output=T.Q6_K, **s)
 
 
+# Where each block type keeps its f16 scales, and the scale written there: with random 4-bit (Q4_K,
+# 6-bit scales and mins) or 6-bit (Q6_K, int8 scales) codes, values stay within about +-0.02.
+BLOCK_SCALES = {T.Q4_K: ((0, 2, 2**-15), (2, 4, 2**-15)), T.Q6_K: ((208, 210, 2**-18),)}
+
+
+def random_blocks(rng, rows, cols, qtype):
+    """A [rows, cols] matrix of `qtype` as GGUFWriter takes it: random codes under fixed scales."""
+    values, size = GGML_QUANT_SIZES[qtype]
+    blocks = np.frombuffer(rng.bytes(rows * cols // values * size), np.uint8).reshape(-1, size).copy()
+    for begin, end, scale in BLOCK_SCALES[qtype]:
+        blocks[:, begin:end] = np.frombuffer(np.float16(scale).tobytes(), np.uint8)
+    return blocks.reshape(rows, -1)
+
+
+def write_random_blocks(spec, path):
+    path = pathlib.Path(path)
+    rng = np.random.default_rng(spec["seed"])
+    w, n_vocab = make_tiny_models.start_model(spec, path)
+    dim, hd = spec["dim"], spec["head_dim"]
+    q_dim, kv_dim = spec["heads"] * hd, spec["kv_heads"] * hd
+    ones = lambda n: np.ones(n, np.float32)
+    add = lambda name, rows, cols, qtype: w.add_tensor(name, random_blocks(rng, rows, cols, qtype), raw_dtype=qtype)
+    add("token_embd.weight", n_vocab, dim, spec["embedding"])
+    w.add_tensor("output_norm.weight", ones(dim))
+    if not spec["tied"]:
+        add("output.weight", n_vocab, dim, spec["output"])
+    if spec["rope_factors"]:
+        w.add_tensor("rope_freqs.weight", make_tiny_models.llama3_rope_factors(hd, spec["rope_base"]))
+    for l, types in enumerate(spec["blocks"]):
+        p = f"blk.{l}."
+        w.add_tensor(p + "attn_norm.weight", ones(dim))
+        add(p + "attn_q.weight", q_dim, dim, types["q"])
+        add(p + "attn_k.weight", kv_dim, dim, types["k"])
+        add(p + "attn_v.weight", kv_dim, dim, types["v"])
+        add(p + "attn_output.weight", dim, q_dim, types["output"])
+        w.add_tensor(p + "ffn_norm.weight", ones(dim))
+        add(p + "ffn_gate.weight", spec["ff"], dim, types["gate"])
+        add(p + "ffn_up.weight", spec["ff"], dim, types["up"])
+        add(p + "ffn_down.weight", dim, spec["ff"], types["down"])
+    make_tiny_models.finish_model(w, path, n_vocab)
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in SHAPES:
+    args = [a for a in sys.argv[1:] if a != "--random-blocks"]
+    fast = len(args) < len(sys.argv) - 1
+    if len(args) != 2 or args[0] not in SHAPES or (fast and "moe" in SHAPES[args[0]]):
         sys.exit(__doc__)
-    make_tiny_models.write_model(spec_for(sys.argv[1]), sys.argv[2])
+    (write_random_blocks if fast else make_tiny_models.write_model)(spec_for(args[0]), args[1])
 
 
 if __name__ == "__main__":

@@ -210,15 +210,12 @@ def llama3_rope_factors(head_dim, base, factor=8.0, low=1.0, high=4.0, original_
                     np.where(wavelength > original_context / low, factor, blended)).astype(np.float32)
 
 
-def write_model(spec, path=None, f32=False):
-    """Writes fixtures/<spec file>, or to `path`; f32: every matrix as the F32 values it holds."""
-    rng = np.random.default_rng(spec["seed"])
-    path = pathlib.Path(path or HERE / "fixtures" / spec["file"])
+def start_model(spec, path):
+    """A GGUFWriter for `spec` at `path` holding its metadata (no tensors yet), and its vocabulary size."""
     vocab = read_vocab(HERE / "fixtures" / spec["vocab"])
     tokens = vocab["tokens"] + spec["extra_tokens"]
     types = vocab["types"] + [gguf.TokenType.CONTROL] * len(spec["extra_tokens"])
     n_vocab, dim, ff, hd = len(tokens), spec["dim"], spec["ff"], spec["head_dim"]
-    q_dim, kv_dim = spec["heads"] * hd, spec["kv_heads"] * hd
     arch = spec["arch"]
 
     w = gguf.GGUFWriter(str(path), arch)
@@ -256,6 +253,25 @@ def write_model(spec, path=None, f32=False):
         w.add_pad_token_id(vocab["bos"])
     w.add_add_bos_token(vocab["add_bos"])
     w.add_chat_template((TEMPLATES / spec["template"]).read_text())
+    return w, n_vocab
+
+
+def finish_model(w, path, n_vocab):
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"wrote {path} ({path.stat().st_size} bytes, {n_vocab} tokens)")
+
+
+def write_model(spec, path=None, f32=False):
+    """Writes fixtures/<spec file>, or to `path`; f32: every matrix as the F32 values it holds."""
+    rng = np.random.default_rng(spec["seed"])
+    path = pathlib.Path(path or HERE / "fixtures" / spec["file"])
+    w, n_vocab = start_model(spec, path)
+    dim, ff, hd = spec["dim"], spec["ff"], spec["head_dim"]
+    q_dim, kv_dim = spec["heads"] * hd, spec["kv_heads"] * hd
+    moe = spec.get("moe")
 
     normal = lambda shape, std: (rng.standard_normal(shape) * std).astype(np.float32)
     linear = lambda rows, cols: normal((rows, cols), cols ** -0.5)  # unit-scale outputs
@@ -300,11 +316,7 @@ def write_model(spec, path=None, f32=False):
         add(p + "ffn_gate.weight", linear(ff, dim), types_["gate"])
         add(p + "ffn_up.weight", linear(ff, dim), types_["up"])
         add(p + "ffn_down.weight", linear(dim, ff), types_["down"])
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    print(f"wrote {path} ({path.stat().st_size} bytes, {n_vocab} tokens)")
+    finish_model(w, path, n_vocab)
 
 
 def main():
