@@ -11,10 +11,7 @@
 #include "serving/window_server.h"
 #include "command_line.h"
 
-#include "bench/llm_bench.h"
-#include "bench/vision_bench.h"
-#include "bench/ops_bench.h"
-#include "bench/sd_bench.h"
+#include "bench/bench_command.h"
 #include "core/app_paths.h"
 #include "core/logging.h"
 #include "engine/compute_engine.h"
@@ -26,7 +23,6 @@
 #include <QCoreApplication>
 
 #include <cstdio>
-#include <iostream>
 
 using namespace atelier;
 
@@ -48,42 +44,6 @@ int listDevices(const app::CommandLine& cl)
     std::printf("%zu Vulkan device(s):\n\n", devices.size());
     for (size_t i = 0; i < devices.size(); ++i)
         std::printf("%s%s\n", devices[i].describe().c_str(), chosen && *chosen == i ? "    -> Atelier uses this device\n" : "");
-    return 0;
-}
-
-int runBench(const app::CommandLine& cl, const engine::DeviceOptions& options)
-{
-    const QString what = cl.arguments.value(0);
-    if (what != "ops" && what != "llm" && what != "sd" && what != "vision") {
-        std::fprintf(stderr, "usage: atelier bench ops [--quick]\n       atelier bench llm --model PATH [--pp N] [--tg N] [--reps N]\n"
-                             "       atelier bench sd --model PATH [--size N] [--iterations N] [--precision f16|f32]\n"
-                             "       atelier bench vision --mmproj PATH [--reps N]\n");
-        return 2;
-    }
-    vk::Device::Options o;
-    o.deviceIndex = options.deviceIndex;
-    o.validation = options.validation;
-    o.pipelineCachePath = options.pipelineCachePath.toStdString();
-    o.profile = true; // GPU timestamps give the kernel time without submit overhead
-    // ATELIER_STAGED_TRANSFERS=1: copy through staging buffers as on a discrete GPU, even where the
-    // device's memory is mapped (lavapipe, integrated GPUs), to measure that path.
-    o.stagedTransfers = qEnvironmentVariableIntValue("ATELIER_STAGED_TRANSFERS") != 0;
-    auto device = vk::Device::create(o);
-    if (!device) {
-        std::fprintf(stderr, "atelier: %s\n", device.error().message.c_str());
-        return 1;
-    }
-    std::vector<std::string> args;
-    for (const QString& a : cl.arguments.mid(1))
-        args.push_back(a.toStdString());
-    const Status s = what == "ops"   ? bench::runOpsBench(*device.value(), args, std::cout)
-                     : what == "llm" ? bench::runLlmBench(*device.value(), args, std::cout)
-                     : what == "vision" ? bench::runVisionBench(*device.value(), args, std::cout)
-                                     : bench::runSdBench(*device.value(), args, std::cout);
-    if (!s) {
-        std::fprintf(stderr, "atelier: %s\n", s.error().message.c_str());
-        return 1;
-    }
     return 0;
 }
 
@@ -123,8 +83,12 @@ int main(int argc, char** argv)
 
     if (cl.command == "devices")
         return listDevices(cl);
-    if (cl.command == "bench")
-        return runBench(cl, options);
+    if (cl.command == "bench") {
+        std::vector<std::string> benchArgs;
+        for (const QString& a : cl.arguments)
+            benchArgs.push_back(a.toStdString());
+        return bench::runBenchCommand(benchArgs, options);
+    }
     if (cl.command == "chat")
         return app::runChat(cl.arguments, options.deviceIndex, options.validation);
     if (cl.command == "describe")
