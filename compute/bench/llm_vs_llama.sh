@@ -32,13 +32,19 @@ done
 [ -f "$model" ] || { echo "llm_vs_llama.sh: --model GGUF is required" >&2; exit 2; }
 
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+
+# atelier-bench (app/bench_main.cpp) is `atelier bench` on its own.
+bench=("$atelier" bench)
+[ "$(basename "$atelier")" = atelier-bench ] && bench=("$atelier")
+device_line="$(mktemp)"
+trap 'rm -f "$results" "$device_line"' EXIT
 
 # One line per measurement: engine test tokens/s
 atelier_round() {
-  "$atelier" bench llm --model "$model" --pp "$pp" --tg "$tg" --reps 1 2>/dev/null |
-    awk -v pp="pp$pp" -v tg="tg$tg" '($1 == pp || $1 == tg) && NF == 2 { print "atelier", $1, $2 }
-      /^per generated token/ { print "atelier: " $0 > "/dev/stderr" }'
+  "${bench[@]}" llm --model "$model" --pp "$pp" --tg "$tg" --reps 1 2>/dev/null |
+    awk -v pp="pp$pp" -v tg="tg$tg" -v device="$device_line" '($1 == pp || $1 == tg) && NF == 2 { print "atelier", $1, $2 }
+      /^device: / { sub(/^device: /, ""); print > device }
+      /^per generated token|^generation reads/ { print "atelier: " $0 > "/dev/stderr" }'
 }
 llama_round() { # name bin-dir extra-args...
   local name="$1" bin="$2"
@@ -51,13 +57,13 @@ for row in csv.DictReader(sys.stdin):
     print(sys.argv[1], test, row["avg_ts"])' "$name"
 }
 
-device="$("$atelier" devices 2>/dev/null | awk '/^\[0\]/ { sub(/^\[0\] /, ""); print; exit }' || true)"
 for ((r = 1; r <= rounds; ++r)); do
   echo "round $r of $rounds" >&2
   atelier_round >>"$results"
   [ -n "$llama_cpu" ] && llama_round llama.cpp-cpu "$llama_cpu" >>"$results"
   [ -n "$llama_vk" ] && GGML_VK_VISIBLE_DEVICES=0 llama_round llama.cpp-vulkan "$llama_vk" -ngl 99 >>"$results"
 done
+device="$(cat "$device_line")"
 
 python3 - "$results" "$pp" "$tg" "$(basename "$model")" "$device" "$threads" <<'EOF'
 import statistics, sys
