@@ -64,6 +64,18 @@ std::optional<ApiError> readModel(const QJsonObject& o, QString& model)
     return std::nullopt;
 }
 
+// The body's object into `o`, and what every request carries: the caller's `user` and its `model`.
+template <typename Request>
+std::optional<ApiError> readRequestObject(const QByteArray& body, QJsonObject& o, Request& r)
+{
+    auto parsed = readObject(body);
+    if (auto* e = std::get_if<ApiError>(&parsed))
+        return *e;
+    o = std::get<QJsonObject>(parsed);
+    r.user = o.value("user").toString();
+    return readModel(o, r.model);
+}
+
 uint64_t randomSeed()
 {
     std::random_device device;
@@ -171,14 +183,10 @@ std::optional<ApiError> readContent(const QJsonValue& content, const QString& fi
 
 Parsed<TextRequest> parseChatRequest(const QByteArray& body)
 {
-    auto parsed = readObject(body);
-    if (auto* e = std::get_if<ApiError>(&parsed))
-        return *e;
-    const QJsonObject o = std::get<QJsonObject>(parsed);
+    QJsonObject o;
     TextRequest r;
-    r.user = o.value("user").toString();
     r.chat = true;
-    if (auto e = readModel(o, r.model))
+    if (auto e = readRequestObject(body, o, r))
         return *e;
     const QJsonValue messages = o.value("messages");
     if (!messages.isArray() || messages.toArray().isEmpty())
@@ -217,14 +225,10 @@ Parsed<TextRequest> parseChatRequest(const QByteArray& body)
 
 Parsed<TextRequest> parseCompletionRequest(const QByteArray& body)
 {
-    auto parsed = readObject(body);
-    if (auto* e = std::get_if<ApiError>(&parsed))
-        return *e;
-    const QJsonObject o = std::get<QJsonObject>(parsed);
+    QJsonObject o;
     TextRequest r;
-    r.user = o.value("user").toString();
     r.chat = false;
-    if (auto e = readModel(o, r.model))
+    if (auto e = readRequestObject(body, o, r))
         return *e;
     QJsonValue prompt = o.value("prompt");
     if (prompt.isArray() && prompt.toArray().size() == 1)
@@ -241,13 +245,9 @@ Parsed<TextRequest> parseCompletionRequest(const QByteArray& body)
 
 Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body)
 {
-    auto parsed = readObject(body);
-    if (auto* e = std::get_if<ApiError>(&parsed))
-        return *e;
-    const QJsonObject o = std::get<QJsonObject>(parsed);
+    QJsonObject o;
     ImagesRequest r;
-    r.user = o.value("user").toString();
-    if (auto e = readModel(o, r.model))
+    if (auto e = readRequestObject(body, o, r))
         return *e;
     if (!o.value("prompt").isString() || o.value("prompt").toString().trimmed().isEmpty())
         return badRequest(QStringLiteral("'prompt' must be a non-empty string."), "prompt");
@@ -292,13 +292,9 @@ Parsed<ImagesRequest> parseImagesRequest(const QByteArray& body)
 
 Parsed<EmbeddingRequest> parseEmbeddingRequest(const QByteArray& body)
 {
-    auto parsed = readObject(body);
-    if (auto* e = std::get_if<ApiError>(&parsed))
-        return *e;
-    const QJsonObject o = std::get<QJsonObject>(parsed);
+    QJsonObject o;
     EmbeddingRequest r;
-    r.user = o.value("user").toString();
-    if (auto e = readModel(o, r.model))
+    if (auto e = readRequestObject(body, o, r))
         return *e;
     const QJsonValue input = o.value("input");
     const QString tokensRefused = QStringLiteral("'input' holds token ids; this server embeds text only: send the text itself.");

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Packs, here, what compute/bench/gpu_run.sh needs on a GPU machine that builds nothing and
 # reaches nothing (the device tool: 64 MiB of files travel with the working tree, a few minutes of
-# device time): atelier-bench and the GPU op tests (stripped), every library they load but the C
-# and C++ runtimes (the machine's are newer), the Khronos validation layer, llama.cpp's Vulkan
-# llama-bench, and the gguf wheel that make_random_llama.py needs. One xz tarball, .gpu/pack.tar.xz
+# device time): atelier-bench, the op tests and the language-model tests (stripped), every library
+# they load but the C and C++ runtimes (the machine's are newer), the Khronos validation layer,
+# llama.cpp's Vulkan llama-bench, and the gguf wheel that make_random_llama.py needs. One xz tarball, .gpu/pack.tar.xz
 # (.gpu/ is in .git/info/exclude; name it in the run's `carry`).
 #
 #   compute/bench/gpu_pack.sh --llama-vk ANCHORS/llama-vk/bin [--build build]
@@ -42,7 +42,7 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/layers" "$stage/wheels"
 echo "$root" >"$stage/source-root" # where the op tests look for their fixtures
-for b in atelier-bench tst_vk tst_ops tst_llm_ops tst_diffusion_ops tst_fft; do
+for b in atelier-bench tst_vk tst_ops tst_llm_ops tst_diffusion_ops tst_fft tst_llm tst_llm_lora; do
   strip -o "$stage/bin/$b" "$build/bin/$b"
 done
 strip -o "$stage/bin/llama-bench" "$llama_vk/llama-bench"

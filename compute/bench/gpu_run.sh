@@ -63,7 +63,7 @@ EOF
 log "$(tr '\n' ' ' <"$out/gpu.txt")"
 
 if [ "$tests" = 1 ]; then
-  for t in tst_vk tst_ops tst_llm_ops tst_diffusion_ops tst_fft; do
+  for t in tst_vk tst_ops tst_llm_ops tst_diffusion_ops tst_fft tst_llm tst_llm_lora; do
     ATELIER_VK_VALIDATION=1 QT_QPA_PLATFORM=offscreen ATELIER_DATA_DIR="/tmp/atelier-test-$t" \
       timeout 240 "$pack/bin/$t" >>"$out/tests.txt" 2>&1
     status=$?
