@@ -40,7 +40,9 @@ Status Device::init(const Options& options)
     mInfo = devices[*chosen];
     if (options.noPushDescriptors)
         mInfo.pushDescriptor = false;
-    mStagedTransfers = options.stagedTransfers;
+    mStagedTransfers = options.stagedTransfers || options.asDiscreteGpu;
+    if (options.asDiscreteGpu)
+        mInfo.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
     spdlog::info("Vulkan device:\n{}", mInfo.describe());
 
     // Queue and features: enable every optional capability the device offers that kernels use.

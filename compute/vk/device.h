@@ -26,6 +26,9 @@ public:
         // Paths every driver does not take, forced so tests reach them on any device:
         bool noPushDescriptors = false; // descriptor sets from pools instead of VK_KHR_push_descriptor
         bool stagedTransfers = false;   // uploads and downloads through staging buffers even on UMA
+        // Every choice made as for a discrete GPU (its kernels, no CPU repacks or CPU-only fusions,
+        // device-local memory, staged transfers), so that lavapipe checks the paths GPUs run.
+        bool asDiscreteGpu = false;
     };
     static Result<std::unique_ptr<Device>> create(const Options& options);
     ~Device();

@@ -51,13 +51,12 @@ QJsonObject goldenOf(const QString& arch)
     return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
 }
 
-// One loaded copy of each tiny model per test run. A 16-token batch makes the longer prompts take
-// several forward passes.
-LanguageModel* tinyModel(const QString& arch)
+// One loaded copy of each tiny model per device per test run. A 16-token batch makes the longer
+// prompts take several forward passes.
+LanguageModel* tinyModel(const QString& arch, vk::Device* device = test::testDevice())
 {
-    static std::map<QString, std::unique_ptr<LanguageModel>> models;
-    auto& model = models[arch];
-    vk::Device* device = test::testDevice();
+    static std::map<std::pair<vk::Device*, QString>, std::unique_ptr<LanguageModel>> models;
+    auto& model = models[{device, arch}];
     if (!model && device) {
         LoadOptions options;
         options.contextLength = 512;
@@ -175,11 +174,9 @@ void TestLlm::tinyModelsMatchReferences_data()
             QTest::newRow(qPrintable(arch + "/" + c.toObject().value("name").toString())) << arch << c.toObject();
 }
 
-void TestLlm::tinyModelsMatchReferences()
+// The prompt's logits, 32 greedy tokens and the logits after them, against the golden.
+static void matchesReference(LanguageModel* model, const QJsonObject& golden)
 {
-    QFETCH(QString, arch);
-    QFETCH(QJsonObject, golden);
-    LanguageModel* model = tinyModel(arch);
     QVERIFY(model);
     const std::vector<int32_t> ids = intsOf(golden.value("ids"));
     // llama.cpp tokenized the prompts.
@@ -205,7 +202,28 @@ void TestLlm::tinyModelsMatchReferences()
     const double after = largestDifference(logits, golden.value("greedy_logits"));
     qInfo("after %d greedy tokens: %.5f from the float64 reference", kGreedyTokens, after);
     QVERIFY2(after <= kF64Tolerance, qPrintable(QString("logits after decoding differ by %1").arg(after)));
+}
+
+void TestLlm::tinyModelsMatchReferences()
+{
+    QFETCH(QString, arch);
+    QFETCH(QJsonObject, golden);
+    matchesReference(tinyModel(arch), golden);
     QVERIFY(test::noValidationMessages());
+}
+
+void TestLlm::tinyModelsOnGpuPathsMatchReferences_data() { tinyModelsMatchReferences_data(); }
+
+// The same on the paths GPUs take (test::gpuPathsDevice: on lavapipe, the device's choices made as
+// for a discrete GPU), which lavapipe's repacked weights and fused kernels otherwise replace.
+void TestLlm::tinyModelsOnGpuPathsMatchReferences()
+{
+    QFETCH(QString, arch);
+    QFETCH(QJsonObject, golden);
+    vk::Device* device = test::gpuPathsDevice();
+    QVERIFY(device);
+    matchesReference(tinyModel(arch, device), golden);
+    QCOMPARE(device->instance().validationErrors() + device->instance().validationWarnings(), 0ull);
 }
 
 void TestLlm::tinyModelsChat_data()

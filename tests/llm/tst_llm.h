@@ -61,6 +61,8 @@ private slots:
     void batchedEmbeddingsEqualOneAtATime();
     void tinyModelsMatchReferences_data();
     void tinyModelsMatchReferences();
+    void tinyModelsOnGpuPathsMatchReferences_data();
+    void tinyModelsOnGpuPathsMatchReferences();
     void tinyModelsChat_data();
     void tinyModelsChat();
     void int8MatvecKeepsTheAnswers_data();

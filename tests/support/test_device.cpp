@@ -18,18 +18,30 @@ std::unique_ptr<vk::Device>& holder()
     return device;
 }
 uint64_t gSeen = 0;
+
+vk::Device::Options optionsFromEnvironment()
+{
+    vk::Device::Options o;
+    o.validation = qEnvironmentVariableIntValue("ATELIER_VK_VALIDATION") != 0;
+    bool ok = false;
+    const int index = qEnvironmentVariableIntValue("ATELIER_DEVICE", &ok);
+    if (ok)
+        o.deviceIndex = index;
+    return o;
+}
+
+std::unique_ptr<vk::Device>& gpuPathsHolder()
+{
+    static std::unique_ptr<vk::Device> device;
+    return device;
+}
 } // namespace
 
 vk::Device* testDevice()
 {
     auto& device = holder();
     if (!device) {
-        vk::Device::Options o;
-        o.validation = qEnvironmentVariableIntValue("ATELIER_VK_VALIDATION") != 0;
-        bool ok = false;
-        const int index = qEnvironmentVariableIntValue("ATELIER_DEVICE", &ok);
-        if (ok)
-            o.deviceIndex = index;
+        const vk::Device::Options o = optionsFromEnvironment();
         auto created = vk::Device::create(o);
         if (!created) {
             qWarning("cannot open a Vulkan device: %s", created.error().message.c_str());
@@ -42,6 +54,26 @@ vk::Device* testDevice()
         std::atexit([] { holder().reset(); });
         if (o.validation && !device->instance().validationEnabled())
             qWarning("validation was requested but is not active");
+    }
+    return device.get();
+}
+
+vk::Device* gpuPathsDevice()
+{
+    vk::Device* shared = testDevice();
+    if (!shared || shared->info().type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+        return shared;
+    auto& device = gpuPathsHolder();
+    if (!device) {
+        vk::Device::Options o = optionsFromEnvironment();
+        o.asDiscreteGpu = true;
+        auto created = vk::Device::create(o);
+        if (!created) {
+            qWarning("cannot open a second Vulkan device: %s", created.error().message.c_str());
+            return nullptr;
+        }
+        device = std::move(created).value();
+        std::atexit([] { gpuPathsHolder().reset(); }); // as testDevice()'s, before static destruction
     }
     return device.get();
 }

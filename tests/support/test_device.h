@@ -13,6 +13,12 @@ namespace atelier::test {
 // Opens the device once per test executable; QFAIL-style null when none can be opened.
 vk::Device* testDevice();
 
+// The device the paths of GPUs run on: the test device itself on a GPU; on a CPU device (lavapipe) a
+// second device of it with every choice made as for a discrete GPU (vk::Device::Options::asDiscreteGpu),
+// so that the kernels, layouts and transfers GPUs take are checked without one. Its validation
+// messages are its own instance's (instance().validationErrors()).
+vk::Device* gpuPathsDevice();
+
 // Validation errors/warnings since the last call; a test calls QVERIFY(noValidationMessages()).
 bool noValidationMessages();
 
