@@ -51,24 +51,35 @@ QJsonObject goldenOf(const QString& arch)
     return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
 }
 
-// One loaded copy of each tiny model per device per test run. A 16-token batch makes the longer
+// Each tiny model loaded on `device`, or null (with a warning). A 16-token batch makes the longer
 // prompts take several forward passes.
-LanguageModel* tinyModel(const QString& arch, vk::Device* device = test::testDevice())
+std::unique_ptr<LanguageModel> loadTinyModel(const QString& arch, vk::Device& device)
 {
-    static std::map<std::pair<vk::Device*, QString>, std::unique_ptr<LanguageModel>> models;
-    auto& model = models[{device, arch}];
-    if (!model && device) {
-        LoadOptions options;
-        options.contextLength = 512;
-        options.maxBatch = 16;
-        auto loaded = LanguageModel::load(*device, QFINDTESTDATA("fixtures/tiny_" + arch + ".gguf").toStdString(), options);
-        if (!loaded)
-            qWarning("%s", loaded.error().message.c_str());
-        else
-            model = std::move(loaded).value();
+    LoadOptions options;
+    options.contextLength = 512;
+    options.maxBatch = 16;
+    auto loaded = LanguageModel::load(device, QFINDTESTDATA("fixtures/tiny_" + arch + ".gguf").toStdString(), options);
+    if (!loaded) {
+        qWarning("%s", loaded.error().message.c_str());
+        return nullptr;
     }
+    return std::move(loaded).value();
+}
+
+// One loaded copy of each tiny model per test run on the device deviceOf() opens (one map per
+// device, made after it, so freed before it is closed at exit).
+template <vk::Device* (*deviceOf)()>
+LanguageModel* tinyModelOn(const QString& arch)
+{
+    vk::Device* device = deviceOf();
+    static std::map<QString, std::unique_ptr<LanguageModel>> models;
+    auto& model = models[arch];
+    if (!model && device)
+        model = loadTinyModel(arch, *device);
     return model.get();
 }
+
+LanguageModel* tinyModel(const QString& arch) { return tinyModelOn<test::testDevice>(arch); }
 
 int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
@@ -222,7 +233,7 @@ void TestLlm::tinyModelsOnGpuPathsMatchReferences()
     QFETCH(QJsonObject, golden);
     vk::Device* device = test::gpuPathsDevice();
     QVERIFY(device);
-    matchesReference(tinyModel(arch, device), golden);
+    matchesReference(tinyModelOn<test::gpuPathsDevice>(arch), golden);
     QCOMPARE(device->instance().validationErrors() + device->instance().validationWarnings(), 0ull);
 }
 
