@@ -51,35 +51,18 @@ QJsonObject goldenOf(const QString& arch)
     return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
 }
 
-// Each tiny model loaded on `device`, or null (with a warning). A 16-token batch makes the longer
-// prompts take several forward passes.
-std::unique_ptr<LanguageModel> loadTinyModel(const QString& arch, vk::Device& device)
+// One loaded copy of each tiny model per test run on the device deviceOf() opens. A 16-token batch
+// makes the longer prompts take several forward passes.
+template <vk::Device* (*deviceOf)() = test::testDevice>
+LanguageModel* tinyModel(const QString& arch)
 {
-    LoadOptions options;
-    options.contextLength = 512;
-    options.maxBatch = 16;
-    auto loaded = LanguageModel::load(device, QFINDTESTDATA("fixtures/tiny_" + arch + ".gguf").toStdString(), options);
-    if (!loaded) {
-        qWarning("%s", loaded.error().message.c_str());
-        return nullptr;
-    }
-    return std::move(loaded).value();
+    return test::loadedOnce<LanguageModel, deviceOf>(arch.toStdString(), [&](vk::Device& device) {
+        LoadOptions options;
+        options.contextLength = 512;
+        options.maxBatch = 16;
+        return LanguageModel::load(device, QFINDTESTDATA("fixtures/tiny_" + arch + ".gguf").toStdString(), options);
+    });
 }
-
-// One loaded copy of each tiny model per test run on the device deviceOf() opens (one map per
-// device, made after it, so freed before it is closed at exit).
-template <vk::Device* (*deviceOf)()>
-LanguageModel* tinyModelOn(const QString& arch)
-{
-    vk::Device* device = deviceOf();
-    static std::map<QString, std::unique_ptr<LanguageModel>> models;
-    auto& model = models[arch];
-    if (!model && device)
-        model = loadTinyModel(arch, *device);
-    return model.get();
-}
-
-LanguageModel* tinyModel(const QString& arch) { return tinyModelOn<test::testDevice>(arch); }
 
 int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
@@ -233,7 +216,7 @@ void TestLlm::tinyModelsOnGpuPathsMatchReferences()
     QFETCH(QJsonObject, golden);
     vk::Device* device = test::gpuPathsDevice();
     QVERIFY(device);
-    matchesReference(tinyModelOn<test::gpuPathsDevice>(arch), golden);
+    matchesReference(tinyModel<test::gpuPathsDevice>(arch), golden);
     QCOMPARE(device->instance().validationErrors() + device->instance().validationWarnings(), 0ull);
 }
 

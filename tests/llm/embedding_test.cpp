@@ -58,26 +58,27 @@ void TestLlm::embeddingsMatchReferences_data()
 {
     QTest::addColumn<QString>("model");
     QTest::addColumn<QJsonObject>("golden");
-    for (const QJsonValue& m : embeddingGolden().value("models").toArray()) {
-        const QJsonObject model = m.toObject();
-        int i = 0;
-        for (const QJsonValue& c : model.value("cases").toArray())
-            QTest::addRow("%s %d", qPrintable(model.value("arch").toString()), i++)
-                << model.value("model").toString() << c.toObject();
-    }
+    QTest::addColumn<bool>("gpuPaths"); // test::gpuPathsDevice: on lavapipe, as a discrete GPU would
+    for (const bool gpuPaths : {false, true})
+        for (const QJsonValue& m : embeddingGolden().value("models").toArray()) {
+            const QJsonObject model = m.toObject();
+            int i = 0;
+            for (const QJsonValue& c : model.value("cases").toArray())
+                QTest::addRow("%s %d%s", qPrintable(model.value("arch").toString()), i++, gpuPaths ? ", GPU paths" : "")
+                    << model.value("model").toString() << c.toObject() << gpuPaths;
+        }
 }
 
 void TestLlm::embeddingsMatchReferences()
 {
     QFETCH(QString, model);
     QFETCH(QJsonObject, golden);
-    vk::Device* device = test::testDevice();
-    QVERIFY(device);
-    static std::map<QString, std::unique_ptr<EmbeddingModel>> loaded;
-    auto& m = loaded[model];
-    if (!m) {
-        ASSIGN_OR_FAIL(m, EmbeddingModel::load(*device, QFINDTESTDATA(model).toStdString()));
-    }
+    QFETCH(bool, gpuPaths);
+    auto load = [&](vk::Device& device) { return EmbeddingModel::load(device, QFINDTESTDATA(model).toStdString()); };
+    EmbeddingModel* m = gpuPaths ? test::loadedOnce<EmbeddingModel, test::gpuPathsDevice>(model.toStdString(), load)
+                                 : test::loadedOnce<EmbeddingModel>(model.toStdString(), load);
+    QVERIFY(m);
+    vk::Device& device = *(gpuPaths ? test::gpuPathsDevice() : test::testDevice());
     // WordPiece as llama.cpp tokenizes (lower case, accents stripped, punctuation split).
     const std::vector<int32_t> ids = intsOf(golden.value("ids"));
     QCOMPARE(m->tokenizer().encode(golden.value("text").toString().toStdString(), true, false), ids);
@@ -100,7 +101,10 @@ void TestLlm::embeddingsMatchReferences()
         length += double(v) * v;
     QVERIFY(std::abs(std::sqrt(length) - 1.0) < 1e-5);
     QVERIFY(cosine(unit, raw) > 0.999999);
-    QVERIFY(test::noValidationMessages());
+    if (gpuPaths)
+        QCOMPARE(device.instance().validationErrors() + device.instance().validationWarnings(), 0ull);
+    else
+        QVERIFY(test::noValidationMessages());
 }
 
 void TestLlm::embeddingModelRefusesOthers()

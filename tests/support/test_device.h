@@ -4,7 +4,11 @@
 
 #include "vk/device.h"
 
+#include <QtGlobal>
+
+#include <map>
 #include <memory>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -18,6 +22,25 @@ vk::Device* testDevice();
 // so that the kernels, layouts and transfers GPUs take are checked without one. Its validation
 // messages are its own instance's (instance().validationErrors()).
 vk::Device* gpuPathsDevice();
+
+// One model per key per test run, made by load(device) on the device deviceOf() opens; null (with
+// a warning) where it fails. The map is made after the device, so it is freed before the device
+// closes at exit (a model outliving its device crashes there).
+template <typename Model, vk::Device* (*deviceOf)() = testDevice, typename Load>
+Model* loadedOnce(const std::string& key, Load load)
+{
+    vk::Device* device = deviceOf();
+    static std::map<std::string, std::unique_ptr<Model>> models;
+    auto& model = models[key];
+    if (!model && device) {
+        auto made = load(*device);
+        if (made)
+            model = std::move(made).value();
+        else
+            qWarning("%s", made.error().message.c_str());
+    }
+    return model.get();
+}
 
 // Validation errors/warnings since the last call; a test calls QVERIFY(noValidationMessages()).
 bool noValidationMessages();

@@ -73,22 +73,13 @@ double largestDifference(const std::vector<float>& a, const std::vector<float>& 
 
 int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
 
-// One loaded copy of each tiny projector per test run on the device deviceOf() opens (one map per
-// device, made after it, so freed before it is closed at exit).
+// One loaded copy of each tiny projector per test run on the device deviceOf() opens.
 template <vk::Device* (*deviceOf)() = test::testDevice>
 VisionEncoder* projector(const QString& file)
 {
-    vk::Device* device = deviceOf();
-    static std::map<QString, std::unique_ptr<VisionEncoder>> loaded;
-    auto& e = loaded[file];
-    if (!e && device) {
-        auto made = VisionEncoder::load(*device, (kTests + "/fixtures/" + file).toStdString());
-        if (made)
-            e = std::move(made).value();
-        else
-            qWarning("%s", made.error().message.c_str());
-    }
-    return e.get();
+    return test::loadedOnce<VisionEncoder, deviceOf>(file.toStdString(), [&](vk::Device& device) {
+        return VisionEncoder::load(device, (kTests + "/fixtures/" + file).toStdString());
+    });
 }
 VisionEncoder* encoder() { return projector("tiny_gemma3_mmproj.gguf"); }
 VisionEncoder* smolEncoder() { return projector("tiny_smolvlm_mmproj.gguf"); }
