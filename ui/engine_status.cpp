@@ -28,6 +28,9 @@ EngineStatus::EngineStatus(ComputeEngine& engine, QWidget* parent)
     mJobProgress->setRange(0, 1000);
     mJobProgress->setTextVisible(false);
     mJobProgress->setFixedWidth(120);
+    // No taller than the labels: a job's bar coming and going must not change the status bar's
+    // height, and with it every workspace's (Create's picture moved when a run ended).
+    mJobProgress->setMaximumHeight(mDevice->sizeHint().height());
     mJobProgress->hide();
 
     auto* layout = new QHBoxLayout(this);

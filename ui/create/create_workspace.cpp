@@ -3,6 +3,7 @@
 #include "create/create_form.h"
 #include "create/layout_mode.h"
 #include "create/picture_actions.h"
+#include "create/picture_parameters.h"
 #include "create/picture_png.h"
 #include "create/picture_view.h"
 #include "describe/describe_button.h"
@@ -16,7 +17,6 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
-#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -61,8 +61,35 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     mCenterTabs->addTab(mLayout, tr("Layout"));
     mCenterTabs->setTabToolTip(1, tr("Boxes with prompts of their own: where things go in the picture"));
     centerLayout->addWidget(mCenterTabs, 1);
-    mActions = new PictureActions(center);
-    centerLayout->addWidget(mActions);
+    // Under the picture, from the first run or picture on, one row of one height so the picture
+    // never moves: the finished picture's actions, or while one forms, its progress.
+    mUnderPicture = new QStackedWidget(center);
+    mUnderPicture->setObjectName("underPicture");
+    auto* actionsPage = new QWidget(mUnderPicture);
+    auto* actionsRow = new QVBoxLayout(actionsPage);
+    actionsRow->setContentsMargins(0, 0, 0, 0);
+    mActions = new PictureActions(actionsPage);
+    actionsRow->addWidget(mActions);
+    mUnderPicture->addWidget(actionsPage);
+    auto* progressPage = new QWidget(mUnderPicture);
+    auto* progressRow = new QVBoxLayout(progressPage);
+    progressRow->setContentsMargins(0, 0, 0, 0);
+    mProgress = new QProgressBar(progressPage);
+    mProgress->setObjectName("createProgress");
+    mProgress->setRange(0, 1000);
+    mProgress->setTextVisible(true);
+    mProgress->setFormat(QString());
+    progressRow->addWidget(mProgress, 0, Qt::AlignVCenter);
+    mUnderPicture->addWidget(progressPage);
+    mUnderPicture->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    // As tall without a picture as with its actions (which, hidden, take no width).
+    mUnderPicture->setMinimumHeight(std::max(mActions->sizeHint().height(), progressPage->sizeHint().height()));
+    mUnderPicture->hide(); // nothing to say yet: the window's smallest size stays as it was
+    connect(mActions, &PictureActions::pictureChanged, this, [this] {
+        if (!mActions->picture().image.isNull())
+            mUnderPicture->show();
+    });
+    centerLayout->addWidget(mUnderPicture);
     connect(mActions, &PictureActions::useAsInitPicture, this, &CreateWorkspace::setInitImage);
     connect(mActions, &PictureActions::sendToInpaint, this, &CreateWorkspace::sendToInpaint);
     connect(mActions, &PictureActions::message, this, [this](const QString& text) {
@@ -70,18 +97,14 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
         mShowingError = false;
         mStatus->setText(text);
     });
-    mProgress = new QProgressBar(center);
-    mProgress->setObjectName("createProgress");
-    mProgress->setRange(0, 1000);
-    mProgress->setTextVisible(true);
-    mProgress->setFormat(QString());
-    mProgress->hide();
-    centerLayout->addWidget(mProgress);
     mStatus = new QLabel(center);
     mStatus->setObjectName("createStatus");
     mStatus->setWordWrap(true);
     mStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
     mStatus->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum); // an error is never squeezed out of sight
+    // One line even when empty: a word-wrapped label emptied by clear() is 0 px high, so "Made in"
+    // at the end of a run pushed the picture up.
+    mStatus->setMinimumHeight(mStatus->sizeHint().height());
     centerLayout->addWidget(mStatus);
 
     // Below the picture: the queue and the finished picture's parameters, side by side.
@@ -107,14 +130,9 @@ CreateWorkspace::CreateWorkspace(engine::ComputeEngine& engine, QWidget* parent)
     buttons->addWidget(mCancel);
     buttons->addWidget(mCancelAll);
     queueColumn->addLayout(buttons);
-    auto* parametersColumn = new QVBoxLayout;
-    parametersColumn->addWidget(new QLabel(tr("Parameters"), side));
-    mParameters = new QPlainTextEdit(side);
-    mParameters->setObjectName("pictureParameters");
-    mParameters->setReadOnly(true);
-    parametersColumn->addWidget(mParameters, 1);
+    mParameters = new PictureParameters(side);
     belowLayout->addLayout(queueColumn, 1);
-    belowLayout->addLayout(parametersColumn, 1);
+    belowLayout->addWidget(mParameters, 1);
 
     auto* centerSplitter = new QSplitter(Qt::Vertical, this);
     centerSplitter->addWidget(center);
@@ -202,9 +220,10 @@ void CreateWorkspace::setDescriber(PictureDescriber* describer)
 {
     mActions->describeButton()->setDescriber(describer);
     mForm->describeInitButton()->setDescriber(describer);
-    auto* column = qobject_cast<QVBoxLayout*>(mActions->parentWidget()->layout());
+    auto* column = qobject_cast<QVBoxLayout*>(mUnderPicture->parentWidget()->layout());
     if (describer && column && !findChild<DescribeStatus*>())
-        column->insertWidget(column->indexOf(mActions) + 1, new DescribeStatus(*describer, mActions->parentWidget()));
+        column->insertWidget(column->indexOf(mUnderPicture) + 1,
+                             new DescribeStatus(*describer, mUnderPicture->parentWidget()));
 }
 
 QString CreateWorkspace::prompt() const { return mForm->settings().prompt; }
@@ -217,14 +236,13 @@ void CreateWorkspace::setParameters(const diffusion::GenerationParameters& param
     mLayout->setPictureSize(QSize(parameters.width, parameters.height));
     mLayout->setRegions(regions ? *regions : std::vector<diffusion::Region>{}, QSize(parameters.width, parameters.height),
                         tr("Reuse a picture's regions"));
-    // The last picture and its parameters belong to other settings: they go, unless a picture is
-    // forming (its previews are on show).
-    if (!mEngine->busy()) {
-        mView->setImage({});
-        mView->setPlaceholder(tr("The parameters are in the form.\nPress Generate (Ctrl+Enter) to make the picture."));
-        mActions->setPicture({});
-        mLayout->setBackground({});
-        mParameters->clear();
+    // The last picture and its parameters belong to other settings: they go (a cancelled run no
+    // longer gives them back), while a picture forming stays on show.
+    mActions->setPicture({});
+    mLayout->setBackground({});
+    mView->setPlaceholder(tr("The parameters are in the form.\nPress Generate (Ctrl+Enter) to make the picture."));
+    if (!mForming) {
+        showLastPicture();
         mStatus->setStyleSheet({});
         mShowingError = false;
         mStatus->clear();
@@ -233,7 +251,10 @@ void CreateWorkspace::setParameters(const diffusion::GenerationParameters& param
 
 void CreateWorkspace::setInitImage(const QString& path) { mForm->setInitImage(path); }
 
-bool CreateWorkspace::hasPicture() const { return !mActions->picture().image.isNull() && !mView->image().isNull(); }
+bool CreateWorkspace::hasPicture() const
+{
+    return !mForming && !mActions->picture().image.isNull() && !mView->image().isNull();
+}
 
 void CreateWorkspace::exportPicture()
 {
@@ -342,8 +363,6 @@ void CreateWorkspace::updateQueue()
     const bool busy = mEngine->busy();
     mCancel->setEnabled(busy || !mQueue->selectedItems().isEmpty());
     mCancelAll->setEnabled(mEngine->queue().size() > 1);
-    if (!busy)
-        mProgress->hide();
 }
 
 void CreateWorkspace::showLayoutCount()
@@ -362,11 +381,15 @@ void CreateWorkspace::showError(const QString& message)
 void CreateWorkspace::jobStarted(engine::JobId ticket)
 {
     for (const ImageEngine::Ticket& t : mEngine->queue())
-        if (t.id == ticket)
+        if (t.id == ticket) {
             mRunningSize = QSize(t.request.generation.width, t.request.generation.height);
+            mParameters->showForming(t.request);
+        }
+    mForming = ticket;
     mProgress->setValue(0);
     mProgress->setFormat(tr("Starting…"));
-    mProgress->show();
+    mUnderPicture->setCurrentIndex(1);
+    mUnderPicture->show();
 }
 
 void CreateWorkspace::jobProgress(engine::JobId, double fraction, const QString& text)
@@ -384,10 +407,10 @@ void CreateWorkspace::jobPreview(engine::JobId, int step, int steps, const QImag
 
 void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
 {
-    mView->setImage(result.image);
+    mForming = 0;
     mLayout->setBackground(result.image);
     mActions->setPicture(result);
-    mParameters->setPlainText(diffusion::formatA1111(result.parameters));
+    showLastPicture();
     mForm->setLastSeed(result.parameters.seed);
     mStatus->setStyleSheet({});
     mShowingError = false;
@@ -395,13 +418,35 @@ void CreateWorkspace::jobFinished(engine::JobId, const ImageResult& result)
     emit pictureFinished(result);
 }
 
-void CreateWorkspace::jobFailed(engine::JobId, const QString& message) { showError(message); }
-
-void CreateWorkspace::jobCancelled(engine::JobId)
+void CreateWorkspace::jobFailed(engine::JobId ticket, const QString& message)
 {
+    if (ticket == mForming) {
+        mForming = 0;
+        showLastPicture();
+    }
+    showError(message);
+}
+
+void CreateWorkspace::jobCancelled(engine::JobId ticket)
+{
+    if (ticket == mForming) { // not a waiting picture taken out of the queue
+        mForming = 0;
+        showLastPicture();
+    }
     mStatus->setStyleSheet({});
     mShowingError = false;
     mStatus->setText(tr("Cancelled"));
+}
+
+void CreateWorkspace::showLastPicture()
+{
+    const ImageResult& last = mActions->picture();
+    mView->setImage(last.image);
+    if (last.image.isNull())
+        mParameters->clear();
+    else
+        mParameters->showFinished(last.parameters);
+    mUnderPicture->setCurrentIndex(0);
 }
 
 } // namespace atelier::ui

@@ -3,6 +3,9 @@
 // every step, then the finished picture to zoom and pan), the queue and the picture's parameters
 // on the right. Generate (Ctrl+Enter) queues one job per picture of the batch; Esc cancels the
 // running picture at its next step. Finished pictures go out through pictureFinished to be saved.
+// While a picture forms, the middle is all about it (its previews, its progress where the finished
+// picture's actions were, its parameters); a cancelled or failed run gives the last finished
+// picture back.
 
 #include "create/image_engine.h"
 
@@ -10,7 +13,6 @@
 
 class QLabel;
 class QListWidget;
-class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
@@ -22,6 +24,7 @@ class CreateForm;
 class EmptyState;
 class LayoutMode;
 class PictureDescriber;
+class PictureParameters;
 class PictureView;
 
 class CreateWorkspace : public QWidget {
@@ -48,7 +51,7 @@ public:
     void cancelSelected();
 
     // The finished picture on show, saved where the user says (File > Export Picture…); false
-    // when there is none.
+    // when there is none, or while a picture forms in its place.
     bool hasPicture() const;
     void exportPicture();
 
@@ -75,6 +78,7 @@ private:
     void jobFinished(engine::JobId ticket, const ImageResult& result);
     void jobFailed(engine::JobId ticket, const QString& message);
     void jobCancelled(engine::JobId ticket);
+    void showLastPicture(); // the last finished picture (or none) with its actions and parameters
 
     ImageEngine* mEngine = nullptr;
     QStackedWidget* mPages = nullptr;
@@ -84,12 +88,14 @@ private:
     LayoutMode* mLayout = nullptr; // the Layout tab beside the picture: regional prompts
     QTabWidget* mCenterTabs = nullptr;
     class PictureActions* mActions = nullptr;
+    QStackedWidget* mUnderPicture = nullptr; // the finished picture's actions, or the forming one's progress
     QProgressBar* mProgress = nullptr;
     QLabel* mStatus = nullptr;
     QPushButton* mCancel = nullptr;
     QPushButton* mCancelAll = nullptr;
     QListWidget* mQueue = nullptr;
-    QPlainTextEdit* mParameters = nullptr;
+    PictureParameters* mParameters = nullptr;
+    engine::JobId mForming = 0; // the running picture, whose previews are on show; 0: none
     QSize mRunningSize;
     bool mShowingError = false; // mStatus holds an error banner
 };

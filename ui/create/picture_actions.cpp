@@ -54,6 +54,7 @@ void PictureActions::setPicture(const ImageResult& result)
     mResult = result;
     mFile.clear();
     setVisible(!result.image.isNull());
+    emit pictureChanged();
 }
 
 bool PictureActions::saveTo(const QString& path) const

@@ -32,6 +32,7 @@ signals:
     void useAsInitPicture(const QString& path);
     void sendToInpaint(const QString& path);
     void message(const QString& text);
+    void pictureChanged(); // setPicture(), a picture or none
 
 private:
     void copy();

@@ -21,6 +21,8 @@ public:
     void fit();
     double zoom() const; // displayed pixels per picture pixel
     void setZoom(double zoom, QPointF anchor);
+    // Where the picture is drawn, in the view's coordinates.
+    QRectF pictureRect() const;
 
     QSize sizeHint() const override { return {512, 512}; }
 
@@ -33,7 +35,6 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* event) override;
 
 private:
-    QRectF pictureRect() const;
     double fitZoom() const;
 
     QImage mImage;

@@ -1,0 +1,73 @@
+#include "create/picture_parameters.h"
+
+#include "diffusion/regions.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QVBoxLayout>
+
+namespace atelier::ui {
+
+diffusion::GenerationParameters requestedParameters(const ImageRequest& request)
+{
+    // As diffusion::describeGeneration() writes them once the model is loaded.
+    const diffusion::GenerationRequest& g = request.generation;
+    diffusion::GenerationParameters p;
+    p.prompt = g.prompt;
+    p.negativePrompt = g.negativePrompt;
+    p.steps = g.steps;
+    const diffusion::A1111SamplerFields sampler = diffusion::formatA1111Sampler(g.sampler);
+    p.sampler = QString::fromStdString(sampler.sampler);
+    p.scheduleType = QString::fromStdString(sampler.scheduleType);
+    p.cfgScale = g.cfgScale;
+    p.seed = g.seed;
+    p.width = g.width;
+    p.height = g.height;
+    p.model = QFileInfo(request.modelPath).completeBaseName(); // the checkpoint's file name, as the model names itself
+    if (p.model.isEmpty()) // a diffusers folder given with a trailing slash
+        p.model = QDir(request.modelPath).dirName();
+    if (!request.initImagePath.isEmpty() || request.inpaint) // the queue's copy holds no init pixels
+        p.denoisingStrength = g.strength;
+    p.clipSkip = g.clipSkip;
+    if (!g.regions.empty())
+        p.extras.append({QStringLiteral("Regions"), QString::fromUtf8(diffusion::layoutJson(g.regions))});
+    return p;
+}
+
+PictureParameters::PictureParameters(QWidget* parent) : QWidget(parent)
+{
+    auto* column = new QVBoxLayout(this);
+    column->setContentsMargins(0, 0, 0, 0);
+    mHeading = new QLabel(tr("Parameters"), this);
+    mHeading->setObjectName("pictureParametersHeading");
+    column->addWidget(mHeading);
+    mText = new QPlainTextEdit(this);
+    mText->setObjectName("pictureParameters");
+    mText->setReadOnly(true);
+    column->addWidget(mText, 1);
+}
+
+void PictureParameters::showForming(const ImageRequest& request)
+{
+    mHeading->setText(tr("Parameters (forming)"));
+    mHeading->setToolTip(tr("What the picture forming was started with; its model hash comes when it is made"));
+    mText->setPlainText(diffusion::formatA1111(requestedParameters(request)));
+}
+
+void PictureParameters::showFinished(const diffusion::GenerationParameters& parameters)
+{
+    mHeading->setText(tr("Parameters"));
+    mHeading->setToolTip({});
+    mText->setPlainText(diffusion::formatA1111(parameters));
+}
+
+void PictureParameters::clear()
+{
+    mHeading->setText(tr("Parameters"));
+    mHeading->setToolTip({});
+    mText->clear();
+}
+
+} // namespace atelier::ui
