@@ -67,7 +67,7 @@ void padChunks(std::vector<PromptChunk>& chunks, size_t count, const ChunkOption
 
 } // namespace
 
-GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& r)
+GenerationParameters describeRequest(const GenerationRequest& r, bool fromPicture, const QString& loraHashes)
 {
     GenerationParameters p;
     p.prompt = r.prompt;
@@ -80,14 +80,20 @@ GenerationParameters describeGeneration(StableDiffusion& model, const Generation
     p.seed = r.seed;
     p.width = r.width;
     p.height = r.height;
-    p.modelHash = QString::fromStdString(model.modelHash());
-    p.model = QString::fromStdString(model.name());
-    if (!r.initImage.empty())
+    if (fromPicture)
         p.denoisingStrength = r.strength;
     p.clipSkip = r.clipSkip;
-    setLoraHashes(p, loraHashesText(model.loras().applied()));
+    setLoraHashes(p, loraHashes);
     if (!r.regions.empty()) // Atelier's own extra: the layout as JSON, which A1111 keeps as a quoted value
         p.extras.append({QStringLiteral("Regions"), QString::fromUtf8(layoutJson(r.regions))});
+    return p;
+}
+
+GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& r)
+{
+    GenerationParameters p = describeRequest(r, !r.initImage.empty(), loraHashesText(model.loras().applied()));
+    p.modelHash = QString::fromStdString(model.modelHash());
+    p.model = QString::fromStdString(model.name());
     p.version = QStringLiteral("Atelier " ATELIER_VERSION);
     return p;
 }

@@ -126,6 +126,10 @@ Result<Latent> sampleLatent(StableDiffusion& model, const Conditioning& conditio
 
 // What A1111 would write for a txt2img or img2img request on this model.
 GenerationParameters describeGeneration(StableDiffusion& model, const GenerationRequest& request);
+// What the request alone tells of it, before a model is loaded: describeGeneration() without the
+// model's hash and name and the version; the strength where the run starts from a picture
+// (`fromPicture`: its pixels may be held elsewhere than in request.initImage).
+GenerationParameters describeRequest(const GenerationRequest& request, bool fromPicture, const QString& loraHashes = {});
 
 // [-1, 1] floats (any layout) to bytes: round(255 * clamp((x + 1) / 2, 0, 1)).
 std::vector<uint8_t> toBytes(const std::vector<float>& image);

@@ -1,6 +1,6 @@
 #include "create/picture_parameters.h"
 
-#include "diffusion/regions.h"
+#include "diffusion/generation.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -12,27 +12,12 @@ namespace atelier::ui {
 
 diffusion::GenerationParameters requestedParameters(const ImageRequest& request)
 {
-    // As diffusion::describeGeneration() writes them once the model is loaded.
-    const diffusion::GenerationRequest& g = request.generation;
-    diffusion::GenerationParameters p;
-    p.prompt = g.prompt;
-    p.negativePrompt = g.negativePrompt;
-    p.steps = g.steps;
-    const diffusion::A1111SamplerFields sampler = diffusion::formatA1111Sampler(g.sampler);
-    p.sampler = QString::fromStdString(sampler.sampler);
-    p.scheduleType = QString::fromStdString(sampler.scheduleType);
-    p.cfgScale = g.cfgScale;
-    p.seed = g.seed;
-    p.width = g.width;
-    p.height = g.height;
+    // The queue's copy holds no init pixels: an init picture's path or an inpaint says it starts from one.
+    diffusion::GenerationParameters p =
+        diffusion::describeRequest(request.generation, !request.initImagePath.isEmpty() || request.inpaint);
     p.model = QFileInfo(request.modelPath).completeBaseName(); // the checkpoint's file name, as the model names itself
     if (p.model.isEmpty()) // a diffusers folder given with a trailing slash
         p.model = QDir(request.modelPath).dirName();
-    if (!request.initImagePath.isEmpty() || request.inpaint) // the queue's copy holds no init pixels
-        p.denoisingStrength = g.strength;
-    p.clipSkip = g.clipSkip;
-    if (!g.regions.empty())
-        p.extras.append({QStringLiteral("Regions"), QString::fromUtf8(diffusion::layoutJson(g.regions))});
     return p;
 }
 
