@@ -92,10 +92,11 @@ std::map<QString, std::unique_ptr<LanguageModel>>& loadedModels()
     return models;
 }
 
-LanguageModel* tinyModel(const QString& file, int maxBatch = 8)
+// gpuPaths: on test::gpuPathsDevice (on lavapipe, every choice made as for a discrete GPU).
+LanguageModel* tinyModel(const QString& file, int maxBatch = 8, bool gpuPaths = false)
 {
-    auto& model = loadedModels()[file + "/" + QString::number(maxBatch)];
-    vk::Device* device = test::testDevice();
+    auto& model = loadedModels()[file + "/" + QString::number(maxBatch) + (gpuPaths ? "/gpu" : "")];
+    vk::Device* device = gpuPaths ? test::gpuPathsDevice() : test::testDevice();
     if (!model && device) {
         LoadOptions options;
         options.contextLength = 256;
@@ -109,9 +110,10 @@ LanguageModel* tinyModel(const QString& file, int maxBatch = 8)
     return model.get();
 }
 
-Result<std::shared_ptr<const LoraAdapter>> adapterFor(LanguageModel& model, const QString& file)
+Result<std::shared_ptr<const LoraAdapter>> adapterFor(LanguageModel& model, const QString& file,
+                                                      vk::Device& device = *test::testDevice())
 {
-    return LoraAdapter::load(*test::testDevice(), fixture(file), model.config(), model.weights());
+    return LoraAdapter::load(device, fixture(file), model.config(), model.weights());
 }
 
 std::vector<float> logitsAfter(LanguageModel& model, const std::vector<int32_t>& ids)
@@ -143,21 +145,28 @@ private slots:
 void TestLora::adaptedLogitsMatchReferences_data()
 {
     QTest::addColumn<QJsonObject>("golden");
+    QTest::addColumn<bool>("gpuPaths");
     QFile file(QFINDTESTDATA("golden/tiny_lora_logits.json"));
     QVERIFY(file.open(QIODevice::ReadOnly));
-    for (const QJsonValue& c : QJsonDocument::fromJson(file.readAll()).object().value("cases").toArray())
-        QTest::newRow(qPrintable(c.toObject().value("name").toString())) << c.toObject();
+    const QJsonArray cases = QJsonDocument::fromJson(file.readAll()).object().value("cases").toArray();
+    for (const bool gpuPaths : {false, true})
+        for (const QJsonValue& c : cases)
+            QTest::newRow(qPrintable(c.toObject().value("name").toString() + (gpuPaths ? ", GPU paths" : "")))
+                << c.toObject() << gpuPaths;
 }
 
 void TestLora::adaptedLogitsMatchReferences()
 {
     QFETCH(QJsonObject, golden);
+    QFETCH(bool, gpuPaths);
     const int maxBatch = golden.value("ids").toArray().size() > 16 ? 64 : 8;
-    LanguageModel* model = tinyModel(golden.value("model").toString().section('/', -1), maxBatch);
+    LanguageModel* model = tinyModel(golden.value("model").toString().section('/', -1), maxBatch, gpuPaths);
     QVERIFY(model);
+    vk::Device& device = *(gpuPaths ? test::gpuPathsDevice() : test::testDevice());
+    const uint64_t messages = device.instance().validationErrors() + device.instance().validationWarnings();
     std::vector<ActiveLora> adapters;
     for (const QJsonValue& a : golden.value("adapters").toArray()) {
-        ASSIGN_OR_FAIL(auto adapter, adapterFor(*model, a.toObject().value("file").toString().section('/', -1)));
+        ASSIGN_OR_FAIL(auto adapter, adapterFor(*model, a.toObject().value("file").toString().section('/', -1), device));
         QCOMPARE(adapter->skipped(), std::vector<std::string>());
         adapters.push_back({adapter, float(a.toObject().value("scale").toDouble())});
     }
@@ -185,7 +194,9 @@ void TestLora::adaptedLogitsMatchReferences()
     const double after = largestDifference(logits, golden.value("greedy_logits"));
     QVERIFY2(after <= kF64Tolerance, qPrintable(QString("logits after decoding differ by %1").arg(after)));
     VERIFY_OK(model->setAdapters({}));
-    QVERIFY(test::noValidationMessages());
+    QCOMPARE(device.instance().validationErrors() + device.instance().validationWarnings(), messages);
+    if (!gpuPaths)
+        QVERIFY(test::noValidationMessages());
 }
 
 void TestLora::scalesChangeWithoutReloading()
