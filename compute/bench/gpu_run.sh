@@ -35,7 +35,7 @@ export VK_LAYER_PATH="$pack/layers"
 # The NVIDIA driver's Vulkan manifest, where the loader would not find it by itself.
 nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -f "$nvidia_icd" ] && ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
-  export VK_DRIVER_FILES="$nvidia_icd"
+  export VK_DRIVER_FILES="$nvidia_icd" VK_ICD_FILENAMES="$nvidia_icd" # the second for loaders before 1.3.207
 fi
 # The op tests read their fixtures at the path they were built from.
 source_root="$(cat "$pack/source-root")"
