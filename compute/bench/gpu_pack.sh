@@ -3,8 +3,8 @@
 # reaches nothing (the device tool: 64 MiB of files travel with the working tree, a few minutes of
 # device time): atelier-bench, the op tests and the language-model tests (stripped), every library
 # they load but the C and C++ runtimes (the machine's are newer), the Khronos validation layer,
-# llama.cpp's Vulkan llama-bench, and the gguf wheel that make_random_llama.py needs. One xz tarball, .gpu/pack.tar.xz
-# (.gpu/ is in .git/info/exclude; name it in the run's `carry`).
+# llama.cpp's Vulkan llama-bench, and the gguf wheel that make_random_llama.py needs. One xz
+# tarball, .gpu/pack.tar.xz (.gpu/ is in .git/info/exclude; name it in the run's `carry`).
 #
 #   compute/bench/gpu_pack.sh --llama-vk ANCHORS/llama-vk/bin [--build build]
 #   compute/bench/gpu_pack.sh --trim     # then: the files that need not travel, out of the tree

@@ -17,31 +17,26 @@ std::unique_ptr<vk::Device>& holder()
     static std::unique_ptr<vk::Device> device;
     return device;
 }
-uint64_t gSeen = 0;
-
-vk::Device::Options optionsFromEnvironment()
-{
-    vk::Device::Options o;
-    o.validation = qEnvironmentVariableIntValue("ATELIER_VK_VALIDATION") != 0;
-    bool ok = false;
-    const int index = qEnvironmentVariableIntValue("ATELIER_DEVICE", &ok);
-    if (ok)
-        o.deviceIndex = index;
-    return o;
-}
 
 std::unique_ptr<vk::Device>& gpuPathsHolder()
 {
     static std::unique_ptr<vk::Device> device;
     return device;
 }
-} // namespace
 
-vk::Device* testDevice()
+// Opens the device `held` keeps, once, with the environment's validation and device index.
+template <std::unique_ptr<vk::Device>& (*held)()>
+vk::Device* openOnce(bool asDiscreteGpu)
 {
-    auto& device = holder();
+    auto& device = held();
     if (!device) {
-        const vk::Device::Options o = optionsFromEnvironment();
+        vk::Device::Options o;
+        o.validation = qEnvironmentVariableIntValue("ATELIER_VK_VALIDATION") != 0;
+        bool ok = false;
+        const int index = qEnvironmentVariableIntValue("ATELIER_DEVICE", &ok);
+        if (ok)
+            o.deviceIndex = index;
+        o.asDiscreteGpu = asDiscreteGpu;
         auto created = vk::Device::create(o);
         if (!created) {
             qWarning("cannot open a Vulkan device: %s", created.error().message.c_str());
@@ -51,45 +46,38 @@ vk::Device* testDevice()
         // Close the device before static destruction: a driver may already have torn itself down
         // by then (NVIDIA's did: every test unit ended in SIGSEGV after its last test). An
         // exit handler registered now runs before the destructors of statics made earlier.
-        std::atexit([] { holder().reset(); });
+        std::atexit([] { held().reset(); });
         if (o.validation && !device->instance().validationEnabled())
             qWarning("validation was requested but is not active");
     }
     return device.get();
 }
+} // namespace
+
+vk::Device* testDevice() { return openOnce<holder>(false); }
 
 vk::Device* gpuPathsDevice()
 {
     vk::Device* shared = testDevice();
     if (!shared || shared->info().type != VK_PHYSICAL_DEVICE_TYPE_CPU)
         return shared;
-    auto& device = gpuPathsHolder();
-    if (!device) {
-        vk::Device::Options o = optionsFromEnvironment();
-        o.asDiscreteGpu = true;
-        auto created = vk::Device::create(o);
-        if (!created) {
-            qWarning("cannot open a second Vulkan device: %s", created.error().message.c_str());
-            return nullptr;
-        }
-        device = std::move(created).value();
-        std::atexit([] { gpuPathsHolder().reset(); }); // as testDevice()'s, before static destruction
-    }
-    return device.get();
+    return openOnce<gpuPathsHolder>(true);
 }
 
-bool noValidationMessages()
+bool noValidationMessages(vk::Device* device)
 {
-    vk::Device* d = testDevice();
-    if (!d)
+    static std::map<vk::Device*, uint64_t> seen;
+    if (!device)
         return false;
-    const uint64_t total = d->instance().validationErrors() + d->instance().validationWarnings();
-    const bool clean = total == gSeen;
+    const uint64_t total = device->instance().validationErrors() + device->instance().validationWarnings();
+    const bool clean = total == seen[device];
     if (!clean)
-        qWarning("validation: %s", d->instance().lastValidationMessage().c_str());
-    gSeen = total;
+        qWarning("validation: %s", device->instance().lastValidationMessage().c_str());
+    seen[device] = total;
     return clean;
 }
+
+bool noValidationMessages() { return noValidationMessages(testDevice()); }
 
 std::vector<float> randomFloats(size_t n, uint32_t seed, float lo, float hi)
 {

@@ -19,8 +19,7 @@ vk::Device* testDevice();
 
 // The device the paths of GPUs run on: the test device itself on a GPU; on a CPU device (lavapipe) a
 // second device of it with every choice made as for a discrete GPU (vk::Device::Options::asDiscreteGpu),
-// so that the kernels, layouts and transfers GPUs take are checked without one. Its validation
-// messages are its own instance's (instance().validationErrors()).
+// so that the kernels, layouts and transfers GPUs take are checked without one.
 vk::Device* gpuPathsDevice();
 
 // One model per key per test run, made by load(device) on the device deviceOf() opens; null (with
@@ -42,8 +41,10 @@ Model* loadedOnce(const std::string& key, Load load)
     return model.get();
 }
 
-// Validation errors/warnings since the last call; a test calls QVERIFY(noValidationMessages()).
+// Validation errors/warnings on the test device (or `device`) since the last call for it; a test
+// calls QVERIFY(noValidationMessages()).
 bool noValidationMessages();
+bool noValidationMessages(vk::Device* device);
 
 std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
 
